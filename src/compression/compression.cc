@@ -1,0 +1,143 @@
+#include "compression/compression.h"
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include <fmt/format.h>
+#include <memory>
+
+namespace polytrace {
+
+Result<Compression> ParseCompression(std::string_view name) {
+  if (name.empty() || name == "none" || name == "identity") return Compression::kNone;
+  if (name == "gzip") return Compression::kGzip;
+  if (name == "zstd") return Compression::kZstd;
+  if (name == "deflate") return Compression::kDeflate;
+  return Status::InvalidArgument(
+      fmt::format("unsupported compression \"{}\" (supported: gzip, zstd, deflate, none)", name));
+}
+
+const char* CompressionName(Compression c) {
+  switch (c) {
+    case Compression::kNone: return "none";
+    case Compression::kGzip: return "gzip";
+    case Compression::kZstd: return "zstd";
+    case Compression::kDeflate: return "deflate";
+  }
+  return "none";
+}
+
+namespace {
+
+Status TooLarge(size_t max) {
+  return Status::ResourceExhausted(
+      fmt::format("decompressed body exceeds the limit of {} bytes", max));
+}
+
+Result<std::string> InflateBounded(std::string_view input, size_t max, int window_bits,
+                                   const char* what) {
+  z_stream zs{};
+  if (inflateInit2(&zs, window_bits) != Z_OK) return Status::Internal("inflateInit2 failed");
+  std::unique_ptr<z_stream, decltype(&inflateEnd)> guard(&zs, inflateEnd);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+  zs.avail_in = static_cast<uInt>(input.size());
+  std::string out;
+  out.resize(std::min<size_t>(max + 1, std::max<size_t>(input.size() * 4, 4096)));
+  size_t produced = 0;
+  while (true) {
+    if (produced == out.size()) {
+      if (out.size() > max) return TooLarge(max);
+      out.resize(std::min<size_t>(out.size() * 2, max + 1));
+    }
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+    zs.avail_out = static_cast<uInt>(out.size() - produced);
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    produced = out.size() - zs.avail_out;
+    if (produced > max) return TooLarge(max);
+    if (rc == Z_STREAM_END) {
+      // Concatenated gzip members are legal; continue with the next one.
+      if (zs.avail_in > 0 && window_bits > MAX_WBITS) {
+        inflateReset(&zs);
+        continue;
+      }
+      break;
+    }
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
+      return Status::InvalidArgument(fmt::format("truncated {} body", what));
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      return Status::InvalidArgument(
+          fmt::format("invalid {} body: {}", what, zs.msg ? zs.msg : "corrupt data"));
+    }
+  }
+  out.resize(produced);
+  return out;
+}
+
+Result<std::string> ZstdBounded(std::string_view input, size_t max) {
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  std::string out;
+  ZSTD_inBuffer in{input.data(), input.size(), 0};
+  size_t rc = 1;
+  while (in.pos < in.size || rc != 0) {
+    if (out.size() > max) return TooLarge(max);
+    size_t old = out.size();
+    out.resize(std::min<size_t>(max + 1, old + std::max<size_t>(ZSTD_DStreamOutSize(), old)));
+    ZSTD_outBuffer ob{out.data() + old, out.size() - old, 0};
+    rc = ZSTD_decompressStream(ctx.get(), &ob, &in);
+    out.resize(old + ob.pos);
+    if (ZSTD_isError(rc)) {
+      return Status::InvalidArgument(
+          fmt::format("invalid zstd body: {}", ZSTD_getErrorName(rc)));
+    }
+    if (out.size() > max) return TooLarge(max);
+    if (in.pos == in.size && ob.pos == 0 && rc != 0) {
+      return Status::InvalidArgument("truncated zstd body");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> Decompress(Compression c, std::string_view input, size_t max_output_bytes) {
+  switch (c) {
+    case Compression::kNone:
+      if (input.size() > max_output_bytes) return TooLarge(max_output_bytes);
+      return std::string(input);
+    case Compression::kGzip: return InflateBounded(input, max_output_bytes, 16 + MAX_WBITS, "gzip");
+    case Compression::kDeflate: return InflateBounded(input, max_output_bytes, MAX_WBITS, "deflate");
+    case Compression::kZstd: return ZstdBounded(input, max_output_bytes);
+  }
+  return Status::Internal("unknown compression");
+}
+
+std::string Compress(Compression c, std::string_view input) {
+  switch (c) {
+    case Compression::kNone: return std::string(input);
+    case Compression::kZstd: {
+      std::string out(ZSTD_compressBound(input.size()), '\0');
+      size_t n = ZSTD_compress(out.data(), out.size(), input.data(), input.size(), 1);
+      out.resize(ZSTD_isError(n) ? 0 : n);
+      return out;
+    }
+    case Compression::kGzip:
+    case Compression::kDeflate: {
+      z_stream zs{};
+      int bits = c == Compression::kGzip ? 16 + MAX_WBITS : MAX_WBITS;
+      deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY);
+      std::string out(deflateBound(&zs, input.size()) + 32, '\0');
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+      zs.avail_in = static_cast<uInt>(input.size());
+      zs.next_out = reinterpret_cast<Bytef*>(out.data());
+      zs.avail_out = static_cast<uInt>(out.size());
+      deflate(&zs, Z_FINISH);
+      out.resize(zs.total_out);
+      deflateEnd(&zs);
+      return out;
+    }
+  }
+  return std::string(input);
+}
+
+}  // namespace polytrace

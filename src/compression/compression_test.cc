@@ -1,0 +1,53 @@
+#include "compression/compression.h"
+
+#include <gtest/gtest.h>
+
+namespace polytrace {
+namespace {
+
+TEST(CompressionTest, GzipAndZstdRoundTrip) {
+  std::string input(100000, 'a');
+  for (Compression c : {Compression::kGzip, Compression::kZstd, Compression::kDeflate}) {
+    std::string packed = Compress(c, input);
+    EXPECT_LT(packed.size(), input.size());
+    Result<std::string> out = Decompress(c, packed, 1 << 20);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(*out, input);
+  }
+}
+
+TEST(CompressionTest, GzipBombStopsAtTheLimit) {
+  std::string bomb = Compress(Compression::kGzip, std::string(50 << 20, '\0'));
+  EXPECT_LT(bomb.size(), 100u << 10);
+  Result<std::string> out = Decompress(Compression::kGzip, bomb, 1 << 20);
+  EXPECT_EQ(out.status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST(CompressionTest, ZstdBombStopsAtTheLimit) {
+  std::string bomb = Compress(Compression::kZstd, std::string(50 << 20, '\0'));
+  Result<std::string> out = Decompress(Compression::kZstd, bomb, 1 << 20);
+  EXPECT_EQ(out.status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST(CompressionTest, GarbageIsInvalidArgument) {
+  Result<std::string> out = Decompress(Compression::kGzip, "not gzip at all", 1 << 20);
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  out = Decompress(Compression::kZstd, "not zstd at all", 1 << 20);
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(CompressionTest, TruncatedGzipIsInvalidArgument) {
+  std::string packed = Compress(Compression::kGzip, std::string(10000, 'x'));
+  packed.resize(packed.size() / 2);
+  EXPECT_EQ(Decompress(Compression::kGzip, packed, 1 << 20).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(CompressionTest, UnknownEncodingIsNamed) {
+  Result<Compression> c = ParseCompression("br");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("\"br\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace polytrace

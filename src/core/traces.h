@@ -1,0 +1,200 @@
+// The span model: one batch of traces, decoded once and shared by every
+// processor and exporter.
+//
+// Shape follows OTLP (ResourceSpans -> ScopeSpans -> Span). Strings are
+// string_views into memory the batch keeps alive: the request buffer it was
+// decoded from (zero-copy) or its own arena. All model structs are trivially
+// destructible views; the Traces object owns the memory behind them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/ids.h"
+
+namespace polytrace {
+
+struct KeyValue;
+
+enum class ValueType : uint8_t { kEmpty, kString, kBool, kInt, kDouble, kBytes, kArray, kKvList };
+
+struct AnyValue {
+  ValueType type = ValueType::kEmpty;
+  bool bool_value = false;
+  int64_t int_value = 0;
+  double double_value = 0;
+  std::string_view string_value;  // kString (UTF-8) and kBytes (raw)
+  ArenaVec<AnyValue> array_value;
+  ArenaVec<KeyValue> kvlist_value;
+
+  static AnyValue String(std::string_view s) {
+    AnyValue v;
+    v.type = ValueType::kString;
+    v.string_value = s;
+    return v;
+  }
+  static AnyValue Bytes(std::string_view s) {
+    AnyValue v;
+    v.type = ValueType::kBytes;
+    v.string_value = s;
+    return v;
+  }
+  static AnyValue Bool(bool b) {
+    AnyValue v;
+    v.type = ValueType::kBool;
+    v.bool_value = b;
+    return v;
+  }
+  static AnyValue Int(int64_t i) {
+    AnyValue v;
+    v.type = ValueType::kInt;
+    v.int_value = i;
+    return v;
+  }
+  static AnyValue Double(double d) {
+    AnyValue v;
+    v.type = ValueType::kDouble;
+    v.double_value = d;
+    return v;
+  }
+};
+
+struct KeyValue {
+  std::string_view key;
+  AnyValue value;
+};
+
+using Attributes = ArenaVec<KeyValue>;
+
+enum class SpanKind : uint8_t {
+  kUnspecified = 0,
+  kInternal = 1,
+  kServer = 2,
+  kClient = 3,
+  kProducer = 4,
+  kConsumer = 5,
+};
+
+enum class StatusCodeValue : uint8_t { kUnset = 0, kOk = 1, kError = 2 };
+
+struct SpanStatus {
+  std::string_view message;
+  StatusCodeValue code = StatusCodeValue::kUnset;
+};
+
+struct SpanEvent {
+  uint64_t time_unix_nano = 0;
+  std::string_view name;
+  Attributes attributes;
+  uint32_t dropped_attributes_count = 0;
+};
+
+struct SpanLink {
+  TraceId trace_id;
+  SpanId span_id;
+  std::string_view trace_state;
+  Attributes attributes;
+  uint32_t dropped_attributes_count = 0;
+  uint32_t flags = 0;
+};
+
+struct Span {
+  TraceId trace_id;
+  SpanId span_id;
+  std::string_view trace_state;
+  SpanId parent_span_id;  // all zero: a root span
+  uint32_t flags = 0;
+  std::string_view name;
+  SpanKind kind = SpanKind::kUnspecified;
+  uint64_t start_time_unix_nano = 0;
+  uint64_t end_time_unix_nano = 0;
+  Attributes attributes;
+  uint32_t dropped_attributes_count = 0;
+  ArenaVec<SpanEvent> events;
+  uint32_t dropped_events_count = 0;
+  ArenaVec<SpanLink> links;
+  uint32_t dropped_links_count = 0;
+  SpanStatus status;
+};
+
+struct InstrumentationScope {
+  std::string_view name;
+  std::string_view version;
+  Attributes attributes;
+  uint32_t dropped_attributes_count = 0;
+};
+
+struct ScopeSpans {
+  InstrumentationScope scope;
+  ArenaVec<Span> spans;
+  std::string_view schema_url;
+};
+
+struct Resource {
+  Attributes attributes;
+  uint32_t dropped_attributes_count = 0;
+};
+
+struct ResourceSpans {
+  Resource resource;
+  ArenaVec<ScopeSpans> scope_spans;
+  std::string_view schema_url;
+};
+
+// One batch. Move-only; a consumer that receives one owns it.
+class Traces {
+ public:
+  Traces();
+  Traces(Traces&&) noexcept = default;
+  Traces& operator=(Traces&&) noexcept = default;
+  Traces(const Traces&) = delete;
+  Traces& operator=(const Traces&) = delete;
+
+  // Where new strings and arrays of this batch are allocated.
+  Arena& arena() { return *arena_; }
+  ArenaVec<ResourceSpans>& resource_spans() { return resource_spans_; }
+  const ArenaVec<ResourceSpans>& resource_spans() const { return resource_spans_; }
+
+  // Takes ownership of `buffer`; views into the returned string_view stay
+  // valid as long as this batch (and any batch split or merged from it).
+  std::string_view Adopt(std::string buffer);
+
+  size_t SpanCount() const;
+  bool empty() const { return SpanCount() == 0; }
+
+  // Moves all of `other` into this batch (no span is copied).
+  void Append(Traces&& other);
+  // Moves up to `max_spans` spans from the front of this batch into a new
+  // batch. Both keep sharing memory; neither writes into the other's arrays.
+  Traces SplitFront(size_t max_spans);
+  // A second owner of the same (read-only) data, for consumers that do not
+  // mutate: no span is copied. Appending to either reallocates privately.
+  Traces Share() const;
+  // A deep copy into fresh memory, for a consumer that mutates data.
+  Traces Clone() const;
+  // Drops empty scope/resource entries after spans were removed.
+  void RemoveEmpty();
+
+ private:
+  std::shared_ptr<Arena> arena_;  // new allocations of this batch only
+  // Memory other batches' views may point into: merged/split arenas and adopted buffers.
+  std::vector<std::shared_ptr<void>> keep_alive_;
+  ArenaVec<ResourceSpans> resource_spans_;
+};
+
+// Attribute helpers shared by processors, exporters and analysis.
+const AnyValue* FindAttribute(const Attributes& attributes, std::string_view key);
+// Deep-copies a value's strings and nested arrays into `arena`.
+AnyValue CloneValue(Arena& arena, const AnyValue& value);
+Attributes CloneAttributes(Arena& arena, const Attributes& attributes);
+// The string form the Collector uses for non-string values (e.g. "true", "42").
+std::string ValueToString(const AnyValue& value);
+bool ValuesEqual(const AnyValue& a, const AnyValue& b);
+
+constexpr std::string_view kServiceNameKey = "service.name";
+
+}  // namespace polytrace

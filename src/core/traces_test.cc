@@ -1,0 +1,77 @@
+#include "core/traces.h"
+
+#include <gtest/gtest.h>
+
+namespace polytrace {
+namespace {
+
+Traces Make(size_t scopes, size_t spans_per_scope) {
+  Traces t;
+  Arena& a = t.arena();
+  ResourceSpans& rs = t.resource_spans().Append(a);
+  rs.resource.attributes.Append(a, KeyValue{"service.name", AnyValue::String("svc")});
+  for (size_t s = 0; s < scopes; ++s) {
+    ScopeSpans& ss = rs.scope_spans.Append(a);
+    for (size_t i = 0; i < spans_per_scope; ++i) {
+      Span& span = ss.spans.Append(a);
+      span.span_id.bytes[0] = static_cast<uint8_t>(s);
+      span.span_id.bytes[1] = static_cast<uint8_t>(i);
+    }
+  }
+  return t;
+}
+
+TEST(TracesTest, SplitFrontTakesSpansInOrder) {
+  Traces t = Make(3, 4);
+  Traces front = t.SplitFront(6);
+  EXPECT_EQ(front.SpanCount(), 6u);
+  EXPECT_EQ(t.SpanCount(), 6u);
+  EXPECT_EQ(front.resource_spans()[0].scope_spans.size(), 2u);
+  EXPECT_EQ(t.resource_spans()[0].scope_spans[0].spans[0].span_id.bytes[0], 1);
+  EXPECT_EQ(t.resource_spans()[0].scope_spans[0].spans[0].span_id.bytes[1], 2);
+  Traces second = t.SplitFront(100);
+  EXPECT_EQ(second.SpanCount(), 6u);
+  EXPECT_TRUE(t.empty());
+}
+
+TEST(TracesTest, SplitKeepsBothHalvesAliveAfterOriginalDies) {
+  Traces front;
+  {
+    Traces t = Make(1, 10);
+    front = t.SplitFront(5);
+  }
+  EXPECT_EQ(front.resource_spans()[0].resource.attributes[0].value.string_value, "svc");
+}
+
+TEST(TracesTest, AppendMovesEverything) {
+  Traces a = Make(1, 3);
+  a.Append(Make(2, 2));
+  EXPECT_EQ(a.SpanCount(), 7u);
+  EXPECT_EQ(a.resource_spans().size(), 2u);
+}
+
+TEST(TracesTest, CloneIsIndependent) {
+  Traces a = Make(1, 2);
+  Traces b = a.Clone();
+  b.resource_spans()[0].scope_spans[0].spans[0].name = "changed";
+  EXPECT_EQ(a.resource_spans()[0].scope_spans[0].spans[0].name, "");
+  EXPECT_EQ(b.SpanCount(), 2u);
+}
+
+TEST(TracesTest, ShareAppendDoesNotTouchOriginal) {
+  Traces a = Make(1, 2);
+  Traces b = a.Share();
+  b.Append(Make(1, 1));
+  EXPECT_EQ(a.SpanCount(), 2u);
+  EXPECT_EQ(b.SpanCount(), 3u);
+}
+
+TEST(TracesTest, ValueToStringMatchesCollectorForms) {
+  EXPECT_EQ(ValueToString(AnyValue::Bool(true)), "true");
+  EXPECT_EQ(ValueToString(AnyValue::Int(-42)), "-42");
+  EXPECT_EQ(ValueToString(AnyValue::Bytes("hi!")), "aGkh");
+  EXPECT_EQ(ValueToString(AnyValue::Bytes("h")), "aA==");
+}
+
+}  // namespace
+}  // namespace polytrace

@@ -1,0 +1,31 @@
+// OTLP/JSON codec for traces (the OTLP JSON mapping of the protobuf).
+//
+// Decoding follows the OTLP specification's JSON rules: trace and span IDs are
+// hex strings (not base64), enum values are integers (names are accepted
+// too), 64-bit integers may be strings or numbers, field names may be
+// lowerCamelCase or the original snake_case, and unknown fields are ignored.
+// Encoding writes lowerCamelCase names, hex IDs and int64 as strings, as the
+// Collector's file exporter and OTLP/HTTP JSON clients do.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/traces.h"
+
+namespace polytrace::otlp {
+
+// Appends the request's spans to `out` (strings are copied into out's arena).
+// Errors are kInvalidArgument naming the JSON path, e.g.
+//   "resourceSpans[0].scopeSpans[0].spans[2].traceId: \"abc\" is not 32 hex digits"
+Status DecodeTracesJson(std::string_view json, Traces* out);
+
+// An ExportTraceServiceRequest as one line of JSON (no trailing newline).
+std::string EncodeTracesJson(const Traces& traces);
+
+std::string EncodeExportResponseJson(int64_t rejected_spans, std::string_view error_message);
+std::string EncodeRpcStatusJson(int grpc_code, std::string_view message);
+
+}  // namespace polytrace::otlp

@@ -1,0 +1,41 @@
+// OTLP protobuf codec for traces: ExportTraceServiceRequest <-> Traces.
+//
+// The decoder is a focused wire-format reader: strings and bytes become views
+// into the input (zero-copy), so the caller must keep the input alive for the
+// life of the batch (Traces::Adopt). Field numbers are those of
+// opentelemetry/proto/trace/v1/trace.proto and common.proto; unknown fields
+// are skipped, as protobuf requires.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/traces.h"
+
+namespace polytrace::otlp {
+
+// Appends the request's spans to `out`. On error returns kInvalidArgument
+// whose message names the field path and byte offset, e.g.
+//   "resource_spans[0].scope_spans[1].spans[3].trace_id: length 15, expected 16 (byte 412)"
+Status DecodeTracesProto(std::string_view request, Traces* out);
+
+// Serializes `traces` as an ExportTraceServiceRequest.
+std::string EncodeTracesProto(const Traces& traces);
+void EncodeTracesProto(const Traces& traces, std::string* out);
+
+// ExportTraceServiceResponse; empty partial_success when rejected == 0.
+std::string EncodeExportResponseProto(int64_t rejected_spans, std::string_view error_message);
+// Reads rejected_spans/error_message from an ExportTraceServiceResponse.
+Status DecodeExportResponseProto(std::string_view response, int64_t* rejected_spans,
+                                 std::string* error_message);
+
+// google.rpc.Status {code, message}, the body of OTLP/HTTP error responses.
+// `grpc_code` is the canonical gRPC code number (3 = INVALID_ARGUMENT, ...).
+std::string EncodeRpcStatusProto(int grpc_code, std::string_view message);
+// google.rpc.Status with a google.rpc.RetryInfo detail (retry_delay).
+std::string EncodeRpcStatusWithRetryInfoProto(int grpc_code, std::string_view message,
+                                              int64_t retry_delay_ms);
+
+}  // namespace polytrace::otlp

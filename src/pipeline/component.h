@@ -1,0 +1,45 @@
+// The Collector's component lifecycle, in C++.
+//
+// Start runs once, downstream components first; Shutdown is idempotent, safe
+// without Start, and stops upstream components first so nothing is lost.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "pipeline/consumer.h"
+
+namespace polytrace {
+
+class MetricsRegistry;
+
+// What a running component can reach of the process around it.
+class Host {
+ public:
+  virtual ~Host() = default;
+  virtual MetricsRegistry& metrics() = 0;
+};
+
+class Component {
+ public:
+  virtual ~Component() = default;
+  virtual Status Start(Host& host) = 0;
+  // Flushes what the component holds (batches, queues) within its deadline.
+  virtual void Shutdown() = 0;
+};
+
+class Receiver : public Component {};
+
+class Processor : public Component, public TracesConsumer {};
+
+class Exporter : public Component, public TracesConsumer {};
+
+class Extension : public Component {};
+
+using ReceiverPtr = std::unique_ptr<Receiver>;
+using ProcessorPtr = std::unique_ptr<Processor>;
+using ExporterPtr = std::unique_ptr<Exporter>;
+using ExtensionPtr = std::unique_ptr<Extension>;
+
+}  // namespace polytrace

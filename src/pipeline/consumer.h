@@ -1,0 +1,24 @@
+// TracesConsumer: the one interface data flows through.
+//
+// Receivers push into a consumer; processors are consumers that forward to
+// the next; exporters end a pipeline. Backpressure is the return value: a
+// retryable Status (kResourceExhausted, kUnavailable) means "refused, try
+// again later" and the receiver tells its client so; nothing is dropped
+// silently. ConsumeTraces may be called from many threads at once.
+#pragma once
+
+#include "core/status.h"
+#include "core/traces.h"
+
+namespace polytrace {
+
+class TracesConsumer {
+ public:
+  virtual ~TracesConsumer() = default;
+  // True when the consumer modifies the batch it receives; a fan-out then
+  // hands it a private copy.
+  virtual bool MutatesData() const { return false; }
+  virtual Status ConsumeTraces(Traces traces) = 0;
+};
+
+}  // namespace polytrace

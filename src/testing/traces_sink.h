@@ -1,0 +1,41 @@
+// Test doubles shared by unit tests: a consumer that records what it gets
+// (optionally failing on demand), and a builder for small batches.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pipeline/consumer.h"
+
+namespace polytrace::testing {
+
+class TracesSink : public TracesConsumer {
+ public:
+  Status ConsumeTraces(Traces traces) override;
+
+  // Makes the next calls return `status` (Ok to accept again).
+  void SetResponse(Status status);
+  size_t SpanCount() const;
+  size_t BatchCount() const;
+  std::vector<size_t> BatchSizes() const;
+  // Blocks until at least `spans` spans arrived or the deadline passes.
+  bool WaitForSpans(size_t spans, std::chrono::milliseconds deadline) const;
+  // Calls fn with the recorded batches under the lock.
+  void Inspect(const std::function<void(const std::vector<Traces>&)>& fn) const;
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::vector<Traces> batches_;  // guarded by mu_
+  Status response_;              // guarded by mu_
+};
+
+// Builds a batch with one resource (service.name = service) and one scope
+// holding `spans` spans named "span-<i>" with distinct ids.
+Traces MakeTraces(const std::string& service, size_t spans, uint8_t trace_seed = 1);
+
+}  // namespace polytrace::testing
