@@ -25,8 +25,15 @@ Status ConfigReader::Error(const std::string& message) const {
 }
 
 Status ConfigReader::KeyError(const std::string& key, const std::string& message) const {
-  YAML::Node n = node_.IsMap() ? node_[key] : YAML::Node();
-  std::string where = n.IsDefined() ? Location(n) : Location(node_);
+  // Point at the value when there is one, else at the key itself (a null
+  // value's mark is where the next token starts, which misleads).
+  std::string where = Location(node_);
+  if (node_.IsMap()) {
+    for (const auto& it : node_) {
+      if (it.first.Scalar() != key) continue;
+      where = it.second.IsNull() ? Location(it.first) : Location(it.second);
+    }
+  }
   return Status::InvalidArgument(fmt::format("{}: {}: {}", where, KeyPath(key), message));
 }
 

@@ -13,12 +13,16 @@
 namespace polytrace {
 
 class MetricsRegistry;
+class Extension;
+struct ComponentId;
 
 // What a running component can reach of the process around it.
 class Host {
  public:
   virtual ~Host() = default;
   virtual MetricsRegistry& metrics() = 0;
+  // A started extension by id ("file_storage/queue"), nullptr if none.
+  virtual Extension* GetExtension(const ComponentId& id) = 0;
 };
 
 class Component {

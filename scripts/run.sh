@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command: install what is missing, build, and run polytrace.
+# Extra arguments go to polytrace (e.g. --config my.yaml).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh release polytrace
+exec build/release/src/polytrace "$@"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One command: every test. Unit tests (release and ASan+UBSan builds), format
+# check, and the interoperability tests with the official OpenTelemetry SDKs.
+# Prints how long each stage took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+declare -a timings=()
+
+stage() {
+  local name="$1"
+  shift
+  echo "==> ${name}"
+  local start=$SECONDS
+  "$@"
+  timings+=("$(printf '%-28s %4ds' "$name" $((SECONDS - start)))")
+}
+
+format_check() {
+  git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
+}
+
+unit_tests() {
+  local preset="$1"
+  scripts/build.sh "$preset"
+  ctest --test-dir "build/$preset" --output-on-failure -j2 --timeout 300
+}
+
+interop_tests() {
+  scripts/install-test-deps.sh
+  POLYTRACE_BIN="$root/build/release/src/polytrace" .venv/bin/python -m pytest tests -q -x \
+    --durations=10
+}
+
+stage "install build deps" scripts/install-deps.sh
+stage "format check" format_check
+stage "unit tests (release)" unit_tests release
+stage "unit tests (asan+ubsan)" unit_tests asan
+if [ -f scripts/install-test-deps.sh ]; then
+  stage "interop tests (real SDKs)" interop_tests
+fi
+
+echo "==> stage timings"
+printf '  %s\n' "${timings[@]}"
