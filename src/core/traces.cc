@@ -1,5 +1,7 @@
 #include "core/traces.h"
 
+#include "core/base64.h"
+
 #include <fmt/format.h>
 
 namespace polytrace {
@@ -164,26 +166,7 @@ std::string ValueToString(const AnyValue& value) {
     case ValueType::kBool: return value.bool_value ? "true" : "false";
     case ValueType::kInt: return std::to_string(value.int_value);
     case ValueType::kDouble: return fmt::format("{}", value.double_value);
-    case ValueType::kBytes: {
-      // The Collector renders bytes as base64 in its string form.
-      static constexpr char kB64[] =
-          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-      std::string out;
-      std::string_view in = value.string_value;
-      size_t i = 0;
-      for (; i + 2 < in.size(); i += 3) {
-        uint32_t n = uint8_t(in[i]) << 16 | uint8_t(in[i + 1]) << 8 | uint8_t(in[i + 2]);
-        out += {kB64[n >> 18], kB64[(n >> 12) & 63], kB64[(n >> 6) & 63], kB64[n & 63]};
-      }
-      if (i + 1 == in.size()) {
-        uint32_t n = uint8_t(in[i]) << 16;
-        out += {kB64[n >> 18], kB64[(n >> 12) & 63], '=', '='};
-      } else if (i + 2 == in.size()) {
-        uint32_t n = uint8_t(in[i]) << 16 | uint8_t(in[i + 1]) << 8;
-        out += {kB64[n >> 18], kB64[(n >> 12) & 63], kB64[(n >> 6) & 63], '='};
-      }
-      return out;
-    }
+    case ValueType::kBytes: return Base64Encode(value.string_value);  // the Collector's form
     case ValueType::kArray: {
       std::string out = "[";
       for (size_t i = 0; i < value.array_value.size(); ++i) {

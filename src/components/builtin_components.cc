@@ -1,0 +1,34 @@
+#include "components/builtin_components.h"
+
+#include "exporters/debug/factory.h"
+#include "exporters/file/factory.h"
+#include "exporters/otlp/factory.h"
+#include "exporters/otlphttp/factory.h"
+#include "extensions/file_storage/factory.h"
+#include "processors/attributes/factory.h"
+#include "processors/batch/factory.h"
+#include "processors/filter/factory.h"
+#include "processors/memory_limiter/factory.h"
+#include "processors/resource/factory.h"
+#include "receivers/otlp/factory.h"
+
+namespace polytrace {
+
+void RegisterBuiltinComponents(ComponentRegistry& registry) {
+  registry.Add(NewOtlpReceiverFactory());
+
+  registry.Add(NewBatchProcessorFactory());
+  registry.Add(NewMemoryLimiterProcessorFactory());
+  registry.Add(NewResourceProcessorFactory());
+  registry.Add(NewAttributesProcessorFactory());
+  registry.Add(NewFilterProcessorFactory());
+
+  registry.Add(NewDebugExporterFactory());
+  registry.Add(NewFileExporterFactory());
+  registry.Add(NewOtlpHttpExporterFactory());
+  registry.Add(NewOtlpExporterFactory());
+
+  registry.Add(NewFileStorageExtensionFactory());
+}
+
+}  // namespace polytrace

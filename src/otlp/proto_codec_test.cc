@@ -1,0 +1,169 @@
+#include "otlp/proto_codec.h"
+
+#include <gtest/gtest.h>
+
+#include "otlp/json_codec.h"
+#include "otlp/wire.h"
+#include "testing/kitchen_sink.h"
+
+namespace polytrace::otlp {
+namespace {
+
+// Every field of the model is written by the JSON encoder, so equal JSON
+// means equal batches.
+std::string Fingerprint(const Traces& t) { return EncodeTracesJson(t); }
+
+Status Decode(std::string_view bytes, Traces* out) { return DecodeTracesProto(bytes, out); }
+
+TEST(ProtoCodecTest, RoundTripKeepsEveryField) {
+  Traces in = testing::MakeKitchenSinkTraces();
+  std::string bytes = EncodeTracesProto(in);
+  Traces out;
+  ASSERT_TRUE(Decode(bytes, &out).ok());
+  EXPECT_EQ(Fingerprint(out), Fingerprint(in));
+  EXPECT_EQ(EncodeTracesProto(out), bytes);
+}
+
+TEST(ProtoCodecTest, StringsAreViewsIntoTheInput) {
+  std::string bytes = EncodeTracesProto(testing::MakeKitchenSinkTraces());
+  Traces out;
+  ASSERT_TRUE(Decode(bytes, &out).ok());
+  std::string_view name = out.resource_spans()[0].scope_spans[0].spans[0].name;
+  EXPECT_GE(name.data(), bytes.data());
+  EXPECT_LT(name.data(), bytes.data() + bytes.size());
+}
+
+TEST(ProtoCodecTest, EmptyRequestIsValid) {
+  Traces out;
+  EXPECT_TRUE(Decode("", &out).ok());
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(ProtoCodecTest, TruncatedMessageNamesPathAndOffset) {
+  std::string bytes = EncodeTracesProto(testing::MakeKitchenSinkTraces());
+  for (size_t cut : {bytes.size() - 1, bytes.size() / 2, size_t{3}}) {
+    Traces out;
+    Status st = Decode(std::string_view(bytes).substr(0, cut), &out);
+    ASSERT_FALSE(st.ok()) << cut;
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("(byte "), std::string::npos) << st.message();
+  }
+}
+
+std::string SpanWithTraceId(std::string_view id) {
+  std::string span, scope, rs, req;
+  wire::PutBytes(&span, 1, id);
+  wire::PutBytes(&span, 2, std::string(8, '\x01'));
+  wire::PutBytes(&scope, 2, span);
+  wire::PutBytes(&rs, 2, scope);
+  wire::PutBytes(&req, 1, rs);
+  return req;
+}
+
+TEST(ProtoCodecTest, RejectsTraceIdOfWrongLength) {
+  Traces out;
+  Status st = Decode(SpanWithTraceId(std::string(15, '\x07')), &out);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message().substr(0, st.message().find(" (byte")),
+            "resource_spans[0].scope_spans[0].spans[0].trace_id: length 15, expected 16");
+}
+
+TEST(ProtoCodecTest, RejectsWrongWireTypeForKnownField) {
+  std::string req;
+  wire::PutTag(&req, 1, wire::kVarint);  // resource_spans must be length-delimited
+  wire::PutVarint(&req, 5);
+  Traces out;
+  Status st = Decode(req, &out);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("resource_spans: wrong wire type 0"), std::string::npos)
+      << st.message();
+}
+
+TEST(ProtoCodecTest, RejectsInvalidUtf8InStrings) {
+  Traces in;
+  Arena& a = in.arena();
+  Span& s = in.resource_spans().Append(a).scope_spans.Append(a).spans.Append(a);
+  s.trace_id.bytes[0] = 1;
+  s.span_id.bytes[0] = 1;
+  s.name = "bad \xc3\x28 name";
+  Traces out;
+  Status st = Decode(EncodeTracesProto(in), &out);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("spans[0].name: string is not valid UTF-8"), std::string::npos)
+      << st.message();
+}
+
+TEST(ProtoCodecTest, SkipsUnknownFieldsOfEveryWireType) {
+  std::string req = EncodeTracesProto(testing::MakeKitchenSinkTraces());
+  std::string extra;
+  wire::PutTag(&extra, 99, wire::kVarint);
+  wire::PutVarint(&extra, 300);
+  wire::PutTag(&extra, 98, wire::kFixed64);
+  wire::PutFixed64(&extra, 1);
+  wire::PutTag(&extra, 97, wire::kFixed32);
+  wire::PutFixed32(&extra, 1);
+  wire::PutBytes(&extra, 96, "unknown");
+  Traces a, b;
+  ASSERT_TRUE(Decode(req, &a).ok());
+  ASSERT_TRUE(Decode(extra + req + extra, &b).ok());
+  EXPECT_EQ(Fingerprint(a), Fingerprint(b));
+}
+
+TEST(ProtoCodecTest, RejectsGroups) {
+  std::string req;
+  wire::PutTag(&req, 5, wire::kStartGroup);
+  Traces out;
+  Status st = Decode(req, &out);
+  ASSERT_FALSE(st.ok());
+}
+
+TEST(ProtoCodecTest, RejectsValuesNestedTooDeep) {
+  // AnyValue{array_value{values: AnyValue{array_value{...}}}} 100 levels deep.
+  std::string value;
+  wire::PutBytes(&value, 1, "leaf");
+  for (int i = 0; i < 100; ++i) {
+    std::string list, outer;
+    wire::PutBytes(&list, 1, value);
+    wire::PutBytes(&outer, 5, list);
+    value = outer;
+  }
+  std::string kv, span, scope, rs, req;
+  wire::PutBytes(&kv, 1, "deep");
+  wire::PutBytes(&kv, 2, value);
+  wire::PutBytes(&span, 1, std::string(16, '\x01'));
+  wire::PutBytes(&span, 2, std::string(8, '\x01'));
+  wire::PutBytes(&span, 9, kv);
+  wire::PutBytes(&scope, 2, span);
+  wire::PutBytes(&rs, 2, scope);
+  wire::PutBytes(&req, 1, rs);
+  Traces out;
+  Status st = Decode(req, &out);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("nested deeper than 64"), std::string::npos) << st.message();
+}
+
+TEST(ProtoCodecTest, RandomMutationsNeverCrash) {
+  std::string good = EncodeTracesProto(testing::MakeKitchenSinkTraces());
+  uint64_t state = 42;
+  auto next = [&] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL; };
+  for (int i = 0; i < 3000; ++i) {
+    std::string bad = good;
+    for (int m = 0; m < 4; ++m) bad[next() % bad.size()] = static_cast<char>(next() >> 56);
+    if (next() % 4 == 0) bad.resize(next() % bad.size());
+    Traces out;
+    (void)Decode(bad, &out);  // must return, not crash (ASan checks memory)
+  }
+}
+
+TEST(ProtoCodecTest, ResponsesRoundTrip) {
+  int64_t rejected;
+  std::string message;
+  ASSERT_TRUE(DecodeExportResponseProto(EncodeExportResponseProto(3, "bad ids"), &rejected,
+                                        &message).ok());
+  EXPECT_EQ(rejected, 3);
+  EXPECT_EQ(message, "bad ids");
+  EXPECT_EQ(EncodeExportResponseProto(0, ""), "");
+}
+
+}  // namespace
+}  // namespace polytrace::otlp

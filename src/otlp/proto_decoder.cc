@@ -1,0 +1,515 @@
+// The zero-copy OTLP protobuf decoder (see proto_codec.h).
+//
+// One Decoder walks the message once; every string is a view into the input.
+// A small stack of (field, index) pairs is kept so that an error can name its
+// path; the message string is only built when an error happens.
+#include <simdjson.h>
+
+#include <fmt/format.h>
+#include <vector>
+
+#include "otlp/proto_codec.h"
+#include "otlp/wire.h"
+
+namespace polytrace::otlp {
+namespace {
+
+using wire::Reader;
+using wire::WireType;
+
+constexpr int kMaxValueDepth = 64;
+
+class Decoder {
+ public:
+  explicit Decoder(Traces* out) : out_(out), arena_(out->arena()) {}
+
+  Status DecodeRequest(std::string_view data) {
+    Reader r(data, 0);
+    uint32_t field;
+    WireType type;
+    while (!r.done()) {
+      if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag");
+      if (field == 1) {
+        std::string_view msg;
+        if (!ExpectLen(r, type, "resource_spans", &msg)) return error_;
+        Push("resource_spans", out_->resource_spans().size());
+        ResourceSpans& rs = out_->resource_spans().Append(arena_);
+        if (!DecodeResourceSpans(msg, r.offset() - msg.size(), &rs)) return error_;
+        Pop();
+      } else if (!r.Skip(type)) {
+        return Fail(r, "truncated or invalid unknown field");
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  struct PathEntry {
+    const char* name;
+    size_t index;  // SIZE_MAX: not a repeated field
+  };
+
+  void Push(const char* name, size_t index = SIZE_MAX) { path_.push_back({name, index}); }
+  void Pop() { path_.pop_back(); }
+
+  std::string PathString(const char* leaf) const {
+    std::string out;
+    for (const PathEntry& e : path_) {
+      if (!out.empty()) out += '.';
+      out += e.name;
+      if (e.index != SIZE_MAX) out += fmt::format("[{}]", e.index);
+    }
+    if (leaf) out += out.empty() ? leaf : std::string(".") + leaf;
+    return out.empty() ? "request" : out;
+  }
+
+  Status Fail(const Reader& r, const std::string& what, const char* leaf = nullptr) {
+    error_ = Status::InvalidArgument(
+        fmt::format("{}: {} (byte {})", PathString(leaf), what, r.offset()));
+    return error_;
+  }
+
+  bool ExpectLen(Reader& r, WireType type, const char* name, std::string_view* out) {
+    if (type != wire::kLen) {
+      Fail(r, fmt::format("wrong wire type {} (expected 2, length-delimited)", int(type)), name);
+      return false;
+    }
+    if (!r.ReadBytes(out)) {
+      Fail(r, "truncated field", name);
+      return false;
+    }
+    return true;
+  }
+  bool ExpectString(Reader& r, WireType type, const char* name, std::string_view* out) {
+    if (!ExpectLen(r, type, name, out)) return false;
+    if (!simdjson::validate_utf8(out->data(), out->size())) {
+      Fail(r, "string is not valid UTF-8", name);
+      return false;
+    }
+    return true;
+  }
+  bool ExpectVarint(Reader& r, WireType type, const char* name, uint64_t* out) {
+    if (type != wire::kVarint) {
+      Fail(r, fmt::format("wrong wire type {} (expected 0, varint)", int(type)), name);
+      return false;
+    }
+    if (!r.ReadVarint(out)) {
+      Fail(r, "truncated or invalid varint", name);
+      return false;
+    }
+    return true;
+  }
+  bool ExpectUint32(Reader& r, WireType type, const char* name, uint32_t* out) {
+    uint64_t v;
+    if (!ExpectVarint(r, type, name, &v)) return false;
+    *out = static_cast<uint32_t>(v);
+    return true;
+  }
+  bool ExpectFixed64(Reader& r, WireType type, const char* name, uint64_t* out) {
+    if (type != wire::kFixed64) {
+      Fail(r, fmt::format("wrong wire type {} (expected 1, fixed64)", int(type)), name);
+      return false;
+    }
+    if (!r.ReadFixed64(out)) {
+      Fail(r, "truncated fixed64", name);
+      return false;
+    }
+    return true;
+  }
+  bool ExpectFixed32(Reader& r, WireType type, const char* name, uint32_t* out) {
+    if (type != wire::kFixed32) {
+      Fail(r, fmt::format("wrong wire type {} (expected 5, fixed32)", int(type)), name);
+      return false;
+    }
+    if (!r.ReadFixed32(out)) {
+      Fail(r, "truncated fixed32", name);
+      return false;
+    }
+    return true;
+  }
+  template <size_t N>
+  bool ExpectId(Reader& r, WireType type, const char* name, Id<N>* out) {
+    std::string_view raw;
+    if (!ExpectLen(r, type, name, &raw)) return false;
+    if (raw.empty()) {
+      *out = Id<N>();
+      return true;
+    }
+    if (raw.size() != N) {
+      Fail(r, fmt::format("length {}, expected {}", raw.size(), N), name);
+      return false;
+    }
+    std::memcpy(out->bytes.data(), raw.data(), N);
+    return true;
+  }
+  bool SkipUnknown(Reader& r, WireType type) {
+    if (r.Skip(type)) return true;
+    Fail(r, type == wire::kStartGroup || type == wire::kEndGroup
+                ? "groups are not supported"
+                : "truncated or invalid unknown field");
+    return false;
+  }
+
+  bool DecodeResourceSpans(std::string_view data, size_t base, ResourceSpans* rs);
+  bool DecodeResource(std::string_view data, size_t base, Resource* res);
+  bool DecodeScopeSpans(std::string_view data, size_t base, ScopeSpans* ss);
+  bool DecodeScope(std::string_view data, size_t base, InstrumentationScope* scope);
+  bool DecodeSpan(std::string_view data, size_t base, Span* span);
+  bool DecodeEvent(std::string_view data, size_t base, SpanEvent* event);
+  bool DecodeLink(std::string_view data, size_t base, SpanLink* link);
+  bool DecodeStatus(std::string_view data, size_t base, SpanStatus* status);
+  bool DecodeKeyValue(std::string_view data, size_t base, KeyValue* kv, int depth);
+  bool DecodeAnyValue(std::string_view data, size_t base, AnyValue* value, int depth);
+  bool DecodeAttribute(Reader& r, WireType type, const char* name, Attributes* attrs, int depth);
+
+  Traces* out_;
+  Arena& arena_;
+  std::vector<PathEntry> path_;
+  Status error_;
+};
+
+bool Decoder::DecodeAttribute(Reader& r, WireType type, const char* name, Attributes* attrs,
+                              int depth) {
+  std::string_view msg;
+  if (!ExpectLen(r, type, name, &msg)) return false;
+  Push(name, attrs->size());
+  KeyValue& kv = attrs->Append(arena_);
+  if (!DecodeKeyValue(msg, r.offset() - msg.size(), &kv, depth)) return false;
+  Pop();
+  return true;
+}
+
+bool Decoder::DecodeResourceSpans(std::string_view data, size_t base, ResourceSpans* rs) {
+  Reader r(data, base);
+  uint32_t field;
+  WireType type;
+  std::string_view msg;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
+    switch (field) {
+      case 1:
+        if (!ExpectLen(r, type, "resource", &msg)) return false;
+        Push("resource");
+        if (!DecodeResource(msg, r.offset() - msg.size(), &rs->resource)) return false;
+        Pop();
+        break;
+      case 2: {
+        if (!ExpectLen(r, type, "scope_spans", &msg)) return false;
+        Push("scope_spans", rs->scope_spans.size());
+        ScopeSpans& ss = rs->scope_spans.Append(arena_);
+        if (!DecodeScopeSpans(msg, r.offset() - msg.size(), &ss)) return false;
+        Pop();
+        break;
+      }
+      case 3:
+        if (!ExpectString(r, type, "schema_url", &rs->schema_url)) return false;
+        break;
+      default:
+        if (!SkipUnknown(r, type)) return false;
+    }
+  }
+  return true;
+}
+
+bool Decoder::DecodeResource(std::string_view data, size_t base, Resource* res) {
+  Reader r(data, base);
+  uint32_t field;
+  WireType type;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
+    if (field == 1) {
+      if (!DecodeAttribute(r, type, "attributes", &res->attributes, 0)) return false;
+    } else if (field == 2) {
+      if (!ExpectUint32(r, type, "dropped_attributes_count", &res->dropped_attributes_count))
+        return false;
+    } else if (!SkipUnknown(r, type)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Decoder::DecodeScopeSpans(std::string_view data, size_t base, ScopeSpans* ss) {
+  Reader r(data, base);
+  uint32_t field;
+  WireType type;
+  std::string_view msg;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
+    switch (field) {
+      case 1:
+        if (!ExpectLen(r, type, "scope", &msg)) return false;
+        Push("scope");
+        if (!DecodeScope(msg, r.offset() - msg.size(), &ss->scope)) return false;
+        Pop();
+        break;
+      case 2: {
+        if (!ExpectLen(r, type, "spans", &msg)) return false;
+        Push("spans", ss->spans.size());
+        Span& span = ss->spans.Append(arena_);
+        if (!DecodeSpan(msg, r.offset() - msg.size(), &span)) return false;
+        Pop();
+        break;
+      }
+      case 3:
+        if (!ExpectString(r, type, "schema_url", &ss->schema_url)) return false;
+        break;
+      default:
+        if (!SkipUnknown(r, type)) return false;
+    }
+  }
+  return true;
+}
+
+bool Decoder::DecodeScope(std::string_view data, size_t base, InstrumentationScope* scope) {
+  Reader r(data, base);
+  uint32_t field;
+  WireType type;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
+    bool ok = true;
+    switch (field) {
+      case 1: ok = ExpectString(r, type, "name", &scope->name); break;
+      case 2: ok = ExpectString(r, type, "version", &scope->version); break;
+      case 3: ok = DecodeAttribute(r, type, "attributes", &scope->attributes, 0); break;
+      case 4:
+        ok = ExpectUint32(r, type, "dropped_attributes_count", &scope->dropped_attributes_count);
+        break;
+      default: ok = SkipUnknown(r, type);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool Decoder::DecodeSpan(std::string_view data, size_t base, Span* s) {
+  Reader r(data, base);
+  uint32_t field;
+  WireType type;
+  std::string_view msg;
+  uint64_t v;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
+    bool ok = true;
+    switch (field) {
+      case 1: ok = ExpectId(r, type, "trace_id", &s->trace_id); break;
+      case 2: ok = ExpectId(r, type, "span_id", &s->span_id); break;
+      case 3: ok = ExpectString(r, type, "trace_state", &s->trace_state); break;
+      case 4: ok = ExpectId(r, type, "parent_span_id", &s->parent_span_id); break;
+      case 5: ok = ExpectString(r, type, "name", &s->name); break;
+      case 6:
+        ok = ExpectVarint(r, type, "kind", &v);
+        s->kind = static_cast<SpanKind>(v);
+        break;
+      case 7: ok = ExpectFixed64(r, type, "start_time_unix_nano", &s->start_time_unix_nano); break;
+      case 8: ok = ExpectFixed64(r, type, "end_time_unix_nano", &s->end_time_unix_nano); break;
+      case 9: ok = DecodeAttribute(r, type, "attributes", &s->attributes, 0); break;
+      case 10:
+        ok = ExpectUint32(r, type, "dropped_attributes_count", &s->dropped_attributes_count);
+        break;
+      case 11:
+        ok = ExpectLen(r, type, "events", &msg);
+        if (ok) {
+          Push("events", s->events.size());
+          ok = DecodeEvent(msg, r.offset() - msg.size(), &s->events.Append(arena_));
+          if (ok) Pop();
+        }
+        break;
+      case 12: ok = ExpectUint32(r, type, "dropped_events_count", &s->dropped_events_count); break;
+      case 13:
+        ok = ExpectLen(r, type, "links", &msg);
+        if (ok) {
+          Push("links", s->links.size());
+          ok = DecodeLink(msg, r.offset() - msg.size(), &s->links.Append(arena_));
+          if (ok) Pop();
+        }
+        break;
+      case 14: ok = ExpectUint32(r, type, "dropped_links_count", &s->dropped_links_count); break;
+      case 15:
+        ok = ExpectLen(r, type, "status", &msg);
+        if (ok) {
+          Push("status");
+          ok = DecodeStatus(msg, r.offset() - msg.size(), &s->status);
+          if (ok) Pop();
+        }
+        break;
+      case 16: ok = ExpectFixed32(r, type, "flags", &s->flags); break;
+      default: ok = SkipUnknown(r, type);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool Decoder::DecodeEvent(std::string_view data, size_t base, SpanEvent* e) {
+  Reader r(data, base);
+  uint32_t field;
+  WireType type;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
+    bool ok = true;
+    switch (field) {
+      case 1: ok = ExpectFixed64(r, type, "time_unix_nano", &e->time_unix_nano); break;
+      case 2: ok = ExpectString(r, type, "name", &e->name); break;
+      case 3: ok = DecodeAttribute(r, type, "attributes", &e->attributes, 0); break;
+      case 4:
+        ok = ExpectUint32(r, type, "dropped_attributes_count", &e->dropped_attributes_count);
+        break;
+      default: ok = SkipUnknown(r, type);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool Decoder::DecodeLink(std::string_view data, size_t base, SpanLink* l) {
+  Reader r(data, base);
+  uint32_t field;
+  WireType type;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
+    bool ok = true;
+    switch (field) {
+      case 1: ok = ExpectId(r, type, "trace_id", &l->trace_id); break;
+      case 2: ok = ExpectId(r, type, "span_id", &l->span_id); break;
+      case 3: ok = ExpectString(r, type, "trace_state", &l->trace_state); break;
+      case 4: ok = DecodeAttribute(r, type, "attributes", &l->attributes, 0); break;
+      case 5:
+        ok = ExpectUint32(r, type, "dropped_attributes_count", &l->dropped_attributes_count);
+        break;
+      case 6: ok = ExpectFixed32(r, type, "flags", &l->flags); break;
+      default: ok = SkipUnknown(r, type);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool Decoder::DecodeStatus(std::string_view data, size_t base, SpanStatus* st) {
+  Reader r(data, base);
+  uint32_t field;
+  WireType type;
+  uint64_t v;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
+    bool ok = true;
+    if (field == 2) {
+      ok = ExpectString(r, type, "message", &st->message);
+    } else if (field == 3) {
+      ok = ExpectVarint(r, type, "code", &v);
+      st->code = static_cast<StatusCodeValue>(v);
+    } else {
+      ok = SkipUnknown(r, type);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool Decoder::DecodeKeyValue(std::string_view data, size_t base, KeyValue* kv, int depth) {
+  Reader r(data, base);
+  uint32_t field;
+  WireType type;
+  std::string_view msg;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
+    if (field == 1) {
+      if (!ExpectString(r, type, "key", &kv->key)) return false;
+    } else if (field == 2) {
+      if (!ExpectLen(r, type, "value", &msg)) return false;
+      Push("value");
+      if (!DecodeAnyValue(msg, r.offset() - msg.size(), &kv->value, depth)) return false;
+      Pop();
+    } else if (!SkipUnknown(r, type)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Decoder::DecodeAnyValue(std::string_view data, size_t base, AnyValue* value, int depth) {
+  if (depth >= kMaxValueDepth) {
+    Reader r(data, base);
+    Fail(r, fmt::format("values nested deeper than {} levels", kMaxValueDepth));
+    return false;
+  }
+  Reader r(data, base);
+  uint32_t field;
+  WireType type;
+  std::string_view msg;
+  uint64_t v;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
+    bool ok = true;
+    switch (field) {
+      case 1:
+        value->type = ValueType::kString;
+        ok = ExpectString(r, type, "string_value", &value->string_value);
+        break;
+      case 2:
+        value->type = ValueType::kBool;
+        ok = ExpectVarint(r, type, "bool_value", &v);
+        value->bool_value = v != 0;
+        break;
+      case 3:
+        value->type = ValueType::kInt;
+        ok = ExpectVarint(r, type, "int_value", &v);
+        value->int_value = static_cast<int64_t>(v);
+        break;
+      case 4:
+        value->type = ValueType::kDouble;
+        ok = ExpectFixed64(r, type, "double_value", &v);
+        std::memcpy(&value->double_value, &v, 8);
+        break;
+      case 5:
+      case 6: {
+        bool is_array = field == 5;
+        value->type = is_array ? ValueType::kArray : ValueType::kKvList;
+        const char* name = is_array ? "array_value" : "kvlist_value";
+        ok = ExpectLen(r, type, name, &msg);
+        if (!ok) break;
+        Push(name);
+        Reader list(msg, r.offset() - msg.size());
+        uint32_t f;
+        WireType t;
+        std::string_view item;
+        while (ok && !list.done()) {
+          if (!list.ReadTag(&f, &t)) return Fail(list, "invalid field tag"), false;
+          if (f != 1) {
+            ok = SkipUnknown(list, t);
+            continue;
+          }
+          ok = ExpectLen(list, t, "values", &item);
+          if (!ok) break;
+          size_t item_base = list.offset() - item.size();
+          if (is_array) {
+            Push("values", value->array_value.size());
+            ok = DecodeAnyValue(item, item_base, &value->array_value.Append(arena_), depth + 1);
+          } else {
+            Push("values", value->kvlist_value.size());
+            ok = DecodeKeyValue(item, item_base, &value->kvlist_value.Append(arena_), depth + 1);
+          }
+          if (ok) Pop();
+        }
+        if (ok) Pop();
+        break;
+      }
+      case 7:
+        value->type = ValueType::kBytes;
+        ok = ExpectLen(r, type, "bytes_value", &value->string_value);
+        break;
+      default: ok = SkipUnknown(r, type);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status DecodeTracesProto(std::string_view request, Traces* out) {
+  Decoder decoder(out);
+  return decoder.DecodeRequest(request);
+}
+
+}  // namespace polytrace::otlp
