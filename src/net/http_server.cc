@@ -1,0 +1,364 @@
+#include "net/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <fmt/format.h>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace polytrace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string_view HttpRequest::Header(std::string_view lower_name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lower_name) return v;
+  }
+  return {};
+}
+
+HttpResponse HttpResponse::Text(int status, std::string body) {
+  return WithBody(status, "text/plain; charset=utf-8", std::move(body));
+}
+
+HttpResponse HttpResponse::WithBody(int status, std::string content_type, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", std::move(content_type));
+  r.body = std::move(body);
+  return r;
+}
+
+void HttpResponse::SetHeader(std::string name, std::string value) {
+  for (auto& [k, v] : headers) {
+    if (beast::iequals(k, name)) {
+      v = std::move(value);
+      return;
+    }
+  }
+  headers.emplace_back(std::move(name), std::move(value));
+}
+
+bool SplitHostPort(const std::string& endpoint, std::string* host, uint16_t* port) {
+  size_t colon = endpoint.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string h = endpoint.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  std::string p = endpoint.substr(colon + 1);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  unsigned long v = std::stoul(p);
+  if (v > 65535) return false;
+  *host = h.empty() ? "0.0.0.0" : h;
+  *port = static_cast<uint16_t>(v);
+  return true;
+}
+
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 &&
+               HexDigit(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    out.emplace_back(PercentDecode(part.substr(0, eq)),
+                     eq == std::string_view::npos ? "" : PercentDecode(part.substr(eq + 1)));
+  }
+  return out;
+}
+
+namespace {
+
+struct Shared {
+  HttpServerOptions options;
+  HttpHandler handler;
+  std::atomic<size_t> connections{0};
+  std::atomic<size_t> busy{0};  // connections between a request's header and its response
+  std::atomic<bool> stopping{false};
+};
+
+// One connection: read a request, run the handler, write the response,
+// repeat while keep-alive. All its steps run on its strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {
+    shared_->connections.fetch_add(1);
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string();
+  }
+  ~Session() {
+    SetBusy(false);
+    shared_->connections.fetch_sub(1);
+  }
+
+  void Run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+ private:
+  void ReadHeader() {
+    if (shared_->stopping.load()) return Close();
+    parser_.emplace();
+    parser_->body_limit(shared_->options.max_request_body_size);
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(first_ ? shared_->options.read_timeout : shared_->options.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    first_ = false;
+    if (ec) return OnReadError(ec);
+    SetBusy(true);
+    stream_.expires_after(shared_->options.read_timeout);
+    auto& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code e, size_t) {
+        if (e) return self->Close();
+        self->ReadBody();
+      });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->OnReadError(ec);
+                       self->Handle();
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return WriteError(413, fmt::format("request body exceeds the limit of {} bytes",
+                                         shared_->options.max_request_body_size));
+    }
+    if (ec == http::error::header_limit) return WriteError(431, "request headers too large");
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::eof ||
+        ec == asio::error::operation_aborted) {
+      return Close();
+    }
+    if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+      return WriteError(400, fmt::format("malformed HTTP request: {}", ec.message()));
+    }
+    Close();
+  }
+
+  void WriteError(int status, std::string message) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(status));
+    res->set(http::field::content_type, "text/plain; charset=utf-8");
+    res->set(http::field::connection, "close");
+    res->body() = std::move(message) + "\n";
+    res->prepare_payload();
+    res->keep_alive(false);
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, size_t) {
+      self->Close();
+    });
+  }
+
+  void Handle() {
+    http::request<http::string_body> beast_req = parser_->release();
+    HttpRequest req;
+    req.method = std::string(beast_req.method_string());
+    req.target = std::string(beast_req.target());
+    size_t q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    for (const auto& field : beast_req) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+      req.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    req.body = std::move(beast_req.body());
+    req.remote_address = remote_;
+    HttpResponse out;
+    try {
+      out = shared_->handler(req);
+    } catch (const std::exception& e) {
+      out = HttpResponse::Text(500, fmt::format("internal error: {}\n", e.what()));
+    }
+    // Decided after the handler: a shutdown that began meanwhile closes the connection.
+    bool keep_alive = beast_req.keep_alive() && !shared_->stopping.load();
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(beast_req.version());
+    res->result(static_cast<unsigned>(out.status));
+    for (auto& [k, v] : out.headers) res->set(k, v);
+    res->body() = std::move(out.body);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->SetBusy(false);
+                        self->ReadHeader();
+                      });
+  }
+
+  void SetBusy(bool busy) {
+    if (busy == busy_) return;
+    busy_ = busy;
+    if (busy) {
+      shared_->busy.fetch_add(1);
+    } else {
+      shared_->busy.fetch_sub(1);
+    }
+  }
+
+  void Close() {
+    SetBusy(false);
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<Shared> shared_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+  bool first_ = true;
+  bool busy_ = false;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  asio::io_context io;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  uint16_t port = 0;
+  bool started = false;
+  bool shut_down = false;
+
+  void Accept() {
+    acceptor->async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket s) {
+      if (ec == asio::error::operation_aborted || shared->stopping.load()) return;
+      if (!ec) {
+        if (shared->connections.load() >= shared->options.max_connections) {
+          beast::error_code ignored;
+          s.close(ignored);  // over the bound: refuse rather than exhaust descriptors
+        } else {
+          std::make_shared<Session>(std::move(s), shared)->Run();
+        }
+      }
+      Accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->shared->options = std::move(options);
+  impl_->shared->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { Shutdown(); }
+
+Status HttpServer::Start() {
+  const HttpServerOptions& o = impl_->shared->options;
+  std::string host;
+  uint16_t port;
+  if (!SplitHostPort(o.endpoint, &host, &port)) {
+    return Status::InvalidArgument(
+        fmt::format("{}: invalid endpoint \"{}\" (expected host:port)", o.name, o.endpoint));
+  }
+  beast::error_code ec;
+  tcp::resolver resolver(impl_->io);
+  auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("{}: cannot resolve \"{}\": {}", o.name, host, ec.message()));
+  }
+  tcp::endpoint ep = results.begin()->endpoint();
+  auto& acc = impl_->acceptor.emplace(impl_->io);
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Unavailable(
+        fmt::format("{}: listen {}: {}", o.name, o.endpoint, ec.message()));
+  }
+  impl_->port = acc.local_endpoint().port();
+  impl_->started = true;
+  impl_->Accept();
+  for (int i = 0; i < std::max(1, o.threads); ++i) {
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  }
+  return Status::Ok();
+}
+
+uint16_t HttpServer::port() const { return impl_->port; }
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace) {
+  if (impl_->shut_down) return;
+  impl_->shut_down = true;
+  if (!impl_->started) return;
+  impl_->shared->stopping.store(true);
+  asio::post(impl_->io, [this] {
+    beast::error_code ec;
+    impl_->acceptor->close(ec);
+  });
+  // In-flight requests finish (keep-alive is refused once stopping); idle
+  // keep-alive connections are simply cut when the I/O threads stop.
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (impl_->shared->busy.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  impl_->io.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace polytrace

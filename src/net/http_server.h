@@ -1,0 +1,91 @@
+// HttpServer: the HTTP/1.1 server behind every polytrace port (OTLP/HTTP
+// :4318, self-metrics :8888, later the query API :16686 and Zipkin :9411).
+//
+// Keep-alive, `Expect: 100-continue`, a body limit enforced before the body
+// is read (413 without buffering an oversized body), read timeouts against
+// slow clients, and a bound on open connections. Boost.Beast stays inside
+// http_server.cc (it is slow to compile).
+//
+// Threading: handlers run on the server's I/O threads (`threads` of them),
+// several at once; a handler may block (e.g. on a pipeline refusing), which
+// holds only its own connection.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace polytrace {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as sent
+  std::string path;    // without the query
+  std::string query;   // after '?', undecoded
+  HttpHeaders headers;  // names lower-cased
+  std::string body;
+  std::string remote_address;
+
+  // The first header with that (lower-case) name, or "".
+  std::string_view Header(std::string_view lower_name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  HttpHeaders headers;
+  std::string body;
+
+  static HttpResponse Text(int status, std::string body);
+  static HttpResponse WithBody(int status, std::string content_type, std::string body);
+  void SetHeader(std::string name, std::string value);
+};
+
+using HttpHandler = std::function<HttpResponse(HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string endpoint = "localhost:0";  // host:port; ":port" means all interfaces
+  size_t max_request_body_size = 20 << 20;
+  int threads = 2;
+  std::chrono::milliseconds read_timeout{30'000};   // per request: headers and body
+  std::chrono::milliseconds idle_timeout{120'000};  // keep-alive connection with no request
+  size_t max_connections = 4096;
+  std::string name = "http";  // for logs and errors
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving. Errors name the endpoint and the cause.
+  Status Start();
+  // The bound port (useful with port 0); 0 before Start.
+  uint16_t port() const;
+  // Stops accepting, lets in-flight requests finish (up to `grace`), closes
+  // idle connections and joins the threads. Idempotent; safe without Start.
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port" (also "[::1]:port" and ":port"); false if malformed.
+bool SplitHostPort(const std::string& endpoint, std::string* host, uint16_t* port);
+
+// Decodes one query parameter's value (percent-encoding and '+'); nullopt
+// when absent.
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
+
+}  // namespace polytrace
