@@ -1,0 +1,42 @@
+#include "receivers/otlp/ingest.h"
+
+#include "otlp/validation.h"
+
+namespace polytrace {
+
+Ingest::Ingest(TracesConsumer* next, MetricsRegistry& metrics, const std::string& receiver,
+               const std::string& transport)
+    : next_(next),
+      metrics_(metrics),
+      labels_{{"receiver", receiver}, {"transport", transport}},
+      accepted_(metrics.GetCounter("otelcol_receiver_accepted_spans",
+                                   "Spans successfully pushed into the pipeline.", labels_)),
+      refused_(metrics.GetCounter("otelcol_receiver_refused_spans",
+                                  "Spans that could not be pushed into the pipeline.", labels_)),
+      invalid_(metrics.GetCounter("polytrace_receiver_invalid_spans",
+                                  "Spans rejected as invalid (reported as partial success).",
+                                  labels_)) {}
+
+IngestOutcome Ingest::Consume(Traces traces) {
+  IngestOutcome out;
+  otlp::Rejection rejection = otlp::RemoveInvalidSpans(&traces);
+  out.rejected_spans = rejection.rejected_spans;
+  out.error_message = std::move(rejection.error_message);
+  invalid_.Add(static_cast<uint64_t>(rejection.rejected_spans));
+  size_t spans = traces.SpanCount();
+  if (spans == 0) return out;
+  out.status = next_->ConsumeTraces(std::move(traces));
+  (out.status.ok() ? accepted_ : refused_).Add(spans);
+  return out;
+}
+
+void Ingest::CountBadRequest(const std::string& reason) {
+  Labels labels = labels_;
+  labels.emplace_back("reason", reason);
+  metrics_.GetCounter("polytrace_receiver_bad_requests",
+                      "Requests that could not be decoded or were refused before decoding.",
+                      labels)
+      .Add();
+}
+
+}  // namespace polytrace

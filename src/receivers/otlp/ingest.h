@@ -1,0 +1,38 @@
+// Ingest: what both OTLP transports do once a request is decoded — drop
+// invalid spans (reported as partial success), hand the rest to the
+// pipeline, and count accepted / refused spans per transport.
+#pragma once
+
+#include <string>
+
+#include "core/traces.h"
+#include "pipeline/consumer.h"
+#include "telemetry/metrics.h"
+
+namespace polytrace {
+
+struct IngestOutcome {
+  Status status;  // the pipeline's answer (retryable refusals included)
+  int64_t rejected_spans = 0;
+  std::string error_message;  // partial_success.error_message
+};
+
+class Ingest {
+ public:
+  Ingest(TracesConsumer* next, MetricsRegistry& metrics, const std::string& receiver,
+         const std::string& transport);
+
+  IngestOutcome Consume(Traces traces);
+  // A request that could not be decoded (reason: "decode", "too_large", ...).
+  void CountBadRequest(const std::string& reason);
+
+ private:
+  TracesConsumer* next_;
+  MetricsRegistry& metrics_;
+  Labels labels_;
+  Counter& accepted_;
+  Counter& refused_;
+  Counter& invalid_;
+};
+
+}  // namespace polytrace

@@ -1,0 +1,43 @@
+#include "receivers/otlp/otlp_receiver.h"
+
+namespace polytrace {
+
+OtlpReceiver::OtlpReceiver(Settings settings, OtlpReceiverConfig config, TracesConsumer* next)
+    : settings_(std::move(settings)), config_(std::move(config)), next_(next) {}
+
+OtlpReceiver::~OtlpReceiver() { Shutdown(); }
+
+Status OtlpReceiver::Start(Host& host) {
+  std::string id = settings_.id.ToString();
+  if (config_.grpc) {
+    grpc_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "grpc");
+    grpc_ = std::make_unique<OtlpGrpcServer>(*config_.grpc, grpc_ingest_.get(), settings_.logger);
+    POLYTRACE_RETURN_IF_ERROR(grpc_->Start());
+    settings_.logger->info("OTLP/gRPC listening on {} (port {})", config_.grpc->endpoint,
+                           grpc_->port());
+  }
+  if (config_.http) {
+    http_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "http");
+    http_handler_ =
+        std::make_unique<OtlpHttpHandler>(*config_.http, http_ingest_.get(), settings_.logger);
+    HttpServerOptions options;
+    options.endpoint = config_.http->endpoint;
+    // Compressed bodies are checked again after decompression.
+    options.max_request_body_size = config_.http->max_request_body_size;
+    options.threads = 4;
+    options.name = id + "/http";
+    http_server_ = std::make_unique<HttpServer>(
+        options, [this](HttpRequest& r) { return http_handler_->Handle(r); });
+    POLYTRACE_RETURN_IF_ERROR(http_server_->Start());
+    settings_.logger->info("OTLP/HTTP listening on {} (port {})", config_.http->endpoint,
+                           http_server_->port());
+  }
+  return Status::Ok();
+}
+
+void OtlpReceiver::Shutdown() {
+  if (http_server_) http_server_->Shutdown();
+  if (grpc_) grpc_->Shutdown();
+}
+
+}  // namespace polytrace

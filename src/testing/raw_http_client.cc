@@ -1,0 +1,82 @@
+#include "testing/raw_http_client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <utility>
+
+namespace polytrace::testing {
+
+std::string RawResponse::Header(const std::string& name) const {
+  size_t pos = 0;
+  while ((pos = headers.find("\r\n", pos)) != std::string::npos) {
+    pos += 2;
+    size_t colon = headers.find(':', pos);
+    size_t eol = headers.find("\r\n", pos);
+    if (colon == std::string::npos || colon > eol) continue;
+    if (strncasecmp(headers.c_str() + pos, name.c_str(), name.size()) == 0 &&
+        colon - pos == name.size()) {
+      size_t v = headers.find_first_not_of(' ', colon + 1);
+      return headers.substr(v, eol - v);
+    }
+  }
+  return "";
+}
+
+RawHttpClient::RawHttpClient(uint16_t port) {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  timeval tv{15, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+}
+
+RawHttpClient::~RawHttpClient() { close(fd_); }
+
+void RawHttpClient::Send(const std::string& data) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    // MSG_NOSIGNAL: a server that closes early must fail the test, not kill it.
+    ssize_t n = send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    sent += static_cast<size_t>(n);
+  }
+}
+
+RawResponse RawHttpClient::Read() {
+  RawResponse r;
+  while (true) {
+    size_t end = buffer_.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      r.headers = buffer_.substr(0, end + 2);
+      std::string cl = r.Header("Content-Length");
+      size_t len = cl.empty() ? 0 : std::stoul(cl);
+      if (buffer_.size() >= end + 4 + len) {
+        r.status = std::stoi(buffer_.substr(9, 3));
+        r.body = buffer_.substr(end + 4, len);
+        buffer_.erase(0, end + 4 + len);
+        return r;
+      }
+    }
+    char buf[65536];
+    ssize_t n = read(fd_, buf, sizeof(buf));
+    if (n <= 0) return RawResponse{};
+    buffer_.append(buf, static_cast<size_t>(n));
+  }
+}
+
+RawResponse RawHttpClient::Post(const std::string& path, const std::string& content_type,
+                                const std::string& body, const std::string& extra_headers) {
+  Send("POST " + path + " HTTP/1.1\r\nHost: test\r\nContent-Type: " + content_type +
+       "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra_headers + "\r\n" +
+       body);
+  return Read();
+}
+
+}  // namespace polytrace::testing
