@@ -6,8 +6,6 @@
 
 namespace polytrace {
 
-Traces::Traces() : arena_(std::make_shared<Arena>()) {}
-
 std::string_view Traces::Adopt(std::string buffer) {
   auto owned = std::make_shared<std::string>(std::move(buffer));
   std::string_view view = *owned;
@@ -24,18 +22,17 @@ size_t Traces::SpanCount() const {
 }
 
 void Traces::Append(Traces&& other) {
-  keep_alive_.push_back(std::move(other.arena_));
+  if (other.arena_) keep_alive_.push_back(std::move(other.arena_));
   for (auto& k : other.keep_alive_) keep_alive_.push_back(std::move(k));
   other.keep_alive_.clear();
-  for (const ResourceSpans& rs : other.resource_spans_) resource_spans_.Append(*arena_, rs);
-  other.arena_ = std::make_shared<Arena>();
+  for (const ResourceSpans& rs : other.resource_spans_) resource_spans_.Append(arena(), rs);
   other.resource_spans_ = {};
 }
 
 Traces Traces::Share() const {
   Traces view;
   view.keep_alive_ = keep_alive_;
-  view.keep_alive_.push_back(arena_);
+  if (arena_) view.keep_alive_.push_back(arena_);
   view.resource_spans_ = resource_spans_.Slice(0, resource_spans_.size());
   return view;
 }
@@ -43,7 +40,7 @@ Traces Traces::Share() const {
 Traces Traces::SplitFront(size_t max_spans) {
   Traces front = Share();
   front.resource_spans_ = {};
-  Arena& fa = *front.arena_;
+  Arena& fa = front.arena();
   // The remainder is rebuilt as fresh headers in a fresh arena: the old
   // arrays may be shared with another batch and are never written.
   ArenaVec<ResourceSpans> rest;
@@ -75,7 +72,7 @@ Traces Traces::SplitFront(size_t max_spans) {
       }
     }
   }
-  keep_alive_.push_back(std::move(arena_));
+  if (arena_) keep_alive_.push_back(std::move(arena_));
   arena_ = std::move(rest_arena);
   resource_spans_ = rest;
   return front;

@@ -148,14 +148,26 @@ struct ResourceSpans {
 // One batch. Move-only; a consumer that receives one owns it.
 class Traces {
  public:
-  Traces();
-  Traces(Traces&&) noexcept = default;
-  Traces& operator=(Traces&&) noexcept = default;
+  Traces() = default;
+  // A moved-from batch is empty and usable.
+  Traces(Traces&& other) noexcept { *this = std::move(other); }
+  Traces& operator=(Traces&& other) noexcept {
+    if (this == &other) return *this;
+    arena_ = std::move(other.arena_);
+    keep_alive_ = std::move(other.keep_alive_);
+    resource_spans_ = other.resource_spans_;
+    other.keep_alive_.clear();
+    other.resource_spans_ = {};
+    return *this;
+  }
   Traces(const Traces&) = delete;
   Traces& operator=(const Traces&) = delete;
 
   // Where new strings and arrays of this batch are allocated.
-  Arena& arena() { return *arena_; }
+  Arena& arena() {
+    if (!arena_) arena_ = std::make_shared<Arena>();
+    return *arena_;
+  }
   ArenaVec<ResourceSpans>& resource_spans() { return resource_spans_; }
   const ArenaVec<ResourceSpans>& resource_spans() const { return resource_spans_; }
 
@@ -180,7 +192,7 @@ class Traces {
   void RemoveEmpty();
 
  private:
-  std::shared_ptr<Arena> arena_;  // new allocations of this batch only
+  std::shared_ptr<Arena> arena_;  // new allocations of this batch only; created lazily
   // Memory other batches' views may point into: merged/split arenas and adopted buffers.
   std::vector<std::shared_ptr<void>> keep_alive_;
   ArenaVec<ResourceSpans> resource_spans_;

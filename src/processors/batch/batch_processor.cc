@@ -1,0 +1,146 @@
+#include "processors/batch/batch_processor.h"
+
+#include <fmt/format.h>
+
+namespace polytrace {
+
+Status BatchConfig::Unmarshal(ConfigReader& r) {
+  POLYTRACE_RETURN_IF_ERROR(r.Read("timeout", &timeout));
+  POLYTRACE_RETURN_IF_ERROR(r.Read("send_batch_size", &send_batch_size));
+  POLYTRACE_RETURN_IF_ERROR(r.Read("send_batch_max_size", &send_batch_max_size));
+  POLYTRACE_RETURN_IF_ERROR(r.Read("metadata_keys", &metadata_keys));
+  POLYTRACE_RETURN_IF_ERROR(r.Read("metadata_cardinality_limit", &metadata_cardinality_limit));
+  if (!metadata_keys.empty()) {
+    return r.KeyError("metadata_keys", "batching by client metadata is not supported yet");
+  }
+  return r.Finish();
+}
+
+Status BatchConfig::Validate() const {
+  if (send_batch_max_size > 0 && send_batch_max_size < send_batch_size) {
+    return Status::InvalidArgument(fmt::format(
+        "send_batch_max_size ({}) must be greater or equal to send_batch_size ({})",
+        send_batch_max_size, send_batch_size));
+  }
+  if (timeout.count() < 0) return Status::InvalidArgument("timeout must not be negative");
+  return Status::Ok();
+}
+
+BatchProcessor::BatchProcessor(Settings settings, BatchConfig config, TracesConsumer* next)
+    : settings_(std::move(settings)), config_(std::move(config)), next_(next) {}
+
+BatchProcessor::~BatchProcessor() { Shutdown(); }
+
+Status BatchProcessor::Start(Host& host) {
+  Labels labels{{"processor", settings_.id.ToString()}};
+  MetricsRegistry& m = host.metrics();
+  send_size_ = &m.GetHistogram("otelcol_processor_batch_batch_send_size",
+                               "Number of spans in each batch sent.",
+                               {10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000, 5000,
+                                6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000},
+                               labels);
+  size_triggers_ = &m.GetCounter("otelcol_processor_batch_batch_size_trigger_send",
+                                 "Batches sent because of the size trigger.", labels);
+  timeout_triggers_ = &m.GetCounter("otelcol_processor_batch_timeout_trigger_send",
+                                    "Batches sent because of the timeout trigger.", labels);
+  send_failed_ = &m.GetCounter("polytrace_processor_batch_send_failed_spans",
+                               "Spans the next component refused after batching.", labels);
+  flusher_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+Status BatchProcessor::ConsumeTraces(Traces traces) {
+  size_t n = traces.SpanCount();
+  if (n == 0) return Status::Ok();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ || !flusher_.joinable()) {
+    return Status::Unavailable("batch processor is shutting down");
+  }
+  if (pending_spans_ == 0) first_arrival_ = std::chrono::steady_clock::now();
+  pending_.Append(std::move(traces));
+  pending_spans_ += n;
+  if (pending_spans_ >= config_.send_batch_size) cv_.notify_one();
+  return Status::Ok();
+}
+
+void BatchProcessor::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    bool timed_out = false;
+    if (pending_spans_ == 0) {
+      cv_.wait(lock, [&] { return stopping_ || pending_spans_ > 0; });
+    } else if (pending_spans_ < config_.send_batch_size && !stopping_) {
+      auto deadline = first_arrival_ + config_.timeout;
+      timed_out = !cv_.wait_until(lock, deadline, [&] {
+        return stopping_ || pending_spans_ >= config_.send_batch_size;
+      });
+    }
+    if (pending_spans_ == 0) {
+      if (stopping_) return;
+      continue;
+    }
+    Trigger trigger = pending_spans_ >= config_.send_batch_size ? Trigger::kSize
+                      : timed_out                                 ? Trigger::kTimeout
+                                                                  : Trigger::kShutdown;
+    // As in the Collector: a size trigger sends everything pending, in
+    // pieces of send_batch_max_size when that is set, and a remainder
+    // smaller than send_batch_size waits for the next trigger.
+    std::vector<Traces> out;
+    size_t max = config_.send_batch_max_size;
+    while (pending_spans_ > 0 && (trigger != Trigger::kSize || pending_spans_ >= config_.send_batch_size)) {
+      if (max > 0 && pending_spans_ > max) {
+        out.push_back(pending_.SplitFront(max));
+        pending_spans_ -= max;
+      } else {
+        out.push_back(std::move(pending_));
+        pending_spans_ = 0;
+      }
+    }
+    if (pending_spans_ > 0) first_arrival_ = std::chrono::steady_clock::now();
+    lock.unlock();
+    for (Traces& batch : out) Send(std::move(batch), trigger);
+    lock.lock();
+  }
+}
+
+void BatchProcessor::Send(Traces batch, Trigger trigger) {
+  size_t n = batch.SpanCount();
+  send_size_->Observe(static_cast<double>(n));
+  (trigger == Trigger::kTimeout ? timeout_triggers_ : size_triggers_)->Add();
+  Status st = next_->ConsumeTraces(std::move(batch));
+  if (!st.ok()) {
+    send_failed_->Add(n);
+    settings_.logger->warn("sending a batch of {} spans failed: {}", n, st.message());
+  }
+}
+
+void BatchProcessor::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+}
+
+namespace {
+
+class BatchProcessorFactory : public ProcessorFactory {
+ public:
+  std::string type() const override { return "batch"; }
+  ComponentConfigPtr CreateDefaultConfig() const override { return std::make_unique<BatchConfig>(); }
+  Result<ProcessorPtr> CreateTracesProcessor(const Settings& settings, const ComponentConfig& config,
+                                             TracesConsumer* next) const override {
+    return ProcessorPtr(std::make_unique<BatchProcessor>(
+        settings, static_cast<const BatchConfig&>(config), next));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProcessorFactory> NewBatchProcessorFactory() {
+  return std::make_unique<BatchProcessorFactory>();
+}
+
+}  // namespace polytrace

@@ -1,0 +1,68 @@
+// The `batch` processor, with the Collector's semantics: spans accumulate
+// until send_batch_size is reached (then they are sent at once, in pieces of
+// at most send_batch_max_size) or until `timeout` passes since the first
+// span of the pending batch. Like the Collector it acknowledges upstream as
+// soon as spans are queued; export errors downstream are logged and counted.
+//
+// Threading: ConsumeTraces runs on receiver threads and only appends under
+// mu_; one flusher thread sends (the downstream call never holds mu_).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "pipeline/component.h"
+#include "pipeline/factory.h"
+#include "telemetry/metrics.h"
+
+namespace polytrace {
+
+class BatchConfig : public ComponentConfig {
+ public:
+  std::chrono::nanoseconds timeout = std::chrono::milliseconds(200);
+  uint32_t send_batch_size = 8192;
+  uint32_t send_batch_max_size = 0;  // 0: no upper bound
+  std::vector<std::string> metadata_keys;
+  uint32_t metadata_cardinality_limit = 1000;
+
+  Status Unmarshal(ConfigReader& reader) override;
+  Status Validate() const override;
+};
+
+class BatchProcessor : public Processor {
+ public:
+  BatchProcessor(Settings settings, BatchConfig config, TracesConsumer* next);
+  ~BatchProcessor() override;
+
+  Status Start(Host& host) override;
+  void Shutdown() override;
+  Status ConsumeTraces(Traces traces) override;
+
+ private:
+  enum class Trigger { kSize, kTimeout, kShutdown };
+  void Run();
+  void Send(Traces batch, Trigger trigger);
+
+  Settings settings_;
+  BatchConfig config_;
+  TracesConsumer* next_;
+  Histogram* send_size_ = nullptr;
+  Counter* size_triggers_ = nullptr;
+  Counter* timeout_triggers_ = nullptr;
+  Counter* send_failed_ = nullptr;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Traces pending_;                                          // guarded by mu_
+  size_t pending_spans_ = 0;                                // guarded by mu_
+  std::chrono::steady_clock::time_point first_arrival_;     // guarded by mu_
+  bool stopping_ = false;                                   // guarded by mu_
+  std::thread flusher_;
+};
+
+std::unique_ptr<ProcessorFactory> NewBatchProcessorFactory();
+
+}  // namespace polytrace

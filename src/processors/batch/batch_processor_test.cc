@@ -1,0 +1,115 @@
+#include "processors/batch/batch_processor.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "telemetry/logging.h"
+#include "testing/test_host.h"
+#include "testing/traces_sink.h"
+
+namespace polytrace {
+namespace {
+
+using std::chrono::milliseconds;
+
+class BatchProcessorTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<BatchProcessor> Make(BatchConfig config) {
+    Settings s;
+    s.id = {"batch", ""};
+    s.logger = MakeLogger("processor/batch-test");
+    auto p = std::make_unique<BatchProcessor>(s, config, &sink_);
+    EXPECT_TRUE(p->Start(host_).ok());
+    return p;
+  }
+  testing::TestHost host_;
+  testing::TracesSink sink_;
+};
+
+TEST_F(BatchProcessorTest, SendsWhenSizeIsReached) {
+  BatchConfig c;
+  c.send_batch_size = 10;
+  c.timeout = std::chrono::hours(1);
+  auto p = Make(c);
+  ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 7)).ok());
+  ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 3)).ok());
+  ASSERT_TRUE(sink_.WaitForSpans(10, milliseconds(5000)));
+  EXPECT_EQ(sink_.BatchSizes(), std::vector<size_t>({10}));
+  ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 2)).ok());
+  p->Shutdown();  // flushes the remaining 2
+  EXPECT_EQ(sink_.BatchSizes(), std::vector<size_t>({10, 2}));
+}
+
+TEST_F(BatchProcessorTest, SendsOnTimeout) {
+  BatchConfig c;
+  c.send_batch_size = 1000;
+  c.timeout = milliseconds(50);
+  auto p = Make(c);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 5)).ok());
+  ASSERT_TRUE(sink_.WaitForSpans(5, milliseconds(5000)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(50));
+  EXPECT_EQ(host_.MetricValue(
+                "otelcol_processor_batch_timeout_trigger_send{processor=\"batch\"}"),
+            1);
+}
+
+TEST_F(BatchProcessorTest, SplitsToMaxSize) {
+  BatchConfig c;
+  c.send_batch_size = 4;
+  c.send_batch_max_size = 4;
+  c.timeout = std::chrono::hours(1);
+  auto p = Make(c);
+  ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 11)).ok());
+  ASSERT_TRUE(sink_.WaitForSpans(8, milliseconds(5000)));
+  EXPECT_EQ(sink_.BatchSizes(), std::vector<size_t>({4, 4}));  // 3 < send_batch_size waits
+  p->Shutdown();
+  EXPECT_EQ(sink_.BatchSizes(), std::vector<size_t>({4, 4, 3}));
+}
+
+TEST_F(BatchProcessorTest, ConcurrentProducersLoseNothing) {
+  BatchConfig c;
+  c.send_batch_size = 100;
+  c.timeout = milliseconds(20);
+  auto p = Make(c);
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 4; ++t) {
+    producers.emplace_back([&] {
+      for (int i = 0; i < 250; ++i) ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 2)).ok());
+    });
+  }
+  for (auto& t : producers) t.join();
+  p->Shutdown();
+  EXPECT_EQ(sink_.SpanCount(), 2000u);
+  for (size_t n : sink_.BatchSizes()) EXPECT_LE(n, 2000u);
+}
+
+TEST_F(BatchProcessorTest, RefusesAfterShutdown) {
+  auto p = Make(BatchConfig());
+  p->Shutdown();
+  EXPECT_EQ(p->ConsumeTraces(testing::MakeTraces("s", 1)).code(), StatusCode::kUnavailable);
+}
+
+TEST(BatchConfigTest, MaxSizeBelowSizeIsInvalid) {
+  BatchConfig c;
+  ConfigReader r(YAML::Load("send_batch_size: 512\nsend_batch_max_size: 100\n"), "processors.batch",
+                 "c.yaml");
+  ASSERT_TRUE(c.Unmarshal(r).ok());
+  Status st = c.Validate();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("send_batch_max_size (100) must be greater or equal"),
+            std::string::npos);
+}
+
+TEST(BatchConfigTest, SeedConfigParses) {
+  BatchConfig c;
+  ConfigReader r(YAML::Load("timeout: 5s\nsend_batch_size: 512\n"), "processors.batch", "c.yaml");
+  ASSERT_TRUE(c.Unmarshal(r).ok());
+  EXPECT_EQ(c.timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.send_batch_size, 512u);
+  EXPECT_TRUE(c.Validate().ok());
+}
+
+}  // namespace
+}  // namespace polytrace

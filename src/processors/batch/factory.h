@@ -1,0 +1,3 @@
+#pragma once
+
+#include "processors/batch/batch_processor.h"
