@@ -1,0 +1,3 @@
+#pragma once
+
+#include "processors/attributes/attributes_processor.h"

@@ -1,0 +1,3 @@
+#pragma once
+
+#include "processors/resource/resource_processor.h"
