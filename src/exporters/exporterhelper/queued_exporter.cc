@@ -1,0 +1,172 @@
+#include "exporters/exporterhelper/queued_exporter.h"
+
+#include <fmt/format.h>
+
+#include <random>
+
+#include "pipeline/storage.h"
+
+namespace polytrace {
+
+QueuedExporter::QueuedExporter(Settings settings, ExporterHelperConfig config,
+                               RequestEncoder encoder, std::unique_ptr<RequestSender> sender)
+    : settings_(std::move(settings)),
+      config_(std::move(config)),
+      encoder_(std::move(encoder)),
+      sender_(std::move(sender)) {}
+
+QueuedExporter::~QueuedExporter() { Shutdown(); }
+
+Status QueuedExporter::Start(Host& host) {
+  Labels labels{{"exporter", settings_.id.ToString()}};
+  MetricsRegistry& m = host.metrics();
+  sent_ = &m.GetCounter("otelcol_exporter_sent_spans", "Spans successfully sent.", labels);
+  send_failed_ = &m.GetCounter("otelcol_exporter_send_failed_spans",
+                               "Spans that failed to be sent (given up or rejected).", labels);
+  enqueue_failed_ = &m.GetCounter("otelcol_exporter_enqueue_failed_spans",
+                                  "Spans refused because the sending queue was full.", labels);
+  queue_size_ = &m.GetGauge("otelcol_exporter_queue_size", "Current size of the sending queue.",
+                            labels);
+  POLYTRACE_RETURN_IF_ERROR(sender_->Start());
+  if (!config_.queue.enabled) return Status::Ok();
+  m.GetGauge("otelcol_exporter_queue_capacity", "Capacity of the sending queue.", labels)
+      .Set(config_.queue.queue_size);
+
+  std::string directory;
+  if (!config_.queue.storage.empty()) {
+    ComponentId storage_id = ComponentId::Parse(config_.queue.storage);
+    auto* storage = dynamic_cast<StorageExtension*>(host.GetExtension(storage_id));
+    if (storage == nullptr) {
+      return Status::InvalidArgument(fmt::format(
+          "sending_queue.storage: \"{}\" is not a started storage extension (add it to "
+          "service.extensions)",
+          config_.queue.storage));
+    }
+    Result<std::string> dir = storage->DirectoryFor("exporter", settings_.id.ToString());
+    if (!dir.ok()) return dir.status();
+    directory = *dir;
+  }
+  queue_ = std::make_unique<RequestQueue>(config_.queue.queue_size,
+                                          config_.queue.sizer == "items", directory);
+  Result<size_t> recovered = queue_->Recover();
+  if (!recovered.ok()) return recovered.status();
+  if (*recovered > 0) {
+    settings_.logger->info("resuming {} queued requests from {}", *recovered, directory);
+  }
+  queue_size_->Set(queue_->size());
+  for (int i = 0; i < config_.queue.num_consumers; ++i) {
+    consumers_.emplace_back([this] { ConsumerLoop(); });
+  }
+  return Status::Ok();
+}
+
+Status QueuedExporter::ConsumeTraces(Traces traces) {
+  ExportRequest request;
+  request.spans = traces.SpanCount();
+  if (request.spans == 0) return Status::Ok();
+  request.payload = encoder_(traces);
+  if (!queue_) {
+    // No queue: the caller waits for the outcome, as in the Collector.
+    return SendWithRetry(request);
+  }
+  uint64_t spans = request.spans;
+  Status st = queue_->Offer(std::move(request), config_.queue.block_on_overflow);
+  if (!st.ok()) {
+    enqueue_failed_->Add(spans);
+    return st;
+  }
+  queue_size_->Set(queue_->size());
+  return Status::Ok();
+}
+
+void QueuedExporter::ConsumerLoop() {
+  while (std::optional<ExportRequest> r = queue_->Take()) {
+    queue_size_->Set(queue_->size());
+    Status st = SendWithRetry(*r);
+    // A persistent queue keeps what shutdown interrupted for the next run.
+    bool interrupted = !st.ok() && st.retryable() && stopping_.load() &&
+                       !config_.queue.storage.empty();
+    if (!interrupted) queue_->Done(*r);
+  }
+}
+
+Status QueuedExporter::SendWithRetry(const ExportRequest& request) {
+  auto start = std::chrono::steady_clock::now();
+  std::mt19937_64 rng(std::random_device{}());
+  double interval = static_cast<double>(config_.retry.initial_interval.count());
+  for (int attempt = 1;; ++attempt) {
+    Status st = sender_->Send(request, config_.timeout);
+    if (st.ok()) {
+      sent_->Add(request.spans);
+      return st;
+    }
+    bool give_up = !st.retryable() || !config_.retry.enabled || stopping_.load();
+    std::chrono::milliseconds wait{0};
+    if (!give_up) {
+      std::uniform_real_distribution<double> jitter(1 - config_.retry.randomization_factor,
+                                                    1 + config_.retry.randomization_factor);
+      wait = std::chrono::milliseconds(static_cast<int64_t>(interval * jitter(rng)));
+      if (st.retry_after()) wait = *st.retry_after();
+      interval = std::min(interval * config_.retry.multiplier,
+                          static_cast<double>(config_.retry.max_interval.count()));
+      auto elapsed = std::chrono::steady_clock::now() - start;
+      if (config_.retry.max_elapsed_time.count() > 0 &&
+          elapsed + wait > config_.retry.max_elapsed_time) {
+        give_up = true;
+      }
+    }
+    if (give_up) {
+      send_failed_->Add(request.spans);
+      settings_.logger->error("dropping {} spans after {} attempt{}: {}", request.spans, attempt,
+                              attempt == 1 ? "" : "s", st.message());
+      return st;
+    }
+    settings_.logger->warn("sending {} spans failed (attempt {}), retrying in {} ms: {}",
+                           request.spans, attempt, wait.count(), st.message());
+    if (!SleepUnlessStopping(wait)) {
+      send_failed_->Add(request.spans);
+      return Status::Unavailable("shutting down: " + st.message());
+    }
+  }
+}
+
+bool QueuedExporter::SleepUnlessStopping(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  return !stop_cv_.wait_for(lock, d, [&] { return stopping_.load(); });
+}
+
+void QueuedExporter::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (queue_) {
+    // Memory queue: drain what is queued (retries still allowed for up to
+    // one timeout); persistent queue: stop now, the rest stays on disk.
+    bool persistent = !config_.queue.storage.empty();
+    queue_->Close(/*drain=*/!persistent);
+    if (persistent) {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      stopping_ = true;
+      stop_cv_.notify_all();
+    } else {
+      std::thread stopper([this] {
+        std::unique_lock<std::mutex> lock(stop_mu_);
+        stop_cv_.wait_for(lock, config_.timeout, [&] { return stopping_.load(); });
+        stopping_ = true;
+        stop_cv_.notify_all();
+      });
+      for (auto& t : consumers_) t.join();
+      {
+        std::lock_guard<std::mutex> lock(stop_mu_);
+        stopping_ = true;
+        stop_cv_.notify_all();
+      }
+      stopper.join();
+      consumers_.clear();
+    }
+    for (auto& t : consumers_) t.join();
+    consumers_.clear();
+    if (queue_size_) queue_size_->Set(queue_->size());
+  }
+}
+
+}  // namespace polytrace

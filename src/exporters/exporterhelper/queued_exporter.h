@@ -1,0 +1,70 @@
+// QueuedExporter: the Collector's exporterhelper in C++. It encodes each
+// batch once into the exporter's wire form, queues it (bounded, in memory
+// or on disk) and lets `num_consumers` threads send with exponential
+// backoff; Retry-After / RetryInfo hints from downstream win over the
+// backoff. A full queue refuses with kUnavailable (clients see 503 /
+// UNAVAILABLE and retry); nothing is dropped without a metric and a log.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "exporters/exporterhelper/config.h"
+#include "exporters/exporterhelper/request_queue.h"
+#include "pipeline/component.h"
+#include "pipeline/factory.h"
+#include "telemetry/metrics.h"
+
+namespace polytrace {
+
+// One attempt to deliver a request; what a concrete exporter implements.
+// Called from several consumer threads at once.
+class RequestSender {
+ public:
+  virtual ~RequestSender() = default;
+  virtual Status Start() { return Status::Ok(); }
+  // Retryable statuses are retried (honouring retry_after()); others dropped.
+  virtual Status Send(const ExportRequest& request, std::chrono::milliseconds timeout) = 0;
+};
+
+using RequestEncoder = std::function<std::string(const Traces&)>;
+
+class QueuedExporter : public Exporter {
+ public:
+  QueuedExporter(Settings settings, ExporterHelperConfig config, RequestEncoder encoder,
+                 std::unique_ptr<RequestSender> sender);
+  ~QueuedExporter() override;
+
+  Status Start(Host& host) override;
+  void Shutdown() override;
+  Status ConsumeTraces(Traces traces) override;
+
+ private:
+  void ConsumerLoop();
+  // Sends with retries; false when the request was given up.
+  Status SendWithRetry(const ExportRequest& request);
+  // Sleeps up to `d`; false when shutdown interrupted the wait.
+  bool SleepUnlessStopping(std::chrono::milliseconds d);
+
+  Settings settings_;
+  ExporterHelperConfig config_;
+  RequestEncoder encoder_;
+  std::unique_ptr<RequestSender> sender_;
+  std::unique_ptr<RequestQueue> queue_;
+  std::vector<std::thread> consumers_;
+
+  Counter* sent_ = nullptr;
+  Counter* send_failed_ = nullptr;
+  Counter* enqueue_failed_ = nullptr;
+  Gauge* queue_size_ = nullptr;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  std::atomic<bool> stopping_{false};  // retries give up; written under stop_mu_
+  bool shut_down_ = false;
+};
+
+}  // namespace polytrace

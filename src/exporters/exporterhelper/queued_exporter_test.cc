@@ -1,0 +1,223 @@
+#include "exporters/exporterhelper/queued_exporter.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "pipeline/storage.h"
+#include "telemetry/logging.h"
+#include "testing/test_host.h"
+#include "testing/traces_sink.h"
+
+namespace polytrace {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A sender whose answers the test scripts; it records what arrived.
+class ScriptedSender : public RequestSender {
+ public:
+  Status Send(const ExportRequest& r, milliseconds) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++attempts_;
+    Status st = script_.empty() ? fallback_ : script_.front();
+    if (!script_.empty()) script_.pop_front();
+    if (st.ok()) delivered_.push_back(r.payload);
+    cv_.notify_all();
+    return st;
+  }
+  void Script(std::deque<Status> s, Status fallback = Status::Ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    script_ = std::move(s);
+    fallback_ = std::move(fallback);
+  }
+  bool WaitDelivered(size_t n, milliseconds deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, deadline, [&] { return delivered_.size() >= n; });
+  }
+  bool WaitAttempts(int n, milliseconds deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, deadline, [&] { return attempts_ >= n; });
+  }
+  std::vector<std::string> delivered() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return delivered_;
+  }
+  int attempts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return attempts_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Status> script_;
+  Status fallback_;
+  std::vector<std::string> delivered_;
+  int attempts_ = 0;
+};
+
+class DirStorage : public StorageExtension {
+ public:
+  explicit DirStorage(std::string dir) : dir_(std::move(dir)) {}
+  Status Start(Host&) override { return Status::Ok(); }
+  void Shutdown() override {}
+  Result<std::string> DirectoryFor(const std::string& kind, const std::string& id) override {
+    return dir_ + "/" + kind + "_" + id;
+  }
+
+ private:
+  std::string dir_;
+};
+
+ExporterHelperConfig FastConfig() {
+  ExporterHelperConfig c;
+  c.timeout = milliseconds(500);
+  c.retry.initial_interval = milliseconds(5);
+  c.retry.max_interval = milliseconds(20);
+  c.retry.max_elapsed_time = milliseconds(2000);
+  c.queue.num_consumers = 2;
+  c.queue.queue_size = 10;
+  return c;
+}
+
+std::unique_ptr<QueuedExporter> Make(ExporterHelperConfig c, ScriptedSender** sender_out,
+                                     testing::TestHost& host) {
+  auto sender = std::make_unique<ScriptedSender>();
+  *sender_out = sender.get();
+  Settings s;
+  s.id = {"test", ""};
+  s.logger = MakeLogger("exporter/test");
+  auto e = std::make_unique<QueuedExporter>(
+      s, c, [](const Traces& t) { return std::to_string(t.SpanCount()); }, std::move(sender));
+  EXPECT_TRUE(e->Start(host).ok());
+  return e;
+}
+
+TEST(QueuedExporterTest, RetriesRetryableErrorsUntilDelivered) {
+  testing::TestHost host;
+  ScriptedSender* sender;
+  auto e = Make(FastConfig(), &sender, host);
+  sender->Script({Status::Unavailable("down"), Status::Unavailable("down")});
+  ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 3)).ok());
+  ASSERT_TRUE(sender->WaitDelivered(1, milliseconds(5000)));
+  EXPECT_EQ(sender->attempts(), 3);
+  e->Shutdown();
+  EXPECT_EQ(host.MetricValue("otelcol_exporter_sent_spans{exporter=\"test\"}"), 3);
+}
+
+TEST(QueuedExporterTest, HonoursRetryAfter) {
+  testing::TestHost host;
+  ScriptedSender* sender;
+  auto e = Make(FastConfig(), &sender, host);
+  sender->Script({Status::ResourceExhausted("slow down").set_retry_after(milliseconds(300))});
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 1)).ok());
+  ASSERT_TRUE(sender->WaitDelivered(1, milliseconds(5000)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(300));
+}
+
+TEST(QueuedExporterTest, PermanentErrorIsDroppedWithoutRetry) {
+  testing::TestHost host;
+  ScriptedSender* sender;
+  auto e = Make(FastConfig(), &sender, host);
+  sender->Script({Status::InvalidArgument("bad data")});
+  ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 2)).ok());
+  ASSERT_TRUE(sender->WaitAttempts(1, milliseconds(5000)));
+  e->Shutdown();
+  EXPECT_EQ(sender->attempts(), 1);
+  EXPECT_EQ(host.MetricValue("otelcol_exporter_send_failed_spans{exporter=\"test\"}"), 2);
+}
+
+TEST(QueuedExporterTest, GivesUpAfterMaxElapsedTime) {
+  testing::TestHost host;
+  ExporterHelperConfig c = FastConfig();
+  c.retry.max_elapsed_time = milliseconds(100);
+  ScriptedSender* sender;
+  auto e = Make(c, &sender, host);
+  sender->Script({}, Status::Unavailable("always down"));
+  ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 4)).ok());
+  // Polls the metric with a deadline: the request is dropped once the budget is spent.
+  auto deadline = std::chrono::steady_clock::now() + milliseconds(5000);
+  while (host.MetricValue("otelcol_exporter_send_failed_spans{exporter=\"test\"}") != 4 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(host.MetricValue("otelcol_exporter_send_failed_spans{exporter=\"test\"}"), 4);
+  EXPECT_GT(sender->attempts(), 1);
+}
+
+TEST(QueuedExporterTest, FullQueueRefusesWithUnavailable) {
+  testing::TestHost host;
+  ExporterHelperConfig c = FastConfig();
+  c.queue.num_consumers = 1;
+  c.queue.queue_size = 2;
+  c.retry.max_elapsed_time = milliseconds(0);  // retry forever: the queue stays full
+  ScriptedSender* sender;
+  auto e = Make(c, &sender, host);
+  sender->Script({}, Status::Unavailable("down"));
+  Status last;
+  for (int i = 0; i < 5; ++i) last = e->ConsumeTraces(testing::MakeTraces("s", 1));
+  EXPECT_EQ(last.code(), StatusCode::kUnavailable);
+  EXPECT_NE(last.message().find("sending queue is full"), std::string::npos);
+  EXPECT_GE(host.MetricValue("otelcol_exporter_enqueue_failed_spans{exporter=\"test\"}"), 1);
+}
+
+TEST(QueuedExporterTest, PersistentQueueSurvivesRestartAndSkipsTornFiles) {
+  std::string dir = ::testing::TempDir() + "/pq_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  DirStorage storage(dir);
+  ExporterHelperConfig c = FastConfig();
+  c.queue.storage = "file_storage";
+  c.queue.num_consumers = 1;
+  c.retry.max_elapsed_time = milliseconds(0);
+  {
+    testing::TestHost host;
+    host.AddExtension("file_storage", &storage);
+    ScriptedSender* sender;
+    auto e = Make(c, &sender, host);
+    sender->Script({}, Status::Unavailable("down"));
+    ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 7)).ok());
+    ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 5)).ok());
+    ASSERT_TRUE(sender->WaitAttempts(1, milliseconds(5000)));
+    e->Shutdown();
+  }
+  // A write that never completed (a .tmp) and a damaged file must not be sent.
+  std::ofstream(dir + "/exporter_test/00000000000000000099.req.tmp") << "partial";
+  std::ofstream(dir + "/exporter_test/00000000000000000098.req") << "PTQ1 garbage";
+  testing::TestHost host;
+  host.AddExtension("file_storage", &storage);
+  ScriptedSender* sender;
+  auto e = Make(c, &sender, host);
+  ASSERT_TRUE(sender->WaitDelivered(2, milliseconds(5000)));
+  EXPECT_EQ(sender->delivered(), std::vector<std::string>({"7", "5"}));
+  e->Shutdown();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/exporter_test/00000000000000000098.req.corrupt"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/exporter_test/00000000000000000099.req.tmp"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(QueuedExporterTest, WithoutQueueTheCallerGetsTheOutcome) {
+  testing::TestHost host;
+  ExporterHelperConfig c = FastConfig();
+  c.queue.enabled = false;
+  c.retry.enabled = false;
+  ScriptedSender* sender;
+  auto e = Make(c, &sender, host);
+  sender->Script({Status::Unavailable("down")});
+  EXPECT_EQ(e->ConsumeTraces(testing::MakeTraces("s", 1)).code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 1)).ok());
+}
+
+TEST(QueuedExporterTest, ShutdownDrainsTheMemoryQueue) {
+  testing::TestHost host;
+  ScriptedSender* sender;
+  auto e = Make(FastConfig(), &sender, host);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 1)).ok());
+  e->Shutdown();
+  EXPECT_EQ(sender->delivered().size(), 5u);
+}
+
+}  // namespace
+}  // namespace polytrace
