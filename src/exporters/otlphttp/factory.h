@@ -1,0 +1,3 @@
+#pragma once
+
+#include "exporters/otlphttp/otlphttp_exporter.h"

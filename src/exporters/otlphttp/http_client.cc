@@ -1,0 +1,188 @@
+#include "exporters/otlphttp/http_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <fmt/format.h>
+#include <mutex>
+
+namespace polytrace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+Result<Url> Url::Parse(const std::string& text) {
+  Url u;
+  std::string rest;
+  if (text.rfind("https://", 0) == 0) {
+    u.https = true;
+    rest = text.substr(8);
+  } else if (text.rfind("http://", 0) == 0) {
+    rest = text.substr(7);
+  } else {
+    return Status::InvalidArgument(
+        fmt::format("\"{}\" is not an http:// or https:// URL", text));
+  }
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  u.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  size_t colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+    u.host = authority.substr(0, colon);
+    u.port = authority.substr(colon + 1);
+  } else {
+    u.host = authority;
+    u.port = u.https ? "443" : "80";
+  }
+  if (u.host.size() >= 2 && u.host.front() == '[') u.host = u.host.substr(1, u.host.size() - 2);
+  if (u.host.empty()) return Status::InvalidArgument(fmt::format("\"{}\" has no host", text));
+  return u;
+}
+
+// One connection with its own io_context: each request runs its async steps
+// on it with a deadline, so a dead peer never blocks a sender forever.
+struct HttpClient::Connection {
+  asio::io_context io;
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+
+  beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+};
+
+struct HttpClient::Impl {
+  Url url;
+  HttpClientTls tls_options;
+  std::unique_ptr<ssl::context> ssl_ctx;
+  std::mutex mu;
+  std::vector<std::unique_ptr<Connection>> idle;  // guarded by mu
+
+  Status Connect(Connection& c, std::chrono::milliseconds timeout) {
+    beast::error_code ec;
+    tcp::resolver resolver(c.io);
+    auto results = resolver.resolve(url.host, url.port, ec);
+    if (ec) {
+      return Status::Unavailable(fmt::format("resolve {}: {}", url.host, ec.message()));
+    }
+    if (url.https) {
+      c.tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(c.io, *ssl_ctx);
+      SSL_set_tlsext_host_name(c.tls->native_handle(), url.host.c_str());
+      c.tls->set_verify_callback(ssl::host_name_verification(url.host));
+    } else {
+      c.plain = std::make_unique<beast::tcp_stream>(c.io);
+    }
+    c.lowest().expires_after(timeout);
+    c.lowest().async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    c.io.restart();
+    c.io.run();
+    if (ec) {
+      return Status::Unavailable(
+          fmt::format("connect {}:{}: {}", url.host, url.port, ec.message()));
+    }
+    if (url.https) {
+      c.tls->async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
+      c.io.restart();
+      c.io.run();
+      if (ec) return Status::Unavailable(fmt::format("TLS handshake with {}: {}", url.host, ec.message()));
+    }
+    return Status::Ok();
+  }
+
+  template <typename Stream>
+  Result<HttpClientResponse> Exchange(Stream& s, Connection& c,
+                                      http::request<http::string_body>& req,
+                                      std::chrono::milliseconds timeout) {
+    beast::error_code ec;
+    http::response<http::string_body> res;
+    c.lowest().expires_after(timeout);
+    http::async_write(s, req, [&](beast::error_code e, size_t) {
+      ec = e;
+      if (e) return;
+      http::async_read(s, c.buffer, res, [&](beast::error_code e2, size_t) { ec = e2; });
+    });
+    c.io.restart();
+    c.io.run();
+    if (ec == beast::error::timeout) {
+      return Status::DeadlineExceeded(fmt::format("no response from {} within {} ms", url.host,
+                                                  timeout.count()));
+    }
+    if (ec) return Status::Unavailable(fmt::format("{}: {}", url.host, ec.message()));
+    HttpClientResponse out;
+    out.status = static_cast<int>(res.result_int());
+    out.content_type = std::string(res[http::field::content_type]);
+    out.retry_after = std::string(res[http::field::retry_after]);
+    out.body = std::move(res.body());
+    out.keep_alive = res.keep_alive();
+    return out;
+  }
+};
+
+HttpClient::HttpClient(Url url, HttpClientTls tls) : impl_(std::make_unique<Impl>()) {
+  impl_->url = std::move(url);
+  impl_->tls_options = std::move(tls);
+  if (impl_->url.https) {
+    impl_->ssl_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    if (impl_->tls_options.insecure_skip_verify) {
+      impl_->ssl_ctx->set_verify_mode(ssl::verify_none);
+    } else {
+      impl_->ssl_ctx->set_verify_mode(ssl::verify_peer);
+      beast::error_code ec;
+      if (impl_->tls_options.ca_file.empty()) {
+        impl_->ssl_ctx->set_default_verify_paths(ec);
+      } else {
+        impl_->ssl_ctx->load_verify_file(impl_->tls_options.ca_file, ec);
+      }
+    }
+  }
+}
+
+HttpClient::~HttpClient() = default;
+
+Result<HttpClientResponse> HttpClient::Post(
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+    std::chrono::milliseconds timeout) {
+  std::unique_ptr<Connection> c;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (!impl_->idle.empty()) {
+      c = std::move(impl_->idle.back());
+      impl_->idle.pop_back();
+    }
+  }
+  bool reused = c != nullptr;
+  if (!c) {
+    c = std::make_unique<Connection>();
+    POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
+  }
+  http::request<http::string_body> req{http::verb::post, impl_->url.target, 11};
+  req.set(http::field::host, impl_->url.host);
+  req.set(http::field::user_agent, "polytrace");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.keep_alive(true);
+  req.prepare_payload();
+  Result<HttpClientResponse> res =
+      impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
+                       : impl_->Exchange(*c->plain, *c, req, timeout);
+  if (!res.ok() && reused && res.status().code() == StatusCode::kUnavailable) {
+    // The server may have closed an idle keep-alive connection: retry once fresh.
+    c = std::make_unique<Connection>();
+    POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
+    res = impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
+                           : impl_->Exchange(*c->plain, *c, req, timeout);
+  }
+  if (res.ok() && res->keep_alive) {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->idle.push_back(std::move(c));
+  }
+  return res;
+}
+
+}  // namespace polytrace

@@ -1,0 +1,52 @@
+// HttpClient: a small HTTP/1.1 client (plain or TLS via OpenSSL) with
+// keep-alive connection reuse and a deadline per request, for exporters.
+//
+// Thread-safe: concurrent Post calls use different connections from a pool.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace polytrace {
+
+struct Url {
+  bool https = false;
+  std::string host;
+  std::string port;
+  std::string target;  // path and query, at least "/"
+
+  static Result<Url> Parse(const std::string& text);
+};
+
+struct HttpClientTls {
+  bool insecure_skip_verify = false;
+  std::string ca_file;  // empty: the system's trust store
+};
+
+struct HttpClientResponse {
+  int status = 0;
+  std::string content_type;
+  std::string retry_after;  // raw Retry-After header
+  std::string body;
+  bool keep_alive = true;  // false: the server closes the connection
+};
+
+class HttpClient {
+ public:
+  HttpClient(Url url, HttpClientTls tls);
+  ~HttpClient();
+  // Connection, TLS and timeout failures are kUnavailable / kDeadlineExceeded.
+  Result<HttpClientResponse> Post(const std::vector<std::pair<std::string, std::string>>& headers,
+                                  const std::string& body, std::chrono::milliseconds timeout);
+
+ private:
+  struct Connection;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace polytrace
