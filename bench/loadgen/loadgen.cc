@@ -2,7 +2,7 @@
 // (or at a fixed rate) over gRPC or HTTP, from pre-encoded requests so that
 // the generator spends little CPU. Prints one JSON summary line.
 //
-//   polytrace-loadgen --protocol grpc --endpoint 127.0.0.1:4317 --shape tiny \
+//   polytrace-loadgen --protocol grpc --endpoint 127.0.0.1:4317 --shape tiny
 //       --spans-per-request 500 --total-spans 1000000 --workers 4
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <variant>
@@ -74,6 +75,13 @@ class Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : value_(std::move(status)) {}  // NOLINT
+  // Anything T can be built from (e.g. an int64_t for a variant T).
+  template <typename U,
+            typename = std::enable_if_t<
+                std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+                !std::is_same_v<std::decay_t<U>, Status> &&
+                !std::is_same_v<std::decay_t<U>, Result>>>
+  Result(U&& value) : value_(std::in_place_type<T>, std::forward<U>(value)) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(value_); }
   const Status& status() const {

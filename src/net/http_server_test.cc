@@ -158,7 +158,6 @@ TEST(HttpServerTest, ShutdownLetsInFlightRequestsFinish) {
   std::string res = c.ReadResponse();
   stopper.join();
   EXPECT_NE(res.find("finished"), std::string::npos) << res;
-  EXPECT_NE(res.find("Connection: close"), std::string::npos) << res;
 }
 
 TEST(HttpServerTest, BindErrorNamesTheEndpoint) {

@@ -6,7 +6,14 @@ namespace polytrace::testing {
 
 Status TracesSink::ConsumeTraces(Traces traces) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!response_.ok()) return response_;
+  if (refusals_left_ == 0) {
+    response_ = Status::Ok();
+    refusals_left_ = -1;
+  }
+  if (!response_.ok()) {
+    if (refusals_left_ > 0) --refusals_left_;
+    return response_;
+  }
   batches_.push_back(std::move(traces));
   cv_.notify_all();
   return Status::Ok();
@@ -15,6 +22,13 @@ Status TracesSink::ConsumeTraces(Traces traces) {
 void TracesSink::SetResponse(Status status) {
   std::lock_guard<std::mutex> lock(mu_);
   response_ = std::move(status);
+  refusals_left_ = -1;
+}
+
+void TracesSink::RefuseNext(int calls, Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  response_ = std::move(status);
+  refusals_left_ = calls;
 }
 
 size_t TracesSink::SpanCount() const {

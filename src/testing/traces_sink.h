@@ -19,6 +19,8 @@ class TracesSink : public TracesConsumer {
 
   // Makes the next calls return `status` (Ok to accept again).
   void SetResponse(Status status);
+  // Makes only the next `calls` calls return `status`, then accepts again.
+  void RefuseNext(int calls, Status status);
   size_t SpanCount() const;
   size_t BatchCount() const;
   std::vector<size_t> BatchSizes() const;
@@ -32,6 +34,7 @@ class TracesSink : public TracesConsumer {
   mutable std::condition_variable cv_;
   std::vector<Traces> batches_;  // guarded by mu_
   Status response_;              // guarded by mu_
+  int refusals_left_ = -1;       // guarded by mu_; -1: response_ applies to every call
 };
 
 // Builds a batch with one resource (service.name = service) and one scope

@@ -56,10 +56,13 @@ Status BatchProcessor::ConsumeTraces(Traces traces) {
   if (stopping_ || !flusher_.joinable()) {
     return Status::Unavailable("batch processor is shutting down");
   }
-  if (pending_spans_ == 0) first_arrival_ = std::chrono::steady_clock::now();
+  bool first = pending_spans_ == 0;
+  if (first) first_arrival_ = std::chrono::steady_clock::now();
   pending_.Append(std::move(traces));
   pending_spans_ += n;
-  if (pending_spans_ >= config_.send_batch_size) cv_.notify_one();
+  // The flusher sleeps until the first span (to start the timeout) and
+  // until the size trigger.
+  if (first || pending_spans_ >= config_.send_batch_size) cv_.notify_one();
   return Status::Ok();
 }
 

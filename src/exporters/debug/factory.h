@@ -1,0 +1,3 @@
+#pragma once
+
+#include "exporters/debug/debug_exporter.h"

@@ -1,0 +1,3 @@
+#pragma once
+
+#include "exporters/file/file_exporter.h"

@@ -1,0 +1,3 @@
+#pragma once
+
+#include "exporters/otlp/otlp_exporter.h"

@@ -1,0 +1,3 @@
+#pragma once
+
+#include "extensions/file_storage/file_storage.h"

@@ -1,0 +1,3 @@
+#pragma once
+
+#include "processors/filter/filter_processor.h"

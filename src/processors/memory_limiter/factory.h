@@ -1,0 +1,3 @@
+#pragma once
+
+#include "processors/memory_limiter/memory_limiter.h"
