@@ -82,6 +82,13 @@ Status QueuedExporter::ConsumeTraces(Traces traces) {
 void QueuedExporter::ConsumerLoop() {
   while (std::optional<ExportRequest> r = queue_->Take()) {
     queue_size_->Set(queue_->size());
+    if (stopping_.load() && std::chrono::steady_clock::now() > drain_deadline_) {
+      send_failed_->Add(r->spans);
+      settings_.logger->error("shutdown: dropping {} queued spans (drain deadline passed)",
+                              r->spans);
+      queue_->Done(*r);
+      continue;
+    }
     Status st = SendWithRetry(*r);
     // A persistent queue keeps what shutdown interrupted for the next run.
     bool interrupted = !st.ok() && st.retryable() && stopping_.load() &&
@@ -125,6 +132,8 @@ Status QueuedExporter::SendWithRetry(const ExportRequest& request) {
                            request.spans, attempt, wait.count(), st.message());
     if (!SleepUnlessStopping(wait)) {
       send_failed_->Add(request.spans);
+      settings_.logger->error("shutdown: dropping {} spans whose retries were pending: {}",
+                              request.spans, st.message());
       return Status::Unavailable("shutting down: " + st.message());
     }
   }
@@ -138,35 +147,21 @@ bool QueuedExporter::SleepUnlessStopping(std::chrono::milliseconds d) {
 void QueuedExporter::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  if (queue_) {
-    // Memory queue: drain what is queued (retries still allowed for up to
-    // one timeout); persistent queue: stop now, the rest stays on disk.
-    bool persistent = !config_.queue.storage.empty();
-    queue_->Close(/*drain=*/!persistent);
-    if (persistent) {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      stopping_ = true;
-      stop_cv_.notify_all();
-    } else {
-      std::thread stopper([this] {
-        std::unique_lock<std::mutex> lock(stop_mu_);
-        stop_cv_.wait_for(lock, config_.timeout, [&] { return stopping_.load(); });
-        stopping_ = true;
-        stop_cv_.notify_all();
-      });
-      for (auto& t : consumers_) t.join();
-      {
-        std::lock_guard<std::mutex> lock(stop_mu_);
-        stopping_ = true;
-        stop_cv_.notify_all();
-      }
-      stopper.join();
-      consumers_.clear();
-    }
-    for (auto& t : consumers_) t.join();
-    consumers_.clear();
-    if (queue_size_) queue_size_->Set(queue_->size());
+  if (!queue_) return;
+  // Retries stop at once. A memory queue gets one last attempt per queued
+  // request within the drain deadline, the rest is dropped and counted; a
+  // persistent queue stops now and resends the rest after a restart.
+  bool persistent = !config_.queue.storage.empty();
+  drain_deadline_ = std::chrono::steady_clock::now() + kDrainBudget;
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stopping_ = true;
+    stop_cv_.notify_all();
   }
+  queue_->Close(/*drain=*/!persistent);
+  for (auto& t : consumers_) t.join();
+  consumers_.clear();
+  if (queue_size_) queue_size_->Set(queue_->size());
 }
 
 }  // namespace polytrace

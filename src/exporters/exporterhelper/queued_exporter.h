@@ -64,6 +64,9 @@ class QueuedExporter : public Exporter {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   std::atomic<bool> stopping_{false};  // retries give up; written under stop_mu_
+  // Set before stopping_ is; after it, queued requests are dropped unsent.
+  std::chrono::steady_clock::time_point drain_deadline_;
+  static constexpr std::chrono::seconds kDrainBudget{5};
   bool shut_down_ = false;
 };
 

@@ -69,18 +69,17 @@ Status BatchProcessor::ConsumeTraces(Traces traces) {
 void BatchProcessor::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    bool timed_out = false;
     if (pending_spans_ == 0) {
+      if (stopping_) return;
       cv_.wait(lock, [&] { return stopping_ || pending_spans_ > 0; });
-    } else if (pending_spans_ < config_.send_batch_size && !stopping_) {
+      continue;  // the first span starts the timeout
+    }
+    bool timed_out = false;
+    if (pending_spans_ < config_.send_batch_size && !stopping_) {
       auto deadline = first_arrival_ + config_.timeout;
       timed_out = !cv_.wait_until(lock, deadline, [&] {
         return stopping_ || pending_spans_ >= config_.send_batch_size;
       });
-    }
-    if (pending_spans_ == 0) {
-      if (stopping_) return;
-      continue;
     }
     Trigger trigger = pending_spans_ >= config_.send_batch_size ? Trigger::kSize
                       : timed_out                                 ? Trigger::kTimeout
