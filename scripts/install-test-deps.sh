@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what the interoperability tests need (idempotent, prints timings):
+# a Python venv with the pinned SDK, the Node.js SDK (npm ci), the Go SDK
+# program and the Java SDK program (Maven).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sdk=tests/interop/sdk
+
+step() {
+  local name="$1"
+  shift
+  local start=$SECONDS
+  "$@"
+  printf 'install-test-deps: %-28s %4ds\n' "$name" $((SECONDS - start))
+}
+
+python_deps() {
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  if ! cmp -s tests/requirements.txt .venv/.requirements.installed 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
+    cp tests/requirements.txt .venv/.requirements.installed
+  fi
+}
+
+node_deps() {
+  if [ ! -d $sdk/node/node_modules ] || [ $sdk/node/package-lock.json -nt $sdk/node/node_modules ]; then
+    (cd $sdk/node && npm ci --no-audit --no-fund --loglevel=error)
+    touch $sdk/node/node_modules
+  fi
+}
+
+go_program() {
+  (cd $sdk/go && go build -o send-spans .)
+}
+
+java_program() {
+  if [ ! -d $sdk/java/target/classpath ] || [ $sdk/java/pom.xml -nt $sdk/java/target/classpath ] ||
+     [ $sdk/java/src/main/java/SendSpans.java -nt $sdk/java/target/classes/SendSpans.class ]; then
+    (cd $sdk/java && mvn -q -B package)
+  fi
+}
+
+step "python venv + SDK" python_deps
+step "node SDK (npm ci)" node_deps
+step "go SDK program" go_program
+step "java SDK program (maven)" java_program
