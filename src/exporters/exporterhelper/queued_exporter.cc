@@ -27,6 +27,8 @@ Status QueuedExporter::Start(Host& host) {
                                   "Spans refused because the sending queue was full.", labels);
   queue_size_ = &m.GetGauge("otelcol_exporter_queue_size", "Current size of the sending queue.",
                             labels);
+  retries_ = &m.GetCounter("polytrace_exporter_send_retries",
+                           "Failed attempts that were scheduled for a retry.", labels);
   POLYTRACE_RETURN_IF_ERROR(sender_->Start());
   if (!config_.queue.enabled) return Status::Ok();
   m.GetGauge("otelcol_exporter_queue_capacity", "Capacity of the sending queue.", labels)
@@ -128,6 +130,7 @@ Status QueuedExporter::SendWithRetry(const ExportRequest& request) {
                               attempt == 1 ? "" : "s", st.message());
       return st;
     }
+    retries_->Add();
     settings_.logger->warn("sending {} spans failed (attempt {}), retrying in {} ms: {}",
                            request.spans, attempt, wait.count(), st.message());
     if (!SleepUnlessStopping(wait)) {

@@ -60,6 +60,7 @@ class QueuedExporter : public Exporter {
   Counter* send_failed_ = nullptr;
   Counter* enqueue_failed_ = nullptr;
   Gauge* queue_size_ = nullptr;
+  Counter* retries_ = nullptr;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -1,0 +1,63 @@
+"""Chained collectors: SDK -> polytrace -> (otlphttp | otlp gRPC) -> a second
+polytrace -> file. What arrives after the hop is what the SDK sent."""
+import json
+import subprocess
+import uuid
+
+import pytest
+
+from conftest import ROOT, free_port, wait_until
+from canonical import diff, spans_from_otlp_json_lines
+
+SDK = ROOT / "tests" / "interop" / "sdk"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+
+SINK = """
+receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:{grpc}"}}
+      http: {{endpoint: "127.0.0.1:{http}"}}
+exporters:
+  file: {{path: "{out}"}}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], exporters: [file]}}
+  telemetry: {{metrics: {{level: none}}}}
+"""
+
+FRONT = """
+receivers:
+  otlp:
+    protocols:
+      http: {{endpoint: "127.0.0.1:{http}"}}
+processors:
+  batch: {{timeout: 100ms}}
+exporters:
+  otlphttp: {{endpoint: "http://127.0.0.1:{sink_http}"}}
+  otlp: {{endpoint: "127.0.0.1:{sink_grpc}", tls: {{insecure: true}}}}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], processors: [batch], exporters: [{exporter}]}}
+  telemetry: {{metrics: {{level: none}}}}
+"""
+
+
+@pytest.mark.parametrize("exporter", ["otlphttp", "otlp"])
+def test_data_is_identical_after_a_hop(start_collector, tmp_path, exporter):
+    sink_grpc, sink_http, front_http = free_port(), free_port(), free_port()
+    out = tmp_path / "sink.jsonl"
+    start_collector(SINK.format(grpc=sink_grpc, http=sink_http, out=out), [sink_grpc, sink_http])
+    front = start_collector(FRONT.format(http=front_http, sink_http=sink_http, sink_grpc=sink_grpc,
+                                         exporter=exporter), [front_http])
+    run_id = str(uuid.uuid4())
+    oracle = tmp_path / "sent.json"
+    subprocess.run([PYTHON, str(SDK / "python" / "send_spans.py"), "--protocol", "http/protobuf",
+                    "--endpoint", f"http://127.0.0.1:{front_http}", "--run-id", run_id,
+                    "--out", str(oracle)], check=True, timeout=60)
+    expected = json.loads(oracle.read_text(encoding="utf-8"))["spans"]
+    actual = wait_until(lambda: out.exists() and len(spans_from_otlp_json_lines(out, run_id)) >= len(expected)
+                        and spans_from_otlp_json_lines(out, run_id), 30, "spans to cross the hop")
+    problems = diff(expected, actual, "spans")
+    assert not problems, "\n".join(problems[:40])
+    assert front.stop() == 0
