@@ -2,6 +2,7 @@
 
 #include "exporters/debug/factory.h"
 #include "exporters/file/factory.h"
+#include "exporters/nop/factory.h"
 #include "exporters/otlp/factory.h"
 #include "exporters/otlphttp/factory.h"
 #include "extensions/file_storage/factory.h"
@@ -25,6 +26,7 @@ void RegisterBuiltinComponents(ComponentRegistry& registry) {
 
   registry.Add(NewDebugExporterFactory());
   registry.Add(NewFileExporterFactory());
+  registry.Add(NewNopExporterFactory());
   registry.Add(NewOtlpHttpExporterFactory());
   registry.Add(NewOtlpExporterFactory());
 

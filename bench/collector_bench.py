@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Collector benchmark: the same OTLP load through polytrace and through the
+reference otelcol (built by scripts/build-otelcol.sh), in the same run, with
+the equivalent pipeline: otlp (gRPC) -> batch -> otlphttp -> a sink.
+
+For each span shape (tiny: 2 attributes; realistic: 20 attributes, 2 events)
+it prints spans/s and CPU-seconds per million spans of the collector under
+test (utime+stime from /proc, so the load generator and the sink are not
+counted), peak RSS, and the polytrace/otelcol ratio. It also measures RSS
+while ingesting at a fixed 100k spans/s.
+
+usage: bench/collector_bench.py [--spans 1000000] [--rounds 1]
+"""
+import argparse
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
+LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
+TICK = os.sysconf("SC_CLK_TCK")
+
+SINK = """
+receivers:
+  otlp:
+    protocols:
+      http: {{endpoint: "127.0.0.1:{http}"}}
+exporters:
+  nop: {{}}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], exporters: [nop]}}
+  telemetry: {{metrics: {{address: "127.0.0.1:{metrics}"}}}}
+"""
+
+UNDER_TEST = """
+receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:{grpc}"}}
+processors:
+  batch: {{}}
+exporters:
+  otlphttp:
+    endpoint: "http://127.0.0.1:{sink}"
+    sending_queue: {{queue_size: 5000}}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], processors: [batch], exporters: [otlphttp]}}
+  telemetry:
+    metrics: {{{metrics}}}
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, deadline=30):
+    end = time.time() + deadline
+    while time.time() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"port {port} never opened")
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def peak_rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def sink_accepted(port):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("otelcol_receiver_accepted_spans"):
+            total += float(line.split()[-1])
+    return total
+
+
+def start(binary, config, workdir, name):
+    path = pathlib.Path(workdir) / f"{name}.yaml"
+    path.write_text(config)
+    log = open(pathlib.Path(workdir) / f"{name}.log", "w")
+    return subprocess.Popen([str(binary), "--config", str(path)], stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def run_one(binary, kind, shape, spans, workdir, rate=0):
+    sink_http, sink_metrics, grpc = free_port(), free_port(), free_port()
+    sink = start(POLYTRACE, SINK.format(http=sink_http, metrics=sink_metrics), workdir, f"sink-{kind}")
+    metrics = "level: none" if kind == "polytrace" else f"address: 127.0.0.1:{free_port()}"
+    proc = start(binary, UNDER_TEST.format(grpc=grpc, sink=sink_http, metrics=metrics), workdir, kind)
+    try:
+        wait_port(sink_http)
+        wait_port(grpc)
+        cpu0, t0 = cpu_seconds(proc.pid), time.time()
+        before = sink_accepted(sink_metrics)
+        cmd = [str(LOADGEN), "--protocol", "grpc", "--endpoint", f"127.0.0.1:{grpc}", "--shape", shape,
+               "--spans-per-request", "500", "--total-spans", str(spans), "--workers", "4",
+               "--rate", str(rate)]
+        rss_samples = []
+        gen = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        while gen.poll() is None:
+            rss_samples.append(rss_mib(proc.pid))
+            time.sleep(0.2)
+        load = json.loads(gen.stdout.read().strip().splitlines()[-1])
+        # The collector is done when the sink has every span it acknowledged.
+        end = time.time() + 120
+        while sink_accepted(sink_metrics) - before < load["acked_spans"] and time.time() < end:
+            time.sleep(0.05)
+        delivered = sink_accepted(sink_metrics) - before
+        seconds, cpu = time.time() - t0, cpu_seconds(proc.pid) - cpu0
+        return {"collector": kind, "shape": shape, "acked": load["acked_spans"], "delivered": delivered,
+                "spans_per_s": delivered / seconds, "cpu_s_per_million": cpu / (delivered / 1e6),
+                "peak_rss_mib": peak_rss_mib(proc.pid),
+                "max_rss_during_load_mib": max(rss_samples) if rss_samples else 0.0}
+    finally:
+        stop(proc)
+        stop(sink)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--spans", type=int, default=1_000_000)
+    p.add_argument("--otelcol", default=None, help="otelcol binary (default: scripts/build-otelcol.sh)")
+    args = p.parse_args()
+    otelcol = args.otelcol or subprocess.check_output([str(ROOT / "scripts" / "build-otelcol.sh")],
+                                                      text=True).strip().splitlines()[-1]
+    results = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for shape, spans in (("tiny", args.spans), ("realistic", args.spans // 2)):
+            pair = {}
+            for kind, binary in (("polytrace", POLYTRACE), ("otelcol", otelcol)):
+                pair[kind] = run_one(binary, kind, shape, spans, workdir)
+                results.append(pair[kind])
+            ratio = pair["polytrace"]["cpu_s_per_million"] / pair["otelcol"]["cpu_s_per_million"]
+            print(f"{shape:9s} polytrace {pair['polytrace']['spans_per_s']:>10,.0f} spans/s "
+                  f"{pair['polytrace']['cpu_s_per_million']:6.2f} CPU-s/M  peak RSS {pair['polytrace']['peak_rss_mib']:6.1f} MiB | "
+                  f"otelcol {pair['otelcol']['spans_per_s']:>10,.0f} spans/s {pair['otelcol']['cpu_s_per_million']:6.2f} CPU-s/M  "
+                  f"peak RSS {pair['otelcol']['peak_rss_mib']:6.1f} MiB | CPU ratio {ratio:.3f}")
+        steady = run_one(POLYTRACE, "polytrace", "realistic", 1_000_000, workdir, rate=100_000)
+        print(f"polytrace at a fixed 100k spans/s (realistic): max RSS {steady['max_rss_during_load_mib']:.1f} MiB, "
+              f"{steady['cpu_s_per_million']:.2f} CPU-s/M")
+        results.append({**steady, "shape": "realistic@100k/s"})
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

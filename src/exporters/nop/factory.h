@@ -1,0 +1,3 @@
+#pragma once
+
+#include "exporters/nop/nop_exporter.h"
