@@ -6,7 +6,7 @@ namespace polytrace {
 namespace {
 
 TEST(ArenaTest, CopiedStringsOutliveTheSource) {
-  Arena arena(16);
+  Arena arena;
   std::string_view copy;
   {
     std::string source(1000, 'x');
@@ -16,7 +16,7 @@ TEST(ArenaTest, CopiedStringsOutliveTheSource) {
 }
 
 TEST(ArenaTest, AllocationsAreAligned) {
-  Arena arena(64);
+  Arena arena;
   for (int i = 0; i < 100; ++i) {
     arena.Allocate(3, 1);
     void* p = arena.Allocate(8, 8);

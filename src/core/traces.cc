@@ -156,6 +156,18 @@ const AnyValue* FindAttribute(const Attributes& attributes, std::string_view key
   return nullptr;
 }
 
+namespace {
+
+// Strings quoted, everything else as ValueToString (the Collector's form of
+// arrays and maps).
+void AppendJsonish(std::string& out, const AnyValue& v) {
+  if (v.type == ValueType::kString) out += '"';
+  out += ValueToString(v);
+  if (v.type == ValueType::kString) out += '"';
+}
+
+}  // namespace
+
 std::string ValueToString(const AnyValue& value) {
   switch (value.type) {
     case ValueType::kEmpty: return "";
@@ -168,8 +180,7 @@ std::string ValueToString(const AnyValue& value) {
       std::string out = "[";
       for (size_t i = 0; i < value.array_value.size(); ++i) {
         if (i) out += ",";
-        const AnyValue& v = value.array_value[i];
-        out += v.type == ValueType::kString ? "\"" + ValueToString(v) + "\"" : ValueToString(v);
+        AppendJsonish(out, value.array_value[i]);
       }
       return out + "]";
     }
@@ -178,9 +189,10 @@ std::string ValueToString(const AnyValue& value) {
       for (size_t i = 0; i < value.kvlist_value.size(); ++i) {
         if (i) out += ",";
         const KeyValue& kv = value.kvlist_value[i];
-        out += "\"" + std::string(kv.key) + "\":";
-        out += kv.value.type == ValueType::kString ? "\"" + ValueToString(kv.value) + "\""
-                                                   : ValueToString(kv.value);
+        out += '"';
+        out += kv.key;
+        out += "\":";
+        AppendJsonish(out, kv.value);
       }
       return out + "}";
     }

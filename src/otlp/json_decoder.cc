@@ -118,7 +118,7 @@ class JsonDecoder {
     return Fail("expected an integer (number or string)", name);
   }
   bool AsUint32(element e, std::string_view name, uint32_t* out) {
-    uint64_t v;
+    uint64_t v = 0;
     if (!AsUint64(e, name, &v)) return false;
     if (v > 0xffffffffu) return Fail(fmt::format("{} does not fit in 32 bits", v), name);
     *out = static_cast<uint32_t>(v);
@@ -255,7 +255,7 @@ bool JsonDecoder::SpanObj(element e, Span* s) {
   if (!AsObject(e, "", &obj)) return false;
   for (auto [key, value] : obj) {
     bool ok = true;
-    uint64_t v;
+    uint64_t v = 0;
     if (Is(key, "traceId", "trace_id")) {
       ok = AsId(value, key, &s->trace_id);
     } else if (Is(key, "spanId", "span_id")) {
@@ -361,7 +361,7 @@ bool JsonDecoder::StatusObj(element e, SpanStatus* st) {
   object obj;
   if (!AsObject(e, "", &obj)) return false;
   for (auto [key, value] : obj) {
-    uint64_t v;
+    uint64_t v = 0;
     if (key == "message") {
       if (!AsString(value, key, &st->message)) return false;
     } else if (key == "code") {
