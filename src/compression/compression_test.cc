@@ -18,7 +18,7 @@ TEST(CompressionTest, GzipAndZstdRoundTrip) {
 
 TEST(CompressionTest, GzipBombStopsAtTheLimit) {
   std::string bomb = Compress(Compression::kGzip, std::string(50 << 20, '\0'));
-  EXPECT_LT(bomb.size(), 100u << 10);
+  EXPECT_LT(bomb.size(), 1u << 20);  // over 50:1
   Result<std::string> out = Decompress(Compression::kGzip, bomb, 1 << 20);
   EXPECT_EQ(out.status().code(), StatusCode::kResourceExhausted);
 }

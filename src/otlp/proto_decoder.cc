@@ -5,6 +5,8 @@
 // path; the message string is only built when an error happens.
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <vector>
 
@@ -64,12 +66,18 @@ class Decoder {
     size_t index;  // SIZE_MAX: not a repeated field
   };
 
-  void Push(const char* name, size_t index = SIZE_MAX) { path_.push_back({name, index}); }
-  void Pop() { path_.pop_back(); }
+  // A fixed stack: pushes are plain stores on the hot path. Nesting is bounded
+  // by kMaxValueDepth (three entries a level) plus the fixed message levels.
+  void Push(const char* name, size_t index = SIZE_MAX) {
+    if (depth_ < kMaxPath) path_[depth_] = {name, index};
+    ++depth_;
+  }
+  void Pop() { --depth_; }
 
   std::string PathString(const char* leaf) const {
     std::string out;
-    for (const PathEntry& e : path_) {
+    for (size_t i = 0; i < std::min(depth_, kMaxPath); ++i) {
+      const PathEntry& e = path_[i];
       if (!out.empty()) out += '.';
       out += e.name;
       if (e.index != SIZE_MAX) out += fmt::format("[{}]", e.index);
@@ -177,9 +185,11 @@ class Decoder {
   bool DecodeAnyValue(std::string_view data, size_t base, AnyValue* value, int depth);
   bool DecodeAttribute(Reader& r, WireType type, const char* name, Attributes* attrs, int depth);
 
+  static constexpr size_t kMaxPath = 3 * kMaxValueDepth + 16;
   Traces* out_;
   Arena& arena_;
-  std::vector<PathEntry> path_;
+  PathEntry path_[kMaxPath];
+  size_t depth_ = 0;
   Status error_;
 };
 

@@ -4,6 +4,7 @@
 // batch and records the body size of every nested message in pre-order; the
 // second writes tags, lengths and fields, consuming those sizes in the same
 // order. The output is written once into a buffer reserved to its exact size.
+#include <cstdlib>
 #include <vector>
 
 #include "otlp/proto_codec.h"
@@ -136,29 +137,27 @@ class Sizer {
 // Pass 2: writes, consuming the sizes in the order Sizer produced them.
 class Writer {
  public:
-  Writer(const std::vector<uint32_t>& sizes, std::string* out) : sizes_(sizes), out_(out) {}
+  Writer(const std::vector<uint32_t>& sizes, char* out) : sizes_(sizes), p_(out) {}
+  char* position() const { return p_; }
 
   void AnyValueMsg(uint32_t field, const AnyValue& v) {
     Begin(field);
     switch (v.type) {
       case ValueType::kEmpty: break;
-      case ValueType::kString: wire::PutBytes(out_, 1, v.string_value); break;
-      case ValueType::kBytes: wire::PutBytes(out_, 7, v.string_value); break;
+      case ValueType::kString: p_ = wire::WriteBytes(p_, 1, v.string_value); break;
+      case ValueType::kBytes: p_ = wire::WriteBytes(p_, 7, v.string_value); break;
       case ValueType::kBool:
-        wire::PutTag(out_, 2, wire::kVarint);
-        wire::PutVarint(out_, v.bool_value ? 1 : 0);
+        p_ = wire::WriteTag(p_, 2, wire::kVarint);
+        *p_++ = v.bool_value ? 1 : 0;
         break;
       case ValueType::kInt:
-        wire::PutTag(out_, 3, wire::kVarint);
-        wire::PutVarint(out_, static_cast<uint64_t>(v.int_value));
+        p_ = wire::WriteTag(p_, 3, wire::kVarint);
+        p_ = wire::WriteVarint(p_, static_cast<uint64_t>(v.int_value));
         break;
-      case ValueType::kDouble: {
-        uint64_t bits;
-        std::memcpy(&bits, &v.double_value, 8);
-        wire::PutTag(out_, 4, wire::kFixed64);
-        wire::PutFixed64(out_, bits);
+      case ValueType::kDouble:
+        p_ = wire::WriteTag(p_, 4, wire::kFixed64);
+        p_ = wire::WriteRaw(p_, &v.double_value, 8);
         break;
-      }
       case ValueType::kArray:
         Begin(5);
         for (const AnyValue& item : v.array_value) AnyValueMsg(1, item);
@@ -179,10 +178,10 @@ class Writer {
   }
   void SpanMsg(const Span& s) {
     Begin(2);
-    wire::PutBytes(out_, 1, s.trace_id.AsBytes());
-    wire::PutBytes(out_, 2, s.span_id.AsBytes());
+    p_ = wire::WriteBytes(p_, 1, s.trace_id.AsBytes());
+    p_ = wire::WriteBytes(p_, 2, s.span_id.AsBytes());
     String(3, s.trace_state);
-    if (!s.parent_span_id.IsZero()) wire::PutBytes(out_, 4, s.parent_span_id.AsBytes());
+    if (!s.parent_span_id.IsZero()) p_ = wire::WriteBytes(p_, 4, s.parent_span_id.AsBytes());
     String(5, s.name);
     Varint(6, static_cast<uint64_t>(s.kind));
     Fixed64(7, s.start_time_unix_nano);
@@ -199,8 +198,8 @@ class Writer {
     Varint(12, s.dropped_events_count);
     for (const SpanLink& l : s.links) {
       Begin(13);
-      wire::PutBytes(out_, 1, l.trace_id.AsBytes());
-      wire::PutBytes(out_, 2, l.span_id.AsBytes());
+      p_ = wire::WriteBytes(p_, 1, l.trace_id.AsBytes());
+      p_ = wire::WriteBytes(p_, 2, l.span_id.AsBytes());
       String(3, l.trace_state);
       Attrs(4, l.attributes);
       Varint(5, l.dropped_attributes_count);
@@ -236,30 +235,30 @@ class Writer {
  private:
   // Writes the tag and length of the next nested message.
   void Begin(uint32_t field) {
-    wire::PutTag(out_, field, wire::kLen);
-    wire::PutVarint(out_, sizes_[next_++]);
+    p_ = wire::WriteTag(p_, field, wire::kLen);
+    p_ = wire::WriteVarint(p_, sizes_[next_++]);
   }
   void String(uint32_t field, std::string_view s) {
-    if (!s.empty()) wire::PutBytes(out_, field, s);
+    if (!s.empty()) p_ = wire::WriteBytes(p_, field, s);
   }
   void Varint(uint32_t field, uint64_t v) {
     if (v == 0) return;
-    wire::PutTag(out_, field, wire::kVarint);
-    wire::PutVarint(out_, v);
+    p_ = wire::WriteTag(p_, field, wire::kVarint);
+    p_ = wire::WriteVarint(p_, v);
   }
   void Fixed64(uint32_t field, uint64_t v) {
     if (v == 0) return;
-    wire::PutTag(out_, field, wire::kFixed64);
-    wire::PutFixed64(out_, v);
+    p_ = wire::WriteTag(p_, field, wire::kFixed64);
+    p_ = wire::WriteRaw(p_, &v, 8);
   }
   void Fixed32(uint32_t field, uint32_t v) {
     if (v == 0) return;
-    wire::PutTag(out_, field, wire::kFixed32);
-    wire::PutFixed32(out_, v);
+    p_ = wire::WriteTag(p_, field, wire::kFixed32);
+    p_ = wire::WriteRaw(p_, &v, 4);
   }
 
   const std::vector<uint32_t>& sizes_;
-  std::string* out_;
+  char* p_;
   size_t next_ = 0;
 };
 
@@ -271,9 +270,12 @@ void EncodeTracesProto(const Traces& traces, std::string* out) {
   for (const ResourceSpans& rs : traces.resource_spans()) {
     total += LenFieldSize(1, sizer.ResourceSpansBody(rs));
   }
-  out->reserve(out->size() + total);
-  Writer writer(sizer.sizes, out);
+  size_t start = out->size();
+  out->resize(start + total);
+  Writer writer(sizer.sizes, out->data() + start);
   for (const ResourceSpans& rs : traces.resource_spans()) writer.ResourceSpansMsg(rs);
+  // The two passes must agree to the byte; a mismatch is a bug in Sizer.
+  if (writer.position() != out->data() + out->size()) std::abort();
 }
 
 std::string EncodeTracesProto(const Traces& traces) {

@@ -119,6 +119,28 @@ inline void PutBytes(std::string* out, uint32_t field, std::string_view s) {
   out->append(s);
 }
 
+// Pointer writers for the encoder's hot path: the caller sized the buffer.
+inline char* WriteVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+inline char* WriteTag(char* p, uint32_t field, WireType type) {
+  return WriteVarint(p, (static_cast<uint64_t>(field) << 3) | type);
+}
+inline char* WriteRaw(char* p, const void* data, size_t n) {
+  std::memcpy(p, data, n);
+  return p + n;
+}
+inline char* WriteBytes(char* p, uint32_t field, std::string_view s) {
+  p = WriteTag(p, field, kLen);
+  p = WriteVarint(p, s.size());
+  return WriteRaw(p, s.data(), s.size());
+}
+
 inline size_t TagSize(uint32_t field) { return VarintSize(static_cast<uint64_t>(field) << 3); }
 inline size_t LenFieldSize(uint32_t field, size_t len) { return TagSize(field) + VarintSize(len) + len; }
 

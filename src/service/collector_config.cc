@@ -93,6 +93,37 @@ Status ReadPipelines(ConfigReader& service, CollectorConfig* config) {
   return pipelines->Finish();
 }
 
+// The newer Collector form of the self-metrics endpoint:
+//   readers: [{pull: {exporter: {prometheus: {host: 0.0.0.0, port: 8888}}}}]
+Status ReadMetricReaders(ConfigReader& metrics, std::string* address) {
+  Result<std::vector<ConfigReader>> readers = metrics.ChildList("readers");
+  if (!readers.ok()) return readers.status();
+  for (ConfigReader& reader : *readers) {
+    Result<ConfigReader> pull = reader.Child("pull");
+    if (!pull.ok()) return pull.status();
+    Result<ConfigReader> exporter = pull->Child("exporter");
+    if (!exporter.ok()) return exporter.status();
+    bool has_prometheus = false;
+    Result<ConfigReader> prom = exporter->Child("prometheus", &has_prometheus);
+    if (!prom.ok()) return prom.status();
+    if (!has_prometheus) return reader.Error("only pull readers with a prometheus exporter are supported");
+    std::string host = "localhost";
+    int port = 8888;
+    POLYTRACE_RETURN_IF_ERROR(prom->Read("host", &host));
+    POLYTRACE_RETURN_IF_ERROR(prom->Read("port", &port));
+    prom->Raw("without_scope_info");
+    prom->Raw("without_type_suffix");
+    prom->Raw("without_units");
+    prom->Raw("with_resource_constant_labels");
+    POLYTRACE_RETURN_IF_ERROR(prom->Finish());
+    POLYTRACE_RETURN_IF_ERROR(exporter->Finish());
+    POLYTRACE_RETURN_IF_ERROR(pull->Finish());
+    POLYTRACE_RETURN_IF_ERROR(reader.Finish());
+    *address = fmt::format("{}:{}", host, port);
+  }
+  return Status::Ok();
+}
+
 Status ReadTelemetry(ConfigReader& service, TelemetryConfig* telemetry) {
   Result<ConfigReader> t = service.Child("telemetry");
   if (!t.ok()) return t.status();
@@ -112,6 +143,7 @@ Status ReadTelemetry(ConfigReader& service, TelemetryConfig* telemetry) {
   Result<ConfigReader> metrics = t->Child("metrics");
   if (!metrics.ok()) return metrics.status();
   POLYTRACE_RETURN_IF_ERROR(metrics->Read("address", &telemetry->metrics_address));
+  POLYTRACE_RETURN_IF_ERROR(ReadMetricReaders(*metrics, &telemetry->metrics_address));
   std::string level = "normal";
   POLYTRACE_RETURN_IF_ERROR(metrics->Read("level", &level));
   if (level == "none") telemetry->metrics_address.clear();

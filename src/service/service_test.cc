@@ -214,6 +214,21 @@ TEST_F(ServiceTest, PipelineWithoutExporterIsAnError) {
   EXPECT_NE(config.status().message().find("must have at least one exporter"), std::string::npos);
 }
 
+TEST_F(ServiceTest, ReadsBothFormsOfTheMetricsEndpoint) {
+  const char* base = "receivers: {fake: }\nexporters: {sink: }\nservice:\n  pipelines:\n"
+                     "    traces: {receivers: [fake], exporters: [sink]}\n  telemetry:\n";
+  auto config = Parse(std::string(base) + "    metrics: {address: 127.0.0.1:9999}\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->telemetry.metrics_address, "127.0.0.1:9999");
+  config = Parse(std::string(base) +
+                 "    metrics:\n      readers:\n        - pull:\n            exporter:\n"
+                 "              prometheus: {host: 0.0.0.0, port: 8899}\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->telemetry.metrics_address, "0.0.0.0:8899");
+  config = Parse(std::string(base) + "    metrics: {level: none}\n");
+  EXPECT_EQ(config->telemetry.metrics_address, "");
+}
+
 TEST_F(ServiceTest, InvalidYamlReportsPosition) {
   auto config = Parse("receivers:\n  fake: [\n");
   ASSERT_FALSE(config.ok());

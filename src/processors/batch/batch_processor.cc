@@ -52,7 +52,11 @@ Status BatchProcessor::Start(Host& host) {
 Status BatchProcessor::ConsumeTraces(Traces traces) {
   size_t n = traces.SpanCount();
   if (n == 0) return Status::Ok();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  // Backpressure as in the Collector, whose batcher takes one request at a
+  // time: while a full batch waits for the flusher, producers wait too, so
+  // pending data stays bounded (send_batch_size plus one request).
+  room_cv_.wait(lock, [&] { return stopping_ || pending_spans_ < config_.send_batch_size; });
   if (stopping_ || !flusher_.joinable()) {
     return Status::Unavailable("batch processor is shutting down");
   }
@@ -99,6 +103,7 @@ void BatchProcessor::Run() {
       }
     }
     if (pending_spans_ > 0) first_arrival_ = std::chrono::steady_clock::now();
+    room_cv_.notify_all();
     lock.unlock();
     for (Traces& batch : out) Send(std::move(batch), trigger);
     lock.lock();
@@ -123,6 +128,7 @@ void BatchProcessor::Shutdown() {
     stopping_ = true;
   }
   cv_.notify_all();
+  room_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
 }
 

@@ -5,7 +5,8 @@
 // soon as spans are queued; export errors downstream are logged and counted.
 //
 // Threading: ConsumeTraces runs on receiver threads and only appends under
-// mu_; one flusher thread sends (the downstream call never holds mu_).
+// mu_ (waiting while a full batch is pending); one flusher thread sends (the
+// downstream call never holds mu_).
 #pragma once
 
 #include <chrono>
@@ -55,7 +56,8 @@ class BatchProcessor : public Processor {
   Counter* send_failed_ = nullptr;
 
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;       // wakes the flusher
+  std::condition_variable room_cv_;  // wakes producers waiting for room
   Traces pending_;                                          // guarded by mu_
   size_t pending_spans_ = 0;                                // guarded by mu_
   std::chrono::steady_clock::time_point first_arrival_;     // guarded by mu_
