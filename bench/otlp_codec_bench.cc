@@ -24,8 +24,10 @@ using Request = opentelemetry::proto::collector::trace::v1::ExportTraceServiceRe
 constexpr size_t kSpans = 3000;
 
 const std::string& Payload(SpanShape shape) {
-  static const std::string tiny = polytrace::otlp::EncodeTracesProto(MakeBatch(SpanShape::kTiny, kSpans, 7));
-  static const std::string real = polytrace::otlp::EncodeTracesProto(MakeBatch(SpanShape::kRealistic, kSpans, 7));
+  static const std::string tiny =
+      polytrace::otlp::EncodeTracesProto(MakeBatch(SpanShape::kTiny, kSpans, 7));
+  static const std::string real =
+      polytrace::otlp::EncodeTracesProto(MakeBatch(SpanShape::kRealistic, kSpans, 7));
   return shape == SpanShape::kTiny ? tiny : real;
 }
 
@@ -95,7 +97,8 @@ void BM_EncodeLibprotobuf(benchmark::State& state) {
 }
 
 void BM_DecodeJsonPolytrace(benchmark::State& state) {
-  std::string json = polytrace::otlp::EncodeTracesJson(MakeBatch(static_cast<SpanShape>(state.range(0)), kSpans, 7));
+  std::string json = polytrace::otlp::EncodeTracesJson(
+      MakeBatch(static_cast<SpanShape>(state.range(0)), kSpans, 7));
   for (auto _ : state) {
     polytrace::Traces t;
     benchmark::DoNotOptimize(polytrace::otlp::DecodeTracesJson(json, &t));

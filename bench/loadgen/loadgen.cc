@@ -4,13 +4,13 @@
 //
 //   polytrace-loadgen --protocol grpc --endpoint 127.0.0.1:4317 --shape tiny
 //       --spans-per-request 500 --total-spans 1000000 --workers 4
+#include <fmt/format.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
-#include <fmt/format.h>
 #include <future>
 #include <thread>
 #include <vector>

@@ -13,13 +13,15 @@ void AddRealisticAttributes(Arena& a, Span& s, uint64_t i) {
   Attributes& at = s.attributes;
   Put(a, at, "http.request.method", AnyValue::String("GET"));
   Put(a, at, "http.route", AnyValue::String("/api/v1/checkout/{id}"));
-  Put(a, at, "url.full", AnyValue::String(a.Copy(fmt::format("https://shop.example.com/api/v1/checkout/{}", i))));
+  Put(a, at, "url.full",
+      AnyValue::String(a.Copy(fmt::format("https://shop.example.com/api/v1/checkout/{}", i))));
   Put(a, at, "url.scheme", AnyValue::String("https"));
   Put(a, at, "http.response.status_code", AnyValue::Int(200));
   Put(a, at, "server.address", AnyValue::String("shop.example.com"));
   Put(a, at, "server.port", AnyValue::Int(443));
   Put(a, at, "client.address", AnyValue::String("10.12.4.31"));
-  Put(a, at, "user_agent.original", AnyValue::String("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0"));
+  Put(a, at, "user_agent.original",
+      AnyValue::String("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0"));
   Put(a, at, "network.protocol.version", AnyValue::String("1.1"));
   Put(a, at, "db.system", AnyValue::String("postgresql"));
   Put(a, at, "db.namespace", AnyValue::String("users"));

@@ -33,11 +33,13 @@ int RunCollector(CollectorConfig config, const ComponentRegistry& registry, cons
   auto started_at = std::chrono::steady_clock::now();
 
   MetricsRegistry metrics;
-  metrics.AddCallbackGauge("otelcol_process_memory_rss", "Total physical memory (resident set size) in bytes.",
+  metrics.AddCallbackGauge("otelcol_process_memory_rss",
+                           "Total physical memory (resident set size) in bytes.",
                            [] { return static_cast<double>(ProcessRssBytes()); });
-  metrics.AddCallbackGauge("otelcol_process_uptime", "Uptime of the process in seconds.", [started_at] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
-  });
+  metrics.AddCallbackGauge(
+      "otelcol_process_uptime", "Uptime of the process in seconds.", [started_at] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+      });
 
   TelemetryServer telemetry(config.telemetry.metrics_address, &metrics);
   Status st = telemetry.Start();

@@ -1,9 +1,9 @@
 #include "compression/compression.h"
 
+#include <fmt/format.h>
 #include <zlib.h>
 #include <zstd.h>
 
-#include <fmt/format.h>
 #include <memory>
 
 namespace polytrace {
@@ -87,8 +87,7 @@ Result<std::string> ZstdBounded(std::string_view input, size_t max) {
     rc = ZSTD_decompressStream(ctx.get(), &ob, &in);
     out.resize(old + ob.pos);
     if (ZSTD_isError(rc)) {
-      return Status::InvalidArgument(
-          fmt::format("invalid zstd body: {}", ZSTD_getErrorName(rc)));
+      return Status::InvalidArgument(fmt::format("invalid zstd body: {}", ZSTD_getErrorName(rc)));
     }
     if (out.size() > max) return TooLarge(max);
     if (in.pos == in.size && ob.pos == 0 && rc != 0) {
@@ -106,7 +105,8 @@ Result<std::string> Decompress(Compression c, std::string_view input, size_t max
       if (input.size() > max_output_bytes) return TooLarge(max_output_bytes);
       return std::string(input);
     case Compression::kGzip: return InflateBounded(input, max_output_bytes, 16 + MAX_WBITS, "gzip");
-    case Compression::kDeflate: return InflateBounded(input, max_output_bytes, MAX_WBITS, "deflate");
+    case Compression::kDeflate:
+      return InflateBounded(input, max_output_bytes, MAX_WBITS, "deflate");
     case Compression::kZstd: return ZstdBounded(input, max_output_bytes);
   }
   return Status::Internal("unknown compression");

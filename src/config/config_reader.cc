@@ -1,7 +1,8 @@
 #include "config/config_reader.h"
 
-#include <cmath>
 #include <fmt/format.h>
+
+#include <cmath>
 #include <limits>
 
 namespace polytrace {
@@ -62,8 +63,9 @@ bool IsAbsent(const YAML::Node& n) { return !n.IsDefined() || n.IsNull(); }
 template <typename T>
 Status ReadScalar(ConfigReader& r, const YAML::Node& n, const std::string& key, T* out,
                   const char* type_name) {
-  if (!n.IsScalar()) return r.KeyError(key, fmt::format("expected {}, found a {}", type_name,
-                                                        n.IsMap() ? "mapping" : "sequence"));
+  if (!n.IsScalar())
+    return r.KeyError(
+        key, fmt::format("expected {}, found a {}", type_name, n.IsMap() ? "mapping" : "sequence"));
   try {
     *out = n.as<T>();
   } catch (const YAML::Exception&) {
@@ -163,8 +165,8 @@ Status ConfigReader::Read(const std::string& key, std::chrono::nanoseconds* out)
   if (!n.IsScalar()) return KeyError(key, "expected a duration such as \"5s\"");
   std::optional<std::chrono::nanoseconds> d = ParseGoDuration(n.Scalar());
   if (!d) {
-    return KeyError(key, fmt::format("cannot parse \"{}\" as a duration (use e.g. 200ms, 5s, 1m)",
-                                     n.Scalar()));
+    return KeyError(
+        key, fmt::format("cannot parse \"{}\" as a duration (use e.g. 200ms, 5s, 1m)", n.Scalar()));
   }
   *out = *d;
   return Status::Ok();
@@ -216,8 +218,8 @@ Status ConfigReader::Finish() const {
   for (const auto& it : node_) {
     std::string key = it.first.Scalar();
     if (consumed_.count(key) == 0) {
-      return Status::InvalidArgument(fmt::format("{}: {}: unknown key \"{}\"", Location(it.first),
-                                                 KeyPath(key), key));
+      return Status::InvalidArgument(
+          fmt::format("{}: {}: unknown key \"{}\"", Location(it.first), KeyPath(key), key));
     }
   }
   return Status::Ok();
@@ -251,13 +253,20 @@ std::optional<std::chrono::nanoseconds> ParseGoDuration(const std::string& text)
       ++i;
     std::string unit = text.substr(unit_start, i - unit_start);
     long double scale;
-    if (unit == "ns") scale = 1;
-    else if (unit == "us" || unit == "µs" || unit == "μs") scale = 1e3;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "s") scale = 1e9;
-    else if (unit == "m") scale = 60e9;
-    else if (unit == "h") scale = 3600e9;
-    else return std::nullopt;
+    if (unit == "ns")
+      scale = 1;
+    else if (unit == "us" || unit == "µs" || unit == "μs")
+      scale = 1e3;
+    else if (unit == "ms")
+      scale = 1e6;
+    else if (unit == "s")
+      scale = 1e9;
+    else if (unit == "m")
+      scale = 60e9;
+    else if (unit == "h")
+      scale = 3600e9;
+    else
+      return std::nullopt;
     total += value * scale;
     any = true;
   }

@@ -1,7 +1,8 @@
 #include "config/env_substitution.h"
 
-#include <cstdlib>
 #include <fmt/format.h>
+
+#include <cstdlib>
 
 namespace polytrace {
 
@@ -46,8 +47,7 @@ Result<std::string> ExpandEnvReferences(const std::string& text, const EnvLookup
     size_t close = text.find('}', i + 2);
     size_t newline = text.find('\n', i + 2);
     if (close == std::string::npos || (newline != std::string::npos && newline < close)) {
-      return Status::InvalidArgument(
-          fmt::format("line {}: unterminated \"${{\" reference", line));
+      return Status::InvalidArgument(fmt::format("line {}: unterminated \"${{\" reference", line));
     }
     std::string ref = text.substr(i + 2, close - i - 2);
     std::string name = ref;

@@ -8,8 +8,8 @@
 
 #include <chrono>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -33,11 +33,17 @@ class Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status ResourceExhausted(std::string m) {
+    return {StatusCode::kResourceExhausted, std::move(m)};
+  }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
-  static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+  static Status DeadlineExceeded(std::string m) {
+    return {StatusCode::kDeadlineExceeded, std::move(m)};
+  }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
@@ -73,14 +79,13 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : value_(std::move(status)) {}  // NOLINT
   // Anything T can be built from (e.g. an int64_t for a variant T).
-  template <typename U,
-            typename = std::enable_if_t<
-                std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
-                !std::is_same_v<std::decay_t<U>, Status> &&
-                !std::is_same_v<std::decay_t<U>, Result>>>
+  template <typename U, typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
+                                                    !std::is_same_v<std::decay_t<U>, T> &&
+                                                    !std::is_same_v<std::decay_t<U>, Status> &&
+                                                    !std::is_same_v<std::decay_t<U>, Result>>>
   Result(U&& value) : value_(std::in_place_type<T>, std::forward<U>(value)) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(value_); }
@@ -99,10 +104,10 @@ class Result {
   std::variant<T, Status> value_;
 };
 
-#define POLYTRACE_RETURN_IF_ERROR(expr)      \
-  do {                                       \
-    ::polytrace::Status _st = (expr);        \
-    if (!_st.ok()) return _st;               \
+#define POLYTRACE_RETURN_IF_ERROR(expr) \
+  do {                                  \
+    ::polytrace::Status _st = (expr);   \
+    if (!_st.ok()) return _st;          \
   } while (0)
 
 }  // namespace polytrace

@@ -1,8 +1,8 @@
 #include "core/traces.h"
 
-#include "core/base64.h"
-
 #include <fmt/format.h>
+
+#include "core/base64.h"
 
 namespace polytrace {
 

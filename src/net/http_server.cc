@@ -1,15 +1,15 @@
 #include "net/http_server.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
-#include <atomic>
 #include <condition_variable>
-#include <fmt/format.h>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -144,10 +144,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(shared_->options.max_request_body_size);
     parser_->header_limit(64 * 1024);
     stream_.expires_after(first_ ? shared_->options.read_timeout : shared_->options.idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              self->OnHeader(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -158,10 +157,11 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& req = parser_->get();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code e, size_t) {
-        if (e) return self->Close();
-        self->ReadBody();
-      });
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code e, size_t) {
+                          if (e) return self->Close();
+                          self->ReadBody();
+                        });
       return;
     }
     ReadBody();
@@ -327,8 +327,7 @@ Status HttpServer::Start() {
   if (!ec) acc.bind(ep, ec);
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status::Unavailable(
-        fmt::format("{}: listen {}: {}", o.name, o.endpoint, ec.message()));
+    return Status::Unavailable(fmt::format("{}: listen {}: {}", o.name, o.endpoint, ec.message()));
   }
   impl_->port = acc.local_endpoint().port();
   impl_->started = true;

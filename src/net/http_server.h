@@ -27,10 +27,10 @@ namespace polytrace {
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query as sent
-  std::string path;    // without the query
-  std::string query;   // after '?', undecoded
+  std::string method;   // "GET", "POST", ...
+  std::string target;   // path and query as sent
+  std::string path;     // without the query
+  std::string query;    // after '?', undecoded
   HttpHeaders headers;  // names lower-cased
   std::string body;
   std::string remote_address;

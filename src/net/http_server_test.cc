@@ -29,7 +29,9 @@ class RawClient {
   }
   ~RawClient() { close(fd_); }
   bool connected() const { return connected_; }
-  void Send(const std::string& data) { ASSERT_EQ(write(fd_, data.data(), data.size()), ssize_t(data.size())); }
+  void Send(const std::string& data) {
+    ASSERT_EQ(write(fd_, data.data(), data.size()), ssize_t(data.size()));
+  }
   // Reads one response: headers and a Content-Length body.
   std::string ReadResponse() {
     while (true) {

@@ -73,8 +73,8 @@ TEST(JsonCodecTest, WrongTypeNamesField) {
 TEST(JsonCodecTest, DeepNestingIsRejected) {
   std::string value = R"({"stringValue":"leaf"})";
   for (int i = 0; i < 100; ++i) value = R"({"arrayValue":{"values":[)" + value + "]}}";
-  std::string json = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":)" +
-                     value + "}]}}]}";
+  std::string json =
+      R"({"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":)" + value + "}]}}]}";
   Traces out;
   Status st = DecodeTracesJson(json, &out);
   ASSERT_FALSE(st.ok());
@@ -83,10 +83,12 @@ TEST(JsonCodecTest, DeepNestingIsRejected) {
 
 TEST(JsonCodecTest, SpecialDoublesRoundTrip) {
   Traces out;
-  ASSERT_TRUE(DecodeTracesJson(
-      R"({"resourceSpans":[{"resource":{"attributes":[{"key":"a","value":{"doubleValue":"NaN"}},
+  ASSERT_TRUE(
+      DecodeTracesJson(
+          R"({"resourceSpans":[{"resource":{"attributes":[{"key":"a","value":{"doubleValue":"NaN"}},
       {"key":"b","value":{"doubleValue":"-Infinity"}},{"key":"c","value":{"doubleValue":1.5}}]}}]})",
-      &out).ok());
+          &out)
+          .ok());
   const Attributes& at = out.resource_spans()[0].resource.attributes;
   EXPECT_TRUE(std::isnan(at[0].value.double_value));
   EXPECT_TRUE(std::isinf(at[1].value.double_value));

@@ -2,10 +2,10 @@
 //
 // Keys are matched in both lowerCamelCase and snake_case; unknown keys are
 // skipped. A path stack names the location of any error.
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <charconv>
-#include <fmt/format.h>
 #include <vector>
 
 #include "core/base64.h"
@@ -68,8 +68,7 @@ class JsonDecoder {
       if (e.index != SIZE_MAX) path += fmt::format("[{}]", e.index);
     }
     if (!leaf.empty()) path += (path.empty() ? "" : ".") + std::string(leaf);
-    error_ = Status::InvalidArgument(
-        fmt::format("{}: {}", path.empty() ? "request" : path, what));
+    error_ = Status::InvalidArgument(fmt::format("{}: {}", path.empty() ? "request" : path, what));
     return false;
   }
 

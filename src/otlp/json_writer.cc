@@ -1,7 +1,8 @@
 #include "otlp/json_writer.h"
 
-#include <cmath>
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace polytrace {
 

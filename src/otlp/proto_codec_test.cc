@@ -159,8 +159,8 @@ TEST(ProtoCodecTest, RandomMutationsNeverCrash) {
 TEST(ProtoCodecTest, ResponsesRoundTrip) {
   int64_t rejected;
   std::string message;
-  ASSERT_TRUE(DecodeExportResponseProto(EncodeExportResponseProto(3, "bad ids"), &rejected,
-                                        &message).ok());
+  ASSERT_TRUE(
+      DecodeExportResponseProto(EncodeExportResponseProto(3, "bad ids"), &rejected, &message).ok());
   EXPECT_EQ(rejected, 3);
   EXPECT_EQ(message, "bad ids");
   EXPECT_EQ(EncodeExportResponseProto(0, ""), "");

@@ -3,11 +3,10 @@
 // One Decoder walks the message once; every string is a view into the input.
 // A small stack of (field, index) pairs is kept so that an error can name its
 // path; the message string is only built when an error happens.
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 #include <vector>
 
 #include "otlp/proto_codec.h"

@@ -115,8 +115,8 @@ class Sizer {
   size_t ResourceSpansBody(const ResourceSpans& rs) {
     size_t idx = Open();
     size_t res_idx = Open();
-    size_t res = Attrs(1, rs.resource.attributes) +
-                 VarintField(2, rs.resource.dropped_attributes_count);
+    size_t res =
+        Attrs(1, rs.resource.attributes) + VarintField(2, rs.resource.dropped_attributes_count);
     size_t n = Nested(1, Close(res_idx, res));
     for (const ScopeSpans& ss : rs.scope_spans) n += Nested(2, ScopeSpansBody(ss));
     n += StringField(3, rs.schema_url);

@@ -26,8 +26,9 @@ Rejection RemoveInvalidSpans(Traces* traces) {
       rejection.rejected_spans += spans.RemoveIf([&](const Span& span) {
         const char* problem = Problem(span);
         if (problem && offenders.size() < kMaxNamedOffenders) {
-          offenders.push_back(fmt::format("span \"{}\" (resource_spans[{}].scope_spans[{}].spans[{}]): {}",
-                                          span.name, r, s, index, problem));
+          offenders.push_back(
+              fmt::format("span \"{}\" (resource_spans[{}].scope_spans[{}].spans[{}]): {}",
+                          span.name, r, s, index, problem));
         }
         ++index;
         return problem != nullptr;

@@ -15,10 +15,11 @@ TEST(ValidationTest, RemovesSpansWithZeroIdsAndNamesThem) {
   Rejection r = RemoveInvalidSpans(&t);
   EXPECT_EQ(r.rejected_spans, 2);
   EXPECT_EQ(t.SpanCount(), 2u);
-  EXPECT_EQ(r.error_message,
-            "2 invalid spans rejected: span \"span-1\" (resource_spans[0].scope_spans[0].spans[1]): "
-            "trace_id is all zero or missing; span \"span-3\" "
-            "(resource_spans[0].scope_spans[0].spans[3]): span_id is all zero or missing");
+  EXPECT_EQ(
+      r.error_message,
+      "2 invalid spans rejected: span \"span-1\" (resource_spans[0].scope_spans[0].spans[1]): "
+      "trace_id is all zero or missing; span \"span-3\" "
+      "(resource_spans[0].scope_spans[0].spans[3]): span_id is all zero or missing");
 }
 
 TEST(ValidationTest, ValidBatchIsUntouched) {

@@ -10,7 +10,14 @@
 
 namespace polytrace::otlp::wire {
 
-enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4, kFixed32 = 5 };
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLen = 2,
+  kStartGroup = 3,
+  kEndGroup = 4,
+  kFixed32 = 5
+};
 
 class Reader {
  public:
@@ -110,8 +117,12 @@ inline void PutTag(std::string* out, uint32_t field, WireType type) {
   PutVarint(out, (static_cast<uint64_t>(field) << 3) | type);
 }
 
-inline void PutFixed64(std::string* out, uint64_t v) { out->append(reinterpret_cast<const char*>(&v), 8); }
-inline void PutFixed32(std::string* out, uint32_t v) { out->append(reinterpret_cast<const char*>(&v), 4); }
+inline void PutFixed64(std::string* out, uint64_t v) {
+  out->append(reinterpret_cast<const char*>(&v), 8);
+}
+inline void PutFixed32(std::string* out, uint32_t v) {
+  out->append(reinterpret_cast<const char*>(&v), 4);
+}
 
 inline void PutBytes(std::string* out, uint32_t field, std::string_view s) {
   PutTag(out, field, kLen);
@@ -142,6 +153,8 @@ inline char* WriteBytes(char* p, uint32_t field, std::string_view s) {
 }
 
 inline size_t TagSize(uint32_t field) { return VarintSize(static_cast<uint64_t>(field) << 3); }
-inline size_t LenFieldSize(uint32_t field, size_t len) { return TagSize(field) + VarintSize(len) + len; }
+inline size_t LenFieldSize(uint32_t field, size_t len) {
+  return TagSize(field) + VarintSize(len) + len;
+}
 
 }  // namespace polytrace::otlp::wire

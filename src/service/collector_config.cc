@@ -1,6 +1,7 @@
 #include "service/collector_config.h"
 
 #include <fmt/format.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -50,14 +51,13 @@ Status ReadIdList(ConfigReader& pipeline, const std::string& key, ComponentKind 
   std::set<std::string> seen;
   for (const std::string& name : names) {
     if (!seen.insert(name).second) {
-      return pipeline.KeyError(key, fmt::format("{} \"{}\" is listed twice",
-                                                ComponentKindName(kind), name));
+      return pipeline.KeyError(
+          key, fmt::format("{} \"{}\" is listed twice", ComponentKindName(kind), name));
     }
     ComponentId id = ComponentId::Parse(name);
     if (defined.count(id) == 0) {
-      return pipeline.KeyError(
-          key, fmt::format("references {} \"{}\" which is not configured",
-                           ComponentKindName(kind), name));
+      return pipeline.KeyError(key, fmt::format("references {} \"{}\" which is not configured",
+                                                ComponentKindName(kind), name));
     }
     out->push_back(id);
   }
@@ -106,7 +106,8 @@ Status ReadMetricReaders(ConfigReader& metrics, std::string* address) {
     bool has_prometheus = false;
     Result<ConfigReader> prom = exporter->Child("prometheus", &has_prometheus);
     if (!prom.ok()) return prom.status();
-    if (!has_prometheus) return reader.Error("only pull readers with a prometheus exporter are supported");
+    if (!has_prometheus)
+      return reader.Error("only pull readers with a prometheus exporter are supported");
     std::string host = "localhost";
     int port = 8888;
     POLYTRACE_RETURN_IF_ERROR(prom->Read("host", &host));
@@ -170,14 +171,14 @@ Result<CollectorConfig> ParseCollectorConfig(const std::string& yaml_text, const
   }
   ConfigReader root(root_node, "", file);
   CollectorConfig config;
-  POLYTRACE_RETURN_IF_ERROR(ReadComponents(root, "receivers", ComponentKind::kReceiver, registry,
-                                           &config.receivers));
-  POLYTRACE_RETURN_IF_ERROR(ReadComponents(root, "processors", ComponentKind::kProcessor,
-                                           registry, &config.processors));
-  POLYTRACE_RETURN_IF_ERROR(ReadComponents(root, "exporters", ComponentKind::kExporter, registry,
-                                           &config.exporters));
-  POLYTRACE_RETURN_IF_ERROR(ReadComponents(root, "extensions", ComponentKind::kExtension,
-                                           registry, &config.extensions));
+  POLYTRACE_RETURN_IF_ERROR(
+      ReadComponents(root, "receivers", ComponentKind::kReceiver, registry, &config.receivers));
+  POLYTRACE_RETURN_IF_ERROR(
+      ReadComponents(root, "processors", ComponentKind::kProcessor, registry, &config.processors));
+  POLYTRACE_RETURN_IF_ERROR(
+      ReadComponents(root, "exporters", ComponentKind::kExporter, registry, &config.exporters));
+  POLYTRACE_RETURN_IF_ERROR(
+      ReadComponents(root, "extensions", ComponentKind::kExtension, registry, &config.extensions));
   Result<ConfigReader> connectors = root.Child("connectors");
   if (!connectors.ok()) return connectors.status();
   if (!connectors->Keys().empty()) {
@@ -193,9 +194,8 @@ Result<CollectorConfig> ParseCollectorConfig(const std::string& yaml_text, const
   for (const std::string& name : ext_names) {
     ComponentId id = ComponentId::Parse(name);
     if (config.extensions.count(id) == 0) {
-      return service->KeyError("extensions",
-                               fmt::format("references extension \"{}\" which is not configured",
-                                           name));
+      return service->KeyError(
+          "extensions", fmt::format("references extension \"{}\" which is not configured", name));
     }
     config.service_extensions.push_back(id);
   }

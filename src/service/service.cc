@@ -62,8 +62,8 @@ Status Service::Build(const ComponentRegistry& registry) {
       Result<ProcessorPtr> proc = f->CreateTracesProcessor(
           MakeSettings(ComponentKind::kProcessor, id, p.name), *config_.processors.at(id), next);
       if (!proc.ok()) {
-        return proc.status().WithContext(fmt::format("pipeline {} processor {}", p.name,
-                                                     id.ToString()));
+        return proc.status().WithContext(
+            fmt::format("pipeline {} processor {}", p.name, id.ToString()));
       }
       chain[i] = std::move(*proc);
       next = chain[i].get();
@@ -75,9 +75,9 @@ Status Service::Build(const ComponentRegistry& registry) {
   for (auto& [id, targets] : receiver_targets) {
     fanouts_.push_back(std::make_unique<FanOut>(targets));
     const ReceiverFactory* f = registry.receiver(id.type);
-    Result<ReceiverPtr> r = f->CreateTracesReceiver(
-        MakeSettings(ComponentKind::kReceiver, id, ""), *config_.receivers.at(id),
-        fanouts_.back().get());
+    Result<ReceiverPtr> r =
+        f->CreateTracesReceiver(MakeSettings(ComponentKind::kReceiver, id, ""),
+                                *config_.receivers.at(id), fanouts_.back().get());
     if (!r.ok()) return r.status().WithContext("receiver " + id.ToString());
     receivers_[id] = std::move(*r);
   }

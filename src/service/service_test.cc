@@ -40,7 +40,9 @@ std::map<std::string, testing::TracesSink*> g_sinks;
 class FakeReceiverFactory : public ReceiverFactory {
  public:
   std::string type() const override { return "fake"; }
-  ComponentConfigPtr CreateDefaultConfig() const override { return std::make_unique<EmptyConfig>(); }
+  ComponentConfigPtr CreateDefaultConfig() const override {
+    return std::make_unique<EmptyConfig>();
+  }
   Result<ReceiverPtr> CreateTracesReceiver(const Settings& s, const ComponentConfig&,
                                            TracesConsumer* next) const override {
     auto r = std::make_unique<FakeReceiver>(s.id.ToString(), next);
@@ -73,7 +75,9 @@ class TagProcessor : public Processor {
 class TagProcessorFactory : public ProcessorFactory {
  public:
   std::string type() const override { return "tag"; }
-  ComponentConfigPtr CreateDefaultConfig() const override { return std::make_unique<EmptyConfig>(); }
+  ComponentConfigPtr CreateDefaultConfig() const override {
+    return std::make_unique<EmptyConfig>();
+  }
   Result<ProcessorPtr> CreateTracesProcessor(const Settings& s, const ComponentConfig&,
                                              TracesConsumer* next) const override {
     return ProcessorPtr(std::make_unique<TagProcessor>(s.id.ToString(), next));
@@ -98,7 +102,9 @@ class SinkExporter : public Exporter {
 class SinkExporterFactory : public ExporterFactory {
  public:
   std::string type() const override { return "sink"; }
-  ComponentConfigPtr CreateDefaultConfig() const override { return std::make_unique<EmptyConfig>(); }
+  ComponentConfigPtr CreateDefaultConfig() const override {
+    return std::make_unique<EmptyConfig>();
+  }
   Result<ExporterPtr> CreateTracesExporter(const Settings& s,
                                            const ComponentConfig&) const override {
     return ExporterPtr(std::make_unique<SinkExporter>(s.id.ToString()));
@@ -195,7 +201,8 @@ TEST_F(ServiceTest, UndefinedReferenceIsAnError) {
 TEST_F(ServiceTest, UnknownKeyInsideAComponentIsAnError) {
   auto config = Parse("receivers:\n  fake:\n    lable: x\nexporters: {sink: }\nservice: {}\n");
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.status().message(), "test.yaml:3:5: receivers.fake.lable: unknown key \"lable\"");
+  EXPECT_EQ(config.status().message(),
+            "test.yaml:3:5: receivers.fake.lable: unknown key \"lable\"");
 }
 
 TEST_F(ServiceTest, MetricsPipelinesAreRefusedClearly) {
@@ -215,8 +222,9 @@ TEST_F(ServiceTest, PipelineWithoutExporterIsAnError) {
 }
 
 TEST_F(ServiceTest, ReadsBothFormsOfTheMetricsEndpoint) {
-  const char* base = "receivers: {fake: }\nexporters: {sink: }\nservice:\n  pipelines:\n"
-                     "    traces: {receivers: [fake], exporters: [sink]}\n  telemetry:\n";
+  const char* base =
+      "receivers: {fake: }\nexporters: {sink: }\nservice:\n  pipelines:\n"
+      "    traces: {receivers: [fake], exporters: [sink]}\n  telemetry:\n";
   auto config = Parse(std::string(base) + "    metrics: {address: 127.0.0.1:9999}\n");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->telemetry.metrics_address, "127.0.0.1:9999");

@@ -1,9 +1,9 @@
 #include "telemetry/metrics.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <fmt/format.h>
 #include <fstream>
 #include <stdexcept>
 
@@ -67,8 +67,7 @@ Gauge& MetricsRegistry::GetGauge(const std::string& name, const std::string& hel
 }
 
 Histogram& MetricsRegistry::GetHistogram(const std::string& name, const std::string& help,
-                                         const std::vector<double>& bounds,
-                                         const Labels& labels) {
+                                         const std::vector<double>& bounds, const Labels& labels) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = GetFamily(name, help, "histogram").histograms[labels];
   if (!slot) slot = std::make_unique<Histogram>(bounds);
@@ -124,12 +123,12 @@ std::string MetricsRegistry::RenderPrometheus() const {
     for (const auto& [labels, h] : f.histograms) {
       std::vector<uint64_t> counts = h->BucketCounts();
       for (size_t i = 0; i < h->bounds().size(); ++i) {
-        out += fmt::format("{}_bucket{} {}\n", name,
-                           RenderLabels(labels, fmt::format("le=\"{}\"", h->bounds()[i])),
-                           counts[i]);
+        out +=
+            fmt::format("{}_bucket{} {}\n", name,
+                        RenderLabels(labels, fmt::format("le=\"{}\"", h->bounds()[i])), counts[i]);
       }
-      out += fmt::format("{}_bucket{} {}\n", name, RenderLabels(labels, "le=\"+Inf\""),
-                         counts.back());
+      out +=
+          fmt::format("{}_bucket{} {}\n", name, RenderLabels(labels, "le=\"+Inf\""), counts.back());
       out += fmt::format("{}_sum{} {}\n", name, RenderLabels(labels), h->sum());
       out += fmt::format("{}_count{} {}\n", name, RenderLabels(labels), h->count());
     }

@@ -48,8 +48,9 @@ Traces MakeKitchenSinkTraces() {
     s.kind = static_cast<SpanKind>(k);
     s.start_time_unix_nano = 1'700'000'000'123'456'789ULL;
     // k == 4: zero-length; k == 5: 10 hours long.
-    s.end_time_unix_nano = s.start_time_unix_nano +
-                           (k == 4 ? 0 : k == 5 ? 36'000'000'000'000ULL : 1'500'000ULL);
+    s.end_time_unix_nano = s.start_time_unix_nano + (k == 4   ? 0
+                                                     : k == 5 ? 36'000'000'000'000ULL
+                                                              : 1'500'000ULL);
     Put(a, s.attributes, "str", AnyValue::String("value"));
     Put(a, s.attributes, "empty.str", AnyValue::String(""));
     Put(a, s.attributes, "bool", AnyValue::Bool(false));

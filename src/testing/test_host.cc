@@ -8,7 +8,8 @@ double TestHost::MetricValue(const std::string& line_prefix) const {
   std::istringstream text(metrics_.RenderPrometheus());
   std::string line;
   while (std::getline(text, line)) {
-    if (line.rfind(line_prefix + " ", 0) == 0) return std::stod(line.substr(line_prefix.size() + 1));
+    if (line.rfind(line_prefix + " ", 0) == 0)
+      return std::stod(line.substr(line_prefix.size() + 1));
   }
   return -1;
 }

@@ -96,7 +96,9 @@ namespace {
 class DebugExporterFactory : public ExporterFactory {
  public:
   std::string type() const override { return "debug"; }
-  ComponentConfigPtr CreateDefaultConfig() const override { return std::make_unique<DebugConfig>(); }
+  ComponentConfigPtr CreateDefaultConfig() const override {
+    return std::make_unique<DebugConfig>();
+  }
   Result<ExporterPtr> CreateTracesExporter(const Settings& settings,
                                            const ComponentConfig& config) const override {
     return ExporterPtr(

@@ -25,8 +25,8 @@ Status QueuedExporter::Start(Host& host) {
                                "Spans that failed to be sent (given up or rejected).", labels);
   enqueue_failed_ = &m.GetCounter("otelcol_exporter_enqueue_failed_spans",
                                   "Spans refused because the sending queue was full.", labels);
-  queue_size_ = &m.GetGauge("otelcol_exporter_queue_size", "Current size of the sending queue.",
-                            labels);
+  queue_size_ =
+      &m.GetGauge("otelcol_exporter_queue_size", "Current size of the sending queue.", labels);
   retries_ = &m.GetCounter("polytrace_exporter_send_retries",
                            "Failed attempts that were scheduled for a retry.", labels);
   POLYTRACE_RETURN_IF_ERROR(sender_->Start());
@@ -39,17 +39,17 @@ Status QueuedExporter::Start(Host& host) {
     ComponentId storage_id = ComponentId::Parse(config_.queue.storage);
     auto* storage = dynamic_cast<StorageExtension*>(host.GetExtension(storage_id));
     if (storage == nullptr) {
-      return Status::InvalidArgument(fmt::format(
-          "sending_queue.storage: \"{}\" is not a started storage extension (add it to "
-          "service.extensions)",
-          config_.queue.storage));
+      return Status::InvalidArgument(
+          fmt::format("sending_queue.storage: \"{}\" is not a started storage extension (add it to "
+                      "service.extensions)",
+                      config_.queue.storage));
     }
     Result<std::string> dir = storage->DirectoryFor("exporter", settings_.id.ToString());
     if (!dir.ok()) return dir.status();
     directory = *dir;
   }
-  queue_ = std::make_unique<RequestQueue>(config_.queue.queue_size,
-                                          config_.queue.sizer == "items", directory);
+  queue_ = std::make_unique<RequestQueue>(config_.queue.queue_size, config_.queue.sizer == "items",
+                                          directory);
   Result<size_t> recovered = queue_->Recover();
   if (!recovered.ok()) return recovered.status();
   if (*recovered > 0) {
@@ -93,8 +93,8 @@ void QueuedExporter::ConsumerLoop() {
     }
     Status st = SendWithRetry(*r);
     // A persistent queue keeps what shutdown interrupted for the next run.
-    bool interrupted = !st.ok() && st.retryable() && stopping_.load() &&
-                       !config_.queue.storage.empty();
+    bool interrupted =
+        !st.ok() && st.retryable() && stopping_.load() && !config_.queue.storage.empty();
     if (!interrupted) queue_->Done(*r);
   }
 }

@@ -1,12 +1,12 @@
 #include "exporters/exporterhelper/request_queue.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <vector>
 
@@ -118,8 +118,7 @@ Status RequestQueue::Offer(ExportRequest request, bool block) {
   if (closed_) return Status::Unavailable("the exporter is shutting down");
   if (used_ + cost > capacity_ && used_ > 0) {
     if (!block) {
-      return Status::Unavailable(
-          fmt::format("sending queue is full ({} of {})", used_, capacity_));
+      return Status::Unavailable(fmt::format("sending queue is full ({} of {})", used_, capacity_));
     }
     not_full_.wait(lock, [&] { return closed_ || used_ + cost <= capacity_ || used_ == 0; });
     if (closed_) return Status::Unavailable("the exporter is shutting down");

@@ -1,8 +1,9 @@
 #include "exporters/file/file_exporter.h"
 
-#include <filesystem>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "compression/compression.h"
 #include "otlp/json_codec.h"
@@ -65,9 +66,8 @@ Status FileExporter::RotateIfNeeded() {
   file_ = nullptr;
   fs::path p(config_.path);
   auto now = std::chrono::system_clock::now();
-  std::string stamp = config_.localtime
-                          ? fmt::format("{:%Y-%m-%dT%H-%M-%S}", fmt::localtime(now))
-                          : fmt::format("{:%Y-%m-%dT%H-%M-%S}", fmt::gmtime(now));
+  std::string stamp = config_.localtime ? fmt::format("{:%Y-%m-%dT%H-%M-%S}", fmt::localtime(now))
+                                        : fmt::format("{:%Y-%m-%dT%H-%M-%S}", fmt::gmtime(now));
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
   fs::path backup = p.parent_path() / fmt::format("{}-{}.{:03}{}", p.stem().string(), stamp,
                                                   ms.count(), p.extension().string());
@@ -86,7 +86,8 @@ void FileExporter::PruneBackups() {
   std::vector<fs::path> backups;
   std::error_code ec;
   std::string prefix = p.stem().string() + "-";
-  for (const auto& e : fs::directory_iterator(p.parent_path().empty() ? "." : p.parent_path(), ec)) {
+  for (const auto& e :
+       fs::directory_iterator(p.parent_path().empty() ? "." : p.parent_path(), ec)) {
     std::string name = e.path().filename().string();
     if (name.rfind(prefix, 0) == 0 && e.path() != p) backups.push_back(e.path());
   }
@@ -94,8 +95,8 @@ void FileExporter::PruneBackups() {
   auto now = fs::file_time_type::clock::now();
   for (size_t i = 0; i < backups.size(); ++i) {
     bool too_many = config_.max_backups > 0 && backups.size() - i > config_.max_backups;
-    bool too_old = config_.max_days > 0 &&
-                   now - fs::last_write_time(backups[i], ec) > std::chrono::hours(24 * config_.max_days);
+    bool too_old = config_.max_days > 0 && now - fs::last_write_time(backups[i], ec) >
+                                               std::chrono::hours(24 * config_.max_days);
     if (too_many || too_old) fs::remove(backups[i], ec);
   }
 }

@@ -52,7 +52,8 @@ TEST(FileExporterTest, RotatesAndKeepsMaxBackups) {
   std::string dir = ::testing::TempDir() + "/fr_" + std::to_string(::getpid());
   fs::remove_all(dir);
   testing::TestHost host;
-  auto e = Make("path: " + dir + "/t.json\nrotation:\n  max_megabytes: 1\n  max_backups: 2\n", host);
+  auto e =
+      Make("path: " + dir + "/t.json\nrotation:\n  max_megabytes: 1\n  max_backups: 2\n", host);
   Traces big = testing::MakeTraces("svc", 3000);  // ~0.5 MB of JSON per batch
   for (int i = 0; i < 8; ++i) ASSERT_TRUE(e->ConsumeTraces(big.Clone()).ok());
   e->Shutdown();

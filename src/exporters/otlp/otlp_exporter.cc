@@ -1,9 +1,9 @@
 #include "exporters/otlp/otlp_exporter.h"
 
+#include <fmt/format.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
-#include <fmt/format.h>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -18,8 +18,8 @@ Status OtlpGrpcExporterConfig::Unmarshal(ConfigReader& r) {
   POLYTRACE_RETURN_IF_ERROR(r.Read("headers", &headers));
   POLYTRACE_RETURN_IF_ERROR(r.Read("compression", &compression));
   POLYTRACE_RETURN_IF_ERROR(r.Read("balancer_name", &balancer_name));
-  for (const char* key : {"keepalive", "read_buffer_size", "write_buffer_size", "wait_for_ready",
-                          "authority"}) {
+  for (const char* key :
+       {"keepalive", "read_buffer_size", "write_buffer_size", "wait_for_ready", "authority"}) {
     r.Raw(key);  // accepted for compatibility with otelcol configs
   }
   Result<ConfigReader> tls = r.Child("tls");
@@ -63,7 +63,8 @@ std::optional<std::chrono::milliseconds> RetryDelayFromStatusDetails(std::string
       continue;
     }
     if (!top.ReadBytes(&any)) return std::nullopt;
-    if (!find_len(any, 1, &type_url) || type_url.find("google.rpc.RetryInfo") == std::string_view::npos) {
+    if (!find_len(any, 1, &type_url) ||
+        type_url.find("google.rpc.RetryInfo") == std::string_view::npos) {
       continue;
     }
     if (!find_len(any, 2, &retry_info) || !find_len(retry_info, 1, &duration)) return std::nullopt;
@@ -84,7 +85,8 @@ namespace {
 constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 Status FromGrpc(const grpc::Status& st) {
-  std::string msg = fmt::format("gRPC {}: {}", static_cast<int>(st.error_code()), st.error_message());
+  std::string msg =
+      fmt::format("gRPC {}: {}", static_cast<int>(st.error_code()), st.error_message());
   switch (st.error_code()) {
     case grpc::StatusCode::OK: return Status::Ok();
     case grpc::StatusCode::RESOURCE_EXHAUSTED: {

@@ -31,9 +31,10 @@ TEST(OtlpExporterTest, DeliversToARealGrpcReceiverAndHonoursRetryInfo) {
 
   auto factory = NewOtlpExporterFactory();
   auto config = factory->CreateDefaultConfig();
-  ConfigReader r(YAML::Load("endpoint: 127.0.0.1:" + std::to_string(receiver.grpc_port()) +
-                            "\ntls: {insecure: true}\nretry_on_failure: {initial_interval: 10ms}\n"),
-                 "exporters.otlp", "c.yaml");
+  ConfigReader r(
+      YAML::Load("endpoint: 127.0.0.1:" + std::to_string(receiver.grpc_port()) +
+                 "\ntls: {insecure: true}\nretry_on_failure: {initial_interval: 10ms}\n"),
+      "exporters.otlp", "c.yaml");
   ASSERT_TRUE(config->Unmarshal(r).ok());
   ASSERT_TRUE(config->Validate().ok());
   Settings es;
@@ -49,7 +50,8 @@ TEST(OtlpExporterTest, DeliversToARealGrpcReceiverAndHonoursRetryInfo) {
   ASSERT_TRUE(sink.WaitForSpans(6, milliseconds(10000)));
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(400));
   sink.Inspect([](const std::vector<Traces>& b) {
-    EXPECT_EQ(otlp::EncodeTracesJson(b[0]), otlp::EncodeTracesJson(testing::MakeKitchenSinkTraces()));
+    EXPECT_EQ(otlp::EncodeTracesJson(b[0]),
+              otlp::EncodeTracesJson(testing::MakeKitchenSinkTraces()));
   });
   (*exporter)->Shutdown();
   receiver.Shutdown();

@@ -1,13 +1,13 @@
 #include "exporters/otlphttp/http_client.h"
 
+#include <fmt/format.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <fmt/format.h>
 #include <mutex>
 
 namespace polytrace {
@@ -27,8 +27,7 @@ Result<Url> Url::Parse(const std::string& text) {
   } else if (text.rfind("http://", 0) == 0) {
     rest = text.substr(7);
   } else {
-    return Status::InvalidArgument(
-        fmt::format("\"{}\" is not an http:// or https:// URL", text));
+    return Status::InvalidArgument(fmt::format("\"{}\" is not an http:// or https:// URL", text));
   }
   size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
@@ -90,7 +89,9 @@ struct HttpClient::Impl {
       c.tls->async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
       c.io.restart();
       c.io.run();
-      if (ec) return Status::Unavailable(fmt::format("TLS handshake with {}: {}", url.host, ec.message()));
+      if (ec)
+        return Status::Unavailable(
+            fmt::format("TLS handshake with {}: {}", url.host, ec.message()));
     }
     return Status::Ok();
   }
@@ -110,8 +111,8 @@ struct HttpClient::Impl {
     c.io.restart();
     c.io.run();
     if (ec == beast::error::timeout) {
-      return Status::DeadlineExceeded(fmt::format("no response from {} within {} ms", url.host,
-                                                  timeout.count()));
+      return Status::DeadlineExceeded(
+          fmt::format("no response from {} within {} ms", url.host, timeout.count()));
     }
     if (ec) return Status::Unavailable(fmt::format("{}: {}", url.host, ec.message()));
     HttpClientResponse out;
@@ -168,9 +169,8 @@ Result<HttpClientResponse> HttpClient::Post(
   req.body() = body;
   req.keep_alive(true);
   req.prepare_payload();
-  Result<HttpClientResponse> res =
-      impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
-                       : impl_->Exchange(*c->plain, *c, req, timeout);
+  Result<HttpClientResponse> res = impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
+                                                    : impl_->Exchange(*c->plain, *c, req, timeout);
   if (!res.ok() && reused && res.status().code() == StatusCode::kUnavailable) {
     // The server may have closed an idle keep-alive connection: retry once fresh.
     c = std::make_unique<Connection>();

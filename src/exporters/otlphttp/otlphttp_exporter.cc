@@ -88,7 +88,8 @@ Status InterpretOtlpHttpResponse(const HttpClientResponse& r) {
     case 502:
     case 503:
     case 504: st = Status::Unavailable(fmt::format("HTTP {}: {}", r.status, detail)); break;
-    default: return Status::InvalidArgument(fmt::format("HTTP {} (permanent): {}", r.status, detail));
+    default:
+      return Status::InvalidArgument(fmt::format("HTTP {} (permanent): {}", r.status, detail));
   }
   std::chrono::milliseconds after = ParseRetryAfter(r.retry_after);
   if (after.count() > 0) st.set_retry_after(after);
@@ -101,8 +102,8 @@ class OtlpHttpSender : public RequestSender {
  public:
   OtlpHttpSender(const OtlpHttpExporterConfig& config, std::shared_ptr<spdlog::logger> log)
       : client_(Url::Parse(config.TracesUrl()).value(), config.tls), log_(std::move(log)) {
-    headers_.emplace_back("Content-Type",
-                          config.encoding == "json" ? "application/json" : "application/x-protobuf");
+    headers_.emplace_back(
+        "Content-Type", config.encoding == "json" ? "application/json" : "application/x-protobuf");
     if (config.compression == "gzip" || config.compression == "zstd") {
       headers_.emplace_back("Content-Encoding", config.compression);
     }

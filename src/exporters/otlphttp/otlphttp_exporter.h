@@ -13,7 +13,6 @@
 
 namespace polytrace {
 
-
 class OtlpHttpExporterConfig : public ComponentConfig {
  public:
   std::string endpoint;

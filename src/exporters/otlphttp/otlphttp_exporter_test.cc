@@ -72,9 +72,10 @@ TEST(OtlpHttpExporterTest, SendsGzipProtobufWithHeadersAndRetriesOn503) {
   Backend backend;
   backend.fail_next_ = 1;
   testing::TestHost host;
-  auto e = MakeExporter("endpoint: " + backend.url() +
-                            "\nheaders: {x-tenant: acme}\nretry_on_failure: {initial_interval: 10ms}\n",
-                        host);
+  auto e =
+      MakeExporter("endpoint: " + backend.url() +
+                       "\nheaders: {x-tenant: acme}\nretry_on_failure: {initial_interval: 10ms}\n",
+                   host);
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(e->ConsumeTraces(testing::MakeKitchenSinkTraces()).ok());
   ASSERT_TRUE(backend.WaitForDelivery(milliseconds(10000)));
@@ -128,7 +129,8 @@ TEST(OtlpHttpExporterTest, ResponseMappingFollowsTheSpec) {
 
 TEST(OtlpHttpExporterTest, SeedEndpointBuildsTheTracesUrl) {
   OtlpHttpExporterConfig c;
-  ConfigReader r(YAML::Load("endpoint: https://oneuptime.com/otlp\n"), "exporters.otlphttp", "c.yaml");
+  ConfigReader r(YAML::Load("endpoint: https://oneuptime.com/otlp\n"), "exporters.otlphttp",
+                 "c.yaml");
   ASSERT_TRUE(c.Unmarshal(r).ok());
   EXPECT_TRUE(c.Validate().ok());
   EXPECT_EQ(c.TracesUrl(), "https://oneuptime.com/otlp/v1/traces");

@@ -1,7 +1,8 @@
 #include "extensions/file_storage/file_storage.h"
 
-#include <filesystem>
 #include <fmt/format.h>
+
+#include <filesystem>
 
 namespace polytrace {
 namespace fs = std::filesystem;
@@ -47,7 +48,8 @@ class FileStorageFactory : public ExtensionFactory {
   ComponentConfigPtr CreateDefaultConfig() const override {
     return std::make_unique<FileStorageConfig>();
   }
-  Result<ExtensionPtr> CreateExtension(const Settings&, const ComponentConfig& config) const override {
+  Result<ExtensionPtr> CreateExtension(const Settings&,
+                                       const ComponentConfig& config) const override {
     return ExtensionPtr(
         std::make_unique<FileStorageExtension>(static_cast<const FileStorageConfig&>(config)));
   }

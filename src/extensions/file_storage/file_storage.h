@@ -21,7 +21,8 @@ class FileStorageExtension : public StorageExtension {
   explicit FileStorageExtension(FileStorageConfig config) : config_(std::move(config)) {}
   Status Start(Host& host) override;
   void Shutdown() override {}
-  Result<std::string> DirectoryFor(const std::string& kind, const std::string& component_id) override;
+  Result<std::string> DirectoryFor(const std::string& kind,
+                                   const std::string& component_id) override;
 
  private:
   FileStorageConfig config_;

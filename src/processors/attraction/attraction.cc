@@ -1,9 +1,9 @@
 #include "processors/attraction/attraction.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <charconv>
-#include <fmt/format.h>
 
 namespace polytrace {
 
@@ -38,8 +38,8 @@ Result<NamedRegex> NamedRegex::Compile(const std::string& pattern) {
   try {
     r.regex_ = std::make_shared<std::regex>(translated, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {
-    return Status::InvalidArgument(fmt::format("invalid regular expression \"{}\": {}", pattern,
-                                               e.what()));
+    return Status::InvalidArgument(
+        fmt::format("invalid regular expression \"{}\": {}", pattern, e.what()));
   }
   r.names_ = std::move(names);
   return r;
@@ -165,8 +165,8 @@ Status ParseOne(ConfigReader& r, Arena& arena, AttributeAction* a) {
   }
   bool needs_value = a->type == ActionType::kInsert || a->type == ActionType::kUpdate ||
                      a->type == ActionType::kUpsert;
-  if (a->key.empty() && !(a->pattern && (a->type == ActionType::kDelete ||
-                                         a->type == ActionType::kHash))) {
+  if (a->key.empty() &&
+      !(a->pattern && (a->type == ActionType::kDelete || a->type == ActionType::kHash))) {
     return r.Error("\"key\" is required");
   }
   if (needs_value && !a->value && a->from_attribute.empty()) {
@@ -178,8 +178,8 @@ Status ParseOne(ConfigReader& r, Arena& arena, AttributeAction* a) {
   if (a->type == ActionType::kExtract && !a->pattern) return r.Error("extract needs \"pattern\"");
   if (a->type == ActionType::kConvert && a->converted_type != "int" &&
       a->converted_type != "double" && a->converted_type != "string") {
-    return r.KeyError("converted_type", fmt::format("\"{}\" is not one of int, double, string",
-                                                    a->converted_type));
+    return r.KeyError("converted_type",
+                      fmt::format("\"{}\" is not one of int, double, string", a->converted_type));
   }
   return Status::Ok();
 }
@@ -217,14 +217,14 @@ void AttributeActions::Apply(Arena& arena, Attributes& attributes) const {
         break;
       case ActionType::kDelete:
         attributes.RemoveIf([&](const KeyValue& kv) {
-          return kv.key == a.key || (a.pattern && std::regex_match(kv.key.begin(), kv.key.end(),
-                                                                   a.pattern->regex()));
+          return kv.key == a.key ||
+                 (a.pattern && std::regex_match(kv.key.begin(), kv.key.end(), a.pattern->regex()));
         });
         break;
       case ActionType::kHash:
         for (KeyValue& kv : attributes) {
-          bool hit = kv.key == a.key ||
-                     (a.pattern && std::regex_match(kv.key.begin(), kv.key.end(), a.pattern->regex()));
+          bool hit = kv.key == a.key || (a.pattern && std::regex_match(kv.key.begin(), kv.key.end(),
+                                                                       a.pattern->regex()));
           if (hit) kv.value = AnyValue::String(arena.Copy(Sha256Hex(HashInput(kv.value))));
         }
         break;

@@ -15,7 +15,8 @@ AttributeActions Parse(const std::string& yaml) {
 }
 
 // printf 'a@b.c' | sha256sum
-constexpr char kSha256OfEmail[] = "d648b243a3e817eaa3309e00e183483f2867baadf522099f0c2121770536b25a";
+constexpr char kSha256OfEmail[] =
+    "d648b243a3e817eaa3309e00e183483f2867baadf522099f0c2121770536b25a";
 
 Attributes Sample(Arena& a) {
   Attributes at;
@@ -74,7 +75,8 @@ TEST(AttractionTest, ErrorsNameTheAction) {
   auto list = root.ChildList("actions");
   auto actions = AttributeActions::Parse(*list);
   ASSERT_FALSE(actions.ok());
-  EXPECT_NE(actions.status().message().find("processors.attributes.actions[0].action: unknown action \"upsrt\""),
+  EXPECT_NE(actions.status().message().find(
+                "processors.attributes.actions[0].action: unknown action \"upsrt\""),
             std::string::npos)
       << actions.status().message();
 }

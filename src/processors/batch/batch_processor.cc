@@ -18,9 +18,9 @@ Status BatchConfig::Unmarshal(ConfigReader& r) {
 
 Status BatchConfig::Validate() const {
   if (send_batch_max_size > 0 && send_batch_max_size < send_batch_size) {
-    return Status::InvalidArgument(fmt::format(
-        "send_batch_max_size ({}) must be greater or equal to send_batch_size ({})",
-        send_batch_max_size, send_batch_size));
+    return Status::InvalidArgument(
+        fmt::format("send_batch_max_size ({}) must be greater or equal to send_batch_size ({})",
+                    send_batch_max_size, send_batch_size));
   }
   if (timeout.count() < 0) return Status::InvalidArgument("timeout must not be negative");
   return Status::Ok();
@@ -34,11 +34,11 @@ BatchProcessor::~BatchProcessor() { Shutdown(); }
 Status BatchProcessor::Start(Host& host) {
   Labels labels{{"processor", settings_.id.ToString()}};
   MetricsRegistry& m = host.metrics();
-  send_size_ = &m.GetHistogram("otelcol_processor_batch_batch_send_size",
-                               "Number of spans in each batch sent.",
-                               {10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000, 5000,
-                                6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000},
-                               labels);
+  send_size_ = &m.GetHistogram(
+      "otelcol_processor_batch_batch_send_size", "Number of spans in each batch sent.",
+      {10,   25,   50,   75,   100,  250,  500,   750,   1000,  2000,  3000,
+       4000, 5000, 6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000},
+      labels);
   size_triggers_ = &m.GetCounter("otelcol_processor_batch_batch_size_trigger_send",
                                  "Batches sent because of the size trigger.", labels);
   timeout_triggers_ = &m.GetCounter("otelcol_processor_batch_timeout_trigger_send",
@@ -81,19 +81,19 @@ void BatchProcessor::Run() {
     bool timed_out = false;
     if (pending_spans_ < config_.send_batch_size && !stopping_) {
       auto deadline = first_arrival_ + config_.timeout;
-      timed_out = !cv_.wait_until(lock, deadline, [&] {
-        return stopping_ || pending_spans_ >= config_.send_batch_size;
-      });
+      timed_out = !cv_.wait_until(
+          lock, deadline, [&] { return stopping_ || pending_spans_ >= config_.send_batch_size; });
     }
     Trigger trigger = pending_spans_ >= config_.send_batch_size ? Trigger::kSize
-                      : timed_out                                 ? Trigger::kTimeout
-                                                                  : Trigger::kShutdown;
+                      : timed_out                               ? Trigger::kTimeout
+                                                                : Trigger::kShutdown;
     // As in the Collector: a size trigger sends everything pending, in
     // pieces of send_batch_max_size when that is set, and a remainder
     // smaller than send_batch_size waits for the next trigger.
     std::vector<Traces> out;
     size_t max = config_.send_batch_max_size;
-    while (pending_spans_ > 0 && (trigger != Trigger::kSize || pending_spans_ >= config_.send_batch_size)) {
+    while (pending_spans_ > 0 &&
+           (trigger != Trigger::kSize || pending_spans_ >= config_.send_batch_size)) {
       if (max > 0 && pending_spans_ > max) {
         out.push_back(pending_.SplitFront(max));
         pending_spans_ -= max;
@@ -137,11 +137,14 @@ namespace {
 class BatchProcessorFactory : public ProcessorFactory {
  public:
   std::string type() const override { return "batch"; }
-  ComponentConfigPtr CreateDefaultConfig() const override { return std::make_unique<BatchConfig>(); }
-  Result<ProcessorPtr> CreateTracesProcessor(const Settings& settings, const ComponentConfig& config,
+  ComponentConfigPtr CreateDefaultConfig() const override {
+    return std::make_unique<BatchConfig>();
+  }
+  Result<ProcessorPtr> CreateTracesProcessor(const Settings& settings,
+                                             const ComponentConfig& config,
                                              TracesConsumer* next) const override {
-    return ProcessorPtr(std::make_unique<BatchProcessor>(
-        settings, static_cast<const BatchConfig&>(config), next));
+    return ProcessorPtr(
+        std::make_unique<BatchProcessor>(settings, static_cast<const BatchConfig&>(config), next));
   }
 };
 

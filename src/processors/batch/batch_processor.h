@@ -56,12 +56,12 @@ class BatchProcessor : public Processor {
   Counter* send_failed_ = nullptr;
 
   std::mutex mu_;
-  std::condition_variable cv_;       // wakes the flusher
-  std::condition_variable room_cv_;  // wakes producers waiting for room
-  Traces pending_;                                          // guarded by mu_
-  size_t pending_spans_ = 0;                                // guarded by mu_
-  std::chrono::steady_clock::time_point first_arrival_;     // guarded by mu_
-  bool stopping_ = false;                                   // guarded by mu_
+  std::condition_variable cv_;                           // wakes the flusher
+  std::condition_variable room_cv_;                      // wakes producers waiting for room
+  Traces pending_;                                       // guarded by mu_
+  size_t pending_spans_ = 0;                             // guarded by mu_
+  std::chrono::steady_clock::time_point first_arrival_;  // guarded by mu_
+  bool stopping_ = false;                                // guarded by mu_
   std::thread flusher_;
 };
 

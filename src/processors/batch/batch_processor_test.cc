@@ -50,8 +50,7 @@ TEST_F(BatchProcessorTest, SendsOnTimeout) {
   ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 5)).ok());
   ASSERT_TRUE(sink_.WaitForSpans(5, milliseconds(5000)));
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(50));
-  EXPECT_EQ(host_.MetricValue(
-                "otelcol_processor_batch_timeout_trigger_send{processor=\"batch\"}"),
+  EXPECT_EQ(host_.MetricValue("otelcol_processor_batch_timeout_trigger_send{processor=\"batch\"}"),
             1);
 }
 

@@ -17,8 +17,8 @@ Status FilterConfig::Unmarshal(ConfigReader& r) {
   for (size_t i = 0; i < conditions.size(); ++i) {
     Result<ottl::Condition> c = ottl::Condition::Parse(conditions[i]);
     if (!c.ok()) {
-      return traces->KeyError("span", fmt::format("condition [{}] \"{}\": {}", i, conditions[i],
-                                                  c.status().message()));
+      return traces->KeyError(
+          "span", fmt::format("condition [{}] \"{}\": {}", i, conditions[i], c.status().message()));
     }
     span_conditions.push_back(std::move(*c));
   }
@@ -94,8 +94,11 @@ namespace {
 class FilterProcessorFactory : public ProcessorFactory {
  public:
   std::string type() const override { return "filter"; }
-  ComponentConfigPtr CreateDefaultConfig() const override { return std::make_unique<FilterConfig>(); }
-  Result<ProcessorPtr> CreateTracesProcessor(const Settings& settings, const ComponentConfig& config,
+  ComponentConfigPtr CreateDefaultConfig() const override {
+    return std::make_unique<FilterConfig>();
+  }
+  Result<ProcessorPtr> CreateTracesProcessor(const Settings& settings,
+                                             const ComponentConfig& config,
                                              TracesConsumer* next) const override {
     return ProcessorPtr(std::make_unique<FilterProcessor>(
         settings, static_cast<const FilterConfig&>(config), next));

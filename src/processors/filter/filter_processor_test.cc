@@ -50,24 +50,31 @@ Traces Sample() {
 }
 
 TEST(FilterProcessorTest, OttlConditionsDropMatchingSpans) {
-  EXPECT_EQ(Survivors("traces:\n  span:\n    - 'attributes[\"http.status_code\"] >= 500'\n", Sample()),
-            std::vector<std::string>({"span-1", "span-2", "span-3"}));
-  EXPECT_EQ(Survivors("traces:\n  span:\n    - 'kind == SPAN_KIND_CLIENT or status.code == STATUS_CODE_ERROR'\n",
+  EXPECT_EQ(
+      Survivors("traces:\n  span:\n    - 'attributes[\"http.status_code\"] >= 500'\n", Sample()),
+      std::vector<std::string>({"span-1", "span-2", "span-3"}));
+  EXPECT_EQ(Survivors("traces:\n  span:\n    - 'kind == SPAN_KIND_CLIENT or status.code == "
+                      "STATUS_CODE_ERROR'\n",
                       Sample()),
             std::vector<std::string>({"span-0", "span-3"}));
-  EXPECT_EQ(Survivors("traces:\n  span:\n    - 'end_time_unix_nano - start_time_unix_nano < 1000000'\n",
-                      Sample()),
-            std::vector<std::string>({"span-3"}));
-  EXPECT_EQ(Survivors("traces:\n  span:\n    - 'resource.attributes[\"service.name\"] == \"checkout\" and "
-                      "not IsMatch(name, \"^span-[01]$\")'\n",
-                      Sample()),
-            std::vector<std::string>({"span-0", "span-1"}));
-  EXPECT_EQ(Survivors("traces:\n  span:\n    - 'attributes[\"missing\"] != nil'\n", Sample()).size(), 4u);
+  EXPECT_EQ(
+      Survivors("traces:\n  span:\n    - 'end_time_unix_nano - start_time_unix_nano < 1000000'\n",
+                Sample()),
+      std::vector<std::string>({"span-3"}));
+  EXPECT_EQ(
+      Survivors(
+          "traces:\n  span:\n    - 'resource.attributes[\"service.name\"] == \"checkout\" and "
+          "not IsMatch(name, \"^span-[01]$\")'\n",
+          Sample()),
+      std::vector<std::string>({"span-0", "span-1"}));
+  EXPECT_EQ(
+      Survivors("traces:\n  span:\n    - 'attributes[\"missing\"] != nil'\n", Sample()).size(), 4u);
 }
 
 TEST(FilterProcessorTest, LegacyIncludeKeepsOnlyMatches) {
-  EXPECT_EQ(Survivors("spans:\n  include:\n    match_type: strict\n    span_names: [span-2]\n", Sample()),
-            std::vector<std::string>({"span-2"}));
+  EXPECT_EQ(
+      Survivors("spans:\n  include:\n    match_type: strict\n    span_names: [span-2]\n", Sample()),
+      std::vector<std::string>({"span-2"}));
 }
 
 TEST(FilterProcessorTest, ParseErrorsNameConditionAndColumn) {

@@ -1,8 +1,9 @@
 #include "processors/filter/ottl.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
-#include <fmt/format.h>
 #include <regex>
 #include <variant>
 #include <vector>
@@ -76,7 +77,8 @@ class PathNode : public Node {
     const Span& s = c.span;
     const std::string& p = path_;
     if (p == "attributes") return FromAny(FindAttribute(s.attributes, key_));
-    if (p == "resource.attributes") return FromAny(FindAttribute(c.resource.resource.attributes, key_));
+    if (p == "resource.attributes")
+      return FromAny(FindAttribute(c.resource.resource.attributes, key_));
     if (p == "instrumentation_scope.attributes") {
       return FromAny(FindAttribute(c.scope.scope.attributes, key_));
     }
@@ -103,12 +105,23 @@ class PathNode : public Node {
   static bool Known(const std::string& path, bool indexed) {
     static const char* kIndexed[] = {"attributes", "resource.attributes",
                                      "instrumentation_scope.attributes"};
-    static const char* kPlain[] = {
-        "name", "kind", "status.code", "status.message", "trace_state", "start_time_unix_nano",
-        "end_time_unix_nano", "trace_id.string", "span_id.string", "parent_span_id.string",
-        "dropped_attributes_count", "dropped_events_count", "dropped_links_count",
-        "instrumentation_scope.name", "instrumentation_scope.version"};
-    if (indexed) return std::find(std::begin(kIndexed), std::end(kIndexed), path) != std::end(kIndexed);
+    static const char* kPlain[] = {"name",
+                                   "kind",
+                                   "status.code",
+                                   "status.message",
+                                   "trace_state",
+                                   "start_time_unix_nano",
+                                   "end_time_unix_nano",
+                                   "trace_id.string",
+                                   "span_id.string",
+                                   "parent_span_id.string",
+                                   "dropped_attributes_count",
+                                   "dropped_events_count",
+                                   "dropped_links_count",
+                                   "instrumentation_scope.name",
+                                   "instrumentation_scope.version"};
+    if (indexed)
+      return std::find(std::begin(kIndexed), std::end(kIndexed), path) != std::end(kIndexed);
     return std::find(std::begin(kPlain), std::end(kPlain), path) != std::end(kPlain);
   }
 
@@ -234,7 +247,9 @@ class Parser {
     Skip();
     size_t n = strlen(w);
     if (t_.compare(pos_, n, w) != 0) return false;
-    if (pos_ + n < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[pos_ + n])) || t_[pos_ + n] == '_')) return false;
+    if (pos_ + n < t_.size() &&
+        (std::isalnum(static_cast<unsigned char>(t_[pos_ + n])) || t_[pos_ + n] == '_'))
+      return false;
     pos_ += n;
     return true;
   }
@@ -291,9 +306,12 @@ class Parser {
     Result<NodePtr> l = Term();
     while (l.ok()) {
       Op op;
-      if (Symbol("+")) op = Op::kAdd;
-      else if (Symbol("-")) op = Op::kSub;
-      else break;
+      if (Symbol("+"))
+        op = Op::kAdd;
+      else if (Symbol("-"))
+        op = Op::kSub;
+      else
+        break;
       Result<NodePtr> r = Term();
       if (!r.ok()) return r;
       l = NodePtr(std::make_shared<Binary>(op, *l, *r));
@@ -334,26 +352,37 @@ Result<NodePtr> Parser::Term() {
     if (!s.ok()) return s.status();
     return NodePtr(std::make_shared<Literal>(Value(*s)));
   }
-  if (std::isdigit(static_cast<unsigned char>(c)) || (c == '-' && pos_ + 1 < t_.size() && std::isdigit(static_cast<unsigned char>(t_[pos_ + 1])))) {
+  if (std::isdigit(static_cast<unsigned char>(c)) ||
+      (c == '-' && pos_ + 1 < t_.size() &&
+       std::isdigit(static_cast<unsigned char>(t_[pos_ + 1])))) {
     size_t start = pos_++;
-    while (pos_ < t_.size() && (std::isdigit(static_cast<unsigned char>(t_[pos_])) || t_[pos_] == '.' || t_[pos_] == 'e')) ++pos_;
+    while (pos_ < t_.size() && (std::isdigit(static_cast<unsigned char>(t_[pos_])) ||
+                                t_[pos_] == '.' || t_[pos_] == 'e'))
+      ++pos_;
     std::string num = t_.substr(start, pos_ - start);
     int64_t i;
     auto r = std::from_chars(num.data(), num.data() + num.size(), i);
-    if (r.ec == std::errc() && r.ptr == num.data() + num.size()) return NodePtr(std::make_shared<Literal>(Value(i)));
+    if (r.ec == std::errc() && r.ptr == num.data() + num.size())
+      return NodePtr(std::make_shared<Literal>(Value(i)));
     double d;
     auto rd = std::from_chars(num.data(), num.data() + num.size(), d);
-    if (rd.ec != std::errc() || rd.ptr != num.data() + num.size()) return Error("bad number \"" + num + "\"");
+    if (rd.ec != std::errc() || rd.ptr != num.data() + num.size())
+      return Error("bad number \"" + num + "\"");
     return NodePtr(std::make_shared<Literal>(Value(d)));
   }
-  if (!std::isalpha(static_cast<unsigned char>(c)) && c != '_') return Error("unexpected character");
+  if (!std::isalpha(static_cast<unsigned char>(c)) && c != '_')
+    return Error("unexpected character");
   size_t start = pos_;
-  while (pos_ < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[pos_])) || t_[pos_] == '_' || t_[pos_] == '.')) ++pos_;
+  while (pos_ < t_.size() &&
+         (std::isalnum(static_cast<unsigned char>(t_[pos_])) || t_[pos_] == '_' || t_[pos_] == '.'))
+    ++pos_;
   std::string ident = t_.substr(start, pos_ - start);
-  if (ident == "true" || ident == "false") return NodePtr(std::make_shared<Literal>(Value(ident == "true")));
+  if (ident == "true" || ident == "false")
+    return NodePtr(std::make_shared<Literal>(Value(ident == "true")));
   if (ident == "nil") return NodePtr(std::make_shared<Literal>(Value(Nil{})));
   for (int k = 0; k <= 5; ++k) {
-    if (SpanKindName(static_cast<SpanKind>(k)) == ident) return NodePtr(std::make_shared<Literal>(Value(int64_t(k))));
+    if (SpanKindName(static_cast<SpanKind>(k)) == ident)
+      return NodePtr(std::make_shared<Literal>(Value(int64_t(k))));
   }
   static const char* kCodes[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"};
   for (int k = 0; k < 3; ++k) {
@@ -375,7 +404,8 @@ Result<NodePtr> Parser::Term() {
     }
     return NodePtr(std::make_shared<IsMatch>(*target, re->regex()));
   }
-  if (pos_ < t_.size() && t_[pos_] == '(') return Error(fmt::format("unsupported function \"{}\"", ident));
+  if (pos_ < t_.size() && t_[pos_] == '(')
+    return Error(fmt::format("unsupported function \"{}\"", ident));
   std::string key;
   bool indexed = false;
   if (Symbol("[")) {

@@ -25,8 +25,8 @@ bool SpanMatcher::Pattern::Matches(std::string_view s) const {
 
 namespace {
 
-Result<std::optional<std::regex>> MaybeRegex(bool regexp, const std::string& text,
-                                             ConfigReader& r, const std::string& key) {
+Result<std::optional<std::regex>> MaybeRegex(bool regexp, const std::string& text, ConfigReader& r,
+                                             const std::string& key) {
   if (!regexp) return std::optional<std::regex>();
   Result<NamedRegex> re = NamedRegex::Compile(text);
   if (!re.ok()) return r.KeyError(key, re.status().message());
@@ -40,8 +40,8 @@ Result<SpanMatcher> SpanMatcher::Parse(ConfigReader& r) {
   std::string match_type;
   POLYTRACE_RETURN_IF_ERROR(r.Read("match_type", &match_type));
   if (match_type != "strict" && match_type != "regexp") {
-    return r.KeyError("match_type", fmt::format("must be \"strict\" or \"regexp\", got \"{}\"",
-                                                match_type));
+    return r.KeyError("match_type",
+                      fmt::format("must be \"strict\" or \"regexp\", got \"{}\"", match_type));
   }
   bool regexp = match_type == "regexp";
   auto read_patterns = [&](const std::string& key, std::vector<Pattern>* out) -> Status {
@@ -106,8 +106,9 @@ Result<SpanMatcher> SpanMatcher::Parse(ConfigReader& r) {
   POLYTRACE_RETURN_IF_ERROR(r.Finish());
   if (m.services_.empty() && m.span_names_.empty() && m.span_kinds_.empty() &&
       m.attributes_.empty() && m.resources_.empty() && m.libraries_.empty()) {
-    return r.Error("at least one of services, span_names, span_kinds, attributes, resources or "
-                   "libraries must be set");
+    return r.Error(
+        "at least one of services, span_names, span_kinds, attributes, resources or "
+        "libraries must be set");
   }
   return m;
 }
@@ -143,7 +144,8 @@ bool SpanMatcher::Matches(const ResourceSpans& rs, const ScopeSpans& ss, const S
   if (!libraries_.empty()) {
     bool hit = false;
     for (const auto& [name, version] : libraries_) {
-      if (name.Matches(ss.scope.name) && (!version || version->Matches(ss.scope.version))) hit = true;
+      if (name.Matches(ss.scope.name) && (!version || version->Matches(ss.scope.version)))
+        hit = true;
     }
     if (!hit) return false;
   }

@@ -13,7 +13,8 @@ Result<SpanSelection> Parse(const std::string& yaml) {
 }
 
 TEST(SpanMatcherTest, StrictServicesAndNames) {
-  auto sel = Parse("include:\n  match_type: strict\n  services: [checkout]\n  span_names: [span-1]\n");
+  auto sel =
+      Parse("include:\n  match_type: strict\n  services: [checkout]\n  span_names: [span-1]\n");
   ASSERT_TRUE(sel.ok()) << sel.status().ToString();
   Traces t = testing::MakeTraces("checkout", 3);
   const auto& rs = t.resource_spans()[0];
@@ -24,7 +25,8 @@ TEST(SpanMatcherTest, StrictServicesAndNames) {
 
 TEST(SpanMatcherTest, RegexpExcludeWithKindsAndAttributes) {
   auto sel = Parse(
-      "exclude:\n  match_type: regexp\n  span_names: ['^span-[12]$']\n  span_kinds: [SPAN_KIND_SERVER]\n");
+      "exclude:\n  match_type: regexp\n  span_names: ['^span-[12]$']\n  span_kinds: "
+      "[SPAN_KIND_SERVER]\n");
   ASSERT_TRUE(sel.ok());
   Traces t = testing::MakeTraces("svc", 3);
   const auto& rs = t.resource_spans()[0];

@@ -1,6 +1,7 @@
 #include "processors/memory_limiter/memory_limiter.h"
 
 #include <fmt/format.h>
+
 #include <fstream>
 
 namespace polytrace {
@@ -20,7 +21,8 @@ Status MemoryLimiterConfig::Unmarshal(ConfigReader& r) {
 }
 
 Status MemoryLimiterConfig::Validate() const {
-  if (check_interval.count() <= 0) return Status::InvalidArgument("check_interval must be greater than zero");
+  if (check_interval.count() <= 0)
+    return Status::InvalidArgument("check_interval must be greater than zero");
   if (limit_mib == 0 && limit_percentage == 0) {
     return Status::InvalidArgument("either limit_mib or limit_percentage must be set");
   }
@@ -32,8 +34,7 @@ Status MemoryLimiterConfig::Validate() const {
     return Status::InvalidArgument("percentages must be between 0 and 100");
   }
   if (limit_mib == 0 && spike_limit_percentage >= limit_percentage) {
-    return Status::InvalidArgument(
-        "spike_limit_percentage must be smaller than limit_percentage");
+    return Status::InvalidArgument("spike_limit_percentage must be smaller than limit_percentage");
   }
   return Status::Ok();
 }
@@ -143,7 +144,8 @@ class MemoryLimiterFactory : public ProcessorFactory {
   ComponentConfigPtr CreateDefaultConfig() const override {
     return std::make_unique<MemoryLimiterConfig>();
   }
-  Result<ProcessorPtr> CreateTracesProcessor(const Settings& settings, const ComponentConfig& config,
+  Result<ProcessorPtr> CreateTracesProcessor(const Settings& settings,
+                                             const ComponentConfig& config,
                                              TracesConsumer* next) const override {
     return ProcessorPtr(std::make_unique<MemoryLimiter>(
         settings, static_cast<const MemoryLimiterConfig&>(config), next));

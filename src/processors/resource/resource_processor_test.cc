@@ -9,8 +9,9 @@ namespace {
 
 TEST(ResourceProcessorTest, SeedUpsertReachesEveryResource) {
   ResourceConfig config;
-  ConfigReader r(YAML::Load("attributes:\n  - key: environment\n    value: production\n    action: upsert\n"),
-                 "processors.resource", "c.yaml");
+  ConfigReader r(
+      YAML::Load("attributes:\n  - key: environment\n    value: production\n    action: upsert\n"),
+      "processors.resource", "c.yaml");
   ASSERT_TRUE(config.Unmarshal(r).ok());
   testing::TracesSink sink;
   ResourceProcessor p(config, &sink);

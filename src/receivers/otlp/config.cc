@@ -7,9 +7,9 @@ namespace {
 
 // Keys the Collector accepts that polytrace reads but does not act on yet;
 // refusing them would break configs written for otelcol.
-constexpr const char* kAcceptedButUnused[] = {"read_buffer_size", "write_buffer_size",
-                                              "keepalive", "transport", "compression_algorithms",
-                                              "response_headers"};
+constexpr const char* kAcceptedButUnused[] = {
+    "read_buffer_size", "write_buffer_size",      "keepalive",
+    "transport",        "compression_algorithms", "response_headers"};
 
 Status ReadAcceptedButUnused(ConfigReader& r) {
   for (const char* key : kAcceptedButUnused) r.Raw(key);

@@ -27,7 +27,7 @@ struct OtlpHttpConfig {
 
 struct OtlpGrpcConfig {
   std::string endpoint = "localhost:4317";
-  uint64_t max_recv_msg_size_mib = 4;  // gRPC's own default when unset
+  uint64_t max_recv_msg_size_mib = 4;   // gRPC's own default when unset
   uint32_t max_concurrent_streams = 0;  // 0: gRPC's default
   bool include_metadata = false;
 };

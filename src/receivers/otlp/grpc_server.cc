@@ -1,9 +1,8 @@
 #include "receivers/otlp/grpc_server.h"
 
+#include <fmt/format.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
-
-#include <fmt/format.h>
 
 #include "net/http_server.h"
 #include "otlp/proto_codec.h"
@@ -18,7 +17,8 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
   (void)buffer.Dump(&slices);
   std::string out;
   out.reserve(buffer.Length());
-  for (const grpc::Slice& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return out;
 }
 
@@ -62,7 +62,8 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       Finish(ToGrpcStatus(outcome.status));
       return;
     }
-    std::string body = otlp::EncodeExportResponseProto(outcome.rejected_spans, outcome.error_message);
+    std::string body =
+        otlp::EncodeExportResponseProto(outcome.rejected_spans, outcome.error_message);
     grpc::Slice slice(body);
     response_ = grpc::ByteBuffer(&slice, 1);
     StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
@@ -117,8 +118,8 @@ Status OtlpGrpcServer::Start() {
   }
   service_ = std::make_unique<TraceService>(ingest_, log_.get());
   grpc::ServerBuilder builder;
-  std::string address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                        std::to_string(port);
+  std::string address =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_recv_msg_size_mib << 20));
   if (config_.max_concurrent_streams > 0) {

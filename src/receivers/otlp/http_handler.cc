@@ -21,7 +21,8 @@ std::string MediaType(std::string_view content_type) {
 }
 
 HttpResponse RpcStatus(int http_status, bool json, int code, const std::string& message) {
-  if (json) return HttpResponse::WithBody(http_status, kJson, otlp::EncodeRpcStatusJson(code, message));
+  if (json)
+    return HttpResponse::WithBody(http_status, kJson, otlp::EncodeRpcStatusJson(code, message));
   return HttpResponse::WithBody(http_status, kProtobuf, otlp::EncodeRpcStatusProto(code, message));
 }
 
@@ -41,9 +42,10 @@ OtlpHttpHandler::OtlpHttpHandler(OtlpHttpConfig config, Ingest* ingest,
 
 HttpResponse OtlpHttpHandler::Handle(HttpRequest& request) {
   if (request.path == "/v1/logs" || request.path == "/v1/metrics") {
-    return HttpResponse::Text(404, fmt::format("polytrace receives traces only; {} is not supported "
-                                               "yet (send traces to {})\n",
-                                               request.path, config_.traces_url_path));
+    return HttpResponse::Text(404,
+                              fmt::format("polytrace receives traces only; {} is not supported "
+                                          "yet (send traces to {})\n",
+                                          request.path, config_.traces_url_path));
   }
   if (request.path != config_.traces_url_path) {
     return HttpResponse::Text(404, fmt::format("not found: {} (OTLP traces go to POST {})\n",
@@ -93,14 +95,14 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
 
   Traces traces;
   std::string_view bytes = traces.Adopt(std::move(body));
-  Status decoded = json ? otlp::DecodeTracesJson(bytes, &traces)
-                        : otlp::DecodeTracesProto(bytes, &traces);
+  Status decoded =
+      json ? otlp::DecodeTracesJson(bytes, &traces) : otlp::DecodeTracesProto(bytes, &traces);
   if (!decoded.ok()) {
     ingest_->CountBadRequest("decode");
     log_->debug("rejected a request from {}: {}", request.remote_address, decoded.message());
-    return RpcStatus(400, json, grpc_code::kInvalidArgument,
-                     fmt::format("invalid OTLP {} request: {}", json ? "JSON" : "protobuf",
-                                 decoded.message()));
+    return RpcStatus(
+        400, json, grpc_code::kInvalidArgument,
+        fmt::format("invalid OTLP {} request: {}", json ? "JSON" : "protobuf", decoded.message()));
   }
 
   IngestOutcome outcome = ingest_->Consume(std::move(traces));
@@ -122,7 +124,8 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
         200, kJson, otlp::EncodeExportResponseJson(outcome.rejected_spans, outcome.error_message));
   }
   return HttpResponse::WithBody(
-      200, kProtobuf, otlp::EncodeExportResponseProto(outcome.rejected_spans, outcome.error_message));
+      200, kProtobuf,
+      otlp::EncodeExportResponseProto(outcome.rejected_spans, outcome.error_message));
 }
 
 bool OtlpHttpHandler::OriginAllowed(std::string_view origin) const {
@@ -149,7 +152,8 @@ HttpResponse OtlpHttpHandler::Preflight(const HttpRequest& request) {
   std::string headers = "Content-Type, Content-Encoding, Accept, X-Requested-With";
   for (const std::string& h : config_.cors.allowed_headers) headers += ", " + h;
   r.SetHeader("Access-Control-Allow-Headers", headers);
-  if (config_.cors.max_age > 0) r.SetHeader("Access-Control-Max-Age", std::to_string(config_.cors.max_age));
+  if (config_.cors.max_age > 0)
+    r.SetHeader("Access-Control-Max-Age", std::to_string(config_.cors.max_age));
   return r;
 }
 

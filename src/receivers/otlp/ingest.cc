@@ -33,9 +33,9 @@ IngestOutcome Ingest::Consume(Traces traces) {
 void Ingest::CountBadRequest(const std::string& reason) {
   Labels labels = labels_;
   labels.emplace_back("reason", reason);
-  metrics_.GetCounter("polytrace_receiver_bad_requests",
-                      "Requests that could not be decoded or were refused before decoding.",
-                      labels)
+  metrics_
+      .GetCounter("polytrace_receiver_bad_requests",
+                  "Requests that could not be decoded or were refused before decoding.", labels)
       .Add();
 }
 

@@ -55,11 +55,12 @@ TEST_F(OtlpReceiverTest, AcceptsProtobufAndAnswersInProtobuf) {
   EXPECT_EQ(r.Header("Content-Type"), "application/x-protobuf");
   EXPECT_EQ(r.body, "");  // an empty ExportTraceServiceResponse
   EXPECT_EQ(sink_.SpanCount(), 6u);
-  EXPECT_EQ(host_.MetricValue(
-                "otelcol_receiver_accepted_spans{receiver=\"otlp\",transport=\"http\"}"),
-            6);
+  EXPECT_EQ(
+      host_.MetricValue("otelcol_receiver_accepted_spans{receiver=\"otlp\",transport=\"http\"}"),
+      6);
   sink_.Inspect([](const std::vector<Traces>& b) {
-    EXPECT_EQ(otlp::EncodeTracesJson(b[0]), otlp::EncodeTracesJson(testing::MakeKitchenSinkTraces()));
+    EXPECT_EQ(otlp::EncodeTracesJson(b[0]),
+              otlp::EncodeTracesJson(testing::MakeKitchenSinkTraces()));
   });
 }
 
@@ -74,8 +75,10 @@ TEST_F(OtlpReceiverTest, AcceptsJsonAndAnswersInJson) {
 
 TEST_F(OtlpReceiverTest, AcceptsGzipAndZstdBodies) {
   std::string proto = otlp::EncodeTracesProto(testing::MakeTraces("svc", 3));
-  EXPECT_EQ(PostProto(Compress(Compression::kGzip, proto), "Content-Encoding: gzip\r\n").status, 200);
-  EXPECT_EQ(PostProto(Compress(Compression::kZstd, proto), "Content-Encoding: zstd\r\n").status, 200);
+  EXPECT_EQ(PostProto(Compress(Compression::kGzip, proto), "Content-Encoding: gzip\r\n").status,
+            200);
+  EXPECT_EQ(PostProto(Compress(Compression::kZstd, proto), "Content-Encoding: zstd\r\n").status,
+            200);
   EXPECT_EQ(sink_.SpanCount(), 6u);
 }
 
@@ -88,8 +91,9 @@ TEST_F(OtlpReceiverTest, GzipBombGets413AndTheServerStaysUp) {
 
 TEST_F(OtlpReceiverTest, OversizedBodyGets413BeforeItIsSent) {
   RawHttpClient c(receiver_->http_port());
-  c.Send("POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-         "Content-Length: 2097152\r\n\r\n");
+  c.Send(
+      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+      "Content-Length: 2097152\r\n\r\n");
   RawResponse r = c.Read();
   EXPECT_EQ(r.status, 413);
   EXPECT_NE(r.body.find("exceeds the limit of 1048576 bytes"), std::string::npos) << r.body;
@@ -109,7 +113,8 @@ TEST_F(OtlpReceiverTest, InvalidJsonGets400InJson) {
   RawHttpClient c(receiver_->http_port());
   RawResponse r = c.Post("/v1/traces", "application/json", "{\"resourceSpans\": [");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.body.rfind("{\"code\":3,\"message\":\"invalid OTLP JSON request: invalid JSON", 0), 0u)
+  EXPECT_EQ(r.body.rfind("{\"code\":3,\"message\":\"invalid OTLP JSON request: invalid JSON", 0),
+            0u)
       << r.body;
 }
 
@@ -152,15 +157,15 @@ TEST_F(OtlpReceiverTest, RefusalUnderPressureGets429WithRetryAfter) {
   r = PostProto(otlp::EncodeTracesProto(testing::MakeTraces("svc", 2)));
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.Header("Retry-After"), "1");
-  EXPECT_EQ(host_.MetricValue(
-                "otelcol_receiver_refused_spans{receiver=\"otlp\",transport=\"http\"}"),
-            4);
+  EXPECT_EQ(
+      host_.MetricValue("otelcol_receiver_refused_spans{receiver=\"otlp\",transport=\"http\"}"), 4);
 }
 
 TEST_F(OtlpReceiverTest, CorsPreflightAndSimpleRequest) {
   RawHttpClient c(receiver_->http_port());
-  c.Send("OPTIONS /v1/traces HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example.com\r\n"
-         "Access-Control-Request-Method: POST\r\n\r\n");
+  c.Send(
+      "OPTIONS /v1/traces HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example.com\r\n"
+      "Access-Control-Request-Method: POST\r\n\r\n");
   RawResponse r = c.Read();
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.Header("Access-Control-Allow-Origin"), "https://app.example.com");
@@ -176,8 +181,8 @@ constexpr char kExport[] = "/opentelemetry.proto.collector.trace.v1.TraceService
 
 grpc::Status CallExport(int port, const std::string& payload, std::string* response,
                         bool gzip = false, const char* method = kExport) {
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
