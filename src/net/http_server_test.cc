@@ -1,10 +1,8 @@
 #include "net/http_server.h"
 
-#include <arpa/inet.h>
+#include "testing/raw_http_client.h"
+
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <future>
@@ -13,54 +11,20 @@
 namespace polytrace {
 namespace {
 
-// A raw TCP client: the test speaks HTTP by hand to see exactly what the
-// server sends.
+// The test speaks HTTP by hand to see exactly what the server sends.
 class RawClient {
  public:
-  explicit RawClient(uint16_t port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    timeval tv{10, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
-  ~RawClient() { close(fd_); }
-  bool connected() const { return connected_; }
-  void Send(const std::string& data) {
-    ASSERT_EQ(write(fd_, data.data(), data.size()), ssize_t(data.size()));
-  }
-  // Reads one response: headers and a Content-Length body.
+  explicit RawClient(uint16_t port) : client_(port) {}
+  bool connected() const { return client_.connected(); }
+  void Send(const std::string& data) { client_.Send(data); }
+  // The whole response as text: status line, headers, body.
   std::string ReadResponse() {
-    while (true) {
-      size_t end = buffer_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        size_t len = 0;
-        size_t cl = buffer_.find("Content-Length: ");
-        if (cl != std::string::npos && cl < end) len = std::stoul(buffer_.substr(cl + 16));
-        if (buffer_.size() >= end + 4 + len) {
-          std::string out = buffer_.substr(0, end + 4 + len);
-          buffer_.erase(0, end + 4 + len);
-          return out;
-        }
-      }
-      char buf[4096];
-      ssize_t n = read(fd_, buf, sizeof(buf));
-      if (n <= 0) return std::exchange(buffer_, "");
-      buffer_.append(buf, n);
-    }
-  }
-  bool ClosedByPeer() {
-    char c;
-    return read(fd_, &c, 1) == 0;
+    testing::RawResponse r = client_.Read();
+    return r.status == 0 ? "" : r.headers + "\r\n" + r.body;
   }
 
  private:
-  int fd_;
-  bool connected_ = false;
-  std::string buffer_;
+  testing::RawHttpClient client_;
 };
 
 HttpServerOptions TestOptions() {
