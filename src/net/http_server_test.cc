@@ -1,12 +1,12 @@
 #include "net/http_server.h"
 
-#include "testing/raw_http_client.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <future>
 #include <thread>
+
+#include "testing/raw_http_client.h"
 
 namespace polytrace {
 namespace {
