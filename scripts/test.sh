@@ -28,17 +28,23 @@ unit_tests() {
 
 interop_tests() {
   scripts/install-test-deps.sh
-  POLYTRACE_BIN="$root/build/release/src/polytrace" .venv/bin/python -m pytest tests -q -x \
+  POLYTRACE_BIN="$root/build/release/src/polytrace" .venv/bin/python -m pytest tests -q \
     --durations=10
+}
+
+# The same real traffic through the sanitized binary: memory errors abort it.
+interop_tests_asan() {
+  POLYTRACE_BIN="$root/build/asan/src/polytrace" .venv/bin/python -m pytest -q \
+    tests/interop/test_sdk_roundtrip.py tests/interop/test_bad_input.py \
+    tests/interop/test_cli_and_restart.py
 }
 
 stage "install build deps" scripts/install-deps.sh
 stage "format check" format_check
 stage "unit tests (release)" unit_tests release
 stage "unit tests (asan+ubsan)" unit_tests asan
-if [ -f scripts/install-test-deps.sh ]; then
-  stage "interop tests (real SDKs)" interop_tests
-fi
+stage "interop tests (real SDKs)" interop_tests
+stage "interop tests (asan binary)" interop_tests_asan
 
 echo "==> stage timings"
 printf '  %s\n' "${timings[@]}"

@@ -143,7 +143,7 @@ inline char* WriteTag(char* p, uint32_t field, WireType type) {
   return WriteVarint(p, (static_cast<uint64_t>(field) << 3) | type);
 }
 inline char* WriteRaw(char* p, const void* data, size_t n) {
-  std::memcpy(p, data, n);
+  if (n > 0) std::memcpy(p, data, n);  // an empty view may have a null data()
   return p + n;
 }
 inline char* WriteBytes(char* p, uint32_t field, std::string_view s) {

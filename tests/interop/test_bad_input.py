@@ -127,13 +127,19 @@ def test_a_good_client_is_unaffected_by_a_bad_one(collector):
 
     def good():
         for i in range(200):
-            results.append(post(port, request(span_id=(i + 1).to_bytes(8, "big")))[0])
+            try:
+                results.append(post(port, request(span_id=(i + 1).to_bytes(8, "big")))[0])
+            except OSError as e:  # a good client must never see its connection fail
+                results.append(repr(e))
 
     t = threading.Thread(target=good)
     t.start()
     while t.is_alive():
         for _, body, ctype, headers, _, _ in CASES[:10]:
-            post(port, body, ctype, headers)
+            try:
+                post(port, body, ctype, headers)
+            except OSError:
+                pass  # the server may cut a bad client short (e.g. 413 before a huge body)
     t.join()
-    assert results.count(200) == 200, results
+    assert results.count(200) == 200, [r for r in results if r != 200][:5]
     assert collector.proc.poll() is None

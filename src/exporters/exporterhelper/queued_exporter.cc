@@ -134,9 +134,14 @@ Status QueuedExporter::SendWithRetry(const ExportRequest& request) {
     settings_.logger->warn("sending {} spans failed (attempt {}), retrying in {} ms: {}",
                            request.spans, attempt, wait.count(), st.message());
     if (!SleepUnlessStopping(wait)) {
-      send_failed_->Add(request.spans);
-      settings_.logger->error("shutdown: dropping {} spans whose retries were pending: {}",
-                              request.spans, st.message());
+      if (config_.queue.storage.empty()) {
+        send_failed_->Add(request.spans);
+        settings_.logger->error("shutdown: dropping {} spans whose retries were pending: {}",
+                                request.spans, st.message());
+      } else {
+        settings_.logger->info("shutdown: {} spans stay queued on disk for the next start",
+                               request.spans);
+      }
       return Status::Unavailable("shutting down: " + st.message());
     }
   }
