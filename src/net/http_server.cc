@@ -202,9 +202,30 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     res->keep_alive(false);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, size_t) {
-      self->Close();
+      self->LingeringClose();
     });
   }
+
+  // After an early answer (e.g. 413 before the body), the client may still
+  // be sending: closing now would reset the connection and could destroy the
+  // answer before the client reads it. Half-close, then read and discard
+  // for a short while (as nginx's lingering close does).
+  void LingeringClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    stream_.expires_after(std::chrono::seconds(2));
+    linger_ = std::make_unique<char[]>(kLingerBuffer);
+    DiscardMore();
+  }
+  void DiscardMore() {
+    stream_.async_read_some(asio::buffer(linger_.get(), kLingerBuffer),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->DiscardMore();
+                            });
+  }
+  static constexpr size_t kLingerBuffer = 64 * 1024;
 
   void Handle() {
     http::request<http::string_body> beast_req = parser_->release();
@@ -268,6 +289,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   bool first_ = true;
   bool busy_ = false;
+  std::unique_ptr<char[]> linger_;  // scratch for LingeringClose
 };
 
 }  // namespace
