@@ -35,6 +35,22 @@ inline bool IsAscii(std::string_view s) {
   return (acc & 0x8080808080808080ULL) == 0;
 }
 
+// Counts the occurrences of fields 1..15 in a message (tags and skips
+// only), so repeated fields can be allocated once at their final size:
+// growing arrays by doubling cost copies and wasted arena space. Malformed
+// data just stops the count; the decoder proper reports it.
+struct FieldCounts {
+  uint32_t n[16] = {};
+  explicit FieldCounts(std::string_view data) {
+    Reader r(data, 0);
+    uint32_t field;
+    WireType type;
+    while (!r.done() && r.ReadTag(&field, &type) && r.Skip(type)) {
+      if (field < 16) ++n[field];
+    }
+  }
+};
+
 class Decoder {
  public:
   explicit Decoder(Traces* out) : out_(out), arena_(out->arena()) {}
@@ -43,6 +59,7 @@ class Decoder {
     Reader r(data, 0);
     uint32_t field;
     WireType type;
+    out_->resource_spans().Reserve(arena_, out_->resource_spans().size() + FieldCounts(data).n[1]);
     while (!r.done()) {
       if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag");
       if (field == 1) {
@@ -205,6 +222,7 @@ bool Decoder::DecodeAttribute(Reader& r, WireType type, const char* name, Attrib
 
 bool Decoder::DecodeResourceSpans(std::string_view data, size_t base, ResourceSpans* rs) {
   Reader r(data, base);
+  rs->scope_spans.Reserve(arena_, FieldCounts(data).n[2]);
   uint32_t field;
   WireType type;
   std::string_view msg;
@@ -255,6 +273,7 @@ bool Decoder::DecodeResource(std::string_view data, size_t base, Resource* res) 
 
 bool Decoder::DecodeScopeSpans(std::string_view data, size_t base, ScopeSpans* ss) {
   Reader r(data, base);
+  ss->spans.Reserve(arena_, FieldCounts(data).n[2]);
   uint32_t field;
   WireType type;
   std::string_view msg;
@@ -308,6 +327,12 @@ bool Decoder::DecodeScope(std::string_view data, size_t base, InstrumentationSco
 
 bool Decoder::DecodeSpan(std::string_view data, size_t base, Span* s) {
   Reader r(data, base);
+  if (data.size() > 256) {  // small spans fit the first allocation anyway
+    FieldCounts counts(data);
+    s->attributes.Reserve(arena_, counts.n[9]);
+    s->events.Reserve(arena_, counts.n[11]);
+    s->links.Reserve(arena_, counts.n[13]);
+  }
   uint32_t field;
   WireType type;
   std::string_view msg;
