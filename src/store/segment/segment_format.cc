@@ -1,0 +1,162 @@
+#include "store/segment/segment_format.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "store/format/coding.h"
+
+namespace polytrace::store {
+namespace {
+
+void PutDict(std::string* out, const StringDict& dict) {
+  PutVarint(out, dict.size());
+  for (uint32_t i = 0; i < dict.size(); ++i) PutLengthPrefixed(out, dict.Get(i));
+}
+
+bool GetDict(ByteReader& in, StringDict* dict) {
+  uint64_t n;
+  if (!in.GetVarint(&n) || n > in.remaining()) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view s;
+    if (!in.GetLengthPrefixed(&s)) return false;
+    dict->Intern(s);
+  }
+  return true;
+}
+
+void PutId(std::string* out, const TraceId& id) { out->append(id.AsBytes()); }
+bool GetId(ByteReader& in, TraceId* id) {
+  std::string_view raw;
+  if (!in.GetBytes(16, &raw)) return false;
+  std::memcpy(id->bytes.data(), raw.data(), 16);
+  return true;
+}
+
+void PutRowGroup(std::string* out, const RowGroupInfo& rg) {
+  PutVarint(out, rg.rows);
+  PutId(out, rg.first_trace);
+  PutId(out, rg.last_trace);
+  PutFixed64(out, rg.min_start);
+  PutFixed64(out, rg.max_end);
+  PutVarint(out, rg.services.size());
+  for (uint32_t s : rg.services) PutVarint(out, s);
+  for (const ColumnBlock& c : rg.columns) {
+    PutFixed64(out, c.offset);
+    PutFixed32(out, c.size);
+    PutFixed32(out, c.raw_size);
+    PutFixed32(out, c.crc);
+  }
+}
+
+bool GetRowGroup(ByteReader& in, RowGroupInfo* rg) {
+  uint64_t services;
+  if (!in.GetVarint32(&rg->rows) || !GetId(in, &rg->first_trace) || !GetId(in, &rg->last_trace) ||
+      !in.GetFixed64(&rg->min_start) || !in.GetFixed64(&rg->max_end) || !in.GetVarint(&services) ||
+      services > in.remaining()) {
+    return false;
+  }
+  rg->services.resize(services);
+  for (uint32_t& s : rg->services) {
+    if (!in.GetVarint32(&s)) return false;
+  }
+  for (ColumnBlock& c : rg->columns) {
+    if (!in.GetFixed64(&c.offset) || !in.GetFixed32(&c.size) || !in.GetFixed32(&c.raw_size) ||
+        !in.GetFixed32(&c.crc)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeFooter(const SegmentFooter& f) {
+  std::string out;
+  out.push_back(static_cast<char>(kSegmentVersion));
+  const SegmentMeta& m = f.meta;
+  PutVarint(&out, m.id);
+  PutVarint(&out, m.level);
+  PutVarint(&out, m.spans);
+  PutVarint(&out, m.traces);
+  PutFixed64(&out, m.min_start);
+  PutFixed64(&out, m.max_end);
+  PutVarint(&out, m.max_wal_seq);
+  PutVarint(&out, m.replaces.size());
+  for (uint64_t id : m.replaces) PutVarint(&out, id);
+  PutDict(&out, f.dicts->services);
+  PutDict(&out, f.dicts->names);
+  PutDict(&out, f.dicts->keys);
+  PutDict(&out, f.dicts->origins);
+  PutVarint(&out, f.operations.size());
+  for (const Operation& op : f.operations) {
+    PutVarint(&out, op.service);
+    PutVarint(&out, op.name);
+    out.push_back(static_cast<char>(op.kind));
+  }
+  PutVarint(&out, f.row_groups.size());
+  for (const RowGroupInfo& rg : f.row_groups) PutRowGroup(&out, rg);
+  PutLengthPrefixed(&out, f.bloom.data());
+  return out;
+}
+
+Status DecodeFooter(std::string_view data, const std::string& where, SegmentFooter* f) {
+  auto damaged = [&](const char* part) {
+    return Status::InvalidArgument(fmt::format("{}: footer damaged in {}", where, part));
+  };
+  ByteReader in(data);
+  uint8_t version;
+  if (!in.GetByte(&version)) return damaged("version");
+  if (version != kSegmentVersion) {
+    return Status::InvalidArgument(
+        fmt::format("{}: segment format version {} is not supported", where, version));
+  }
+  SegmentMeta& m = f->meta;
+  uint64_t replaces;
+  if (!in.GetVarint(&m.id) || !in.GetVarint32(&m.level) || !in.GetVarint(&m.spans) ||
+      !in.GetVarint(&m.traces) || !in.GetFixed64(&m.min_start) || !in.GetFixed64(&m.max_end) ||
+      !in.GetVarint(&m.max_wal_seq) || !in.GetVarint(&replaces) || replaces > in.remaining()) {
+    return damaged("metadata");
+  }
+  m.replaces.resize(replaces);
+  for (uint64_t& id : m.replaces) {
+    if (!in.GetVarint(&id)) return damaged("metadata");
+  }
+  f->dicts = std::make_shared<TableDicts>();
+  if (!GetDict(in, &f->dicts->services) || !GetDict(in, &f->dicts->names) ||
+      !GetDict(in, &f->dicts->keys) || !GetDict(in, &f->dicts->origins)) {
+    return damaged("dictionaries");
+  }
+  uint64_t n;
+  if (!in.GetVarint(&n) || n > in.remaining()) return damaged("operations");
+  f->operations.resize(n);
+  for (Operation& op : f->operations) {
+    if (!in.GetVarint32(&op.service) || !in.GetVarint32(&op.name) || !in.GetByte(&op.kind)) {
+      return damaged("operations");
+    }
+  }
+  if (!in.GetVarint(&n) || n > in.remaining()) return damaged("row groups");
+  f->row_groups.resize(n);
+  for (RowGroupInfo& rg : f->row_groups) {
+    if (!GetRowGroup(in, &rg)) return damaged("row groups");
+  }
+  std::string_view bloom;
+  if (!in.GetLengthPrefixed(&bloom)) return damaged("trace ID filter");
+  f->bloom = BloomFilter::FromBytes(bloom);
+  return Status::Ok();
+}
+
+std::string SegmentFileName(uint64_t id) { return fmt::format("seg-{:010d}.pts", id); }
+
+bool ParseSegmentFileName(std::string_view name, uint64_t* id) {
+  if (name.size() != 18 || name.substr(0, 4) != "seg-" || name.substr(14) != ".pts") return false;
+  uint64_t v = 0;
+  for (char c : name.substr(4, 10)) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *id = v;
+  return true;
+}
+
+}  // namespace polytrace::store

@@ -1,0 +1,101 @@
+// The segment file: an immutable, checksummed set of spans sorted by
+// (trace ID, start), stored column by column in row groups. The layout is
+// documented in docs/store-format.md; this header holds what the writer
+// and the reader share: the column list, the footer and its codec.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ids.h"
+#include "core/status.h"
+#include "store/segment/bloom_filter.h"
+#include "store/table/span_table.h"
+
+namespace polytrace::store {
+
+inline constexpr char kSegmentMagic[8] = {'P', 'T', 'S', 'E', 'G', 1, 0, 0};
+inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 'D'};
+inline constexpr uint8_t kSegmentVersion = 1;
+inline constexpr size_t kSegmentTrailerSize = 32;
+
+// One zstd block per column per row group, in this order.
+enum Column : uint8_t {
+  kTraceRuns,  // per trace: 16-byte ID + varint span count
+  kSpanIds,    // 8 bytes per row
+  kParents,    // varint per row: 0 none, 1 explicit (next in kParentIds), 2+i: row i of the trace
+  kParentIds,  // 8 bytes per explicit parent
+  kStarts,     // zigzag varint: first row of a trace vs the group's min start, then vs the previous
+               // row
+  kDurations,  // zigzag varint end - start
+  kServices,   // varint dict id
+  kNames,      // varint dict id
+  kOrigins,    // varint dict id
+  kKinds,      // byte
+  kStatuses,   // byte
+  kAttrCounts,   // varint per row
+  kAttrKeys,     // varint dict id per cell
+  kAttrTypes,    // CellType byte per cell
+  kAttrInts,     // zigzag varint per kInt cell
+  kAttrDoubles,  // 8 bytes per kDouble cell
+  kAttrStrings,  // varint id in kStringDict per kString cell
+  kStringDict,   // varint count + length-prefixed strings
+  kAttrComplex,  // length-prefixed encoded value per kComplex cell
+  kExtras,       // length-prefixed encoded extras per row
+  kColumnCount,
+};
+
+struct ColumnBlock {
+  uint64_t offset = 0;
+  uint32_t size = 0;      // compressed
+  uint32_t raw_size = 0;  // uncompressed
+  uint32_t crc = 0;       // CRC32C of the compressed bytes
+};
+
+struct RowGroupInfo {
+  uint32_t rows = 0;
+  TraceId first_trace;
+  TraceId last_trace;
+  uint64_t min_start = 0;
+  uint64_t max_end = 0;
+  std::vector<uint32_t> services;  // ids present in the group
+  std::array<ColumnBlock, kColumnCount> columns;
+};
+
+struct Operation {
+  uint32_t service = 0;
+  uint32_t name = 0;
+  uint8_t kind = 0;
+  friend auto operator<=>(const Operation&, const Operation&) = default;
+};
+
+struct SegmentMeta {
+  uint64_t id = 0;
+  uint32_t level = 0;  // 0: sealed from the head; 1+: compacted
+  uint64_t spans = 0;
+  uint64_t traces = 0;
+  uint64_t min_start = 0;
+  uint64_t max_end = 0;
+  uint64_t max_wal_seq = 0;        // WAL files up to this one are in segments
+  std::vector<uint64_t> replaces;  // compaction: the segments this one supersedes
+};
+
+struct SegmentFooter {
+  SegmentMeta meta;
+  std::shared_ptr<TableDicts> dicts;
+  std::vector<Operation> operations;
+  std::vector<RowGroupInfo> row_groups;
+  BloomFilter bloom;
+};
+
+std::string EncodeFooter(const SegmentFooter& footer);
+// `where` names the file in error messages.
+Status DecodeFooter(std::string_view data, const std::string& where, SegmentFooter* footer);
+
+std::string SegmentFileName(uint64_t id);
+bool ParseSegmentFileName(std::string_view name, uint64_t* id);
+
+}  // namespace polytrace::store

@@ -1,0 +1,303 @@
+#include "store/segment/segment_reader.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "store/format/coding.h"
+#include "store/format/crc32c.h"
+
+namespace polytrace::store {
+namespace {
+
+constexpr const char* kColumnNames[kColumnCount] = {
+    "trace_runs",   "span_ids",     "parents",     "parent_ids",   "starts",
+    "durations",    "services",     "names",       "origins",      "kinds",
+    "statuses",     "attr_counts",  "attr_keys",   "attr_types",   "attr_ints",
+    "attr_doubles", "attr_strings", "string_dict", "attr_complex", "extras"};
+
+Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::string& path) {
+  out->resize(n);
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(fd, out->data() + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      return Status::InvalidArgument(
+          fmt::format("{}: read {} bytes at {}: {}", path, n, offset,
+                      r == 0 ? "past end of file" : std::strerror(errno)));
+    }
+    done += static_cast<size_t>(r);
+  }
+  return Status::Ok();
+}
+
+// Decodes the raw columns of one row group into `t`.
+class RowGroupDecoder {
+ public:
+  RowGroupDecoder(const std::array<std::string, kColumnCount>& c, uint32_t rows, uint64_t min_start,
+                  SpanTable* t)
+      : rows_(rows), min_start_(min_start), t_(t) {
+    for (int i = 0; i < kColumnCount; ++i) in_[i] = std::make_unique<ByteReader>(c[i]);
+  }
+
+  bool Decode() {
+    if (!DecodeStrings()) return false;
+    uint32_t row = 0;
+    while (row < rows_) {
+      std::string_view id;
+      uint64_t count;
+      if (!in(kTraceRuns).GetBytes(16, &id) || !in(kTraceRuns).GetVarint(&count) || count == 0 ||
+          count > rows_ - row) {
+        return false;
+      }
+      uint32_t trace_begin = row;
+      uint64_t previous_start = min_start_;
+      for (uint64_t k = 0; k < count; ++k, ++row) {
+        if (!DecodeRow(id, trace_begin, &previous_start)) return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  ByteReader& in(Column c) { return *in_[c]; }
+
+  bool DecodeStrings() {
+    uint64_t n;
+    if (!in(kStringDict).GetVarint(&n) || n > in(kStringDict).remaining()) return false;
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view s;
+      if (!in(kStringDict).GetLengthPrefixed(&s)) return false;
+      t_->strings.Intern(s);
+    }
+    return true;
+  }
+
+  bool GetSpanId(Column c, SpanId* out) {
+    std::string_view raw;
+    if (!in(c).GetBytes(8, &raw)) return false;
+    std::memcpy(out->bytes.data(), raw.data(), 8);
+    return true;
+  }
+
+  bool DecodeRow(std::string_view trace_id, uint32_t trace_begin, uint64_t* previous_start) {
+    TraceId& tid = t_->trace_id.emplace_back();
+    std::memcpy(tid.bytes.data(), trace_id.data(), 16);
+    if (!GetSpanId(kSpanIds, &t_->span_id.emplace_back())) return false;
+    uint64_t parent, start_delta, duration;
+    uint32_t service, name, origin;
+    uint8_t kind, status;
+    if (!in(kParents).GetVarint(&parent) || !in(kStarts).GetVarint(&start_delta) ||
+        !in(kDurations).GetVarint(&duration) || !in(kServices).GetVarint32(&service) ||
+        !in(kNames).GetVarint32(&name) || !in(kOrigins).GetVarint32(&origin) ||
+        !in(kKinds).GetByte(&kind) || !in(kStatuses).GetByte(&status)) {
+      return false;
+    }
+    SpanId& parent_id = t_->parent_span_id.emplace_back();
+    if (parent == 1) {
+      if (!GetSpanId(kParentIds, &parent_id)) return false;
+    } else if (parent >= 2) {
+      uint64_t parent_row = trace_begin + (parent - 2);
+      if (parent_row >= t_->span_id.size()) {
+        pending_parents_.push_back({static_cast<uint32_t>(t_->span_id.size() - 1), parent_row});
+      } else {
+        parent_id = t_->span_id[parent_row];
+      }
+    }
+    uint64_t start = *previous_start + static_cast<uint64_t>(UnZigZag(start_delta));
+    *previous_start = start;
+    t_->start.push_back(start);
+    t_->end.push_back(start + static_cast<uint64_t>(UnZigZag(duration)));
+    t_->service.push_back(service);
+    t_->name.push_back(name);
+    t_->origin.push_back(origin);
+    t_->kind.push_back(kind);
+    t_->status.push_back(status);
+    return ValidIds(service, name, origin) && DecodeAttributes() && DecodeExtras() &&
+           (pending_parents_.empty() || ResolveParents());
+  }
+
+  bool ValidIds(uint32_t service, uint32_t name, uint32_t origin) {
+    const TableDicts& d = t_->dicts();
+    return service < d.services.size() && name < d.names.size() && origin < d.origins.size();
+  }
+
+  // Parents that point forward (a child sorted before its parent) resolve
+  // once the parent row exists.
+  bool ResolveParents() {
+    size_t kept = 0;
+    for (const auto& [row, parent_row] : pending_parents_) {
+      if (parent_row < t_->span_id.size()) {
+        t_->parent_span_id[row] = t_->span_id[parent_row];
+      } else {
+        pending_parents_[kept++] = {row, parent_row};
+      }
+    }
+    pending_parents_.resize(kept);
+    return true;
+  }
+
+  bool DecodeAttributes() {
+    uint64_t count;
+    if (!in(kAttrCounts).GetVarint(&count) || count > in(kAttrKeys).remaining()) return false;
+    for (uint64_t i = 0; i < count; ++i) {
+      uint32_t key;
+      uint8_t type;
+      if (!in(kAttrKeys).GetVarint32(&key) || key >= t_->dicts().keys.size() ||
+          !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
+        return false;
+      }
+      uint64_t payload = 0;
+      if (!DecodeCell(static_cast<CellType>(type), &payload)) return false;
+      t_->attr_key.push_back(key);
+      t_->attr_type.push_back(type);
+      t_->attr_value.push_back(payload);
+    }
+    t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
+    return true;
+  }
+
+  bool DecodeCell(CellType type, uint64_t* payload) {
+    switch (type) {
+      case CellType::kString: {
+        uint32_t id;
+        if (!in(kAttrStrings).GetVarint32(&id) || id >= t_->strings.size()) return false;
+        *payload = id;
+        return true;
+      }
+      case CellType::kInt: {
+        uint64_t v;
+        if (!in(kAttrInts).GetVarint(&v)) return false;
+        *payload = static_cast<uint64_t>(UnZigZag(v));
+        return true;
+      }
+      case CellType::kDouble: return in(kAttrDoubles).GetFixed64(payload);
+      case CellType::kComplex: {
+        std::string_view encoded;
+        if (!in(kAttrComplex).GetLengthPrefixed(&encoded)) return false;
+        *payload = t_->blobs.size();
+        PutLengthPrefixed(&t_->blobs, encoded);
+        return true;
+      }
+      default: return true;
+    }
+  }
+
+  bool DecodeExtras() {
+    std::string_view extras;
+    if (!in(kExtras).GetLengthPrefixed(&extras)) return false;
+    t_->extras.append(extras);
+    t_->extras_begin.push_back(static_cast<uint32_t>(t_->extras.size()));
+    return true;
+  }
+
+  uint32_t rows_;
+  uint64_t min_start_;
+  SpanTable* t_;
+  std::array<std::unique_ptr<ByteReader>, kColumnCount> in_;
+  std::vector<std::pair<uint32_t, uint64_t>> pending_parents_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::NotFound(fmt::format("{}: {}", path, std::strerror(errno)));
+  std::shared_ptr<SegmentReader> reader(new SegmentReader(path, fd));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Status::Unavailable(fmt::format("{}: stat failed", path));
+  reader->file_bytes_ = static_cast<uint64_t>(st.st_size);
+  if (reader->file_bytes_ < sizeof(kSegmentMagic) + kSegmentTrailerSize) {
+    return Status::InvalidArgument(
+        fmt::format("{}: too short for a segment ({} bytes)", path, st.st_size));
+  }
+  std::string head, trailer;
+  if (Status s = PRead(fd, 0, sizeof(kSegmentMagic), &head, path); !s.ok()) return s;
+  if (std::memcmp(head.data(), kSegmentMagic, 5) != 0) {
+    return Status::InvalidArgument(fmt::format("{}: not a polytrace segment (bad magic)", path));
+  }
+  if (Status s =
+          PRead(fd, reader->file_bytes_ - kSegmentTrailerSize, kSegmentTrailerSize, &trailer, path);
+      !s.ok()) {
+    return s;
+  }
+  if (std::memcmp(trailer.data() + 24, kSegmentEndMagic, 8) != 0) {
+    return Status::InvalidArgument(fmt::format("{}: trailer damaged (bad end magic)", path));
+  }
+  uint64_t footer_offset = DecodeFixed64(trailer.data());
+  uint32_t footer_size = DecodeFixed32(trailer.data() + 8);
+  uint32_t raw_size = DecodeFixed32(trailer.data() + 12);
+  uint32_t crc = DecodeFixed32(trailer.data() + 16);
+  if (footer_offset + footer_size + kSegmentTrailerSize != reader->file_bytes_) {
+    return Status::InvalidArgument(fmt::format("{}: trailer damaged (footer bounds)", path));
+  }
+  std::string compressed, raw(raw_size, '\0');
+  if (Status s = PRead(fd, footer_offset, footer_size, &compressed, path); !s.ok()) return s;
+  if (Crc32c(compressed) != crc) {
+    return Status::InvalidArgument(fmt::format("{}: footer checksum mismatch (bytes {}..{})", path,
+                                               footer_offset, footer_offset + footer_size));
+  }
+  size_t n = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n) || n != raw_size) {
+    return Status::InvalidArgument(fmt::format("{}: footer does not decompress", path));
+  }
+  if (Status s = DecodeFooter(raw, path, &reader->footer_); !s.ok()) return s;
+  return reader;
+}
+
+SegmentReader::~SegmentReader() { ::close(fd_); }
+
+Result<std::string> SegmentReader::ReadBlock(const ColumnBlock& block, size_t group,
+                                             int column) const {
+  std::string compressed;
+  if (Status s = PRead(fd_, block.offset, block.size, &compressed, path_); !s.ok()) return s;
+  if (Crc32c(compressed) != block.crc) {
+    return Status::InvalidArgument(
+        fmt::format("{}: checksum mismatch in row group {} column {} (bytes {}..{})", path_, group,
+                    kColumnNames[column], block.offset, block.offset + block.size));
+  }
+  std::string raw(block.raw_size, '\0');
+  size_t n = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n) || n != block.raw_size) {
+    return Status::InvalidArgument(fmt::format("{}: row group {} column {} does not decompress",
+                                               path_, group, kColumnNames[column]));
+  }
+  return raw;
+}
+
+Result<SpanTable> SegmentReader::ReadRowGroup(size_t index) const {
+  const RowGroupInfo& info = footer_.row_groups[index];
+  std::array<std::string, kColumnCount> columns;
+  for (int c = 0; c < kColumnCount; ++c) {
+    Result<std::string> raw = ReadBlock(info.columns[c], index, c);
+    if (!raw.ok()) return raw.status();
+    columns[c] = std::move(*raw);
+  }
+  SpanTable table(footer_.dicts);
+  if (!RowGroupDecoder(columns, info.rows, info.min_start, &table).Decode()) {
+    return Status::InvalidArgument(
+        fmt::format("{}: row group {} has inconsistent columns", path_, index));
+  }
+  return table;
+}
+
+Status SegmentReader::Check() const {
+  for (size_t g = 0; g < footer_.row_groups.size(); ++g) {
+    Result<SpanTable> table = ReadRowGroup(g);
+    if (!table.ok()) return table.status();
+    if (table->rows() != footer_.row_groups[g].rows) {
+      return Status::InvalidArgument(fmt::format("{}: row group {} holds {} rows, footer says {}",
+                                                 path_, g, table->rows(),
+                                                 footer_.row_groups[g].rows));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace polytrace::store

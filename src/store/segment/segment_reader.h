@@ -1,0 +1,47 @@
+// Reads a segment file: the footer once at open (metadata, dictionaries,
+// row-group index, trace ID filter), column blocks on demand with pread,
+// each checked against its CRC32C before it is decompressed. A segment
+// whose footer or any block fails its checksum is reported, never served.
+//
+// Thread-safe after Open (reads are positional; the footer is immutable).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "store/segment/segment_format.h"
+#include "store/table/span_table.h"
+
+namespace polytrace::store {
+
+class SegmentReader {
+ public:
+  static Result<std::shared_ptr<SegmentReader>> Open(const std::string& path);
+  ~SegmentReader();
+  SegmentReader(const SegmentReader&) = delete;
+  SegmentReader& operator=(const SegmentReader&) = delete;
+
+  const std::string& path() const { return path_; }
+  uint64_t file_bytes() const { return file_bytes_; }
+  const SegmentMeta& meta() const { return footer_.meta; }
+  const SegmentFooter& footer() const { return footer_; }
+  const TableDicts& dicts() const { return *footer_.dicts; }
+  bool MayContain(const TraceId& id) const { return footer_.bloom.MayContain(id); }
+
+  // Decodes row group `index` into a table sharing this segment's dictionaries.
+  Result<SpanTable> ReadRowGroup(size_t index) const;
+  // Reads and verifies every block of the file; the first damage found.
+  Status Check() const;
+
+ private:
+  SegmentReader(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  Result<std::string> ReadBlock(const ColumnBlock& block, size_t group, int column) const;
+
+  std::string path_;
+  int fd_;
+  uint64_t file_bytes_ = 0;
+  SegmentFooter footer_;
+};
+
+}  // namespace polytrace::store

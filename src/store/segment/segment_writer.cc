@@ -1,0 +1,274 @@
+#include "store/segment/segment_writer.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <unordered_map>
+
+#include "store/format/coding.h"
+#include "store/format/crc32c.h"
+#include "store/format/file_util.h"
+
+namespace polytrace::store {
+namespace {
+
+using ColumnBuffers = std::array<std::string, kColumnCount>;
+
+// Encodes rows [begin, end) of `order` as the raw (uncompressed) columns.
+class RowGroupEncoder {
+ public:
+  RowGroupEncoder(const SpanTable& table, std::span<const uint32_t> rows)
+      : t_(table), rows_(rows) {}
+
+  void Encode(ColumnBuffers* c, RowGroupInfo* info) {
+    info->rows = static_cast<uint32_t>(rows_.size());
+    info->first_trace = t_.trace_id[rows_.front()];
+    info->last_trace = t_.trace_id[rows_.back()];
+    info->min_start = UINT64_MAX;
+    info->max_end = 0;
+    for (uint32_t row : rows_) {
+      info->min_start = std::min(info->min_start, t_.start[row]);
+      info->max_end = std::max(info->max_end, t_.end[row]);
+    }
+    std::set<uint32_t> services;
+    size_t trace_begin = 0;  // index in rows_ of the current trace's first row
+    uint64_t previous_start = info->min_start;
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      uint32_t row = rows_[i];
+      bool new_trace = i == 0 || t_.trace_id[row] != t_.trace_id[rows_[i - 1]];
+      if (new_trace) {
+        if (i > 0) PutTraceRun(c, rows_[trace_begin], i - trace_begin);
+        trace_begin = i;
+        previous_start = info->min_start;
+      }
+      PutParent(c, trace_begin, i);
+      (*c)[kSpanIds].append(t_.span_id[row].AsBytes());
+      PutVarint(&(*c)[kStarts], ZigZag(int64_t(t_.start[row] - previous_start)));
+      previous_start = t_.start[row];
+      PutVarint(&(*c)[kDurations], ZigZag(int64_t(t_.end[row] - t_.start[row])));
+      PutVarint(&(*c)[kServices], t_.service[row]);
+      services.insert(t_.service[row]);
+      PutVarint(&(*c)[kNames], t_.name[row]);
+      PutVarint(&(*c)[kOrigins], t_.origin[row]);
+      (*c)[kKinds].push_back(static_cast<char>(t_.kind[row]));
+      (*c)[kStatuses].push_back(static_cast<char>(t_.status[row]));
+      PutAttributes(c, row);
+      PutLengthPrefixed(&(*c)[kExtras], t_.Extras(row));
+    }
+    PutTraceRun(c, rows_[trace_begin], rows_.size() - trace_begin);
+    info->services.assign(services.begin(), services.end());
+    PutVarint(&(*c)[kStringDict], strings_.size());
+    for (uint32_t i = 0; i < strings_.size(); ++i)
+      PutLengthPrefixed(&(*c)[kStringDict], strings_.Get(i));
+  }
+
+ private:
+  void PutTraceRun(ColumnBuffers* c, uint32_t row, size_t count) {
+    (*c)[kTraceRuns].append(t_.trace_id[row].AsBytes());
+    PutVarint(&(*c)[kTraceRuns], count);
+  }
+
+  // A parent is usually another span of the same trace: store its position.
+  void PutParent(ColumnBuffers* c, size_t trace_begin, size_t i) {
+    const SpanId& parent = t_.parent_span_id[rows_[i]];
+    if (parent.IsZero()) {
+      PutVarint(&(*c)[kParents], 0);
+      return;
+    }
+    for (size_t j = trace_begin; j < rows_.size() && t_.trace_id[rows_[j]] == t_.trace_id[rows_[i]];
+         ++j) {
+      if (t_.span_id[rows_[j]] == parent) {
+        PutVarint(&(*c)[kParents], 2 + (j - trace_begin));
+        return;
+      }
+      if (j - trace_begin > 64) break;  // bounded search: huge traces fall back to explicit IDs
+    }
+    PutVarint(&(*c)[kParents], 1);
+    (*c)[kParentIds].append(parent.AsBytes());
+  }
+
+  void PutAttributes(ColumnBuffers* c, uint32_t row) {
+    PutVarint(&(*c)[kAttrCounts], t_.AttrEnd(row) - t_.AttrBegin(row));
+    for (uint32_t cell = t_.AttrBegin(row); cell < t_.AttrEnd(row); ++cell) {
+      PutVarint(&(*c)[kAttrKeys], t_.attr_key[cell]);
+      uint8_t type = t_.attr_type[cell];
+      (*c)[kAttrTypes].push_back(static_cast<char>(type));
+      uint64_t payload = t_.attr_value[cell];
+      switch (static_cast<CellType>(type)) {
+        case CellType::kString:
+          PutVarint(&(*c)[kAttrStrings],
+                    strings_.Intern(t_.strings.Get(static_cast<uint32_t>(payload))));
+          break;
+        case CellType::kInt:
+          PutVarint(&(*c)[kAttrInts], ZigZag(static_cast<int64_t>(payload)));
+          break;
+        case CellType::kDouble: PutFixed64(&(*c)[kAttrDoubles], payload); break;
+        case CellType::kComplex: {
+          ByteReader in(std::string_view(t_.blobs).substr(payload));
+          std::string_view encoded;
+          in.GetLengthPrefixed(&encoded);
+          PutLengthPrefixed(&(*c)[kAttrComplex], encoded);
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+
+  const SpanTable& t_;
+  std::span<const uint32_t> rows_;
+  StringDict strings_;  // this group's string values
+};
+
+// Row group boundaries: about `target` rows, moved forward to the end of a
+// trace unless that trace is huge.
+std::vector<size_t> CutRowGroups(const SpanTable& t, std::span<const uint32_t> order,
+                                 uint32_t target) {
+  std::vector<size_t> cuts{0};
+  size_t pos = 0;
+  while (pos < order.size()) {
+    size_t end = std::min(order.size(), pos + target);
+    size_t limit = std::min(order.size(), pos + 2 * size_t(target));
+    while (end < limit && t.trace_id[order[end]] == t.trace_id[order[end - 1]]) ++end;
+    cuts.push_back(end);
+    pos = end;
+  }
+  return cuts;
+}
+
+}  // namespace
+
+std::vector<uint32_t> SortedRowOrder(const SpanTable& t) {
+  std::vector<uint32_t> order(t.rows());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    if (t.trace_id[a] != t.trace_id[b]) return t.trace_id[a] < t.trace_id[b];
+    if (t.start[a] != t.start[b]) return t.start[a] < t.start[b];
+    return t.span_id[a] < t.span_id[b];
+  });
+  return order;
+}
+
+Result<std::unique_ptr<SegmentBuilder>> SegmentBuilder::Create(std::string path,
+                                                               std::shared_ptr<TableDicts> dicts,
+                                                               SegmentWriteOptions options) {
+  std::unique_ptr<SegmentBuilder> b(new SegmentBuilder(std::move(path), std::move(dicts), options));
+  std::string tmp = b->path_ + ".tmp";
+  b->fd_ = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (b->fd_ < 0)
+    return Status::Unavailable(fmt::format("create {}: {}", tmp, std::strerror(errno)));
+  b->cctx_ = ZSTD_createCCtx();
+  if (Status st = b->Write(std::string_view(kSegmentMagic, sizeof(kSegmentMagic))); !st.ok())
+    return st;
+  return b;
+}
+
+SegmentBuilder::~SegmentBuilder() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink((path_ + ".tmp").c_str());
+  }
+  ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
+}
+
+Status SegmentBuilder::Write(std::string_view data) {
+  offset_ += data.size();
+  return WriteFully(fd_, data, path_ + ".tmp");
+}
+
+Result<std::string> SegmentBuilder::Compress(const std::string& raw) {
+  std::string compressed(ZSTD_compressBound(raw.size()), '\0');
+  size_t n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(cctx_), compressed.data(), compressed.size(),
+                               raw.data(), raw.size(), options_.zstd_level);
+  if (ZSTD_isError(n)) return Status::Internal(fmt::format("zstd: {}", ZSTD_getErrorName(n)));
+  compressed.resize(n);
+  return compressed;
+}
+
+Status SegmentBuilder::AddRows(const SpanTable& table, std::span<const uint32_t> rows) {
+  std::vector<size_t> cuts =
+      CutRowGroups(table, rows, std::max<uint32_t>(1, options_.row_group_rows));
+  for (size_t g = 0; g + 1 < cuts.size(); ++g) {
+    if (Status st = AddRowGroup(table, rows.subspan(cuts[g], cuts[g + 1] - cuts[g])); !st.ok())
+      return st;
+  }
+  return Status::Ok();
+}
+
+Status SegmentBuilder::AddRowGroup(const SpanTable& table, std::span<const uint32_t> rows) {
+  ColumnBuffers columns;
+  RowGroupInfo& info = footer_.row_groups.emplace_back();
+  RowGroupEncoder(table, rows).Encode(&columns, &info);
+  for (int c = 0; c < kColumnCount; ++c) {
+    Result<std::string> compressed = Compress(columns[c]);
+    if (!compressed.ok()) return compressed.status();
+    info.columns[c] = {offset_, static_cast<uint32_t>(compressed->size()),
+                       static_cast<uint32_t>(columns[c].size()), Crc32c(*compressed)};
+    if (Status st = Write(*compressed); !st.ok()) return st;
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    uint32_t row = rows[i];
+    if (trace_ids_.empty() || trace_ids_.back() != table.trace_id[row])
+      trace_ids_.push_back(table.trace_id[row]);
+    operations_.insert({table.service[row], table.name[row], table.kind[row]});
+  }
+  spans_ += rows.size();
+  return Status::Ok();
+}
+
+Result<uint64_t> SegmentBuilder::Finish(SegmentMeta meta) {
+  meta.spans = spans_;
+  meta.traces = trace_ids_.size();
+  meta.min_start = footer_.row_groups.empty() ? 0 : UINT64_MAX;
+  meta.max_end = 0;
+  for (const RowGroupInfo& rg : footer_.row_groups) {
+    meta.min_start = std::min(meta.min_start, rg.min_start);
+    meta.max_end = std::max(meta.max_end, rg.max_end);
+  }
+  footer_.bloom = BloomFilter(trace_ids_.size());
+  for (const TraceId& id : trace_ids_) footer_.bloom.Add(id);
+  footer_.operations.assign(operations_.begin(), operations_.end());
+  footer_.meta = std::move(meta);
+  std::string raw_footer = EncodeFooter(footer_);
+  Result<std::string> compressed = Compress(raw_footer);
+  if (!compressed.ok()) return compressed.status();
+  std::string tail = *compressed;
+  PutFixed64(&tail, offset_);
+  PutFixed32(&tail, static_cast<uint32_t>(compressed->size()));
+  PutFixed32(&tail, static_cast<uint32_t>(raw_footer.size()));
+  PutFixed32(&tail, Crc32c(*compressed));
+  PutFixed32(&tail, 0);
+  tail.append(kSegmentEndMagic, sizeof(kSegmentEndMagic));
+  if (Status st = Write(tail); !st.ok()) return st;
+  std::string tmp = path_ + ".tmp";
+  int fd = fd_;
+  fd_ = -1;
+  bool synced = ::fdatasync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(tmp.c_str(), path_.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Status::Unavailable(fmt::format("finish segment {}: {}", path_, std::strerror(errno)));
+  }
+  SyncDirectory(std::filesystem::path(path_).parent_path().string());
+  return offset_;
+}
+
+Result<uint64_t> WriteSegment(const std::string& path, const SpanTable& table,
+                              std::span<const uint32_t> order, SegmentMeta meta,
+                              const SegmentWriteOptions& options) {
+  Result<std::unique_ptr<SegmentBuilder>> builder =
+      SegmentBuilder::Create(path, table.shared_dicts(), options);
+  if (!builder.ok()) return builder.status();
+  if (Status st = (*builder)->AddRows(table, order); !st.ok()) return st;
+  return (*builder)->Finish(std::move(meta));
+}
+
+}  // namespace polytrace::store

@@ -1,0 +1,178 @@
+#include "store/table/span_table.h"
+
+#include <cstring>
+#include <unordered_map>
+
+#include "store/table/value_codec.h"
+
+namespace polytrace::store {
+
+std::string_view ServiceNameOf(const Resource& resource) {
+  const AnyValue* v = FindAttribute(resource.attributes, kServiceNameKey);
+  if (v == nullptr || v->type != ValueType::kString || v->string_value.empty()) {
+    return kUnknownService;
+  }
+  return v->string_value;
+}
+
+SpanTable::SpanTable(std::shared_ptr<TableDicts> dicts) : dicts_(std::move(dicts)) {}
+
+void SpanTable::AppendCell(uint32_t key, const AnyValue& value) {
+  attr_key.push_back(key);
+  uint64_t payload = 0;
+  CellType type = CellType::kEmpty;
+  switch (value.type) {
+    case ValueType::kEmpty: break;
+    case ValueType::kString:
+      type = CellType::kString;
+      payload = strings.Intern(value.string_value);
+      break;
+    case ValueType::kBool:
+      type = value.bool_value ? CellType::kBoolTrue : CellType::kBoolFalse;
+      break;
+    case ValueType::kInt:
+      type = CellType::kInt;
+      payload = static_cast<uint64_t>(value.int_value);
+      break;
+    case ValueType::kDouble:
+      type = CellType::kDouble;
+      std::memcpy(&payload, &value.double_value, 8);
+      break;
+    case ValueType::kBytes:
+    case ValueType::kArray:
+    case ValueType::kKvList: {
+      type = CellType::kComplex;
+      payload = blobs.size();
+      std::string encoded;
+      EncodeAnyValue(value, &encoded);
+      PutLengthPrefixed(&blobs, encoded);
+      break;
+    }
+  }
+  attr_type.push_back(static_cast<uint8_t>(type));
+  attr_value.push_back(payload);
+}
+
+uint32_t SpanTable::Append(const Traces& traces) {
+  uint32_t first = static_cast<uint32_t>(rows());
+  std::string origin_bytes;
+  for (const ResourceSpans& rs : traces.resource_spans()) {
+    uint32_t service_id = dicts_->services.Intern(ServiceNameOf(rs.resource));
+    for (const ScopeSpans& ss : rs.scope_spans) {
+      origin_bytes.clear();
+      EncodeOrigin(rs, ss, &origin_bytes);
+      uint32_t origin_id = dicts_->origins.Intern(origin_bytes);
+      for (const Span& s : ss.spans) {
+        trace_id.push_back(s.trace_id);
+        span_id.push_back(s.span_id);
+        parent_span_id.push_back(s.parent_span_id);
+        start.push_back(s.start_time_unix_nano);
+        end.push_back(s.end_time_unix_nano);
+        service.push_back(service_id);
+        name.push_back(dicts_->names.Intern(s.name));
+        origin.push_back(origin_id);
+        kind.push_back(static_cast<uint8_t>(s.kind));
+        status.push_back(static_cast<uint8_t>(s.status.code));
+        for (const KeyValue& kv : s.attributes) AppendCell(dicts_->keys.Intern(kv.key), kv.value);
+        attr_begin.push_back(static_cast<uint32_t>(attr_key.size()));
+        EncodeSpanExtras(s, &extras);
+        extras_begin.push_back(static_cast<uint32_t>(extras.size()));
+      }
+    }
+  }
+  return first;
+}
+
+void SpanTable::AppendRowFrom(const SpanTable& other, uint32_t row) {
+  const TableDicts& from = other.dicts();
+  trace_id.push_back(other.trace_id[row]);
+  span_id.push_back(other.span_id[row]);
+  parent_span_id.push_back(other.parent_span_id[row]);
+  start.push_back(other.start[row]);
+  end.push_back(other.end[row]);
+  bool same_dicts = other.dicts_ == dicts_;
+  service.push_back(same_dicts ? other.service[row]
+                               : dicts_->services.Intern(from.services.Get(other.service[row])));
+  name.push_back(same_dicts ? other.name[row]
+                            : dicts_->names.Intern(from.names.Get(other.name[row])));
+  origin.push_back(same_dicts ? other.origin[row]
+                              : dicts_->origins.Intern(from.origins.Get(other.origin[row])));
+  kind.push_back(other.kind[row]);
+  status.push_back(other.status[row]);
+  Arena scratch;
+  for (uint32_t c = other.AttrBegin(row); c < other.AttrEnd(row); ++c) {
+    uint32_t key =
+        same_dicts ? other.attr_key[c] : dicts_->keys.Intern(from.keys.Get(other.attr_key[c]));
+    AppendCell(key, other.CellValue(c, scratch));
+  }
+  attr_begin.push_back(static_cast<uint32_t>(attr_key.size()));
+  extras.append(other.Extras(row));
+  extras_begin.push_back(static_cast<uint32_t>(extras.size()));
+}
+
+AnyValue SpanTable::CellValue(uint32_t cell, Arena& arena) const {
+  uint64_t payload = attr_value[cell];
+  switch (static_cast<CellType>(attr_type[cell])) {
+    case CellType::kEmpty: return AnyValue();
+    case CellType::kString: return AnyValue::String(strings.Get(static_cast<uint32_t>(payload)));
+    case CellType::kBoolFalse: return AnyValue::Bool(false);
+    case CellType::kBoolTrue: return AnyValue::Bool(true);
+    case CellType::kInt: return AnyValue::Int(static_cast<int64_t>(payload));
+    case CellType::kDouble: {
+      double d;
+      std::memcpy(&d, &payload, 8);
+      return AnyValue::Double(d);
+    }
+    case CellType::kComplex: {
+      ByteReader in(std::string_view(blobs).substr(payload));
+      std::string_view encoded;
+      AnyValue v;
+      if (in.GetLengthPrefixed(&encoded)) {
+        ByteReader value_in(encoded);
+        if (!DecodeAnyValue(value_in, arena, &v)) v = AnyValue();
+      }
+      return v;
+    }
+  }
+  return AnyValue();
+}
+
+bool SpanTable::Materialize(std::span<const uint32_t> rows_to_add, Traces* out) const {
+  Arena& arena = out->arena();
+  std::unordered_map<uint32_t, size_t> resource_index;  // origin -> index in out
+  for (uint32_t row : rows_to_add) {
+    auto [it, inserted] = resource_index.emplace(origin[row], out->resource_spans().size());
+    if (inserted) {
+      ResourceSpans& rs = out->resource_spans().Append(arena);
+      ScopeSpans& ss = rs.scope_spans.Append(arena);
+      if (!DecodeOrigin(dicts_->origins.Get(origin[row]), arena, &rs, &ss)) return false;
+    }
+    ScopeSpans& ss = out->resource_spans()[it->second].scope_spans[0];
+    Span& s = ss.spans.Append(arena);
+    s.trace_id = trace_id[row];
+    s.span_id = span_id[row];
+    s.parent_span_id = parent_span_id[row];
+    s.start_time_unix_nano = start[row];
+    s.end_time_unix_nano = end[row];
+    s.name = arena.Copy(dicts_->names.Get(name[row]));
+    s.kind = static_cast<SpanKind>(kind[row]);
+    s.status.code = static_cast<StatusCodeValue>(status[row]);
+    s.attributes.Reserve(arena, AttrEnd(row) - AttrBegin(row));
+    for (uint32_t c = AttrBegin(row); c < AttrEnd(row); ++c) {
+      KeyValue& kv = s.attributes.Append(arena);
+      kv.key = arena.Copy(dicts_->keys.Get(attr_key[c]));
+      kv.value = CloneValue(arena, CellValue(c, arena));
+    }
+    if (!DecodeSpanExtras(Extras(row), arena, &s)) return false;
+  }
+  return true;
+}
+
+size_t SpanTable::MemoryBytes() const {
+  size_t per_row = sizeof(TraceId) + 2 * sizeof(SpanId) + 2 * 8 + 3 * 4 + 2 + 2 * 4;
+  size_t per_cell = 4 + 1 + 8;
+  return rows() * per_row + attr_key.size() * per_cell + extras.size() + blobs.size() +
+         strings.bytes() + strings.size() * 48;
+}
+
+}  // namespace polytrace::store
