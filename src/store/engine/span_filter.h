@@ -1,0 +1,35 @@
+// What a search asks of a span; a trace matches when one of its spans
+// matches every condition (Jaeger's search semantics).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/ids.h"
+#include "core/traces.h"
+
+namespace polytrace::store {
+
+struct SpanFilter {
+  std::string service;    // empty: any
+  std::string operation;  // span name; empty: any
+  std::optional<SpanKind> kind;
+  // key = value on the span's attributes, its resource's, or one of its
+  // events' (Jaeger's tags, process tags and log fields); values compared
+  // in their string form ("true", "42").
+  std::vector<std::pair<std::string, std::string>> tags;
+  std::optional<uint64_t> min_duration_nanos;
+  std::optional<uint64_t> max_duration_nanos;
+  uint64_t start_min_nanos = 0;  // span start within [min, max]
+  uint64_t start_max_nanos = UINT64_MAX;
+};
+
+struct TraceHit {
+  TraceId trace_id;
+  uint64_t start_nanos = 0;  // the latest matching span's start
+};
+
+}  // namespace polytrace::store

@@ -1,0 +1,244 @@
+#include "store/engine/store.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "otlp/proto_codec.h"
+#include "store/format/file_util.h"
+#include "store/segment/segment_writer.h"
+
+namespace polytrace::store {
+
+Store::Store(StoreOptions options, std::shared_ptr<spdlog::logger> logger)
+    : options_(std::move(options)),
+      logger_(std::move(logger)),
+      head_(std::make_shared<HeadBlock>()) {}
+
+Store::~Store() {
+  Close();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+std::string Store::SegmentPath(uint64_t id) const {
+  return options_.directory + "/segments/" + SegmentFileName(id);
+}
+
+Result<std::unique_ptr<Store>> Store::Open(StoreOptions options,
+                                           std::shared_ptr<spdlog::logger> logger) {
+  std::unique_ptr<Store> store(new Store(std::move(options), std::move(logger)));
+  if (Status st = store->Recover(); !st.ok()) return st;
+  store->maintenance_ = std::thread([s = store.get()] { s->MaintenanceLoop(); });
+  return store;
+}
+
+Status Store::LockDirectory() {
+  std::string path = options_.directory + "/LOCK";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Status::Unavailable(
+        fmt::format("store directory {} is in use by another polytrace process (could not lock {})",
+                    options_.directory, path));
+  }
+  return Status::Ok();
+}
+
+Status Store::OpenSegments(uint64_t* sealed_through) {
+  std::string dir = options_.directory + "/segments";
+  std::vector<uint64_t> ids;
+  for (const std::string& name : ListDirectory(dir)) {
+    uint64_t id;
+    if (name.ends_with(".tmp")) {
+      RemoveFile(dir + "/" + name);  // an interrupted seal or compaction
+    } else if (ParseSegmentFileName(name, &id)) {
+      ids.push_back(id);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  std::vector<std::shared_ptr<SegmentReader>> readers;
+  for (uint64_t id : ids) {
+    next_segment_id_ = std::max<uint64_t>(next_segment_id_, id + 1);
+    Result<std::shared_ptr<SegmentReader>> reader = SegmentReader::Open(SegmentPath(id));
+    if (!reader.ok()) {
+      logger_->error("store: segment set aside, not served: {}", reader.status().message());
+      std::filesystem::rename(SegmentPath(id), SegmentPath(id) + ".damaged");
+      damaged_.push_back(reader.status().message());
+      continue;
+    }
+    readers.push_back(*reader);
+  }
+  // A compacted segment supersedes its inputs; a crash may have left them.
+  std::vector<uint64_t> superseded;
+  for (const auto& r : readers) {
+    superseded.insert(superseded.end(), r->meta().replaces.begin(), r->meta().replaces.end());
+  }
+  for (const auto& r : readers) {
+    if (std::find(superseded.begin(), superseded.end(), r->meta().id) != superseded.end()) {
+      RemoveFile(r->path());
+      continue;
+    }
+    *sealed_through = std::max(*sealed_through, r->meta().max_wal_seq);
+    segments_.push_back(r);
+  }
+  return Status::Ok();
+}
+
+Status Store::ReplayWal(uint64_t sealed_through, uint64_t* last_seq) {
+  std::string dir = options_.directory + "/wal";
+  for (uint64_t seq : ListWalFiles(dir)) {
+    *last_seq = std::max(*last_seq, seq);
+    std::string path = dir + "/" + WalFileName(seq);
+    if (seq <= sealed_through) {
+      RemoveFile(path);  // already in a segment
+      continue;
+    }
+    Result<WalContents> contents = ReadWalFile(path, /*truncate=*/true);
+    if (!contents.ok()) return contents.status();
+    if (!contents->damage.empty()) {
+      logger_->warn("store: {}; truncated the WAL to its last valid record ({} of {} bytes)",
+                    contents->damage, contents->valid_bytes, contents->file_bytes);
+    }
+    for (size_t i = 0; i < contents->records.size(); ++i) {
+      Traces traces;
+      std::string_view bytes = traces.Adopt(std::move(contents->records[i]));
+      if (Status st = otlp::DecodeTracesProto(bytes, &traces); !st.ok()) {
+        return Status::InvalidArgument(fmt::format(
+            "{}: record {} passed its checksum but does not decode: {}", path, i, st.message()));
+      }
+      head_->Append(traces, seq);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Store::Recover() {
+  for (const char* sub : {"", "/wal", "/segments"}) {
+    if (Status st = CreateDirectories(options_.directory + sub); !st.ok()) return st;
+  }
+  if (Status st = LockDirectory(); !st.ok()) return st;
+  uint64_t sealed_through = 0;
+  if (Status st = OpenSegments(&sealed_through); !st.ok()) return st;
+  uint64_t last_seq = sealed_through;
+  if (Status st = ReplayWal(sealed_through, &last_seq); !st.ok()) return st;
+  if (head_->table().rows() > 0) {
+    logger_->info("store: replayed {} spans from the WAL", head_->table().rows());
+  }
+  Result<std::unique_ptr<WalWriter>> wal = WalWriter::Open(
+      {options_.directory + "/wal", options_.fsync, options_.fsync_interval}, last_seq + 1);
+  if (!wal.ok()) return wal.status();
+  wal_ = std::move(*wal);
+  return Status::Ok();
+}
+
+Status Store::Append(const Traces& traces) {
+  if (traces.empty()) return Status::Ok();
+  std::string payload = otlp::EncodeTracesProto(traces);
+  std::shared_lock ingest(ingest_mu_);
+  if (Status st = wal_->Append(payload); !st.ok()) {
+    return Status::Unavailable(fmt::format("store: {}", st.message()));
+  }
+  std::unique_lock lock(mu_);
+  head_->Append(traces, wal_->seq());
+  return Status::Ok();
+}
+
+bool Store::HeadNeedsSealing() const {
+  std::shared_lock lock(mu_);
+  if (head_->table().rows() == 0) return false;
+  return head_->MemoryBytes() >= options_.segment_max_bytes ||
+         std::chrono::steady_clock::now() - head_->created() >= options_.segment_max_duration;
+}
+
+Status Store::SealHead() {
+  std::lock_guard seal(seal_mu_);
+  {
+    std::unique_lock ingest(ingest_mu_);
+    std::unique_lock lock(mu_);
+    if (head_->table().rows() > 0) {
+      uint64_t sealed_through = wal_->seq();
+      if (Status st = wal_->Rotate(); !st.ok()) return st;
+      sealing_.push_back({head_, sealed_through});
+      head_ = std::make_shared<HeadBlock>();
+    }
+  }
+  return SealFrozenHeads();
+}
+
+// Seals frozen heads oldest first; stops at the first failure so WAL files
+// are only ever deleted below a fully sealed prefix. REQUIRES: seal_mu_ held.
+Status Store::SealFrozenHeads() {
+  while (true) {
+    FrozenHead frozen;
+    {
+      std::shared_lock lock(mu_);
+      if (sealing_.empty()) return Status::Ok();
+      frozen = sealing_.front();
+    }
+    uint64_t id = next_segment_id_++;
+    const SpanTable& table = frozen.head->table();
+    SegmentMeta meta;
+    meta.id = id;
+    meta.max_wal_seq = frozen.sealed_through;
+    Result<uint64_t> size = WriteSegment(SegmentPath(id), table, SortedRowOrder(table), meta,
+                                         {.row_group_rows = options_.row_group_rows});
+    Result<std::shared_ptr<SegmentReader>> reader =
+        size.ok() ? SegmentReader::Open(SegmentPath(id))
+                  : Result<std::shared_ptr<SegmentReader>>(size.status());
+    if (!reader.ok()) {
+      logger_->error("store: sealing {} spans failed (kept in memory and WAL, will retry): {}",
+                     table.rows(), reader.status().message());
+      return reader.status();
+    }
+    {
+      std::unique_lock lock(mu_);
+      segments_.push_back(*reader);
+      sealing_.erase(sealing_.begin());
+    }
+    for (uint64_t seq : ListWalFiles(options_.directory + "/wal")) {
+      if (seq <= frozen.sealed_through) RemoveFile(options_.directory + "/wal/" + WalFileName(seq));
+    }
+    logger_->debug("store: sealed {} spans into {} ({} bytes)", table.rows(), SegmentFileName(id),
+                   *size);
+  }
+}
+
+void Store::MaintenanceLoop() {
+  auto last_maintenance = std::chrono::steady_clock::now();
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::chrono::milliseconds(250));
+    if (stopping_) break;
+    lock.unlock();
+    if (HeadNeedsSealing()) {
+      SealHead();
+    } else {
+      std::lock_guard seal(seal_mu_);
+      SealFrozenHeads();  // retries a seal that failed before
+    }
+    if (std::chrono::steady_clock::now() - last_maintenance >= options_.maintenance_interval) {
+      RunMaintenance();
+      last_maintenance = std::chrono::steady_clock::now();
+    }
+    lock.lock();
+  }
+}
+
+void Store::Close() {
+  {
+    std::lock_guard lock(stop_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
+  if (wal_) {
+    if (options_.seal_on_close) SealHead();  // so the next start has nothing to replay
+    wal_->Close();
+  }
+}
+
+}  // namespace polytrace::store

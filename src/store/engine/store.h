@@ -1,0 +1,154 @@
+// Store: the embedded trace store behind the `polytrace_store` exporter and
+// the query APIs.
+//
+// Write path: Append encodes the batch as OTLP protobuf into the WAL (group
+// commit; it returns once durable per the fsync policy), then adds it to the
+// head block, where it is searchable at once. A background thread seals the
+// head into a segment when it is big or old, compacts segments of the same
+// time window so a trace's spans end up together, and deletes whole
+// segments past retention.
+//
+// Read path: a trace is assembled from the head, any head being sealed and
+// every segment whose filter admits its ID; a search prunes segments and
+// row groups by time and service before scanning columns.
+//
+// Recovery (Open): finish any interrupted compaction, open and verify every
+// segment footer (a damaged segment is set aside and reported, never
+// served), replay the WAL files not yet in segments, truncating a torn tail.
+//
+// Thread model: Append and the readers may be called from any thread
+// concurrently; one maintenance thread seals, compacts and deletes.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "core/traces.h"
+#include "store/engine/head_block.h"
+#include "store/engine/span_filter.h"
+#include "store/engine/store_options.h"
+#include "store/segment/segment_reader.h"
+#include "store/wal/wal.h"
+
+namespace polytrace::store {
+
+struct OperationEntry {
+  std::string name;
+  SpanKind kind = SpanKind::kUnspecified;
+  friend auto operator<=>(const OperationEntry&, const OperationEntry&) = default;
+};
+
+struct DependencyLink {
+  std::string parent;  // calling service
+  std::string child;   // called service
+  uint64_t call_count = 0;
+};
+
+struct StoreStats {
+  uint64_t spans = 0;
+  uint64_t traces = 0;  // summed per segment: a trace split across segments counts twice
+  uint64_t segments = 0;
+  uint64_t segment_bytes = 0;
+  uint64_t head_spans = 0;
+  uint64_t wal_bytes = 0;
+  uint64_t min_start_nanos = 0;
+  uint64_t max_end_nanos = 0;
+  std::vector<std::string> damaged;  // segments set aside at open, with the reason
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(StoreOptions options,
+                                             std::shared_ptr<spdlog::logger> logger);
+  ~Store();
+
+  // Durable per the fsync policy when it returns Ok.
+  Status Append(const Traces& traces);
+
+  // All stored spans of the trace (an empty batch when none).
+  Result<Traces> GetTrace(const TraceId& id) const;
+  // Traces with a span matching `filter`, newest first, at most `limit`.
+  Result<std::vector<TraceHit>> FindTraces(const SpanFilter& filter, size_t limit) const;
+  std::vector<std::string> Services() const;
+  std::vector<OperationEntry> Operations(std::string_view service) const;
+  // Calls between services (a span whose parent belongs to another service)
+  // among spans starting in [start, end].
+  Result<std::vector<DependencyLink>> Dependencies(uint64_t start_nanos, uint64_t end_nanos) const;
+  StoreStats Stats() const;
+
+  // Seals the head now (tests, shutdown). No-op on an empty head.
+  Status SealHead();
+  // One round of compaction and retention, as the maintenance thread does.
+  Status RunMaintenance();
+  // Stops the maintenance thread, closes the WAL. The head stays in the
+  // WAL and is replayed by the next Open. Idempotent.
+  void Close();
+
+ private:
+  explicit Store(StoreOptions options, std::shared_ptr<spdlog::logger> logger);
+  Status Recover();
+  Status LockDirectory();
+  Status OpenSegments(uint64_t* sealed_through);
+  Status ReplayWal(uint64_t sealed_through, uint64_t* last_seq);
+  Status SealFrozenHeads();
+  void MaintenanceLoop();
+  bool HeadNeedsSealing() const;
+  Status Compact();
+  Status CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs);
+  void EnforceRetention();
+  void RemoveSegments(const std::vector<uint64_t>& ids);
+  std::string SegmentPath(uint64_t id) const;
+
+  // A head no longer written, waiting for (or in) its seal.
+  struct FrozenHead {
+    std::shared_ptr<const HeadBlock> head;
+    uint64_t sealed_through = 0;  // WAL files up to this seq hold only its spans (and older)
+  };
+  // A consistent view for readers: the frozen heads and segments at the
+  // instant `read_live_head` ran on the live head (under the lock).
+  struct Snapshot {
+    std::vector<std::shared_ptr<const HeadBlock>> heads;
+    std::vector<std::shared_ptr<SegmentReader>> segments;
+  };
+  template <typename Fn>
+  Snapshot TakeSnapshot(Fn&& read_live_head) const {
+    std::shared_lock lock(mu_);
+    read_live_head(static_cast<const HeadBlock&>(*head_));
+    Snapshot snapshot;
+    for (const FrozenHead& f : sealing_) snapshot.heads.push_back(f.head);
+    snapshot.segments = segments_;
+    return snapshot;
+  }
+
+  const StoreOptions options_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::unique_ptr<WalWriter> wal_;
+
+  // Appends hold it shared (WAL record + head insert); sealing holds it
+  // exclusively to rotate the WAL and swap the head at one boundary.
+  mutable std::shared_mutex ingest_mu_;
+  mutable std::shared_mutex mu_;
+  std::shared_ptr<HeadBlock> head_;                       // guarded by mu_
+  std::vector<FrozenHead> sealing_;                       // guarded by mu_, oldest first
+  std::vector<std::shared_ptr<SegmentReader>> segments_;  // guarded by mu_, by id
+  std::vector<std::string> damaged_;                      // guarded by mu_
+  std::atomic<uint64_t> next_segment_id_{1};
+  int lock_fd_ = -1;    // flock on <directory>/LOCK: one process per store
+  std::mutex seal_mu_;  // one seal at a time
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // guarded by stop_mu_
+  std::thread maintenance_;
+};
+
+}  // namespace polytrace::store

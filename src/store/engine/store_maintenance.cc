@@ -1,0 +1,197 @@
+// Background work of Store: compaction (merge segments of one time window so
+// a trace's spans end up together) and retention (delete whole segments by
+// age and total size). Both run on the maintenance thread only.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <queue>
+#include <thread>
+
+#include "store/engine/store.h"
+#include "store/format/file_util.h"
+#include "store/segment/segment_writer.h"
+
+namespace polytrace::store {
+namespace {
+
+// Walks one segment's rows in (trace ID, start) order, a row group at a time.
+class SegmentCursor {
+ public:
+  explicit SegmentCursor(std::shared_ptr<SegmentReader> seg) : seg_(std::move(seg)) {}
+
+  // Loads the next non-empty row group when the current one is used up.
+  Status Advance() {
+    while (!table_ || row_ >= table_->rows()) {
+      if (next_group_ >= seg_->footer().row_groups.size()) {
+        table_.reset();
+        return Status::Ok();
+      }
+      Result<SpanTable> table = seg_->ReadRowGroup(next_group_++);
+      if (!table.ok()) return table.status();
+      table_ = std::make_unique<SpanTable>(std::move(*table));
+      row_ = 0;
+    }
+    return Status::Ok();
+  }
+  bool done() const { return !table_; }
+  const SpanTable& table() const { return *table_; }
+  uint32_t row() const { return row_; }
+  void Next() { ++row_; }
+  bool Before(const SegmentCursor& other) const {
+    const SpanTable& a = *table_;
+    const SpanTable& b = *other.table_;
+    if (a.trace_id[row_] != b.trace_id[other.row_])
+      return a.trace_id[row_] < b.trace_id[other.row_];
+    return a.start[row_] < b.start[other.row_];
+  }
+
+ private:
+  std::shared_ptr<SegmentReader> seg_;
+  std::unique_ptr<SpanTable> table_;
+  size_t next_group_ = 0;
+  uint32_t row_ = 0;
+};
+
+}  // namespace
+
+Status Store::RunMaintenance() {
+  Status st = Compact();
+  if (!st.ok()) logger_->error("store: compaction failed (inputs kept): {}", st.message());
+  EnforceRetention();
+  return st;
+}
+
+Status Store::Compact() {
+  std::vector<std::shared_ptr<SegmentReader>> segments;
+  {
+    std::shared_lock lock(mu_);
+    segments = segments_;
+  }
+  uint64_t window = std::max<uint64_t>(1, uint64_t(options_.compaction_window.count()) * 1'000'000);
+  std::map<uint64_t, std::vector<std::shared_ptr<SegmentReader>>> windows;
+  for (const auto& seg : segments) windows[seg->meta().min_start / window].push_back(seg);
+  for (auto& [w, inputs] : windows) {
+    if (inputs.size() < 2) continue;
+    if (Status st = CompactWindow(std::move(inputs)); !st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs) {
+  uint64_t id = next_segment_id_++;
+  SegmentMeta meta;
+  meta.id = id;
+  std::vector<std::unique_ptr<SegmentCursor>> cursors;
+  uint64_t input_bytes = 0;
+  for (const auto& seg : inputs) {
+    meta.level = std::max(meta.level, seg->meta().level + 1);
+    meta.max_wal_seq = std::max(meta.max_wal_seq, seg->meta().max_wal_seq);
+    meta.replaces.push_back(seg->meta().id);
+    input_bytes += seg->file_bytes();
+    cursors.push_back(std::make_unique<SegmentCursor>(seg));
+    if (Status st = cursors.back()->Advance(); !st.ok()) return st;
+  }
+  auto dicts = std::make_shared<TableDicts>();
+  Result<std::unique_ptr<SegmentBuilder>> builder =
+      SegmentBuilder::Create(SegmentPath(id), dicts, {.row_group_rows = options_.row_group_rows});
+  if (!builder.ok()) return builder.status();
+  auto out = std::make_unique<SpanTable>(dicts);
+  auto started = std::chrono::steady_clock::now();
+  uint64_t rows_written = 0, rows_total = 0;
+  for (const auto& seg : inputs) rows_total += seg->meta().spans;
+  auto flush = [&]() -> Status {
+    std::vector<uint32_t> rows(out->rows());
+    for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+    if (Status st = (*builder)->AddRows(*out, rows); !st.ok()) return st;
+    rows_written += rows.size();
+    out = std::make_unique<SpanTable>(dicts);
+    // Throttle: keep the pace at or under the configured bytes per second.
+    if (options_.compaction_max_bytes_per_second > 0 && rows_total > 0) {
+      double done_bytes = double(input_bytes) * double(rows_written) / double(rows_total);
+      auto due = started + std::chrono::duration<double>(
+                               done_bytes / double(options_.compaction_max_bytes_per_second));
+      std::unique_lock lock(stop_mu_);
+      stop_cv_.wait_until(lock,
+                          std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due),
+                          [&] { return stopping_; });
+      if (stopping_) return Status::Unavailable("store: shutting down");
+    }
+    return Status::Ok();
+  };
+  while (true) {
+    SegmentCursor* best = nullptr;
+    for (auto& c : cursors) {
+      if (!c->done() && (best == nullptr || c->Before(*best))) best = c.get();
+    }
+    if (best == nullptr) break;
+    bool trace_boundary =
+        out->rows() == 0 || out->trace_id.back() != best->table().trace_id[best->row()];
+    if (out->rows() >= options_.row_group_rows && trace_boundary) {
+      if (Status st = flush(); !st.ok()) return st;
+    }
+    out->AppendRowFrom(best->table(), best->row());
+    best->Next();
+    if (Status st = best->Advance(); !st.ok()) return st;
+  }
+  if (out->rows() > 0) {
+    if (Status st = flush(); !st.ok()) return st;
+  }
+  Result<uint64_t> size = (*builder)->Finish(meta);
+  if (!size.ok()) return size.status();
+  Result<std::shared_ptr<SegmentReader>> reader = SegmentReader::Open(SegmentPath(id));
+  if (!reader.ok()) return reader.status();
+  {
+    std::unique_lock lock(mu_);
+    std::erase_if(segments_, [&](const auto& s) {
+      return std::find(meta.replaces.begin(), meta.replaces.end(), s->meta().id) !=
+             meta.replaces.end();
+    });
+    segments_.push_back(*reader);
+  }
+  for (uint64_t old : meta.replaces) RemoveFile(SegmentPath(old));
+  logger_->debug("store: compacted {} segments ({} bytes) into {} ({} bytes, {} spans)",
+                 inputs.size(), input_bytes, SegmentFileName(id), *size, rows_written);
+  return Status::Ok();
+}
+
+void Store::EnforceRetention() {
+  std::vector<std::shared_ptr<SegmentReader>> segments;
+  {
+    std::shared_lock lock(mu_);
+    segments = segments_;
+  }
+  std::sort(segments.begin(), segments.end(),
+            [](const auto& a, const auto& b) { return a->meta().max_end < b->meta().max_end; });
+  uint64_t total = 0;
+  for (const auto& seg : segments) total += seg->file_bytes();
+  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  uint64_t max_age = uint64_t(options_.retention_max_age.count()) * 1'000'000;
+  std::vector<uint64_t> expired;
+  for (const auto& seg : segments) {
+    bool too_old = max_age > 0 && seg->meta().max_end + max_age < now;
+    bool too_big = options_.retention_max_bytes > 0 && total > options_.retention_max_bytes;
+    if (!too_old && !too_big) break;  // oldest first: the rest are newer
+    expired.push_back(seg->meta().id);
+    total -= seg->file_bytes();
+  }
+  if (!expired.empty()) RemoveSegments(expired);
+}
+
+// Unlisted first, then unlinked: a reader holding the segment keeps reading
+// its open file; a crash between the two leaves a file that retention finds
+// again on the next start.
+void Store::RemoveSegments(const std::vector<uint64_t>& ids) {
+  {
+    std::unique_lock lock(mu_);
+    std::erase_if(segments_, [&](const auto& s) {
+      return std::find(ids.begin(), ids.end(), s->meta().id) != ids.end();
+    });
+  }
+  for (uint64_t id : ids) RemoveFile(SegmentPath(id));
+  logger_->info("store: retention deleted {} segment(s)", ids.size());
+}
+
+}  // namespace polytrace::store

@@ -1,0 +1,37 @@
+// What a store is configured with (the `polytrace_store` exporter's config
+// maps onto this; docs/configuration.md documents every field).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "store/wal/wal.h"
+
+namespace polytrace::store {
+
+struct StoreOptions {
+  std::string directory = "./data";
+  FsyncPolicy fsync = FsyncPolicy::kInterval;
+  std::chrono::milliseconds fsync_interval{1000};
+  // The head is sealed into a segment when it holds this much or is this old.
+  uint64_t segment_max_bytes = 64ull << 20;
+  std::chrono::milliseconds segment_max_duration{std::chrono::minutes(5)};
+  uint32_t row_group_rows = 8192;
+  // Segments whose spans start in the same window are merged into one.
+  std::chrono::milliseconds compaction_window{std::chrono::hours(1)};
+  // Compaction writes at most this many bytes per second (0: unbounded), so
+  // ingest keeps its rate.
+  uint64_t compaction_max_bytes_per_second = 64ull << 20;
+  std::chrono::milliseconds maintenance_interval{std::chrono::seconds(10)};
+  // Whole segments are deleted when all their spans ended longer ago than
+  // this (0: keep forever) ...
+  std::chrono::milliseconds retention_max_age{std::chrono::hours(72)};
+  // ... or, oldest first, while the store is bigger than this (0: no bound).
+  uint64_t retention_max_bytes = 0;
+  // Seal the head at Close so the next start has no WAL to replay (tests
+  // turn it off to exercise replay).
+  bool seal_on_close = true;
+};
+
+}  // namespace polytrace::store

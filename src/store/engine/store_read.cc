@@ -1,0 +1,261 @@
+// The read path of Store: trace by ID, search, services and operations,
+// dependencies and statistics over the head, frozen heads and segments.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "store/engine/span_matcher.h"
+#include "store/engine/store.h"
+
+namespace polytrace::store {
+namespace {
+
+// Rows of `table` (sorted by trace ID) that belong to `id`.
+std::vector<uint32_t> SortedRowsOf(const SpanTable& table, const TraceId& id) {
+  auto [lo, hi] = std::equal_range(table.trace_id.begin(), table.trace_id.end(), id);
+  std::vector<uint32_t> rows;
+  for (auto it = lo; it != hi; ++it)
+    rows.push_back(static_cast<uint32_t>(it - table.trace_id.begin()));
+  return rows;
+}
+
+Status Damaged(const Status& st) {
+  return Status::Internal(fmt::format("store: {}", st.message()));
+}
+
+class HitCollector {
+ public:
+  void Scan(const SpanFilter& filter, const SpanTable& table) {
+    SpanMatcher matcher(filter, table);
+    if (!matcher.Possible()) return;
+    for (uint32_t row = 0; row < table.rows(); ++row) {
+      if (!matcher.Matches(row)) continue;
+      uint64_t& latest = hits_[table.trace_id[row]];
+      latest = std::max(latest, table.start[row]);
+    }
+  }
+  // The `limit`-th newest hit so far (0 if fewer): segments ending before it
+  // cannot change the answer.
+  uint64_t Cutoff(size_t limit) const {
+    if (hits_.size() < limit || limit == 0) return 0;
+    std::vector<uint64_t> starts;
+    for (const auto& [id, start] : hits_) starts.push_back(start);
+    std::nth_element(starts.begin(), starts.begin() + (limit - 1), starts.end(), std::greater<>());
+    return starts[limit - 1];
+  }
+  std::vector<TraceHit> Newest(size_t limit) const {
+    std::vector<TraceHit> out;
+    for (const auto& [id, start] : hits_) out.push_back({id, start});
+    std::sort(out.begin(), out.end(), [](const TraceHit& a, const TraceHit& b) {
+      return a.start_nanos != b.start_nanos ? a.start_nanos > b.start_nanos
+                                            : a.trace_id < b.trace_id;
+    });
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
+
+ private:
+  std::unordered_map<TraceId, uint64_t, TraceIdHash> hits_;
+};
+
+bool SegmentMayMatch(const SegmentReader& seg, const SpanFilter& filter) {
+  const SegmentMeta& m = seg.meta();
+  if (m.spans == 0 || m.max_end < filter.start_min_nanos || m.min_start > filter.start_max_nanos) {
+    return false;
+  }
+  if (!filter.service.empty() && !seg.dicts().services.Find(filter.service)) return false;
+  if (!filter.operation.empty() && !seg.dicts().names.Find(filter.operation)) return false;
+  return true;
+}
+
+bool RowGroupMayMatch(const SegmentReader& seg, const RowGroupInfo& rg, const SpanFilter& filter) {
+  if (rg.max_end < filter.start_min_nanos || rg.min_start > filter.start_max_nanos) return false;
+  if (filter.service.empty()) return true;
+  std::optional<uint32_t> service = seg.dicts().services.Find(filter.service);
+  return service &&
+         std::find(rg.services.begin(), rg.services.end(), *service) != rg.services.end();
+}
+
+// Counts parent -> child service calls within each trace of `rows`.
+void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t start, uint64_t end,
+                std::map<std::pair<std::string, std::string>, uint64_t>* links) {
+  std::unordered_map<uint64_t, uint32_t> service_of;  // span ID -> service id
+  for (uint32_t row : rows) {
+    uint64_t key;
+    std::memcpy(&key, t.span_id[row].bytes.data(), 8);
+    service_of[key] = t.service[row];
+  }
+  for (uint32_t row : rows) {
+    if (t.parent_span_id[row].IsZero() || t.start[row] < start || t.start[row] > end) continue;
+    uint64_t key;
+    std::memcpy(&key, t.parent_span_id[row].bytes.data(), 8);
+    auto it = service_of.find(key);
+    if (it == service_of.end() || it->second == t.service[row]) continue;
+    const StringDict& services = t.dicts().services;
+    ++(*links)[{std::string(services.Get(it->second)), std::string(services.Get(t.service[row]))}];
+  }
+}
+
+void CountLinksSorted(const SpanTable& t, uint64_t start, uint64_t end,
+                      std::map<std::pair<std::string, std::string>, uint64_t>* links) {
+  std::vector<uint32_t> rows;
+  for (uint32_t row = 0; row <= t.rows(); ++row) {
+    if (row == t.rows() || (!rows.empty() && t.trace_id[row] != t.trace_id[rows.back()])) {
+      CountLinks(t, rows, start, end, links);
+      rows.clear();
+    }
+    if (row < t.rows()) rows.push_back(row);
+  }
+}
+
+}  // namespace
+
+Result<Traces> Store::GetTrace(const TraceId& id) const {
+  Traces out;
+  bool ok = true;
+  Snapshot snapshot = TakeSnapshot([&](const HeadBlock& head) {
+    std::span<const uint32_t> rows = head.RowsOf(id);
+    ok = head.table().Materialize(rows, &out);
+  });
+  for (const auto& head : snapshot.heads)
+    ok = ok && head->table().Materialize(head->RowsOf(id), &out);
+  if (!ok) return Status::Internal("store: a head block holds an undecodable span");
+  for (const auto& seg : snapshot.segments) {
+    if (!seg->MayContain(id)) continue;
+    const auto& groups = seg->footer().row_groups;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      if (id < groups[g].first_trace || groups[g].last_trace < id) continue;
+      Result<SpanTable> table = seg->ReadRowGroup(g);
+      if (!table.ok()) return Damaged(table.status());
+      if (!table->Materialize(SortedRowsOf(*table, id), &out)) {
+        return Status::Internal(
+            fmt::format("store: {}: row group {} holds an undecodable span", seg->path(), g));
+      }
+    }
+  }
+  return out;
+}
+
+Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t limit) const {
+  HitCollector hits;
+  Snapshot snapshot = TakeSnapshot([&](const HeadBlock& head) { hits.Scan(filter, head.table()); });
+  for (const auto& head : snapshot.heads) hits.Scan(filter, head->table());
+  std::vector<std::shared_ptr<SegmentReader>> segments = snapshot.segments;
+  std::sort(segments.begin(), segments.end(),
+            [](const auto& a, const auto& b) { return a->meta().max_end > b->meta().max_end; });
+  for (const auto& seg : segments) {
+    if (seg->meta().max_end < hits.Cutoff(limit)) break;
+    if (!SegmentMayMatch(*seg, filter)) continue;
+    const auto& groups = seg->footer().row_groups;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      if (!RowGroupMayMatch(*seg, groups[g], filter)) continue;
+      Result<SpanTable> table = seg->ReadRowGroup(g);
+      if (!table.ok()) return Damaged(table.status());
+      hits.Scan(filter, *table);
+    }
+  }
+  return hits.Newest(limit);
+}
+
+std::vector<std::string> Store::Services() const {
+  std::set<std::string> names;
+  auto add = [&](const StringDict& d) {
+    for (uint32_t i = 0; i < d.size(); ++i) names.emplace(d.Get(i));
+  };
+  Snapshot snapshot =
+      TakeSnapshot([&](const HeadBlock& head) { add(head.table().dicts().services); });
+  for (const auto& head : snapshot.heads) add(head->table().dicts().services);
+  for (const auto& seg : snapshot.segments) add(seg->dicts().services);
+  return {names.begin(), names.end()};
+}
+
+std::vector<OperationEntry> Store::Operations(std::string_view service) const {
+  std::set<OperationEntry> ops;
+  auto add_head = [&](const HeadBlock& head) {
+    std::optional<uint32_t> id = head.table().dicts().services.Find(service);
+    if (!id) return;
+    for (uint64_t packed : head.operations()) {
+      if ((packed >> 40) != *id) continue;
+      ops.insert({std::string(head.table().dicts().names.Get(uint32_t(packed >> 8) & 0xffffffff)),
+                  static_cast<SpanKind>(packed & 0xff)});
+    }
+  };
+  Snapshot snapshot = TakeSnapshot(add_head);
+  for (const auto& head : snapshot.heads) add_head(*head);
+  for (const auto& seg : snapshot.segments) {
+    std::optional<uint32_t> id = seg->dicts().services.Find(service);
+    if (!id) continue;
+    for (const Operation& op : seg->footer().operations) {
+      if (op.service == *id) {
+        ops.insert({std::string(seg->dicts().names.Get(op.name)), static_cast<SpanKind>(op.kind)});
+      }
+    }
+  }
+  return {ops.begin(), ops.end()};
+}
+
+Result<std::vector<DependencyLink>> Store::Dependencies(uint64_t start, uint64_t end) const {
+  std::map<std::pair<std::string, std::string>, uint64_t> links;
+  auto add_head = [&](const HeadBlock& head) {
+    for (const auto& [id, rows] : head.index()) CountLinks(head.table(), rows, start, end, &links);
+  };
+  Snapshot snapshot = TakeSnapshot(add_head);
+  for (const auto& head : snapshot.heads) add_head(*head);
+  for (const auto& seg : snapshot.segments) {
+    if (seg->meta().max_end < start || seg->meta().min_start > end) continue;
+    const auto& groups = seg->footer().row_groups;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      if (groups[g].max_end < start || groups[g].min_start > end) continue;
+      Result<SpanTable> table = seg->ReadRowGroup(g);
+      if (!table.ok()) return Damaged(table.status());
+      CountLinksSorted(*table, start, end, &links);
+    }
+  }
+  std::vector<DependencyLink> out;
+  for (const auto& [edge, count] : links) out.push_back({edge.first, edge.second, count});
+  return out;
+}
+
+StoreStats Store::Stats() const {
+  StoreStats stats;
+  stats.min_start_nanos = UINT64_MAX;
+  auto add_head = [&](const HeadBlock& head) {
+    const SpanTable& t = head.table();
+    stats.head_spans += t.rows();
+    stats.traces += head.index().size();
+    for (uint32_t row = 0; row < t.rows(); ++row) {
+      stats.min_start_nanos = std::min(stats.min_start_nanos, t.start[row]);
+      stats.max_end_nanos = std::max(stats.max_end_nanos, t.end[row]);
+    }
+  };
+  Snapshot snapshot = TakeSnapshot(add_head);
+  for (const auto& head : snapshot.heads) add_head(*head);
+  stats.spans = stats.head_spans;
+  for (const auto& seg : snapshot.segments) {
+    const SegmentMeta& m = seg->meta();
+    ++stats.segments;
+    stats.segment_bytes += seg->file_bytes();
+    stats.spans += m.spans;
+    stats.traces += m.traces;
+    if (m.spans > 0) {
+      stats.min_start_nanos = std::min(stats.min_start_nanos, m.min_start);
+      stats.max_end_nanos = std::max(stats.max_end_nanos, m.max_end);
+    }
+  }
+  if (stats.spans == 0) stats.min_start_nanos = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.directory + "/wal", ec)) {
+    stats.wal_bytes += entry.file_size(ec);
+  }
+  {
+    std::shared_lock lock(mu_);
+    stats.damaged = damaged_;
+  }
+  return stats;
+}
+
+}  // namespace polytrace::store

@@ -1,0 +1,298 @@
+#include "store/engine/store.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+
+#include "store/format/file_util.h"
+#include "testing/kitchen_sink.h"
+#include "testing/traces_compare.h"
+#include "testing/traces_sink.h"
+
+// Filters below name only the fields they set (designated initializers).
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace polytrace::store {
+namespace {
+
+std::shared_ptr<spdlog::logger> NullLogger() {
+  return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+// One span; `parent` may be zero.
+Traces OneSpan(std::string_view service, const TraceId& trace, uint8_t span, uint8_t parent,
+               std::string_view name, uint64_t start, uint64_t duration) {
+  Traces t;
+  Arena& a = t.arena();
+  ResourceSpans& rs = t.resource_spans().Append(a);
+  rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String(a.Copy(service))});
+  rs.resource.attributes.Append(a, {"host.name", AnyValue::String("h1")});
+  Span& s = rs.scope_spans.Append(a).spans.Append(a);
+  s.trace_id = trace;
+  s.span_id.bytes[7] = span;
+  s.parent_span_id.bytes[7] = parent;
+  s.name = a.Copy(name);
+  s.kind = parent == 0 ? SpanKind::kServer : SpanKind::kClient;
+  s.start_time_unix_nano = start;
+  s.end_time_unix_nano = start + duration;
+  s.attributes.Append(a, {"http.status_code", AnyValue::Int(200 + span)});
+  SpanEvent& e = s.events.Append(a);
+  e.name = "log";
+  e.attributes.Append(a, {"event.id", AnyValue::String(a.Copy("e" + std::to_string(span)))});
+  return t;
+}
+
+TraceId Tid(uint8_t n) {
+  TraceId id;
+  id.bytes[0] = n;
+  id.bytes[15] = 0xab;
+  return id;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("store_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    options_.directory = dir_.string();
+    options_.fsync = FsyncPolicy::kNever;
+    options_.maintenance_interval = std::chrono::hours(1);  // tests drive maintenance
+    options_.retention_max_age = std::chrono::milliseconds(0);
+    options_.row_group_rows = 4;
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    store_.reset();
+    auto store = Store::Open(options_, NullLogger());
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    store_ = std::move(*store);
+  }
+  size_t SpansOf(const TraceId& id) {
+    auto t = store_->GetTrace(id);
+    EXPECT_TRUE(t.ok()) << t.status().message();
+    return t.ok() ? t->SpanCount() : 0;
+  }
+
+  std::filesystem::path dir_;
+  StoreOptions options_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, SpansAreReadableFromTheHeadAndAfterSealing) {
+  Open();
+  Traces in = testing::MakeKitchenSinkTraces();
+  ASSERT_TRUE(store_->Append(in).ok());
+  const TraceId id = in.resource_spans()[0].scope_spans[0].spans[0].trace_id;
+  auto expected = [&] {
+    Traces only;
+    for (const ResourceSpans& rs : in.resource_spans()) {
+      for (const ScopeSpans& ss : rs.scope_spans) {
+        for (const Span& s : ss.spans) {
+          if (s.trace_id != id) continue;
+          ResourceSpans& r = only.resource_spans().Append(only.arena(), rs);
+          r.scope_spans = {};
+          ScopeSpans& sc = r.scope_spans.Append(only.arena(), ss);
+          sc.spans = {};
+          sc.spans.Append(only.arena(), s);
+        }
+      }
+    }
+    return testing::CanonicalSpans(only);
+  }();
+  auto from_head = store_->GetTrace(id);
+  ASSERT_TRUE(from_head.ok());
+  EXPECT_EQ(testing::CanonicalSpans(*from_head), expected);
+  ASSERT_TRUE(store_->SealHead().ok());
+  EXPECT_EQ(store_->Stats().segments, 1u);
+  EXPECT_EQ(store_->Stats().head_spans, 0u);
+  auto from_segment = store_->GetTrace(id);
+  ASSERT_TRUE(from_segment.ok());
+  EXPECT_EQ(testing::CanonicalSpans(*from_segment), expected);
+}
+
+TEST_F(StoreTest, ReplaysTheWalAfterACrashAndTruncatesATornTail) {
+  options_.seal_on_close = false;
+  Open();
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 1, 0, "op", 1000, 10)).ok());
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 2, 1, "op", 1001, 5)).ok());
+  store_.reset();  // no seal: the spans live only in the WAL
+  auto wal_files = ListWalFiles(dir_.string() + "/wal");
+  ASSERT_FALSE(wal_files.empty());
+  std::string wal = dir_.string() + "/wal/" + WalFileName(wal_files.front());
+  ASSERT_TRUE(TruncateFile(wal, std::filesystem::file_size(wal) - 2).ok());  // torn last record
+  Open();
+  EXPECT_EQ(SpansOf(Tid(1)), 1u);
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 3, 1, "op", 1002, 5)).ok());
+  store_.reset();
+  Open();
+  EXPECT_EQ(SpansOf(Tid(1)), 2u);
+}
+
+TEST_F(StoreTest, SecondProcessOnTheSameDirectoryIsRefused) {
+  Open();
+  auto second = Store::Open(options_, NullLogger());
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("in use by another polytrace process"),
+            std::string::npos);
+}
+
+TEST_F(StoreTest, SearchMatchesJaegerSemantics) {
+  Open();
+  // trace 1: a/root (100ns) -> b/child; trace 2: a/root (50ns) later.
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 1, 0, "root", 1000, 100)).ok());
+  ASSERT_TRUE(store_->Append(OneSpan("b", Tid(1), 2, 1, "child", 1010, 20)).ok());
+  ASSERT_TRUE(store_->SealHead().ok());
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(2), 1, 0, "root", 5000, 50)).ok());
+  auto ids = [&](SpanFilter f, size_t limit = 10) {
+    std::vector<TraceId> out;
+    auto hits = store_->FindTraces(f, limit);
+    EXPECT_TRUE(hits.ok());
+    for (const TraceHit& h : *hits) out.push_back(h.trace_id);
+    return out;
+  };
+  using V = std::vector<TraceId>;
+  EXPECT_EQ(ids({.service = "a"}), (V{Tid(2), Tid(1)}));  // newest first
+  EXPECT_EQ(ids({.service = "a"}, 1), (V{Tid(2)}));
+  EXPECT_EQ(ids({.service = "b"}), (V{Tid(1)}));
+  EXPECT_EQ(ids({.service = "a", .operation = "child"}), V{});
+  EXPECT_EQ(ids({.service = "nope"}), V{});
+  EXPECT_EQ(ids({.service = "a", .min_duration_nanos = 60}), (V{Tid(1)}));
+  EXPECT_EQ(ids({.service = "a", .max_duration_nanos = 60}), (V{Tid(2)}));
+  EXPECT_EQ(ids({.tags = {{"http.status_code", "202"}}}), (V{Tid(1)}));          // span attribute
+  EXPECT_EQ(ids({.service = "b", .tags = {{"host.name", "h1"}}}), (V{Tid(1)}));  // resource
+  EXPECT_EQ(ids({.tags = {{"event.id", "e2"}}}), (V{Tid(1)}));                   // event field
+  EXPECT_EQ(ids({.tags = {{"event.id", "e9"}}}), V{});
+  EXPECT_EQ(ids({.start_min_nanos = 2000}), (V{Tid(2)}));
+  EXPECT_EQ(ids({.start_max_nanos = 2000}), (V{Tid(1)}));
+  EXPECT_EQ(store_->Services(), (std::vector<std::string>{"a", "b"}));
+  auto ops = store_->Operations("a");
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0].name, "root");
+  EXPECT_EQ(ops[0].kind, SpanKind::kServer);
+  auto deps = store_->Dependencies(0, UINT64_MAX);
+  ASSERT_TRUE(deps.ok());
+  ASSERT_EQ(deps->size(), 1u);
+  EXPECT_EQ((*deps)[0].parent, "a");
+  EXPECT_EQ((*deps)[0].child, "b");
+  EXPECT_EQ((*deps)[0].call_count, 1u);
+}
+
+TEST_F(StoreTest, CompactionGathersATraceAndSurvivesACrashMidSwap) {
+  Open();
+  for (uint8_t span = 1; span <= 3; ++span) {
+    ASSERT_TRUE(store_
+                    ->Append(OneSpan("svc" + std::to_string(span), Tid(7), span, span - 1, "op",
+                                     1000 + span, 10))
+                    .ok());
+    ASSERT_TRUE(store_->SealHead().ok());
+  }
+  EXPECT_EQ(store_->Stats().segments, 3u);
+  // Keep copies of the inputs, as if the process died before deleting them.
+  std::filesystem::create_directories(dir_ / "saved");
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "segments")) {
+    std::filesystem::copy(e.path(), dir_ / "saved" / e.path().filename());
+  }
+  ASSERT_TRUE(store_->RunMaintenance().ok());
+  EXPECT_EQ(store_->Stats().segments, 1u);
+  EXPECT_EQ(SpansOf(Tid(7)), 3u);
+  store_.reset();
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "saved")) {
+    std::filesystem::copy(e.path(), dir_ / "segments" / e.path().filename());
+  }
+  Open();
+  EXPECT_EQ(store_->Stats().segments, 1u);
+  EXPECT_EQ(SpansOf(Tid(7)), 3u);  // exactly once, not four or six times
+}
+
+TEST_F(StoreTest, RetentionBySizeDeletesTheOldestWholeSegments) {
+  options_.compaction_window = std::chrono::milliseconds(1);  // 1 ms windows: nothing merges
+  Open();
+  for (uint8_t t = 1; t <= 4; ++t) {
+    ASSERT_TRUE(
+        store_->Append(OneSpan("a", Tid(t), 1, 0, "op", uint64_t(t) * 10'000'000, 10)).ok());
+    ASSERT_TRUE(store_->SealHead().ok());
+  }
+  uint64_t one = store_->Stats().segment_bytes / 4;
+  store_.reset();
+  options_.retention_max_bytes = 2 * one + one / 2;
+  Open();
+  ASSERT_TRUE(store_->RunMaintenance().ok());
+  EXPECT_EQ(store_->Stats().segments, 2u);
+  EXPECT_EQ(SpansOf(Tid(1)), 0u);
+  EXPECT_EQ(SpansOf(Tid(2)), 0u);
+  EXPECT_EQ(SpansOf(Tid(3)), 1u);
+  EXPECT_EQ(SpansOf(Tid(4)), 1u);
+}
+
+TEST_F(StoreTest, DamagedSegmentIsSetAsideAndReported) {
+  Open();
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 1, 0, "op", 1000, 10)).ok());
+  ASSERT_TRUE(store_->SealHead().ok());
+  store_.reset();
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "segments")) {
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-3, std::ios::end);
+    f.put('\x01');
+  }
+  Open();
+  StoreStats stats = store_->Stats();
+  EXPECT_EQ(stats.segments, 0u);
+  ASSERT_EQ(stats.damaged.size(), 1u);
+  EXPECT_NE(stats.damaged[0].find("trailer damaged"), std::string::npos) << stats.damaged[0];
+  EXPECT_EQ(SpansOf(Tid(1)), 0u);
+}
+
+// Random traces, random arrival order, random seals and compactions, a
+// restart: every trace comes back exactly as sent.
+TEST_F(StoreTest, PropertyRandomArrivalOrderSameTracesOut) {
+  options_.row_group_rows = 7;
+  for (int seed = 1; seed <= 5; ++seed) {
+    std::filesystem::remove_all(dir_);
+    Open();
+    std::mt19937 rng(seed);
+    std::vector<Traces> spans;
+    std::map<TraceId, std::vector<size_t>> by_trace;
+    for (uint8_t t = 1; t <= 20; ++t) {
+      int n = 1 + int(rng() % 12);
+      for (int s = 1; s <= n; ++s) {
+        by_trace[Tid(t)].push_back(spans.size());
+        spans.push_back(OneSpan("svc" + std::to_string(rng() % 4), Tid(t), uint8_t(s),
+                                uint8_t(s == 1 ? 0 : 1 + rng() % (s - 1)),
+                                "op" + std::to_string(rng() % 3), 1'000'000 + rng() % 100'000,
+                                rng() % 5000));
+      }
+    }
+    std::vector<size_t> order(spans.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (size_t i : order) {
+      ASSERT_TRUE(store_->Append(spans[i]).ok());
+      if (rng() % 15 == 0) {
+        ASSERT_TRUE(store_->SealHead().ok());
+      }
+      if (rng() % 40 == 0) {
+        ASSERT_TRUE(store_->RunMaintenance().ok());
+      }
+    }
+    if (seed % 2 == 0) Open();  // restart halfway through the seeds
+    for (const auto& [id, members] : by_trace) {
+      std::multiset<std::string> want;
+      for (size_t i : members) want.merge(testing::CanonicalSpans(spans[i]));
+      auto got = store_->GetTrace(id);
+      ASSERT_TRUE(got.ok());
+      EXPECT_EQ(testing::CanonicalSpans(*got), want) << "seed " << seed;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace polytrace::store
