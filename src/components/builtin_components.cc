@@ -5,7 +5,9 @@
 #include "exporters/nop/factory.h"
 #include "exporters/otlp/factory.h"
 #include "exporters/otlphttp/factory.h"
+#include "exporters/polytrace_store/polytrace_store_exporter.h"
 #include "extensions/file_storage/factory.h"
+#include "extensions/polytrace_query/polytrace_query_extension.h"
 #include "processors/attributes/factory.h"
 #include "processors/batch/factory.h"
 #include "processors/filter/factory.h"
@@ -29,8 +31,10 @@ void RegisterBuiltinComponents(ComponentRegistry& registry) {
   registry.Add(NewNopExporterFactory());
   registry.Add(NewOtlpHttpExporterFactory());
   registry.Add(NewOtlpExporterFactory());
+  registry.Add(NewPolytraceStoreExporterFactory());
 
   registry.Add(NewFileStorageExtensionFactory());
+  registry.Add(NewPolytraceQueryExtensionFactory());
 }
 
 }  // namespace polytrace

@@ -13,6 +13,7 @@
 namespace polytrace {
 
 class MetricsRegistry;
+class Exporter;
 class Extension;
 struct ComponentId;
 
@@ -23,6 +24,9 @@ class Host {
   virtual MetricsRegistry& metrics() = 0;
   // A started extension by id ("file_storage/queue"), nullptr if none.
   virtual Extension* GetExtension(const ComponentId& id) = 0;
+  // A built exporter by id ("polytrace_store"), nullptr if none. Exporters
+  // start after extensions: resolve at use, not in Start.
+  virtual Exporter* GetExporter(const ComponentId&) { return nullptr; }
 };
 
 class Component {

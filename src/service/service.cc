@@ -121,6 +121,11 @@ void Service::Shutdown() {
   for (auto& [id, ext] : extensions_) ext->Shutdown();
 }
 
+Exporter* Service::GetExporter(const ComponentId& id) {
+  auto it = exporters_.find(id);
+  return it == exporters_.end() ? nullptr : it->second.get();
+}
+
 Extension* Service::GetExtension(const ComponentId& id) {
   auto it = extensions_.find(id);
   return it == extensions_.end() ? nullptr : it->second.get();

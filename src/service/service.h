@@ -33,6 +33,7 @@ class Service : public Host {
 
   MetricsRegistry& metrics() override { return *metrics_; }
   Extension* GetExtension(const ComponentId& id) override;
+  Exporter* GetExporter(const ComponentId& id) override;
 
  private:
   Service(CollectorConfig config, MetricsRegistry* metrics);

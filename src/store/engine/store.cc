@@ -14,6 +14,12 @@
 
 namespace polytrace::store {
 
+uint64_t UnixNanosNow() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 Store::Store(StoreOptions options, std::shared_ptr<spdlog::logger> logger)
     : options_(std::move(options)),
       logger_(std::move(logger)),
@@ -183,6 +189,7 @@ Status Store::SealFrozenHeads() {
     SegmentMeta meta;
     meta.id = id;
     meta.max_wal_seq = frozen.sealed_through;
+    meta.written_unix_nanos = UnixNanosNow();
     Result<uint64_t> size = WriteSegment(SegmentPath(id), table, SortedRowOrder(table), meta,
                                          {.row_group_rows = options_.row_group_rows});
     Result<std::shared_ptr<SegmentReader>> reader =

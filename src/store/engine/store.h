@@ -65,6 +65,8 @@ struct StoreStats {
   std::vector<std::string> damaged;  // segments set aside at open, with the reason
 };
 
+uint64_t UnixNanosNow();
+
 class Store {
  public:
   static Result<std::unique_ptr<Store>> Open(StoreOptions options,
@@ -84,6 +86,18 @@ class Store {
   // among spans starting in [start, end].
   Result<std::vector<DependencyLink>> Dependencies(uint64_t start_nanos, uint64_t end_nanos) const;
   StoreStats Stats() const;
+  // Attribute keys seen on spans and on resources (Tempo's tag names).
+  struct TagNames {
+    std::vector<std::string> span;
+    std::vector<std::string> resource;
+  };
+  TagNames AttributeNames() const;
+  // Distinct values of attribute `key` (on spans when `span_scope`, else on
+  // resources), newest data first, at most `limit`. Each value is its
+  // string form with its OTLP type ("string", "int", "double", "bool").
+  Result<std::vector<std::pair<std::string, std::string>>> AttributeValues(std::string_view key,
+                                                                           bool span_scope,
+                                                                           size_t limit) const;
 
   // Seals the head now (tests, shutdown). No-op on an empty head.
   Status SealHead();

@@ -87,6 +87,7 @@ Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs) 
   for (const auto& seg : inputs) {
     meta.level = std::max(meta.level, seg->meta().level + 1);
     meta.max_wal_seq = std::max(meta.max_wal_seq, seg->meta().max_wal_seq);
+    meta.written_unix_nanos = std::max(meta.written_unix_nanos, seg->meta().written_unix_nanos);
     meta.replaces.push_back(seg->meta().id);
     input_bytes += seg->file_bytes();
     cursors.push_back(std::make_unique<SegmentCursor>(seg));
@@ -161,8 +162,11 @@ void Store::EnforceRetention() {
     std::shared_lock lock(mu_);
     segments = segments_;
   }
-  std::sort(segments.begin(), segments.end(),
-            [](const auto& a, const auto& b) { return a->meta().max_end < b->meta().max_end; });
+  // Oldest written first: retention keeps data for max_age after it
+  // arrived, whatever timestamps its spans carry.
+  std::sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) {
+    return a->meta().written_unix_nanos < b->meta().written_unix_nanos;
+  });
   uint64_t total = 0;
   for (const auto& seg : segments) total += seg->file_bytes();
   uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -171,7 +175,7 @@ void Store::EnforceRetention() {
   uint64_t max_age = uint64_t(options_.retention_max_age.count()) * 1'000'000;
   std::vector<uint64_t> expired;
   for (const auto& seg : segments) {
-    bool too_old = max_age > 0 && seg->meta().max_end + max_age < now;
+    bool too_old = max_age > 0 && seg->meta().written_unix_nanos + max_age < now;
     bool too_big = options_.retention_max_bytes > 0 && total > options_.retention_max_bytes;
     if (!too_old && !too_big) break;  // oldest first: the rest are newer
     expired.push_back(seg->meta().id);

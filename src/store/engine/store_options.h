@@ -24,8 +24,8 @@ struct StoreOptions {
   // ingest keeps its rate.
   uint64_t compaction_max_bytes_per_second = 64ull << 20;
   std::chrono::milliseconds maintenance_interval{std::chrono::seconds(10)};
-  // Whole segments are deleted when all their spans ended longer ago than
-  // this (0: keep forever) ...
+  // Whole segments are deleted once they were written longer ago than this
+  // (0: keep forever), whatever timestamps their spans carry ...
   std::chrono::milliseconds retention_max_age{std::chrono::hours(72)};
   // ... or, oldest first, while the store is bigger than this (0: no bound).
   uint64_t retention_max_bytes = 0;

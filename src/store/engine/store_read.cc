@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
 
 #include "store/engine/span_matcher.h"
 #include "store/engine/store.h"
+#include "store/table/value_codec.h"
 
 namespace polytrace::store {
 namespace {
@@ -256,6 +258,92 @@ StoreStats Store::Stats() const {
     stats.damaged = damaged_;
   }
   return stats;
+}
+
+}  // namespace polytrace::store
+
+namespace polytrace::store {
+namespace {
+
+const char* TypeName(ValueType t) {
+  switch (t) {
+    case ValueType::kString: return "string";
+    case ValueType::kInt: return "int";
+    case ValueType::kDouble: return "double";
+    case ValueType::kBool: return "bool";
+    default: return "keyword";
+  }
+}
+
+// Collects resource attribute names or one key's values from origins.
+void ScanOrigins(const StringDict& origins, const std::function<void(const Resource&)>& fn) {
+  for (uint32_t i = 0; i < origins.size(); ++i) {
+    Arena scratch;
+    ResourceSpans rs;
+    ScopeSpans ss;
+    if (DecodeOrigin(origins.Get(i), scratch, &rs, &ss)) fn(rs.resource);
+  }
+}
+
+}  // namespace
+
+Store::TagNames Store::AttributeNames() const {
+  std::set<std::string> span, resource;
+  auto add = [&](const TableDicts& d) {
+    for (uint32_t i = 0; i < d.keys.size(); ++i) span.emplace(d.keys.Get(i));
+    ScanOrigins(d.origins, [&](const Resource& r) {
+      for (const KeyValue& kv : r.attributes) resource.emplace(kv.key);
+    });
+  };
+  Snapshot snapshot = TakeSnapshot([&](const HeadBlock& head) { add(head.table().dicts()); });
+  for (const auto& head : snapshot.heads) add(head->table().dicts());
+  for (const auto& seg : snapshot.segments) add(seg->dicts());
+  return {{span.begin(), span.end()}, {resource.begin(), resource.end()}};
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::AttributeValues(
+    std::string_view key, bool span_scope, size_t limit) const {
+  std::set<std::pair<std::string, std::string>> values;  // (value, type)
+  auto full = [&] { return values.size() >= limit; };
+  auto add_value = [&](const AnyValue& v) {
+    if (!full() && v.type != ValueType::kEmpty) values.emplace(ValueToString(v), TypeName(v.type));
+  };
+  auto scan_table = [&](const SpanTable& t) {
+    if (!span_scope) {
+      ScanOrigins(t.dicts().origins, [&](const Resource& r) {
+        if (const AnyValue* v = FindAttribute(r.attributes, key)) add_value(*v);
+      });
+      return;
+    }
+    std::optional<uint32_t> id = t.dicts().keys.Find(key);
+    if (!id) return;
+    Arena scratch;
+    for (uint32_t c = 0; c < t.attr_key.size() && !full(); ++c) {
+      if (t.attr_key[c] == *id) add_value(t.CellValue(c, scratch));
+    }
+  };
+  Snapshot snapshot = TakeSnapshot([&](const HeadBlock& head) { scan_table(head.table()); });
+  for (const auto& head : snapshot.heads) scan_table(head->table());
+  std::sort(snapshot.segments.begin(), snapshot.segments.end(),
+            [](const auto& a, const auto& b) { return a->meta().max_end > b->meta().max_end; });
+  for (const auto& seg : snapshot.segments) {
+    if (full()) break;
+    if (!span_scope) {
+      ScanOrigins(seg->dicts().origins, [&](const Resource& r) {
+        if (const AnyValue* v = FindAttribute(r.attributes, key)) add_value(*v);
+      });
+      continue;
+    }
+    if (!seg->dicts().keys.Find(key)) continue;
+    for (size_t g = 0; g < seg->footer().row_groups.size() && !full(); ++g) {
+      Result<SpanTable> table = seg->ReadRowGroup(g);
+      if (!table.ok()) return Damaged(table.status());
+      scan_table(*table);
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [value, type] : values) out.emplace_back(type, value);
+  return out;
 }
 
 }  // namespace polytrace::store

@@ -82,6 +82,7 @@ std::string EncodeFooter(const SegmentFooter& f) {
   PutFixed64(&out, m.min_start);
   PutFixed64(&out, m.max_end);
   PutVarint(&out, m.max_wal_seq);
+  PutFixed64(&out, m.written_unix_nanos);
   PutVarint(&out, m.replaces.size());
   for (uint64_t id : m.replaces) PutVarint(&out, id);
   PutDict(&out, f.dicts->services);
@@ -115,7 +116,8 @@ Status DecodeFooter(std::string_view data, const std::string& where, SegmentFoot
   uint64_t replaces;
   if (!in.GetVarint(&m.id) || !in.GetVarint32(&m.level) || !in.GetVarint(&m.spans) ||
       !in.GetVarint(&m.traces) || !in.GetFixed64(&m.min_start) || !in.GetFixed64(&m.max_end) ||
-      !in.GetVarint(&m.max_wal_seq) || !in.GetVarint(&replaces) || replaces > in.remaining()) {
+      !in.GetVarint(&m.max_wal_seq) || !in.GetFixed64(&m.written_unix_nanos) ||
+      !in.GetVarint(&replaces) || replaces > in.remaining()) {
     return damaged("metadata");
   }
   m.replaces.resize(replaces);

@@ -79,8 +79,9 @@ struct SegmentMeta {
   uint64_t traces = 0;
   uint64_t min_start = 0;
   uint64_t max_end = 0;
-  uint64_t max_wal_seq = 0;        // WAL files up to this one are in segments
-  std::vector<uint64_t> replaces;  // compaction: the segments this one supersedes
+  uint64_t max_wal_seq = 0;         // WAL files up to this one are in segments
+  uint64_t written_unix_nanos = 0;  // when its newest spans were sealed: retention counts from here
+  std::vector<uint64_t> replaces;   // compaction: the segments this one supersedes
 };
 
 struct SegmentFooter {

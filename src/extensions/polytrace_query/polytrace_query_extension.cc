@@ -1,0 +1,72 @@
+#include "extensions/polytrace_query/polytrace_query_extension.h"
+
+#include <fmt/format.h>
+
+#include "store/engine/store_provider.h"
+
+namespace polytrace {
+
+Status PolytraceQueryConfig::Unmarshal(ConfigReader& r) {
+  POLYTRACE_RETURN_IF_ERROR(r.Read("endpoint", &endpoint));
+  POLYTRACE_RETURN_IF_ERROR(r.Read("store", &store));
+  return r.Finish();
+}
+
+Status PolytraceQueryConfig::Validate() const {
+  std::string host;
+  uint16_t port;
+  if (!SplitHostPort(endpoint, &host, &port)) {
+    return Status::InvalidArgument(fmt::format("\"endpoint\" \"{}\" is not host:port", endpoint));
+  }
+  if (store.empty())
+    return Status::InvalidArgument("\"store\" must name a polytrace_store exporter");
+  return Status::Ok();
+}
+
+const store::Store* PolytraceQueryExtension::ResolveStore() {
+  Exporter* exporter = host_->GetExporter(ComponentId::Parse(config_.store));
+  auto* provider = dynamic_cast<store::StoreProvider*>(exporter);
+  return provider == nullptr ? nullptr : provider->store();
+}
+
+Status PolytraceQueryExtension::Start(Host& host) {
+  host_ = &host;
+  service_ = std::make_unique<query::QueryService>([this] { return ResolveStore(); });
+  HttpServerOptions options;
+  options.endpoint = config_.endpoint;
+  options.name = "query";
+  options.max_request_body_size = 1 << 20;
+  server_ = std::make_unique<HttpServer>(
+      options, [this](HttpRequest& request) { return service_->Handle(request); });
+  if (Status st = server_->Start(); !st.ok()) return st;
+  settings_.logger->info("query API (Jaeger, Tempo) listening on {} (port {})", config_.endpoint,
+                         server_->port());
+  return Status::Ok();
+}
+
+void PolytraceQueryExtension::Shutdown() {
+  if (server_) server_->Shutdown();
+}
+
+namespace {
+
+class PolytraceQueryExtensionFactory : public ExtensionFactory {
+ public:
+  std::string type() const override { return "polytrace_query"; }
+  ComponentConfigPtr CreateDefaultConfig() const override {
+    return std::make_unique<PolytraceQueryConfig>();
+  }
+  Result<ExtensionPtr> CreateExtension(const Settings& settings,
+                                       const ComponentConfig& config) const override {
+    return ExtensionPtr(std::make_unique<PolytraceQueryExtension>(
+        settings, static_cast<const PolytraceQueryConfig&>(config)));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ExtensionFactory> NewPolytraceQueryExtensionFactory() {
+  return std::make_unique<PolytraceQueryExtensionFactory>();
+}
+
+}  // namespace polytrace

@@ -1,0 +1,45 @@
+// The `polytrace_query` extension: the query server on :16686 (Jaeger and
+// Tempo APIs, later the web UI) over the store of a `polytrace_store`
+// exporter. Like Jaeger v2's jaeger_query extension, it names the storage
+// it serves; the exporter starts after extensions, so the store is resolved
+// per request and the API answers 503 until it is open.
+#pragma once
+
+#include <memory>
+
+#include "net/http_server.h"
+#include "pipeline/factory.h"
+#include "query/query_service.h"
+
+namespace polytrace {
+
+class PolytraceQueryConfig : public ComponentConfig {
+ public:
+  std::string endpoint = "localhost:16686";
+  std::string store = "polytrace_store";  // the exporter whose store is served
+  Status Unmarshal(ConfigReader& reader) override;
+  Status Validate() const override;
+};
+
+class PolytraceQueryExtension : public Extension {
+ public:
+  PolytraceQueryExtension(Settings settings, PolytraceQueryConfig config)
+      : settings_(std::move(settings)), config_(std::move(config)) {}
+  ~PolytraceQueryExtension() override { Shutdown(); }
+  Status Start(Host& host) override;
+  void Shutdown() override;
+  uint16_t port() const { return server_ ? server_->port() : 0; }
+
+ private:
+  const store::Store* ResolveStore();
+
+  Settings settings_;
+  PolytraceQueryConfig config_;
+  Host* host_ = nullptr;
+  std::unique_ptr<query::QueryService> service_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+std::unique_ptr<ExtensionFactory> NewPolytraceQueryExtensionFactory();
+
+}  // namespace polytrace

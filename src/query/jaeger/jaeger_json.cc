@@ -1,0 +1,279 @@
+#include "query/jaeger/jaeger_json.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "core/base64.h"
+#include "otlp/json_codec.h"
+
+namespace polytrace::query {
+namespace {
+
+const char* KindName(SpanKind kind) {
+  switch (kind) {
+    case SpanKind::kInternal: return "internal";
+    case SpanKind::kServer: return "server";
+    case SpanKind::kClient: return "client";
+    case SpanKind::kProducer: return "producer";
+    case SpanKind::kConsumer: return "consumer";
+    default: return nullptr;
+  }
+}
+
+// Arrays and maps have no Jaeger type: they travel as JSON strings.
+std::string ComplexAsJson(const AnyValue& v);
+
+void WriteAnyAsJson(const AnyValue& v, JsonWriter& w) {
+  switch (v.type) {
+    case ValueType::kEmpty: w.Null(); break;
+    case ValueType::kString: w.String(v.string_value); break;
+    case ValueType::kBool: w.Bool(v.bool_value); break;
+    case ValueType::kInt: w.Int(v.int_value); break;
+    case ValueType::kDouble: w.Double(v.double_value); break;
+    case ValueType::kBytes: w.String(Base64Encode(v.string_value)); break;
+    case ValueType::kArray:
+      w.BeginArray();
+      for (const AnyValue& item : v.array_value) WriteAnyAsJson(item, w);
+      w.EndArray();
+      break;
+    case ValueType::kKvList:
+      w.BeginObject();
+      for (const KeyValue& kv : v.kvlist_value) {
+        w.Key(kv.key);
+        WriteAnyAsJson(kv.value, w);
+      }
+      w.EndObject();
+      break;
+  }
+}
+
+std::string ComplexAsJson(const AnyValue& v) {
+  JsonWriter w;
+  WriteAnyAsJson(v, w);
+  return w.Take();
+}
+
+void WriteTag(JsonWriter& w, std::string_view key, const AnyValue& v) {
+  w.BeginObject();
+  w.Key("key");
+  w.String(key);
+  w.Key("type");
+  switch (v.type) {
+    case ValueType::kBool:
+      w.String("bool");
+      w.Key("value");
+      w.Bool(v.bool_value);
+      break;
+    case ValueType::kInt:
+      w.String("int64");
+      w.Key("value");
+      w.Int(v.int_value);
+      break;
+    case ValueType::kDouble:
+      w.String("float64");
+      w.Key("value");
+      w.Double(v.double_value);
+      break;
+    case ValueType::kBytes:
+      w.String("binary");
+      w.Key("value");
+      w.String(Base64Encode(v.string_value));
+      break;
+    case ValueType::kString:
+      w.String("string");
+      w.Key("value");
+      w.String(v.string_value);
+      break;
+    default:
+      w.String("string");
+      w.Key("value");
+      w.String(v.type == ValueType::kEmpty ? std::string() : ComplexAsJson(v));
+      break;
+  }
+  w.EndObject();
+}
+
+void WriteStringTag(JsonWriter& w, std::string_view key, std::string_view value) {
+  WriteTag(w, key, AnyValue::String(value));
+}
+
+void WriteReference(JsonWriter& w, const char* type, const TraceId& trace, const SpanId& span) {
+  w.BeginObject();
+  w.Key("refType");
+  w.String(type);
+  w.Key("traceID");
+  w.String(JaegerTraceIdHex(trace));
+  w.Key("spanID");
+  w.String(span.ToHex());
+  w.EndObject();
+}
+
+void WriteSpanTags(JsonWriter& w, const AssembledSpan& a) {
+  const Span& s = *a.span;
+  w.BeginArray();
+  for (const KeyValue& kv : s.attributes) WriteTag(w, kv.key, kv.value);
+  if (const char* kind = KindName(s.kind)) WriteStringTag(w, "span.kind", kind);
+  if (s.status.code == StatusCodeValue::kError) {
+    WriteTag(w, "error", AnyValue::Bool(true));
+    WriteStringTag(w, "otel.status_code", "ERROR");
+  } else if (s.status.code == StatusCodeValue::kOk) {
+    WriteStringTag(w, "otel.status_code", "OK");
+  }
+  if (!s.status.message.empty()) WriteStringTag(w, "otel.status_description", s.status.message);
+  if (!a.scope->scope.name.empty()) WriteStringTag(w, "otel.scope.name", a.scope->scope.name);
+  if (!a.scope->scope.version.empty())
+    WriteStringTag(w, "otel.scope.version", a.scope->scope.version);
+  if (!s.trace_state.empty()) WriteStringTag(w, "w3c.tracestate", s.trace_state);
+  w.EndArray();
+}
+
+void WriteLogs(JsonWriter& w, const Span& s) {
+  w.BeginArray();
+  for (const SpanEvent& e : s.events) {
+    w.BeginObject();
+    w.Key("timestamp");
+    w.Uint(e.time_unix_nano / 1000);
+    w.Key("fields");
+    w.BeginArray();
+    if (!e.name.empty()) WriteStringTag(w, "event", e.name);
+    for (const KeyValue& kv : e.attributes) WriteTag(w, kv.key, kv.value);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteWarnings(JsonWriter& w, const std::vector<std::string>& warnings) {
+  if (warnings.empty()) {
+    w.Null();
+    return;
+  }
+  w.BeginArray();
+  for (const std::string& warning : warnings) w.String(warning);
+  w.EndArray();
+}
+
+void WriteSpan(JsonWriter& w, const AssembledTrace& trace, const AssembledSpan& a,
+               const std::string& process_id) {
+  const Span& s = *a.span;
+  w.BeginObject();
+  w.Key("traceID");
+  w.String(JaegerTraceIdHex(s.trace_id));
+  w.Key("spanID");
+  w.String(s.span_id.ToHex());
+  w.Key("flags");
+  w.Uint(s.flags & 0xff);
+  w.Key("operationName");
+  w.String(s.name);
+  w.Key("references");
+  w.BeginArray();
+  if (!s.parent_span_id.IsZero()) WriteReference(w, "CHILD_OF", s.trace_id, s.parent_span_id);
+  for (const SpanLink& l : s.links) WriteReference(w, "FOLLOWS_FROM", l.trace_id, l.span_id);
+  w.EndArray();
+  w.Key("startTime");
+  w.Uint(s.start_time_unix_nano / 1000);
+  w.Key("duration");
+  w.Uint(s.end_time_unix_nano > s.start_time_unix_nano
+             ? (s.end_time_unix_nano - s.start_time_unix_nano) / 1000
+             : 0);
+  w.Key("tags");
+  WriteSpanTags(w, a);
+  w.Key("logs");
+  WriteLogs(w, s);
+  w.Key("processID");
+  w.String(process_id);
+  std::vector<std::string> warnings;
+  if (a.orphan) {
+    warnings.push_back(fmt::format(
+        "parent span {} is not in this trace: its spans were lost or context propagation broke",
+        s.parent_span_id.ToHex()));
+  }
+  if (a.duplicate) warnings.push_back(fmt::format("duplicate span ID {}", s.span_id.ToHex()));
+  w.Key("warnings");
+  WriteWarnings(w, warnings);
+  (void)trace;
+  w.EndObject();
+}
+
+}  // namespace
+
+void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& w) {
+  // Processes: one per distinct resource (service + attributes).
+  std::map<std::string, std::string> process_ids;  // encoded resource -> "p<n>"
+  std::vector<std::pair<std::string, const ResourceSpans*>> processes;
+  std::vector<std::string> span_process(trace.spans.size());
+  for (size_t i = 0; i < trace.spans.size(); ++i) {
+    const ResourceSpans* rs = trace.spans[i].resource;
+    std::string key;
+    for (const KeyValue& kv : rs->resource.attributes) {
+      key += kv.key;
+      key += '\x1f';
+      key += ValueToString(kv.value);
+      key += '\x1e';
+    }
+    auto [it, inserted] = process_ids.emplace(key, fmt::format("p{}", process_ids.size() + 1));
+    if (inserted) processes.emplace_back(it->second, rs);
+    span_process[i] = it->second;
+  }
+  w.BeginObject();
+  w.Key("traceID");
+  w.String(JaegerTraceIdHex(trace.trace_id));
+  w.Key("spans");
+  w.BeginArray();
+  for (size_t i = 0; i < trace.spans.size(); ++i)
+    WriteSpan(w, trace, trace.spans[i], span_process[i]);
+  w.EndArray();
+  w.Key("processes");
+  w.BeginObject();
+  for (const auto& [id, rs] : processes) {
+    w.Key(id);
+    w.BeginObject();
+    w.Key("serviceName");
+    const AnyValue* service = FindAttribute(rs->resource.attributes, kServiceNameKey);
+    w.String(service != nullptr && service->type == ValueType::kString ? service->string_value
+                                                                       : "unknown_service");
+    w.Key("tags");
+    w.BeginArray();
+    for (const KeyValue& kv : rs->resource.attributes) {
+      if (kv.key != kServiceNameKey) WriteTag(w, kv.key, kv.value);
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndObject();
+  w.Key("warnings");
+  w.Null();
+  w.EndObject();
+}
+
+std::string JaegerEnvelope(std::string_view data_json, size_t total) {
+  return fmt::format(R"({{"data":{},"total":{},"limit":0,"offset":0,"errors":null}})", data_json,
+                     total);
+}
+
+std::string JaegerError(int code, std::string_view message) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("data");
+  w.Null();
+  w.Key("total");
+  w.Int(0);
+  w.Key("limit");
+  w.Int(0);
+  w.Key("offset");
+  w.Int(0);
+  w.Key("errors");
+  w.BeginArray();
+  w.BeginObject();
+  w.Key("code");
+  w.Int(code);
+  w.Key("msg");
+  w.String(message);
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace polytrace::query

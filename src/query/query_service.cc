@@ -1,0 +1,39 @@
+#include "query/query_service.h"
+
+#include "query/jaeger/jaeger_api.h"
+#include "query/jaeger/jaeger_json.h"
+#include "query/tempo/tempo_api.h"
+
+namespace polytrace::query {
+
+HttpResponse QueryService::Handle(HttpRequest& request) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse r = HttpResponse::Text(405, "the query API accepts GET only");
+    r.SetHeader("Allow", "GET, HEAD");
+    return r;
+  }
+  if (request.path == "/") {
+    return HttpResponse::Text(200,
+                              "polytrace query API: /api/services, /api/traces, /api/search\n");
+  }
+  const store::Store* store = resolve_();
+  if (store == nullptr) {
+    HttpResponse r = HttpResponse::WithBody(503, "application/json",
+                                            JaegerError(503, "the trace store is not open yet"));
+    r.SetHeader("Retry-After", "1");
+    return r;
+  }
+  JaegerApi jaeger(*store);
+  TempoApi tempo(*store);
+  constexpr std::string_view kTraces = "/api/traces/";
+  if (request.path.starts_with(kTraces) &&
+      request.Header("accept").find("application/protobuf") != std::string_view::npos) {
+    return tempo.GetTraceProto(std::string_view(request.path).substr(kTraces.size()));
+  }
+  if (std::optional<HttpResponse> r = jaeger.Handle(request)) return std::move(*r);
+  if (std::optional<HttpResponse> r = tempo.Handle(request)) return std::move(*r);
+  return HttpResponse::WithBody(404, "application/json",
+                                JaegerError(404, "no such API endpoint: " + request.path));
+}
+
+}  // namespace polytrace::query

@@ -1,0 +1,25 @@
+// QueryService: the HTTP API on :16686. Routes each request to the Jaeger
+// API or the Tempo API (both read the same store); /api/traces/{id} is
+// shared: Jaeger JSON by default, tempopb.Trace protobuf when the client
+// sends `Accept: application/protobuf` (as Grafana's Tempo source does).
+#pragma once
+
+#include <functional>
+
+#include "net/http_server.h"
+#include "store/engine/store.h"
+
+namespace polytrace::query {
+
+class QueryService {
+ public:
+  // `resolve` returns the store to serve, or nullptr while it is not open.
+  explicit QueryService(std::function<const store::Store*()> resolve)
+      : resolve_(std::move(resolve)) {}
+  HttpResponse Handle(HttpRequest& request);
+
+ private:
+  std::function<const store::Store*()> resolve_;
+};
+
+}  // namespace polytrace::query

@@ -1,0 +1,147 @@
+#include "query/tempo/tempo_api.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "otlp/json_codec.h"
+#include "otlp/json_writer.h"
+#include "otlp/proto_codec.h"
+#include "otlp/wire.h"
+#include "query/query_params.h"
+
+namespace polytrace::query {
+namespace {
+
+constexpr size_t kTagValuesLimit = 1000;
+
+HttpResponse Text(int status, std::string body) {
+  return HttpResponse::Text(status, std::move(body));
+}
+
+bool WantsProtobuf(const HttpRequest& request) {
+  return request.Header("accept").find("application/protobuf") != std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<HttpResponse> TempoApi::Handle(const HttpRequest& request) {
+  std::string_view path = request.path;
+  if (path == "/api/echo") return Text(200, "echo");
+  if (path == "/api/status/buildinfo") {
+    return HttpResponse::WithBody(
+        200, "application/json",
+        R"({"version":"2.6.0","revision":"polytrace","branch":"main","goVersion":"n/a"})");
+  }
+  if (path.starts_with("/api/v2/traces/")) return GetTraceV2(request, path.substr(15));
+  if (path == "/api/search") return Search(request);
+  if (path == "/api/search/tags") return TagNames(false);
+  if (path == "/api/v2/search/tags") return TagNames(true);
+  for (std::string_view prefix : {"/api/search/tag/", "/api/v2/search/tag/"}) {
+    if (path.starts_with(prefix) && path.ends_with("/values")) {
+      std::optional<std::string> tag =
+          PercentDecode(path.substr(prefix.size(), path.size() - prefix.size() - 7));
+      if (!tag || tag->empty()) return Text(400, "malformed tag name in the path");
+      return TagValues(*tag, prefix.starts_with("/api/v2"));
+    }
+  }
+  return std::nullopt;
+}
+
+HttpResponse TempoApi::GetTraceProto(std::string_view id_text) {
+  Result<TraceId> id = ParseTraceIdParam(id_text);
+  if (!id.ok()) return Text(400, id.status().message());
+  Result<Traces> trace = store_.GetTrace(*id);
+  if (!trace.ok()) return Text(500, trace.status().message());
+  if (trace->empty()) return Text(404, "trace not found");
+  return HttpResponse::WithBody(200, "application/protobuf", otlp::EncodeTracesProto(*trace));
+}
+
+HttpResponse TempoApi::GetTraceV2(const HttpRequest& request, std::string_view id_text) {
+  Result<TraceId> id = ParseTraceIdParam(id_text);
+  if (!id.ok()) return Text(400, id.status().message());
+  Result<Traces> trace = store_.GetTrace(*id);
+  if (!trace.ok()) return Text(500, trace.status().message());
+  if (trace->empty()) return Text(404, "trace not found");
+  if (WantsProtobuf(request)) {
+    // TraceByIDResponse { Trace trace = 1; }
+    std::string body;
+    otlp::wire::PutBytes(&body, 1, otlp::EncodeTracesProto(*trace));
+    return HttpResponse::WithBody(200, "application/protobuf", std::move(body));
+  }
+  return HttpResponse::WithBody(200, "application/json",
+                                fmt::format(R"({{"trace":{}}})", otlp::EncodeTracesJson(*trace)));
+}
+
+HttpResponse TempoApi::TagNames(bool v2) {
+  store::Store::TagNames names = store_.AttributeNames();
+  JsonWriter w;
+  w.BeginObject();
+  if (v2) {
+    w.Key("scopes");
+    w.BeginArray();
+    for (const auto& [scope, list] :
+         {std::pair{"span", &names.span}, std::pair{"resource", &names.resource}}) {
+      w.BeginObject();
+      w.Key("name");
+      w.String(scope);
+      w.Key("tags");
+      w.BeginArray();
+      for (const std::string& n : *list) w.String(n);
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+  } else {
+    std::set<std::string> all(names.span.begin(), names.span.end());
+    all.insert(names.resource.begin(), names.resource.end());
+    w.Key("tagNames");
+    w.BeginArray();
+    for (const std::string& n : all) w.String(n);
+    w.EndArray();
+  }
+  w.EndObject();
+  return HttpResponse::WithBody(200, "application/json", w.Take());
+}
+
+HttpResponse TempoApi::TagValues(std::string_view tag, bool v2) {
+  // v2 tags carry their scope: resource.x, span.x, or .x (either).
+  bool span = true, resource = true;
+  if (tag.starts_with("resource.")) {
+    tag.remove_prefix(9);
+    span = false;
+  } else if (tag.starts_with("span.")) {
+    tag.remove_prefix(5);
+    resource = false;
+  } else if (tag.starts_with(".")) {
+    tag.remove_prefix(1);
+  }
+  std::set<std::pair<std::string, std::string>> values;
+  for (bool span_scope : {true, false}) {
+    if ((span_scope && !span) || (!span_scope && !resource)) continue;
+    auto found = store_.AttributeValues(tag, span_scope, kTagValuesLimit);
+    if (!found.ok()) return Text(500, found.status().message());
+    values.insert(found->begin(), found->end());
+  }
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("tagValues");
+  w.BeginArray();
+  for (const auto& [type, value] : values) {
+    if (v2) {
+      w.BeginObject();
+      w.Key("type");
+      w.String(type);
+      w.Key("value");
+      w.String(value);
+      w.EndObject();
+    } else {
+      w.String(value);
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  return HttpResponse::WithBody(200, "application/json", w.Take());
+}
+
+}  // namespace polytrace::query

@@ -1,0 +1,37 @@
+// Grafana Tempo's HTTP API, served from the store so Grafana's Tempo data
+// source works against polytrace:
+//   GET /api/traces/{id}      with Accept: application/protobuf -> tempopb.Trace
+//   GET /api/v2/traces/{id}   OTLP JSON {"trace": ...}, or TraceByIDResponse protobuf
+//   GET /api/search?q=<TraceQL>&start=&end=&limit=&spss=&minDuration=&maxDuration=
+//   GET /api/search/tags, /api/v2/search/tags
+//   GET /api/search/tag/{tag}/values, /api/v2/search/tag/{tag}/values
+//   GET /api/echo, /api/status/buildinfo
+// tempopb.Trace is `repeated ResourceSpans = 1`: byte for byte an OTLP
+// ExportTraceServiceRequest, so the store's protobuf encoder serves it.
+#pragma once
+
+#include <optional>
+
+#include "net/http_server.h"
+#include "store/engine/store.h"
+
+namespace polytrace::query {
+
+class TempoApi {
+ public:
+  explicit TempoApi(const store::Store& store) : store_(store) {}
+  // nullopt when `request` is not a Tempo route.
+  std::optional<HttpResponse> Handle(const HttpRequest& request);
+  // /api/traces/{id} as tempopb.Trace protobuf.
+  HttpResponse GetTraceProto(std::string_view id_text);
+
+ private:
+  HttpResponse GetTraceV2(const HttpRequest& request, std::string_view id_text);
+  HttpResponse Search(const HttpRequest& request);
+  HttpResponse TagNames(bool v2);
+  HttpResponse TagValues(std::string_view tag, bool v2);
+
+  const store::Store& store_;
+};
+
+}  // namespace polytrace::query

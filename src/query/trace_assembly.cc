@@ -1,0 +1,65 @@
+#include "query/trace_assembly.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace polytrace::query {
+namespace {
+
+uint64_t Key(const SpanId& id) {
+  uint64_t k;
+  std::memcpy(&k, id.bytes.data(), 8);
+  return k;
+}
+
+}  // namespace
+
+AssembledTrace AssembleTrace(const Traces& traces) {
+  AssembledTrace out;
+  for (const ResourceSpans& rs : traces.resource_spans()) {
+    for (const ScopeSpans& ss : rs.scope_spans) {
+      for (const Span& s : ss.spans) out.spans.push_back({&s, &rs, &ss});
+    }
+  }
+  if (out.spans.empty()) return out;
+  std::stable_sort(out.spans.begin(), out.spans.end(),
+                   [](const AssembledSpan& a, const AssembledSpan& b) {
+                     if (a.span->start_time_unix_nano != b.span->start_time_unix_nano) {
+                       return a.span->start_time_unix_nano < b.span->start_time_unix_nano;
+                     }
+                     return a.span->span_id < b.span->span_id;
+                   });
+  out.trace_id = out.spans[0].span->trace_id;
+  out.start_nanos = UINT64_MAX;
+  std::unordered_map<uint64_t, int> index;
+  for (size_t i = 0; i < out.spans.size(); ++i) {
+    const Span& s = *out.spans[i].span;
+    out.start_nanos = std::min(out.start_nanos, s.start_time_unix_nano);
+    out.end_nanos = std::max(out.end_nanos, s.end_time_unix_nano);
+    auto [it, inserted] = index.emplace(Key(s.span_id), static_cast<int>(i));
+    out.spans[i].duplicate = !inserted;
+  }
+  for (size_t i = 0; i < out.spans.size(); ++i) {
+    AssembledSpan& a = out.spans[i];
+    if (a.span->parent_span_id.IsZero()) {
+      if (out.root < 0) out.root = static_cast<int>(i);
+      continue;
+    }
+    auto it = index.find(Key(a.span->parent_span_id));
+    if (it == index.end() || it->second == static_cast<int>(i)) {
+      a.orphan = true;
+    } else {
+      a.parent = it->second;
+    }
+  }
+  return out;
+}
+
+std::string JaegerTraceIdHex(const TraceId& id) {
+  std::string hex = id.ToHex();
+  bool high_zero =
+      std::all_of(id.bytes.begin(), id.bytes.begin() + 8, [](uint8_t b) { return b == 0; });
+  return high_zero ? hex.substr(16) : hex;
+}
+
+}  // namespace polytrace::query
