@@ -1,4 +1,200 @@
+// GET /api/search: TraceQL over the store. The query's required conditions
+// narrow candidate traces in the store (newest first); each candidate is
+// assembled and evaluated; the first `limit` matches are returned with up
+// to `spss` matched spans each, in Tempo's response shape.
+#include <fmt/format.h>
+
+#include "otlp/json_writer.h"
+#include "query/query_params.h"
 #include "query/tempo/tempo_api.h"
+#include "query/traceql/evaluator.h"
+#include "query/traceql/parser.h"
+
 namespace polytrace::query {
-HttpResponse TempoApi::Search(const HttpRequest&) { return HttpResponse::Text(501, "todo"); }
+namespace {
+
+constexpr int64_t kDefaultLimit = 20;
+constexpr int64_t kDefaultSpansPerSpanset = 3;
+// Candidates examined per search: bounds the work of a query whose
+// conditions the store cannot narrow.
+constexpr size_t kMaxCandidates = 20'000;
+
+HttpResponse BadRequest(std::string message) { return HttpResponse::Text(400, std::move(message)); }
+
+void WriteAttribute(JsonWriter& w, std::string_view key, const AnyValue& v) {
+  w.BeginObject();
+  w.Key("key");
+  w.String(key);
+  w.Key("value");
+  w.BeginObject();
+  switch (v.type) {
+    case ValueType::kInt:
+      w.Key("intValue");
+      w.Int64AsString(v.int_value);
+      break;
+    case ValueType::kDouble:
+      w.Key("doubleValue");
+      w.Double(v.double_value);
+      break;
+    case ValueType::kBool:
+      w.Key("boolValue");
+      w.Bool(v.bool_value);
+      break;
+    default:
+      w.Key("stringValue");
+      w.String(v.type == ValueType::kString ? v.string_value : ValueToString(v));
+      break;
+  }
+  w.EndObject();
+  w.EndObject();
+}
+
+struct SearchRequest {
+  std::unique_ptr<traceql::SpansetExpr> query;
+  store::SpanFilter filter;
+  int64_t limit = kDefaultLimit;
+  int64_t spans_per_spanset = kDefaultSpansPerSpanset;
+  std::optional<uint64_t> min_trace_duration, max_trace_duration;
+};
+
+Status ParseRequest(const HttpRequest& request, SearchRequest* out) {
+  QueryParams p(request.query);
+  std::string q = p.Get("q").value_or("{}");
+  Result<std::unique_ptr<traceql::SpansetExpr>> parsed = traceql::Parse(q);
+  if (!parsed.ok())
+    return Status::InvalidArgument(
+        fmt::format("invalid TraceQL query: {}", parsed.status().message()));
+  out->query = std::move(*parsed);
+  out->filter = traceql::RequiredSpanFilter(*out->query);
+  auto start = p.GetInt("start"), end = p.GetInt("end"), limit = p.GetInt("limit"),
+       spss = p.GetInt("spss");
+  for (const Status* st : {&start.status(), &end.status(), &limit.status(), &spss.status()}) {
+    if (!st->ok()) return *st;
+  }
+  // Tempo's start and end are Unix seconds; the trace must overlap them.
+  if (*start) out->filter.start_min_nanos = uint64_t(std::max<int64_t>(0, **start)) * 1'000'000'000;
+  if (*end)
+    out->filter.start_max_nanos =
+        uint64_t(std::max<int64_t>(0, **end)) * 1'000'000'000 + 999'999'999;
+  if (out->filter.start_min_nanos > out->filter.start_max_nanos) {
+    return Status::InvalidArgument("'start' is after 'end'");
+  }
+  if (*limit && **limit > 0) out->limit = **limit;
+  if (*spss && **spss > 0) out->spans_per_spanset = **spss;
+  for (const char* name : {"minDuration", "maxDuration"}) {
+    auto d = p.GetDuration(name);
+    if (!d.ok()) return d.status();
+    if (*d)
+      (std::string_view(name) == "minDuration" ? out->min_trace_duration
+                                               : out->max_trace_duration) = (*d)->count();
+  }
+  return Status::Ok();
+}
+
+void WriteSpanset(JsonWriter& w, const AssembledTrace& trace, const std::vector<int>& matched,
+                  int64_t spss,
+                  const std::vector<std::pair<traceql::FieldKind, std::string>>& attributes) {
+  w.BeginObject();
+  w.Key("spans");
+  w.BeginArray();
+  for (size_t n = 0; n < matched.size() && int64_t(n) < spss; ++n) {
+    const AssembledSpan& a = trace.spans[matched[n]];
+    const Span& s = *a.span;
+    w.BeginObject();
+    w.Key("spanID");
+    w.String(s.span_id.ToHex());
+    w.Key("name");
+    w.String(s.name);
+    w.Key("startTimeUnixNano");
+    w.Uint64AsString(s.start_time_unix_nano);
+    w.Key("durationNanos");
+    w.Uint64AsString(s.end_time_unix_nano > s.start_time_unix_nano
+                         ? s.end_time_unix_nano - s.start_time_unix_nano
+                         : 0);
+    w.Key("attributes");
+    w.BeginArray();
+    if (const AnyValue* service = FindAttribute(a.resource->resource.attributes, kServiceNameKey)) {
+      WriteAttribute(w, kServiceNameKey, *service);
+    }
+    for (const auto& [kind, key] : attributes) {
+      const AnyValue* v = kind == traceql::FieldKind::kResourceAttribute
+                              ? nullptr
+                              : FindAttribute(s.attributes, key);
+      if (v == nullptr && kind != traceql::FieldKind::kSpanAttribute && key != kServiceNameKey) {
+        v = FindAttribute(a.resource->resource.attributes, key);
+      }
+      if (v != nullptr) WriteAttribute(w, key, *v);
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("matched");
+  w.Uint(matched.size());
+  w.EndObject();
+}
+
+}  // namespace
+
+HttpResponse TempoApi::Search(const HttpRequest& request) {
+  SearchRequest req;
+  if (Status st = ParseRequest(request, &req); !st.ok()) return BadRequest(st.message());
+  Result<std::vector<store::TraceHit>> candidates = store_.FindTraces(req.filter, kMaxCandidates);
+  if (!candidates.ok()) return HttpResponse::Text(500, candidates.status().message());
+  auto attributes = traceql::ReferencedAttributes(*req.query);
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("traces");
+  w.BeginArray();
+  int64_t found = 0;
+  size_t inspected = 0;
+  for (const store::TraceHit& hit : *candidates) {
+    if (found >= req.limit) break;
+    Result<Traces> traces = store_.GetTrace(hit.trace_id);
+    if (!traces.ok()) return HttpResponse::Text(500, traces.status().message());
+    ++inspected;
+    AssembledTrace trace = AssembleTrace(*traces);
+    if (trace.spans.empty()) continue;
+    uint64_t duration = trace.end_nanos - trace.start_nanos;
+    if ((req.min_trace_duration && duration < *req.min_trace_duration) ||
+        (req.max_trace_duration && duration > *req.max_trace_duration)) {
+      continue;
+    }
+    traceql::TraceContext ctx = traceql::MakeContext(trace);
+    std::vector<int> matched = traceql::Evaluate(*req.query, ctx);
+    if (matched.empty()) continue;
+    ++found;
+    w.BeginObject();
+    w.Key("traceID");
+    w.String(trace.trace_id.ToHex());
+    w.Key("rootServiceName");
+    w.String(trace.root >= 0 ? ctx.root_service_name : "<root span not yet received>");
+    w.Key("rootTraceName");
+    w.String(ctx.root_name);
+    w.Key("startTimeUnixNano");
+    w.Uint64AsString(trace.start_nanos);
+    w.Key("durationMs");
+    w.Uint(duration / 1'000'000);
+    w.Key("spanSet");
+    WriteSpanset(w, trace, matched, req.spans_per_spanset, attributes);
+    w.Key("spanSets");
+    w.BeginArray();
+    WriteSpanset(w, trace, matched, req.spans_per_spanset, attributes);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("metrics");
+  w.BeginObject();
+  w.Key("inspectedTraces");
+  w.Uint(inspected);
+  w.Key("completedJobs");
+  w.Int(1);
+  w.Key("totalJobs");
+  w.Int(1);
+  w.EndObject();
+  w.EndObject();
+  return HttpResponse::WithBody(200, "application/json", w.Take());
+}
+
 }  // namespace polytrace::query

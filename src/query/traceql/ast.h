@@ -1,0 +1,60 @@
+// The TraceQL subset polytrace understands, as a tree (see parser.h for
+// the grammar). A query selects spansets: `{ field-expression }` filters
+// spans; `&&`, `||`, `>` (child) and `>>` (descendant) combine spansets.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <regex>
+#include <string>
+
+namespace polytrace::traceql {
+
+enum class FieldKind {
+  kSpanAttribute,      // span.x
+  kResourceAttribute,  // resource.x
+  kAnyAttribute,       // .x: the span's attribute, else the resource's
+  kName,
+  kStatus,
+  kKind,
+  kDuration,
+  kRootServiceName,
+  kRootName,
+  kTraceDuration,
+};
+
+struct Field {
+  FieldKind kind = FieldKind::kName;
+  std::string attribute;  // for the attribute kinds
+};
+
+enum class LiteralType { kString, kInt, kDouble, kBool, kDuration, kStatus, kKind, kNil };
+
+struct Literal {
+  LiteralType type = LiteralType::kNil;
+  std::string text;      // kString
+  int64_t integer = 0;   // kInt, kDuration (nanoseconds), kStatus / kKind (OTLP enum value)
+  double number = 0;     // kDouble
+  bool boolean = false;  // kBool
+};
+
+enum class CompareOp { kEq, kNe, kGt, kGe, kLt, kLe, kMatch, kNotMatch };
+
+// A boolean expression over one span's fields.
+struct FieldExpr {
+  enum class Type { kCompare, kAnd, kOr } type = Type::kCompare;
+  Field field;
+  CompareOp op = CompareOp::kEq;
+  Literal literal;
+  std::shared_ptr<const std::regex> regex;  // kMatch / kNotMatch, compiled once
+  std::unique_ptr<FieldExpr> lhs, rhs;      // kAnd / kOr
+};
+
+// An expression over spansets.
+struct SpansetExpr {
+  enum class Type { kFilter, kAnd, kOr, kChild, kDescendant } type = Type::kFilter;
+  std::unique_ptr<FieldExpr> filter;  // kFilter; null: `{}` selects every span
+  std::unique_ptr<SpansetExpr> lhs, rhs;
+};
+
+}  // namespace polytrace::traceql

@@ -1,0 +1,61 @@
+#include "query/traceql/parser.h"
+
+#include <gtest/gtest.h>
+
+namespace polytrace::traceql {
+namespace {
+
+std::string ErrorOf(std::string_view q) {
+  auto r = Parse(q);
+  return r.ok() ? "ok" : r.status().message();
+}
+
+TEST(TraceqlParser, AcceptsTheSupportedSubset) {
+  for (const char* q : {
+           "{}",
+           "{ }",
+           "{ span.http.method = \"GET\" }",
+           "{ resource.service.name = \"api\" && duration > 100ms }",
+           "{ .http.status_code >= 500 || status = error }",
+           "{ (name = \"a\" || name = \"b\") && kind = server }",
+           "{ name =~ \"GET /api/.*\" && span.x !~ \"^z\" }",
+           "{ rootServiceName = \"gw\" } && { traceDuration > 1.5s }",
+           "{ span:name = \"a\" && trace:rootService = \"gw\" && trace:duration < 2m }",
+           "{ kind = server } > { kind = client }",
+           "{ kind = server } >> { status = error } || { span.y = true }",
+           "({ name = \"a\" } || { name = \"b\" }) && { span.z = nil }",
+           "{ span.\"key with spaces\" = 1.5 && span.n = -3 && span.f != false }",
+           "{ duration >= 500us && duration < 10s && span:duration > 20ns }",
+       }) {
+    EXPECT_EQ(ErrorOf(q), "ok") << q;
+  }
+}
+
+TEST(TraceqlParser, ErrorsNameTheColumn) {
+  EXPECT_EQ(ErrorOf(""), "traceql: column 1: empty query: expected '{'");
+  EXPECT_EQ(ErrorOf("{ name = \"a\""),
+            "traceql: column 13: expected '}', '&&' or '||' but found end of query");
+  EXPECT_EQ(ErrorOf("{ name = \"a }"), "traceql: column 10: unterminated string");
+  EXPECT_EQ(
+      ErrorOf("{ foo = 1 }"),
+      "traceql: column 3: unknown field 'foo': attributes need a scope (span., resource. or .)");
+  EXPECT_EQ(ErrorOf("{ duration > 10parsecs }"),
+            "traceql: column 14: '10parsecs' is not a duration (use ns, us, ms, s, m, h)");
+  EXPECT_EQ(ErrorOf("{ status = 200 }"),
+            "traceql: column 12: status compares with ok, error or unset");
+  EXPECT_EQ(ErrorOf("{ name =~ \"(\" }").substr(0, 50),
+            "traceql: column 11: invalid regular expression \"(\"");
+  EXPECT_EQ(ErrorOf("{ name = a }"),
+            "traceql: column 10: 'a' is not a value: quote strings (\"a\")");
+  EXPECT_EQ(ErrorOf("{ name } "),
+            "traceql: column 8: expected a comparison (= != > >= < <= =~ !~) but found '}'");
+  EXPECT_EQ(ErrorOf("{ name = \"a\" } { }"),
+            "traceql: column 16: expected '&&', '||', '>' or '>>' but found '{'");
+  EXPECT_EQ(ErrorOf("{ name = \"a\" } | count() > 1"),
+            "traceql: column 16: expected '||' (pipelines are not supported)");
+  EXPECT_EQ(ErrorOf("{ kind > server }"),
+            "traceql: column 10: status and kind support only = and !=");
+}
+
+}  // namespace
+}  // namespace polytrace::traceql
