@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "cli/run.h"
+#include "cli/store_command.h"
+#include "cli/traces_command.h"
 #include "components/builtin_components.h"
 #include "service/collector_config.h"
 
@@ -55,8 +57,51 @@ int RunCli(int argc, char** argv) {
   CLI::App* components = app.add_subcommand("components", "List the available components");
   CLI::App* print_default =
       app.add_subcommand("print-default-config", "Print the configuration used without --config");
+
+  CLI::App* traces =
+      app.add_subcommand("traces", "Read traces from a running polytrace's query API");
+  traces->require_subcommand(1);
+  TracesGetOptions get;
+  CLI::App* traces_get = traces->add_subcommand("get", "Show one trace (a span tree, or JSON)");
+  traces_get->add_option("trace_id", get.trace_id, "Trace ID (hex)")->required();
+  traces_get->add_option("--endpoint", get.endpoint, "Query API base URL")->capture_default_str();
+  traces_get->add_option("--format", get.format, "JSON flavour: jaeger or otlp-json (implies JSON)")
+      ->check(CLI::IsMember({"jaeger", "otlp-json"}));
+  traces_get->add_flag("--json", get.json, "Print JSON (Jaeger's, unless --format says otherwise)");
+  TracesSearchOptions search;
+  CLI::App* traces_search =
+      traces->add_subcommand("search", "Find traces (Jaeger parameters or TraceQL)");
+  traces_search->add_option("--endpoint", search.endpoint, "Query API base URL")
+      ->capture_default_str();
+  traces_search->add_option("--service", search.service, "Service name");
+  traces_search->add_option("--operation", search.operation, "Span name");
+  traces_search->add_option("--tag", search.tags, "key=value (repeatable)");
+  traces_search->add_option("--min-duration", search.min_duration, "e.g. 100ms");
+  traces_search->add_option("--max-duration", search.max_duration, "e.g. 2s");
+  traces_search->add_option("--since", search.since, "How far back to look")->capture_default_str();
+  traces_search->add_option("--limit", search.limit, "Most traces to return")
+      ->capture_default_str();
+  traces_search->add_option("--traceql", search.traceql,
+                            "A TraceQL query instead of the options above");
+  traces_search->add_flag("--json", search.json, "Print the API's JSON");
+
+  CLI::App* store = app.add_subcommand("store", "Inspect a store directory (read-only)");
+  store->require_subcommand(1);
+  std::string store_dir;
+  bool store_json = false;
+  CLI::App* store_stats = store->add_subcommand("stats", "Spans, traces, segments, bytes per span");
+  CLI::App* store_check = store->add_subcommand("check", "Verify every checksum; exit 1 on damage");
+  for (CLI::App* sub : {store_stats, store_check}) {
+    sub->add_option("directory", store_dir, "The store's directory")->required();
+    sub->add_flag("--json", store_json, "Print JSON");
+  }
+
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
+  if (*traces_get) return RunTracesGet(get);
+  if (*traces_search) return RunTracesSearch(search);
+  if (*store_stats) return RunStoreStats(store_dir, store_json);
+  if (*store_check) return RunStoreCheck(store_dir, store_json);
 
   ComponentRegistry registry;
   RegisterBuiltinComponents(registry);

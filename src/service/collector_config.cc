@@ -234,15 +234,20 @@ processors:
   batch: {}
 
 exporters:
-  debug:
-    verbosity: basic
+  polytrace_store:
+    directory: ./data
+
+extensions:
+  polytrace_query:
+    endpoint: 0.0.0.0:16686
 
 service:
+  extensions: [polytrace_query]
   pipelines:
     traces:
       receivers: [otlp]
       processors: [memory_limiter, batch]
-      exporters: [debug]
+      exporters: [polytrace_store]
   telemetry:
     metrics:
       address: 0.0.0.0:8888

@@ -149,6 +149,19 @@ HttpClient::~HttpClient() = default;
 Result<HttpClientResponse> HttpClient::Post(
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
     std::chrono::milliseconds timeout) {
+  return Send(true, impl_->url.target, headers, body, timeout);
+}
+
+Result<HttpClientResponse> HttpClient::Get(
+    const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
+    std::chrono::milliseconds timeout) {
+  return Send(false, target, headers, "", timeout);
+}
+
+Result<HttpClientResponse> HttpClient::Send(
+    bool post, const std::string& target,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+    std::chrono::milliseconds timeout) {
   std::unique_ptr<Connection> c;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
@@ -162,13 +175,15 @@ Result<HttpClientResponse> HttpClient::Post(
     c = std::make_unique<Connection>();
     POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
   }
-  http::request<http::string_body> req{http::verb::post, impl_->url.target, 11};
+  http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
   req.set(http::field::host, impl_->url.host);
   req.set(http::field::user_agent, "polytrace");
   for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = body;
+  if (post) {
+    req.body() = body;
+    req.prepare_payload();
+  }
   req.keep_alive(true);
-  req.prepare_payload();
   Result<HttpClientResponse> res = impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
                                                     : impl_->Exchange(*c->plain, *c, req, timeout);
   if (!res.ok() && reused && res.status().code() == StatusCode::kUnavailable) {

@@ -42,8 +42,15 @@ class HttpClient {
   // Connection, TLS and timeout failures are kUnavailable / kDeadlineExceeded.
   Result<HttpClientResponse> Post(const std::vector<std::pair<std::string, std::string>>& headers,
                                   const std::string& body, std::chrono::milliseconds timeout);
+  // GET of `target` (path and query) on the client's host.
+  Result<HttpClientResponse> Get(const std::string& target,
+                                 const std::vector<std::pair<std::string, std::string>>& headers,
+                                 std::chrono::milliseconds timeout);
 
  private:
+  Result<HttpClientResponse> Send(bool post, const std::string& target,
+                                  const std::vector<std::pair<std::string, std::string>>& headers,
+                                  const std::string& body, std::chrono::milliseconds timeout);
   struct Connection;
   struct Impl;
   std::unique_ptr<Impl> impl_;
