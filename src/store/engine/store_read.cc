@@ -82,32 +82,47 @@ bool RowGroupMayMatch(const SegmentReader& seg, const RowGroupInfo& rg, const Sp
          std::find(rg.services.begin(), rg.services.end(), *service) != rg.services.end();
 }
 
-// Counts parent -> child service calls within each trace of `rows`.
+// A span whose parent was not among the rows scanned with it (the parent
+// sits in another segment or head): resolved afterwards by trace ID.
+struct UnresolvedParent {
+  TraceId trace_id;
+  SpanId parent;
+  std::string child_service;
+};
+
+using LinkCounts = std::map<std::pair<std::string, std::string>, uint64_t>;
+
+// Counts parent -> child service calls within one trace's `rows`.
 void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t start, uint64_t end,
-                std::map<std::pair<std::string, std::string>, uint64_t>* links) {
+                LinkCounts* links, std::vector<UnresolvedParent>* unresolved) {
   std::unordered_map<uint64_t, uint32_t> service_of;  // span ID -> service id
   for (uint32_t row : rows) {
     uint64_t key;
     std::memcpy(&key, t.span_id[row].bytes.data(), 8);
     service_of[key] = t.service[row];
   }
+  const StringDict& services = t.dicts().services;
   for (uint32_t row : rows) {
     if (t.parent_span_id[row].IsZero() || t.start[row] < start || t.start[row] > end) continue;
     uint64_t key;
     std::memcpy(&key, t.parent_span_id[row].bytes.data(), 8);
     auto it = service_of.find(key);
-    if (it == service_of.end() || it->second == t.service[row]) continue;
-    const StringDict& services = t.dicts().services;
-    ++(*links)[{std::string(services.Get(it->second)), std::string(services.Get(t.service[row]))}];
+    if (it == service_of.end()) {
+      unresolved->push_back(
+          {t.trace_id[row], t.parent_span_id[row], std::string(services.Get(t.service[row]))});
+    } else if (it->second != t.service[row]) {
+      ++(*links)[{std::string(services.Get(it->second)),
+                  std::string(services.Get(t.service[row]))}];
+    }
   }
 }
 
-void CountLinksSorted(const SpanTable& t, uint64_t start, uint64_t end,
-                      std::map<std::pair<std::string, std::string>, uint64_t>* links) {
+void CountLinksSorted(const SpanTable& t, uint64_t start, uint64_t end, LinkCounts* links,
+                      std::vector<UnresolvedParent>* unresolved) {
   std::vector<uint32_t> rows;
   for (uint32_t row = 0; row <= t.rows(); ++row) {
     if (row == t.rows() || (!rows.empty() && t.trace_id[row] != t.trace_id[rows.back()])) {
-      CountLinks(t, rows, start, end, links);
+      CountLinks(t, rows, start, end, links, unresolved);
       rows.clear();
     }
     if (row < t.rows()) rows.push_back(row);
@@ -201,9 +216,13 @@ std::vector<OperationEntry> Store::Operations(std::string_view service) const {
 }
 
 Result<std::vector<DependencyLink>> Store::Dependencies(uint64_t start, uint64_t end) const {
-  std::map<std::pair<std::string, std::string>, uint64_t> links;
+  // Bounds the second pass: parents looked up across segments and heads.
+  constexpr size_t kMaxUnresolvedTraces = 10'000;
+  LinkCounts links;
+  std::vector<UnresolvedParent> unresolved;
   auto add_head = [&](const HeadBlock& head) {
-    for (const auto& [id, rows] : head.index()) CountLinks(head.table(), rows, start, end, &links);
+    for (const auto& [id, rows] : head.index())
+      CountLinks(head.table(), rows, start, end, &links, &unresolved);
   };
   Snapshot snapshot = TakeSnapshot(add_head);
   for (const auto& head : snapshot.heads) add_head(*head);
@@ -214,7 +233,30 @@ Result<std::vector<DependencyLink>> Store::Dependencies(uint64_t start, uint64_t
       if (groups[g].max_end < start || groups[g].min_start > end) continue;
       Result<SpanTable> table = seg->ReadRowGroup(g);
       if (!table.ok()) return Damaged(table.status());
-      CountLinksSorted(*table, start, end, &links);
+      CountLinksSorted(*table, start, end, &links, &unresolved);
+    }
+  }
+  // A trace's spans may sit in several segments and heads: find the parents
+  // the per-source pass could not see.
+  std::map<TraceId, std::vector<const UnresolvedParent*>> by_trace;
+  for (const UnresolvedParent& u : unresolved) {
+    if (by_trace.size() < kMaxUnresolvedTraces || by_trace.count(u.trace_id))
+      by_trace[u.trace_id].push_back(&u);
+  }
+  for (const auto& [id, children] : by_trace) {
+    Result<Traces> trace = GetTrace(id);
+    if (!trace.ok()) return trace.status();
+    for (const ResourceSpans& rs : trace->resource_spans()) {
+      std::string_view service = ServiceNameOf(rs.resource);
+      for (const ScopeSpans& ss : rs.scope_spans) {
+        for (const Span& s : ss.spans) {
+          for (const UnresolvedParent* u : children) {
+            if (u->parent == s.span_id && u->child_service != service) {
+              ++links[{std::string(service), u->child_service}];
+            }
+          }
+        }
+      }
     }
   }
   std::vector<DependencyLink> out;

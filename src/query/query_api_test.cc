@@ -1,0 +1,264 @@
+// The Jaeger and Tempo APIs against a fixed data set in a real store, with
+// hand-computed expectations.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <spdlog/sinks/null_sink.h>
+
+#include <filesystem>
+#include <set>
+
+#include "query/query_service.h"
+
+namespace polytrace::query {
+namespace {
+
+constexpr uint64_t kMs = 1'000'000;
+constexpr uint64_t kBase = 1'700'000'000'000 * kMs;  // 2023-11-14, in nanoseconds
+
+TraceId Tid(uint8_t n) {
+  TraceId id;
+  id.bytes[15] = n;
+  id.bytes[0] = 0x10;
+  return id;
+}
+
+// Trace 1 (t=0):   gw GET /checkout (server, 100ms) -> gw call pay (client, 50ms)
+//                  -> pay charge (server, 45ms, ERROR, http.status_code=500)
+// Trace 2 (t=10s): gw GET /health (server, 2ms, tenant=blue)
+// Trace 3 (t=20s): pay charge (server, 5ms), parent missing (orphan)
+class QueryApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        std::filesystem::temp_directory_path() / ("query_api_test_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    store::StoreOptions options;
+    options.directory = dir_.string();
+    options.fsync = store::FsyncPolicy::kNever;
+    options.retention_max_age = std::chrono::milliseconds(0);
+    auto logger =
+        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
+    auto opened = store::Store::Open(options, logger);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    store_ = std::move(*opened);
+    Add(Tid(1), 1, 0, "gw", "GET /checkout", SpanKind::kServer, 0, 100, StatusCodeValue::kUnset,
+        {});
+    Add(Tid(1), 2, 1, "gw", "call pay", SpanKind::kClient, 10, 50, StatusCodeValue::kUnset, {});
+    ASSERT_TRUE(store_->SealHead().ok());  // trace 1 spans a segment and the head
+    Add(Tid(1), 3, 2, "pay", "charge", SpanKind::kServer, 12, 45, StatusCodeValue::kError,
+        {{"http.status_code", AnyValue::Int(500)}});
+    Add(Tid(2), 1, 0, "gw", "GET /health", SpanKind::kServer, 10'000, 2, StatusCodeValue::kOk,
+        {{"tenant", AnyValue::String("blue")}});
+    Add(Tid(3), 1, 9, "pay", "charge", SpanKind::kServer, 20'000, 5, StatusCodeValue::kUnset, {});
+    service_ = std::make_unique<QueryService>([this] { return store_.get(); });
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Add(const TraceId& trace, uint8_t id, uint8_t parent, std::string_view service,
+           std::string_view name, SpanKind kind, uint64_t start_ms, uint64_t duration_ms,
+           StatusCodeValue status, std::vector<KeyValue> attributes) {
+    Traces t;
+    Arena& a = t.arena();
+    ResourceSpans& rs = t.resource_spans().Append(a);
+    rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String(service)});
+    ScopeSpans& ss = rs.scope_spans.Append(a);
+    ss.scope.name = "test.scope";
+    Span& s = ss.spans.Append(a);
+    s.trace_id = trace;
+    s.span_id.bytes[7] = id;
+    s.parent_span_id.bytes[7] = parent;
+    s.name = name;
+    s.kind = kind;
+    s.start_time_unix_nano = kBase + start_ms * kMs;
+    s.end_time_unix_nano = kBase + (start_ms + duration_ms) * kMs;
+    s.status.code = status;
+    for (const KeyValue& kv : attributes) s.attributes.Append(a, kv);
+    ASSERT_TRUE(store_->Append(t).ok());
+  }
+
+  HttpResponse Get(const std::string& target, std::string accept = "") {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    size_t q = target.find('?');
+    r.path = target.substr(0, q);
+    r.query = q == std::string::npos ? "" : target.substr(q + 1);
+    if (!accept.empty()) r.headers.emplace_back("accept", accept);
+    return service_->Handle(r);
+  }
+
+  // The trace IDs (last byte) a Jaeger search returns, in order.
+  std::vector<int> Search(const std::string& query) {
+    HttpResponse r = Get("/api/traces?" + query);
+    EXPECT_EQ(r.status, 200) << query << ": " << r.body;
+    std::vector<int> out;
+    simdjson::dom::parser parser;
+    for (simdjson::dom::element t : parser.parse(r.body)["data"].get_array()) {
+      std::string_view id = t["traceID"];
+      out.push_back(std::stoi(std::string(id.substr(id.size() - 2)), nullptr, 16));
+    }
+    return out;
+  }
+
+  std::vector<int> TraceQL(const std::string& q) {
+    std::string encoded;
+    for (char c : q)
+      encoded += std::isalnum(static_cast<unsigned char>(c)) ? std::string(1, c)
+                                                             : fmt::format("%{:02X}", c);
+    HttpResponse r = Get("/api/search?q=" + encoded);
+    EXPECT_EQ(r.status, 200) << q << ": " << r.body;
+    std::vector<int> out;
+    simdjson::dom::parser parser;
+    for (simdjson::dom::element t : parser.parse(r.body)["traces"].get_array()) {
+      std::string_view id = t["traceID"];
+      out.push_back(std::stoi(std::string(id.substr(id.size() - 2)), nullptr, 16));
+    }
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<QueryService> service_;
+};
+
+using V = std::vector<int>;
+
+TEST_F(QueryApiTest, JaegerSearchParameters) {
+  EXPECT_EQ(Search("service=gw"), (V{2, 1}));  // newest first
+  EXPECT_EQ(Search("service=gw&limit=1"), (V{2}));
+  EXPECT_EQ(Search("service=pay"), (V{3, 1}));
+  EXPECT_EQ(Search("service=gw&operation=call%20pay"), (V{1}));
+  EXPECT_EQ(Search("service=pay&tags=%7B%22http.status_code%22%3A%22500%22%7D"), (V{1}));
+  EXPECT_EQ(Search("service=pay&tags=%7B%22http.status_code%22%3A500%7D"),
+            (V{1}));  // number in JSON
+  EXPECT_EQ(Search("service=gw&tag=tenant:blue"), (V{2}));
+  EXPECT_EQ(Search("service=pay&tag=error:true"), V{});  // status is not an attribute
+  EXPECT_EQ(Search("service=gw&minDuration=60ms"), (V{1}));
+  EXPECT_EQ(Search("service=gw&maxDuration=10ms"), (V{2}));
+  EXPECT_EQ(Search("service=gw&minDuration=1ms&maxDuration=1.5ms"), V{});
+  uint64_t t10 = (kBase + 10'000 * kMs) / 1000;
+  EXPECT_EQ(Search(fmt::format("service=gw&start={}", t10)), (V{2}));
+  EXPECT_EQ(Search(fmt::format("service=gw&end={}", t10 - 1)), (V{1}));
+  EXPECT_EQ(Search("service=nope"), V{});
+  EXPECT_EQ(Search("traceID=10000000000000000000000000000003&traceID=ff"), (V{3}));
+}
+
+TEST_F(QueryApiTest, JaegerBadParametersAre400WithTheirName) {
+  struct Case {
+    const char* query;
+    const char* message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"operation=x", "parameter 'service' is required"},
+           {"service=gw&minDuration=fast",
+            "parameter 'minDuration': \\\"fast\\\" is not a duration"},
+           {"service=gw&limit=ten", "parameter 'limit': \\\"ten\\\" is not an integer"},
+           {"service=gw&tags=%7Bbroken", "parameter 'tags': malformed JSON"},
+           {"service=gw&tag=novalue", "parameter 'tag': \\\"novalue\\\" is not key:value"},
+           {"service=gw&start=10&end=5", "'start' is after 'end'"},
+           {"traceID=xyz",
+            "parameter 'traceID': trace ID \\\"xyz\\\" is not 1 to 32 hexadecimal digits"},
+       }) {
+    HttpResponse r = Get(std::string("/api/traces?") + c.query);
+    EXPECT_EQ(r.status, 400) << c.query;
+    EXPECT_NE(r.body.find(c.message), std::string::npos) << c.query << ": " << r.body;
+    EXPECT_NE(r.body.find("\"code\":400"), std::string::npos) << r.body;
+  }
+}
+
+TEST_F(QueryApiTest, JaegerServicesOperationsDependencies) {
+  EXPECT_EQ(Get("/api/services").body,
+            R"({"data":["gw","pay"],"total":2,"limit":0,"offset":0,"errors":null})");
+  EXPECT_EQ(
+      Get("/api/services/gw/operations").body,
+      R"({"data":["GET /checkout","GET /health","call pay"],"total":3,"limit":0,"offset":0,"errors":null})");
+  EXPECT_EQ(
+      Get("/api/operations?service=gw&spanKind=client").body,
+      R"({"data":[{"name":"call pay","spanKind":"client"}],"total":1,"limit":0,"offset":0,"errors":null})");
+  EXPECT_EQ(Get("/api/operations?service=gw&spanKind=sideways").status, 400);
+  uint64_t end_ms = (kBase + 30'000 * kMs) / kMs;
+  EXPECT_EQ(
+      Get(fmt::format("/api/dependencies?endTs={}&lookback=60000", end_ms)).body,
+      R"({"data":[{"parent":"gw","child":"pay","callCount":1}],"total":1,"limit":0,"offset":0,"errors":null})");
+}
+
+TEST_F(QueryApiTest, JaegerTraceAssemblesAcrossSegmentAndHead) {
+  HttpResponse r = Get("/api/traces/10000000000000000000000000000001");
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element trace = parser.parse(r.body)["data"].at(0);
+  ASSERT_EQ(trace["spans"].get_array().size(), 3u);
+  simdjson::dom::element charge = trace["spans"].at(2);
+  EXPECT_EQ(std::string_view(charge["operationName"]), "charge");
+  EXPECT_EQ(std::string_view(charge["references"].at(0)["refType"]), "CHILD_OF");
+  EXPECT_EQ(std::string_view(charge["references"].at(0)["spanID"]), "0000000000000002");
+  EXPECT_EQ(uint64_t(charge["duration"]), 45'000u);
+  EXPECT_EQ(uint64_t(charge["startTime"]), (kBase + 12 * kMs) / 1000);
+  std::set<std::string> tags;
+  for (simdjson::dom::element tag : charge["tags"].get_array()) tags.insert(simdjson::minify(tag));
+  EXPECT_TRUE(tags.count(R"({"key":"http.status_code","type":"int64","value":500})"));
+  EXPECT_TRUE(tags.count(R"({"key":"error","type":"bool","value":true})"));
+  EXPECT_TRUE(tags.count(R"({"key":"span.kind","type":"string","value":"server"})"));
+  EXPECT_TRUE(tags.count(R"({"key":"otel.scope.name","type":"string","value":"test.scope"})"));
+  std::string_view process = charge["processID"];
+  EXPECT_EQ(std::string_view(trace["processes"][process]["serviceName"]), "pay");
+}
+
+TEST_F(QueryApiTest, OrphanCarriesAWarningAndMissingTraceIs404) {
+  HttpResponse r = Get("/api/traces/10000000000000000000000000000003");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("parent span 0000000000000009 is not in this trace"), std::string::npos)
+      << r.body;
+  EXPECT_EQ(Get("/api/traces/10000000000000000000000000000099").status, 404);
+  EXPECT_EQ(Get("/api/v2/traces/10000000000000000000000000000099").status, 404);
+}
+
+TEST_F(QueryApiTest, TempoTraceByIdInJsonAndProtobuf) {
+  HttpResponse json = Get("/api/v2/traces/10000000000000000000000000000002");
+  ASSERT_EQ(json.status, 200);
+  EXPECT_NE(json.body.find(R"({"trace":{"resourceSpans":[)"), std::string::npos) << json.body;
+  HttpResponse proto = Get("/api/traces/10000000000000000000000000000002", "application/protobuf");
+  ASSERT_EQ(proto.status, 200);
+  EXPECT_EQ(proto.headers.empty() ? "" : proto.headers[0].second, "application/protobuf");
+  EXPECT_NE(proto.body.find("GET /health"), std::string::npos);
+  HttpResponse v2proto =
+      Get("/api/v2/traces/10000000000000000000000000000002", "application/protobuf");
+  ASSERT_EQ(v2proto.status, 200);
+  EXPECT_EQ(v2proto.body[0], '\x0a');  // TraceByIDResponse.trace, field 1
+  EXPECT_EQ(Get("/api/echo").body, "echo");
+}
+
+TEST_F(QueryApiTest, TempoSearchWithTraceQL) {
+  EXPECT_EQ(TraceQL("{ resource.service.name = \"gw\" }"), (V{2, 1}));
+  EXPECT_EQ(TraceQL("{ status = error }"), (V{1}));
+  EXPECT_EQ(TraceQL("{ span.tenant = \"blue\" }"), (V{2}));
+  EXPECT_EQ(TraceQL("{ kind = client } > { status = error }"), (V{1}));
+  EXPECT_EQ(TraceQL("{ rootServiceName = \"gw\" } && { resource.service.name = \"pay\" }"), (V{1}));
+  EXPECT_EQ(TraceQL("{ traceDuration > 50ms }"), (V{1}));
+  EXPECT_EQ(TraceQL("{ name = \"charge\" && duration < 10ms }"), (V{3}));
+  HttpResponse bad = Get("/api/search?q=%7B%20name%20%3D%20%7D");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body, "invalid TraceQL query: traceql: column 10: expected a value but found '}'");
+}
+
+TEST_F(QueryApiTest, TempoTagsAndValues) {
+  EXPECT_EQ(Get("/api/search/tags").body,
+            R"({"tagNames":["http.status_code","service.name","tenant"]})");
+  EXPECT_EQ(Get("/api/search/tag/service.name/values").body, R"({"tagValues":["gw","pay"]})");
+  EXPECT_EQ(Get("/api/v2/search/tag/span.http.status_code/values").body,
+            R"({"tagValues":[{"type":"int","value":"500"}]})");
+}
+
+TEST_F(QueryApiTest, OnlyGetIsAllowedAndUnknownPathsAre404) {
+  HttpRequest post;
+  post.method = "POST";
+  post.path = "/api/services";
+  EXPECT_EQ(service_->Handle(post).status, 405);
+  EXPECT_EQ(Get("/api/nothing").status, 404);
+}
+
+}  // namespace
+}  // namespace polytrace::query
