@@ -39,17 +39,22 @@ def spans_from_otlp_json_lines(path, run_id):
     out = []
     with open(path, encoding="utf-8") as f:
         for line in f:
-            if not line.strip():
-                continue
-            request = json.loads(line)
-            for rs in request.get("resourceSpans", []):
-                resource = _attributes(rs.get("resource", {}).get("attributes"))
-                if resource.get("run.id") != ["string", run_id]:
-                    continue
-                for ss in rs.get("scopeSpans", []):
-                    scope = ss.get("scope", {})
-                    for s in ss.get("spans", []):
-                        out.append(_span(s, resource, scope))
+            if line.strip():
+                out += spans_from_otlp_request(json.loads(line), run_id)
+    return sorted(out, key=lambda s: s["span_id"])
+
+
+def spans_from_otlp_request(request, run_id=None):
+    """Canonical spans of one OTLP JSON request (or Tempo trace) object."""
+    out = []
+    for rs in request.get("resourceSpans", request.get("batches", [])):
+        resource = _attributes(rs.get("resource", {}).get("attributes"))
+        if run_id is not None and resource.get("run.id") != ["string", run_id]:
+            continue
+        for ss in rs.get("scopeSpans", []):
+            scope = ss.get("scope", {})
+            for s in ss.get("spans", []):
+                out.append(_span(s, resource, scope))
     return sorted(out, key=lambda s: s["span_id"])
 
 
