@@ -32,6 +32,9 @@ struct Options {
   uint64_t total_spans = 1'000'000;
   int workers = 4;
   double rate = 0;  // spans per second over all workers; 0 = as fast as possible
+  // Build every request afresh (distinct IDs, current timestamps) instead of
+  // cycling 16 pre-encoded ones: for stores, where repeats would deduplicate.
+  bool unique = false;
 };
 
 struct Counters {
@@ -70,7 +73,14 @@ void Worker(const Options& o, const std::vector<std::string>& payloads, uint64_t
       auto due = start + std::chrono::duration<double>(n * o.spans_per_request / o.rate);
       std::this_thread::sleep_until(due);
     }
-    const std::string& payload = payloads[n % payloads.size()];
+    std::string fresh;
+    if (o.unique) {
+      SpanShape shape = o.shape == "tiny"   ? SpanShape::kTiny
+                        : o.shape == "demo" ? SpanShape::kDemo
+                                            : SpanShape::kRealistic;
+      fresh = polytrace::otlp::EncodeTracesProto(MakeBatch(shape, o.spans_per_request, 1000 + n));
+    }
+    const std::string& payload = o.unique ? fresh : payloads[n % payloads.size()];
     bool ok = o.protocol == "grpc" ? SendGrpc(*stub, payload).ok()
                                    : http->Post("/v1/traces", payload) == 200;
     if (ok) {
@@ -90,14 +100,17 @@ int main(int argc, char** argv) {
   CLI::App app{"OTLP load generator"};
   app.add_option("--protocol", o.protocol)->check(CLI::IsMember({"grpc", "http"}));
   app.add_option("--endpoint", o.endpoint, "host:port");
-  app.add_option("--shape", o.shape)->check(CLI::IsMember({"tiny", "realistic"}));
+  app.add_option("--shape", o.shape)->check(CLI::IsMember({"tiny", "realistic", "demo"}));
+  app.add_flag("--unique", o.unique, "Build each request afresh: distinct IDs, current times");
   app.add_option("--spans-per-request", o.spans_per_request);
   app.add_option("--total-spans", o.total_spans);
   app.add_option("--workers", o.workers);
   app.add_option("--rate", o.rate, "spans/s (0 = unlimited)");
   CLI11_PARSE(app, argc, argv);
 
-  SpanShape shape = o.shape == "tiny" ? SpanShape::kTiny : SpanShape::kRealistic;
+  SpanShape shape = o.shape == "tiny"   ? SpanShape::kTiny
+                    : o.shape == "demo" ? SpanShape::kDemo
+                                        : SpanShape::kRealistic;
   std::vector<std::string> payloads;
   for (uint64_t seed = 1; seed <= 16; ++seed) {
     payloads.push_back(

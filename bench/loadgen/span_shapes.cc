@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <cstring>
+#include <vector>
+
 namespace polytrace::bench {
 namespace {
 
@@ -44,6 +48,7 @@ void AddRealisticAttributes(Arena& a, Span& s, uint64_t i) {
 }  // namespace
 
 Traces MakeBatch(SpanShape shape, size_t spans, uint64_t seed) {
+  if (shape == SpanShape::kDemo) return MakeDemoBatch(spans, seed);
   Traces t;
   Arena& a = t.arena();
   ResourceSpans& rs = t.resource_spans().Append(a);
@@ -70,6 +75,111 @@ Traces MakeBatch(SpanShape shape, size_t spans, uint64_t seed) {
       Put(a, s.attributes, "http.response.status_code", AnyValue::Int(200));
     } else {
       AddRealisticAttributes(a, s, i);
+    }
+  }
+  return t;
+}
+
+namespace {
+
+uint64_t SplitMix(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+struct DemoStep {
+  int service;  // index in kDemoServices
+  const char* name;
+  SpanKind kind;
+  int parent;  // step index, -1 for the root
+};
+
+constexpr const char* kDemoServices[] = {"gateway", "auth", "recommendation", "payment",
+                                         "notification"};
+constexpr DemoStep kDemoTrace[8] = {
+    {0, "GET /api/checkout", SpanKind::kServer, -1},
+    {0, "POST auth/verify", SpanKind::kClient, 0},
+    {1, "POST /verify", SpanKind::kServer, 1},
+    {0, "GET recommendation/list", SpanKind::kClient, 0},
+    {2, "GET /recommendations", SpanKind::kServer, 3},
+    {0, "POST payment/charge", SpanKind::kClient, 0},
+    {3, "POST /charge", SpanKind::kServer, 5},
+    {4, "notification.send process", SpanKind::kConsumer, 6},
+};
+
+void AddDemoAttributes(Arena& a, Span& s, const DemoStep& step, uint64_t& rng, bool error) {
+  Attributes& at = s.attributes;
+  bool server = step.kind == SpanKind::kServer;
+  Put(a, at, "http.request.method", AnyValue::String(step.name[0] == 'G' ? "GET" : "POST"));
+  Put(a, at, "http.route", AnyValue::String(step.name));
+  Put(a, at, "http.response.status_code", AnyValue::Int(error ? 500 : 200));
+  Put(a, at, "user.id", AnyValue::String(a.Copy(fmt::format("user-{}", SplitMix(rng) % 50'000))));
+  Put(a, at, server ? "server.address" : "peer.service",
+      AnyValue::String(kDemoServices[step.service]));
+  Put(a, at, "network.peer.address",
+      AnyValue::String(a.Copy(fmt::format("10.0.{}.{}", SplitMix(rng) % 4, SplitMix(rng) % 256))));
+  Put(a, at, "code.function", AnyValue::String(server ? "handle" : "call"));
+  Put(a, at, "thread.id", AnyValue::Int(int64_t(SplitMix(rng) % 32)));
+  Put(a, at, "app.cart.items", AnyValue::Int(int64_t(SplitMix(rng) % 20)));
+  Put(a, at, "app.region", AnyValue::String("eu-west-1"));
+  if (server) {
+    SpanEvent& ev = s.events.Append(a);
+    ev.time_unix_nano = s.start_time_unix_nano + 1000;
+    ev.name = error ? "exception" : "request.received";
+    if (error) Put(a, ev.attributes, "exception.type", AnyValue::String("PaymentDeclined"));
+  }
+  if (error && server) {
+    s.status.code = StatusCodeValue::kError;
+    s.status.message = "payment declined";
+  }
+}
+
+}  // namespace
+
+Traces MakeDemoBatch(size_t spans, uint64_t seed) {
+  Traces t;
+  Arena& a = t.arena();
+  std::vector<ScopeSpans*> scopes;
+  for (const char* service : kDemoServices) {
+    ResourceSpans& rs = t.resource_spans().Append(a);
+    Put(a, rs.resource.attributes, "service.name", AnyValue::String(service));
+    Put(a, rs.resource.attributes, "host.name",
+        AnyValue::String(a.Copy(fmt::format("{}-1", service))));
+    Put(a, rs.resource.attributes, "telemetry.sdk.language", AnyValue::String("cpp"));
+    ScopeSpans& ss = rs.scope_spans.Append(a);
+    ss.scope.name = "polytrace.loadgen.demo";
+    scopes.push_back(&ss);
+  }
+  uint64_t rng = seed * 0x2545f4914f6cdd1dULL + 1;
+  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  for (size_t done = 0; done < spans;) {
+    TraceId trace;
+    uint64_t hi = SplitMix(rng), lo = SplitMix(rng);
+    std::memcpy(trace.bytes.data(), &hi, 8);
+    std::memcpy(trace.bytes.data() + 8, &lo, 8);
+    bool error = SplitMix(rng) % 50 == 0;
+    SpanId ids[8];
+    uint64_t starts[8], ends[8];
+    for (int i = 0; i < 8 && done < spans; ++i, ++done) {
+      const DemoStep& step = kDemoTrace[i];
+      uint64_t raw = SplitMix(rng);
+      std::memcpy(ids[i].bytes.data(), &raw, 8);
+      uint64_t parent_start = step.parent < 0 ? now - 60'000'000 : starts[step.parent];
+      starts[i] = parent_start + 100'000 + SplitMix(rng) % 2'000'000;
+      ends[i] = starts[i] + 200'000 + SplitMix(rng) % 40'000'000;
+      Span& s = scopes[step.service]->spans.Append(a);
+      s.trace_id = trace;
+      s.span_id = ids[i];
+      if (step.parent >= 0) s.parent_span_id = ids[step.parent];
+      s.name = step.name;
+      s.kind = step.kind;
+      s.start_time_unix_nano = starts[i];
+      s.end_time_unix_nano = ends[i];
+      AddDemoAttributes(a, s, step, rng, error && step.service == 3);
     }
   }
   return t;

@@ -18,6 +18,15 @@
 #include "store/format/file_util.h"
 
 namespace polytrace::store {
+
+// Table string id -> row-group string id, reused across row groups: a slot
+// is valid when its high half holds the current generation (one per group),
+// so nothing is cleared between groups.
+struct StringRemap {
+  std::vector<uint64_t> slots;
+  uint32_t generation = 0;
+};
+
 namespace {
 
 using ColumnBuffers = std::array<std::string, kColumnCount>;
@@ -25,8 +34,10 @@ using ColumnBuffers = std::array<std::string, kColumnCount>;
 // Encodes rows [begin, end) of `order` as the raw (uncompressed) columns.
 class RowGroupEncoder {
  public:
-  RowGroupEncoder(const SpanTable& table, std::span<const uint32_t> rows)
-      : t_(table), rows_(rows) {}
+  RowGroupEncoder(const SpanTable& table, std::span<const uint32_t> rows, StringRemap* remap)
+      : t_(table), rows_(rows), remap_(remap) {
+    ++remap_->generation;
+  }
 
   void Encode(ColumnBuffers* c, RowGroupInfo* info) {
     info->rows = static_cast<uint32_t>(rows_.size());
@@ -65,9 +76,8 @@ class RowGroupEncoder {
     }
     PutTraceRun(c, rows_[trace_begin], rows_.size() - trace_begin);
     info->services.assign(services.begin(), services.end());
-    PutVarint(&(*c)[kStringDict], strings_.size());
-    for (uint32_t i = 0; i < strings_.size(); ++i)
-      PutLengthPrefixed(&(*c)[kStringDict], strings_.Get(i));
+    PutVarint(&(*c)[kStringDict], group_strings_.size());
+    for (uint32_t id : group_strings_) PutLengthPrefixed(&(*c)[kStringDict], t_.strings.Get(id));
   }
 
  private:
@@ -104,8 +114,7 @@ class RowGroupEncoder {
       uint64_t payload = t_.attr_value[cell];
       switch (static_cast<CellType>(type)) {
         case CellType::kString:
-          PutVarint(&(*c)[kAttrStrings],
-                    strings_.Intern(t_.strings.Get(static_cast<uint32_t>(payload))));
+          PutVarint(&(*c)[kAttrStrings], GroupStringId(static_cast<uint32_t>(payload)));
           break;
         case CellType::kInt:
           PutVarint(&(*c)[kAttrInts], ZigZag(static_cast<int64_t>(payload)));
@@ -125,7 +134,21 @@ class RowGroupEncoder {
 
   const SpanTable& t_;
   std::span<const uint32_t> rows_;
-  StringDict strings_;  // this group's string values
+  // This group's string values: the table's ids renumbered densely in order
+  // of first use (an array lookup per cell, not a hash lookup).
+  uint32_t GroupStringId(uint32_t table_id) {
+    StringRemap& r = *remap_;
+    if (r.slots.size() < t_.strings.size()) r.slots.resize(t_.strings.size(), 0);
+    uint64_t& slot = r.slots[table_id];
+    if ((slot >> 32) != r.generation) {
+      slot = (uint64_t(r.generation) << 32) | group_strings_.size();
+      group_strings_.push_back(table_id);
+    }
+    return static_cast<uint32_t>(slot);
+  }
+
+  StringRemap* remap_;
+  std::vector<uint32_t> group_strings_;  // group string id -> table string id
 };
 
 // Row group boundaries: about `target` rows, moved forward to the end of a
@@ -171,6 +194,12 @@ Result<std::unique_ptr<SegmentBuilder>> SegmentBuilder::Create(std::string path,
   return b;
 }
 
+SegmentBuilder::SegmentBuilder(std::string path, std::shared_ptr<TableDicts> dicts,
+                               SegmentWriteOptions options)
+    : path_(std::move(path)), options_(options), remap_(std::make_unique<StringRemap>()) {
+  footer_.dicts = std::move(dicts);
+}
+
 SegmentBuilder::~SegmentBuilder() {
   if (fd_ >= 0) {
     ::close(fd_);
@@ -206,7 +235,7 @@ Status SegmentBuilder::AddRows(const SpanTable& table, std::span<const uint32_t>
 Status SegmentBuilder::AddRowGroup(const SpanTable& table, std::span<const uint32_t> rows) {
   ColumnBuffers columns;
   RowGroupInfo& info = footer_.row_groups.emplace_back();
-  RowGroupEncoder(table, rows).Encode(&columns, &info);
+  RowGroupEncoder(table, rows, remap_.get()).Encode(&columns, &info);
   for (int c = 0; c < kColumnCount; ++c) {
     Result<std::string> compressed = Compress(columns[c]);
     if (!compressed.ok()) return compressed.status();

@@ -18,6 +18,8 @@
 
 namespace polytrace::store {
 
+struct StringRemap;
+
 struct SegmentWriteOptions {
   uint32_t row_group_rows = 8192;
   int zstd_level = 1;  // measured best speed/ratio on span columns (DEPENDENCIES.md)
@@ -41,10 +43,7 @@ class SegmentBuilder {
   Result<uint64_t> Finish(SegmentMeta meta);
 
  private:
-  SegmentBuilder(std::string path, std::shared_ptr<TableDicts> dicts, SegmentWriteOptions options)
-      : path_(std::move(path)), options_(options) {
-    footer_.dicts = std::move(dicts);
-  }
+  SegmentBuilder(std::string path, std::shared_ptr<TableDicts> dicts, SegmentWriteOptions options);
   Status AddRowGroup(const SpanTable& table, std::span<const uint32_t> rows);
   Status Write(std::string_view data);
   Result<std::string> Compress(const std::string& raw);
@@ -58,6 +57,7 @@ class SegmentBuilder {
   std::vector<TraceId> trace_ids_;  // one per trace, for the filter
   uint64_t spans_ = 0;
   void* cctx_ = nullptr;  // ZSTD_CCtx
+  std::unique_ptr<StringRemap> remap_;
 };
 
 // Writes rows `order` of `table` as one segment (the head's seal).

@@ -11,7 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "absl/container/flat_hash_map.h"
 
 namespace polytrace::store {
 
@@ -48,7 +49,9 @@ class StringDict {
 
  private:
   std::deque<std::string> strings_;  // a deque: interned views stay valid as it grows
-  std::unordered_map<std::string_view, uint32_t> ids_;
+  // Open addressing: interning is on the ingest hot path (measured: the
+  // std::unordered_map version spent ~25% of store ingest CPU here).
+  absl::flat_hash_map<std::string_view, uint32_t> ids_;
   size_t bytes_ = 0;
 };
 
