@@ -70,6 +70,13 @@ int RunStoreStats(const std::string& directory, bool json) {
     w.Key("maxEndUnixNano");
     w.Uint(s.max_end_nanos);
     WriteStrings(w, "problems", s.problems);
+    w.Key("columnBytes");
+    w.BeginObject();
+    for (const auto& [name, bytes] : s.column_bytes) {
+      w.Key(name);
+      w.Uint(bytes);
+    }
+    w.EndObject();
     w.EndObject();
     std::cout << w.Take() << "\n";
   } else {
@@ -82,6 +89,11 @@ int RunStoreStats(const std::string& directory, bool json) {
               << fmt::format("wal          {} file(s), {}\n", s.wal_files, FormatBytes(s.wal_bytes))
               << fmt::format("time range   {} .. {}\n", FormatTime(s.min_start_nanos),
                              FormatTime(s.max_end_nanos));
+    for (const auto& [name, bytes] : s.column_bytes) {
+      if (s.segment_spans == 0) break;
+      std::cout << fmt::format("  column {:<14} {:>10}  {:5.1f} bytes/span\n", name,
+                               FormatBytes(bytes), double(bytes) / double(s.segment_spans));
+    }
     for (const std::string& p : s.problems) std::cout << "problem      " << p << "\n";
   }
   return s.problems.empty() ? 0 : 1;

@@ -94,8 +94,9 @@ Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs) 
     if (Status st = cursors.back()->Advance(); !st.ok()) return st;
   }
   auto dicts = std::make_shared<TableDicts>();
-  Result<std::unique_ptr<SegmentBuilder>> builder =
-      SegmentBuilder::Create(SegmentPath(id), dicts, {.row_group_rows = options_.row_group_rows});
+  Result<std::unique_ptr<SegmentBuilder>> builder = SegmentBuilder::Create(
+      SegmentPath(id), dicts,
+      {.row_group_rows = options_.row_group_rows, .zstd_level = options_.compaction_zstd_level});
   if (!builder.ok()) return builder.status();
   auto out = std::make_unique<SpanTable>(dicts);
   auto started = std::chrono::steady_clock::now();

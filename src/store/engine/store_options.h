@@ -24,6 +24,9 @@ struct StoreOptions {
   // ingest keeps its rate.
   uint64_t compaction_max_bytes_per_second = 64ull << 20;
   std::chrono::milliseconds maintenance_interval{std::chrono::seconds(10)};
+  // Compacted segments are written once and read for a long time: they
+  // trade compression CPU for bytes (sealing the head uses level 1).
+  int compaction_zstd_level = 6;
   // Whole segments are deleted once they were written longer ago than this
   // (0: keep forever), whatever timestamps their spans carry ...
   std::chrono::milliseconds retention_max_age{std::chrono::hours(72)};

@@ -148,6 +148,12 @@ Status DecodeFooter(std::string_view data, const std::string& where, SegmentFoot
   return Status::Ok();
 }
 
+const char* const kColumnNames[kColumnCount] = {
+    "trace_runs",   "span_ids",     "parents",     "parent_ids",   "starts",
+    "durations",    "services",     "names",       "origins",      "kinds",
+    "statuses",     "attr_counts",  "attr_keys",   "attr_types",   "attr_ints",
+    "attr_doubles", "attr_strings", "string_dict", "attr_complex", "extras"};
+
 std::string SegmentFileName(uint64_t id) { return fmt::format("seg-{:010d}.pts", id); }
 
 bool ParseSegmentFileName(std::string_view name, uint64_t* id) {

@@ -48,6 +48,9 @@ enum Column : uint8_t {
   kColumnCount,
 };
 
+// Column names, for messages and statistics.
+extern const char* const kColumnNames[kColumnCount];
+
 struct ColumnBlock {
   uint64_t offset = 0;
   uint32_t size = 0;      // compressed

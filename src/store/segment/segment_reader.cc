@@ -15,12 +15,6 @@
 namespace polytrace::store {
 namespace {
 
-constexpr const char* kColumnNames[kColumnCount] = {
-    "trace_runs",   "span_ids",     "parents",     "parent_ids",   "starts",
-    "durations",    "services",     "names",       "origins",      "kinds",
-    "statuses",     "attr_counts",  "attr_keys",   "attr_types",   "attr_ints",
-    "attr_doubles", "attr_strings", "string_dict", "attr_complex", "extras"};
-
 Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::string& path) {
   out->resize(n);
   size_t done = 0;

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""Store benchmark: polytrace's embedded store against Jaeger v2 with Badger
+(built by scripts/build-jaeger.sh), in the same run, under the same load.
+
+Each system runs otlp (gRPC) -> batch -> its store. The load is
+polytrace-loadgen's `demo` shape (the seed's five services, ~10 attributes,
+events, 2% errors) with distinct IDs and current timestamps. Printed per
+system, with the polytrace/jaeger ratio:
+  - ingest: spans per CPU-second of the server process (utime+stime), wall rate
+  - peak RSS while ingesting
+  - bytes per span on disk (after polytrace's compaction; Badger as it lies)
+  - trace by ID latency (p50/p99 over --lookups traces, Jaeger API on both)
+  - search latency (service + tag + min duration over the last hour, p50/p99)
+
+usage: bench/store_bench.py [--spans 1000000] [--lookups 500] [--searches 30]
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
+LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
+TICK = os.sysconf("SC_CLK_TCK")
+
+POLYTRACE_CONFIG = """
+receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 64}}
+processors:
+  batch: {{}}
+exporters:
+  polytrace_store:
+    directory: "{data}"
+    fsync: interval
+    compaction: {{interval: 1s}}
+extensions:
+  polytrace_query: {{endpoint: "127.0.0.1:{query}"}}
+service:
+  extensions: [polytrace_query]
+  pipelines:
+    traces: {{receivers: [otlp], processors: [batch], exporters: [polytrace_store]}}
+  telemetry:
+    metrics: {{address: "127.0.0.1:{metrics}"}}
+"""
+
+JAEGER_CONFIG = """
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces: {{receivers: [otlp], processors: [batch], exporters: [jaeger_storage_exporter]}}
+  telemetry:
+    metrics:
+      level: none
+extensions:
+  jaeger_query:
+    storage: {{traces: store}}
+    http: {{endpoint: "127.0.0.1:{query}"}}
+    grpc: {{endpoint: "127.0.0.1:{query_grpc}"}}
+  jaeger_storage:
+    backends:
+      store:
+        badger:
+          directories: {{keys: "{data}/keys", values: "{data}/values"}}
+          ephemeral: false
+          ttl: {{spans: 72h}}
+receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 64}}
+processors:
+  batch: {{}}
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: store
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def peak_rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0
+
+
+def disk_bytes(path):
+    return sum(f.stat().st_size for f in pathlib.Path(path).rglob("*") if f.is_file())
+
+
+def get(port, path, timeout=60):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+        return r.read()
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+class System:
+    def __init__(self, name, binary, config, workdir):
+        self.name, self.workdir = name, workdir
+        self.ports = {"grpc": free_port(), "query": free_port(), "query_grpc": free_port(),
+                      "metrics": free_port()}
+        self.data = workdir / f"{name}-data"
+        shutil.rmtree(self.data, ignore_errors=True)
+        self.data.mkdir(parents=True)
+        self.config = workdir / f"{name}.yaml"
+        self.config.write_text(config.format(data=self.data, **self.ports))
+        self.binary = binary
+        self.proc = None
+
+    def start(self):
+        log = open(self.workdir / f"{self.name}.log", "a")
+        self.proc = subprocess.Popen([str(self.binary), "--config", str(self.config)],
+                                     stdout=log, stderr=subprocess.STDOUT)
+        wait_port(self.ports["grpc"], self.proc)
+        wait_port(self.ports["query"], self.proc)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(120)
+
+
+def ingest(system, spans):
+    pid = system.proc.pid
+    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    out = subprocess.run([str(LOADGEN), "--protocol", "grpc", "--endpoint", f"127.0.0.1:{system.ports['grpc']}",
+                          "--shape", "demo", "--unique", "--spans-per-request", "1000",
+                          "--total-spans", str(spans), "--workers", "2"],
+                         capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    wall = time.monotonic() - t0
+    # The server may still be writing what it acknowledged (Jaeger queues):
+    # count its CPU until it has been idle for a second.
+    last = cpu_seconds(pid)
+    while True:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        if now - last < 0.05:
+            break
+        last = now
+    cpu = last - cpu0
+    return {"acked": result["acked_spans"], "cpu_s": cpu, "spans_per_cpu_s": result["acked_spans"] / cpu,
+            "wall_spans_per_s": result["acked_spans"] / wall, "peak_rss_mib": peak_rss_mib(pid)}
+
+
+def wait_searchable(system, spans, timeout=120):
+    """Until a search sees traces (both stores index asynchronously at some level)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = json.loads(get(system.ports["query"], "/api/traces?service=gateway&limit=5&lookback=1h"))
+        if body.get("data"):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{system.name}: nothing searchable after {timeout}s")
+
+
+def query_latencies(system, lookups, searches):
+    port = system.ports["query"]
+    body = json.loads(get(port, f"/api/traces?service=gateway&limit={lookups}&lookback=1h"))
+    ids = [t["traceID"] for t in body["data"]]
+    by_id = []
+    for trace_id in ids:
+        t0 = time.perf_counter()
+        trace = json.loads(get(port, f"/api/traces/{trace_id}"))
+        by_id.append((time.perf_counter() - t0) * 1000)
+        assert trace["data"] and trace["data"][0]["spans"], f"{system.name}: empty trace {trace_id}"
+    tags = urllib.parse.quote(json.dumps({"http.response.status_code": "500"}))
+    search_path = f"/api/traces?service=payment&tags={tags}&minDuration=1ms&lookback=1h&limit=20"
+    search, found = [], 0
+    for _ in range(searches):
+        t0 = time.perf_counter()
+        found = len(json.loads(get(port, search_path))["data"])
+        search.append((time.perf_counter() - t0) * 1000)
+    return {"lookups": len(ids), "by_id_p50_ms": percentile(by_id, 50), "by_id_p99_ms": percentile(by_id, 99),
+            "search_p50_ms": percentile(search, 50), "search_p99_ms": percentile(search, 99),
+            "search_found": found}
+
+
+def wait_compacted(system, timeout=300):
+    """polytrace: until compaction leaves one segment per window."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = subprocess.run([str(POLYTRACE), "store", "stats", str(system.data), "--json"],
+                             capture_output=True, text=True)
+        stats = json.loads(out.stdout)
+        if stats["segments"] <= 2 and stats["walSpans"] == 0:
+            return stats
+        time.sleep(0.5)
+    raise RuntimeError("compaction did not settle")
+
+
+def run(system, args):
+    system.start()
+    result = ingest(system, args.spans)
+    wait_searchable(system, args.spans)
+    result.update(query_latencies(system, args.lookups, args.searches))
+    system.stop()
+    if system.name == "polytrace":
+        system.start()  # the head is sealed at stop; compaction then merges the window
+        wait_compacted(system)
+        system.stop()
+    result["disk_bytes"] = disk_bytes(system.data)
+    result["bytes_per_span"] = result["disk_bytes"] / result["acked"]
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--lookups", type=int, default=500)
+    parser.add_argument("--searches", type=int, default=30)
+    parser.add_argument("--only", choices=["polytrace", "jaeger"])
+    args = parser.parse_args()
+    jaeger = subprocess.run([str(ROOT / "scripts" / "build-jaeger.sh")], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="store-bench-"))
+    results = {}
+    for name, binary, config in (("polytrace", POLYTRACE, POLYTRACE_CONFIG), ("jaeger", jaeger, JAEGER_CONFIG)):
+        if args.only and args.only != name:
+            continue
+        results[name] = run(System(name, binary, config, workdir), args)
+        print(f"{name}: {json.dumps(results[name])}", flush=True)
+    if len(results) == 2:
+        p, j = results["polytrace"], results["jaeger"]
+        rows = [("ingest spans per CPU-second", "spans_per_cpu_s", True),
+                ("ingest wall spans/s (2 loadgen workers)", "wall_spans_per_s", True),
+                ("peak RSS MiB", "peak_rss_mib", False),
+                ("bytes per span on disk", "bytes_per_span", False),
+                ("trace by ID p50 ms", "by_id_p50_ms", False), ("trace by ID p99 ms", "by_id_p99_ms", False),
+                ("search p50 ms", "search_p50_ms", False), ("search p99 ms", "search_p99_ms", False)]
+        print(f"\n{'figure':<42}{'polytrace':>12}{'jaeger v2':>12}{'ratio':>8}")
+        for label, key, higher_better in rows:
+            ratio = p[key] / j[key] if j[key] else float("inf")
+            print(f"{label:<42}{p[key]:>12.1f}{j[key]:>12.1f}{ratio:>8.2f}  ({'higher' if higher_better else 'lower'} is better)")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
