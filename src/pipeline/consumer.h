@@ -18,6 +18,11 @@ class TracesConsumer {
   // True when the consumer modifies the batch it receives; a fan-out then
   // hands it a private copy.
   virtual bool MutatesData() const { return false; }
+  // True when an Ok from ConsumeTraces means the data is durable downstream
+  // (an embedded store's WAL), so a component that would acknowledge early
+  // (the batch processor) must wait for the result instead. Processors
+  // forward the question to their next consumer.
+  virtual bool AcknowledgesDurably() const { return false; }
   virtual Status ConsumeTraces(Traces traces) = 0;
 };
 

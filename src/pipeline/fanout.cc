@@ -10,6 +10,13 @@ bool FanOut::MutatesData() const {
   return consumers_.size() == 1 && consumers_[0]->MutatesData();
 }
 
+bool FanOut::AcknowledgesDurably() const {
+  for (const TracesConsumer* c : consumers_) {
+    if (c->AcknowledgesDurably()) return true;
+  }
+  return false;
+}
+
 Status FanOut::ConsumeTraces(Traces traces) {
   if (consumers_.size() == 1) return consumers_[0]->ConsumeTraces(std::move(traces));
   Status first_error;

@@ -17,6 +17,7 @@ class FanOut : public TracesConsumer {
  public:
   explicit FanOut(std::vector<TracesConsumer*> consumers);
   bool MutatesData() const override;
+  bool AcknowledgesDurably() const override;  // any of the consumers
   Status ConsumeTraces(Traces traces) override;
 
  private:

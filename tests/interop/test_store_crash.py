@@ -1,6 +1,8 @@
 """Crash safety: polytrace is killed with SIGKILL at random moments while a
 client writes; after every restart, each span acknowledged with 200 is in
-the store exactly once, and `polytrace store check` finds no damage."""
+the store exactly once, and `polytrace store check` finds no damage. The
+pipeline is the default one (memory_limiter, batch): batch must not
+acknowledge before the store's WAL has the spans."""
 import json
 import os
 import random
@@ -18,6 +20,9 @@ receivers:
   otlp:
     protocols:
       http: {{endpoint: "127.0.0.1:{http}"}}
+processors:
+  memory_limiter: {{check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 25}}
+  batch: {{}}
 exporters:
   polytrace_store:
     directory: "{data}"
@@ -29,7 +34,7 @@ extensions:
 service:
   extensions: [polytrace_query]
   pipelines:
-    traces: {{receivers: [otlp], exporters: [polytrace_store]}}
+    traces: {{receivers: [otlp], processors: [memory_limiter, batch], exporters: [polytrace_store]}}
   telemetry:
     metrics: {{address: "127.0.0.1:{metrics}"}}
 """

@@ -34,6 +34,7 @@ class PolytraceStoreExporter : public Exporter, public store::StoreProvider {
   Status Start(Host& host) override;
   void Shutdown() override;
   Status ConsumeTraces(Traces traces) override;
+  bool AcknowledgesDurably() const override { return true; }
   store::Store* store() override { return store_ready_.load() ? store_.get() : nullptr; }
 
  private:

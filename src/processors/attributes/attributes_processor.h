@@ -24,6 +24,7 @@ class AttributesProcessor : public Processor {
   Status Start(Host&) override { return Status::Ok(); }
   void Shutdown() override {}
   Status ConsumeTraces(Traces traces) override;
+  bool AcknowledgesDurably() const override { return next_->AcknowledgesDurably(); }
 
  private:
   AttributesConfig config_;

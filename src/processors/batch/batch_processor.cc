@@ -45,6 +45,10 @@ Status BatchProcessor::Start(Host& host) {
                                     "Batches sent because of the timeout trigger.", labels);
   send_failed_ = &m.GetCounter("polytrace_processor_batch_send_failed_spans",
                                "Spans the next component refused after batching.", labels);
+  wait_for_delivery_ = next_->AcknowledgesDurably();
+  if (wait_for_delivery_) {
+    settings_.logger->info("the next consumer acknowledges durably: acknowledging after delivery");
+  }
   flusher_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -64,14 +68,65 @@ Status BatchProcessor::ConsumeTraces(Traces traces) {
   if (first) first_arrival_ = std::chrono::steady_clock::now();
   pending_.Append(std::move(traces));
   pending_spans_ += n;
+  if (wait_for_delivery_) return WaitForDelivery(lock);
   // The flusher sleeps until the first span (to start the timeout) and
   // until the size trigger.
   if (first || pending_spans_ >= config_.send_batch_size) cv_.notify_one();
   return Status::Ok();
 }
 
+Status BatchProcessor::WaitForDelivery(std::unique_lock<std::mutex>& lock) {
+  uint64_t mine = open_batch_;
+  ++deliveries_[mine].waiters;
+  cv_.notify_one();
+  delivered_cv_.wait(lock, [&] { return deliveries_[mine].done || flusher_done_; });
+  Delivery& d = deliveries_[mine];
+  Status st = d.done ? d.status : Status::Unavailable("batch processor stopped before delivery");
+  if (--d.waiters == 0) deliveries_.erase(mine);
+  return st;
+}
+
+// Delivery mode: send everything pending whenever the downstream is free.
+void BatchProcessor::RunDelivery(std::unique_lock<std::mutex>& lock) {
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || pending_spans_ > 0; });
+    if (pending_spans_ == 0) break;  // stopping, and nothing left to deliver
+    std::vector<Traces> out;
+    size_t max = config_.send_batch_max_size;
+    while (pending_spans_ > 0) {
+      if (max > 0 && pending_spans_ > max) {
+        out.push_back(pending_.SplitFront(max));
+        pending_spans_ -= max;
+      } else {
+        out.push_back(std::move(pending_));
+        pending_spans_ = 0;
+      }
+    }
+    uint64_t batch = open_batch_++;
+    room_cv_.notify_all();
+    lock.unlock();
+    Status first_failure;
+    for (Traces& piece : out) {
+      Status st = Send(std::move(piece), Trigger::kDelivery);
+      if (!st.ok() && first_failure.ok()) first_failure = st;
+    }
+    lock.lock();
+    Delivery& d = deliveries_[batch];
+    d.status = first_failure;
+    d.done = true;
+    if (d.waiters == 0) deliveries_.erase(batch);
+    delivered_cv_.notify_all();
+  }
+  flusher_done_ = true;
+  delivered_cv_.notify_all();
+}
+
 void BatchProcessor::Run() {
   std::unique_lock<std::mutex> lock(mu_);
+  if (wait_for_delivery_) {
+    RunDelivery(lock);
+    return;
+  }
   while (true) {
     if (pending_spans_ == 0) {
       if (stopping_) return;
@@ -110,15 +165,23 @@ void BatchProcessor::Run() {
   }
 }
 
-void BatchProcessor::Send(Traces batch, Trigger trigger) {
+Status BatchProcessor::Send(Traces batch, Trigger trigger) {
   size_t n = batch.SpanCount();
   send_size_->Observe(static_cast<double>(n));
-  (trigger == Trigger::kTimeout ? timeout_triggers_ : size_triggers_)->Add();
+  if (trigger == Trigger::kTimeout) {
+    timeout_triggers_->Add();
+  } else if (trigger != Trigger::kDelivery) {
+    size_triggers_->Add();
+  }
   Status st = next_->ConsumeTraces(std::move(batch));
   if (!st.ok()) {
     send_failed_->Add(n);
-    settings_.logger->warn("sending a batch of {} spans failed: {}", n, st.message());
+    // In delivery mode the producers get the error (and their clients retry).
+    if (trigger != Trigger::kDelivery) {
+      settings_.logger->warn("sending a batch of {} spans failed: {}", n, st.message());
+    }
   }
+  return st;
 }
 
 void BatchProcessor::Shutdown() {

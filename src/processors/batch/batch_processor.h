@@ -4,6 +4,13 @@
 // span of the pending batch. Like the Collector it acknowledges upstream as
 // soon as spans are queued; export errors downstream are logged and counted.
 //
+// Except in front of a consumer that acknowledges durably (polytrace_store,
+// see TracesConsumer::AcknowledgesDurably): there a client's OK must mean
+// "in the WAL", so each producer waits for the result of the send holding
+// its spans, and the flusher sends whatever is pending as soon as the
+// previous send returns (group commit: spans still merge while a write is
+// in progress, and an idle pipeline adds no timeout to the latency).
+//
 // Threading: ConsumeTraces runs on receiver threads and only appends under
 // mu_ (waiting while a full batch is pending); one flusher thread sends (the
 // downstream call never holds mu_).
@@ -12,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -43,9 +51,17 @@ class BatchProcessor : public Processor {
   Status ConsumeTraces(Traces traces) override;
 
  private:
-  enum class Trigger { kSize, kTimeout, kShutdown };
+  enum class Trigger { kSize, kTimeout, kShutdown, kDelivery };
+  // The outcome of one delivery-mode send, kept until its waiters read it.
+  struct Delivery {
+    Status status;
+    int waiters = 0;
+    bool done = false;
+  };
   void Run();
-  void Send(Traces batch, Trigger trigger);
+  void RunDelivery(std::unique_lock<std::mutex>& lock);
+  Status WaitForDelivery(std::unique_lock<std::mutex>& lock);
+  Status Send(Traces batch, Trigger trigger);
 
   Settings settings_;
   BatchConfig config_;
@@ -62,6 +78,11 @@ class BatchProcessor : public Processor {
   size_t pending_spans_ = 0;                             // guarded by mu_
   std::chrono::steady_clock::time_point first_arrival_;  // guarded by mu_
   bool stopping_ = false;                                // guarded by mu_
+  bool wait_for_delivery_ = false;                       // set at Start
+  uint64_t open_batch_ = 1;                              // guarded by mu_: delivery mode
+  std::map<uint64_t, Delivery> deliveries_;              // guarded by mu_: delivery mode
+  std::condition_variable delivered_cv_;                 // wakes producers awaiting a result
+  bool flusher_done_ = false;                            // guarded by mu_
   std::thread flusher_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "telemetry/logging.h"
@@ -108,6 +109,42 @@ TEST(BatchConfigTest, SeedConfigParses) {
   EXPECT_EQ(c.timeout, std::chrono::seconds(5));
   EXPECT_EQ(c.send_batch_size, 512u);
   EXPECT_TRUE(c.Validate().ok());
+}
+
+// A sink standing in for polytrace_store: its Ok means "durable".
+class DurableSink : public testing::TracesSink {
+ public:
+  bool AcknowledgesDurably() const override { return true; }
+};
+
+TEST(BatchProcessorDeliveryTest, AcknowledgesOnlyAfterTheDurableConsumerAccepted) {
+  testing::TestHost host;
+  DurableSink sink;
+  Settings s;
+  s.id = {"batch", ""};
+  s.logger = MakeLogger("processor/batch-test");
+  BatchConfig c;
+  c.timeout = std::chrono::hours(1);  // would hold spans for an hour in the Collector's mode
+  BatchProcessor p(s, c, &sink);
+  ASSERT_TRUE(p.Start(host).ok());
+  ASSERT_TRUE(p.ConsumeTraces(testing::MakeTraces("s", 5)).ok());
+  EXPECT_EQ(sink.SpanCount(), 5u);  // delivered before the Ok, without waiting for the timeout
+  sink.RefuseNext(1, Status::Unavailable("disk full"));
+  Status refused = p.ConsumeTraces(testing::MakeTraces("s", 3));
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable);  // the client learns, and retries
+  EXPECT_EQ(refused.message(), "disk full");
+  // Concurrent producers share sends and each gets its own answer.
+  std::vector<std::thread> producers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    producers.emplace_back([&] {
+      for (int j = 0; j < 20; ++j) ok += p.ConsumeTraces(testing::MakeTraces("s", 2)).ok();
+    });
+  }
+  for (auto& t : producers) t.join();
+  EXPECT_EQ(ok.load(), 160);
+  EXPECT_EQ(sink.SpanCount(), 5u + 320u);
+  p.Shutdown();
 }
 
 }  // namespace

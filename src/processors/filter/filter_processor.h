@@ -32,6 +32,7 @@ class FilterProcessor : public Processor {
   Status Start(Host& host) override;
   void Shutdown() override {}
   Status ConsumeTraces(Traces traces) override;
+  bool AcknowledgesDurably() const override { return next_->AcknowledgesDurably(); }
 
  private:
   // True when the span must go; errors follow error_mode.

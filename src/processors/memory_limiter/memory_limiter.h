@@ -44,6 +44,7 @@ class MemoryLimiter : public Processor {
   Status Start(Host& host) override;
   void Shutdown() override;
   Status ConsumeTraces(Traces traces) override;
+  bool AcknowledgesDurably() const override { return next_->AcknowledgesDurably(); }
   // One measurement (the checker thread calls it every check_interval).
   void CheckNow();
   bool refusing() const { return refusing_.load(); }

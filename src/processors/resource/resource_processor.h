@@ -22,6 +22,7 @@ class ResourceProcessor : public Processor {
   Status Start(Host&) override { return Status::Ok(); }
   void Shutdown() override {}
   Status ConsumeTraces(Traces traces) override;
+  bool AcknowledgesDurably() const override { return next_->AcknowledgesDurably(); }
 
  private:
   ResourceConfig config_;
