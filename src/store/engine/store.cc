@@ -71,7 +71,8 @@ Status Store::OpenSegments(uint64_t* sealed_through) {
     Result<std::shared_ptr<SegmentReader>> reader = SegmentReader::Open(SegmentPath(id));
     if (!reader.ok()) {
       logger_->error("store: segment set aside, not served: {}", reader.status().message());
-      std::filesystem::rename(SegmentPath(id), SegmentPath(id) + ".damaged");
+      std::error_code ec;  // if even the rename fails, the next start reports it again
+      std::filesystem::rename(SegmentPath(id), SegmentPath(id) + ".damaged", ec);
       damaged_.push_back(reader.status().message());
       continue;
     }
