@@ -49,6 +49,7 @@ bool SpanMatcher::TagMatches(size_t tag, uint32_t row) const {
   if (ResourceHasTag(tag, table_.origin[row])) return true;
   // Event (Jaeger "log") fields: decoded only when the cheaper places failed.
   Span span;
+  span.start_time_unix_nano = table_.start[row];
   if (!DecodeSpanExtras(table_.Extras(row), scratch, &span)) return false;
   for (const SpanEvent& e : span.events) {
     const AnyValue* v = FindAttribute(e.attributes, filter_.tags[tag].first);

@@ -11,6 +11,7 @@
 
 #include "store/format/coding.h"
 #include "store/format/crc32c.h"
+#include "store/segment/attribute_columns.h"
 
 namespace polytrace::store {
 namespace {
@@ -36,12 +37,15 @@ class RowGroupDecoder {
  public:
   RowGroupDecoder(const std::array<std::string, kColumnCount>& c, uint32_t rows, uint64_t min_start,
                   SpanTable* t)
-      : rows_(rows), min_start_(min_start), t_(t) {
+      : raw_(c), rows_(rows), min_start_(min_start), t_(t) {
     for (int i = 0; i < kColumnCount; ++i) in_[i] = std::make_unique<ByteReader>(c[i]);
   }
 
   bool Decode() {
-    if (!DecodeStrings()) return false;
+    if (!values_.Parse(raw_[kAttrStrings], raw_[kStringDict], raw_[kAttrInts], raw_[kAttrDoubles],
+                       t_)) {
+      return false;
+    }
     uint32_t row = 0;
     while (row < rows_) {
       std::string_view id;
@@ -61,17 +65,6 @@ class RowGroupDecoder {
 
  private:
   ByteReader& in(Column c) { return *in_[c]; }
-
-  bool DecodeStrings() {
-    uint64_t n;
-    if (!in(kStringDict).GetVarint(&n) || n > in(kStringDict).remaining()) return false;
-    for (uint64_t i = 0; i < n; ++i) {
-      std::string_view s;
-      if (!in(kStringDict).GetLengthPrefixed(&s)) return false;
-      t_->strings.Intern(s);
-    }
-    return true;
-  }
 
   bool GetSpanId(Column c, SpanId* out) {
     std::string_view raw;
@@ -148,7 +141,7 @@ class RowGroupDecoder {
         return false;
       }
       uint64_t payload = 0;
-      if (!DecodeCell(static_cast<CellType>(type), &payload)) return false;
+      if (!DecodeCell(key, static_cast<CellType>(type), &payload)) return false;
       t_->attr_key.push_back(key);
       t_->attr_type.push_back(type);
       t_->attr_value.push_back(payload);
@@ -157,21 +150,11 @@ class RowGroupDecoder {
     return true;
   }
 
-  bool DecodeCell(CellType type, uint64_t* payload) {
+  bool DecodeCell(uint32_t key, CellType type, uint64_t* payload) {
     switch (type) {
-      case CellType::kString: {
-        uint32_t id;
-        if (!in(kAttrStrings).GetVarint32(&id) || id >= t_->strings.size()) return false;
-        *payload = id;
-        return true;
-      }
-      case CellType::kInt: {
-        uint64_t v;
-        if (!in(kAttrInts).GetVarint(&v)) return false;
-        *payload = static_cast<uint64_t>(UnZigZag(v));
-        return true;
-      }
-      case CellType::kDouble: return in(kAttrDoubles).GetFixed64(payload);
+      case CellType::kString: return values_.NextString(key, payload);
+      case CellType::kInt: return values_.NextInt(key, payload);
+      case CellType::kDouble: return values_.NextDouble(key, payload);
       case CellType::kComplex: {
         std::string_view encoded;
         if (!in(kAttrComplex).GetLengthPrefixed(&encoded)) return false;
@@ -191,9 +174,11 @@ class RowGroupDecoder {
     return true;
   }
 
+  const std::array<std::string, kColumnCount>& raw_;
   uint32_t rows_;
   uint64_t min_start_;
   SpanTable* t_;
+  AttributeColumnsReader values_;
   std::array<std::unique_ptr<ByteReader>, kColumnCount> in_;
   std::vector<std::pair<uint32_t, uint64_t>> pending_parents_;
 };

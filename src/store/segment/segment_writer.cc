@@ -16,16 +16,9 @@
 #include "store/format/coding.h"
 #include "store/format/crc32c.h"
 #include "store/format/file_util.h"
+#include "store/segment/attribute_columns.h"
 
 namespace polytrace::store {
-
-// Table string id -> row-group string id, reused across row groups: a slot
-// is valid when its high half holds the current generation (one per group),
-// so nothing is cleared between groups.
-struct StringRemap {
-  std::vector<uint64_t> slots;
-  uint32_t generation = 0;
-};
 
 namespace {
 
@@ -34,10 +27,8 @@ using ColumnBuffers = std::array<std::string, kColumnCount>;
 // Encodes rows [begin, end) of `order` as the raw (uncompressed) columns.
 class RowGroupEncoder {
  public:
-  RowGroupEncoder(const SpanTable& table, std::span<const uint32_t> rows, StringRemap* remap)
-      : t_(table), rows_(rows), remap_(remap) {
-    ++remap_->generation;
-  }
+  RowGroupEncoder(const SpanTable& table, std::span<const uint32_t> rows)
+      : t_(table), rows_(rows), values_(table) {}
 
   void Encode(ColumnBuffers* c, RowGroupInfo* info) {
     info->rows = static_cast<uint32_t>(rows_.size());
@@ -76,8 +67,7 @@ class RowGroupEncoder {
     }
     PutTraceRun(c, rows_[trace_begin], rows_.size() - trace_begin);
     info->services.assign(services.begin(), services.end());
-    PutVarint(&(*c)[kStringDict], group_strings_.size());
-    for (uint32_t id : group_strings_) PutLengthPrefixed(&(*c)[kStringDict], t_.strings.Get(id));
+    values_.Finish(&(*c)[kAttrStrings], &(*c)[kStringDict], &(*c)[kAttrInts], &(*c)[kAttrDoubles]);
   }
 
  private:
@@ -114,12 +104,12 @@ class RowGroupEncoder {
       uint64_t payload = t_.attr_value[cell];
       switch (static_cast<CellType>(type)) {
         case CellType::kString:
-          PutVarint(&(*c)[kAttrStrings], GroupStringId(static_cast<uint32_t>(payload)));
+          values_.AddString(t_.attr_key[cell], static_cast<uint32_t>(payload));
           break;
         case CellType::kInt:
-          PutVarint(&(*c)[kAttrInts], ZigZag(static_cast<int64_t>(payload)));
+          values_.AddInt(t_.attr_key[cell], static_cast<int64_t>(payload));
           break;
-        case CellType::kDouble: PutFixed64(&(*c)[kAttrDoubles], payload); break;
+        case CellType::kDouble: values_.AddDouble(t_.attr_key[cell], payload); break;
         case CellType::kComplex: {
           ByteReader in(std::string_view(t_.blobs).substr(payload));
           std::string_view encoded;
@@ -134,21 +124,7 @@ class RowGroupEncoder {
 
   const SpanTable& t_;
   std::span<const uint32_t> rows_;
-  // This group's string values: the table's ids renumbered densely in order
-  // of first use (an array lookup per cell, not a hash lookup).
-  uint32_t GroupStringId(uint32_t table_id) {
-    StringRemap& r = *remap_;
-    if (r.slots.size() < t_.strings.size()) r.slots.resize(t_.strings.size(), 0);
-    uint64_t& slot = r.slots[table_id];
-    if ((slot >> 32) != r.generation) {
-      slot = (uint64_t(r.generation) << 32) | group_strings_.size();
-      group_strings_.push_back(table_id);
-    }
-    return static_cast<uint32_t>(slot);
-  }
-
-  StringRemap* remap_;
-  std::vector<uint32_t> group_strings_;  // group string id -> table string id
+  AttributeColumnsWriter values_;  // typed values, laid out per key
 };
 
 // Row group boundaries: about `target` rows, moved forward to the end of a
@@ -196,7 +172,7 @@ Result<std::unique_ptr<SegmentBuilder>> SegmentBuilder::Create(std::string path,
 
 SegmentBuilder::SegmentBuilder(std::string path, std::shared_ptr<TableDicts> dicts,
                                SegmentWriteOptions options)
-    : path_(std::move(path)), options_(options), remap_(std::make_unique<StringRemap>()) {
+    : path_(std::move(path)), options_(options) {
   footer_.dicts = std::move(dicts);
 }
 
@@ -235,7 +211,7 @@ Status SegmentBuilder::AddRows(const SpanTable& table, std::span<const uint32_t>
 Status SegmentBuilder::AddRowGroup(const SpanTable& table, std::span<const uint32_t> rows) {
   ColumnBuffers columns;
   RowGroupInfo& info = footer_.row_groups.emplace_back();
-  RowGroupEncoder(table, rows, remap_.get()).Encode(&columns, &info);
+  RowGroupEncoder(table, rows).Encode(&columns, &info);
   for (int c = 0; c < kColumnCount; ++c) {
     Result<std::string> compressed = Compress(columns[c]);
     if (!compressed.ok()) return compressed.status();

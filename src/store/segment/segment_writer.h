@@ -18,8 +18,6 @@
 
 namespace polytrace::store {
 
-struct StringRemap;
-
 struct SegmentWriteOptions {
   uint32_t row_group_rows = 8192;
   int zstd_level = 1;  // measured best speed/ratio on span columns (DEPENDENCIES.md)
@@ -57,7 +55,6 @@ class SegmentBuilder {
   std::vector<TraceId> trace_ids_;  // one per trace, for the filter
   uint64_t spans_ = 0;
   void* cctx_ = nullptr;  // ZSTD_CCtx
-  std::unique_ptr<StringRemap> remap_;
 };
 
 // Writes rows `order` of `table` as one segment (the head's seal).

@@ -17,16 +17,19 @@ bool GetString(ByteReader& in, Arena& arena, std::string_view* out) {
   return true;
 }
 
-void EncodeEvent(const SpanEvent& e, std::string* out) {
-  PutFixed64(out, e.time_unix_nano);
+// Event times relative to the span's start: a few bytes instead of eight.
+void EncodeEvent(const SpanEvent& e, uint64_t span_start, std::string* out) {
+  PutVarint(out, ZigZag(static_cast<int64_t>(e.time_unix_nano - span_start)));
   PutLengthPrefixed(out, e.name);
   EncodeAttributes(e.attributes, out);
   PutVarint(out, e.dropped_attributes_count);
 }
 
-bool DecodeEvent(ByteReader& in, Arena& arena, SpanEvent* e) {
-  return in.GetFixed64(&e->time_unix_nano) && GetString(in, arena, &e->name) &&
-         DecodeAttributes(in, arena, &e->attributes) &&
+bool DecodeEvent(ByteReader& in, Arena& arena, uint64_t span_start, SpanEvent* e) {
+  uint64_t delta;
+  if (!in.GetVarint(&delta)) return false;
+  e->time_unix_nano = span_start + static_cast<uint64_t>(UnZigZag(delta));
+  return GetString(in, arena, &e->name) && DecodeAttributes(in, arena, &e->attributes) &&
          in.GetVarint32(&e->dropped_attributes_count);
 }
 
@@ -147,7 +150,7 @@ void EncodeSpanExtras(const Span& span, std::string* out) {
   if (bits & kDroppedAttributes) PutVarint(out, span.dropped_attributes_count);
   if (bits & kEvents) {
     PutVarint(out, span.events.size());
-    for (const SpanEvent& e : span.events) EncodeEvent(e, out);
+    for (const SpanEvent& e : span.events) EncodeEvent(e, span.start_time_unix_nano, out);
   }
   if (bits & kDroppedEvents) PutVarint(out, span.dropped_events_count);
   if (bits & kLinks) {
@@ -170,7 +173,9 @@ bool DecodeSpanExtras(std::string_view data, Arena& arena, Span* span) {
     if (!in.GetVarint(&n) || n > in.remaining()) return false;
     span->events.Reserve(arena, n);
     for (uint64_t i = 0; i < n; ++i) {
-      if (!DecodeEvent(in, arena, &span->events.Append(arena))) return false;
+      if (!DecodeEvent(in, arena, span->start_time_unix_nano, &span->events.Append(arena))) {
+        return false;
+      }
     }
   }
   if ((bits & kDroppedEvents) && !in.GetVarint32(&span->dropped_events_count)) return false;

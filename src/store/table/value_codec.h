@@ -24,7 +24,8 @@ void EncodeAttributes(const Attributes& attributes, std::string* out);
 bool DecodeAttributes(ByteReader& in, Arena& arena, Attributes* attributes, int depth = 0);
 
 // Everything of `span` except the columns (IDs, name, kind, times,
-// attributes, status code).
+// attributes, status code). Event times are stored relative to the span's
+// start: decoding REQUIRES span->start_time_unix_nano to be set already.
 void EncodeSpanExtras(const Span& span, std::string* out);
 bool DecodeSpanExtras(std::string_view data, Arena& arena, Span* span);
 
