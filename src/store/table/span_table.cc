@@ -53,9 +53,33 @@ void SpanTable::AppendCell(uint32_t key, const AnyValue& value) {
   attr_value.push_back(payload);
 }
 
+namespace {
+
+// Spans of one batch mostly repeat the previous span's attribute keys (and
+// many values) at the same positions: comparing with that guess first skips
+// the hash lookup (interning was the largest cost of store ingest).
+class InternMemo {
+ public:
+  uint32_t Intern(StringDict& dict, size_t position, std::string_view s) {
+    if (position >= slots_.size()) slots_.resize(position + 1, {std::string_view(), UINT32_MAX});
+    auto& [last, id] = slots_[position];
+    if (id == UINT32_MAX || last != s) {
+      last = s;
+      id = dict.Intern(s);
+    }
+    return id;
+  }
+
+ private:
+  std::vector<std::pair<std::string_view, uint32_t>> slots_;  // views valid during one Append
+};
+
+}  // namespace
+
 uint32_t SpanTable::Append(const Traces& traces) {
   uint32_t first = static_cast<uint32_t>(rows());
   std::string origin_bytes;
+  InternMemo names, keys, values;
   for (const ResourceSpans& rs : traces.resource_spans()) {
     uint32_t service_id = dicts_->services.Intern(ServiceNameOf(rs.resource));
     for (const ScopeSpans& ss : rs.scope_spans) {
@@ -69,11 +93,21 @@ uint32_t SpanTable::Append(const Traces& traces) {
         start.push_back(s.start_time_unix_nano);
         end.push_back(s.end_time_unix_nano);
         service.push_back(service_id);
-        name.push_back(dicts_->names.Intern(s.name));
+        name.push_back(names.Intern(dicts_->names, 0, s.name));
         origin.push_back(origin_id);
         kind.push_back(static_cast<uint8_t>(s.kind));
         status.push_back(static_cast<uint8_t>(s.status.code));
-        for (const KeyValue& kv : s.attributes) AppendCell(dicts_->keys.Intern(kv.key), kv.value);
+        for (size_t i = 0; i < s.attributes.size(); ++i) {
+          const KeyValue& kv = s.attributes[i];
+          uint32_t key = keys.Intern(dicts_->keys, i, kv.key);
+          if (kv.value.type == ValueType::kString) {
+            attr_key.push_back(key);
+            attr_type.push_back(static_cast<uint8_t>(CellType::kString));
+            attr_value.push_back(values.Intern(strings, i, kv.value.string_value));
+          } else {
+            AppendCell(key, kv.value);
+          }
+        }
         attr_begin.push_back(static_cast<uint32_t>(attr_key.size()));
         EncodeSpanExtras(s, &extras);
         extras_begin.push_back(static_cast<uint32_t>(extras.size()));
