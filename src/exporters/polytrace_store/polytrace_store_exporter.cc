@@ -34,6 +34,9 @@ Status PolytraceStoreConfig::Unmarshal(ConfigReader& r) {
   POLYTRACE_RETURN_IF_ERROR(compaction->Read("max_mib_per_second", &mib_per_second));
   o.compaction_max_bytes_per_second = mib_per_second << 20;
   POLYTRACE_RETURN_IF_ERROR(compaction->Read("interval", &o.maintenance_interval));
+  uint64_t max_segment_mib = o.compaction_max_segment_bytes >> 20;
+  POLYTRACE_RETURN_IF_ERROR(compaction->Read("max_segment_size_mib", &max_segment_mib));
+  o.compaction_max_segment_bytes = max_segment_mib << 20;
   POLYTRACE_RETURN_IF_ERROR(compaction->Finish());
   Result<ConfigReader> retention = r.Child("retention");
   if (!retention.ok()) return retention.status();

@@ -78,7 +78,9 @@ class Store {
 
   // All stored spans of the trace (an empty batch when none).
   Result<Traces> GetTrace(const TraceId& id) const;
-  // Traces with a span matching `filter`, newest first, at most `limit`.
+  // Traces with a span matching `filter`, at most `limit`, newest first: the
+  // heads and the newest segments are searched first and the search stops
+  // once `limit` traces matched (within a segment, in trace ID order).
   Result<std::vector<TraceHit>> FindTraces(const SpanFilter& filter, size_t limit) const;
   std::vector<std::string> Services() const;
   std::vector<OperationEntry> Operations(std::string_view service) const;
@@ -118,6 +120,8 @@ class Store {
   bool HeadNeedsSealing() const;
   Status Compact();
   Status CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs);
+  std::vector<std::shared_ptr<SegmentReader>> CapBySize(
+      std::vector<std::shared_ptr<SegmentReader>> inputs) const;
   void EnforceRetention();
   void RemoveSegments(const std::vector<uint64_t>& ids);
   std::string SegmentPath(uint64_t id) const;

@@ -68,14 +68,50 @@ Status Store::Compact() {
     std::shared_lock lock(mu_);
     segments = segments_;
   }
+  // Tiered within a window: kFanIn segments of one level merge into one of
+  // the next, so each span is rewritten about log(window size) times, not
+  // once per new segment. A window nothing will join any more (it ended a
+  // segment age ago) is merged whole, so each of its traces ends up in one
+  // segment where the size cap allows.
+  constexpr size_t kFanIn = 4;
   uint64_t window = std::max<uint64_t>(1, uint64_t(options_.compaction_window.count()) * 1'000'000);
-  std::map<uint64_t, std::vector<std::shared_ptr<SegmentReader>>> windows;
-  for (const auto& seg : segments) windows[seg->meta().min_start / window].push_back(seg);
-  for (auto& [w, inputs] : windows) {
+  uint64_t grace = uint64_t(options_.segment_max_duration.count()) * 1'000'000;
+  uint64_t now = UnixNanosNow();
+  std::map<uint64_t, std::map<uint32_t, std::vector<std::shared_ptr<SegmentReader>>>> windows;
+  for (const auto& seg : segments) {
+    windows[seg->meta().min_start / window][seg->meta().level].push_back(seg);
+  }
+  for (auto& [w, levels] : windows) {
+    bool closed = (w + 1) * window + grace < now;
+    std::vector<std::shared_ptr<SegmentReader>> inputs;
+    for (auto& [level, members] : levels) {
+      if (closed) {
+        inputs.insert(inputs.end(), members.begin(), members.end());
+      } else if (members.size() >= kFanIn) {
+        inputs = members;
+        break;
+      }
+    }
+    inputs = CapBySize(std::move(inputs));
     if (inputs.size() < 2) continue;
     if (Status st = CompactWindow(std::move(inputs)); !st.ok()) return st;
   }
   return Status::Ok();
+}
+
+// The smallest segments first, up to the output size cap.
+std::vector<std::shared_ptr<SegmentReader>> Store::CapBySize(
+    std::vector<std::shared_ptr<SegmentReader>> inputs) const {
+  std::sort(inputs.begin(), inputs.end(),
+            [](const auto& a, const auto& b) { return a->file_bytes() < b->file_bytes(); });
+  uint64_t total = 0;
+  size_t keep = 0;
+  while (keep < inputs.size() &&
+         total + inputs[keep]->file_bytes() <= options_.compaction_max_segment_bytes) {
+    total += inputs[keep++]->file_bytes();
+  }
+  inputs.resize(keep);
+  return inputs;
 }
 
 Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs) {

@@ -24,6 +24,8 @@ struct StoreOptions {
   // ingest keeps its rate.
   uint64_t compaction_max_bytes_per_second = 64ull << 20;
   std::chrono::milliseconds maintenance_interval{std::chrono::seconds(10)};
+  // Compaction does not write segments bigger than this.
+  uint64_t compaction_max_segment_bytes = 2ull << 30;
   // Compacted segments are written once and read for a long time: they
   // trade compression CPU for bytes (sealing the head uses level 1).
   int compaction_zstd_level = 6;

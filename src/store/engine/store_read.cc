@@ -40,15 +40,7 @@ class HitCollector {
       latest = std::max(latest, table.start[row]);
     }
   }
-  // The `limit`-th newest hit so far (0 if fewer): segments ending before it
-  // cannot change the answer.
-  uint64_t Cutoff(size_t limit) const {
-    if (hits_.size() < limit || limit == 0) return 0;
-    std::vector<uint64_t> starts;
-    for (const auto& [id, start] : hits_) starts.push_back(start);
-    std::nth_element(starts.begin(), starts.begin() + (limit - 1), starts.end(), std::greater<>());
-    return starts[limit - 1];
-  }
+  size_t size() const { return hits_.size(); }
   std::vector<TraceHit> Newest(size_t limit) const {
     std::vector<TraceHit> out;
     for (const auto& [id, start] : hits_) out.push_back({id, start});
@@ -164,11 +156,13 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
   std::vector<std::shared_ptr<SegmentReader>> segments = snapshot.segments;
   std::sort(segments.begin(), segments.end(),
             [](const auto& a, const auto& b) { return a->meta().max_end > b->meta().max_end; });
+  // Newest data first, and stop once `limit` traces matched: a search for
+  // something common reads a few row groups, not the whole store.
   for (const auto& seg : segments) {
-    if (seg->meta().max_end < hits.Cutoff(limit)) break;
+    if (hits.size() >= limit) break;
     if (!SegmentMayMatch(*seg, filter)) continue;
     const auto& groups = seg->footer().row_groups;
-    for (size_t g = 0; g < groups.size(); ++g) {
+    for (size_t g = 0; g < groups.size() && hits.size() < limit; ++g) {
       if (!RowGroupMayMatch(*seg, groups[g], filter)) continue;
       Result<SpanTable> table = seg->ReadRowGroup(g);
       if (!table.ok()) return Damaged(table.status());
