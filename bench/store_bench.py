@@ -9,6 +9,7 @@ system, with the polytrace/jaeger ratio:
   - ingest: spans per CPU-second of the server process (utime+stime), wall rate
   - peak RSS while ingesting
   - bytes per span on disk (after polytrace's compaction; Badger as it lies)
+  Queries run once each server is idle (polytrace: after compaction settled).
   - trace by ID latency (p50/p99 over --lookups traces, Jaeger API on both)
   - search latency (service + tag + min duration over the last hour, p50/p99)
 
@@ -167,14 +168,8 @@ def ingest(system, spans):
     wall = time.monotonic() - t0
     # The server may still be writing what it acknowledged (Jaeger queues):
     # count its CPU until it has been idle for a second.
-    last = cpu_seconds(pid)
-    while True:
-        time.sleep(1.0)
-        now = cpu_seconds(pid)
-        if now - last < 0.05:
-            break
-        last = now
-    cpu = last - cpu0
+    wait_idle(system)
+    cpu = cpu_seconds(pid) - cpu0
     return {"acked": result["acked_spans"], "cpu_s": cpu, "spans_per_cpu_s": result["acked_spans"] / cpu,
             "wall_spans_per_s": result["acked_spans"] / wall, "peak_rss_mib": peak_rss_mib(pid)}
 
@@ -219,22 +214,32 @@ def wait_compacted(system, timeout=300):
         out = subprocess.run([str(POLYTRACE), "store", "stats", str(system.data), "--json"],
                              capture_output=True, text=True)
         stats = json.loads(out.stdout)
-        if stats["segments"] <= 2 and stats["walSpans"] == 0:
+        if stats["segments"] <= 2:
             return stats
         time.sleep(0.5)
     raise RuntimeError("compaction did not settle")
+
+
+def wait_idle(system):
+    """Until the server used under 5% of a core for a second (background work done)."""
+    last = cpu_seconds(system.proc.pid)
+    while True:
+        time.sleep(1.0)
+        now = cpu_seconds(system.proc.pid)
+        if now - last < 0.05:
+            return
+        last = now
 
 
 def run(system, args):
     system.start()
     result = ingest(system, args.spans)
     wait_searchable(system, args.spans)
+    if system.name == "polytrace":
+        wait_compacted(system)  # queries and bytes measure the settled store
+    wait_idle(system)
     result.update(query_latencies(system, args.lookups, args.searches))
     system.stop()
-    if system.name == "polytrace":
-        system.start()  # the head is sealed at stop; compaction then merges the window
-        wait_compacted(system)
-        system.stop()
     result["disk_bytes"] = disk_bytes(system.data)
     result["bytes_per_span"] = result["disk_bytes"] / result["acked"]
     return result
