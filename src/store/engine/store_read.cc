@@ -138,7 +138,7 @@ Result<Traces> Store::GetTrace(const TraceId& id) const {
     const auto& groups = seg->footer().row_groups;
     for (size_t g = 0; g < groups.size(); ++g) {
       if (id < groups[g].first_trace || groups[g].last_trace < id) continue;
-      Result<SpanTable> table = seg->ReadRowGroup(g);
+      Result<SpanTable> table = seg->ReadRowGroup(g, &id);
       if (!table.ok()) return Damaged(table.status());
       if (!table->Materialize(SortedRowsOf(*table, id), &out)) {
         return Status::Internal(

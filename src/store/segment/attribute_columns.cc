@@ -1,5 +1,7 @@
 #include "store/segment/attribute_columns.h"
 
+#include <functional>
+
 #include "store/format/coding.h"
 
 namespace polytrace::store {
@@ -50,21 +52,25 @@ void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std
 
 namespace {
 
-// Reads "nkeys (key nvalues value*)*" with `read_value` per value.
-template <typename ReadValue, typename StreamOf>
-bool ParseKeyed(std::string_view column, ReadValue read_value, StreamOf stream_of) {
+// Reads "nkeys (key nvalues value*)*" into streams indexed by key.
+template <typename ReadValue>
+bool ParseKeyed(std::string_view column, uint32_t key_count, ReadValue read_value,
+                const std::function<std::vector<uint64_t>*(uint32_t)>& target) {
   ByteReader in(column);
   uint64_t keys;
   if (!in.GetVarint(&keys) || keys > in.remaining()) return false;
   for (uint64_t i = 0; i < keys; ++i) {
     uint32_t key;
     uint64_t n;
-    if (!in.GetVarint32(&key) || !in.GetVarint(&n) || n > in.remaining()) return false;
-    std::vector<uint64_t>* values = stream_of(key);
+    if (!in.GetVarint32(&key) || key >= key_count || !in.GetVarint(&n) || n > in.remaining()) {
+      return false;
+    }
+    std::vector<uint64_t>* values = target(key);
     values->reserve(n);
+    int64_t previous = 0;
     for (uint64_t j = 0; j < n; ++j) {
       uint64_t v;
-      if (!read_value(in, &v)) return false;
+      if (!read_value(in, previous, &v)) return false;
       values->push_back(v);
     }
   }
@@ -75,66 +81,59 @@ bool ParseKeyed(std::string_view column, ReadValue read_value, StreamOf stream_o
 
 bool AttributeColumnsReader::Parse(std::string_view strings, std::string_view dict,
                                    std::string_view ints, std::string_view doubles,
-                                   SpanTable* table) {
-  // Per key: local string id -> the table's string id.
-  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> globals;
+                                   uint32_t key_count) {
+  dicts_.assign(key_count, {});
+  strings_.assign(key_count, {});
+  ints_.assign(key_count, {});
+  doubles_.assign(key_count, {});
   ByteReader d(dict);
   uint64_t keys;
   if (!d.GetVarint(&keys) || keys > d.remaining()) return false;
   for (uint64_t i = 0; i < keys; ++i) {
     uint32_t key;
     uint64_t n;
-    if (!d.GetVarint32(&key) || !d.GetVarint(&n) || n > d.remaining()) return false;
-    std::vector<uint32_t>& ids = globals[key];
-    for (uint64_t j = 0; j < n; ++j) {
-      std::string_view s;
-      if (!d.GetLengthPrefixed(&s)) return false;
-      ids.push_back(table->strings.Intern(s));
+    if (!d.GetVarint32(&key) || key >= key_count || !d.GetVarint(&n) || n > d.remaining())
+      return false;
+    std::vector<std::string_view>& views = dicts_[key];
+    views.resize(n);
+    for (std::string_view& view : views) {
+      if (!d.GetLengthPrefixed(&view)) return false;
     }
   }
   if (!d.done()) return false;
-  auto stream_in = [](Streams& streams) {
-    return [&streams](uint32_t key) { return &streams[key].values; };
+  auto delta_ids = [](ByteReader& in, int64_t& previous, uint64_t* v) {
+    uint64_t z;
+    if (!in.GetVarint(&z)) return false;
+    previous += UnZigZag(z);
+    if (previous < 0) return false;
+    *v = static_cast<uint64_t>(previous);
+    return true;
   };
-  // String ids are deltas of local ids; they become the table's ids.
-  uint32_t current_key = 0;
-  int64_t previous = 0;
-  bool ok = ParseKeyed(
-      strings,
-      [&](ByteReader& in, uint64_t* v) {
-        uint64_t delta;
-        if (!in.GetVarint(&delta)) return false;
-        int64_t local = previous + UnZigZag(delta);
-        previous = local;
-        const std::vector<uint32_t>& ids = globals[current_key];
-        if (local < 0 || uint64_t(local) >= ids.size()) return false;
-        *v = ids[size_t(local)];
-        return true;
-      },
-      [&](uint32_t key) {
-        current_key = key;
-        previous = 0;
-        return &strings_[key].values;
-      });
-  ok = ok && ParseKeyed(
-                 ints,
-                 [](ByteReader& in, uint64_t* v) {
-                   uint64_t z;
-                   if (!in.GetVarint(&z)) return false;
-                   *v = static_cast<uint64_t>(UnZigZag(z));
-                   return true;
-                 },
-                 stream_in(ints_));
-  ok = ok && ParseKeyed(
-                 doubles, [](ByteReader& in, uint64_t* v) { return in.GetFixed64(v); },
-                 stream_in(doubles_));
-  return ok;
+  auto zigzag = [](ByteReader& in, int64_t&, uint64_t* v) {
+    uint64_t z;
+    if (!in.GetVarint(&z)) return false;
+    *v = static_cast<uint64_t>(UnZigZag(z));
+    return true;
+  };
+  auto fixed = [](ByteReader& in, int64_t&, uint64_t* v) { return in.GetFixed64(v); };
+  return ParseKeyed(strings, key_count, delta_ids,
+                    [&](uint32_t k) { return &strings_[k].values; }) &&
+         ParseKeyed(ints, key_count, zigzag, [&](uint32_t k) { return &ints_[k].values; }) &&
+         ParseKeyed(doubles, key_count, fixed, [&](uint32_t k) { return &doubles_[k].values; });
+}
+
+bool AttributeColumnsReader::NextString(uint32_t key, uint32_t* local_id) {
+  uint64_t v;
+  if (!Next(strings_, key, &v) || v >= dicts_[key].size()) return false;
+  *local_id = static_cast<uint32_t>(v);
+  return true;
 }
 
 bool AttributeColumnsReader::Next(Streams& streams, uint32_t key, uint64_t* payload) {
-  auto it = streams.find(key);
-  if (it == streams.end() || it->second.next >= it->second.values.size()) return false;
-  *payload = it->second.values[it->second.next++];
+  if (key >= streams.size()) return false;
+  Stream& s = streams[key];
+  if (s.next >= s.values.size()) return false;
+  *payload = s.values[s.next++];
   return true;
 }
 

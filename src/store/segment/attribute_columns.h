@@ -46,23 +46,30 @@ class AttributeColumnsWriter {
 
 class AttributeColumnsReader {
  public:
-  // Parses the columns; strings are interned into `table->strings`. False
-  // on damaged input.
+  // Parses the columns (views into them are kept: they must outlive this
+  // reader). `key_count` bounds the key ids. False on damaged input.
   bool Parse(std::string_view strings, std::string_view dict, std::string_view ints,
-             std::string_view doubles, SpanTable* table);
-  // The next value of `key` as a cell payload; false when none is left.
-  bool NextString(uint32_t key, uint64_t* payload) { return Next(strings_, key, payload); }
+             std::string_view doubles, uint32_t key_count);
+  // The next value of `key`; false when none is left. A string comes back
+  // as its key-local id: Intern turns it into a table id only for the
+  // cells a reader keeps, so reading one trace interns a few strings.
+  bool NextString(uint32_t key, uint32_t* local_id);
   bool NextInt(uint32_t key, uint64_t* payload) { return Next(ints_, key, payload); }
   bool NextDouble(uint32_t key, uint64_t* payload) { return Next(doubles_, key, payload); }
+  uint32_t Intern(uint32_t key, uint32_t local_id, SpanTable* table) const {
+    return table->strings.Intern(dicts_[key][local_id]);
+  }
 
  private:
   struct Stream {
     std::vector<uint64_t> values;
     size_t next = 0;
   };
-  using Streams = absl::flat_hash_map<uint32_t, Stream>;
+  // Indexed by key id (the segment's key dictionary is small).
+  using Streams = std::vector<Stream>;
   static bool Next(Streams& streams, uint32_t key, uint64_t* payload);
 
+  std::vector<std::vector<std::string_view>> dicts_;
   Streams strings_, ints_, doubles_;
 };
 

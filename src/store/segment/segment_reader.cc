@@ -32,33 +32,42 @@ Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::str
   return Status::Ok();
 }
 
-// Decodes the raw columns of one row group into `t`.
+// Decodes the raw columns of one row group into `t`: every row, or only
+// the rows of one trace (`only`). Columns are sequential streams, so other
+// rows are still walked, but nothing of them is stored or interned.
 class RowGroupDecoder {
  public:
   RowGroupDecoder(const std::array<std::string, kColumnCount>& c, uint32_t rows, uint64_t min_start,
-                  SpanTable* t)
-      : raw_(c), rows_(rows), min_start_(min_start), t_(t) {
+                  const TraceId* only, SpanTable* t)
+      : raw_(c), rows_(rows), min_start_(min_start), only_(only), t_(t) {
     for (int i = 0; i < kColumnCount; ++i) in_[i] = std::make_unique<ByteReader>(c[i]);
   }
 
   bool Decode() {
+    const TableDicts& d = t_->dicts();
     if (!values_.Parse(raw_[kAttrStrings], raw_[kStringDict], raw_[kAttrInts], raw_[kAttrDoubles],
-                       t_)) {
+                       d.keys.size())) {
       return false;
     }
     uint32_t row = 0;
     while (row < rows_) {
-      std::string_view id;
+      std::string_view raw_id;
       uint64_t count;
-      if (!in(kTraceRuns).GetBytes(16, &id) || !in(kTraceRuns).GetVarint(&count) || count == 0 ||
-          count > rows_ - row) {
+      if (!in(kTraceRuns).GetBytes(16, &raw_id) || !in(kTraceRuns).GetVarint(&count) ||
+          count == 0 || count > rows_ - row) {
         return false;
       }
-      uint32_t trace_begin = row;
+      TraceId id;
+      std::memcpy(id.bytes.data(), raw_id.data(), 16);
+      bool keep = only_ == nullptr || *only_ == id;
+      trace_span_ids_.clear();
+      pending_parents_.clear();
       uint64_t previous_start = min_start_;
       for (uint64_t k = 0; k < count; ++k, ++row) {
-        if (!DecodeRow(id, trace_begin, &previous_start)) return false;
+        if (!DecodeRow(id, keep, &previous_start)) return false;
       }
+      if (keep && !ResolveParents()) return false;
+      if (keep && only_ != nullptr) return true;  // rows are sorted by trace: nothing more to find
     }
     return true;
   }
@@ -73,64 +82,53 @@ class RowGroupDecoder {
     return true;
   }
 
-  bool DecodeRow(std::string_view trace_id, uint32_t trace_begin, uint64_t* previous_start) {
-    TraceId& tid = t_->trace_id.emplace_back();
-    std::memcpy(tid.bytes.data(), trace_id.data(), 16);
-    if (!GetSpanId(kSpanIds, &t_->span_id.emplace_back())) return false;
+  bool DecodeRow(const TraceId& trace_id, bool keep, uint64_t* previous_start) {
+    SpanId span_id, parent_id;
     uint64_t parent, start_delta, duration;
     uint32_t service, name, origin;
     uint8_t kind, status;
-    if (!in(kParents).GetVarint(&parent) || !in(kStarts).GetVarint(&start_delta) ||
-        !in(kDurations).GetVarint(&duration) || !in(kServices).GetVarint32(&service) ||
-        !in(kNames).GetVarint32(&name) || !in(kOrigins).GetVarint32(&origin) ||
-        !in(kKinds).GetByte(&kind) || !in(kStatuses).GetByte(&status)) {
+    if (!GetSpanId(kSpanIds, &span_id) || !in(kParents).GetVarint(&parent) ||
+        (parent == 1 && !GetSpanId(kParentIds, &parent_id)) ||
+        !in(kStarts).GetVarint(&start_delta) || !in(kDurations).GetVarint(&duration) ||
+        !in(kServices).GetVarint32(&service) || !in(kNames).GetVarint32(&name) ||
+        !in(kOrigins).GetVarint32(&origin) || !in(kKinds).GetByte(&kind) ||
+        !in(kStatuses).GetByte(&status)) {
       return false;
-    }
-    SpanId& parent_id = t_->parent_span_id.emplace_back();
-    if (parent == 1) {
-      if (!GetSpanId(kParentIds, &parent_id)) return false;
-    } else if (parent >= 2) {
-      uint64_t parent_row = trace_begin + (parent - 2);
-      if (parent_row >= t_->span_id.size()) {
-        pending_parents_.push_back({static_cast<uint32_t>(t_->span_id.size() - 1), parent_row});
-      } else {
-        parent_id = t_->span_id[parent_row];
-      }
     }
     uint64_t start = *previous_start + static_cast<uint64_t>(UnZigZag(start_delta));
     *previous_start = start;
-    t_->start.push_back(start);
-    t_->end.push_back(start + static_cast<uint64_t>(UnZigZag(duration)));
-    t_->service.push_back(service);
-    t_->name.push_back(name);
-    t_->origin.push_back(origin);
-    t_->kind.push_back(kind);
-    t_->status.push_back(status);
-    return ValidIds(service, name, origin) && DecodeAttributes() && DecodeExtras() &&
-           (pending_parents_.empty() || ResolveParents());
-  }
-
-  bool ValidIds(uint32_t service, uint32_t name, uint32_t origin) {
-    const TableDicts& d = t_->dicts();
-    return service < d.services.size() && name < d.names.size() && origin < d.origins.size();
-  }
-
-  // Parents that point forward (a child sorted before its parent) resolve
-  // once the parent row exists.
-  bool ResolveParents() {
-    size_t kept = 0;
-    for (const auto& [row, parent_row] : pending_parents_) {
-      if (parent_row < t_->span_id.size()) {
-        t_->parent_span_id[row] = t_->span_id[parent_row];
-      } else {
-        pending_parents_[kept++] = {row, parent_row};
+    trace_span_ids_.push_back(span_id);
+    if (keep) {
+      const TableDicts& d = t_->dicts();
+      if (service >= d.services.size() || name >= d.names.size() || origin >= d.origins.size()) {
+        return false;
       }
+      // A parent given by position may come later in the trace: resolved
+      // once the trace's rows are all read.
+      if (parent >= 2) pending_parents_.push_back({static_cast<uint32_t>(t_->rows()), parent - 2});
+      t_->trace_id.push_back(trace_id);
+      t_->span_id.push_back(span_id);
+      t_->parent_span_id.push_back(parent_id);
+      t_->start.push_back(start);
+      t_->end.push_back(start + static_cast<uint64_t>(UnZigZag(duration)));
+      t_->service.push_back(service);
+      t_->name.push_back(name);
+      t_->origin.push_back(origin);
+      t_->kind.push_back(kind);
+      t_->status.push_back(status);
     }
-    pending_parents_.resize(kept);
+    return DecodeAttributes(keep) && DecodeExtras(keep);
+  }
+
+  bool ResolveParents() {
+    for (const auto& [row, position] : pending_parents_) {
+      if (position >= trace_span_ids_.size()) return false;
+      t_->parent_span_id[row] = trace_span_ids_[position];
+    }
     return true;
   }
 
-  bool DecodeAttributes() {
+  bool DecodeAttributes(bool keep) {
     uint64_t count;
     if (!in(kAttrCounts).GetVarint(&count) || count > in(kAttrKeys).remaining()) return false;
     for (uint64_t i = 0; i < count; ++i) {
@@ -141,46 +139,59 @@ class RowGroupDecoder {
         return false;
       }
       uint64_t payload = 0;
-      if (!DecodeCell(key, static_cast<CellType>(type), &payload)) return false;
-      t_->attr_key.push_back(key);
-      t_->attr_type.push_back(type);
-      t_->attr_value.push_back(payload);
+      if (!DecodeCell(key, static_cast<CellType>(type), keep, &payload)) return false;
+      if (keep) {
+        t_->attr_key.push_back(key);
+        t_->attr_type.push_back(type);
+        t_->attr_value.push_back(payload);
+      }
     }
-    t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
+    if (keep) t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
     return true;
   }
 
-  bool DecodeCell(uint32_t key, CellType type, uint64_t* payload) {
+  bool DecodeCell(uint32_t key, CellType type, bool keep, uint64_t* payload) {
     switch (type) {
-      case CellType::kString: return values_.NextString(key, payload);
+      case CellType::kString: {
+        uint32_t local;
+        if (!values_.NextString(key, &local)) return false;
+        if (keep) *payload = values_.Intern(key, local, t_);
+        return true;
+      }
       case CellType::kInt: return values_.NextInt(key, payload);
       case CellType::kDouble: return values_.NextDouble(key, payload);
       case CellType::kComplex: {
         std::string_view encoded;
         if (!in(kAttrComplex).GetLengthPrefixed(&encoded)) return false;
-        *payload = t_->blobs.size();
-        PutLengthPrefixed(&t_->blobs, encoded);
+        if (keep) {
+          *payload = t_->blobs.size();
+          PutLengthPrefixed(&t_->blobs, encoded);
+        }
         return true;
       }
       default: return true;
     }
   }
 
-  bool DecodeExtras() {
+  bool DecodeExtras(bool keep) {
     std::string_view extras;
     if (!in(kExtras).GetLengthPrefixed(&extras)) return false;
-    t_->extras.append(extras);
-    t_->extras_begin.push_back(static_cast<uint32_t>(t_->extras.size()));
+    if (keep) {
+      t_->extras.append(extras);
+      t_->extras_begin.push_back(static_cast<uint32_t>(t_->extras.size()));
+    }
     return true;
   }
 
   const std::array<std::string, kColumnCount>& raw_;
   uint32_t rows_;
   uint64_t min_start_;
+  const TraceId* only_;
   SpanTable* t_;
-  AttributeColumnsReader values_;
   std::array<std::unique_ptr<ByteReader>, kColumnCount> in_;
-  std::vector<std::pair<uint32_t, uint64_t>> pending_parents_;
+  AttributeColumnsReader values_;
+  std::vector<SpanId> trace_span_ids_;                          // of the trace being read
+  std::vector<std::pair<uint32_t, uint64_t>> pending_parents_;  // (table row, position in trace)
 };
 
 }  // namespace
@@ -250,7 +261,7 @@ Result<std::string> SegmentReader::ReadBlock(const ColumnBlock& block, size_t gr
   return raw;
 }
 
-Result<SpanTable> SegmentReader::ReadRowGroup(size_t index) const {
+Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, const TraceId* only) const {
   const RowGroupInfo& info = footer_.row_groups[index];
   std::array<std::string, kColumnCount> columns;
   for (int c = 0; c < kColumnCount; ++c) {
@@ -259,7 +270,7 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index) const {
     columns[c] = std::move(*raw);
   }
   SpanTable table(footer_.dicts);
-  if (!RowGroupDecoder(columns, info.rows, info.min_start, &table).Decode()) {
+  if (!RowGroupDecoder(columns, info.rows, info.min_start, only, &table).Decode()) {
     return Status::InvalidArgument(
         fmt::format("{}: row group {} has inconsistent columns", path_, index));
   }
@@ -270,7 +281,7 @@ Status SegmentReader::Check() const {
   for (size_t g = 0; g < footer_.row_groups.size(); ++g) {
     Result<SpanTable> table = ReadRowGroup(g);
     if (!table.ok()) return table.status();
-    if (table->rows() != footer_.row_groups[g].rows) {
+    if (table->rows() != footer_.row_groups[g].rows) {  // read in full: every row kept
       return Status::InvalidArgument(fmt::format("{}: row group {} holds {} rows, footer says {}",
                                                  path_, g, table->rows(),
                                                  footer_.row_groups[g].rows));

@@ -29,8 +29,9 @@ class SegmentReader {
   const TableDicts& dicts() const { return *footer_.dicts; }
   bool MayContain(const TraceId& id) const { return footer_.bloom.MayContain(id); }
 
-  // Decodes row group `index` into a table sharing this segment's dictionaries.
-  Result<SpanTable> ReadRowGroup(size_t index) const;
+  // Decodes row group `index` into a table sharing this segment's
+  // dictionaries: every row, or only the rows of trace `only`.
+  Result<SpanTable> ReadRowGroup(size_t index, const TraceId* only = nullptr) const;
   // Reads and verifies every block of the file; the first damage found.
   Status Check() const;
 
