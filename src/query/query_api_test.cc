@@ -135,7 +135,9 @@ TEST_F(QueryApiTest, JaegerSearchParameters) {
   EXPECT_EQ(Search("service=pay&tags=%7B%22http.status_code%22%3A500%7D"),
             (V{1}));  // number in JSON
   EXPECT_EQ(Search("service=gw&tag=tenant:blue"), (V{2}));
-  EXPECT_EQ(Search("service=pay&tag=error:true"), V{});  // status is not an attribute
+  EXPECT_EQ(Search("service=pay&tag=error:true"), (V{1}));  // Jaeger's derived tags: status ...
+  EXPECT_EQ(Search("service=gw&tag=otel.status_code:OK"), (V{2}));
+  EXPECT_EQ(Search("service=gw&tag=span.kind:client"), (V{1}));  // ... and kind
   EXPECT_EQ(Search("service=gw&minDuration=60ms"), (V{1}));
   EXPECT_EQ(Search("service=gw&maxDuration=10ms"), (V{2}));
   EXPECT_EQ(Search("service=gw&minDuration=1ms&maxDuration=1.5ms"), V{});

@@ -64,6 +64,31 @@ Status ParseTagsJson(const std::string& text, store::SpanFilter* filter) {
   return Status::Ok();
 }
 
+// Jaeger shows span kind and status as tags (span.kind, error,
+// otel.status_code), so its users search them as tags: those become
+// conditions on the kind and status columns instead of attributes.
+void TranslateDerivedTags(store::SpanFilter* f) {
+  std::vector<std::pair<std::string, std::string>> attributes;
+  for (auto& [key, value] : f->tags) {
+    if (key == "error" && (value == "true" || value == "false")) {
+      if (value == "true") f->status = StatusCodeValue::kError;
+      continue;  // error=false: Jaeger matches spans without the tag; nothing to require
+    }
+    if (key == "otel.status_code" && (value == "ERROR" || value == "OK")) {
+      f->status = value == "ERROR" ? StatusCodeValue::kError : StatusCodeValue::kOk;
+      continue;
+    }
+    if (key == "span.kind") {
+      if (std::optional<SpanKind> kind = ParseKind(value)) {
+        f->kind = kind;
+        continue;
+      }
+    }
+    attributes.emplace_back(std::move(key), std::move(value));
+  }
+  f->tags = std::move(attributes);
+}
+
 Status ParseSearch(const QueryParams& p, store::SpanFilter* f, int64_t* limit) {
   f->service = p.Get("service").value_or("");
   f->operation = p.Get("operation").value_or("");
@@ -77,6 +102,7 @@ Status ParseSearch(const QueryParams& p, store::SpanFilter* f, int64_t* limit) {
     }
     f->tags.emplace_back(tag.substr(0, colon), tag.substr(colon + 1));
   }
+  TranslateDerivedTags(f);
   for (const char* name : {"minDuration", "maxDuration"}) {
     auto d = p.GetDuration(name);
     if (!d.ok()) return d.status();

@@ -201,6 +201,11 @@ void CollectRequired(const FieldExpr& e, store::SpanFilter* f) {
       f->tags.emplace_back(e.field.attribute, lit.text);
     }
   }
+  if (e.op == CompareOp::kEq && e.field.kind == FieldKind::kStatus) {
+    f->status = static_cast<StatusCodeValue>(lit.integer);
+  }
+  if (e.op == CompareOp::kEq && e.field.kind == FieldKind::kKind)
+    f->kind = static_cast<SpanKind>(lit.integer);
   if (e.field.kind == FieldKind::kDuration && lit.type == LiteralType::kDuration &&
       lit.integer >= 0) {
     if (e.op == CompareOp::kGt || e.op == CompareOp::kGe)

@@ -119,6 +119,9 @@ TEST_F(TraceqlEvaluatorTest, RequiredFilterIsConservative) {
   EXPECT_EQ(f.min_duration_nanos, 5 * kMs);
   ASSERT_EQ(f.tags.size(), 1u);
   EXPECT_EQ(f.tags[0], (std::pair<std::string, std::string>{"k", "v"}));
+  auto errors = Parse("{ status = error && kind = server }");
+  EXPECT_EQ(RequiredSpanFilter(**errors).status, StatusCodeValue::kError);
+  EXPECT_EQ(RequiredSpanFilter(**errors).kind, SpanKind::kServer);
   auto either = Parse("{ resource.service.name = \"a\" } || { resource.service.name = \"b\" }");
   EXPECT_TRUE(RequiredSpanFilter(**either).service.empty());
   auto inner_or = Parse("{ resource.service.name = \"a\" || name = \"x\" }");

@@ -17,6 +17,7 @@ struct SpanFilter {
   std::string service;    // empty: any
   std::string operation;  // span name; empty: any
   std::optional<SpanKind> kind;
+  std::optional<StatusCodeValue> status;
   // key = value on the span's attributes, its resource's, or one of its
   // events' (Jaeger's tags, process tags and log fields); values compared
   // in their string form ("true", "42").

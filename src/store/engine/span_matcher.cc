@@ -24,6 +24,7 @@ bool SpanMatcher::Matches(uint32_t row) const {
   if (service_ && t.service[row] != *service_) return false;
   if (name_ && t.name[row] != *name_) return false;
   if (filter_.kind && t.kind[row] != static_cast<uint8_t>(*filter_.kind)) return false;
+  if (filter_.status && t.status[row] != static_cast<uint8_t>(*filter_.status)) return false;
   uint64_t start = t.start[row];
   if (start < filter_.start_min_nanos || start > filter_.start_max_nanos) return false;
   uint64_t duration = t.end[row] > start ? t.end[row] - start : 0;
