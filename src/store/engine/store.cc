@@ -38,7 +38,8 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options,
                                            std::shared_ptr<spdlog::logger> logger) {
   std::unique_ptr<Store> store(new Store(std::move(options), std::move(logger)));
   if (Status st = store->Recover(); !st.ok()) return st;
-  store->maintenance_ = std::thread([s = store.get()] { s->MaintenanceLoop(); });
+  store->sealer_ = std::thread([s = store.get()] { s->SealLoop(); });
+  store->compactor_ = std::thread([s = store.get()] { s->CompactionLoop(); });
   return store;
 }
 
@@ -143,13 +144,27 @@ Status Store::Recover() {
 
 Status Store::Append(const Traces& traces) {
   if (traces.empty()) return Status::Ok();
+  {
+    // Frozen heads are memory not yet on disk: if sealing falls behind (a
+    // slow or full disk), refuse rather than grow; clients retry.
+    std::shared_lock lock(mu_);
+    if (sealing_.size() >= kMaxFrozenHeads) {
+      return Status::ResourceExhausted(fmt::format(
+          "store: {} head blocks are waiting to be written to disk; retry later", sealing_.size()));
+    }
+  }
   std::string payload = otlp::EncodeTracesProto(traces);
   std::shared_lock ingest(ingest_mu_);
   if (Status st = wal_->Append(payload); !st.ok()) {
     return Status::Unavailable(fmt::format("store: {}", st.message()));
   }
-  std::unique_lock lock(mu_);
-  head_->Append(traces, wal_->seq());
+  bool full;
+  {
+    std::unique_lock lock(mu_);
+    head_->Append(traces, wal_->seq());
+    full = head_->MemoryBytes() >= options_.segment_max_bytes;
+  }
+  if (full) stop_cv_.notify_all();  // wakes the sealer now, not at its next tick
   return Status::Ok();
 }
 
@@ -214,8 +229,9 @@ Status Store::SealFrozenHeads() {
   }
 }
 
-void Store::MaintenanceLoop() {
-  auto last_maintenance = std::chrono::steady_clock::now();
+// Sealing has its own thread so that a long compaction never lets the head
+// (memory) grow: Append wakes it as soon as the head is full.
+void Store::SealLoop() {
   std::unique_lock lock(stop_mu_);
   while (!stopping_) {
     stop_cv_.wait_for(lock, std::chrono::milliseconds(250));
@@ -227,10 +243,18 @@ void Store::MaintenanceLoop() {
       std::lock_guard seal(seal_mu_);
       SealFrozenHeads();  // retries a seal that failed before
     }
-    if (std::chrono::steady_clock::now() - last_maintenance >= options_.maintenance_interval) {
-      RunMaintenance();
-      last_maintenance = std::chrono::steady_clock::now();
-    }
+    lock.lock();
+  }
+}
+
+void Store::CompactionLoop() {
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    // Woken early only by Close (the sealer's wake-ups do not count).
+    auto next = std::chrono::steady_clock::now() + options_.maintenance_interval;
+    if (stop_cv_.wait_until(lock, next, [&] { return stopping_; })) break;
+    lock.unlock();
+    RunMaintenance();
     lock.lock();
   }
 }
@@ -242,7 +266,8 @@ void Store::Close() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
-  if (maintenance_.joinable()) maintenance_.join();
+  if (sealer_.joinable()) sealer_.join();
+  if (compactor_.joinable()) compactor_.join();
   if (wal_) {
     if (options_.seal_on_close) SealHead();  // so the next start has nothing to replay
     wal_->Close();

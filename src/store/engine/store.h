@@ -17,7 +17,8 @@
 // served), replay the WAL files not yet in segments, truncating a torn tail.
 //
 // Thread model: Append and the readers may be called from any thread
-// concurrently; one maintenance thread seals, compacts and deletes.
+// concurrently; one thread seals heads, another compacts and applies
+// retention (so a long compaction never holds up sealing).
 #pragma once
 
 #include <spdlog/logger.h>
@@ -69,6 +70,9 @@ uint64_t UnixNanosNow();
 
 class Store {
  public:
+  // Heads frozen but not yet written before Append refuses (kResourceExhausted).
+  static constexpr size_t kMaxFrozenHeads = 4;
+
   static Result<std::unique_ptr<Store>> Open(StoreOptions options,
                                              std::shared_ptr<spdlog::logger> logger);
   ~Store();
@@ -103,10 +107,11 @@ class Store {
 
   // Seals the head now (tests, shutdown). No-op on an empty head.
   Status SealHead();
-  // One round of compaction and retention, as the maintenance thread does.
+  // One round of compaction and retention, as the compaction thread does.
   Status RunMaintenance();
-  // Stops the maintenance thread, closes the WAL. The head stays in the
-  // WAL and is replayed by the next Open. Idempotent.
+  // Stops the sealing and compaction threads, seals the head (unless
+  // seal_on_close is off: then the next Open replays it from the WAL) and
+  // closes the WAL. Idempotent.
   void Close();
 
  private:
@@ -116,7 +121,8 @@ class Store {
   Status OpenSegments(uint64_t* sealed_through);
   Status ReplayWal(uint64_t sealed_through, uint64_t* last_seq);
   Status SealFrozenHeads();
-  void MaintenanceLoop();
+  void SealLoop();
+  void CompactionLoop();
   bool HeadNeedsSealing() const;
   Status Compact();
   Status CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs);
@@ -166,7 +172,8 @@ class Store {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_
-  std::thread maintenance_;
+  std::thread sealer_;     // seals full or old heads
+  std::thread compactor_;  // compaction and retention
 };
 
 }  // namespace polytrace::store
