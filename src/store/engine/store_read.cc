@@ -68,6 +68,10 @@ bool SegmentMayMatch(const SegmentReader& seg, const SpanFilter& filter) {
 
 bool RowGroupMayMatch(const SegmentReader& seg, const RowGroupInfo& rg, const SpanFilter& filter) {
   if (rg.max_end < filter.start_min_nanos || rg.min_start > filter.start_max_nanos) return false;
+  if (filter.min_duration_nanos && rg.max_duration < *filter.min_duration_nanos) return false;
+  if (filter.status && !(rg.statuses & (1u << (static_cast<unsigned>(*filter.status) & 7))))
+    return false;
+  if (filter.kind && !(rg.kinds & (1u << (static_cast<unsigned>(*filter.kind) & 7)))) return false;
   if (filter.service.empty()) return true;
   std::optional<uint32_t> service = seg.dicts().services.Find(filter.service);
   return service &&

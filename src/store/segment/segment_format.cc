@@ -41,6 +41,9 @@ void PutRowGroup(std::string* out, const RowGroupInfo& rg) {
   PutFixed64(out, rg.max_end);
   PutVarint(out, rg.services.size());
   for (uint32_t s : rg.services) PutVarint(out, s);
+  PutVarint(out, rg.max_duration);
+  out->push_back(static_cast<char>(rg.statuses));
+  out->push_back(static_cast<char>(rg.kinds));
   for (const ColumnBlock& c : rg.columns) {
     PutFixed64(out, c.offset);
     PutFixed32(out, c.size);
@@ -59,6 +62,9 @@ bool GetRowGroup(ByteReader& in, RowGroupInfo* rg) {
   rg->services.resize(services);
   for (uint32_t& s : rg->services) {
     if (!in.GetVarint32(&s)) return false;
+  }
+  if (!in.GetVarint(&rg->max_duration) || !in.GetByte(&rg->statuses) || !in.GetByte(&rg->kinds)) {
+    return false;
   }
   for (ColumnBlock& c : rg->columns) {
     if (!in.GetFixed64(&c.offset) || !in.GetFixed32(&c.size) || !in.GetFixed32(&c.raw_size) ||

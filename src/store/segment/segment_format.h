@@ -65,6 +65,10 @@ struct RowGroupInfo {
   uint64_t min_start = 0;
   uint64_t max_end = 0;
   std::vector<uint32_t> services;  // ids present in the group
+  // Pruning statistics: a search skips a group none of whose spans can match.
+  uint64_t max_duration = 0;  // longest span, nanoseconds
+  uint8_t statuses = 0;       // bit (1 << StatusCodeValue) per status present
+  uint8_t kinds = 0;          // bit (1 << SpanKind) per kind present
   std::array<ColumnBlock, kColumnCount> columns;
 };
 

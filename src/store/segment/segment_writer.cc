@@ -58,6 +58,10 @@ class RowGroupEncoder {
       PutVarint(&(*c)[kDurations], ZigZag(int64_t(t_.end[row] - t_.start[row])));
       PutVarint(&(*c)[kServices], t_.service[row]);
       services.insert(t_.service[row]);
+      info->max_duration =
+          std::max(info->max_duration, t_.end[row] - std::min(t_.end[row], t_.start[row]));
+      info->statuses = static_cast<uint8_t>(info->statuses | (1u << (t_.status[row] & 7)));
+      info->kinds = static_cast<uint8_t>(info->kinds | (1u << (t_.kind[row] & 7)));
       PutVarint(&(*c)[kNames], t_.name[row]);
       PutVarint(&(*c)[kOrigins], t_.origin[row]);
       (*c)[kKinds].push_back(static_cast<char>(t_.kind[row]));
