@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -172,6 +173,9 @@ class Store {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_
+  // Whether two segments share a trace (retention), by segment ids; used by
+  // the compaction thread only.
+  std::map<std::pair<uint64_t, uint64_t>, bool> shares_trace_;
   std::thread sealer_;     // seals full or old heads
   std::thread compactor_;  // compaction and retention
 };

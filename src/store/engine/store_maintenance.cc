@@ -193,6 +193,40 @@ Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs) 
   return Status::Ok();
 }
 
+namespace {
+
+// True when a trace has spans in both segments (a trace that crossed a
+// compaction window). Exact: a Bloom filter hit is confirmed on the other
+// segment's trace ID column. A read error counts as shared (keep data).
+bool SharesTrace(const SegmentReader& a, const SegmentReader& b) {
+  const auto& b_groups = b.footer().row_groups;
+  std::map<size_t, std::vector<TraceId>> b_ids;  // row groups of b read so far
+  for (size_t g = 0; g < a.footer().row_groups.size(); ++g) {
+    Result<std::vector<TraceId>> ids = a.ReadTraceIds(g);
+    if (!ids.ok()) return true;
+    for (const TraceId& id : *ids) {
+      if (!b.MayContain(id)) continue;
+      for (size_t h = 0; h < b_groups.size(); ++h) {
+        if (id < b_groups[h].first_trace || b_groups[h].last_trace < id) continue;
+        auto it = b_ids.find(h);
+        if (it == b_ids.end()) {
+          Result<std::vector<TraceId>> read = b.ReadTraceIds(h);
+          if (!read.ok()) return true;
+          it = b_ids.emplace(h, std::move(*read)).first;
+        }
+        if (std::binary_search(it->second.begin(), it->second.end(), id)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+// By size: the oldest written segments go until the store fits, whatever
+// they share (the bound is a promise about the disk). By age: a segment
+// past max_age goes only together with every segment it shares a trace
+// with, so no trace is left half-deleted; it waits for its partners.
 void Store::EnforceRetention() {
   std::vector<std::shared_ptr<SegmentReader>> segments;
   {
@@ -206,19 +240,49 @@ void Store::EnforceRetention() {
   });
   uint64_t total = 0;
   for (const auto& seg : segments) total += seg->file_bytes();
-  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
+  uint64_t now = UnixNanosNow();
   uint64_t max_age = uint64_t(options_.retention_max_age.count()) * 1'000'000;
   std::vector<uint64_t> expired;
-  for (const auto& seg : segments) {
-    bool too_old = max_age > 0 && seg->meta().written_unix_nanos + max_age < now;
-    bool too_big = options_.retention_max_bytes > 0 && total > options_.retention_max_bytes;
-    if (!too_old && !too_big) break;  // oldest first: the rest are newer
-    expired.push_back(seg->meta().id);
-    total -= seg->file_bytes();
+  size_t first_kept = 0;
+  while (first_kept < segments.size() && options_.retention_max_bytes > 0 &&
+         total > options_.retention_max_bytes) {
+    expired.push_back(segments[first_kept]->meta().id);
+    total -= segments[first_kept++]->file_bytes();
   }
+  std::vector<std::shared_ptr<SegmentReader>> old, kept;
+  for (size_t i = first_kept; i < segments.size(); ++i) {
+    bool too_old = max_age > 0 && segments[i]->meta().written_unix_nanos + max_age < now;
+    (too_old ? old : kept).push_back(segments[i]);
+  }
+  // Fixpoint: an old segment sharing a trace with a kept one is kept, which
+  // may in turn keep others.
+  for (bool changed = true; changed && !old.empty();) {
+    changed = false;
+    for (size_t i = 0; i < old.size(); ++i) {
+      bool shared = std::any_of(kept.begin(), kept.end(), [&](const auto& k) {
+        // Segments never change: each pair is examined once.
+        auto key = std::make_pair(old[i]->meta().id, k->meta().id);
+        auto it = shares_trace_.find(key);
+        if (it == shares_trace_.end())
+          it = shares_trace_.emplace(key, SharesTrace(*old[i], *k)).first;
+        return it->second;
+      });
+      if (shared) {
+        kept.push_back(old[i]);
+        old.erase(old.begin() + static_cast<long>(i));
+        changed = true;
+        break;
+      }
+    }
+  }
+  for (const auto& seg : old) expired.push_back(seg->meta().id);
   if (!expired.empty()) RemoveSegments(expired);
+  std::erase_if(shares_trace_, [&](const auto& entry) {
+    auto gone = [&](uint64_t id) {
+      return std::find(expired.begin(), expired.end(), id) != expired.end();
+    };
+    return gone(entry.first.first) || gone(entry.first.second);
+  });
 }
 
 // Unlisted first, then unlinked: a reader holding the segment keeps reading

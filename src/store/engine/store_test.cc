@@ -7,6 +7,7 @@
 #include <fstream>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "store/format/file_util.h"
 #include "testing/kitchen_sink.h"
@@ -18,6 +19,11 @@
 
 namespace polytrace::store {
 namespace {
+
+// Waits for the wall clock itself (retention counts from it), not for an event.
+void wait_until_clock(uint64_t unix_nanos) {
+  while (UnixNanosNow() < unix_nanos) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
 
 std::shared_ptr<spdlog::logger> NullLogger() {
   return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
@@ -250,6 +256,53 @@ TEST_F(StoreTest, RetentionBySizeDeletesTheOldestWholeSegments) {
   EXPECT_EQ(SpansOf(Tid(2)), 0u);
   EXPECT_EQ(SpansOf(Tid(3)), 1u);
   EXPECT_EQ(SpansOf(Tid(4)), 1u);
+}
+
+// A trace that crossed a compaction window has spans in two segments: age
+// retention deletes them together, never one half.
+TEST_F(StoreTest, RetentionByAgeLeavesNoTraceHalfDeleted) {
+  options_.compaction_window = std::chrono::milliseconds(1);  // nothing merges
+  options_.retention_max_age = std::chrono::milliseconds(300);
+  Open();
+  ASSERT_TRUE(
+      store_->Append(OneSpan("a", Tid(1), 1, 0, "op", 1'000'000, 10)).ok());  // A, first half
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(2), 1, 0, "op", 1'000'000, 10)).ok());  // B, whole
+  ASSERT_TRUE(store_->SealHead().ok());
+  uint64_t first_written = UnixNanosNow();
+  ASSERT_TRUE(
+      store_->Append(OneSpan("a", Tid(1), 2, 1, "op", 9'000'000, 10)).ok());  // A, second half
+  ASSERT_TRUE(store_->SealHead().ok());
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(3), 1, 0, "op", 20'000'000, 10)).ok());  // C, whole
+  wait_until_clock(first_written + 310'000'000);
+  ASSERT_TRUE(store_->SealHead().ok());  // C's segment is young
+  ASSERT_TRUE(store_->RunMaintenance().ok());
+  // The first two segments are old, but the first shares trace A only with
+  // the second, and the second nothing with C's: both go together.
+  EXPECT_EQ(SpansOf(Tid(1)), 0u);
+  EXPECT_EQ(SpansOf(Tid(2)), 0u);
+  EXPECT_EQ(SpansOf(Tid(3)), 1u);
+}
+
+TEST_F(StoreTest, RetentionByAgeWaitsForTheYoungerHalfOfATrace) {
+  options_.compaction_window = std::chrono::milliseconds(1);
+  options_.retention_max_age = std::chrono::milliseconds(300);
+  Open();
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 1, 0, "op", 1'000'000, 10)).ok());
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(2), 1, 0, "op", 1'000'000, 10)).ok());
+  ASSERT_TRUE(store_->SealHead().ok());
+  uint64_t first_written = UnixNanosNow();
+  wait_until_clock(first_written + 310'000'000);
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 2, 1, "op", 9'000'000, 10)).ok());
+  ASSERT_TRUE(store_->SealHead().ok());  // young, and holds the rest of trace 1
+  uint64_t second_written = UnixNanosNow();
+  ASSERT_TRUE(store_->RunMaintenance().ok());
+  EXPECT_EQ(SpansOf(Tid(1)), 2u);  // the old segment waits for its partner
+  EXPECT_EQ(SpansOf(Tid(2)), 1u);
+  wait_until_clock(second_written + 310'000'000);
+  ASSERT_TRUE(store_->RunMaintenance().ok());
+  EXPECT_EQ(SpansOf(Tid(1)), 0u);  // then both go together
+  EXPECT_EQ(SpansOf(Tid(2)), 0u);
+  EXPECT_EQ(store_->Stats().segments, 0u);
 }
 
 TEST_F(StoreTest, DamagedSegmentIsSetAsideAndReported) {

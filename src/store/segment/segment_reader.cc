@@ -277,6 +277,24 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, const TraceId* only)
   return table;
 }
 
+Result<std::vector<TraceId>> SegmentReader::ReadTraceIds(size_t index) const {
+  Result<std::string> raw =
+      ReadBlock(footer_.row_groups[index].columns[kTraceRuns], index, kTraceRuns);
+  if (!raw.ok()) return raw.status();
+  std::vector<TraceId> ids;
+  ByteReader in(*raw);
+  while (!in.done()) {
+    std::string_view id;
+    uint64_t count;
+    if (!in.GetBytes(16, &id) || !in.GetVarint(&count)) {
+      return Status::InvalidArgument(
+          fmt::format("{}: row group {} has a damaged trace ID column", path_, index));
+    }
+    std::memcpy(ids.emplace_back().bytes.data(), id.data(), 16);
+  }
+  return ids;
+}
+
 Status SegmentReader::Check() const {
   for (size_t g = 0; g < footer_.row_groups.size(); ++g) {
     Result<SpanTable> table = ReadRowGroup(g);

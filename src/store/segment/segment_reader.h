@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "store/segment/segment_format.h"
@@ -32,6 +33,8 @@ class SegmentReader {
   // Decodes row group `index` into a table sharing this segment's
   // dictionaries: every row, or only the rows of trace `only`.
   Result<SpanTable> ReadRowGroup(size_t index, const TraceId* only = nullptr) const;
+  // The distinct trace IDs of row group `index`, sorted (one column read).
+  Result<std::vector<TraceId>> ReadTraceIds(size_t index) const;
   // Reads and verifies every block of the file; the first damage found.
   Status Check() const;
 
