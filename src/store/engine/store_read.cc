@@ -161,14 +161,16 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
   std::sort(segments.begin(), segments.end(),
             [](const auto& a, const auto& b) { return a->meta().max_end > b->meta().max_end; });
   // Newest data first, and stop once `limit` traces matched: a search for
-  // something common reads a few row groups, not the whole store.
+  // something common reads a few row groups, not the whole store. Only the
+  // columns the filter looks at are decoded.
+  ColumnMask columns = kSearchColumns | (filter.tags.empty() ? 0 : kAttributeColumns);
   for (const auto& seg : segments) {
     if (hits.size() >= limit) break;
     if (!SegmentMayMatch(*seg, filter)) continue;
     const auto& groups = seg->footer().row_groups;
     for (size_t g = 0; g < groups.size() && hits.size() < limit; ++g) {
       if (!RowGroupMayMatch(*seg, groups[g], filter)) continue;
-      Result<SpanTable> table = seg->ReadRowGroup(g);
+      Result<SpanTable> table = seg->ReadRowGroup(g, nullptr, columns);
       if (!table.ok()) return Damaged(table.status());
       hits.Scan(filter, *table);
     }

@@ -48,6 +48,19 @@ enum Column : uint8_t {
   kColumnCount,
 };
 
+// Which columns a read decodes: a search needs neither span IDs nor
+// parents, and without attribute conditions no attribute column either.
+using ColumnMask = uint32_t;
+constexpr ColumnMask ColumnBit(Column c) { return 1u << c; }
+inline constexpr ColumnMask kAllColumns = (1u << kColumnCount) - 1;
+inline constexpr ColumnMask kSearchColumns =
+    ColumnBit(kTraceRuns) | ColumnBit(kStarts) | ColumnBit(kDurations) | ColumnBit(kServices) |
+    ColumnBit(kNames) | ColumnBit(kKinds) | ColumnBit(kStatuses);
+inline constexpr ColumnMask kAttributeColumns =
+    ColumnBit(kOrigins) | ColumnBit(kAttrCounts) | ColumnBit(kAttrKeys) | ColumnBit(kAttrTypes) |
+    ColumnBit(kAttrInts) | ColumnBit(kAttrDoubles) | ColumnBit(kAttrStrings) |
+    ColumnBit(kStringDict) | ColumnBit(kAttrComplex) | ColumnBit(kExtras);
+
 // Column names, for messages and statistics.
 extern const char* const kColumnNames[kColumnCount];
 

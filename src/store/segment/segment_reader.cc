@@ -38,15 +38,15 @@ Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::str
 class RowGroupDecoder {
  public:
   RowGroupDecoder(const std::array<std::string, kColumnCount>& c, uint32_t rows, uint64_t min_start,
-                  const TraceId* only, SpanTable* t)
-      : raw_(c), rows_(rows), min_start_(min_start), only_(only), t_(t) {
+                  const TraceId* only, ColumnMask columns, SpanTable* t)
+      : raw_(c), rows_(rows), min_start_(min_start), only_(only), columns_(columns), t_(t) {
     for (int i = 0; i < kColumnCount; ++i) in_[i] = std::make_unique<ByteReader>(c[i]);
   }
 
   bool Decode() {
     const TableDicts& d = t_->dicts();
-    if (!values_.Parse(raw_[kAttrStrings], raw_[kStringDict], raw_[kAttrInts], raw_[kAttrDoubles],
-                       d.keys.size())) {
+    if (has(kAttrStrings) && !values_.Parse(raw_[kAttrStrings], raw_[kStringDict], raw_[kAttrInts],
+                                            raw_[kAttrDoubles], d.keys.size())) {
       return false;
     }
     uint32_t row = 0;
@@ -74,6 +74,7 @@ class RowGroupDecoder {
 
  private:
   ByteReader& in(Column c) { return *in_[c]; }
+  bool has(Column c) const { return columns_ & ColumnBit(c); }
 
   bool GetSpanId(Column c, SpanId* out) {
     std::string_view raw;
@@ -84,14 +85,15 @@ class RowGroupDecoder {
 
   bool DecodeRow(const TraceId& trace_id, bool keep, uint64_t* previous_start) {
     SpanId span_id, parent_id;
-    uint64_t parent, start_delta, duration;
-    uint32_t service, name, origin;
+    uint64_t parent = 0, start_delta, duration;
+    uint32_t service, name, origin = 0;
     uint8_t kind, status;
-    if (!GetSpanId(kSpanIds, &span_id) || !in(kParents).GetVarint(&parent) ||
+    if ((has(kSpanIds) && !GetSpanId(kSpanIds, &span_id)) ||
+        (has(kParents) && !in(kParents).GetVarint(&parent)) ||
         (parent == 1 && !GetSpanId(kParentIds, &parent_id)) ||
         !in(kStarts).GetVarint(&start_delta) || !in(kDurations).GetVarint(&duration) ||
         !in(kServices).GetVarint32(&service) || !in(kNames).GetVarint32(&name) ||
-        !in(kOrigins).GetVarint32(&origin) || !in(kKinds).GetByte(&kind) ||
+        (has(kOrigins) && !in(kOrigins).GetVarint32(&origin)) || !in(kKinds).GetByte(&kind) ||
         !in(kStatuses).GetByte(&status)) {
       return false;
     }
@@ -100,7 +102,8 @@ class RowGroupDecoder {
     trace_span_ids_.push_back(span_id);
     if (keep) {
       const TableDicts& d = t_->dicts();
-      if (service >= d.services.size() || name >= d.names.size() || origin >= d.origins.size()) {
+      if (service >= d.services.size() || name >= d.names.size() ||
+          (has(kOrigins) && origin >= d.origins.size())) {
         return false;
       }
       // A parent given by position may come later in the trace: resolved
@@ -129,6 +132,10 @@ class RowGroupDecoder {
   }
 
   bool DecodeAttributes(bool keep) {
+    if (!has(kAttrCounts)) {
+      if (keep) t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
+      return true;
+    }
     uint64_t count;
     if (!in(kAttrCounts).GetVarint(&count) || count > in(kAttrKeys).remaining()) return false;
     for (uint64_t i = 0; i < count; ++i) {
@@ -174,6 +181,10 @@ class RowGroupDecoder {
   }
 
   bool DecodeExtras(bool keep) {
+    if (!has(kExtras)) {
+      if (keep) t_->extras_begin.push_back(static_cast<uint32_t>(t_->extras.size()));
+      return true;
+    }
     std::string_view extras;
     if (!in(kExtras).GetLengthPrefixed(&extras)) return false;
     if (keep) {
@@ -187,6 +198,7 @@ class RowGroupDecoder {
   uint32_t rows_;
   uint64_t min_start_;
   const TraceId* only_;
+  ColumnMask columns_;
   SpanTable* t_;
   std::array<std::unique_ptr<ByteReader>, kColumnCount> in_;
   AttributeColumnsReader values_;
@@ -261,16 +273,20 @@ Result<std::string> SegmentReader::ReadBlock(const ColumnBlock& block, size_t gr
   return raw;
 }
 
-Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, const TraceId* only) const {
+Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, const TraceId* only,
+                                              ColumnMask mask) const {
   const RowGroupInfo& info = footer_.row_groups[index];
   std::array<std::string, kColumnCount> columns;
+  // Parents by position need the span IDs of their trace.
+  if (mask & ColumnBit(kParents)) mask |= ColumnBit(kSpanIds) | ColumnBit(kParentIds);
   for (int c = 0; c < kColumnCount; ++c) {
+    if (!(mask & ColumnBit(static_cast<Column>(c)))) continue;
     Result<std::string> raw = ReadBlock(info.columns[c], index, c);
     if (!raw.ok()) return raw.status();
     columns[c] = std::move(*raw);
   }
   SpanTable table(footer_.dicts);
-  if (!RowGroupDecoder(columns, info.rows, info.min_start, only, &table).Decode()) {
+  if (!RowGroupDecoder(columns, info.rows, info.min_start, only, mask, &table).Decode()) {
     return Status::InvalidArgument(
         fmt::format("{}: row group {} has inconsistent columns", path_, index));
   }

@@ -31,8 +31,10 @@ class SegmentReader {
   bool MayContain(const TraceId& id) const { return footer_.bloom.MayContain(id); }
 
   // Decodes row group `index` into a table sharing this segment's
-  // dictionaries: every row, or only the rows of trace `only`.
-  Result<SpanTable> ReadRowGroup(size_t index, const TraceId* only = nullptr) const;
+  // dictionaries: every row, or only the rows of trace `only`; only the
+  // columns in `columns` (the others are left zero / empty).
+  Result<SpanTable> ReadRowGroup(size_t index, const TraceId* only = nullptr,
+                                 ColumnMask columns = kAllColumns) const;
   // The distinct trace IDs of row group `index`, sorted (one column read).
   Result<std::vector<TraceId>> ReadTraceIds(size_t index) const;
   // Reads and verifies every block of the file; the first damage found.

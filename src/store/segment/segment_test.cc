@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -60,6 +61,34 @@ TEST_F(SegmentTest, RoundTripsEveryFieldAcrossRowGroups) {
   for (const Span& s : in.resource_spans()[0].scope_spans[0].spans) {
     EXPECT_TRUE((*reader)->MayContain(s.trace_id));
   }
+}
+
+TEST_F(SegmentTest, SearchReadsDecodeOnlyTheirColumnsAndLookupsOnlyTheirTrace) {
+  Traces in = testing::MakeKitchenSinkTraces();
+  for (uint8_t seed = 2; seed < 12; ++seed) in.Append(testing::MakeTraces("svc", 5, seed));
+  SpanTable table;
+  table.Append(in);
+  std::vector<uint32_t> order = SortedRowOrder(table);
+  ASSERT_TRUE(WriteSegment(path_, table, order, {}).ok());
+  auto reader = SegmentReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  auto full = (*reader)->ReadRowGroup(0);
+  auto search = (*reader)->ReadRowGroup(0, nullptr, kSearchColumns);
+  ASSERT_TRUE(full.ok() && search.ok()) << search.status().message();
+  ASSERT_EQ(search->rows(), full->rows());
+  EXPECT_EQ(search->start, full->start);
+  EXPECT_EQ(search->end, full->end);
+  EXPECT_EQ(search->service, full->service);
+  EXPECT_EQ(search->name, full->name);
+  EXPECT_EQ(search->status, full->status);
+  EXPECT_TRUE(search->attr_key.empty());  // attributes were not decoded
+  EXPECT_TRUE(search->span_id[0].IsZero());
+  const TraceId wanted = full->trace_id[full->rows() / 2];
+  auto one = (*reader)->ReadRowGroup(0, &wanted);
+  ASSERT_TRUE(one.ok());
+  size_t expected = std::count(full->trace_id.begin(), full->trace_id.end(), wanted);
+  ASSERT_EQ(one->rows(), expected);
+  for (uint32_t r = 0; r < one->rows(); ++r) EXPECT_EQ(one->trace_id[r], wanted);
 }
 
 TEST_F(SegmentTest, FlippedBitIsReportedWithItsPlace) {
