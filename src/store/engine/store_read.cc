@@ -78,6 +78,44 @@ bool RowGroupMayMatch(const SegmentReader& seg, const RowGroupInfo& rg, const Sp
          std::find(rg.services.begin(), rg.services.end(), *service) != rg.services.end();
 }
 
+// Tags whose value can only appear as a string in a row group's own
+// columns: not number- or bool-like (those may be typed cells), and no
+// resource of the segment carries it (resources are segment-wide). A row
+// group lacking such a value in its dictionary and events cannot match.
+std::vector<size_t> PrunableTags(const SegmentReader& seg, const SpanFilter& filter) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < filter.tags.size(); ++i) {
+    const auto& [key, value] = filter.tags[i];
+    bool typed_looking = value.empty() || value == "true" || value == "false" ||
+                         value.find_first_not_of("0123456789+-.eE") == std::string::npos;
+    if (typed_looking) continue;
+    bool in_resource = false;
+    const StringDict& origins = seg.dicts().origins;
+    for (uint32_t o = 0; o < origins.size() && !in_resource; ++o) {
+      Arena scratch;
+      ResourceSpans rs;
+      ScopeSpans ss;
+      if (!DecodeOrigin(origins.Get(o), scratch, &rs, &ss)) {
+        in_resource = true;  // cannot tell: do not prune
+        break;
+      }
+      const AnyValue* v = FindAttribute(rs.resource.attributes, key);
+      in_resource = v != nullptr && ValueToString(*v) == value;
+    }
+    if (!in_resource) out.push_back(i);
+  }
+  return out;
+}
+
+Result<bool> MayHaveTagValues(const SegmentReader& seg, size_t group, const SpanFilter& filter,
+                              const std::vector<size_t>& prunable) {
+  for (size_t i : prunable) {
+    Result<bool> may = seg.MayHaveStringValue(group, filter.tags[i].first, filter.tags[i].second);
+    if (!may.ok() || !*may) return may;
+  }
+  return true;
+}
+
 // A span whose parent was not among the rows scanned with it (the parent
 // sits in another segment or head): resolved afterwards by trace ID.
 struct UnresolvedParent {
@@ -168,8 +206,12 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
     if (hits.size() >= limit) break;
     if (!SegmentMayMatch(*seg, filter)) continue;
     const auto& groups = seg->footer().row_groups;
+    std::vector<size_t> prunable_tags = PrunableTags(*seg, filter);
     for (size_t g = 0; g < groups.size() && hits.size() < limit; ++g) {
       if (!RowGroupMayMatch(*seg, groups[g], filter)) continue;
+      Result<bool> may = MayHaveTagValues(*seg, g, filter, prunable_tags);
+      if (!may.ok()) return Damaged(may.status());
+      if (!*may) continue;
       Result<SpanTable> table = seg->ReadRowGroup(g, nullptr, columns);
       if (!table.ok()) return Damaged(table.status());
       hits.Scan(filter, *table);

@@ -12,6 +12,7 @@
 #include "store/format/coding.h"
 #include "store/format/crc32c.h"
 #include "store/segment/attribute_columns.h"
+#include "store/table/value_codec.h"
 
 namespace polytrace::store {
 namespace {
@@ -291,6 +292,51 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, const TraceId* only,
         fmt::format("{}: row group {} has inconsistent columns", path_, index));
   }
   return table;
+}
+
+Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view key,
+                                               std::string_view value) const {
+  const RowGroupInfo& info = footer_.row_groups[index];
+  // Arrays, maps and bytes match by a string form that no dictionary holds.
+  if (info.columns[kAttrComplex].raw_size > 0) return true;
+  std::optional<uint32_t> key_id = footer_.dicts->keys.Find(key);
+  if (key_id) {
+    Result<std::string> dict = ReadBlock(info.columns[kStringDict], index, kStringDict);
+    if (!dict.ok()) return dict.status();
+    ByteReader in(*dict);
+    uint64_t keys;
+    if (!in.GetVarint(&keys)) return true;  // unreadable here: do not prune
+    for (uint64_t k = 0; k < keys; ++k) {
+      uint32_t id;
+      uint64_t n;
+      if (!in.GetVarint32(&id) || !in.GetVarint(&n)) return true;
+      for (uint64_t j = 0; j < n; ++j) {
+        std::string_view s;
+        if (!in.GetLengthPrefixed(&s)) return true;
+        if (id == *key_id && s == value) return true;
+      }
+    }
+  }
+  // Event attributes (Jaeger's log fields) match too: decode the events.
+  Result<std::string> extras = ReadBlock(info.columns[kExtras], index, kExtras);
+  if (!extras.ok()) return extras.status();
+  if (std::string_view(*extras).find(value) == std::string_view::npos &&
+      std::string_view(*extras).find(key) == std::string_view::npos) {
+    return false;  // neither the key nor the value occurs in any event
+  }
+  ByteReader in(*extras);
+  while (!in.done()) {
+    std::string_view one;
+    if (!in.GetLengthPrefixed(&one)) return true;
+    Arena scratch;
+    Span span;
+    if (!DecodeSpanExtras(one, scratch, &span)) return true;
+    for (const SpanEvent& e : span.events) {
+      const AnyValue* v = FindAttribute(e.attributes, key);
+      if (v != nullptr && ValueToString(*v) == value) return true;
+    }
+  }
+  return false;
 }
 
 Result<std::vector<TraceId>> SegmentReader::ReadTraceIds(size_t index) const {

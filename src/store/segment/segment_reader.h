@@ -35,6 +35,11 @@ class SegmentReader {
   // columns in `columns` (the others are left zero / empty).
   Result<SpanTable> ReadRowGroup(size_t index, const TraceId* only = nullptr,
                                  ColumnMask columns = kAllColumns) const;
+  // False only when no span of row group `index` can match attribute
+  // `key` = `value` by a string value: not in the group's dictionary for the
+  // key, not on any event, no complex values in the group. Reads two small
+  // columns, not the group.
+  Result<bool> MayHaveStringValue(size_t index, std::string_view key, std::string_view value) const;
   // The distinct trace IDs of row group `index`, sorted (one column read).
   Result<std::vector<TraceId>> ReadTraceIds(size_t index) const;
   // Reads and verifies every block of the file; the first damage found.
