@@ -77,8 +77,15 @@ Status PolytraceStoreExporter::Start(Host& host) {
       &host.metrics().GetCounter("otelcol_exporter_sent_spans", "Spans successfully sent.", labels);
   failed_ = &host.metrics().GetCounter("otelcol_exporter_send_failed_spans",
                                        "Spans that failed to be sent.", labels);
+  MetricsRegistry& m = host.metrics();
+  store::StoreGauges gauges{
+      &m.GetGauge("polytrace_store_segments", "Segment files in the store.", labels),
+      &m.GetGauge("polytrace_store_segment_bytes", "Bytes of segment files.", labels),
+      &m.GetGauge("polytrace_store_segment_spans", "Spans in segment files.", labels),
+      &m.GetGauge("polytrace_store_head_spans",
+                  "Spans in memory and the WAL, searchable, not yet in a segment.", labels)};
   Result<std::unique_ptr<store::Store>> store =
-      store::Store::Open(config_.options, settings_.logger);
+      store::Store::Open(config_.options, settings_.logger, gauges);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
   store_ready_ = true;

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "telemetry/logging.h"
 #include "testing/test_host.h"
@@ -90,6 +91,16 @@ TEST(PolytraceStoreExporterTest, AcknowledgesDurablyAndServesWhatItStored) {
   ASSERT_TRUE(stored.ok());
   EXPECT_GT(stored->SpanCount(), 0u);
   EXPECT_EQ(host.MetricValue("otelcol_exporter_sent_spans{exporter=\"polytrace_store\"}"), 3);
+  ASSERT_TRUE(exporter.store()->SealHead().ok());
+  // The gauges follow within their refresh period.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (host.MetricValue("polytrace_store_segment_spans{exporter=\"polytrace_store\"}") != 3 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(host.MetricValue("polytrace_store_segment_spans{exporter=\"polytrace_store\"}"), 3);
+  EXPECT_EQ(host.MetricValue("polytrace_store_segments{exporter=\"polytrace_store\"}"), 1);
+  EXPECT_EQ(host.MetricValue("polytrace_store_head_spans{exporter=\"polytrace_store\"}"), 0);
   exporter.Shutdown();
   std::filesystem::remove_all(dir);
 }

@@ -20,9 +20,10 @@ uint64_t UnixNanosNow() {
                                    .count());
 }
 
-Store::Store(StoreOptions options, std::shared_ptr<spdlog::logger> logger)
+Store::Store(StoreOptions options, std::shared_ptr<spdlog::logger> logger, StoreGauges gauges)
     : options_(std::move(options)),
       logger_(std::move(logger)),
+      gauges_(gauges),
       head_(std::make_shared<HeadBlock>()) {}
 
 Store::~Store() {
@@ -35,8 +36,9 @@ std::string Store::SegmentPath(uint64_t id) const {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(StoreOptions options,
-                                           std::shared_ptr<spdlog::logger> logger) {
-  std::unique_ptr<Store> store(new Store(std::move(options), std::move(logger)));
+                                           std::shared_ptr<spdlog::logger> logger,
+                                           StoreGauges gauges) {
+  std::unique_ptr<Store> store(new Store(std::move(options), std::move(logger), gauges));
   if (Status st = store->Recover(); !st.ok()) return st;
   store->sealer_ = std::thread([s = store.get()] { s->SealLoop(); });
   store->compactor_ = std::thread([s = store.get()] { s->CompactionLoop(); });
@@ -231,12 +233,28 @@ Status Store::SealFrozenHeads() {
 
 // Sealing has its own thread so that a long compaction never lets the head
 // (memory) grow: Append wakes it as soon as the head is full.
+void Store::UpdateGauges() const {
+  if (gauges_.segments == nullptr) return;
+  std::shared_lock lock(mu_);
+  uint64_t bytes = 0, spans = 0, head = head_->table().rows();
+  for (const auto& seg : segments_) {
+    bytes += seg->file_bytes();
+    spans += seg->meta().spans;
+  }
+  for (const FrozenHead& f : sealing_) head += f.head->table().rows();
+  gauges_.segments->Set(static_cast<int64_t>(segments_.size()));
+  gauges_.segment_bytes->Set(static_cast<int64_t>(bytes));
+  gauges_.segment_spans->Set(static_cast<int64_t>(spans));
+  gauges_.head_spans->Set(static_cast<int64_t>(head));
+}
+
 void Store::SealLoop() {
   std::unique_lock lock(stop_mu_);
   while (!stopping_) {
     stop_cv_.wait_for(lock, std::chrono::milliseconds(250));
     if (stopping_) break;
     lock.unlock();
+    UpdateGauges();
     if (HeadNeedsSealing()) {
       SealHead();
     } else {

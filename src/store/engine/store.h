@@ -40,6 +40,7 @@
 #include "store/engine/store_options.h"
 #include "store/segment/segment_reader.h"
 #include "store/wal/wal.h"
+#include "telemetry/metrics.h"
 
 namespace polytrace::store {
 
@@ -69,13 +70,22 @@ struct StoreStats {
 
 uint64_t UnixNanosNow();
 
+// Self-metrics the store keeps current (set by its owner; null: none).
+struct StoreGauges {
+  Gauge* segments = nullptr;
+  Gauge* segment_bytes = nullptr;
+  Gauge* segment_spans = nullptr;
+  Gauge* head_spans = nullptr;  // in memory (and the WAL), searchable, not yet in a segment
+};
+
 class Store {
  public:
   // Heads frozen but not yet written before Append refuses (kResourceExhausted).
   static constexpr size_t kMaxFrozenHeads = 4;
 
   static Result<std::unique_ptr<Store>> Open(StoreOptions options,
-                                             std::shared_ptr<spdlog::logger> logger);
+                                             std::shared_ptr<spdlog::logger> logger,
+                                             StoreGauges gauges = {});
   ~Store();
 
   // Durable per the fsync policy when it returns Ok.
@@ -116,7 +126,8 @@ class Store {
   void Close();
 
  private:
-  explicit Store(StoreOptions options, std::shared_ptr<spdlog::logger> logger);
+  Store(StoreOptions options, std::shared_ptr<spdlog::logger> logger, StoreGauges gauges);
+  void UpdateGauges() const;
   Status Recover();
   Status LockDirectory();
   Status OpenSegments(uint64_t* sealed_through);
@@ -156,6 +167,7 @@ class Store {
 
   const StoreOptions options_;
   std::shared_ptr<spdlog::logger> logger_;
+  const StoreGauges gauges_;
   std::unique_ptr<WalWriter> wal_;
 
   // Appends hold it shared (WAL record + head insert); sealing holds it
