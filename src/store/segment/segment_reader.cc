@@ -17,6 +17,14 @@
 namespace polytrace::store {
 namespace {
 
+// One decompression context per thread: ZSTD_decompress would allocate and
+// free one per block, twenty times per row group read.
+ZSTD_DCtx* ThreadDecompressor() {
+  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(),
+                                                                        ZSTD_freeDCtx);
+  return ctx.get();
+}
+
 Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::string& path) {
   out->resize(n);
   size_t done = 0;
@@ -246,7 +254,8 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(const std::string& pa
     return Status::InvalidArgument(fmt::format("{}: footer checksum mismatch (bytes {}..{})", path,
                                                footer_offset, footer_offset + footer_size));
   }
-  size_t n = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
+  size_t n = ZSTD_decompressDCtx(ThreadDecompressor(), raw.data(), raw.size(), compressed.data(),
+                                 compressed.size());
   if (ZSTD_isError(n) || n != raw_size) {
     return Status::InvalidArgument(fmt::format("{}: footer does not decompress", path));
   }
@@ -266,7 +275,8 @@ Result<std::string> SegmentReader::ReadBlock(const ColumnBlock& block, size_t gr
                     kColumnNames[column], block.offset, block.offset + block.size));
   }
   std::string raw(block.raw_size, '\0');
-  size_t n = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
+  size_t n = ZSTD_decompressDCtx(ThreadDecompressor(), raw.data(), raw.size(), compressed.data(),
+                                 compressed.size());
   if (ZSTD_isError(n) || n != block.raw_size) {
     return Status::InvalidArgument(fmt::format("{}: row group {} column {} does not decompress",
                                                path_, group, kColumnNames[column]));
