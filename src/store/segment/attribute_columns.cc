@@ -1,7 +1,5 @@
 #include "store/segment/attribute_columns.h"
 
-#include <functional>
-
 #include "store/format/coding.h"
 
 namespace polytrace::store {
@@ -20,59 +18,67 @@ void AttributeColumnsWriter::AddDouble(uint32_t key, uint64_t bits) {
   doubles_[key].push_back(bits);
 }
 
+namespace {
+
+// Appends "key n length payload": the length lets a reader find every
+// key's values without walking the ones before.
+void PutSection(std::string* out, uint32_t key, size_t n, const std::string& payload) {
+  PutVarint(out, key);
+  PutVarint(out, n);
+  PutLengthPrefixed(out, payload);
+}
+
+}  // namespace
+
 void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std::string* ints,
                                     std::string* doubles) const {
+  std::string payload;
   PutVarint(strings, strings_.size());
   PutVarint(dict, strings_.size());
   for (const auto& [key, k] : strings_) {
-    PutVarint(dict, key);
-    PutVarint(dict, k.table_ids.size());
-    for (uint32_t id : k.table_ids) PutLengthPrefixed(dict, table_.strings.Get(id));
-    PutVarint(strings, key);
-    PutVarint(strings, k.stream.size());
+    payload.clear();
+    for (uint32_t id : k.table_ids) PutLengthPrefixed(&payload, table_.strings.Get(id));
+    PutSection(dict, key, k.table_ids.size(), payload);
+    payload.clear();
     int64_t previous = 0;
     for (uint32_t local : k.stream) {
-      PutVarint(strings, ZigZag(int64_t(local) - previous));
+      PutVarint(&payload, ZigZag(int64_t(local) - previous));
       previous = local;
     }
+    PutSection(strings, key, k.stream.size(), payload);
   }
   PutVarint(ints, ints_.size());
   for (const auto& [key, values] : ints_) {
-    PutVarint(ints, key);
-    PutVarint(ints, values.size());
-    for (int64_t v : values) PutVarint(ints, ZigZag(v));
+    payload.clear();
+    for (int64_t v : values) PutVarint(&payload, ZigZag(v));
+    PutSection(ints, key, values.size(), payload);
   }
   PutVarint(doubles, doubles_.size());
   for (const auto& [key, values] : doubles_) {
-    PutVarint(doubles, key);
-    PutVarint(doubles, values.size());
-    for (uint64_t bits : values) PutFixed64(doubles, bits);
+    payload.clear();
+    for (uint64_t bits : values) PutFixed64(&payload, bits);
+    PutSection(doubles, key, values.size(), payload);
   }
 }
 
 namespace {
 
-// Reads "nkeys (key nvalues value*)*" into streams indexed by key.
-template <typename ReadValue>
-bool ParseKeyed(std::string_view column, uint32_t key_count, ReadValue read_value,
-                const std::function<std::vector<uint64_t>*(uint32_t)>& target) {
+// Indexes "nkeys (key n length payload)*": each key's payload, unparsed.
+bool IndexSections(std::string_view column, uint32_t key_count,
+                   std::vector<std::pair<uint64_t, std::string_view>>* by_key) {
+  by_key->assign(key_count, {0, std::string_view()});
   ByteReader in(column);
   uint64_t keys;
   if (!in.GetVarint(&keys) || keys > in.remaining()) return false;
   for (uint64_t i = 0; i < keys; ++i) {
     uint32_t key;
     uint64_t n;
-    if (!in.GetVarint32(&key) || key >= key_count || !in.GetVarint(&n) || n > in.remaining()) {
+    std::string_view payload;
+    if (!in.GetVarint32(&key) || key >= key_count || !in.GetVarint(&n) ||
+        !in.GetLengthPrefixed(&payload) || n > payload.size() * 8 + 1) {
       return false;
     }
-    std::vector<uint64_t>* values = target(key);
-    values->reserve(n);
-    int64_t previous = 0;
-    for (uint64_t j = 0; j < n; ++j) {
-      uint64_t v;
-      if (!read_value(in, previous, &v)) return false;
-      values->push_back(v);
-    }
+    (*by_key)[key] = {n, payload};
   }
   return in.done();
 }
@@ -82,58 +88,62 @@ bool ParseKeyed(std::string_view column, uint32_t key_count, ReadValue read_valu
 bool AttributeColumnsReader::Parse(std::string_view strings, std::string_view dict,
                                    std::string_view ints, std::string_view doubles,
                                    uint32_t key_count) {
+  std::vector<std::pair<uint64_t, std::string_view>> sections;
+  if (!IndexSections(dict, key_count, &dict_sections_)) return false;
   dicts_.assign(key_count, {});
-  strings_.assign(key_count, {});
-  ints_.assign(key_count, {});
-  doubles_.assign(key_count, {});
-  ByteReader d(dict);
-  uint64_t keys;
-  if (!d.GetVarint(&keys) || keys > d.remaining()) return false;
-  for (uint64_t i = 0; i < keys; ++i) {
-    uint32_t key;
-    uint64_t n;
-    if (!d.GetVarint32(&key) || key >= key_count || !d.GetVarint(&n) || n > d.remaining())
-      return false;
-    std::vector<std::string_view>& views = dicts_[key];
-    views.resize(n);
-    for (std::string_view& view : views) {
-      if (!d.GetLengthPrefixed(&view)) return false;
+  for (auto [column, streams] :
+       {std::pair{strings, &strings_}, std::pair{ints, &ints_}, std::pair{doubles, &doubles_}}) {
+    if (!IndexSections(column, key_count, &sections)) return false;
+    streams->assign(key_count, Stream());
+    for (uint32_t k = 0; k < key_count; ++k) {
+      (*streams)[k].remaining = sections[k].first;
+      (*streams)[k].in = ByteReader(sections[k].second);
     }
   }
-  if (!d.done()) return false;
-  auto delta_ids = [](ByteReader& in, int64_t& previous, uint64_t* v) {
-    uint64_t z;
-    if (!in.GetVarint(&z)) return false;
-    previous += UnZigZag(z);
-    if (previous < 0) return false;
-    *v = static_cast<uint64_t>(previous);
-    return true;
-  };
-  auto zigzag = [](ByteReader& in, int64_t&, uint64_t* v) {
-    uint64_t z;
-    if (!in.GetVarint(&z)) return false;
-    *v = static_cast<uint64_t>(UnZigZag(z));
-    return true;
-  };
-  auto fixed = [](ByteReader& in, int64_t&, uint64_t* v) { return in.GetFixed64(v); };
-  return ParseKeyed(strings, key_count, delta_ids,
-                    [&](uint32_t k) { return &strings_[k].values; }) &&
-         ParseKeyed(ints, key_count, zigzag, [&](uint32_t k) { return &ints_[k].values; }) &&
-         ParseKeyed(doubles, key_count, fixed, [&](uint32_t k) { return &doubles_[k].values; });
-}
-
-bool AttributeColumnsReader::NextString(uint32_t key, uint32_t* local_id) {
-  uint64_t v;
-  if (!Next(strings_, key, &v) || v >= dicts_[key].size()) return false;
-  *local_id = static_cast<uint32_t>(v);
   return true;
 }
 
-bool AttributeColumnsReader::Next(Streams& streams, uint32_t key, uint64_t* payload) {
-  if (key >= streams.size()) return false;
-  Stream& s = streams[key];
-  if (s.next >= s.values.size()) return false;
-  *payload = s.values[s.next++];
+const std::vector<std::string_view>* AttributeColumnsReader::Dict(uint32_t key) {
+  std::vector<std::string_view>& views = dicts_[key];
+  if (views.empty() && dict_sections_[key].first > 0) {
+    // Parsed on first use: reading one trace touches only its keys.
+    ByteReader in(dict_sections_[key].second);
+    views.resize(dict_sections_[key].first);
+    for (std::string_view& view : views) {
+      if (!in.GetLengthPrefixed(&view)) return nullptr;
+    }
+  }
+  return &views;
+}
+
+bool AttributeColumnsReader::NextString(uint32_t key, uint32_t* local_id) {
+  if (key >= strings_.size()) return false;
+  Stream& s = strings_[key];
+  uint64_t z;
+  if (s.remaining == 0 || !s.in.GetVarint(&z)) return false;
+  --s.remaining;
+  s.previous += UnZigZag(z);
+  const std::vector<std::string_view>* dict = Dict(key);
+  if (dict == nullptr || s.previous < 0 || uint64_t(s.previous) >= dict->size()) return false;
+  *local_id = static_cast<uint32_t>(s.previous);
+  return true;
+}
+
+bool AttributeColumnsReader::NextInt(uint32_t key, uint64_t* payload) {
+  if (key >= ints_.size()) return false;
+  Stream& s = ints_[key];
+  uint64_t z;
+  if (s.remaining == 0 || !s.in.GetVarint(&z)) return false;
+  --s.remaining;
+  *payload = static_cast<uint64_t>(UnZigZag(z));
+  return true;
+}
+
+bool AttributeColumnsReader::NextDouble(uint32_t key, uint64_t* payload) {
+  if (key >= doubles_.size()) return false;
+  Stream& s = doubles_[key];
+  if (s.remaining == 0 || !s.in.GetFixed64(payload)) return false;
+  --s.remaining;
   return true;
 }
 

@@ -4,10 +4,13 @@
 // compresses to almost nothing) and string dictionaries are per key (ids
 // of a high-cardinality key are nearly sequential, stored as deltas).
 //
-//   strings column := nkeys (key nvalues zigzag(local_id - previous)*)*
-//   dict column    := nkeys (key nstrings length-prefixed*)*
-//   ints column    := nkeys (key nvalues zigzag(value)*)*
-//   doubles column := nkeys (key nvalues 8-byte*)*
+//   column         := nkeys section*
+//   section        := key n length payload   (length: of payload, so a
+//                     reader finds each key's values without walking others)
+//   strings payload:= zigzag(local_id - previous)×n
+//   dict payload   := length-prefixed string×n
+//   ints payload   := zigzag(value)×n
+//   doubles payload:= 8-byte×n
 // Cells name their key in cell order (attr_keys), so a reader takes each
 // cell's value from the front of its key's stream.
 #pragma once
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "store/format/coding.h"
 #include "store/table/span_table.h"
 
 namespace polytrace::store {
@@ -46,31 +50,33 @@ class AttributeColumnsWriter {
 
 class AttributeColumnsReader {
  public:
-  // Parses the columns (views into them are kept: they must outlive this
-  // reader). `key_count` bounds the key ids. False on damaged input.
+  // Indexes the columns (views into them are kept: they must outlive this
+  // reader); values are decoded only as cells ask for them. `key_count`
+  // bounds the key ids. False on damaged input.
   bool Parse(std::string_view strings, std::string_view dict, std::string_view ints,
              std::string_view doubles, uint32_t key_count);
-  // The next value of `key`; false when none is left. A string comes back
-  // as its key-local id: Intern turns it into a table id only for the
-  // cells a reader keeps, so reading one trace interns a few strings.
+  // The next value of `key`; false when none is left or it is damaged. A
+  // string comes back as its key-local id: Intern turns it into a table id
+  // only for the cells a reader keeps, so reading one trace interns a few.
   bool NextString(uint32_t key, uint32_t* local_id);
-  bool NextInt(uint32_t key, uint64_t* payload) { return Next(ints_, key, payload); }
-  bool NextDouble(uint32_t key, uint64_t* payload) { return Next(doubles_, key, payload); }
+  bool NextInt(uint32_t key, uint64_t* payload);
+  bool NextDouble(uint32_t key, uint64_t* payload);
   uint32_t Intern(uint32_t key, uint32_t local_id, SpanTable* table) const {
     return table->strings.Intern(dicts_[key][local_id]);
   }
 
  private:
   struct Stream {
-    std::vector<uint64_t> values;
-    size_t next = 0;
+    ByteReader in{std::string_view()};
+    uint64_t remaining = 0;
+    int64_t previous = 0;  // strings: the last local id (ids are deltas)
   };
-  // Indexed by key id (the segment's key dictionary is small).
-  using Streams = std::vector<Stream>;
-  static bool Next(Streams& streams, uint32_t key, uint64_t* payload);
+  const std::vector<std::string_view>* Dict(uint32_t key);
 
+  // Indexed by key id (the segment's key dictionary is small).
+  std::vector<std::pair<uint64_t, std::string_view>> dict_sections_;
   std::vector<std::vector<std::string_view>> dicts_;
-  Streams strings_, ints_, doubles_;
+  std::vector<Stream> strings_, ints_, doubles_;
 };
 
 }  // namespace polytrace::store
