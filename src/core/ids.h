@@ -2,7 +2,9 @@
 #pragma once
 
 #include <array>
+#include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +13,7 @@ namespace polytrace {
 
 template <size_t N>
 struct Id {
+  static_assert(N % 8 == 0, "ids are whole 64-bit words");
   std::array<uint8_t, N> bytes{};
 
   static constexpr size_t kSize = N;
@@ -27,8 +30,31 @@ struct Id {
   static std::optional<Id> FromBytes(std::string_view raw);
   std::string_view AsBytes() const { return {reinterpret_cast<const char*>(bytes.data()), N}; }
 
-  friend bool operator==(const Id&, const Id&) = default;
-  friend auto operator<=>(const Id&, const Id&) = default;
+  // Byte-wise (lexicographic) order, computed on big-endian 64-bit words:
+  // the store sorts and searches by trace ID, and a memcmp call per
+  // comparison showed in its profile.
+  friend bool operator==(const Id& a, const Id& b) {
+    for (size_t i = 0; i < N; i += 8) {
+      if (Word(a, i) != Word(b, i)) return false;
+    }
+    return true;
+  }
+  friend std::strong_ordering operator<=>(const Id& a, const Id& b) {
+    for (size_t i = 0; i < N; i += 8) {
+      uint64_t x = __builtin_bswap64(Word(a, i)), y = __builtin_bswap64(Word(b, i));
+      if (x != y) return x < y ? std::strong_ordering::less : std::strong_ordering::greater;
+    }
+    return std::strong_ordering::equal;
+  }
+
+ private:
+  static uint64_t Word(const Id& id, size_t offset) {
+    uint64_t w;
+    std::memcpy(&w, id.bytes.data() + offset, 8);
+    return w;
+  }
+
+ public:
 };
 
 using TraceId = Id<16>;

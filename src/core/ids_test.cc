@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace polytrace {
 namespace {
 
@@ -22,6 +24,34 @@ TEST(IdsTest, RejectsNonHexDigits) {
 }
 
 TEST(IdsTest, ZeroIdIsZero) { EXPECT_TRUE(SpanId().IsZero()); }
+
+}  // namespace
+}  // namespace polytrace
+
+namespace polytrace {
+namespace {
+
+TEST(IdOrder, IsByteWiseLexicographicLikeMemcmp) {
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint8_t>(state >> 56);
+  };
+  for (int i = 0; i < 2000; ++i) {
+    TraceId a, b;
+    for (auto& x : a.bytes) x = next();
+    b = a;
+    b.bytes[next() % 16] = next();  // often equal prefixes, differing late
+    int expected = std::memcmp(a.bytes.data(), b.bytes.data(), 16);
+    EXPECT_EQ(a < b, expected < 0);
+    EXPECT_EQ(a == b, expected == 0);
+    EXPECT_EQ(b<a, expected> 0);
+  }
+  SpanId x, y;
+  x.bytes[0] = 1;
+  y.bytes[7] = 0xff;
+  EXPECT_TRUE(y < x);  // the first byte decides
+}
 
 }  // namespace
 }  // namespace polytrace
