@@ -8,6 +8,7 @@
 #include "cli/run.h"
 #include "cli/store_command.h"
 #include "cli/traces_command.h"
+#include "cli/verify_command.h"
 #include "components/builtin_components.h"
 #include "service/collector_config.h"
 
@@ -96,10 +97,46 @@ int RunCli(int argc, char** argv) {
     sub->add_flag("--json", store_json, "Print JSON");
   }
 
+  VerifyOptions verify;
+  CLI::App* verify_cmd = app.add_subcommand(
+      "verify",
+      "Check traces against expectations (services, languages, propagation, orphans, "
+      "service.name, clock skew, span attributes); exit 1 when one fails");
+  verify_cmd->add_option("--trace", verify.trace_ids, "Trace ID to verify (repeatable)");
+  verify_cmd->add_option("--since", verify.since, "Verify the recent traces of this window (5m)");
+  verify_cmd->add_option("--root-service", verify.root_service,
+                         "With --since: only traces whose root span is in this service");
+  verify_cmd->add_option("--limit", verify.limit, "With --since: most traces to verify")
+      ->capture_default_str();
+  verify_cmd->add_option("--expect", verify.expect_file, "YAML file of expectations")
+      ->check(CLI::ExistingFile);
+  verify_cmd->add_option("--service", verify.services, "A service that must be present");
+  verify_cmd->add_option("--language", verify.languages,
+                         "A telemetry.sdk.language that must be present (go, nodejs, ...)");
+  verify_cmd->add_option("--span", verify.spans, "A span that must exist: NAME or SERVICE/NAME");
+  verify_cmd->add_option("--attr", verify.attributes,
+                         "SPAN:KEY=VALUE or SPAN:KEY=~REGEX on every such span");
+  verify_cmd->add_option("--min-spans", verify.min_spans, "Fewest spans in the trace");
+  verify_cmd->add_option("--max-spans", verify.max_spans, "Most spans in the trace");
+  verify_cmd->add_option("--max-duration", verify.max_duration, "Longest trace duration (2s)");
+  verify_cmd->add_option("--skew-tolerance", verify.skew_tolerance,
+                         "How far a child may sit outside its parent's window (default 50ms)");
+  verify_cmd->add_option("--allow", verify.allow,
+                         "Skip a structural check: orphans, missing-service-name, invalid-hops, "
+                         "broken-propagation, clock-skew");
+  verify_cmd
+      ->add_option("--wait", verify.wait,
+                   "Retry failing or missing traces this long (spans arrive late)")
+      ->capture_default_str();
+  verify_cmd->add_option("--endpoint", verify.endpoint, "Query API base URL")
+      ->capture_default_str();
+  verify_cmd->add_flag("--json", verify.json, "Print JSON");
+
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
   if (*traces_get) return RunTracesGet(get);
   if (*traces_search) return RunTracesSearch(search);
+  if (*verify_cmd) return RunVerify(verify);
   if (*store_stats) return RunStoreStats(store_dir, store_json);
   if (*store_check) return RunStoreCheck(store_dir, store_json);
 

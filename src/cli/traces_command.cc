@@ -7,10 +7,10 @@
 #include <functional>
 #include <iostream>
 
+#include "analysis/trace_assembly.h"
 #include "config/config_reader.h"
 #include "exporters/otlphttp/http_client.h"
 #include "otlp/json_codec.h"
-#include "query/trace_assembly.h"
 
 namespace polytrace {
 namespace {
@@ -58,12 +58,12 @@ std::string Clock(uint64_t unix_nanos) {
                      (unix_nanos / 1'000'000) % 1000);
 }
 
-std::string ServiceOf(const query::AssembledSpan& s) {
+std::string ServiceOf(const analysis::AssembledSpan& s) {
   const AnyValue* v = FindAttribute(s.resource->resource.attributes, kServiceNameKey);
   return v != nullptr ? ValueToString(*v) : "unknown_service";
 }
 
-void PrintTree(const query::AssembledTrace& t) {
+void PrintTree(const analysis::AssembledTrace& t) {
   std::vector<std::vector<int>> children(t.spans.size());
   std::vector<int> tops;
   for (size_t i = 0; i < t.spans.size(); ++i) {
@@ -75,7 +75,7 @@ void PrintTree(const query::AssembledTrace& t) {
   std::cout << fmt::format("{:<16}  {:>12}  {:>12}  {:<6}  {}\n", "SPAN", "OFFSET", "DURATION",
                            "STATUS", "SERVICE: OPERATION");
   std::function<void(int, int)> print = [&](int i, int depth) {
-    const query::AssembledSpan& a = t.spans[i];
+    const analysis::AssembledSpan& a = t.spans[i];
     const Span& s = *a.span;
     const char* status = s.status.code == StatusCodeValue::kError ? "ERROR"
                          : s.status.code == StatusCodeValue::kOk  ? "OK"
@@ -127,7 +127,7 @@ int RunTracesGet(const TracesGetOptions& o) {
     std::cerr << "polytrace: " << st.message() << "\n";
     return 1;
   }
-  PrintTree(query::AssembleTrace(traces));
+  PrintTree(analysis::AssembleTrace(traces));
   return 0;
 }
 

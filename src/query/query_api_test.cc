@@ -262,5 +262,43 @@ TEST_F(QueryApiTest, OnlyGetIsAllowedAndUnknownPathsAre404) {
   EXPECT_EQ(Get("/api/nothing").status, 404);
 }
 
+TEST_F(QueryApiTest, AnalysisNamesTheBrokenHopAcrossTraces) {
+  HttpResponse healthy = Get("/api/analysis/traces/10000000000000000000000000000001");
+  ASSERT_EQ(healthy.status, 200) << healthy.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(healthy.body);
+  EXPECT_EQ(doc["findings"].get_array().size(), 0u) << healthy.body;
+  EXPECT_EQ(doc["hops"].get_array().size(), 1u);
+  EXPECT_EQ(std::string_view(doc["hops"].at(0)["to"]), "pay");
+  EXPECT_EQ(uint64_t(doc["spans"]), 3u);
+
+  // Trace 4: gw calls auth on port 8081, but auth ignored the context and
+  // rooted trace 5 of its own.
+  Add(Tid(4), 1, 0, "gw", "GET /login", SpanKind::kServer, 30'000, 100, StatusCodeValue::kUnset,
+      {});
+  Add(Tid(4), 2, 1, "gw", "call auth", SpanKind::kClient, 30'010, 50, StatusCodeValue::kUnset,
+      {{"server.port", AnyValue::Int(8081)}});
+  Add(Tid(5), 7, 0, "auth", "verify", SpanKind::kServer, 30'012, 40, StatusCodeValue::kUnset,
+      {{"server.port", AnyValue::Int(8081)}});
+  HttpResponse broken = Get("/api/analysis/traces/10000000000000000000000000000004");
+  ASSERT_EQ(broken.status, 200) << broken.body;
+  doc = parser.parse(broken.body);
+  ASSERT_EQ(doc["findings"].get_array().size(), 1u) << broken.body;
+  simdjson::dom::element f = doc["findings"].at(0);
+  EXPECT_EQ(std::string_view(f["kind"]), "broken_propagation");
+  EXPECT_EQ(std::string_view(f["peerService"]), "gw");
+  EXPECT_EQ(std::string_view(f["service"]), "auth");
+  EXPECT_EQ(std::string_view(f["otherTraceID"]), "10000000000000000000000000000005");
+
+  EXPECT_EQ(Get("/api/analysis/traces/10000000000000000000000000000099").status, 404);
+  HttpResponse bad = Get("/api/analysis/traces/xyz");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("xyz"), std::string::npos) << bad.body;
+  HttpResponse bad_param =
+      Get("/api/analysis/traces/10000000000000000000000000000001?skewTolerance=soon");
+  EXPECT_EQ(bad_param.status, 400);
+  EXPECT_NE(bad_param.body.find("skewTolerance"), std::string::npos) << bad_param.body;
+}
+
 }  // namespace
 }  // namespace polytrace::query

@@ -1,5 +1,6 @@
 #include "query/query_service.h"
 
+#include "query/analysis_api.h"
 #include "query/jaeger/jaeger_api.h"
 #include "query/jaeger/jaeger_json.h"
 #include "query/tempo/tempo_api.h"
@@ -32,6 +33,7 @@ HttpResponse QueryService::Handle(HttpRequest& request) {
   }
   if (std::optional<HttpResponse> r = jaeger.Handle(request)) return std::move(*r);
   if (std::optional<HttpResponse> r = tempo.Handle(request)) return std::move(*r);
+  if (std::optional<HttpResponse> r = AnalysisApi(*store).Handle(request)) return std::move(*r);
   return HttpResponse::WithBody(404, "application/json",
                                 JaegerError(404, "no such API endpoint: " + request.path));
 }

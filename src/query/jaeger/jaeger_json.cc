@@ -2,12 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "core/base64.h"
 #include "otlp/json_codec.h"
 
 namespace polytrace::query {
+
+std::string JaegerTraceIdHex(const TraceId& id) {
+  std::string hex = id.ToHex();
+  bool high_zero =
+      std::all_of(id.bytes.begin(), id.bytes.begin() + 8, [](uint8_t b) { return b == 0; });
+  return high_zero ? hex.substr(16) : hex;
+}
+
 namespace {
 
 const char* KindName(SpanKind kind) {

@@ -10,10 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "analysis/trace_assembly.h"
 #include "otlp/json_writer.h"
-#include "query/trace_assembly.h"
 
 namespace polytrace::query {
+
+using analysis::AssembledSpan;
+using analysis::AssembledTrace;
+using analysis::AssembleTrace;
+
+// Jaeger-style trace IDs: 16 hex digits when the high half is zero.
+std::string JaegerTraceIdHex(const TraceId& id);
 
 void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& out);
 

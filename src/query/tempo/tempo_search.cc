@@ -13,6 +13,10 @@
 namespace polytrace::query {
 namespace {
 
+using analysis::AssembledSpan;
+using analysis::AssembledTrace;
+using analysis::AssembleTrace;
+
 constexpr int64_t kDefaultLimit = 20;
 constexpr int64_t kDefaultSpansPerSpanset = 3;
 // Candidates examined per search: bounds the work of a query whose

@@ -6,7 +6,7 @@
 namespace polytrace::traceql {
 namespace {
 
-using query::AssembledSpan;
+using analysis::AssembledSpan;
 
 std::string_view ServiceOf(const AssembledSpan& s) {
   const AnyValue* v = FindAttribute(s.resource->resource.attributes, kServiceNameKey);
@@ -250,7 +250,7 @@ void CollectAttributes(const SpansetExpr& e, std::vector<std::pair<FieldKind, st
 
 }  // namespace
 
-TraceContext MakeContext(const query::AssembledTrace& trace) {
+TraceContext MakeContext(const analysis::AssembledTrace& trace) {
   TraceContext ctx;
   ctx.trace = &trace;
   if (trace.root >= 0) {

@@ -7,19 +7,19 @@
 #include <utility>
 #include <vector>
 
-#include "query/trace_assembly.h"
+#include "analysis/trace_assembly.h"
 #include "query/traceql/ast.h"
 #include "store/engine/span_filter.h"
 
 namespace polytrace::traceql {
 
 struct TraceContext {
-  const query::AssembledTrace* trace = nullptr;
+  const analysis::AssembledTrace* trace = nullptr;
   std::string_view root_service_name;  // "" when the root span is missing
   std::string_view root_name;
 };
 
-TraceContext MakeContext(const query::AssembledTrace& trace);
+TraceContext MakeContext(const analysis::AssembledTrace& trace);
 
 // Indices (into trace.spans, ascending) of the spans the query selects;
 // empty when the trace does not match.

@@ -25,7 +25,7 @@ class TraceqlEvaluatorTest : public ::testing::Test {
     Add("pay", 5, 4, "charge", SpanKind::kServer, 42, 45, StatusCodeValue::kUnset,
         {{"http.status_code", AnyValue::Int(500)}});
     Add("pay", 6, 99, "retry", SpanKind::kInternal, 95, 1, StatusCodeValue::kUnset, {});
-    trace_ = query::AssembleTrace(traces_);
+    trace_ = analysis::AssembleTrace(traces_);
   }
 
   void Add(std::string_view service, uint8_t id, uint8_t parent, std::string_view name,
@@ -59,7 +59,7 @@ class TraceqlEvaluatorTest : public ::testing::Test {
   }
 
   Traces traces_;
-  query::AssembledTrace trace_;
+  analysis::AssembledTrace trace_;
 };
 
 using V = std::vector<int>;

@@ -1,9 +1,9 @@
-#include "query/trace_assembly.h"
+#include "analysis/trace_assembly.h"
 
 #include <algorithm>
 #include <unordered_map>
 
-namespace polytrace::query {
+namespace polytrace::analysis {
 namespace {
 
 uint64_t Key(const SpanId& id) {
@@ -55,11 +55,4 @@ AssembledTrace AssembleTrace(const Traces& traces) {
   return out;
 }
 
-std::string JaegerTraceIdHex(const TraceId& id) {
-  std::string hex = id.ToHex();
-  bool high_zero =
-      std::all_of(id.bytes.begin(), id.bytes.begin() + 8, [](uint8_t b) { return b == 0; });
-  return high_zero ? hex.substr(16) : hex;
-}
-
-}  // namespace polytrace::query
+}  // namespace polytrace::analysis

@@ -6,12 +6,11 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "core/traces.h"
 
-namespace polytrace::query {
+namespace polytrace::analysis {
 
 struct AssembledSpan {
   const Span* span = nullptr;
@@ -33,7 +32,4 @@ struct AssembledTrace {
 // `traces` must hold spans of one trace and outlive the result.
 AssembledTrace AssembleTrace(const Traces& traces);
 
-// Jaeger-style trace IDs: 16 hex digits when the high half is zero.
-std::string JaegerTraceIdHex(const TraceId& id);
-
-}  // namespace polytrace::query
+}  // namespace polytrace::analysis

@@ -1,0 +1,113 @@
+#include "analysis/analysis_json.h"
+
+#include "analysis/span_facts.h"
+
+namespace polytrace::analysis {
+namespace {
+
+void WriteSpanRef(JsonWriter& w, const AssembledTrace& trace, const TraceAnalysis& analysis,
+                  int index) {
+  const Span& s = *trace.spans[index].span;
+  w.BeginObject();
+  w.Key("spanID");
+  w.String(s.span_id.ToHex());
+  w.Key("service");
+  w.String(analysis.span_services[index]);
+  w.Key("name");
+  w.String(s.name);
+  w.Key("kind");
+  w.String(KindName(s.kind));
+  w.EndObject();
+}
+
+}  // namespace
+
+void WriteAnalysisJson(const AssembledTrace& trace, const TraceAnalysis& analysis, JsonWriter& w) {
+  w.BeginObject();
+  w.Key("traceID");
+  w.String(trace.trace_id.ToHex());
+  w.Key("spans");
+  w.Uint(trace.spans.size());
+  w.Key("durationNanos");
+  w.Uint(trace.end_nanos - trace.start_nanos);
+  w.Key("services");
+  w.BeginArray();
+  for (const ServiceSummary& s : analysis.services) {
+    w.BeginObject();
+    w.Key("name");
+    w.String(s.name);
+    w.Key("missingName");
+    w.Bool(s.missing_name);
+    w.Key("language");
+    w.String(s.language);
+    w.Key("sdkName");
+    w.String(s.sdk_name);
+    w.Key("sdkVersion");
+    w.String(s.sdk_version);
+    w.Key("schemaURLs");
+    w.BeginArray();
+    for (const std::string& u : s.schema_urls) w.String(u);
+    w.EndArray();
+    w.Key("spans");
+    w.Uint(s.spans);
+    w.Key("errors");
+    w.Uint(s.errors);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("hops");
+  w.BeginArray();
+  for (const Hop& h : analysis.hops) {
+    w.BeginObject();
+    w.Key("from");
+    w.String(h.from);
+    w.Key("to");
+    w.String(h.to);
+    w.Key("valid");
+    w.Bool(h.valid);
+    w.Key("parent");
+    WriteSpanRef(w, trace, analysis, h.parent);
+    w.Key("child");
+    WriteSpanRef(w, trace, analysis, h.child);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("unansweredCalls");
+  w.BeginArray();
+  for (int i : analysis.unanswered_calls) WriteSpanRef(w, trace, analysis, i);
+  w.EndArray();
+  w.Key("findings");
+  w.BeginArray();
+  for (const Finding& f : analysis.findings) {
+    w.BeginObject();
+    w.Key("kind");
+    w.String(FindingKindName(f.kind));
+    w.Key("message");
+    w.String(f.message);
+    w.Key("service");
+    w.String(f.service);
+    if (!f.peer_service.empty()) {
+      w.Key("peerService");
+      w.String(f.peer_service);
+    }
+    if (f.kind == FindingKind::kClockSkew) {
+      w.Key("offsetNanos");
+      w.Int(f.offset_nanos);
+    }
+    if (!f.other_trace_id.empty()) {
+      w.Key("otherTraceID");
+      w.String(f.other_trace_id);
+      w.Key("otherSpanID");
+      w.String(f.other_span_id);
+    }
+    w.Key("spans");
+    w.BeginArray();
+    for (int i : f.spans) WriteSpanRef(w, trace, analysis, i);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+}  // namespace polytrace::analysis

@@ -1,0 +1,349 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "analysis/analysis_json.h"
+#include "analysis/propagation_search.h"
+#include "analysis/span_facts.h"
+#include "analysis/trace_analysis.h"
+
+namespace polytrace::analysis {
+namespace {
+
+constexpr uint64_t kMs = 1'000'000;
+constexpr uint64_t kBase = 1'700'000'000'000 * kMs;
+
+struct SpanSpec {
+  uint8_t trace = 1;
+  std::string_view service;  // empty: no service.name on the resource
+  uint8_t id = 0;
+  uint8_t parent = 0;
+  std::string_view name;
+  SpanKind kind = SpanKind::kInternal;
+  uint64_t start_ms = 0;
+  uint64_t duration_ms = 0;
+  std::vector<KeyValue> attributes = {};
+  std::vector<std::pair<uint8_t, uint8_t>> links = {};  // (trace, span)
+};
+
+TraceId Tid(uint8_t t) {
+  TraceId id;
+  id.bytes[15] = t;
+  return id;
+}
+SpanId Sid(uint8_t s) {
+  SpanId id;
+  id.bytes[7] = s;
+  return id;
+}
+
+void AddSpan(Traces& traces, const SpanSpec& spec) {
+  Arena& a = traces.arena();
+  ResourceSpans& rs = traces.resource_spans().Append(a);
+  if (!spec.service.empty()) {
+    rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String(spec.service)});
+  }
+  rs.resource.attributes.Append(a, {"telemetry.sdk.language", AnyValue::String("go")});
+  Span& s = rs.scope_spans.Append(a).spans.Append(a);
+  s.trace_id = Tid(spec.trace);
+  s.span_id = Sid(spec.id);
+  if (spec.parent != 0) s.parent_span_id = Sid(spec.parent);
+  s.name = spec.name;
+  s.kind = spec.kind;
+  s.start_time_unix_nano = kBase + spec.start_ms * kMs;
+  s.end_time_unix_nano = s.start_time_unix_nano + spec.duration_ms * kMs;
+  for (const KeyValue& kv : spec.attributes) s.attributes.Append(a, kv);
+  for (auto [t, id] : spec.links) {
+    SpanLink& l = s.links.Append(a);
+    l.trace_id = Tid(t);
+    l.span_id = Sid(id);
+  }
+}
+
+KeyValue Port(int64_t port) { return {"server.port", AnyValue::Int(port)}; }
+
+// The seed's checkout, healthy: gateway -> auth (-> its database),
+// gateway -> payment -> (Kafka) -> notification.
+std::vector<SpanSpec> Checkout() {
+  return {
+      {1, "api-gateway", 1, 0, "GET /checkout", SpanKind::kServer, 0, 300, {Port(8080)}},
+      {1, "api-gateway", 2, 1, "GET", SpanKind::kClient, 10, 50, {Port(8081)}},
+      {1, "auth-service", 3, 2, "GET /auth/verify", SpanKind::kServer, 12, 40, {Port(8081)}},
+      {1,
+       "auth-service",
+       4,
+       3,
+       "pg.query:SELECT",
+       SpanKind::kClient,
+       20,
+       10,
+       {{"net.peer.port", AnyValue::Int(55432)}}},
+      {1,
+       "api-gateway",
+       5,
+       1,
+       "POST",
+       SpanKind::kClient,
+       100,
+       150,
+       {{"url.full", AnyValue::String("http://127.0.0.1:8083/pay")}}},
+      {1,
+       "payment-service",
+       6,
+       5,
+       "POST /pay",
+       SpanKind::kServer,
+       102,
+       140,
+       {{"http.host", AnyValue::String("127.0.0.1:8083")}}},
+      {1,
+       "payment-service",
+       7,
+       6,
+       "payments publish",
+       SpanKind::kProducer,
+       200,
+       5,
+       {{"messaging.destination.name", AnyValue::String("payments")}}},
+      {1,
+       "notification-service",
+       8,
+       7,
+       "payments process",
+       SpanKind::kConsumer,
+       260,
+       20,
+       {{"messaging.destination.name", AnyValue::String("payments")}}},
+  };
+}
+
+struct Built {
+  Traces traces;
+  AssembledTrace trace;
+  TraceAnalysis analysis;
+};
+
+std::unique_ptr<Built> Analyze(const std::vector<SpanSpec>& specs, AnalysisOptions options = {}) {
+  auto b = std::make_unique<Built>();
+  for (const SpanSpec& s : specs) AddSpan(b->traces, s);
+  b->trace = AssembleTrace(b->traces);
+  b->analysis = AnalyzeTrace(b->trace, options);
+  return b;
+}
+
+std::vector<FindingKind> Kinds(const TraceAnalysis& a) {
+  std::vector<FindingKind> kinds;
+  for (const Finding& f : a.findings) kinds.push_back(f.kind);
+  return kinds;
+}
+
+TEST(TraceAnalysisTest, HealthyCheckoutHasNoFindings) {
+  auto b = Analyze(Checkout());
+  EXPECT_TRUE(b->analysis.findings.empty()) << b->analysis.findings[0].message;
+  ASSERT_EQ(b->analysis.services.size(), 4u);
+  EXPECT_EQ(b->analysis.services[0].name, "api-gateway");
+  EXPECT_EQ(b->analysis.services[0].language, "go");
+  EXPECT_EQ(b->analysis.services[0].spans, 3u);
+  ASSERT_EQ(b->analysis.hops.size(), 3u);
+  for (const Hop& h : b->analysis.hops) EXPECT_TRUE(h.valid) << h.from << "->" << h.to;
+  // Only the database call leaves the trace unanswered.
+  ASSERT_EQ(b->analysis.unanswered_calls.size(), 1u);
+  EXPECT_EQ(b->trace.spans[b->analysis.unanswered_calls[0]].span->name, "pg.query:SELECT");
+}
+
+TEST(TraceAnalysisTest, OrphansAndDuplicatesAreNamed) {
+  auto specs = Checkout();
+  specs.push_back({1, "payment-service", 9, 77, "retry", SpanKind::kInternal, 150, 5});
+  specs.push_back({1, "payment-service", 7, 6, "again", SpanKind::kInternal, 201, 1});
+  auto b = Analyze(specs);
+  auto kinds = Kinds(b->analysis);
+  ASSERT_EQ(kinds.size(), 2u);
+  EXPECT_EQ(kinds[0], FindingKind::kOrphan);
+  EXPECT_NE(b->analysis.findings[0].message.find("0000000000000009"), std::string::npos);
+  EXPECT_NE(b->analysis.findings[0].message.find("000000000000004d"), std::string::npos)
+      << b->analysis.findings[0].message;
+  EXPECT_EQ(kinds[1], FindingKind::kDuplicateSpanId);
+}
+
+TEST(TraceAnalysisTest, MissingServiceNameNamesTheCaller) {
+  auto specs = Checkout();
+  specs[2].service = "unknown_service:node";
+  specs[3].service = "unknown_service:node";
+  auto b = Analyze(specs);
+  ASSERT_EQ(Kinds(b->analysis), std::vector{FindingKind::kMissingServiceName});
+  const Finding& f = b->analysis.findings[0];
+  EXPECT_EQ(f.service, "unknown_service:node");
+  EXPECT_EQ(f.spans.size(), 2u);
+  EXPECT_NE(f.message.find("called by api-gateway"), std::string::npos) << f.message;
+
+  specs[2].service = "";
+  specs[3].service = "";
+  b = Analyze(specs);
+  ASSERT_EQ(b->analysis.findings.size(), 1u);
+  EXPECT_NE(b->analysis.findings[0].message.find("no service.name at all"), std::string::npos);
+}
+
+TEST(TraceAnalysisTest, ClockSkewIsEstimatedPerServicePair) {
+  auto specs = Checkout();
+  specs[2].start_ms += 1500;  // auth-service's clock 1.5 s ahead
+  specs[3].start_ms += 1500;
+  auto b = Analyze(specs);
+  ASSERT_EQ(Kinds(b->analysis), std::vector{FindingKind::kClockSkew});
+  const Finding& f = b->analysis.findings[0];
+  EXPECT_EQ(f.service, "auth-service");
+  EXPECT_EQ(f.peer_service, "api-gateway");
+  // Centred in a 50 ms call with a 40 ms server span: 5 ms each way.
+  EXPECT_EQ(f.offset_nanos, int64_t(1500 - 3) * int64_t(kMs));
+  EXPECT_NE(f.message.find("auth-service's clock looks 1497.0 ms ahead of api-gateway's"),
+            std::string::npos)
+      << f.message;
+}
+
+TEST(TraceAnalysisTest, SkewWithinToleranceAndAsyncDelaysAreNotFindings) {
+  auto specs = Checkout();
+  specs[2].start_ms += 15;  // ends 7 ms after its client span: within 50 ms
+  specs[3].start_ms += 15;
+  specs[7].start_ms += 5000;  // a consumer may run long after its producer
+  EXPECT_TRUE(Analyze(specs)->analysis.findings.empty());
+
+  specs[7].start_ms = 100;  // ...but not before it
+  auto b = Analyze(specs);
+  ASSERT_EQ(Kinds(b->analysis), std::vector{FindingKind::kClockSkew});
+  EXPECT_EQ(b->analysis.findings[0].offset_nanos, -100 * int64_t(kMs));
+  EXPECT_NE(b->analysis.findings[0].message.find("behind payment-service's"), std::string::npos);
+
+  AnalysisOptions strict;
+  strict.skew_tolerance_nanos = 1 * kMs;
+  specs[7].start_ms = 260;
+  EXPECT_EQ(Kinds(Analyze(specs, strict)->analysis), std::vector{FindingKind::kClockSkew});
+}
+
+TEST(TraceAnalysisTest, HopsWithoutClientSpanAndEarlyChildren) {
+  auto specs = Checkout();
+  specs[5].parent = 1;  // payment's server span hangs off the gateway's server span
+  specs.push_back({1, "api-gateway", 10, 1, "early", SpanKind::kInternal, 0, 1});
+  specs.back().start_ms = 0;
+  auto b = Analyze(specs);
+  auto kinds = Kinds(b->analysis);
+  ASSERT_EQ(kinds, std::vector{FindingKind::kInvalidHop});
+  EXPECT_NE(b->analysis.findings[0].message.find("expected a client span"), std::string::npos);
+
+  specs.back().start_ms = 0;
+  specs[0].start_ms = 100;  // the gateway's root now starts after its own child
+  specs[0].duration_ms = 200;
+  b = Analyze(specs);
+  EXPECT_EQ(Kinds(b->analysis)[0], FindingKind::kChildBeforeParent);
+}
+
+// An in-memory TraceSource: the unit under test is the search, not a store.
+class MapSource : public TraceSource {
+ public:
+  void Add(const SpanSpec& s) { specs_[s.trace].push_back(s); }
+  Result<Traces> GetTrace(const TraceId& id) override {
+    auto it = specs_.find(id.bytes[15]);
+    if (it == specs_.end()) return Status::NotFound("no trace");
+    Traces t;
+    for (const SpanSpec& s : it->second) AddSpan(t, s);
+    return t;
+  }
+  Result<std::vector<TraceId>> FindTraces(SpanKind kind, uint64_t start, uint64_t end,
+                                          size_t) override {
+    ++searches;
+    std::vector<TraceId> ids;
+    for (const auto& [t, specs] : specs_) {
+      for (const SpanSpec& s : specs) {
+        uint64_t at = kBase + s.start_ms * kMs;
+        if (s.kind == kind && at >= start && at <= end) {
+          ids.push_back(Tid(t));
+          break;
+        }
+      }
+    }
+    return ids;
+  }
+  int searches = 0;
+
+ private:
+  std::map<uint8_t, std::vector<SpanSpec>> specs_;
+};
+
+TEST(PropagationSearchTest, FindsTheDetachedServerAndConsumer) {
+  auto specs = Checkout();
+  MapSource source;
+  // auth-service ignored the context: its server span roots trace 2.
+  SpanSpec auth = specs[2];
+  auth.trace = 2;
+  auth.parent = 0;
+  source.Add(auth);
+  // The event went out without context: notification roots trace 3.
+  SpanSpec consumer = specs[7];
+  consumer.trace = 3;
+  consumer.parent = 0;
+  source.Add(consumer);
+  // A concurrent, healthy checkout's root (another port) must not be blamed.
+  source.Add({4, "api-gateway", 1, 0, "GET /checkout", SpanKind::kServer, 11, 30, {Port(8080)}});
+  specs.erase(specs.begin() + 7);
+  specs.erase(specs.begin() + 2, specs.begin() + 4);
+  auto b = Analyze(specs);
+  ASSERT_EQ(b->analysis.unanswered_calls.size(), 2u);
+  ASSERT_TRUE(FindBrokenPropagation(b->trace, source, {}, &b->analysis).ok());
+  ASSERT_EQ(b->analysis.findings.size(), 2u);
+  const Finding& http = b->analysis.findings[0];
+  EXPECT_EQ(http.kind, FindingKind::kBrokenPropagation);
+  EXPECT_EQ(http.peer_service, "api-gateway");
+  EXPECT_EQ(http.service, "auth-service");
+  EXPECT_EQ(http.other_trace_id, Tid(2).ToHex());
+  EXPECT_NE(http.message.find("propagation broke between api-gateway and auth-service: server "
+                              "span 0000000000000003 (auth-service: GET /auth/verify) is the root "
+                              "of trace 00000000000000000000000000000002"),
+            std::string::npos)
+      << http.message;
+  EXPECT_NE(http.message.find("same port 8081"), std::string::npos) << http.message;
+  const Finding& kafka = b->analysis.findings[1];
+  EXPECT_EQ(kafka.peer_service, "payment-service");
+  EXPECT_EQ(kafka.service, "notification-service");
+  EXPECT_NE(kafka.message.find("injected into the message"), std::string::npos);
+}
+
+TEST(PropagationSearchTest, UninstrumentedPeersAndLinkedConsumersAreNotBroken) {
+  auto specs = Checkout();
+  MapSource source;
+  SpanSpec consumer = specs[7];
+  consumer.trace = 3;
+  consumer.parent = 0;
+  consumer.links = {{1, 7}};  // joined by a link: allowed by the messaging conventions
+  source.Add(consumer);
+  source.Add({5, "other", 1, 0, "GET /", SpanKind::kServer, 21, 2, {Port(9999)}});
+  specs.erase(specs.begin() + 7);
+  auto b = Analyze(specs);
+  ASSERT_TRUE(FindBrokenPropagation(b->trace, source, {}, &b->analysis).ok());
+  EXPECT_TRUE(b->analysis.findings.empty()) << b->analysis.findings[0].message;
+  EXPECT_EQ(source.searches, 2);  // the database call and the producer
+}
+
+TEST(SpanFactsTest, KeysAcrossSemconvVersions) {
+  EXPECT_EQ(UrlPort("http://127.0.0.1:8082/recommendations?user=a"), "8082");
+  EXPECT_EQ(UrlPort("https://example.com/x"), "443");
+  EXPECT_EQ(UrlPort("http://user@h:81"), "81");
+  EXPECT_EQ(UrlPort("not a url"), std::nullopt);
+  EXPECT_TRUE(IsMissingServiceName("unknown_service:java"));
+  EXPECT_TRUE(IsMissingServiceName(""));
+  EXPECT_FALSE(IsMissingServiceName("payment-service"));
+}
+
+TEST(AnalysisJsonTest, CarriesFindingsAndServices) {
+  auto specs = Checkout();
+  specs[2].start_ms += 1500;
+  auto b = Analyze(specs);
+  JsonWriter w;
+  WriteAnalysisJson(b->trace, b->analysis, w);
+  std::string json = w.Take();
+  EXPECT_NE(json.find(R"("kind":"clock_skew")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("offsetNanos":1497000000)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"({"name":"auth-service","missingName":false,"language":"go")"),
+            std::string::npos)
+      << json;
+}
+
+}  // namespace
+}  // namespace polytrace::analysis

@@ -1,0 +1,132 @@
+#include "analysis/propagation_search.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "analysis/span_facts.h"
+
+namespace polytrace::analysis {
+namespace {
+
+constexpr size_t kCandidateTraces = 100;
+
+// A root span of another trace that could have answered a call.
+struct DetachedRoot {
+  TraceId trace_id;
+  SpanId span_id;
+  std::string service;
+  std::string name;
+  SpanKind kind;
+  uint64_t start = 0;
+  std::optional<std::string> served;
+  std::vector<std::pair<TraceId, SpanId>> links;
+};
+
+struct Window {
+  uint64_t start = 0;
+  uint64_t end = 0;
+};
+
+Window CallWindow(const Span& call, const AnalysisOptions& o) {
+  uint64_t start = call.start_time_unix_nano > o.skew_tolerance_nanos
+                       ? call.start_time_unix_nano - o.skew_tolerance_nanos
+                       : 0;
+  uint64_t end =
+      call.kind == SpanKind::kProducer
+          ? call.start_time_unix_nano + o.async_window_nanos
+          : std::max(call.end_time_unix_nano, call.start_time_unix_nano) + o.skew_tolerance_nanos;
+  return {start, end};
+}
+
+// The roots of kind `kind` in the traces the source finds in `w`, except `self`.
+Result<std::vector<DetachedRoot>> RootsIn(TraceSource& source, SpanKind kind, Window w,
+                                          const TraceId& self) {
+  Result<std::vector<TraceId>> ids = source.FindTraces(kind, w.start, w.end, kCandidateTraces);
+  if (!ids.ok()) return ids.status();
+  std::vector<DetachedRoot> roots;
+  for (const TraceId& id : *ids) {
+    if (id == self) continue;
+    Result<Traces> traces = source.GetTrace(id);
+    if (!traces.ok()) continue;  // expired or not found since the search: not a candidate
+    for (const ResourceSpans& rs : traces->resource_spans()) {
+      for (const ScopeSpans& ss : rs.scope_spans) {
+        for (const Span& s : ss.spans) {
+          if (s.kind != kind || !s.parent_span_id.IsZero()) continue;
+          if (s.start_time_unix_nano < w.start || s.start_time_unix_nano > w.end) continue;
+          DetachedRoot r{s.trace_id,          s.span_id, ServiceLabel(rs),
+                         std::string(s.name), s.kind,    s.start_time_unix_nano,
+                         ServedKey(s),        {}};
+          for (const SpanLink& l : s.links) r.links.emplace_back(l.trace_id, l.span_id);
+          roots.push_back(std::move(r));
+        }
+      }
+    }
+  }
+  return roots;
+}
+
+}  // namespace
+
+Status FindBrokenPropagation(const AssembledTrace& trace, TraceSource& source,
+                             const AnalysisOptions& options, TraceAnalysis* analysis) {
+  std::set<std::pair<TraceId, SpanId>> used;
+  for (int call_index : analysis->unanswered_calls) {
+    const Span& call = *trace.spans[call_index].span;
+    const std::string& caller = analysis->span_services[call_index];
+    SpanKind answer_kind =
+        call.kind == SpanKind::kProducer ? SpanKind::kConsumer : SpanKind::kServer;
+    Window w = CallWindow(call, options);
+    Result<std::vector<DetachedRoot>> roots = RootsIn(source, answer_kind, w, trace.trace_id);
+    if (!roots.ok()) return roots.status();
+    std::optional<std::string> callee = CalleeKey(call);
+    const DetachedRoot* best = nullptr;
+    size_t unkeyed = 0;
+    for (const DetachedRoot& r : *roots) {
+      if (r.service == caller || used.contains({r.trace_id, r.span_id})) continue;
+      // A consumer linked to this producer joined the trace the other
+      // allowed way (a link, per the messaging conventions): not broken.
+      bool linked = false;
+      for (const auto& [t, s] : r.links) linked |= t == trace.trace_id && s == call.span_id;
+      if (linked) continue;
+      if (callee && r.served) {
+        if (*callee != *r.served) continue;
+      } else {
+        ++unkeyed;
+      }
+      auto distance = [&](const DetachedRoot& d) {
+        return d.start > call.start_time_unix_nano ? d.start - call.start_time_unix_nano
+                                                   : call.start_time_unix_nano - d.start;
+      };
+      if (best == nullptr || distance(r) < distance(*best)) best = &r;
+    }
+    if (best == nullptr) continue;
+    bool keyed = callee && best->served;
+    if (!keyed && unkeyed > 1) continue;  // several unidentifiable candidates: do not guess
+    used.insert({best->trace_id, best->span_id});
+    int64_t gap = int64_t(best->start - call.start_time_unix_nano);
+    Finding f{
+        .kind = FindingKind::kBrokenPropagation,
+        .message = fmt::format(
+            "propagation broke between {} and {}: {} span {} ({}: {}) is the root of trace {}, "
+            "but it answers {} in this trace ({}, started {:+.1f} ms after the call); the "
+            "context was not {}",
+            caller, best->service, KindName(best->kind), best->span_id.ToHex(), best->service,
+            best->name, best->trace_id.ToHex(), SpanLabel(trace, *analysis, call_index),
+            keyed ? "same " + *callee : "matched by time only", double(gap) / 1e6,
+            call.kind == SpanKind::kProducer
+                ? "injected into the message by the producer or not extracted by the consumer"
+                : "sent by the caller or not extracted by the callee"),
+        .spans = {call_index},
+        .service = best->service,
+        .peer_service = caller,
+        .other_trace_id = best->trace_id.ToHex(),
+        .other_span_id = best->span_id.ToHex()};
+    analysis->findings.push_back(std::move(f));
+  }
+  return Status::Ok();
+}
+
+}  // namespace polytrace::analysis

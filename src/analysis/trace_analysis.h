@@ -1,0 +1,91 @@
+// Trace analysis: what is wrong with one assembled trace, in the words a
+// user needs to fix it. Answers what Jaeger and Tempo leave to the reader:
+// which services are in the trace (and which SDK, language and semantic
+// conventions each uses), which service hops are valid, where a parent is
+// missing, which service reports no `service.name`, which clock is skewed
+// and by how much, and which calls went out but were never answered inside
+// the trace (where context propagation may have broken; see
+// propagation_search.h for the store-wide follow-up).
+//
+// Shared by `polytrace verify`, the query API (/api/analysis/traces/{id})
+// and, later, the UI's health panel.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "analysis/trace_assembly.h"
+
+namespace polytrace::analysis {
+
+struct AnalysisOptions {
+  // A child may start this much before its parent (or a server span end
+  // this much after its client span) before the difference counts as skew.
+  uint64_t skew_tolerance_nanos = 50'000'000;
+  // A consumer joined through a broker may start this long after its producer.
+  uint64_t async_window_nanos = 60'000'000'000;
+  size_t max_findings_per_kind = 20;
+};
+
+enum class FindingKind {
+  kOrphan,              // the parent span ID is not in the trace
+  kDuplicateSpanId,     // two spans share an ID
+  kMissingServiceName,  // no service.name, or `unknown_service:*`
+  kInvalidHop,          // a cross-service parent/child pair that is not client->server or
+                        // producer->consumer
+  kClockSkew,           // a service's spans sit outside their caller's window
+  kChildBeforeParent,   // same service, so same clock: an instrumentation fault
+  kBrokenPropagation,   // a call answered by a span that started a trace of its own
+};
+std::string_view FindingKindName(FindingKind kind);
+
+struct Finding {
+  FindingKind kind = FindingKind::kOrphan;
+  std::string message = {};       // readable; names the spans, services and hop at fault
+  std::vector<int> spans = {};    // indices into AssembledTrace::spans
+  std::string service = {};       // the service at fault (the callee for hops)
+  std::string peer_service = {};  // the caller, for hops
+  int64_t offset_nanos = 0;  // kClockSkew: estimated offset of `service` against `peer_service`
+  std::string other_trace_id = {};  // kBrokenPropagation: the detached trace and its root
+  std::string other_span_id = {};
+};
+
+struct ServiceSummary {
+  std::string name;  // as shown: service.name or "unknown_service"
+  bool missing_name = false;
+  std::string language;  // telemetry.sdk.language
+  std::string sdk_name;
+  std::string sdk_version;
+  std::set<std::string> schema_urls;  // resource and scope schema URLs: semconv versions
+  size_t spans = 0;
+  size_t errors = 0;
+};
+
+// A cross-service parent -> child edge.
+struct Hop {
+  int parent = -1;
+  int child = -1;
+  std::string from;
+  std::string to;
+  bool valid = true;  // client -> server or producer -> consumer
+};
+
+struct TraceAnalysis {
+  std::vector<ServiceSummary> services;  // in order of first span
+  std::vector<Hop> hops;
+  // CLIENT and PRODUCER spans with no child in another service: calls to
+  // uninstrumented peers (databases, third parties) or broken propagation.
+  std::vector<int> unanswered_calls;
+  std::vector<Finding> findings;
+  // The service each span is attributed to, by index (ServiceSummary::name).
+  std::vector<std::string> span_services;
+};
+
+TraceAnalysis AnalyzeTrace(const AssembledTrace& trace, const AnalysisOptions& options = {});
+
+// `server span 3f2a9c1e5b7d0a11 (recommendation-service: GET /recommendations)`.
+std::string SpanLabel(const AssembledTrace& trace, const TraceAnalysis& analysis, int index);
+
+}  // namespace polytrace::analysis
