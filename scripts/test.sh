@@ -29,6 +29,14 @@ unit_tests() {
 interop_tests() {
   scripts/install-test-deps.sh
   POLYTRACE_BIN="$root/build/release/src/polytrace" .venv/bin/python -m pytest tests -q \
+    --ignore=tests/demo --durations=10
+}
+
+# The seed's five services (Go, Node.js, Python, Java) with PostgreSQL and
+# Kafka, feeding polytrace: checkouts verified end to end, faults diagnosed.
+demo_tests() {
+  demo/scripts/install.sh
+  POLYTRACE_BIN="$root/build/release/src/polytrace" .venv/bin/python -m pytest tests/demo -q \
     --durations=10
 }
 
@@ -47,6 +55,7 @@ stage "unit tests (release)" unit_tests release
 stage "unit tests (asan+ubsan)" unit_tests asan
 stage "interop tests (real SDKs)" interop_tests
 stage "interop tests (asan binary)" interop_tests_asan
+stage "demo end to end" demo_tests
 
 echo "==> stage timings"
 printf '  %s\n' "${timings[@]}"

@@ -118,7 +118,8 @@ Status ReadSpanExpectation(ConfigReader& r, SpanExpectation* e) {
       e->attributes.emplace_back(key, std::move(*m));
     }
   }
-  e->label = e->service.empty() ? e->name : e->service + "/" + e->name;
+  e->label =
+      e->service.empty() || e->name.empty() ? e->service + e->name : e->service + "/" + e->name;
   if (e->label.empty()) e->label = "any span";
   if (!kind.empty()) e->label += " (" + kind + ")";
   return r.Finish();
