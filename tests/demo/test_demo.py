@@ -9,8 +9,9 @@ Needs demo/scripts/install.sh to have run (scripts/test.sh does it)."""
 import json
 import os
 import pathlib
-import signal
+import shutil
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -76,8 +77,11 @@ class Polytrace:
 class Demo:
     """demo/scripts/start.sh .. stop.sh around one test, in its own run dir."""
 
-    def __init__(self, workdir, otlp_http_port, fault=None):
-        self.run_dir = workdir / f"demo-run-{fault or 'healthy'}"
+    def __init__(self, otlp_http_port, fault=None):
+        # PostgreSQL runs as the `postgres` user: the run dir must be reachable
+        # by it (pytest's own tmp dirs are private to root).
+        self.run_dir = pathlib.Path(tempfile.mkdtemp(prefix=f"polytrace-demo-{fault or 'ok'}-"))
+        self.run_dir.chmod(0o755)
         self.env = dict(os.environ, DEMO_RUN_DIR=str(self.run_dir),
                         OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{otlp_http_port}")
         self.env.pop("DEMO_FAULT", None)
@@ -134,11 +138,11 @@ def polytrace(tmp_path_factory):
 
 
 @pytest.fixture
-def demo(polytrace, tmp_path):
+def demo(polytrace):
     started = []
 
     def start(fault=None):
-        d = Demo(tmp_path, polytrace.ports["http"], fault)
+        d = Demo(polytrace.ports["http"], fault)
         started.append(d)
         return d
 
@@ -149,6 +153,7 @@ def demo(polytrace, tmp_path):
         assert pids, "start.sh recorded no pids"
         wait_until(lambda: not any(alive(p) for p in pids), 30, "every demo process to exit")
         wait_until(lambda: not any(port_open(p) for p in DEMO_PORTS), 30, "demo ports to close")
+        shutil.rmtree(d.run_dir, ignore_errors=True)
 
 
 def otlp_spans(polytrace, trace_id):
@@ -193,8 +198,12 @@ def test_checkouts_become_one_trace_across_five_services(polytrace, demo):
     assert len(set(trace_ids)) == CHECKOUTS
 
     for trace_id in trace_ids:
-        spans = wait_until(lambda: complete(polytrace, trace_id), 60,
-                           f"trace {trace_id} to hold spans from all five services")
+        # The SDKs export in batches, each on its own schedule: verify waits
+        # until the trace is whole (every expectation met, no orphan left).
+        code, out = polytrace.verify("--trace", trace_id, "--expect", str(EXPECT), "--wait", "60s")
+        assert code == 0, json.dumps(out, indent=1)
+        spans = complete(polytrace, trace_id)
+        assert spans, f"trace {trace_id} lacks spans from some service"
         by_id = {s["spanId"]: (svc, s) for svc, _, s in spans}
         assert all(s["traceId"] == trace_id for _, _, s in spans)
         # Each service with its SDK's language.
@@ -223,9 +232,6 @@ def test_checkouts_become_one_trace_across_five_services(polytrace, demo):
         assert named["load-model"][0] == "recommendation-service"
         assert any(svc == "auth-service" and attr(s, "db.system") == "postgresql"
                    for svc, _, s in spans), "no PostgreSQL span from auth-service"
-
-        code, out = polytrace.verify("--trace", trace_id, "--expect", str(EXPECT), "--wait", "30s")
-        assert code == 0, json.dumps(out, indent=1)
 
     # No false positives over every recent trace rooted in the gateway.
     code, out = polytrace.verify("--since", "10m", "--root-service", "api-gateway",
