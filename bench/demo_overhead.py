@@ -22,29 +22,12 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import Collector, free_port, polytrace_bin, port_open, wait_until  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests" / "demo"))
+from conftest import Collector, free_port, polytrace_bin, port_open  # noqa: E402
+from test_demo import CONFIG as STORE  # noqa: E402  (the e2e test's polytrace: store + query)
 
 TICK = os.sysconf("SC_CLK_TCK")
 
-STORE = """
-receivers:
-  otlp:
-    protocols:
-      grpc: {{endpoint: "127.0.0.1:{grpc}"}}
-      http: {{endpoint: "127.0.0.1:{http}"}}
-processors:
-  memory_limiter: {{limit_mib: 512, check_interval: 1s}}
-  batch: {{}}
-exporters:
-  polytrace_store: {{directory: "{data}"}}
-extensions:
-  polytrace_query: {{endpoint: "127.0.0.1:{query}"}}
-service:
-  extensions: [polytrace_query]
-  pipelines:
-    traces: {{receivers: [otlp], processors: [memory_limiter, batch], exporters: [polytrace_store]}}
-  telemetry: {{metrics: {{address: "127.0.0.1:{metrics}"}}}}
-"""
 
 OTELCOL = """
 receivers:

@@ -10,24 +10,13 @@
 #include "analysis/trace_assembly.h"
 #include "config/config_reader.h"
 #include "exporters/otlphttp/http_client.h"
+#include "net/http_server.h"
 #include "otlp/json_codec.h"
 
 namespace polytrace {
 namespace {
 
 constexpr std::chrono::seconds kTimeout{30};
-
-std::string PercentEncode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
 
 // GETs `target`; prints the error and returns nullopt unless 200.
 std::optional<std::string> Fetch(const std::string& endpoint, const std::string& target) {

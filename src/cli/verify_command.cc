@@ -10,6 +10,7 @@
 #include "analysis/propagation_search.h"
 #include "config/config_reader.h"
 #include "exporters/otlphttp/http_client.h"
+#include "net/http_server.h"
 #include "otlp/proto_codec.h"
 #include "verify/verifier.h"
 #include "verify/verify_report.h"
@@ -20,18 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kTimeout{30};
 constexpr std::chrono::milliseconds kRetryEvery{500};
-
-std::string Encode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
 
 // The query API as the analysis' TraceSource: traces as OTLP protobuf, the
 // candidate search through the Tempo search API.
@@ -64,8 +53,8 @@ class HttpTraceSource : public analysis::TraceSource {
   // Trace IDs of a TraceQL search over [start_s, end_s] (Unix seconds).
   Result<std::vector<TraceId>> Search(const std::string& traceql, uint64_t start_s, uint64_t end_s,
                                       size_t limit) {
-    std::string target = fmt::format("/api/search?q={}&start={}&end={}&limit={}", Encode(traceql),
-                                     start_s, end_s, limit);
+    std::string target = fmt::format("/api/search?q={}&start={}&end={}&limit={}",
+                                     PercentEncode(traceql), start_s, end_s, limit);
     Result<HttpClientResponse> r = client_.Get(target, {{"Accept", "application/json"}}, kTimeout);
     if (!r.ok()) return r.status();
     if (r->status != 200) {
