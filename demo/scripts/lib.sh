@@ -13,9 +13,12 @@ JAVAAGENT_JAR="$DEMO_CACHE/otel/opentelemetry-javaagent-$JAVAAGENT_VERSION.jar"
 KAFKA_LIBS="$DEMO_CACHE/kafka/libs"
 VENV="$DEMO_DIR/.venv"
 
-# Fixed ports (all on 127.0.0.1).
-PORT_GATEWAY=8080 PORT_AUTH=8081 PORT_RECO=8082 PORT_PAYMENT=8083 PORT_NOTIFY=8084
-PORT_PROVIDER=8085 PORT_PG=55432 PORT_KAFKA=9092 PORT_KAFKA_CONTROLLER=9093
+# Ports (all on 127.0.0.1). DEMO_PORT_OFFSET shifts every one of them, so a second demo (a UI
+# developer's, say) can run beside the first.
+OFF="${DEMO_PORT_OFFSET:-0}"
+PORT_GATEWAY=$((8080 + OFF)) PORT_AUTH=$((8081 + OFF)) PORT_RECO=$((8082 + OFF))
+PORT_PAYMENT=$((8083 + OFF)) PORT_NOTIFY=$((8084 + OFF)) PORT_PROVIDER=$((8085 + OFF))
+PORT_PG=$((55432 + OFF)) PORT_KAFKA=$((9092 + OFF)) PORT_KAFKA_CONTROLLER=$((9093 + OFF))
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -102,8 +102,14 @@ start_postgres() {
 start_kafka() {
   local dir="$RUN/kafka"
   mkdir -p "$dir"
-  # The static config plus where this run keeps its data.
-  { cat "$DEMO_DIR/kafka/server.properties"; echo "log.dirs=$dir/data"; } >"$dir/server.properties"
+  # The static config plus this run's data dir and ports (later keys win).
+  {
+    cat "$DEMO_DIR/kafka/server.properties"
+    echo "log.dirs=$dir/data"
+    echo "controller.quorum.voters=1@127.0.0.1:$PORT_KAFKA_CONTROLLER"
+    echo "listeners=PLAINTEXT://127.0.0.1:$PORT_KAFKA,CONTROLLER://127.0.0.1:$PORT_KAFKA_CONTROLLER"
+    echo "advertised.listeners=PLAINTEXT://127.0.0.1:$PORT_KAFKA"
+  } >"$dir/server.properties"
   local java=(java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$DEMO_DIR/kafka/log4j2.properties" -cp "$KAFKA_LIBS/*")
   if [ ! -f "$dir/data/meta.properties" ]; then
@@ -129,18 +135,19 @@ start_services() {
     no-injection) pay_env=(DEMO_SKIP_INJECTION=1) ;;
   esac
 
-  launch payment-provider "$PORT_PROVIDER" "$py" "$DEMO_DIR/payment-provider/provider.py"
+  launch payment-provider "$PORT_PROVIDER" env PORT="$PORT_PROVIDER" "$py" "$DEMO_DIR/payment-provider/provider.py"
 
-  launch auth-service "$PORT_AUTH" env -C "$DEMO_DIR/auth-service" \
+  launch auth-service "$PORT_AUTH" env -C "$DEMO_DIR/auth-service" PORT="$PORT_AUTH" \
     PGHOST=127.0.0.1 PGPORT="$PORT_PG" PGUSER=postgres PGDATABASE=users \
     node --require ./tracing.js app.js
 
-  launch recommendation-service "$PORT_RECO" env -C "$DEMO_DIR/recommendation-service" "${reco_env[@]}" \
+  launch recommendation-service "$PORT_RECO" env -C "$DEMO_DIR/recommendation-service" PORT="$PORT_RECO" "${reco_env[@]}" \
     "$py" app.py
 
   # Java agent settings as -D flags, as the seed article shows; the agent's Kafka instrumentation
   # is off so the trace crosses Kafka only through the service's own inject() call.
-  launch payment-service "$PORT_PAYMENT" env -C "$DEMO_DIR/payment-service" "${pay_env[@]}" \
+  launch payment-service "$PORT_PAYMENT" env -C "$DEMO_DIR/payment-service" PORT="$PORT_PAYMENT" \
+    PAYMENT_PROVIDER_URL="http://127.0.0.1:$PORT_PROVIDER" "${pay_env[@]}" \
     java -Xms64m -Xmx256m -javaagent:"$JAVAAGENT_JAR" \
     -Dotel.service.name=payment-service \
     -Dotel.resource.attributes=service.version=1.0.0,deployment.environment=demo \
@@ -151,11 +158,13 @@ start_services() {
     -Dotel.instrumentation.kafka.enabled=false \
     -jar target/payment-service.jar
 
-  launch api-gateway "$PORT_GATEWAY" "$DEMO_DIR/api-gateway/api-gateway"
+  launch api-gateway "$PORT_GATEWAY" env PORT="$PORT_GATEWAY" AUTH_URL="http://127.0.0.1:$PORT_AUTH" \
+    RECOMMENDATION_URL="http://127.0.0.1:$PORT_RECO" PAYMENT_URL="http://127.0.0.1:$PORT_PAYMENT" \
+    "$DEMO_DIR/api-gateway/api-gateway"
 }
 
 start_notification() {
-  launch notification-service "$PORT_NOTIFY" env -C "$DEMO_DIR/notification-service" \
+  launch notification-service "$PORT_NOTIFY" env -C "$DEMO_DIR/notification-service" PORT="$PORT_NOTIFY" \
     NOTIFICATION_OUTBOX="$RUN/outbox.log" node --require ./tracing.js app.js
 }
 
