@@ -5,6 +5,7 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "query/query_service.h"
@@ -298,6 +299,74 @@ TEST_F(QueryApiTest, AnalysisNamesTheBrokenHopAcrossTraces) {
       Get("/api/analysis/traces/10000000000000000000000000000001?skewTolerance=soon");
   EXPECT_EQ(bad_param.status, 400);
   EXPECT_NE(bad_param.body.find("skewTolerance"), std::string::npos) << bad_param.body;
+}
+
+TEST_F(QueryApiTest, ServiceMapCountsCallsErrorsAndLatency) {
+  uint64_t start_us = kBase / 1000, end_us = (kBase + 30'000 * kMs) / 1000;
+  HttpResponse r = Get(fmt::format("/api/servicemap?start={}&end={}", start_us, end_us));
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(r.body);
+  // gw: 3 spans (trace 1's two, trace 2's health check); pay: 2, one an error.
+  ASSERT_EQ(doc["nodes"].get_array().size(), 2u) << r.body;
+  EXPECT_EQ(std::string_view(doc["nodes"].at(0)["service"]), "gw");
+  EXPECT_EQ(uint64_t(doc["nodes"].at(0)["spans"]), 3u);
+  EXPECT_EQ(uint64_t(doc["nodes"].at(1)["spans"]), 2u);
+  EXPECT_EQ(uint64_t(doc["nodes"].at(1)["errors"]), 1u);
+  // The one call crosses a segment and the head: gw's client span, pay's 45 ms server span.
+  ASSERT_EQ(doc["edges"].get_array().size(), 1u) << r.body;
+  simdjson::dom::element e = doc["edges"].at(0);
+  EXPECT_EQ(std::string_view(e["from"]), "gw");
+  EXPECT_EQ(std::string_view(e["to"]), "pay");
+  EXPECT_EQ(std::string_view(e["kind"]), "rpc");
+  EXPECT_EQ(uint64_t(e["calls"]), 1u);
+  EXPECT_EQ(uint64_t(e["errors"]), 1u);
+  EXPECT_GE(uint64_t(e["p95Micros"]), 45'000u);
+  EXPECT_LE(uint64_t(e["p95Micros"]), 50'000u);
+  EXPECT_EQ(uint64_t(doc["startMicros"]), start_us);
+
+  // Only trace 3 (at 20 s) in range: a node without edges.
+  r = Get(fmt::format("/api/servicemap?start={}&end={}", start_us + 15'000'000, end_us));
+  doc = parser.parse(r.body);
+  EXPECT_EQ(doc["nodes"].get_array().size(), 1u) << r.body;
+  EXPECT_EQ(doc["edges"].get_array().size(), 0u) << r.body;
+  EXPECT_EQ(Get("/api/servicemap?lookback=soon").status, 400);
+  EXPECT_EQ(Get(fmt::format("/api/servicemap?start={}&end={}", end_us, start_us)).status, 400);
+}
+
+TEST_F(QueryApiTest, TheWebUiIsServedOutsideApi) {
+  std::filesystem::path ui = dir_ / "ui";
+  std::filesystem::create_directories(ui / "assets");
+  std::ofstream(ui / "index.html") << "<html>app</html>";
+  std::ofstream(ui / "assets" / "app-1a2b.js") << "console.log(1)";
+  QueryService with_ui([this] { return store_.get(); }, StaticFiles(ui.string()));
+  auto get = [&](std::string path) {
+    HttpRequest req;
+    req.method = "GET";
+    req.path = std::move(path);
+    return with_ui.Handle(req);
+  };
+  HttpResponse index = get("/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.body, "<html>app</html>");
+  EXPECT_EQ(get("/trace/10000000000000000000000000000001").body, "<html>app</html>");
+  HttpResponse js = get("/assets/app-1a2b.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.body, "console.log(1)");
+  bool immutable = false, javascript = false;
+  for (const auto& [k, v] : js.headers) {
+    immutable |= k == "Cache-Control" && v.find("immutable") != std::string::npos;
+    javascript |= k == "Content-Type" && v.starts_with("text/javascript");
+  }
+  EXPECT_TRUE(immutable && javascript);
+  EXPECT_EQ(get("/assets/missing.js").status, 404);
+  EXPECT_EQ(get("/../query_api_test.cc").status, 404);
+  EXPECT_EQ(get("/%2e%2e/x.js").status, 404);
+  EXPECT_EQ(get("/api/services").status, 200);  // the APIs are unchanged
+  EXPECT_EQ(get("/api/nothing").status, 404);
+  EXPECT_EQ(StaticFiles::FindRoot({(dir_ / "none").string(), ui.string()}),
+            std::filesystem::weakly_canonical(ui).string());
+  EXPECT_EQ(StaticFiles::FindRoot({(dir_ / "none").string()}), "");
 }
 
 }  // namespace

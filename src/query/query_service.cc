@@ -3,6 +3,7 @@
 #include "query/analysis_api.h"
 #include "query/jaeger/jaeger_api.h"
 #include "query/jaeger/jaeger_json.h"
+#include "query/service_map_api.h"
 #include "query/tempo/tempo_api.h"
 
 namespace polytrace::query {
@@ -13,9 +14,16 @@ HttpResponse QueryService::Handle(HttpRequest& request) {
     r.SetHeader("Allow", "GET, HEAD");
     return r;
   }
-  if (request.path == "/") {
-    return HttpResponse::Text(200,
-                              "polytrace query API: /api/services, /api/traces, /api/search\n");
+  if (!request.path.starts_with("/api/")) {
+    if (ui_) {
+      if (std::optional<HttpResponse> r = ui_->Serve(request)) return std::move(*r);
+    } else if (request.path == "/") {
+      return HttpResponse::Text(200,
+                                "polytrace query API: /api/services, /api/traces, /api/search\n"
+                                "(the web UI is not built: npm --prefix ui ci && npm --prefix ui "
+                                "run build)\n");
+    }
+    return HttpResponse::Text(404, "no such page: " + request.path);
   }
   const store::Store* store = resolve_();
   if (store == nullptr) {
@@ -34,6 +42,7 @@ HttpResponse QueryService::Handle(HttpRequest& request) {
   if (std::optional<HttpResponse> r = jaeger.Handle(request)) return std::move(*r);
   if (std::optional<HttpResponse> r = tempo.Handle(request)) return std::move(*r);
   if (std::optional<HttpResponse> r = AnalysisApi(*store).Handle(request)) return std::move(*r);
+  if (std::optional<HttpResponse> r = ServiceMapApi(*store).Handle(request)) return std::move(*r);
   return HttpResponse::WithBody(404, "application/json",
                                 JaegerError(404, "no such API endpoint: " + request.path));
 }

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 
 #include "net/http_server.h"
+#include "query/static_files.h"
 #include "store/engine/store.h"
 
 namespace polytrace::query {
@@ -14,12 +16,15 @@ namespace polytrace::query {
 class QueryService {
  public:
   // `resolve` returns the store to serve, or nullptr while it is not open.
-  explicit QueryService(std::function<const store::Store*()> resolve)
-      : resolve_(std::move(resolve)) {}
+  // `ui`: the web UI's assets, served at every path outside /api/ (none: no UI).
+  explicit QueryService(std::function<const store::Store*()> resolve,
+                        std::optional<StaticFiles> ui = std::nullopt)
+      : resolve_(std::move(resolve)), ui_(std::move(ui)) {}
   HttpResponse Handle(HttpRequest& request);
 
  private:
   std::function<const store::Store*()> resolve_;
+  std::optional<StaticFiles> ui_;
 };
 
 }  // namespace polytrace::query

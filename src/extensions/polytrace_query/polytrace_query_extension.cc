@@ -9,6 +9,7 @@ namespace polytrace {
 Status PolytraceQueryConfig::Unmarshal(ConfigReader& r) {
   POLYTRACE_RETURN_IF_ERROR(r.Read("endpoint", &endpoint));
   POLYTRACE_RETURN_IF_ERROR(r.Read("store", &store));
+  POLYTRACE_RETURN_IF_ERROR(r.Read("ui_directory", &ui_directory));
   return r.Finish();
 }
 
@@ -31,7 +32,17 @@ const store::Store* PolytraceQueryExtension::ResolveStore() {
 
 Status PolytraceQueryExtension::Start(Host& host) {
   host_ = &host;
-  service_ = std::make_unique<query::QueryService>([this] { return ResolveStore(); });
+  std::string ui_root = query::StaticFiles::FindRoot(
+      config_.ui_directory.empty() ? query::StaticFiles::DefaultCandidates()
+                                   : std::vector<std::string>{config_.ui_directory});
+  if (ui_root.empty() && !config_.ui_directory.empty()) {
+    return Status::InvalidArgument(fmt::format(
+        "polytrace_query: ui_directory \"{}\" has no index.html", config_.ui_directory));
+  }
+  std::optional<query::StaticFiles> ui;
+  if (!ui_root.empty()) ui.emplace(ui_root);
+  service_ =
+      std::make_unique<query::QueryService>([this] { return ResolveStore(); }, std::move(ui));
   HttpServerOptions options;
   options.endpoint = config_.endpoint;
   options.name = "query";
@@ -39,8 +50,9 @@ Status PolytraceQueryExtension::Start(Host& host) {
   server_ = std::make_unique<HttpServer>(
       options, [this](HttpRequest& request) { return service_->Handle(request); });
   if (Status st = server_->Start(); !st.ok()) return st;
-  settings_.logger->info("query API (Jaeger, Tempo) listening on {} (port {})", config_.endpoint,
-                         server_->port());
+  settings_.logger->info("query API (Jaeger, Tempo) listening on {} (port {}); web UI: {}",
+                         config_.endpoint, server_->port(),
+                         ui_root.empty() ? "not built (npm --prefix ui run build)" : ui_root);
   return Status::Ok();
 }
 

@@ -1,5 +1,5 @@
 // The `polytrace_query` extension: the query server on :16686 (Jaeger and
-// Tempo APIs, later the web UI) over the store of a `polytrace_store`
+// Tempo APIs, the web UI) over the store of a `polytrace_store`
 // exporter. Like Jaeger v2's jaeger_query extension, it names the storage
 // it serves; the exporter starts after extensions, so the store is resolved
 // per request and the API answers 503 until it is open.
@@ -17,6 +17,8 @@ class PolytraceQueryConfig : public ComponentConfig {
  public:
   std::string endpoint = "localhost:16686";
   std::string store = "polytrace_store";  // the exporter whose store is served
+  // The web UI's built assets; empty: found beside the binary or in its source tree.
+  std::string ui_directory;
   Status Unmarshal(ConfigReader& reader) override;
   Status Validate() const override;
 };

@@ -36,6 +36,7 @@
 #include "core/status.h"
 #include "core/traces.h"
 #include "store/engine/head_block.h"
+#include "store/engine/latency_histogram.h"
 #include "store/engine/span_filter.h"
 #include "store/engine/store_options.h"
 #include "store/segment/segment_reader.h"
@@ -54,6 +55,20 @@ struct DependencyLink {
   std::string parent;  // calling service
   std::string child;   // called service
   uint64_t call_count = 0;
+  uint64_t error_count = 0;      // the called span's status is ERROR
+  uint64_t messaging_count = 0;  // calls whose called span is a CONSUMER (through a broker)
+  LatencyHistogram latency;      // the called spans' durations
+};
+
+// The service map over a time range: who calls whom, and how each service is doing.
+struct ServiceGraph {
+  struct Node {
+    std::string service;
+    uint64_t spans = 0;
+    uint64_t errors = 0;
+  };
+  std::vector<Node> services;
+  std::vector<DependencyLink> links;
 };
 
 struct StoreStats {
@@ -100,8 +115,14 @@ class Store {
   std::vector<std::string> Services() const;
   std::vector<OperationEntry> Operations(std::string_view service) const;
   // Calls between services (a span whose parent belongs to another service)
-  // among spans starting in [start, end].
-  Result<std::vector<DependencyLink>> Dependencies(uint64_t start_nanos, uint64_t end_nanos) const;
+  // among spans starting in [start, end], and each service's span and error
+  // counts there.
+  Result<ServiceGraph> ServiceMap(uint64_t start_nanos, uint64_t end_nanos) const;
+  Result<std::vector<DependencyLink>> Dependencies(uint64_t start_nanos, uint64_t end_nanos) const {
+    Result<ServiceGraph> graph = ServiceMap(start_nanos, end_nanos);
+    if (!graph.ok()) return graph.status();
+    return std::move(graph->links);
+  }
   StoreStats Stats() const;
   // Attribute keys seen on spans and on resources (Tempo's tag names).
   struct TagNames {

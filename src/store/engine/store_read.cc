@@ -122,13 +122,40 @@ struct UnresolvedParent {
   TraceId trace_id;
   SpanId parent;
   std::string child_service;
+  uint64_t duration = 0;
+  bool error = false;
+  bool consumer = false;
 };
 
-using LinkCounts = std::map<std::pair<std::string, std::string>, uint64_t>;
+// The service map being gathered: edges by (caller, callee), nodes by service.
+struct GraphBuilder {
+  std::map<std::pair<std::string, std::string>, DependencyLink> links;
+  std::map<std::string, ServiceGraph::Node> services;
+
+  void AddCall(std::string parent, std::string child, uint64_t duration, bool error,
+               bool consumer) {
+    DependencyLink& l = links[{parent, child}];
+    if (l.call_count == 0) {
+      l.parent = std::move(parent);
+      l.child = std::move(child);
+    }
+    ++l.call_count;
+    l.error_count += error ? 1 : 0;
+    l.messaging_count += consumer ? 1 : 0;
+    l.latency.Add(duration);
+  }
+};
+
+constexpr uint8_t kErrorStatus = static_cast<uint8_t>(StatusCodeValue::kError);
+constexpr uint8_t kConsumerKind = static_cast<uint8_t>(SpanKind::kConsumer);
+
+uint64_t RowDuration(const SpanTable& t, uint32_t row) {
+  return t.end[row] > t.start[row] ? t.end[row] - t.start[row] : 0;
+}
 
 // Counts parent -> child service calls within one trace's `rows`.
 void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t start, uint64_t end,
-                LinkCounts* links, std::vector<UnresolvedParent>* unresolved) {
+                GraphBuilder* graph, std::vector<UnresolvedParent>* unresolved) {
   std::unordered_map<uint64_t, uint32_t> service_of;  // span ID -> service id
   for (uint32_t row : rows) {
     uint64_t key;
@@ -137,26 +164,34 @@ void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t sta
   }
   const StringDict& services = t.dicts().services;
   for (uint32_t row : rows) {
-    if (t.parent_span_id[row].IsZero() || t.start[row] < start || t.start[row] > end) continue;
+    if (t.start[row] < start || t.start[row] > end) continue;
+    bool error = t.status[row] == kErrorStatus;
+    ServiceGraph::Node& node = graph->services[std::string(services.Get(t.service[row]))];
+    ++node.spans;
+    node.errors += error ? 1 : 0;
+    if (t.parent_span_id[row].IsZero()) continue;
     uint64_t key;
     std::memcpy(&key, t.parent_span_id[row].bytes.data(), 8);
     auto it = service_of.find(key);
+    bool consumer = t.kind[row] == kConsumerKind;
     if (it == service_of.end()) {
-      unresolved->push_back(
-          {t.trace_id[row], t.parent_span_id[row], std::string(services.Get(t.service[row]))});
+      unresolved->push_back({t.trace_id[row], t.parent_span_id[row],
+                             std::string(services.Get(t.service[row])), RowDuration(t, row), error,
+                             consumer});
     } else if (it->second != t.service[row]) {
-      ++(*links)[{std::string(services.Get(it->second)),
-                  std::string(services.Get(t.service[row]))}];
+      graph->AddCall(std::string(services.Get(it->second)),
+                     std::string(services.Get(t.service[row])), RowDuration(t, row), error,
+                     consumer);
     }
   }
 }
 
-void CountLinksSorted(const SpanTable& t, uint64_t start, uint64_t end, LinkCounts* links,
+void CountLinksSorted(const SpanTable& t, uint64_t start, uint64_t end, GraphBuilder* graph,
                       std::vector<UnresolvedParent>* unresolved) {
   std::vector<uint32_t> rows;
   for (uint32_t row = 0; row <= t.rows(); ++row) {
     if (row == t.rows() || (!rows.empty() && t.trace_id[row] != t.trace_id[rows.back()])) {
-      CountLinks(t, rows, start, end, links, unresolved);
+      CountLinks(t, rows, start, end, graph, unresolved);
       rows.clear();
     }
     if (row < t.rows()) rows.push_back(row);
@@ -257,14 +292,14 @@ std::vector<OperationEntry> Store::Operations(std::string_view service) const {
   return {ops.begin(), ops.end()};
 }
 
-Result<std::vector<DependencyLink>> Store::Dependencies(uint64_t start, uint64_t end) const {
+Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
   // Bounds the second pass: parents looked up across segments and heads.
   constexpr size_t kMaxUnresolvedTraces = 10'000;
-  LinkCounts links;
+  GraphBuilder graph;
   std::vector<UnresolvedParent> unresolved;
   auto add_head = [&](const HeadBlock& head) {
     for (const auto& [id, rows] : head.index())
-      CountLinks(head.table(), rows, start, end, &links, &unresolved);
+      CountLinks(head.table(), rows, start, end, &graph, &unresolved);
   };
   Snapshot snapshot = TakeSnapshot(add_head);
   for (const auto& head : snapshot.heads) add_head(*head);
@@ -275,7 +310,7 @@ Result<std::vector<DependencyLink>> Store::Dependencies(uint64_t start, uint64_t
       if (groups[g].max_end < start || groups[g].min_start > end) continue;
       Result<SpanTable> table = seg->ReadRowGroup(g);
       if (!table.ok()) return Damaged(table.status());
-      CountLinksSorted(*table, start, end, &links, &unresolved);
+      CountLinksSorted(*table, start, end, &graph, &unresolved);
     }
   }
   // A trace's spans may sit in several segments and heads: find the parents
@@ -294,15 +329,20 @@ Result<std::vector<DependencyLink>> Store::Dependencies(uint64_t start, uint64_t
         for (const Span& s : ss.spans) {
           for (const UnresolvedParent* u : children) {
             if (u->parent == s.span_id && u->child_service != service) {
-              ++links[{std::string(service), u->child_service}];
+              graph.AddCall(std::string(service), u->child_service, u->duration, u->error,
+                            u->consumer);
             }
           }
         }
       }
     }
   }
-  std::vector<DependencyLink> out;
-  for (const auto& [edge, count] : links) out.push_back({edge.first, edge.second, count});
+  ServiceGraph out;
+  for (auto& [name, node] : graph.services) {
+    node.service = name;
+    out.services.push_back(std::move(node));
+  }
+  for (auto& [edge, link] : graph.links) out.links.push_back(std::move(link));
   return out;
 }
 
