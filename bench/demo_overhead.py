@@ -70,6 +70,7 @@ def percentile(values, q):
 def run(kind, work, args, otelcol):
     """One round: collector + demo up, warm-up, timed checkouts, all down."""
     work.mkdir(parents=True)
+    work.chmod(0o755)
     backend = None
     if kind == "polytrace":
         ports = {"grpc": 4317, "http": 4318, "query": free_port(), "metrics": free_port()}
@@ -86,8 +87,10 @@ def run(kind, work, args, otelcol):
                OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318")
     env.pop("DEMO_FAULT", None)
     try:
-        subprocess.run([str(ROOT / "demo/scripts/start.sh")], env=env, check=True,
-                       capture_output=True, timeout=300)
+        started = subprocess.run([str(ROOT / "demo/scripts/start.sh")], env=env,
+                                 capture_output=True, text=True, timeout=300)
+        if started.returncode != 0:
+            sys.exit(f"start.sh failed:\n{started.stdout}\n{started.stderr}")
         with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
             list(pool.map(checkout, range(args.warmup)))
             cpu0 = cpu_seconds(collector.proc.pid)
@@ -116,6 +119,7 @@ def main():
                              capture_output=True, text=True).stdout.strip()
     results = {"polytrace": ([], 0.0), "otelcol": ([], 0.0)}
     with tempfile.TemporaryDirectory() as tmp:
+        pathlib.Path(tmp).chmod(0o755)  # PostgreSQL runs as `postgres` inside it
         for r in range(args.rounds):
             for kind in ("polytrace", "otelcol") if r % 2 == 0 else ("otelcol", "polytrace"):
                 lat, cpu = run(kind, pathlib.Path(tmp) / f"{kind}-{r}", args, otelcol)
