@@ -22,9 +22,8 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tests" / "demo"))
 from conftest import Collector, free_port, polytrace_bin, port_open  # noqa: E402
-from test_demo import CONFIG as STORE  # noqa: E402  (the e2e test's polytrace: store + query)
+from demo_env import CONFIG as STORE  # noqa: E402  (the e2e test's polytrace: store + query)
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -74,12 +73,12 @@ def run(kind, work, args, otelcol):
     backend = None
     if kind == "polytrace":
         ports = {"grpc": 4317, "http": 4318, "query": free_port(), "metrics": free_port()}
-        collector = Collector(polytrace_bin(), STORE.format(data=work / "data", **ports), work,
+        collector = Collector(polytrace_bin(), STORE.format(data=work / "data", ui="", **ports), work,
                               [4318])
     else:
         bports = {"grpc": free_port(), "http": free_port(), "query": free_port(),
                   "metrics": free_port()}
-        backend = Collector(polytrace_bin(), STORE.format(data=work / "data", **bports), work,
+        backend = Collector(polytrace_bin(), STORE.format(data=work / "data", ui="", **bports), work,
                             [bports["http"]])
         collector = Collector(otelcol, OTELCOL.format(grpc=4317, http=4318, backend=bports["http"]),
                               work, [4318])
