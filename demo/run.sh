@@ -53,10 +53,11 @@ build_polytrace() {
   else
     "$REPO_DIR/scripts/install-deps.sh"
     "$REPO_DIR/scripts/build.sh" release polytrace
+    "$REPO_DIR/scripts/build-ui.sh"
   fi
   [ -x "$POLYTRACE" ] || die "no polytrace binary at $POLYTRACE"
 }
-step "build polytrace" build_polytrace
+step "build polytrace and its web UI" build_polytrace
 
 start_polytrace() {
   local p
@@ -120,7 +121,7 @@ log "polytrace verify --trace $TRACE_ID --expect demo/verify/checkout.yaml"
 
 cat <<EOF
 
-  polytrace UI/API:  http://localhost:16686   (Jaeger and Tempo APIs; Grafana's Jaeger data source works against it)
+  polytrace UI:      http://localhost:16686/trace/$TRACE_ID   (and the Jaeger/Tempo APIs for Grafana on the same port)
   first checkout:    trace $TRACE_ID  ($SPANS spans from: $(expected_services))
                      curl -s http://localhost:16686/api/traces/$TRACE_ID
                      $POLYTRACE traces get $TRACE_ID

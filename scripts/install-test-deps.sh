@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the interoperability tests need (idempotent, prints timings):
 # a Python venv with the pinned SDK, the Node.js SDK (npm ci), the Go SDK
-# program and the Java SDK program (Maven).
+# program and the Java SDK program (Maven), and Debian's Chromium for the UI tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sdk=tests/interop/sdk
@@ -40,7 +40,18 @@ java_program() {
   fi
 }
 
+# The UI tests drive Debian's Chromium (playwright-core, no browser download).
+chromium_browser() {
+  if [ ! -x /usr/bin/chromium ]; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium ||
+      { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium; }
+  fi
+}
+
 step "python venv + SDK" python_deps
 step "node SDK (npm ci)" node_deps
 step "go SDK program" go_program
 step "java SDK program (maven)" java_program
+step "chromium (apt)" chromium_browser

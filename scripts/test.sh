@@ -32,6 +32,15 @@ interop_tests() {
     --ignore=tests/demo --durations=10
 }
 
+# The web UI: its data logic (Vitest), then real Chromium against a polytrace
+# fed by the demo (tests/ui drives ui/tests/e2e.mjs and the big-trace check).
+ui_tests() {
+  scripts/build-ui.sh
+  npm --prefix ui test --silent
+  POLYTRACE_BIN="$root/build/release/src/polytrace" .venv/bin/python -m pytest tests/ui -q \
+    --durations=10
+}
+
 # The seed's five services (Go, Node.js, Python, Java) with PostgreSQL and
 # Kafka, feeding polytrace: checkouts verified end to end, faults diagnosed.
 demo_tests() {
@@ -56,6 +65,7 @@ stage "unit tests (asan+ubsan)" unit_tests asan
 stage "interop tests (real SDKs)" interop_tests
 stage "interop tests (asan binary)" interop_tests_asan
 stage "demo end to end" demo_tests
+stage "web UI (unit + Chromium)" ui_tests
 
 echo "==> stage timings"
 printf '  %s\n' "${timings[@]}"
