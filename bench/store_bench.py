@@ -8,7 +8,9 @@ events, 2% errors) with distinct IDs and current timestamps. Printed per
 system, with the polytrace/jaeger ratio:
   - ingest: spans per CPU-second of the server process (utime+stime), wall rate
   - peak RSS while ingesting
-  - bytes per span on disk (after polytrace's compaction; Badger as it lies)
+  - bytes per span on disk (after polytrace's final merge of the closed
+    compaction window — 1-minute windows here so that happens within the
+    run; Badger as it lies)
   Queries run after a restart, once each server is idle (polytrace: after
   compaction settled), so they read stored data, not memory.
   - trace by ID latency (p50/p99 over --lookups traces, Jaeger API on both)
@@ -46,7 +48,8 @@ exporters:
   polytrace_store:
     directory: "{data}"
     fsync: interval
-    compaction: {{interval: 1s}}
+    segment: {{max_duration: 10s}}
+    compaction: {{interval: 1s, window: 1m, zstd_level: {zstd_level}}}
 extensions:
   polytrace_query: {{endpoint: "127.0.0.1:{query}"}}
 service:
@@ -167,6 +170,7 @@ def ingest(system, spans):
                          capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     wall = time.monotonic() - t0
+    system.ingest_end = time.time()
     # The server may still be writing what it acknowledged (Jaeger queues):
     # count its CPU until it has been idle for a second.
     wait_idle(system)
@@ -209,11 +213,17 @@ def query_latencies(system, lookups, searches):
 
 
 def wait_compacted(system, timeout=300):
-    """polytrace: until compaction has nothing left to do (the segment count
-    stays the same for 3 seconds)."""
+    """polytrace: until the ingest's compaction windows have closed (1 minute
+    windows, closed 10 s after they end) and compaction has nothing left to
+    do (the segment count stays the same for 3 seconds): the bytes are those
+    of the final merge that a store keeps for its retention period."""
     deadline = time.monotonic() + timeout
+    closed_at = (int(system.ingest_end) // 60 + 1) * 60 + 10 + 2
     history = []
     while time.monotonic() < deadline:
+        if time.time() < closed_at:
+            time.sleep(1.0)
+            continue
         out = subprocess.run([str(POLYTRACE), "store", "stats", str(system.data), "--json"],
                              capture_output=True, text=True)
         history.append(json.loads(out.stdout)["segments"])
@@ -224,13 +234,13 @@ def wait_compacted(system, timeout=300):
 
 
 def wait_idle(system):
-    """Until the server used under 5% of a core for a second (background work done)."""
-    last = cpu_seconds(system.proc.pid)
-    while True:
+    """Until the server used under 5% of a core for 3 seconds in a row
+    (background work such as compaction, which runs every second, is done)."""
+    last, quiet = cpu_seconds(system.proc.pid), 0
+    while quiet < 3:
         time.sleep(1.0)
         now = cpu_seconds(system.proc.pid)
-        if now - last < 0.05:
-            return
+        quiet = quiet + 1 if now - last < 0.05 else 0
         last = now
 
 
@@ -243,7 +253,10 @@ def run(system, args):
     system.start()
     wait_searchable(system, args.spans)
     if system.name == "polytrace":
+        cpu0 = cpu_seconds(system.proc.pid)
         wait_compacted(system)
+        wait_idle(system)
+        result["final_merge_cpu_s"] = cpu_seconds(system.proc.pid) - cpu0
     wait_idle(system)
     result.update(query_latencies(system, args.lookups, args.searches))
     system.stop()
@@ -258,12 +271,14 @@ def main():
     parser.add_argument("--lookups", type=int, default=500)
     parser.add_argument("--searches", type=int, default=30)
     parser.add_argument("--only", choices=["polytrace", "jaeger"])
+    parser.add_argument("--zstd-level", type=int, default=6, help="polytrace compaction.zstd_level")
     args = parser.parse_args()
     jaeger = subprocess.run([str(ROOT / "scripts" / "build-jaeger.sh")], capture_output=True, text=True,
                             check=True).stdout.strip()
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="store-bench-"))
     results = {}
-    for name, binary, config in (("polytrace", POLYTRACE, POLYTRACE_CONFIG), ("jaeger", jaeger, JAEGER_CONFIG)):
+    polytrace_config = POLYTRACE_CONFIG.replace("{zstd_level}", str(args.zstd_level))
+    for name, binary, config in (("polytrace", POLYTRACE, polytrace_config), ("jaeger", jaeger, JAEGER_CONFIG)):
         if args.only and args.only != name:
             continue
         results[name] = run(System(name, binary, config, workdir), args)

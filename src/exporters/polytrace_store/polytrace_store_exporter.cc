@@ -36,6 +36,7 @@ Status PolytraceStoreConfig::Unmarshal(ConfigReader& r) {
   POLYTRACE_RETURN_IF_ERROR(compaction->Read("interval", &o.maintenance_interval));
   uint64_t max_segment_mib = o.compaction_max_segment_bytes >> 20;
   POLYTRACE_RETURN_IF_ERROR(compaction->Read("max_segment_size_mib", &max_segment_mib));
+  POLYTRACE_RETURN_IF_ERROR(compaction->Read("zstd_level", &o.compaction_zstd_level));
   o.compaction_max_segment_bytes = max_segment_mib << 20;
   POLYTRACE_RETURN_IF_ERROR(compaction->Finish());
   Result<ConfigReader> retention = r.Child("retention");
@@ -64,6 +65,9 @@ Status PolytraceStoreConfig::Validate() const {
   }
   if (options.compaction_window.count() <= 0) {
     return Status::InvalidArgument("\"compaction.window\" must be positive");
+  }
+  if (options.compaction_zstd_level < 1 || options.compaction_zstd_level > 19) {
+    return Status::InvalidArgument("\"compaction.zstd_level\" must be 1 to 19");
   }
   if (options.maintenance_interval.count() <= 0) {
     return Status::InvalidArgument("\"compaction.interval\" must be positive");

@@ -158,7 +158,8 @@ class Store {
   void CompactionLoop();
   bool HeadNeedsSealing() const;
   Status Compact();
-  Status CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs);
+  // `zstd_level`: cheap for tiers of a window still filling, strong for its final merge.
+  Status CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, int zstd_level);
   std::vector<std::shared_ptr<SegmentReader>> CapBySize(
       std::vector<std::shared_ptr<SegmentReader>> inputs) const;
   void EnforceRetention();

@@ -73,7 +73,8 @@ Status Store::Compact() {
   // once per new segment. A window nothing will join any more (it ended a
   // segment age ago) is merged whole, so each of its traces ends up in one
   // segment where the size cap allows.
-  constexpr size_t kFanIn = 4;
+  constexpr size_t kFanIn = 8;
+  constexpr int kOpenWindowZstdLevel = 3;
   uint64_t window = std::max<uint64_t>(1, uint64_t(options_.compaction_window.count()) * 1'000'000);
   uint64_t grace = uint64_t(options_.segment_max_duration.count()) * 1'000'000;
   uint64_t now = UnixNanosNow();
@@ -94,7 +95,11 @@ Status Store::Compact() {
     }
     inputs = CapBySize(std::move(inputs));
     if (inputs.size() < 2) continue;
-    if (Status st = CompactWindow(std::move(inputs)); !st.ok()) return st;
+    // A window still filling is merged again later: its tiers use a cheap
+    // zstd level; the merge of a closed window is the one that stays.
+    int level = closed ? options_.compaction_zstd_level
+                       : std::min(options_.compaction_zstd_level, kOpenWindowZstdLevel);
+    if (Status st = CompactWindow(std::move(inputs), level); !st.ok()) return st;
   }
   return Status::Ok();
 }
@@ -114,7 +119,7 @@ std::vector<std::shared_ptr<SegmentReader>> Store::CapBySize(
   return inputs;
 }
 
-Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs) {
+Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, int zstd_level) {
   uint64_t id = next_segment_id_++;
   SegmentMeta meta;
   meta.id = id;
@@ -130,9 +135,9 @@ Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs) 
     if (Status st = cursors.back()->Advance(); !st.ok()) return st;
   }
   auto dicts = std::make_shared<TableDicts>();
-  Result<std::unique_ptr<SegmentBuilder>> builder = SegmentBuilder::Create(
-      SegmentPath(id), dicts,
-      {.row_group_rows = options_.row_group_rows, .zstd_level = options_.compaction_zstd_level});
+  Result<std::unique_ptr<SegmentBuilder>> builder =
+      SegmentBuilder::Create(SegmentPath(id), dicts,
+                             {.row_group_rows = options_.row_group_rows, .zstd_level = zstd_level});
   if (!builder.ok()) return builder.status();
   auto out = std::make_unique<SpanTable>(dicts);
   auto started = std::chrono::steady_clock::now();

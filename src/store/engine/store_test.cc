@@ -219,23 +219,23 @@ TEST_F(StoreTest, CompactionGathersATraceAndSurvivesACrashMidSwap) {
   EXPECT_EQ(SpansOf(Tid(7)), 3u);  // exactly once, not four or six times
 }
 
-TEST_F(StoreTest, OpenWindowsCompactInTiersOfFour) {
+TEST_F(StoreTest, OpenWindowsCompactInTiersOfEight) {
   Open();
   uint64_t now = UnixNanosNow();
   auto seal_one = [&](uint8_t t) {
     ASSERT_TRUE(store_->Append(OneSpan("a", Tid(t), 1, 0, "op", now + t, 10)).ok());
     ASSERT_TRUE(store_->SealHead().ok());
   };
-  for (uint8_t t = 1; t <= 3; ++t) seal_one(t);
+  for (uint8_t t = 1; t <= 7; ++t) seal_one(t);
   ASSERT_TRUE(store_->RunMaintenance().ok());
-  EXPECT_EQ(store_->Stats().segments, 3u);  // three level-0 segments: not yet a tier
-  seal_one(4);
+  EXPECT_EQ(store_->Stats().segments, 7u);  // seven level-0 segments: not yet a tier
+  seal_one(8);
   ASSERT_TRUE(store_->RunMaintenance().ok());
-  EXPECT_EQ(store_->Stats().segments, 1u);  // four became one level-1 segment
-  for (uint8_t t = 5; t <= 7; ++t) seal_one(t);
+  EXPECT_EQ(store_->Stats().segments, 1u);  // eight became one level-1 segment
+  for (uint8_t t = 9; t <= 11; ++t) seal_one(t);
   ASSERT_TRUE(store_->RunMaintenance().ok());
   EXPECT_EQ(store_->Stats().segments, 4u);  // one level 1, three level 0
-  for (uint8_t t = 1; t <= 7; ++t) EXPECT_EQ(SpansOf(Tid(t)), 1u);
+  for (uint8_t t = 1; t <= 11; ++t) EXPECT_EQ(SpansOf(Tid(t)), 1u);
 }
 
 TEST_F(StoreTest, RetentionBySizeDeletesTheOldestWholeSegments) {
