@@ -92,7 +92,12 @@ int RunCli(int argc, char** argv) {
   bool store_json = false;
   CLI::App* store_stats = store->add_subcommand("stats", "Spans, traces, segments, bytes per span");
   CLI::App* store_check = store->add_subcommand("check", "Verify every checksum; exit 1 on damage");
-  for (CLI::App* sub : {store_stats, store_check}) {
+  int zstd_level = 6;
+  CLI::App* store_compact =
+      store->add_subcommand("compact", "Merge every window now (the final merge; store stopped)");
+  store_compact->add_option("--zstd-level", zstd_level, "zstd level of the merge (1-19)")
+      ->capture_default_str();
+  for (CLI::App* sub : {store_stats, store_check, store_compact}) {
     sub->add_option("directory", store_dir, "The store's directory")->required();
     sub->add_flag("--json", store_json, "Print JSON");
   }
@@ -139,6 +144,7 @@ int RunCli(int argc, char** argv) {
   if (*verify_cmd) return RunVerify(verify);
   if (*store_stats) return RunStoreStats(store_dir, store_json);
   if (*store_check) return RunStoreCheck(store_dir, store_json);
+  if (*store_compact) return RunStoreCompact(store_dir, zstd_level, store_json);
 
   ComponentRegistry registry;
   RegisterBuiltinComponents(registry);

@@ -137,6 +137,10 @@ class Store {
                                                                            bool span_scope,
                                                                            size_t limit) const;
 
+  // Merges every window as if it had closed, until nothing is left to merge
+  // (`polytrace store compact`, on a store no server has open).
+  Status CompactAllWindows();
+
   // Seals the head now (tests, shutdown). No-op on an empty head.
   Status SealHead();
   // One round of compaction and retention, as the compaction thread does.
@@ -157,9 +161,10 @@ class Store {
   void SealLoop();
   void CompactionLoop();
   bool HeadNeedsSealing() const;
-  Status Compact();
-  // `zstd_level`: cheap for tiers of a window still filling, strong for its final merge.
-  Status CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, int zstd_level);
+  Status Compact(bool close_all_windows = false);
+  // `final_merge`: a closed window's last merge (strong zstd level, kFinalLevel);
+  // otherwise a tier of a window still filling (cheap level).
+  Status CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, bool final_merge);
   std::vector<std::shared_ptr<SegmentReader>> CapBySize(
       std::vector<std::shared_ptr<SegmentReader>> inputs) const;
   void EnforceRetention();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <queue>
+#include <set>
 #include <thread>
 
 #include "store/engine/store.h"
@@ -62,7 +63,7 @@ Status Store::RunMaintenance() {
   return st;
 }
 
-Status Store::Compact() {
+Status Store::Compact(bool close_all_windows) {
   std::vector<std::shared_ptr<SegmentReader>> segments;
   {
     std::shared_lock lock(mu_);
@@ -72,9 +73,8 @@ Status Store::Compact() {
   // the next, so each span is rewritten about log(window size) times, not
   // once per new segment. A window nothing will join any more (it ended a
   // segment age ago) is merged whole, so each of its traces ends up in one
-  // segment where the size cap allows.
+  // segment where the size cap allows; that final merge is never redone.
   constexpr size_t kFanIn = 8;
-  constexpr int kOpenWindowZstdLevel = 3;
   uint64_t window = std::max<uint64_t>(1, uint64_t(options_.compaction_window.count()) * 1'000'000);
   uint64_t grace = uint64_t(options_.segment_max_duration.count()) * 1'000'000;
   uint64_t now = UnixNanosNow();
@@ -83,9 +83,10 @@ Status Store::Compact() {
     windows[seg->meta().min_start / window][seg->meta().level].push_back(seg);
   }
   for (auto& [w, levels] : windows) {
-    bool closed = (w + 1) * window + grace < now;
+    bool closed = close_all_windows || (w + 1) * window + grace < now;
     std::vector<std::shared_ptr<SegmentReader>> inputs;
     for (auto& [level, members] : levels) {
+      if (level == kFinalLevel) continue;
       if (closed) {
         inputs.insert(inputs.end(), members.begin(), members.end());
       } else if (members.size() >= kFanIn) {
@@ -94,14 +95,26 @@ Status Store::Compact() {
       }
     }
     inputs = CapBySize(std::move(inputs));
-    if (inputs.size() < 2) continue;
-    // A window still filling is merged again later: its tiers use a cheap
-    // zstd level; the merge of a closed window is the one that stays.
-    int level = closed ? options_.compaction_zstd_level
-                       : std::min(options_.compaction_zstd_level, kOpenWindowZstdLevel);
-    if (Status st = CompactWindow(std::move(inputs), level); !st.ok()) return st;
+    // A closed window's lone segment is still rewritten once: with the final
+    // zstd level, as a final segment.
+    if (inputs.size() < (closed ? 1u : 2u)) continue;
+    if (Status st = CompactWindow(std::move(inputs), closed); !st.ok()) return st;
   }
   return Status::Ok();
+}
+
+Status Store::CompactAllWindows() {
+  auto segment_ids = [this] {
+    std::set<uint64_t> ids;
+    std::shared_lock lock(mu_);
+    for (const auto& seg : segments_) ids.insert(seg->meta().id);
+    return ids;
+  };
+  for (;;) {  // a window over the size cap takes several passes
+    std::set<uint64_t> before = segment_ids();
+    if (Status st = Compact(/*close_all_windows=*/true); !st.ok()) return st;
+    if (segment_ids() == before) return Status::Ok();
+  }
 }
 
 // The smallest segments first, up to the output size cap.
@@ -119,7 +132,12 @@ std::vector<std::shared_ptr<SegmentReader>> Store::CapBySize(
   return inputs;
 }
 
-Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, int zstd_level) {
+Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, bool final_merge) {
+  // A window still filling is merged again later: its tiers use a cheap
+  // zstd level; the merge of a closed window is the one that stays.
+  constexpr int kOpenWindowZstdLevel = 3;
+  int zstd_level = final_merge ? options_.compaction_zstd_level
+                               : std::min(options_.compaction_zstd_level, kOpenWindowZstdLevel);
   uint64_t id = next_segment_id_++;
   SegmentMeta meta;
   meta.id = id;
@@ -134,6 +152,8 @@ Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, 
     cursors.push_back(std::make_unique<SegmentCursor>(seg));
     if (Status st = cursors.back()->Advance(); !st.ok()) return st;
   }
+  if (final_merge) meta.level = kFinalLevel;
+
   auto dicts = std::make_shared<TableDicts>();
   Result<std::unique_ptr<SegmentBuilder>> builder =
       SegmentBuilder::Create(SegmentPath(id), dicts,

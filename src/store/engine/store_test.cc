@@ -219,6 +219,27 @@ TEST_F(StoreTest, CompactionGathersATraceAndSurvivesACrashMidSwap) {
   EXPECT_EQ(SpansOf(Tid(7)), 3u);  // exactly once, not four or six times
 }
 
+TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
+  Open();
+  uint64_t now = UnixNanosNow();
+  for (uint8_t t = 1; t <= 3; ++t) {
+    ASSERT_TRUE(store_->Append(OneSpan("a", Tid(t), 1, 0, "op", now + t, 10)).ok());
+    ASSERT_TRUE(store_->SealHead().ok());
+  }
+  ASSERT_TRUE(store_->CompactAllWindows().ok());  // the open window, merged as if closed
+  EXPECT_EQ(store_->Stats().segments, 1u);
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "segments")) {
+    files.push_back(e.path().filename().string());
+  }
+  ASSERT_EQ(files.size(), 1u);
+  // A final segment is never merged again, even when its window is still open.
+  ASSERT_TRUE(store_->RunMaintenance().ok());
+  ASSERT_TRUE(store_->CompactAllWindows().ok());
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "segments" / files[0]));
+  for (uint8_t t = 1; t <= 3; ++t) EXPECT_EQ(SpansOf(Tid(t)), 1u);
+}
+
 TEST_F(StoreTest, OpenWindowsCompactInTiersOfEight) {
   Open();
   uint64_t now = UnixNanosNow();

@@ -92,9 +92,12 @@ struct Operation {
   friend auto operator<=>(const Operation&, const Operation&) = default;
 };
 
+inline constexpr uint32_t kFinalLevel = 0xFFFF;
+
 struct SegmentMeta {
   uint64_t id = 0;
-  uint32_t level = 0;  // 0: sealed from the head; 1+: compacted
+  uint32_t level = 0;  // 0: sealed from the head; 1+: compacted; kFinalLevel: a closed window's
+                       // final merge, never merged again
   uint64_t spans = 0;
   uint64_t traces = 0;
   uint64_t min_start = 0;
