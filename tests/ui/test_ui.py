@@ -38,7 +38,8 @@ def test_ui_walkthrough_in_chromium(polytrace, demo):
         code, out = polytrace.verify("--trace", trace_id, "--expect", str(EXPECT), "--wait", "60s")
         assert code == 0, out
     env = dict(os.environ, POLYTRACE_URL=polytrace.endpoint, POLYTRACE_TRACE=traces[0],
-               POLYTRACE_TRACE_B=traces[1], POLYTRACE_TRACE_ERROR=declined["trace_id"])
+               POLYTRACE_TRACE_B=traces[1], POLYTRACE_TRACE_ERROR=declined["trace_id"],
+               POLYTRACE_OTLP=f"http://127.0.0.1:{polytrace.ports['http']}")
     run = subprocess.run(["node", str(UI / "tests" / "e2e.mjs")], cwd=UI, env=env,
                          capture_output=True, text=True, timeout=600)
     print(run.stdout[-4000:])

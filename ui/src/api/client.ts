@@ -1,0 +1,174 @@
+// The query server's HTTP API, one function per endpoint. Every function throws an ApiError with
+// the server's own message (Jaeger envelope or Tempo's plain text) so views can show it as is.
+import type {
+  Dependency,
+  JaegerTrace,
+  OtlpTrace,
+  ServiceMap,
+  TempoSearchTrace,
+  TraceAnalysis,
+} from './types';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(url, { signal, headers: { Accept: 'application/json' } });
+  if (!res.ok) throw new ApiError(await errorText(res), res.status);
+  return (await res.json()) as T;
+}
+
+async function errorText(res: Response): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { errors?: { msg?: string }[] };
+    const msg = body.errors?.map((e) => e.msg).filter(Boolean).join('; ');
+    if (msg) return msg;
+  } catch {
+    // Tempo routes answer plain text.
+  }
+  return text.trim() || `${res.status} ${res.statusText}`;
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  return q.toString();
+}
+
+export async function getServices(signal?: AbortSignal): Promise<string[]> {
+  const body = await getJson<{ data: string[] | null }>('/api/services', signal);
+  return (body.data ?? []).slice().sort();
+}
+
+export async function getOperations(service: string, signal?: AbortSignal): Promise<string[]> {
+  const url = `/api/services/${encodeURIComponent(service)}/operations`;
+  const body = await getJson<{ data: string[] | null }>(url, signal);
+  return (body.data ?? []).slice().sort();
+}
+
+export interface JaegerSearchParams {
+  service: string;
+  operation?: string;
+  tags?: Record<string, string>;
+  minDuration?: string;
+  maxDuration?: string;
+  startMicros: number;
+  endMicros: number;
+  limit: number;
+}
+
+export async function searchJaeger(p: JaegerSearchParams, signal?: AbortSignal): Promise<JaegerTrace[]> {
+  const tags = p.tags && Object.keys(p.tags).length ? JSON.stringify(p.tags) : undefined;
+  const qs = query({
+    service: p.service,
+    operation: p.operation,
+    tags,
+    minDuration: p.minDuration,
+    maxDuration: p.maxDuration,
+    start: Math.floor(p.startMicros),
+    end: Math.ceil(p.endMicros),
+    limit: p.limit,
+  });
+  const body = await getJson<{ data: JaegerTrace[] | null }>(`/api/traces?${qs}`, signal);
+  return body.data ?? [];
+}
+
+/** Several traces by ID in one request (Jaeger's `traceID=` form), for enriching Tempo results. */
+export async function getJaegerTraces(ids: string[], signal?: AbortSignal): Promise<JaegerTrace[]> {
+  if (ids.length === 0) return [];
+  const q = new URLSearchParams();
+  for (const id of ids) q.append('traceID', id);
+  const body = await getJson<{ data: JaegerTrace[] | null }>(`/api/traces?${q}`, signal);
+  return body.data ?? [];
+}
+
+export interface TempoSearchParams {
+  q: string;
+  startMs: number;
+  endMs: number;
+  limit: number;
+}
+
+export async function searchTempo(p: TempoSearchParams, signal?: AbortSignal): Promise<TempoSearchTrace[]> {
+  const qs = query({
+    q: p.q,
+    start: Math.floor(p.startMs / 1000),
+    end: Math.ceil(p.endMs / 1000),
+    limit: p.limit,
+  });
+  const body = await getJson<{ traces?: TempoSearchTrace[] | null }>(`/api/search?${qs}`, signal);
+  return body.traces ?? [];
+}
+
+/**
+ * A trace as OTLP JSON (Tempo's v2 API): resources, scopes, events and links as sent.
+ * `onProgress` hears the bytes received so far and the total (0 when the server does not say).
+ */
+export async function getTraceOtlp(id: string, signal?: AbortSignal, onProgress?: (received: number, total: number) => void): Promise<OtlpTrace> {
+  const res = await fetch(`/api/v2/traces/${encodeURIComponent(id)}`, { signal, headers: { Accept: 'application/json' } });
+  if (!res.ok) throw new ApiError(await errorText(res), res.status);
+  const total = Number(res.headers.get('Content-Length')) || 0;
+  let text: string;
+  if (onProgress && res.body) {
+    // Decode as it arrives, so a big trace can show how far the download is.
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    const parts: string[] = [];
+    let received = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.byteLength;
+      parts.push(decoder.decode(value, { stream: true }));
+      onProgress(received, total);
+    }
+    parts.push(decoder.decode());
+    text = parts.join('');
+  } else {
+    text = await res.text();
+  }
+  const body = JSON.parse(text) as { trace?: OtlpTrace };
+  return body.trace ?? {};
+}
+
+export function getAnalysis(id: string, signal?: AbortSignal): Promise<TraceAnalysis> {
+  return getJson<TraceAnalysis>(`/api/analysis/traces/${encodeURIComponent(id)}`, signal);
+}
+
+export async function getDependencies(endMs: number, lookbackMs: number, signal?: AbortSignal): Promise<Dependency[]> {
+  const qs = query({ endTs: Math.round(endMs), lookback: Math.round(lookbackMs) });
+  const body = await getJson<{ data: Dependency[] | null }>(`/api/dependencies?${qs}`, signal);
+  return body.data ?? [];
+}
+
+/** polytrace's service map; null when the server has no such endpoint (404). */
+export async function getServiceMap(startMs: number, endMs: number, signal?: AbortSignal): Promise<ServiceMap | null> {
+  const qs = query({ start: Math.floor(startMs * 1000), end: Math.ceil(endMs * 1000) });
+  try {
+    return await getJson<ServiceMap>(`/api/servicemap?${qs}`, signal);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */
+export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

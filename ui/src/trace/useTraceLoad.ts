@@ -1,0 +1,55 @@
+// Loading a trace for the trace view: the OTLP JSON download, then the model build, each a
+// phase the page can show. Performance marks (trace-fetched, trace-built) let the big-trace
+// benchmark see where the time goes.
+import { useEffect, useState } from 'preact/hooks';
+import { getAnalysis, getTraceOtlp } from '../api/client';
+import type { TraceAnalysis } from '../api/types';
+import { registerServices } from '../common/colors';
+import { useAsync, type AsyncState } from '../common/hooks';
+import { buildTraceModel, type TraceModel } from '../model/trace';
+
+export type TraceLoad =
+  | { phase: 'fetch'; received?: number; total?: number }
+  | { phase: 'build' }
+  | { phase: 'error'; error: string; notFound: boolean }
+  | { phase: 'done'; model: TraceModel };
+
+export function useTraceLoad(traceId: string): TraceLoad {
+  const [state, setState] = useState<TraceLoad>({ phase: 'fetch' });
+  useEffect(() => {
+    const ctl = new AbortController();
+    setState({ phase: 'fetch' });
+    (async () => {
+      performance.mark('trace-fetch-start');
+      let last = 0;
+      const raw = await getTraceOtlp(traceId, ctl.signal, (received, total) => {
+        // Progress only for big downloads, at most every 4 MB.
+        if (received - last < 4 << 20) return;
+        last = received;
+        setState({ phase: 'fetch', received, total });
+      });
+      performance.mark('trace-fetched');
+      if (ctl.signal.aborted) return;
+      setState({ phase: 'build' });
+      await new Promise((r) => setTimeout(r, 0)); // let "building" show before the work
+      const model = buildTraceModel(raw, traceId);
+      registerServices(model.services.map((s) => s.name));
+      performance.mark('trace-built');
+      if (model.size === 0) throw Object.assign(new Error(`trace ${traceId} has no spans`), { status: 404 });
+      if (!ctl.signal.aborted) setState({ phase: 'done', model });
+    })().catch((e: unknown) => {
+      if (ctl.signal.aborted) return;
+      const status = (e as { status?: number }).status;
+      setState({ phase: 'error', error: e instanceof Error ? e.message : String(e), notFound: status === 404 });
+    });
+    return () => ctl.abort();
+  }, [traceId]);
+  return state;
+}
+
+/** Traces bigger than this are analysed only on request: the analysis costs the server seconds. */
+export const AUTO_ANALYSIS_MAX_SPANS = 20_000;
+
+export function useAnalysis(traceId: string, enabled: boolean): AsyncState<TraceAnalysis> {
+  return useAsync(enabled ? (signal) => getAnalysis(traceId, signal) : undefined, [traceId, enabled]);
+}
