@@ -76,6 +76,8 @@ void WriteAnalysisJson(const AssembledTrace& trace, const TraceAnalysis& analysi
   w.BeginArray();
   for (int i : analysis.unanswered_calls) WriteSpanRef(w, trace, analysis, i);
   w.EndArray();
+  w.Key("propagationSearchLimited");
+  w.Bool(analysis.propagation_search_limited);
   w.Key("findings");
   w.BeginArray();
   for (const Finding& f : analysis.findings) {

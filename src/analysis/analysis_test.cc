@@ -321,6 +321,44 @@ TEST(PropagationSearchTest, UninstrumentedPeersAndLinkedConsumersAreNotBroken) {
   EXPECT_EQ(source.searches, 2);  // the database call and the producer
 }
 
+TEST(PropagationSearchTest, ManyCallsToOnePeerCostOneSearchAndSearchesAreBounded) {
+  std::vector<SpanSpec> specs = {{1, "api", 1, 0, "GET /", SpanKind::kServer, 0, 1000, {}}};
+  for (int i = 0; i < 150; ++i) {  // a database: one port, never an instrumented server
+    specs.push_back({1,
+                     "api",
+                     uint8_t(2 + i),
+                     1,
+                     "SELECT",
+                     SpanKind::kClient,
+                     uint64_t(1 + i),
+                     1,
+                     {Port(5432)}});
+  }
+  MapSource source;
+  auto b = Analyze(specs);
+  ASSERT_TRUE(FindBrokenPropagation(b->trace, source, {}, &b->analysis).ok());
+  EXPECT_EQ(source.searches, 1);
+  EXPECT_FALSE(b->analysis.propagation_search_limited);
+
+  specs.resize(1);
+  for (int i = 0; i < 100; ++i) {  // a hundred different peers
+    specs.push_back({1,
+                     "api",
+                     uint8_t(2 + i),
+                     1,
+                     "GET",
+                     SpanKind::kClient,
+                     uint64_t(1 + i),
+                     1,
+                     {Port(9000 + i)}});
+  }
+  MapSource other;
+  b = Analyze(specs);
+  ASSERT_TRUE(FindBrokenPropagation(b->trace, other, {}, &b->analysis).ok());
+  EXPECT_EQ(other.searches, 64);
+  EXPECT_TRUE(b->analysis.propagation_search_limited);
+}
+
 TEST(SpanFactsTest, KeysAcrossSemconvVersions) {
   EXPECT_EQ(UrlPort("http://127.0.0.1:8082/recommendations?user=a"), "8082");
   EXPECT_EQ(UrlPort("https://example.com/x"), "443");

@@ -12,6 +12,9 @@ namespace polytrace::analysis {
 namespace {
 
 constexpr size_t kCandidateTraces = 100;
+// Each search reads the store; a trace with thousands of database calls
+// must not turn into thousands of searches.
+constexpr size_t kMaxSearches = 64;
 
 // A root span of another trace that could have answered a call.
 struct DetachedRoot {
@@ -73,15 +76,26 @@ Result<std::vector<DetachedRoot>> RootsIn(TraceSource& source, SpanKind kind, Wi
 Status FindBrokenPropagation(const AssembledTrace& trace, TraceSource& source,
                              const AnalysisOptions& options, TraceAnalysis* analysis) {
   std::set<std::pair<TraceId, SpanId>> used;
+  // (caller, callee) pairs whose first search found no root at all: their
+  // other calls go to the same uninstrumented peer (a database, a stub).
+  std::set<std::pair<std::string, std::string>> nothing_there;
+  size_t searches = 0;
   for (int call_index : analysis->unanswered_calls) {
     const Span& call = *trace.spans[call_index].span;
     const std::string& caller = analysis->span_services[call_index];
+    std::optional<std::string> callee = CalleeKey(call);
+    std::pair<std::string, std::string> peer{caller, callee.value_or("")};
+    if (nothing_there.contains(peer)) continue;
+    if (searches++ == kMaxSearches) {
+      analysis->propagation_search_limited = true;
+      break;
+    }
     SpanKind answer_kind =
         call.kind == SpanKind::kProducer ? SpanKind::kConsumer : SpanKind::kServer;
     Window w = CallWindow(call, options);
     Result<std::vector<DetachedRoot>> roots = RootsIn(source, answer_kind, w, trace.trace_id);
     if (!roots.ok()) return roots.status();
-    std::optional<std::string> callee = CalleeKey(call);
+    if (roots->empty()) nothing_there.insert(peer);
     const DetachedRoot* best = nullptr;
     size_t unkeyed = 0;
     for (const DetachedRoot& r : *roots) {

@@ -78,6 +78,9 @@ struct TraceAnalysis {
   // CLIENT and PRODUCER spans with no child in another service: calls to
   // uninstrumented peers (databases, third parties) or broken propagation.
   std::vector<int> unanswered_calls;
+  // The store-wide search (propagation_search.h) looked at only some of
+  // them (a trace with thousands of calls to uninstrumented peers).
+  bool propagation_search_limited = false;
   std::vector<Finding> findings;
   // The service each span is attributed to, by index (ServiceSummary::name).
   std::vector<std::string> span_services;
