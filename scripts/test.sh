@@ -29,7 +29,7 @@ unit_tests() {
 interop_tests() {
   scripts/install-test-deps.sh
   POLYTRACE_BIN="$root/build/release/src/polytrace" .venv/bin/python -m pytest tests -q \
-    --ignore=tests/demo --durations=10
+    --ignore=tests/demo --ignore=tests/ui --durations=10
 }
 
 # The web UI: its data logic (Vitest), then real Chromium against a polytrace
