@@ -36,4 +36,11 @@ std::optional<std::string> UrlPort(std::string_view url);
 
 std::string_view KindName(SpanKind kind);
 
+// end - start, or 0 for a span that ends before it starts.
+inline uint64_t SpanDuration(const Span& s) {
+  return s.end_time_unix_nano > s.start_time_unix_nano
+             ? s.end_time_unix_nano - s.start_time_unix_nano
+             : 0;
+}
+
 }  // namespace polytrace::analysis

@@ -10,12 +10,6 @@
 namespace polytrace::analysis {
 namespace {
 
-uint64_t Duration(const Span& s) {
-  return s.end_time_unix_nano > s.start_time_unix_nano
-             ? s.end_time_unix_nano - s.start_time_unix_nano
-             : 0;
-}
-
 std::string Millis(int64_t nanos) { return fmt::format("{:.1f} ms", double(nanos) / 1e6); }
 
 bool IsValidHop(SpanKind parent, SpanKind child) {
@@ -157,7 +151,7 @@ class Analyzer {
       bool early = child.start_time_unix_nano + tol < parent.start_time_unix_nano;
       bool late = child.end_time_unix_nano > parent.end_time_unix_nano + tol;
       if (!early && !late) return;
-      uint64_t pd = Duration(parent), cd = Duration(child);
+      uint64_t pd = SpanDuration(parent), cd = SpanDuration(child);
       uint64_t latency = pd > cd ? (pd - cd) / 2 : 0;
       offset = int64_t(child.start_time_unix_nano - (parent.start_time_unix_nano + latency));
     }

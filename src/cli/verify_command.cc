@@ -12,6 +12,7 @@
 #include "exporters/otlphttp/http_client.h"
 #include "net/http_server.h"
 #include "otlp/proto_codec.h"
+#include "query/query_params.h"
 #include "verify/verifier.h"
 #include "verify/verify_report.h"
 
@@ -70,9 +71,7 @@ class HttpTraceSource : public analysis::TraceSource {
     for (simdjson::dom::element t : traces) {
       std::string_view hex;
       if (t["traceID"].get_string().get(hex)) continue;
-      std::string padded =
-          std::string(32 - std::min<size_t>(32, hex.size()), '0') + std::string(hex);
-      if (std::optional<TraceId> id = TraceId::FromHex(padded)) ids.push_back(*id);
+      if (Result<TraceId> id = query::ParseTraceIdParam(hex); id.ok()) ids.push_back(*id);
     }
     return ids;
   }
@@ -173,9 +172,8 @@ int RunVerify(const VerifyOptions& o) {
 
   std::vector<TraceId> ids;
   for (const std::string& text : o.trace_ids) {
-    std::string padded = text.size() < 32 ? std::string(32 - text.size(), '0') + text : text;
-    std::optional<TraceId> id = TraceId::FromHex(padded);
-    if (!id) {
+    Result<TraceId> id = query::ParseTraceIdParam(text);
+    if (!id.ok()) {
       std::cerr << fmt::format("polytrace verify: --trace \"{}\" is not a hex trace ID\n", text);
       return 2;
     }

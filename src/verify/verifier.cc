@@ -15,12 +15,6 @@ using analysis::AssembledTrace;
 using analysis::FindingKind;
 using analysis::TraceAnalysis;
 
-uint64_t Duration(const Span& s) {
-  return s.end_time_unix_nano > s.start_time_unix_nano
-             ? s.end_time_unix_nano - s.start_time_unix_nano
-             : 0;
-}
-
 std::string Millis(uint64_t nanos) { return fmt::format("{:.1f} ms", double(nanos) / 1e6); }
 
 std::optional<std::string> AttributeOf(const AssembledSpan& a, const std::string& key) {
@@ -101,7 +95,7 @@ CheckResult CheckSpan(const SpanExpectation& e, const AssembledTrace& trace,
                                          v ? fmt::format("\"{}\"", *v) : "missing", m.Describe()));
       }
     }
-    uint64_t d = Duration(*a.span);
+    uint64_t d = analysis::SpanDuration(*a.span);
     if (e.min_duration_nanos && d < *e.min_duration_nanos) {
       c.problems.push_back(fmt::format("{}: lasted {}, expected at least {}", label, Millis(d),
                                        Millis(*e.min_duration_nanos)));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "analysis/span_facts.h"
 #include "core/base64.h"
 #include "otlp/json_codec.h"
 
@@ -18,17 +19,6 @@ std::string JaegerTraceIdHex(const TraceId& id) {
 }
 
 namespace {
-
-const char* KindName(SpanKind kind) {
-  switch (kind) {
-    case SpanKind::kInternal: return "internal";
-    case SpanKind::kServer: return "server";
-    case SpanKind::kClient: return "client";
-    case SpanKind::kProducer: return "producer";
-    case SpanKind::kConsumer: return "consumer";
-    default: return nullptr;
-  }
-}
 
 // Arrays and maps have no Jaeger type: they travel as JSON strings.
 std::string ComplexAsJson(const AnyValue& v);
@@ -122,7 +112,9 @@ void WriteSpanTags(JsonWriter& w, const AssembledSpan& a) {
   const Span& s = *a.span;
   w.BeginArray();
   for (const KeyValue& kv : s.attributes) WriteTag(w, kv.key, kv.value);
-  if (const char* kind = KindName(s.kind)) WriteStringTag(w, "span.kind", kind);
+  if (s.kind != SpanKind::kUnspecified) {
+    WriteStringTag(w, "span.kind", analysis::KindName(s.kind));
+  }
   if (s.status.code == StatusCodeValue::kError) {
     WriteTag(w, "error", AnyValue::Bool(true));
     WriteStringTag(w, "otel.status_code", "ERROR");

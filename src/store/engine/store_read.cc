@@ -154,8 +154,11 @@ uint64_t RowDuration(const SpanTable& t, uint32_t row) {
 }
 
 // Counts parent -> child service calls within one trace's `rows`.
+// `nodes`: per service id of `t`, its span and error counts (names are
+// attached once per table, in FlushNodes, not per span).
 void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t start, uint64_t end,
-                GraphBuilder* graph, std::vector<UnresolvedParent>* unresolved) {
+                GraphBuilder* graph, std::vector<ServiceGraph::Node>* nodes,
+                std::vector<UnresolvedParent>* unresolved) {
   std::unordered_map<uint64_t, uint32_t> service_of;  // span ID -> service id
   for (uint32_t row : rows) {
     uint64_t key;
@@ -166,7 +169,7 @@ void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t sta
   for (uint32_t row : rows) {
     if (t.start[row] < start || t.start[row] > end) continue;
     bool error = t.status[row] == kErrorStatus;
-    ServiceGraph::Node& node = graph->services[std::string(services.Get(t.service[row]))];
+    ServiceGraph::Node& node = (*nodes)[t.service[row]];
     ++node.spans;
     node.errors += error ? 1 : 0;
     if (t.parent_span_id[row].IsZero()) continue;
@@ -186,16 +189,28 @@ void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t sta
   }
 }
 
+void FlushNodes(const SpanTable& t, const std::vector<ServiceGraph::Node>& nodes,
+                GraphBuilder* graph) {
+  for (uint32_t id = 0; id < nodes.size(); ++id) {
+    if (nodes[id].spans == 0) continue;
+    ServiceGraph::Node& node = graph->services[std::string(t.dicts().services.Get(id))];
+    node.spans += nodes[id].spans;
+    node.errors += nodes[id].errors;
+  }
+}
+
 void CountLinksSorted(const SpanTable& t, uint64_t start, uint64_t end, GraphBuilder* graph,
                       std::vector<UnresolvedParent>* unresolved) {
+  std::vector<ServiceGraph::Node> nodes(t.dicts().services.size());
   std::vector<uint32_t> rows;
   for (uint32_t row = 0; row <= t.rows(); ++row) {
     if (row == t.rows() || (!rows.empty() && t.trace_id[row] != t.trace_id[rows.back()])) {
-      CountLinks(t, rows, start, end, graph, unresolved);
+      CountLinks(t, rows, start, end, graph, &nodes, unresolved);
       rows.clear();
     }
     if (row < t.rows()) rows.push_back(row);
   }
+  FlushNodes(t, nodes, graph);
 }
 
 }  // namespace
@@ -298,8 +313,10 @@ Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
   GraphBuilder graph;
   std::vector<UnresolvedParent> unresolved;
   auto add_head = [&](const HeadBlock& head) {
+    std::vector<ServiceGraph::Node> nodes(head.table().dicts().services.size());
     for (const auto& [id, rows] : head.index())
-      CountLinks(head.table(), rows, start, end, &graph, &unresolved);
+      CountLinks(head.table(), rows, start, end, &graph, &nodes, &unresolved);
+    FlushNodes(head.table(), nodes, &graph);
   };
   Snapshot snapshot = TakeSnapshot(add_head);
   for (const auto& head : snapshot.heads) add_head(*head);
