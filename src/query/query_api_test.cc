@@ -80,6 +80,26 @@ class QueryApiTest : public ::testing::Test {
     ASSERT_TRUE(store_->Append(t).ok());
   }
 
+  // A span of its own trace holding one link to (`to`, `to_span`).
+  void AddLinking(const TraceId& trace, std::string_view service, uint64_t start_ms,
+                  const TraceId& to, uint8_t to_span) {
+    Traces t;
+    Arena& a = t.arena();
+    ResourceSpans& rs = t.resource_spans().Append(a);
+    rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String(service)});
+    Span& s = rs.scope_spans.Append(a).spans.Append(a);
+    s.trace_id = trace;
+    s.span_id.bytes[7] = 0x42;
+    s.name = "consume batch";
+    s.kind = SpanKind::kConsumer;
+    s.start_time_unix_nano = kBase + start_ms * kMs;
+    s.end_time_unix_nano = s.start_time_unix_nano + kMs;
+    SpanLink& link = s.links.Append(a);
+    link.trace_id = to;
+    link.span_id.bytes[7] = to_span;
+    ASSERT_TRUE(store_->Append(t).ok());
+  }
+
   HttpResponse Get(const std::string& target, std::string accept = "") {
     HttpRequest r;
     r.method = "GET";
@@ -367,6 +387,58 @@ TEST_F(QueryApiTest, TheWebUiIsServedOutsideApi) {
   EXPECT_EQ(StaticFiles::FindRoot({(dir_ / "none").string(), ui.string()}),
             std::filesystem::weakly_canonical(ui).string());
   EXPECT_EQ(StaticFiles::FindRoot({(dir_ / "none").string()}), "");
+}
+
+TEST_F(QueryApiTest, BacklinksFindTheSpansOfOtherTracesLinkingHere) {
+  AddLinking(Tid(6), "worker", 40'000, Tid(1), 3);
+  ASSERT_TRUE(store_->SealHead().ok());  // one backlink in a segment, the others in the head
+  AddLinking(Tid(7), "audit", 50'000, Tid(1), 1);
+  AddLinking(Tid(8), "worker", 60'000, Tid(2), 1);  // links elsewhere
+  AddLinking(Tid(1), "gw", 70, Tid(1), 2);          // inside trace 1 itself
+
+  HttpResponse r = Get("/api/backlinks/traces/10000000000000000000000000000001");
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(r.body);
+  ASSERT_EQ(doc["data"].get_array().size(), 2u) << r.body;
+  simdjson::dom::element first = doc["data"].at(0), second = doc["data"].at(1);
+  EXPECT_EQ(std::string_view(first["traceID"]), "10000000000000000000000000000006");
+  EXPECT_EQ(std::string_view(first["spanID"]), "0000000000000042");
+  EXPECT_EQ(std::string_view(first["serviceName"]), "worker");
+  EXPECT_EQ(std::string_view(first["operationName"]), "consume batch");
+  EXPECT_EQ(std::string_view(first["linkedSpanID"]), "0000000000000003");
+  EXPECT_EQ(std::string_view(second["traceID"]), "10000000000000000000000000000007");
+  EXPECT_EQ(std::string_view(second["linkedSpanID"]), "0000000000000001");
+  EXPECT_FALSE(bool(doc["truncated"]));
+
+  // The time window bounds the linking spans' start; limit truncates.
+  uint64_t at_45s_us = (kBase + 45'000 * kMs) / 1000;
+  doc = parser.parse(Get(fmt::format("/api/backlinks/traces/10000000000000000000000000000001"
+                                     "?start={}",
+                                     at_45s_us))
+                         .body);
+  ASSERT_EQ(doc["data"].get_array().size(), 1u);
+  EXPECT_EQ(std::string_view(doc["data"].at(0)["traceID"]), "10000000000000000000000000000007");
+  doc = parser.parse(Get("/api/backlinks/traces/10000000000000000000000000000001?limit=1").body);
+  EXPECT_EQ(doc["data"].get_array().size(), 1u);
+  EXPECT_TRUE(bool(doc["truncated"]));
+
+  doc = parser.parse(Get("/api/backlinks/traces/10000000000000000000000000000003").body);
+  EXPECT_EQ(doc["data"].get_array().size(), 0u);
+  HttpResponse bad = Get("/api/backlinks/traces/nothex");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("nothex"), std::string::npos) << bad.body;
+  bad = Get("/api/backlinks/traces/10000000000000000000000000000001?limit=0");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("limit"), std::string::npos) << bad.body;
+
+  // The same through TraceQL (Tempo's link intrinsics), either case.
+  EXPECT_EQ(TraceQL(R"({ link:traceID = "10000000000000000000000000000001" })"), V({7, 6, 1}));
+  EXPECT_EQ(TraceQL(R"({ link:traceID = "10000000000000000000000000000002" })"), V({8}));
+  EXPECT_EQ(TraceQL(R"({ link:spanID = "0000000000000003" && resource.service.name = "worker" })"),
+            V({6}));
+  EXPECT_EQ(TraceQL(R"({ link:traceID =~ "1000.*0002" })"), V({8}));
+  EXPECT_EQ(Get("/api/search?q=%7B%20link%3AtraceID%20%3E%203%20%7D").status, 400);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "query/query_service.h"
 
 #include "query/analysis_api.h"
+#include "query/backlinks_api.h"
 #include "query/jaeger/jaeger_api.h"
 #include "query/jaeger/jaeger_json.h"
 #include "query/service_map_api.h"
@@ -43,6 +44,7 @@ HttpResponse QueryService::Handle(HttpRequest& request) {
   if (std::optional<HttpResponse> r = tempo.Handle(request)) return std::move(*r);
   if (std::optional<HttpResponse> r = AnalysisApi(*store).Handle(request)) return std::move(*r);
   if (std::optional<HttpResponse> r = ServiceMapApi(*store).Handle(request)) return std::move(*r);
+  if (std::optional<HttpResponse> r = BacklinksApi(*store).Handle(request)) return std::move(*r);
   return HttpResponse::WithBody(404, "application/json",
                                 JaegerError(404, "no such API endpoint: " + request.path));
 }

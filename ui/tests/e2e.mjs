@@ -79,12 +79,14 @@ async function expectText(locator, re, what) {
 }
 
 let linkTrace = '';
+let linkedSpan = '';  // the checkout's root span, which linkTrace's span links to
 await step('prepare: a trace with a link (when POLYTRACE_OTLP is set)', async () => {
   if (!OTLP) return;
   const res = await fetch(`${BASE}/api/v2/traces/${TRACE}`);
   if (!res.ok) throw new Error(`GET /api/v2/traces/${TRACE}: ${res.status}`);
   const spans = (await res.json()).trace.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
   const root = spans.find((s) => !s.parentSpanId) ?? spans[0];
+  linkedSpan = root.spanId.toLowerCase();
   linkTrace = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
   const now = BigInt(Date.now()) * 1000000n;
   const body = {
@@ -205,6 +207,20 @@ await step(OTLP ? 'follow a span link to the linked trace and back' : 'jump to t
     await page.goBack();
     await waitUrl(new RegExp(`/trace/${TRACE}`), 'the checkout again (browser back)');
     await testid('back-link').waitFor();
+    await waitCount(sel('span-row'), 10, 'span rows');
+
+    // Back-links: opened afresh (no `from`), the checkout still knows which trace links to it —
+    // in its header, and in the linked span's details.
+    await page.goto(`${BASE}/trace/${TRACE}?span=${linkedSpan}`);
+    await expectText(testid('trace-backlinks'), /e2e-batch-job: reconcile checkout/, 'the trace header\'s back-links');
+    await expectText(testid('sd-links'), /1 in/, 'the linked span\'s inbound link count');
+    await expectText(testid('back-link-remote'), /e2e-batch-job: reconcile checkout/, 'the linked span\'s back-link');
+    await shot('05b-back-links');
+    await testid('back-link-remote').click();
+    await waitUrl(new RegExp(`/trace/${linkTrace}\\?span=e2e0000000000001`), 'the linking trace, through its back-link');
+    await testid('follow-link').waitFor();
+    await page.goBack();
+    await waitUrl(new RegExp(`/trace/${TRACE}`), 'the checkout again (browser back)');
     await waitCount(sel('span-row'), 10, 'span rows');
   } else {
     const child = await testid('span-details').getAttribute('data-span-id');

@@ -21,6 +21,8 @@ enum class FieldKind {
   kRootServiceName,
   kRootName,
   kTraceDuration,
+  kLinkTraceId,  // link:traceID: any of the span's links (hex, either case)
+  kLinkSpanId,   // link:spanID
 };
 
 struct Field {

@@ -83,6 +83,8 @@ Operand Resolve(const Field& f, const AssembledSpan& s, const TraceContext& ctx)
       return ctx.root_name.empty() && ctx.trace->root < 0 ? o : text(ctx.root_name);
     case FieldKind::kTraceDuration:
       return integer(Operand::Type::kInt, int64_t(ctx.trace->end_nanos - ctx.trace->start_nanos));
+    case FieldKind::kLinkTraceId:
+    case FieldKind::kLinkSpanId: break;  // many values per span: see MatchesLinks
   }
   return o;
 }
@@ -132,11 +134,29 @@ bool Compare(const FieldExpr& e, const Operand& o) {
   return false;
 }
 
+// link:traceID / link:spanID: true when any link compares true; with no
+// link the field is missing (so only `= nil` holds).
+bool MatchesLinks(const FieldExpr& e, const Span& span) {
+  if (span.links.empty()) return Compare(e, Operand{});
+  for (const SpanLink& link : span.links) {
+    std::string hex =
+        e.field.kind == FieldKind::kLinkTraceId ? link.trace_id.ToHex() : link.span_id.ToHex();
+    Operand o;
+    o.type = Operand::Type::kString;
+    o.text = hex;
+    if (Compare(e, o)) return true;
+  }
+  return false;
+}
+
 bool Matches(const FieldExpr& e, const AssembledSpan& s, const TraceContext& ctx) {
   switch (e.type) {
     case FieldExpr::Type::kAnd: return Matches(*e.lhs, s, ctx) && Matches(*e.rhs, s, ctx);
     case FieldExpr::Type::kOr: return Matches(*e.lhs, s, ctx) || Matches(*e.rhs, s, ctx);
-    case FieldExpr::Type::kCompare: return Compare(e, Resolve(e.field, s, ctx));
+    case FieldExpr::Type::kCompare:
+      if (e.field.kind == FieldKind::kLinkTraceId || e.field.kind == FieldKind::kLinkSpanId)
+        return MatchesLinks(e, *s.span);
+      return Compare(e, Resolve(e.field, s, ctx));
   }
   return false;
 }
@@ -200,6 +220,10 @@ void CollectRequired(const FieldExpr& e, store::SpanFilter* f) {
                e.field.kind == FieldKind::kAnyAttribute) {
       f->tags.emplace_back(e.field.attribute, lit.text);
     }
+  }
+  if (e.op == CompareOp::kEq && e.field.kind == FieldKind::kLinkTraceId &&
+      lit.type == LiteralType::kString) {
+    f->linked_trace = TraceId::FromHex(lit.text);
   }
   if (e.op == CompareOp::kEq && e.field.kind == FieldKind::kStatus) {
     f->status = static_cast<StatusCodeValue>(lit.integer);

@@ -127,6 +127,12 @@ TEST_F(TraceqlEvaluatorTest, RequiredFilterIsConservative) {
   auto inner_or = Parse("{ resource.service.name = \"a\" || name = \"x\" }");
   EXPECT_TRUE(RequiredSpanFilter(**inner_or).service.empty());
   EXPECT_TRUE(RequiredSpanFilter(**inner_or).operation.empty());
+  auto linked = Parse("{ link:traceID = \"0102030405060708090A0B0C0D0E0F10\" }");
+  ASSERT_TRUE(linked.ok());
+  ASSERT_TRUE(RequiredSpanFilter(**linked).linked_trace.has_value());
+  EXPECT_EQ(RequiredSpanFilter(**linked).linked_trace->ToHex(), "0102030405060708090a0b0c0d0e0f10");
+  auto linked_or = Parse("{ link:traceID = \"0102030405060708090a0b0c0d0e0f10\" || name = \"x\" }");
+  EXPECT_FALSE(RequiredSpanFilter(**linked_or).linked_trace.has_value());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 #include <map>
 
@@ -26,6 +27,8 @@ const std::map<std::string_view, FieldKind>& Intrinsics() {
       {"trace:rootName", FieldKind::kRootName},
       {"traceDuration", FieldKind::kTraceDuration},
       {"trace:duration", FieldKind::kTraceDuration},
+      {"link:traceID", FieldKind::kLinkTraceId},
+      {"link:spanID", FieldKind::kLinkSpanId},
   };
   return *kMap;
 }
@@ -320,6 +323,16 @@ class Parser {
     if ((k == FieldKind::kDuration || k == FieldKind::kTraceDuration) &&
         lt != LiteralType::kDuration && lt != LiteralType::kInt && lt != LiteralType::kDouble) {
       return Error(at, "durations compare with a duration such as 100ms");
+    }
+    if (k == FieldKind::kLinkTraceId || k == FieldKind::kLinkSpanId) {
+      if ((lt != LiteralType::kString && lt != LiteralType::kNil) || ordered) {
+        return Error(at,
+                     "link:traceID and link:spanID compare with a hex string (= != =~ !~) or nil");
+      }
+      // IDs are hex in either case; the evaluator compares lower case.
+      if (!regex) {
+        for (char& c : node->literal.text) c = char(std::tolower(static_cast<unsigned char>(c)));
+      }
     }
     if ((lt == LiteralType::kStatus || lt == LiteralType::kKind) && k != FieldKind::kStatus &&
         k != FieldKind::kKind) {

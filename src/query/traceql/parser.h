@@ -12,6 +12,7 @@
 //                | rootServiceName | rootName | traceDuration
 //                | span:name | span:status | span:kind | span:duration
 //                | trace:rootService | trace:rootName | trace:duration
+//                | link:traceID | link:spanID     (true when any link of the span matches)
 //   op          := = | != | > | >= | < | <= | =~ | !~
 //   literal     := "string" | 12 | 1.5 | true | false | 100ms | ok | error
 //                | unset | server | client | ... | nil

@@ -24,6 +24,8 @@ struct SpanFilter {
   std::vector<std::pair<std::string, std::string>> tags;
   std::optional<uint64_t> min_duration_nanos;
   std::optional<uint64_t> max_duration_nanos;
+  // The span links to a span of this trace (back-links: who points here).
+  std::optional<TraceId> linked_trace;
   uint64_t start_min_nanos = 0;  // span start within [min, max]
   uint64_t start_max_nanos = UINT64_MAX;
 };

@@ -33,7 +33,20 @@ bool SpanMatcher::Matches(uint32_t row) const {
   for (size_t i = 0; i < filter_.tags.size(); ++i) {
     if (!TagMatches(i, row)) return false;
   }
-  return true;
+  return !filter_.linked_trace || LinksToTrace(row);
+}
+
+bool SpanMatcher::LinksToTrace(uint32_t row) const {
+  // Links hold the raw ID bytes: most rows are ruled out without decoding.
+  std::string_view extras = table_.Extras(row);
+  if (extras.find(filter_.linked_trace->AsBytes()) == std::string_view::npos) return false;
+  Arena scratch;
+  Span span;
+  if (!DecodeSpanExtras(extras, scratch, &span)) return false;
+  for (const SpanLink& link : span.links) {
+    if (link.trace_id == *filter_.linked_trace) return true;
+  }
+  return false;
 }
 
 bool SpanMatcher::TagMatches(size_t tag, uint32_t row) const {

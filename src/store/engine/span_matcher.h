@@ -22,6 +22,7 @@ class SpanMatcher {
  private:
   bool TagMatches(size_t tag, uint32_t row) const;
   bool ResourceHasTag(size_t tag, uint32_t origin) const;
+  bool LinksToTrace(uint32_t row) const;
 
   const SpanFilter& filter_;
   const SpanTable& table_;

@@ -251,7 +251,8 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
   // Newest data first, and stop once `limit` traces matched: a search for
   // something common reads a few row groups, not the whole store. Only the
   // columns the filter looks at are decoded.
-  ColumnMask columns = kSearchColumns | (filter.tags.empty() ? 0 : kAttributeColumns);
+  ColumnMask columns = kSearchColumns | (filter.tags.empty() ? 0 : kAttributeColumns) |
+                       (filter.linked_trace ? ColumnBit(kExtras) : 0);
   for (const auto& seg : segments) {
     if (hits.size() >= limit) break;
     if (!SegmentMayMatch(*seg, filter)) continue;
@@ -262,6 +263,11 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
       Result<bool> may = MayHaveTagValues(*seg, g, filter, prunable_tags);
       if (!may.ok()) return Damaged(may.status());
       if (!*may) continue;
+      if (filter.linked_trace) {
+        may = seg->ExtrasMayContain(g, filter.linked_trace->AsBytes());
+        if (!may.ok()) return Damaged(may.status());
+        if (!*may) continue;
+      }
       Result<SpanTable> table = seg->ReadRowGroup(g, nullptr, columns);
       if (!table.ok()) return Damaged(table.status());
       hits.Scan(filter, *table);

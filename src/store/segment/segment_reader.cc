@@ -349,6 +349,13 @@ Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view ke
   return false;
 }
 
+Result<bool> SegmentReader::ExtrasMayContain(size_t index, std::string_view bytes) const {
+  Result<std::string> extras =
+      ReadBlock(footer_.row_groups[index].columns[kExtras], index, kExtras);
+  if (!extras.ok()) return extras.status();
+  return std::string_view(*extras).find(bytes) != std::string_view::npos;
+}
+
 Result<std::vector<TraceId>> SegmentReader::ReadTraceIds(size_t index) const {
   Result<std::string> raw =
       ReadBlock(footer_.row_groups[index].columns[kTraceRuns], index, kTraceRuns);

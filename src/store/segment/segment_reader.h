@@ -40,6 +40,9 @@ class SegmentReader {
   // key, not on any event, no complex values in the group. Reads two small
   // columns, not the group.
   Result<bool> MayHaveStringValue(size_t index, std::string_view key, std::string_view value) const;
+  // False when `bytes` occur nowhere in row group `index`'s extras (events,
+  // links, status messages): e.g. no span there links to a given trace.
+  Result<bool> ExtrasMayContain(size_t index, std::string_view bytes) const;
   // The distinct trace IDs of row group `index`, sorted (one column read).
   Result<std::vector<TraceId>> ReadTraceIds(size_t index) const;
   // Reads and verifies every block of the file; the first damage found.

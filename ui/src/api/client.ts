@@ -1,6 +1,7 @@
 // The query server's HTTP API, one function per endpoint. Every function throws an ApiError with
 // the server's own message (Jaeger envelope or Tempo's plain text) so views can show it as is.
 import type {
+  Backlinks,
   Dependency,
   JaegerTrace,
   OtlpTrace,
@@ -141,6 +142,16 @@ export async function getTraceOtlp(id: string, signal?: AbortSignal, onProgress?
 export function getAnalysis(id: string, signal?: AbortSignal): Promise<TraceAnalysis> {
   return getJson<TraceAnalysis>(`/api/analysis/traces/${encodeURIComponent(id)}`, signal);
 }
+
+/**
+ * Spans of other traces linking into trace `id`. A span can only link to a trace that already
+ * began, so the search starts shortly (clock skew) before the trace and runs to the present.
+ */
+export function getBacklinks(id: string, traceStartMs: number, signal?: AbortSignal): Promise<Backlinks> {
+  const qs = query({ start: Math.floor((traceStartMs - BACKLINK_SKEW_MARGIN_MS) * 1000) });
+  return getJson<Backlinks>(`/api/backlinks/traces/${encodeURIComponent(id)}?${qs}`, signal);
+}
+const BACKLINK_SKEW_MARGIN_MS = 3_600_000;
 
 export async function getDependencies(endMs: number, lookbackMs: number, signal?: AbortSignal): Promise<Dependency[]> {
   const qs = query({ endTs: Math.round(endMs), lookback: Math.round(lookbackMs) });

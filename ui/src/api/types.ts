@@ -197,3 +197,20 @@ export interface ServiceMap {
   /** Set by the client when the map was derived from /api/dependencies (no latency, no errors). */
   derived?: boolean;
 }
+
+/** A span of another trace holding a link into this one (GET /api/backlinks/traces/{id}). */
+export interface Backlink {
+  traceID: string;
+  spanID: string;
+  serviceName: string;
+  operationName: string;
+  startTimeUnixNano: string;
+  /** The span of this trace the link points at. */
+  linkedSpanID: string;
+}
+
+export interface Backlinks {
+  data: Backlink[];
+  limit: number;
+  truncated: boolean;
+}

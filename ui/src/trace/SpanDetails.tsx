@@ -2,7 +2,7 @@
 // time), status, attributes, events, links (to the linked trace and back), the spans that link
 // here, parent and children, resource and scope, and what is wrong with it.
 import type { ComponentChildren } from 'preact';
-import type { OtlpLink } from '../api/types';
+import type { Backlink, OtlpLink } from '../api/types';
 import { navigate } from '../app/router';
 import { ServiceTag } from '../common/ServiceTag';
 import { attributePairs } from '../model/attributes';
@@ -17,6 +17,8 @@ interface Props {
   view: TimeView;
   span: number;
   warnings: SpanWarning[];
+  /** Spans of other traces linking into this trace; those pointing at this span are listed. */
+  backlinks: Backlink[];
   arrivedFrom?: { traceId: string; spanId: string };
   onJump: (v: number) => void;
   onClose: () => void;
@@ -37,6 +39,8 @@ export function SpanDetails(props: Props) {
   const kids = childrenOf(m, v);
   const statusCode = typeof s.status?.code === 'number' ? STATUS[s.status.code] : String(s.status?.code ?? 'unset').replace('STATUS_CODE_', '').toLowerCase();
   const backLinks = linksTo(m, m.spanIds[v]);
+  const remoteBackLinks = props.backlinks.filter((b) => b.linkedSpanID === m.spanIds[v]);
+  const inbound = backLinks.length + remoteBackLinks.length;
   const selfTime = selfTimeOf(m, view, v);
 
   const openLink = (l: OtlpLink) => {
@@ -157,8 +161,8 @@ export function SpanDetails(props: Props) {
         </Section>
       )}
 
-      {(m.flags[v] & SpanFlag.HasLinks || backLinks.length > 0) && (
-        <Section title={`Links (${s.links?.length ?? 0} out, ${backLinks.length} in)`} testid="sd-links">
+      {(m.flags[v] & SpanFlag.HasLinks || inbound > 0) && (
+        <Section title={`Links (${s.links?.length ?? 0} out, ${inbound} in)`} testid="sd-links">
           <ul class="sd-list">
             {(s.links ?? []).map((l) => (
               <li>
@@ -172,6 +176,13 @@ export function SpanDetails(props: Props) {
               <li>
                 <a href="#" data-testid="back-link-local" onClick={(e) => { e.preventDefault(); props.onJump(b); }}>
                   ← linked from {m.raw[b].name} <span class="mono muted">{m.spanIds[b]}</span>
+                </a>
+              </li>
+            ))}
+            {remoteBackLinks.map((b) => (
+              <li>
+                <a href={`/trace/${b.traceID}?span=${b.spanID}`} data-testid="back-link-remote" onClick={(e) => { e.preventDefault(); navigate(`/trace/${b.traceID}?span=${b.spanID}`); }}>
+                  ← linked from {b.serviceName}: {b.operationName}, trace <span class="mono">{b.traceID.slice(0, 16)}…</span>
                 </a>
               </li>
             ))}

@@ -1,13 +1,18 @@
 // The trace at a glance: root service and operation, ID, start, the trace duration (first span
-// start → last span end, as opposed to any span's own duration), size, services and errors.
+// start → last span end, as opposed to any span's own duration), size, services and errors, and
+// the traces whose spans link here (back-links).
 import type { ComponentChildren } from 'preact';
+import type { Backlink } from '../api/types';
+import { navigate } from '../app/router';
 import { useMemo } from 'preact/hooks';
 import { ServiceTag } from '../common/ServiceTag';
 import { formatDateTime, formatDuration } from '../model/format';
 import type { TimeView } from '../model/skew';
 import { mainRoot, type TraceModel } from '../model/trace';
 
-export function TraceHeader({ model: m, view }: { model: TraceModel; view: TimeView }) {
+const BACKLINKS_SHOWN = 5;
+
+export function TraceHeader({ model: m, view, backlinks }: { model: TraceModel; view: TimeView; backlinks: Backlink[] }) {
   const root = mainRoot(m);
   const services = useMemo(() => servicesInTreeOrder(m), [m]);
   const rootSvc = root >= 0 ? m.services[m.service[root]] : undefined;
@@ -43,6 +48,25 @@ export function TraceHeader({ model: m, view }: { model: TraceModel; view: TimeV
           ))}
         </div>
       </div>
+      {backlinks.length > 0 && (
+        <div class="th-backlinks" data-testid="trace-backlinks">
+          <span class="muted">Linked from</span>
+          {backlinks.slice(0, BACKLINKS_SHOWN).map((b) => (
+            <a
+              href={`/trace/${b.traceID}?span=${b.spanID}`}
+              data-testid="trace-backlink"
+              title={`span ${b.spanID} of trace ${b.traceID} links to span ${b.linkedSpanID} here`}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(`/trace/${b.traceID}?span=${b.spanID}`);
+              }}
+            >
+              {b.serviceName}: {b.operationName} <span class="mono muted">{b.traceID.slice(0, 8)}…</span>
+            </a>
+          ))}
+          {backlinks.length > BACKLINKS_SHOWN && <span class="muted">and {backlinks.length - BACKLINKS_SHOWN} more (see the linked spans' details)</span>}
+        </div>
+      )}
     </div>
   );
 }

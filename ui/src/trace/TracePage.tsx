@@ -2,6 +2,7 @@
 // minimap, the waterfall and a side panel (span details or trace health). Its state is in the
 // URL — /trace/{id}?span=…&panel=health&skew=1&find=… — so every view of a trace can be linked to.
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import type { Backlink } from '../api/types';
 import { replaceQuery } from '../app/router';
 import { ErrorBox, Loading } from '../common/Status';
 import type { ViewportInfo } from '../common/VirtualList';
@@ -18,7 +19,7 @@ import { TraceToolbar } from './TraceToolbar';
 import { useCriticalPath } from './useCriticalPath';
 import { useFindInTrace } from './useFindInTrace';
 import { useTraceSelection } from './useTraceSelection';
-import { AUTO_ANALYSIS_MAX_SPANS, useAnalysis, useTraceLoad } from './useTraceLoad';
+import { AUTO_ANALYSIS_MAX_SPANS, useAnalysis, useBacklinks, useTraceLoad } from './useTraceLoad';
 import { Waterfall } from './Waterfall';
 import type { RowContext } from './WaterfallRow';
 import './trace.css';
@@ -28,6 +29,7 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
   const [analysisRequested, setAnalysisRequested] = useState(false);
   const loaded = load.phase === 'done';
   const analysis = useAnalysis(traceId, loaded && (load.model.size <= AUTO_ANALYSIS_MAX_SPANS || analysisRequested));
+  const backlinks = useBacklinks(traceId, loaded ? load.model.startEpochMs : undefined);
   if (load.phase === 'fetch')
     return (
       <Loading>
@@ -42,17 +44,27 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
         <ErrorBox title={load.notFound ? 'Trace not found' : 'Could not load the trace'} message={load.error} />
       </div>
     );
-  return <TraceView model={load.model} search={search} analysis={analysis} onRunAnalysis={() => setAnalysisRequested(true)} />;
+  return (
+    <TraceView
+      model={load.model}
+      search={search}
+      analysis={analysis}
+      backlinks={backlinks.status === 'done' ? backlinks.value.data : NO_BACKLINKS}
+      onRunAnalysis={() => setAnalysisRequested(true)}
+    />
+  );
 }
 
 interface ViewProps {
   model: TraceModel;
   search: string;
   analysis: ReturnType<typeof useAnalysis>;
+  /** Spans of other traces linking into this one. */
+  backlinks: Backlink[];
   onRunAnalysis: () => void;
 }
 
-function TraceView({ model, search, analysis, onRunAnalysis }: ViewProps) {
+function TraceView({ model, search, analysis, backlinks, onRunAnalysis }: ViewProps) {
   const params = useMemo(() => new URLSearchParams(search), [search]);
   const findings = analysis.status === 'done' ? analysis.value.findings : NO_FINDINGS;
   const skewOn = params.get('skew') === '1';
@@ -103,7 +115,7 @@ function TraceView({ model, search, analysis, onRunAnalysis }: ViewProps) {
 
   return (
     <div class="trace-page" onKeyDown={(e) => e.key === 'Escape' && setPanel('none')}>
-      <TraceHeader model={model} view={view} />
+      <TraceHeader model={model} view={view} backlinks={backlinks} />
       <FindingsBar
         analysis={analysis.status === 'done' ? analysis.value : undefined}
         analysisError={analysis.status === 'error' ? analysis.error : undefined}
@@ -154,6 +166,7 @@ function TraceView({ model, search, analysis, onRunAnalysis }: ViewProps) {
               view={view}
               span={selected}
               warnings={warnings.get(selected) ?? []}
+              backlinks={backlinks}
               arrivedFrom={arrivedFrom && model.spanIds[selected] === params.get('span')?.toLowerCase() ? arrivedFrom : undefined}
               onJump={(v) => select(v, 'center', 'span')}
               onClose={() => setPanel('none')}
@@ -201,3 +214,4 @@ function countFlag(m: TraceModel, flag: SpanFlag): number {
 }
 
 const NO_FINDINGS: never[] = [];
+const NO_BACKLINKS: Backlink[] = [];

@@ -2,8 +2,8 @@
 // phase the page can show. Performance marks (trace-fetched, trace-built) let the big-trace
 // benchmark see where the time goes.
 import { useEffect, useState } from 'preact/hooks';
-import { getAnalysis, getTraceOtlp } from '../api/client';
-import type { TraceAnalysis } from '../api/types';
+import { getAnalysis, getBacklinks, getTraceOtlp } from '../api/client';
+import type { Backlinks, TraceAnalysis } from '../api/types';
 import { registerServices } from '../common/colors';
 import { useAsync, type AsyncState } from '../common/hooks';
 import { buildTraceModel, type TraceModel } from '../model/trace';
@@ -49,6 +49,10 @@ export function useTraceLoad(traceId: string): TraceLoad {
 
 /** Traces bigger than this are analysed only on request: the analysis costs the server seconds. */
 export const AUTO_ANALYSIS_MAX_SPANS = 20_000;
+
+export function useBacklinks(traceId: string, startEpochMs: number | undefined): AsyncState<Backlinks> {
+  return useAsync(startEpochMs !== undefined ? (signal) => getBacklinks(traceId, startEpochMs, signal) : undefined, [traceId, startEpochMs]);
+}
 
 export function useAnalysis(traceId: string, enabled: boolean): AsyncState<TraceAnalysis> {
   return useAsync(enabled ? (signal) => getAnalysis(traceId, signal) : undefined, [traceId, enabled]);
