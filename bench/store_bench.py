@@ -16,6 +16,8 @@ system, with the polytrace/jaeger ratio:
   compaction settled), so they read stored data, not memory.
   - trace by ID latency (p50/p99 over --lookups traces, Jaeger API on both)
   - search latency (service + tag + min duration over the last hour, p50/p99)
+  - polytrace only (Jaeger has no such query): back-links to a trace over
+    the whole store, p50/p99
 
 usage: bench/store_bench.py [--spans 1000000] [--lookups 500] [--searches 30]
 """
@@ -206,9 +208,21 @@ def query_latencies(system, lookups, searches):
         t0 = time.perf_counter()
         found = len(json.loads(get(port, search_path))["data"])
         search.append((time.perf_counter() - t0) * 1000)
-    return {"lookups": len(ids), "by_id_p50_ms": percentile(by_id, 50), "by_id_p99_ms": percentile(by_id, 99),
-            "search_p50_ms": percentile(search, 50), "search_p99_ms": percentile(search, 99),
-            "search_found": found}
+    result = {"lookups": len(ids), "by_id_p50_ms": percentile(by_id, 50), "by_id_p99_ms": percentile(by_id, 99),
+              "search_p50_ms": percentile(search, 50), "search_p99_ms": percentile(search, 99),
+              "search_found": found}
+    if system.name == "polytrace":
+        # Back-links (Jaeger has none): who links to a trace, over the whole
+        # store. The load has no links, so every row group's extras are
+        # looked at: the worst case.
+        backlinks = []
+        for trace_id in ids[:searches]:
+            t0 = time.perf_counter()
+            body = json.loads(get(port, f"/api/backlinks/traces/{trace_id}"))
+            backlinks.append((time.perf_counter() - t0) * 1000)
+            assert body["data"] == [], f"unexpected back-links to {trace_id}: {body}"
+        result.update(backlinks_p50_ms=percentile(backlinks, 50), backlinks_p99_ms=percentile(backlinks, 99))
+    return result
 
 
 def wait_compacted(system, timeout=300):

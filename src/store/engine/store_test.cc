@@ -9,7 +9,9 @@
 #include <random>
 #include <thread>
 
+#include "otlp/json_codec.h"
 #include "store/format/file_util.h"
+#include "store/segment/segment_reader.h"
 #include "testing/kitchen_sink.h"
 #include "testing/traces_compare.h"
 #include "testing/traces_sink.h"
@@ -217,6 +219,47 @@ TEST_F(StoreTest, CompactionGathersATraceAndSurvivesACrashMidSwap) {
   Open();
   EXPECT_EQ(store_->Stats().segments, 1u);
   EXPECT_EQ(SpansOf(Tid(7)), 3u);  // exactly once, not four or six times
+}
+
+// Segments written by an older format version stay readable, and
+// compaction rewrites them in the current one.
+TEST_F(StoreTest, ReadsFormatVersion1AndRewritesIt) {
+  const std::filesystem::path testdata = POLYTRACE_STORE_TESTDATA "/v1";
+  std::filesystem::create_directories(dir_ / "segments");
+  std::filesystem::copy_file(testdata / "seg-0000000001.pts",
+                             dir_ / "segments" / "seg-0000000001.pts");
+  std::ifstream file(testdata / "spans.json");
+  std::string json((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  Traces expected;
+  ASSERT_TRUE(otlp::DecodeTracesJson(json, &expected).ok());
+  std::set<TraceId> ids;
+  for (const ResourceSpans& rs : expected.resource_spans())
+    for (const ScopeSpans& ss : rs.scope_spans)
+      for (const Span& s : ss.spans) ids.insert(s.trace_id);
+  ASSERT_EQ(ids.size(), 5u);
+  auto stored = [&] {
+    Traces all;
+    for (const TraceId& id : ids) {
+      auto t = store_->GetTrace(id);
+      EXPECT_TRUE(t.ok()) << t.status().message();
+      if (t.ok()) all.Append(std::move(*t));
+    }
+    return testing::CanonicalSpans(all);
+  };
+  auto version = [&] {
+    for (const auto& e : std::filesystem::directory_iterator(dir_ / "segments")) {
+      auto seg = SegmentReader::Open(e.path().string());
+      EXPECT_TRUE(seg.ok()) << seg.status().message();
+      if (seg.ok()) return int((*seg)->footer().version);
+    }
+    return 0;
+  };
+  Open();
+  EXPECT_EQ(version(), 1);
+  EXPECT_EQ(stored(), testing::CanonicalSpans(expected));
+  ASSERT_TRUE(store_->CompactAllWindows().ok());
+  EXPECT_EQ(version(), int(kSegmentVersion));
+  EXPECT_EQ(stored(), testing::CanonicalSpans(expected));
 }
 
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {

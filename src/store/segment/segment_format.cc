@@ -114,10 +114,11 @@ Status DecodeFooter(std::string_view data, const std::string& where, SegmentFoot
   ByteReader in(data);
   uint8_t version;
   if (!in.GetByte(&version)) return damaged("version");
-  if (version != kSegmentVersion) {
+  if (version != 1 && version != kSegmentVersion) {
     return Status::InvalidArgument(
         fmt::format("{}: segment format version {} is not supported", where, version));
   }
+  f->version = version;
   SegmentMeta& m = f->meta;
   uint64_t replaces;
   if (!in.GetVarint(&m.id) || !in.GetVarint32(&m.level) || !in.GetVarint(&m.spans) ||

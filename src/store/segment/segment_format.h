@@ -19,7 +19,10 @@ namespace polytrace::store {
 
 inline constexpr char kSegmentMagic[8] = {'P', 'T', 'S', 'E', 'G', 1, 0, 0};
 inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 'D'};
-inline constexpr uint8_t kSegmentVersion = 1;
+// 2: starts and durations bit-packed (format/bitpack.h); service, name,
+// origin and kind as one id per row into a per-row-group table. Version 1
+// is still read; compaction rewrites it as 2.
+inline constexpr uint8_t kSegmentVersion = 2;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.
@@ -28,13 +31,14 @@ enum Column : uint8_t {
   kSpanIds,    // 8 bytes per row
   kParents,    // varint per row: 0 none, 1 explicit (next in kParentIds), 2+i: row i of the trace
   kParentIds,  // 8 bytes per explicit parent
-  kStarts,     // zigzag varint: first row of a trace vs the group's min start, then vs the previous
-               // row
-  kDurations,  // zigzag varint end - start
-  kServices,   // varint dict id
-  kNames,      // varint dict id
-  kOrigins,    // varint dict id
-  kKinds,      // byte
+  kStarts,     // bit-packed: each trace's first start vs the group's min start; then bit-packed:
+               // every other row's start vs the previous row's (v1: one zigzag varint per row)
+  kDurations,  // bit-packed end - start (v1: zigzag varint)
+  kServices,   // varint count, that many (varint service, name, origin dict ids, kind byte),
+               // then a varint index into them per row (v1: varint service dict id per row)
+  kNames,      // v1 only: varint dict id per row
+  kOrigins,    // v1 only: varint dict id per row
+  kKinds,      // v1 only: byte per row
   kStatuses,   // byte
   kAttrCounts,   // varint per row
   kAttrKeys,     // varint dict id per cell
@@ -108,6 +112,7 @@ struct SegmentMeta {
 };
 
 struct SegmentFooter {
+  uint8_t version = kSegmentVersion;  // of the file, as read
   SegmentMeta meta;
   std::shared_ptr<TableDicts> dicts;
   std::vector<Operation> operations;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "store/format/bitpack.h"
 #include "store/format/coding.h"
 #include "store/format/crc32c.h"
 #include "store/segment/attribute_columns.h"
@@ -46,13 +47,20 @@ Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::str
 // rows are still walked, but nothing of them is stored or interned.
 class RowGroupDecoder {
  public:
-  RowGroupDecoder(const std::array<std::string, kColumnCount>& c, uint32_t rows, uint64_t min_start,
-                  const TraceId* only, ColumnMask columns, SpanTable* t)
-      : raw_(c), rows_(rows), min_start_(min_start), only_(only), columns_(columns), t_(t) {
+  RowGroupDecoder(uint8_t version, const std::array<std::string, kColumnCount>& c, uint32_t rows,
+                  uint64_t min_start, const TraceId* only, ColumnMask columns, SpanTable* t)
+      : version_(version),
+        raw_(c),
+        rows_(rows),
+        min_start_(min_start),
+        only_(only),
+        columns_(columns),
+        t_(t) {
     for (int i = 0; i < kColumnCount; ++i) in_[i] = std::make_unique<ByteReader>(c[i]);
   }
 
   bool Decode() {
+    if (version_ >= 2 && (!UnpackTimes() || !ReadOps())) return false;
     const TableDicts& d = t_->dicts();
     if (has(kAttrStrings) && !values_.Parse(raw_[kAttrStrings], raw_[kStringDict], raw_[kAttrInts],
                                             raw_[kAttrDoubles], d.keys.size())) {
@@ -73,7 +81,7 @@ class RowGroupDecoder {
       pending_parents_.clear();
       uint64_t previous_start = min_start_;
       for (uint64_t k = 0; k < count; ++k, ++row) {
-        if (!DecodeRow(id, keep, &previous_start)) return false;
+        if (!DecodeRow(id, keep, k == 0, &previous_start)) return false;
       }
       if (keep && !ResolveParents()) return false;
       if (keep && only_ != nullptr) return true;  // rows are sorted by trace: nothing more to find
@@ -92,22 +100,86 @@ class RowGroupDecoder {
     return true;
   }
 
-  bool DecodeRow(const TraceId& trace_id, bool keep, uint64_t* previous_start) {
+  // Version 2: the bit-packed times, unpacked up front (they are not a
+  // byte stream one can walk row by row).
+  bool UnpackTimes() {
+    if (!GetBitPacked(in(kStarts), &first_starts_) || !GetBitPacked(in(kStarts), &start_deltas_) ||
+        !GetBitPacked(in(kDurations), &durations_)) {
+      return false;
+    }
+    return first_starts_.size() + start_deltas_.size() == rows_ && durations_.size() == rows_;
+  }
+
+  // Version 2: the table of (service, name, origin, kind) at the head of
+  // kServices; rows then give an index into it.
+  bool ReadOps() {
+    uint64_t n;
+    if (!in(kServices).GetVarint(&n) || n > in(kServices).remaining()) return false;
+    ops_.resize(n);
+    const TableDicts& d = t_->dicts();
+    for (Op& op : ops_) {
+      if (!in(kServices).GetVarint32(&op.service) || !in(kServices).GetVarint32(&op.name) ||
+          !in(kServices).GetVarint32(&op.origin) || !in(kServices).GetByte(&op.kind) ||
+          op.service >= d.services.size() || op.name >= d.names.size() ||
+          op.origin >= d.origins.size()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  bool NextOp(uint32_t* service, uint32_t* name, uint32_t* origin, uint8_t* kind) {
+    if (version_ >= 2) {
+      uint32_t id;
+      if (!in(kServices).GetVarint32(&id) || id >= ops_.size()) return false;
+      *service = ops_[id].service;
+      *name = ops_[id].name;
+      *origin = ops_[id].origin;
+      *kind = ops_[id].kind;
+      return true;
+    }
+    return in(kServices).GetVarint32(service) && in(kNames).GetVarint32(name) &&
+           (!has(kOrigins) || in(kOrigins).GetVarint32(origin)) && in(kKinds).GetByte(kind);
+  }
+
+  // The row's start (each trace's first vs the group's min start, the others
+  // vs the previous row) and duration.
+  bool NextTimes(bool first_of_trace, uint64_t* previous_start, uint64_t* start,
+                 uint64_t* duration) {
+    if (version_ >= 2) {
+      if (first_of_trace) {
+        if (next_first_ >= first_starts_.size()) return false;
+        *start = *previous_start + uint64_t(first_starts_[next_first_++]);
+      } else {
+        if (next_delta_ >= start_deltas_.size()) return false;
+        *start = *previous_start + uint64_t(start_deltas_[next_delta_++]);
+      }
+      *duration = uint64_t(durations_[next_row_++]);
+    } else {
+      uint64_t start_delta, zigzag_duration;
+      if (!in(kStarts).GetVarint(&start_delta) || !in(kDurations).GetVarint(&zigzag_duration)) {
+        return false;
+      }
+      *start = *previous_start + static_cast<uint64_t>(UnZigZag(start_delta));
+      *duration = static_cast<uint64_t>(UnZigZag(zigzag_duration));
+    }
+    *previous_start = *start;
+    return true;
+  }
+
+  bool DecodeRow(const TraceId& trace_id, bool keep, bool first_of_trace,
+                 uint64_t* previous_start) {
     SpanId span_id, parent_id;
-    uint64_t parent = 0, start_delta, duration;
+    uint64_t parent = 0, start, duration;
     uint32_t service, name, origin = 0;
     uint8_t kind, status;
     if ((has(kSpanIds) && !GetSpanId(kSpanIds, &span_id)) ||
         (has(kParents) && !in(kParents).GetVarint(&parent)) ||
         (parent == 1 && !GetSpanId(kParentIds, &parent_id)) ||
-        !in(kStarts).GetVarint(&start_delta) || !in(kDurations).GetVarint(&duration) ||
-        !in(kServices).GetVarint32(&service) || !in(kNames).GetVarint32(&name) ||
-        (has(kOrigins) && !in(kOrigins).GetVarint32(&origin)) || !in(kKinds).GetByte(&kind) ||
-        !in(kStatuses).GetByte(&status)) {
+        !NextTimes(first_of_trace, previous_start, &start, &duration) ||
+        !NextOp(&service, &name, &origin, &kind) || !in(kStatuses).GetByte(&status)) {
       return false;
     }
-    uint64_t start = *previous_start + static_cast<uint64_t>(UnZigZag(start_delta));
-    *previous_start = start;
     trace_span_ids_.push_back(span_id);
     if (keep) {
       const TableDicts& d = t_->dicts();
@@ -122,7 +194,7 @@ class RowGroupDecoder {
       t_->span_id.push_back(span_id);
       t_->parent_span_id.push_back(parent_id);
       t_->start.push_back(start);
-      t_->end.push_back(start + static_cast<uint64_t>(UnZigZag(duration)));
+      t_->end.push_back(start + duration);
       t_->service.push_back(service);
       t_->name.push_back(name);
       t_->origin.push_back(origin);
@@ -203,6 +275,7 @@ class RowGroupDecoder {
     return true;
   }
 
+  const uint8_t version_;
   const std::array<std::string, kColumnCount>& raw_;
   uint32_t rows_;
   uint64_t min_start_;
@@ -213,6 +286,14 @@ class RowGroupDecoder {
   AttributeColumnsReader values_;
   std::vector<SpanId> trace_span_ids_;                          // of the trace being read
   std::vector<std::pair<uint32_t, uint64_t>> pending_parents_;  // (table row, position in trace)
+  // Version 2 times, and the next of each to use.
+  std::vector<int64_t> first_starts_, start_deltas_, durations_;
+  struct Op {
+    uint32_t service = 0, name = 0, origin = 0;
+    uint8_t kind = 0;
+  };
+  std::vector<Op> ops_;  // version 2
+  size_t next_first_ = 0, next_delta_ = 0, next_row_ = 0;
 };
 
 }  // namespace
@@ -297,7 +378,8 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, const TraceId* only,
     columns[c] = std::move(*raw);
   }
   SpanTable table(footer_.dicts);
-  if (!RowGroupDecoder(columns, info.rows, info.min_start, only, mask, &table).Decode()) {
+  if (!RowGroupDecoder(footer_.version, columns, info.rows, info.min_start, only, mask, &table)
+           .Decode()) {
     return Status::InvalidArgument(
         fmt::format("{}: row group {} has inconsistent columns", path_, index));
   }

@@ -1,5 +1,6 @@
 #include "store/segment/segment_writer.h"
 
+#include <absl/container/flat_hash_map.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "store/format/bitpack.h"
 #include "store/format/coding.h"
 #include "store/format/crc32c.h"
 #include "store/format/file_util.h"
@@ -42,39 +44,72 @@ class RowGroupEncoder {
     }
     std::set<uint32_t> services;
     size_t trace_begin = 0;  // index in rows_ of the current trace's first row
-    uint64_t previous_start = info->min_start;
+    // Rows are sorted by (trace, start): both kinds of start offset are >= 0.
+    std::vector<int64_t> first_starts, start_deltas, durations;
+    durations.reserve(rows_.size());
+    std::vector<uint32_t> op_of_row;
+    op_of_row.reserve(rows_.size());
     for (size_t i = 0; i < rows_.size(); ++i) {
       uint32_t row = rows_[i];
       bool new_trace = i == 0 || t_.trace_id[row] != t_.trace_id[rows_[i - 1]];
       if (new_trace) {
         if (i > 0) PutTraceRun(c, rows_[trace_begin], i - trace_begin);
         trace_begin = i;
-        previous_start = info->min_start;
+        first_starts.push_back(int64_t(t_.start[row] - info->min_start));
+      } else {
+        start_deltas.push_back(int64_t(t_.start[row] - t_.start[rows_[i - 1]]));
       }
       PutParent(c, trace_begin, i);
       (*c)[kSpanIds].append(t_.span_id[row].AsBytes());
-      PutVarint(&(*c)[kStarts], ZigZag(int64_t(t_.start[row] - previous_start)));
-      previous_start = t_.start[row];
-      PutVarint(&(*c)[kDurations], ZigZag(int64_t(t_.end[row] - t_.start[row])));
-      PutVarint(&(*c)[kServices], t_.service[row]);
+      durations.push_back(int64_t(t_.end[row] - t_.start[row]));
+      op_of_row.push_back(OpOf(row));
       services.insert(t_.service[row]);
       info->max_duration =
           std::max(info->max_duration, t_.end[row] - std::min(t_.end[row], t_.start[row]));
       info->statuses = static_cast<uint8_t>(info->statuses | (1u << (t_.status[row] & 7)));
       info->kinds = static_cast<uint8_t>(info->kinds | (1u << (t_.kind[row] & 7)));
-      PutVarint(&(*c)[kNames], t_.name[row]);
-      PutVarint(&(*c)[kOrigins], t_.origin[row]);
-      (*c)[kKinds].push_back(static_cast<char>(t_.kind[row]));
       (*c)[kStatuses].push_back(static_cast<char>(t_.status[row]));
       PutAttributes(c, row);
       PutLengthPrefixed(&(*c)[kExtras], t_.Extras(row));
     }
     PutTraceRun(c, rows_[trace_begin], rows_.size() - trace_begin);
+    PutBitPacked(&(*c)[kStarts], first_starts);
+    PutBitPacked(&(*c)[kStarts], start_deltas);
+    PutBitPacked(&(*c)[kDurations], durations);
+    PutOps(&(*c)[kServices], op_of_row);
     info->services.assign(services.begin(), services.end());
     values_.Finish(&(*c)[kAttrStrings], &(*c)[kStringDict], &(*c)[kAttrInts], &(*c)[kAttrDoubles]);
   }
 
  private:
+  // A row's (service, name, origin, kind): few distinct ones per row group,
+  // so one id per row, into a table at the head of the column.
+  struct Op {
+    uint32_t service, name, origin;
+    uint8_t kind;
+    bool operator==(const Op&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const Op& op) {
+      return H::combine(std::move(h), op.service, op.name, op.origin, op.kind);
+    }
+  };
+  uint32_t OpOf(uint32_t row) {
+    Op op{t_.service[row], t_.name[row], t_.origin[row], t_.kind[row]};
+    auto [it, added] = op_ids_.try_emplace(op, static_cast<uint32_t>(ops_.size()));
+    if (added) ops_.push_back(op);
+    return it->second;
+  }
+  void PutOps(std::string* out, const std::vector<uint32_t>& op_of_row) {
+    PutVarint(out, ops_.size());
+    for (const Op& op : ops_) {
+      PutVarint(out, op.service);
+      PutVarint(out, op.name);
+      PutVarint(out, op.origin);
+      out->push_back(static_cast<char>(op.kind));
+    }
+    for (uint32_t id : op_of_row) PutVarint(out, id);
+  }
+
   void PutTraceRun(ColumnBuffers* c, uint32_t row, size_t count) {
     (*c)[kTraceRuns].append(t_.trace_id[row].AsBytes());
     PutVarint(&(*c)[kTraceRuns], count);
@@ -127,6 +162,8 @@ class RowGroupEncoder {
   }
 
   const SpanTable& t_;
+  std::vector<Op> ops_;
+  absl::flat_hash_map<Op, uint32_t> op_ids_;
   std::span<const uint32_t> rows_;
   AttributeColumnsWriter values_;  // typed values, laid out per key
 };

@@ -1,0 +1,78 @@
+#include "store/format/bitpack.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+namespace polytrace::store {
+namespace {
+
+constexpr size_t kBlock = 128;
+
+// Bits [bit, bit + width) of `data` (little-endian), width <= 64.
+uint64_t LoadBits(const uint8_t* data, size_t size, uint64_t bit, unsigned width) {
+  size_t byte = size_t(bit >> 3);
+  unsigned shift = unsigned(bit & 7);
+  uint64_t lo = 0;
+  std::memcpy(&lo, data + byte, std::min<size_t>(8, size - byte));
+  uint64_t v = lo >> shift;
+  if (shift + width > 64) {  // the value straddles a ninth byte
+    v |= uint64_t(data[byte + 8]) << (64 - shift);
+  }
+  return width == 64 ? v : v & ((uint64_t(1) << width) - 1);
+}
+
+}  // namespace
+
+void PutBitPacked(std::string* out, std::span<const int64_t> values) {
+  PutVarint(out, values.size());
+  for (size_t begin = 0; begin < values.size(); begin += kBlock) {
+    std::span<const int64_t> block = values.subspan(begin, std::min(kBlock, values.size() - begin));
+    int64_t min = *std::min_element(block.begin(), block.end());
+    uint64_t widest = 0;
+    for (int64_t v : block) widest |= uint64_t(v) - uint64_t(min);
+    unsigned width = unsigned(std::bit_width(widest));
+    PutVarint(out, ZigZag(min));
+    out->push_back(char(width));
+    size_t at = out->size();
+    out->resize(at + (block.size() * width + 7) / 8, '\0');
+    auto* bytes = reinterpret_cast<uint8_t*>(out->data() + at);
+    uint64_t bit = 0;
+    for (int64_t v : block) {
+      uint64_t offset = uint64_t(v) - uint64_t(min);
+      for (unsigned done = 0; done < width;) {  // byte by byte: encoding is not the hot path
+        unsigned in_byte = unsigned((bit + done) & 7);
+        unsigned take = std::min(8 - in_byte, width - done);
+        bytes[(bit + done) >> 3] |= uint8_t(((offset >> done) & ((1u << take) - 1)) << in_byte);
+        done += take;
+      }
+      bit += width;
+    }
+  }
+}
+
+bool GetBitPacked(ByteReader& in, std::vector<int64_t>* out) {
+  uint64_t count;
+  // A block takes at least two bytes: a count beyond that is damage.
+  if (!in.GetVarint(&count) || count > (in.remaining() / 2 + 1) * kBlock) return false;
+  out->reserve(out->size() + count);
+  for (uint64_t begin = 0; begin < count; begin += kBlock) {
+    size_t n = size_t(std::min<uint64_t>(kBlock, count - begin));
+    uint64_t min_zz;
+    uint8_t width;
+    std::string_view packed;
+    if (!in.GetVarint(&min_zz) || !in.GetByte(&width) || width > 64 ||
+        !in.GetBytes((n * width + 7) / 8, &packed)) {
+      return false;
+    }
+    uint64_t min = uint64_t(UnZigZag(min_zz));
+    const auto* data = reinterpret_cast<const uint8_t*>(packed.data());
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t offset = width == 0 ? 0 : LoadBits(data, packed.size(), i * width, width);
+      out->push_back(int64_t(min + offset));
+    }
+  }
+  return true;
+}
+
+}  // namespace polytrace::store

@@ -1,0 +1,67 @@
+#include "store/format/bitpack.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <random>
+
+namespace polytrace::store {
+namespace {
+
+std::vector<int64_t> RoundTrip(const std::vector<int64_t>& values) {
+  std::string encoded;
+  PutBitPacked(&encoded, values);
+  ByteReader in(encoded);
+  std::vector<int64_t> decoded;
+  EXPECT_TRUE(GetBitPacked(in, &decoded));
+  EXPECT_TRUE(in.done());
+  return decoded;
+}
+
+TEST(BitPack, RoundTripsEveryWidthAndBlockBoundary) {
+  std::mt19937_64 rng(7);
+  for (size_t n : {0, 1, 2, 127, 128, 129, 1000}) {
+    for (unsigned width : {0u, 1u, 7u, 8u, 25u, 57u, 58u, 63u}) {
+      std::vector<int64_t> values(n);
+      uint64_t mask = width == 0 ? 0 : (width == 64 ? ~0ull : (1ull << width) - 1);
+      for (int64_t& v : values) v = int64_t(rng() & mask) - 1000;
+      EXPECT_EQ(RoundTrip(values), values) << n << " values of " << width << " bits";
+    }
+  }
+  std::vector<int64_t> extremes = {std::numeric_limits<int64_t>::min(), 0, -1,
+                                   std::numeric_limits<int64_t>::max()};
+  EXPECT_EQ(RoundTrip(extremes), extremes);
+}
+
+TEST(BitPack, SpendsTheBlocksWidthPerValue) {
+  std::vector<int64_t> values(128);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = 1'000'000 + int64_t(i % 32);  // 5 bits
+  std::string encoded;
+  PutBitPacked(&encoded, values);
+  // count (2 bytes) + min (3) + width (1) + 128 * 5 bits (80 bytes).
+  EXPECT_EQ(encoded.size(), 2u + 3u + 1u + 80u);
+}
+
+TEST(BitPack, DamageIsReportedNotRead) {
+  std::vector<int64_t> values(300, 12345);
+  values[7] = 99;
+  std::string encoded;
+  PutBitPacked(&encoded, values);
+  for (size_t cut = 0; cut < encoded.size(); ++cut) {
+    ByteReader in(std::string_view(encoded).substr(0, cut));
+    std::vector<int64_t> decoded;
+    EXPECT_FALSE(GetBitPacked(in, &decoded)) << "truncated to " << cut << " bytes";
+  }
+  std::string huge_count;
+  PutVarint(&huge_count, 1ull << 40);
+  ByteReader in(huge_count);
+  std::vector<int64_t> decoded;
+  EXPECT_FALSE(GetBitPacked(in, &decoded));
+  std::string bad_width = encoded;
+  bad_width[2 + 2] = char(65);  // after the count (2 bytes) and the first min (zigzag 99: 2 bytes)
+  ByteReader in2(bad_width);
+  EXPECT_FALSE(GetBitPacked(in2, &decoded));
+}
+
+}  // namespace
+}  // namespace polytrace::store
