@@ -13,94 +13,16 @@
 //   POLYTRACE_OTLP  the OTLP/HTTP endpoint, e.g. http://127.0.0.1:24318
 //   BIGTRACE_SIZES  comma-separated span counts (default 1000,10000,100000)
 import { launch } from './lib/browser.mjs';
+import { bigtraceSizes, bigtraceTimeoutMs, sendTrace } from './lib/bigtrace_data.mjs';
 
 const BASE = (process.env.POLYTRACE_URL || '').replace(/\/$/, '');
 const OTLP = (process.env.POLYTRACE_OTLP || '').replace(/\/$/, '');
-const SIZES = (process.env.BIGTRACE_SIZES || '1000,10000,100000').split(',').map(Number).filter((n) => n > 0);
-const CHUNK = 10_000;
-const MAX_BODY = 20 * 1024 * 1024;
-const FANOUT = 8;
-const TIMEOUT = Number(process.env.BIGTRACE_TIMEOUT_MS || 600_000);
+const SIZES = bigtraceSizes();
+const TIMEOUT = bigtraceTimeoutMs();
 
 if (!BASE || !OTLP) {
   console.error('bigtrace: set POLYTRACE_URL and POLYTRACE_OTLP (see the header of tests/bigtrace.mjs)');
   process.exit(2);
-}
-
-const SERVICES = [
-  ['edge-gateway', 'go'], ['accounts', 'java'], ['ledger', 'cpp'], ['search', 'python'],
-  ['notifier', 'nodejs'], ['pricing', 'dotnet'], ['inventory', 'rust'], ['audit', 'ruby'],
-];
-
-const hex = (n, width) => n.toString(16).padStart(width, '0');
-const randomHex = (bytes) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => hex(b, 2)).join('');
-
-/**
- * Span i of an n-span trace: an 8-ary tree (parent of i is (i-1)/8), each child inside its
- * parent's time window, services changing every level, a few errors and events.
- */
-function makeSpan(traceId, i, startNs, windows) {
-  const [s, e] = windows[i];
-  const parent = i === 0 ? '' : hex(Math.floor((i - 1) / FANOUT) + 1, 16);
-  const depth = i === 0 ? 0 : Math.floor(Math.log((i * (FANOUT - 1)) + 1) / Math.log(FANOUT));
-  const span = {
-    traceId,
-    spanId: hex(i + 1, 16),
-    parentSpanId: parent,
-    name: `op-${depth}-${i % 50}`,
-    kind: i === 0 ? 2 : (i % 4) + 1,
-    startTimeUnixNano: String(startNs + BigInt(Math.round(s))),
-    endTimeUnixNano: String(startNs + BigInt(Math.round(e))),
-    attributes: [
-      { key: 'bench.index', value: { intValue: String(i) } },
-      { key: 'bench.note', value: { stringValue: `span ${i} at depth ${depth}` } },
-    ],
-    status: i % 997 === 0 && i > 0 ? { code: 2, message: 'synthetic failure' } : {},
-  };
-  if (i % 101 === 0) span.events = [{ timeUnixNano: span.startTimeUnixNano, name: 'checkpoint', attributes: [] }];
-  return { span, service: SERVICES[depth % SERVICES.length] };
-}
-
-function timeWindows(n) {
-  const w = new Array(n);
-  w[0] = [0, 10e9];
-  for (let i = 1; i < n; i++) {
-    const p = Math.floor((i - 1) / FANOUT);
-    const k = (i - 1) % FANOUT;
-    const [ps, pe] = w[p];
-    const slot = (pe - ps) / FANOUT;
-    w[i] = [ps + k * slot + slot * 0.05, ps + (k + 1) * slot - slot * 0.05];
-  }
-  return w;
-}
-
-async function sendTrace(n) {
-  const traceId = randomHex(16);
-  const startNs = BigInt(Date.now()) * 1_000_000n - 20_000_000_000n;
-  const windows = timeWindows(n);
-  for (let from = 0; from < n; from += CHUNK) {
-    const byService = new Map();
-    for (let i = from; i < Math.min(n, from + CHUNK); i++) {
-      const { span, service } = makeSpan(traceId, i, startNs, windows);
-      const key = service[0];
-      if (!byService.has(key)) byService.set(key, { service, spans: [] });
-      byService.get(key).spans.push(span);
-    }
-    const body = JSON.stringify({
-      resourceSpans: [...byService.values()].map(({ service: [name, lang], spans }) => ({
-        resource: { attributes: [
-          { key: 'service.name', value: { stringValue: name } },
-          { key: 'telemetry.sdk.language', value: { stringValue: lang } },
-          { key: 'telemetry.sdk.name', value: { stringValue: 'bigtrace' } },
-        ] },
-        scopeSpans: [{ scope: { name: 'bigtrace', version: '1' }, spans }],
-      })),
-    });
-    if (body.length > MAX_BODY) throw new Error(`chunk of ${CHUNK} spans is ${body.length} bytes, over 20 MiB`);
-    const res = await fetch(`${OTLP}/v1/traces`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
-    if (!res.ok) throw new Error(`POST ${OTLP}/v1/traces: ${res.status} ${await res.text()}`);
-  }
-  return traceId;
 }
 
 // Runs in the page: records when the first span row is painted and, as soon as the page is
@@ -213,7 +135,7 @@ let failed = 0;
 for (const n of SIZES) {
   try {
     const t0 = Date.now();
-    const traceId = await sendTrace(n);
+    const traceId = await sendTrace(OTLP, n);
     const sendMs = Date.now() - t0;
     const result = await measure(page, cdp, traceId, n);
     console.log(JSON.stringify({ ...result, traceId, sendMs }));

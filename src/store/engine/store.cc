@@ -204,11 +204,12 @@ Status Store::SealFrozenHeads() {
     }
     uint64_t id = next_segment_id_++;
     const SpanTable& table = frozen.head->table();
+    std::vector<uint32_t> order = frozen.head->SortedRows();
     SegmentMeta meta;
     meta.id = id;
     meta.max_wal_seq = frozen.sealed_through;
     meta.written_unix_nanos = UnixNanosNow();
-    Result<uint64_t> size = WriteSegment(SegmentPath(id), table, SortedRowOrder(table), meta,
+    Result<uint64_t> size = WriteSegment(SegmentPath(id), table, order, meta,
                                          {.row_group_rows = options_.row_group_rows});
     Result<std::shared_ptr<SegmentReader>> reader =
         size.ok() ? SegmentReader::Open(SegmentPath(id))

@@ -10,8 +10,10 @@
 #include <thread>
 
 #include "otlp/json_codec.h"
+#include "store/engine/head_block.h"
 #include "store/format/file_util.h"
 #include "store/segment/segment_reader.h"
+#include "store/segment/segment_writer.h"
 #include "testing/kitchen_sink.h"
 #include "testing/traces_compare.h"
 #include "testing/traces_sink.h"
@@ -219,6 +221,23 @@ TEST_F(StoreTest, CompactionGathersATraceAndSurvivesACrashMidSwap) {
   Open();
   EXPECT_EQ(store_->Stats().segments, 1u);
   EXPECT_EQ(SpansOf(Tid(7)), 3u);  // exactly once, not four or six times
+}
+
+TEST(HeadBlockTest, SortedRowsIsTheSegmentOrder) {
+  HeadBlock head;
+  std::mt19937 rng(3);
+  for (int batch = 0; batch < 20; ++batch) {
+    Traces t;
+    for (int i = 0; i < 50; ++i) {
+      // Traces recur across batches; equal starts are ordered by span ID.
+      t.Append(OneSpan("s" + std::to_string(rng() % 3), Tid(uint8_t(rng() % 40)),
+                       uint8_t(rng() % 200), 0, "op", 1000 + rng() % 5, 10));
+    }
+    head.Append(t, 1);
+  }
+  head.Append(testing::MakeKitchenSinkTraces(), 2);
+  ASSERT_EQ(head.table().rows(), 1000u + testing::MakeKitchenSinkTraces().SpanCount());
+  EXPECT_EQ(head.SortedRows(), SortedRowOrder(head.table()));
 }
 
 // Segments written by an older format version stay readable, and

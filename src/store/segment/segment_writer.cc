@@ -29,8 +29,10 @@ using ColumnBuffers = std::array<std::string, kColumnCount>;
 // Encodes rows [begin, end) of `order` as the raw (uncompressed) columns.
 class RowGroupEncoder {
  public:
-  RowGroupEncoder(const SpanTable& table, std::span<const uint32_t> rows)
-      : t_(table), rows_(rows), values_(table) {}
+  // `values`: the table whose `strings` and `blobs` the cells' ids and
+  // offsets point into (`table` itself, or the one it was gathered from).
+  RowGroupEncoder(const SpanTable& table, const SpanTable& values, std::span<const uint32_t> rows)
+      : t_(table), blobs_(values.blobs), rows_(rows), values_(values) {}
 
   void Encode(ColumnBuffers* c, RowGroupInfo* info) {
     info->rows = static_cast<uint32_t>(rows_.size());
@@ -150,7 +152,7 @@ class RowGroupEncoder {
           break;
         case CellType::kDouble: values_.AddDouble(t_.attr_key[cell], payload); break;
         case CellType::kComplex: {
-          ByteReader in(std::string_view(t_.blobs).substr(payload));
+          ByteReader in(std::string_view(blobs_).substr(payload));
           std::string_view encoded;
           in.GetLengthPrefixed(&encoded);
           PutLengthPrefixed(&(*c)[kAttrComplex], encoded);
@@ -162,6 +164,7 @@ class RowGroupEncoder {
   }
 
   const SpanTable& t_;
+  const std::string& blobs_;
   std::vector<Op> ops_;
   absl::flat_hash_map<Op, uint32_t> op_ids_;
   std::span<const uint32_t> rows_;
@@ -192,7 +195,8 @@ std::vector<uint32_t> SortedRowOrder(const SpanTable& t) {
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     if (t.trace_id[a] != t.trace_id[b]) return t.trace_id[a] < t.trace_id[b];
     if (t.start[a] != t.start[b]) return t.start[a] < t.start[b];
-    return t.span_id[a] < t.span_id[b];
+    if (t.span_id[a] != t.span_id[b]) return t.span_id[a] < t.span_id[b];
+    return a < b;  // duplicates in arrival order: one order, however sorted
   });
   return order;
 }
@@ -250,9 +254,25 @@ Status SegmentBuilder::AddRows(const SpanTable& table, std::span<const uint32_t>
 }
 
 Status SegmentBuilder::AddRowGroup(const SpanTable& table, std::span<const uint32_t> rows) {
+  // Rows scattered over the table (a head in arrival order) are gathered
+  // into trace order first: encoding straight from scattered rows spent
+  // more than half of sealing's CPU on cache misses (bench/store_ingest_bench:
+  // 641 -> 281 ns/span from rows in order).
+  bool in_order = true;
+  for (size_t i = 1; i < rows.size() && in_order; ++i) in_order = rows[i] == rows[i - 1] + 1;
+  SpanTable gathered(table.shared_dicts());
+  std::vector<uint32_t> gathered_rows;
+  if (!in_order) {
+    gathered.GatherRowsFrom(table, rows);
+    gathered_rows.resize(rows.size());
+    for (uint32_t i = 0; i < gathered_rows.size(); ++i) gathered_rows[i] = i;
+  }
+  const SpanTable& source = in_order ? table : gathered;
+  std::span<const uint32_t> source_rows = in_order ? rows : gathered_rows;
+
   ColumnBuffers columns;
   RowGroupInfo& info = footer_.row_groups.emplace_back();
-  RowGroupEncoder(table, rows).Encode(&columns, &info);
+  RowGroupEncoder(source, table, source_rows).Encode(&columns, &info);
   for (int c = 0; c < kColumnCount; ++c) {
     Result<std::string> compressed = Compress(columns[c]);
     if (!compressed.ok()) return compressed.status();
@@ -260,11 +280,10 @@ Status SegmentBuilder::AddRowGroup(const SpanTable& table, std::span<const uint3
                        static_cast<uint32_t>(columns[c].size()), Crc32c(*compressed)};
     if (Status st = Write(*compressed); !st.ok()) return st;
   }
-  for (size_t i = 0; i < rows.size(); ++i) {
-    uint32_t row = rows[i];
-    if (trace_ids_.empty() || trace_ids_.back() != table.trace_id[row])
-      trace_ids_.push_back(table.trace_id[row]);
-    operations_.insert({table.service[row], table.name[row], table.kind[row]});
+  for (uint32_t row : source_rows) {
+    if (trace_ids_.empty() || trace_ids_.back() != source.trace_id[row])
+      trace_ids_.push_back(source.trace_id[row]);
+    operations_.insert({source.service[row], source.name[row], source.kind[row]});
   }
   spans_ += rows.size();
   return Status::Ok();

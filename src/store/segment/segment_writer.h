@@ -23,7 +23,7 @@ struct SegmentWriteOptions {
   int zstd_level = 1;  // measured best speed/ratio on span columns (DEPENDENCIES.md)
 };
 
-// The table's rows ordered by (trace ID, start, span ID).
+// The table's rows ordered by (trace ID, start, span ID, row).
 std::vector<uint32_t> SortedRowOrder(const SpanTable& table);
 
 class SegmentBuilder {

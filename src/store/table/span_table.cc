@@ -144,6 +144,33 @@ void SpanTable::AppendRowFrom(const SpanTable& other, uint32_t row) {
   extras_begin.push_back(static_cast<uint32_t>(extras.size()));
 }
 
+void SpanTable::GatherRowsFrom(const SpanTable& other, std::span<const uint32_t> rows) {
+  auto gather = [&](auto& to, const auto& from) {
+    size_t at = to.size();
+    to.resize(at + rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) to[at + i] = from[rows[i]];
+  };
+  gather(trace_id, other.trace_id);
+  gather(span_id, other.span_id);
+  gather(parent_span_id, other.parent_span_id);
+  gather(start, other.start);
+  gather(end, other.end);
+  gather(service, other.service);
+  gather(name, other.name);
+  gather(origin, other.origin);
+  gather(kind, other.kind);
+  gather(status, other.status);
+  for (uint32_t row : rows) {
+    uint32_t b = other.AttrBegin(row), e = other.AttrEnd(row);
+    attr_key.insert(attr_key.end(), other.attr_key.begin() + b, other.attr_key.begin() + e);
+    attr_type.insert(attr_type.end(), other.attr_type.begin() + b, other.attr_type.begin() + e);
+    attr_value.insert(attr_value.end(), other.attr_value.begin() + b, other.attr_value.begin() + e);
+    attr_begin.push_back(static_cast<uint32_t>(attr_key.size()));
+    extras.append(other.Extras(row));
+    extras_begin.push_back(static_cast<uint32_t>(extras.size()));
+  }
+}
+
 AnyValue SpanTable::CellValue(uint32_t cell, Arena& arena) const {
   uint64_t payload = attr_value[cell];
   switch (static_cast<CellType>(attr_type[cell])) {

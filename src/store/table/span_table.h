@@ -60,6 +60,12 @@ class SpanTable {
   uint32_t Append(const Traces& traces);
   // Appends row `row` of `other`, re-interning its strings in this table.
   void AppendRowFrom(const SpanTable& other, uint32_t row);
+  // Appends rows of `other` (which shares this table's dicts) as they are:
+  // string and complex attribute cells keep their ids and offsets into
+  // `other`'s `strings` and `blobs`, which this table leaves empty — read
+  // them there. Column by column, so the scattered reads of a head in
+  // arrival order overlap (sealing encodes rows in trace order).
+  void GatherRowsFrom(const SpanTable& other, std::span<const uint32_t> rows);
   // Adds the given rows to `out`, grouped into one ResourceSpans per origin.
   // False if a stored blob is damaged.
   bool Materialize(std::span<const uint32_t> rows, Traces* out) const;
