@@ -5,17 +5,19 @@
 namespace polytrace::store {
 
 void AttributeColumnsWriter::AddString(uint32_t key, uint32_t table_string_id) {
-  KeyStrings& k = strings_[key];
+  KeyStrings& k = ByKey(key, strings_, strings_by_key_);
   auto [it, inserted] =
       k.local_ids.emplace(table_string_id, static_cast<uint32_t>(k.table_ids.size()));
   if (inserted) k.table_ids.push_back(table_string_id);
   k.stream.push_back(it->second);
 }
 
-void AttributeColumnsWriter::AddInt(uint32_t key, int64_t value) { ints_[key].push_back(value); }
+void AttributeColumnsWriter::AddInt(uint32_t key, int64_t value) {
+  ByKey(key, ints_, ints_by_key_).push_back(value);
+}
 
 void AttributeColumnsWriter::AddDouble(uint32_t key, uint64_t bits) {
-  doubles_[key].push_back(bits);
+  ByKey(key, doubles_, doubles_by_key_).push_back(bits);
 }
 
 namespace {

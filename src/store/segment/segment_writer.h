@@ -52,6 +52,9 @@ class SegmentBuilder {
   uint64_t offset_ = 0;
   SegmentFooter footer_;
   std::set<Operation> operations_;
+  Operation last_operation_{UINT32_MAX, UINT32_MAX, 0};
+  std::unique_ptr<SpanTable> gathered_;  // a row group's rows, in trace order
+  std::vector<uint32_t> gathered_rows_;
   std::vector<TraceId> trace_ids_;  // one per trace, for the filter
   uint64_t spans_ = 0;
   void* cctx_ = nullptr;  // ZSTD_CCtx

@@ -63,7 +63,7 @@ class InternMemo {
   uint32_t Intern(StringDict& dict, size_t position, std::string_view s) {
     if (position >= slots_.size()) slots_.resize(position + 1, {std::string_view(), UINT32_MAX});
     auto& [last, id] = slots_[position];
-    if (id == UINT32_MAX || last != s) {
+    if (id == UINT32_MAX || !ShortStringEq()(last, s)) {
       last = s;
       id = dict.Intern(s);
     }
@@ -142,6 +142,27 @@ void SpanTable::AppendRowFrom(const SpanTable& other, uint32_t row) {
   attr_begin.push_back(static_cast<uint32_t>(attr_key.size()));
   extras.append(other.Extras(row));
   extras_begin.push_back(static_cast<uint32_t>(extras.size()));
+}
+
+void SpanTable::ClearRows() {
+  trace_id.clear();
+  span_id.clear();
+  parent_span_id.clear();
+  start.clear();
+  end.clear();
+  service.clear();
+  name.clear();
+  origin.clear();
+  kind.clear();
+  status.clear();
+  attr_begin.assign(1, 0);
+  attr_key.clear();
+  attr_type.clear();
+  attr_value.clear();
+  extras_begin.assign(1, 0);
+  extras.clear();
+  blobs.clear();
+  strings = StringDict();
 }
 
 void SpanTable::GatherRowsFrom(const SpanTable& other, std::span<const uint32_t> rows) {

@@ -60,6 +60,8 @@ class SpanTable {
   uint32_t Append(const Traces& traces);
   // Appends row `row` of `other`, re-interning its strings in this table.
   void AppendRowFrom(const SpanTable& other, uint32_t row);
+  // Removes every row, keeping the memory (and the dictionaries).
+  void ClearRows();
   // Appends rows of `other` (which shares this table's dicts) as they are:
   // string and complex attribute cells keep their ids and offsets into
   // `other`'s `strings` and `blobs`, which this table leaves empty — read
