@@ -149,15 +149,16 @@ page.on('crash', () => pageErrors.push('the page crashed'));
 let failed = 0;
 for (const n of SIZES) {
   pageErrors.length = 0;
+  let traceId;
   try {
     const t0 = Date.now();
-    const traceId = await sendTrace(OTLP, n);
+    traceId = await sendTrace(OTLP, n);
     const sendMs = Date.now() - t0;
     const result = await measure(page, cdp, traceId, n);
     console.log(JSON.stringify({ ...result, traceId, sendMs }));
   } catch (e) {
     failed++;
-    console.log(JSON.stringify({ spans: n, error: e.message.split('\n')[0], pageErrors: [...pageErrors] }));
+    console.log(JSON.stringify({ spans: n, error: e.message.split('\n')[0], pageErrors: [...pageErrors], traceId }));
   }
 }
 await close();

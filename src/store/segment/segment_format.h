@@ -27,19 +27,19 @@ inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.
 enum Column : uint8_t {
-  kTraceRuns,  // per trace: 16-byte ID + varint span count
-  kSpanIds,    // 8 bytes per row
-  kParents,    // varint per row: 0 none, 1 explicit (next in kParentIds), 2+i: row i of the trace
-  kParentIds,  // 8 bytes per explicit parent
-  kStarts,     // bit-packed: each trace's first start vs the group's min start; then bit-packed:
-               // every other row's start vs the previous row's (v1: one zigzag varint per row)
-  kDurations,  // bit-packed end - start (v1: zigzag varint)
-  kServices,   // varint count, that many (varint service, name, origin dict ids, kind byte),
-               // then a varint index into them per row (v1: varint service dict id per row)
-  kNames,      // v1 only: varint dict id per row
-  kOrigins,    // v1 only: varint dict id per row
-  kKinds,      // v1 only: byte per row
-  kStatuses,   // byte
+  kTraceRuns,    // per trace: 16-byte ID + varint span count
+  kSpanIds,      // 8 bytes per row
+  kParents,      // varint per row: 0 none, 1 explicit (next in kParentIds), 2+i: row i of the trace
+  kParentIds,    // 8 bytes per explicit parent
+  kStarts,       // bit-packed: each trace's first start vs the group's min start; then bit-packed:
+                 // every other row's start vs the previous row's (v1: one zigzag varint per row)
+  kDurations,    // bit-packed end - start (v1: zigzag varint)
+  kServices,     // varint count, that many (varint service, name, origin dict ids, kind byte),
+                 // then a varint index into them per row (v1: varint service dict id per row)
+  kNames,        // v1 only: varint dict id per row
+  kOrigins,      // v1 only: varint dict id per row
+  kKinds,        // v1 only: byte per row
+  kStatuses,     // byte
   kAttrCounts,   // varint per row
   kAttrKeys,     // varint dict id per cell
   kAttrTypes,    // CellType byte per cell
