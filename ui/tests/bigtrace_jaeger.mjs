@@ -29,12 +29,14 @@ if (!BASE || !OTLP) {
 
 // Jaeger UI's DOM (packages/jaeger-ui/src/components/TracePage/TraceTimelineViewer): a span's
 // row is .span-row, its children toggle the .SpanTreeOffset.is-parent in it; the header's
-// TimelineCollapser holds four icons: expand +1, collapse +1, expand all, collapse all.
+// TimelineCollapser holds four icons: expand +1, collapse +1, expand all, collapse all. A trace
+// that fails to load shows its error in an .ErrorMessage--msg instead of rows.
 const ROW = '.span-row';
 const ROOT_TOGGLE = '.span-row .SpanTreeOffset.is-parent';
 const EXPAND_ALL = '.TimelineCollapser svg:nth-of-type(3)';
 const COLLAPSE_ALL = '.TimelineCollapser svg:nth-of-type(4)';
 const OVERVIEW = '.TracePageHeader--overviewItems';
+const ERROR = '.ErrorMessage--msg';
 
 // Runs in the page, as the probe of tests/bigtrace.mjs with Jaeger UI's selectors. The clicks
 // are dispatched events, as the collapser's icons are SVG elements, which have no click().
@@ -71,7 +73,9 @@ async function measure(page, cdp, traceId, n) {
   await page.goto('about:blank');
   await cdp.send('HeapProfiler.collectGarbage');
   await page.goto(`${BASE}/trace/${traceId}`, { timeout: TIMEOUT });
-  await page.waitForFunction(() => window.__bench?.firstRowAt > 0, null, { timeout: TIMEOUT, polling: 100 });
+  await page.waitForFunction((error) => window.__bench?.firstRowAt > 0 || document.querySelector(error), ERROR, { timeout: TIMEOUT, polling: 100 });
+  const failure = await page.evaluate((error) => document.querySelector(error)?.textContent, ERROR);
+  if (failure) throw new Error(`Jaeger UI shows an error: ${failure}`);
   const overview = await page.locator(OVERVIEW).textContent();
   const shown = Number(overview.match(/Total Spans\s*(\d+)\s*$/)?.[1]);
   if (shown !== n) throw new Error(`the trace shows ${shown} spans, expected ${n}`);

@@ -32,6 +32,7 @@ class SegmentCursor {
       if (!table.ok()) return table.status();
       table_ = std::make_unique<SpanTable>(std::move(*table));
       row_ = 0;
+      ids_.strings.clear();  // string ids are per row group
     }
     return Status::Ok();
   }
@@ -39,6 +40,8 @@ class SegmentCursor {
   const SpanTable& table() const { return *table_; }
   uint32_t row() const { return row_; }
   void Next() { ++row_; }
+  // Id translations from this cursor's tables into the output table.
+  SpanTable::IdCache& ids() { return ids_; }
   bool Before(const SegmentCursor& other) const {
     const SpanTable& a = *table_;
     const SpanTable& b = *other.table_;
@@ -50,6 +53,7 @@ class SegmentCursor {
  private:
   std::shared_ptr<SegmentReader> seg_;
   std::unique_ptr<SpanTable> table_;
+  SpanTable::IdCache ids_;
   size_t next_group_ = 0;
   uint32_t row_ = 0;
 };
@@ -169,6 +173,7 @@ Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, 
     if (Status st = (*builder)->AddRows(*out, rows); !st.ok()) return st;
     rows_written += rows.size();
     out = std::make_unique<SpanTable>(dicts);
+    for (auto& c : cursors) c->ids().strings.clear();  // they named the old table's strings
     // Throttle: keep the pace at or under the configured bytes per second.
     if (options_.compaction_max_bytes_per_second > 0 && rows_total > 0) {
       double done_bytes = double(input_bytes) * double(rows_written) / double(rows_total);
@@ -193,7 +198,7 @@ Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, 
     if (out->rows() >= options_.row_group_rows && trace_boundary) {
       if (Status st = flush(); !st.ok()) return st;
     }
-    out->AppendRowFrom(best->table(), best->row());
+    out->AppendRowFrom(best->table(), best->row(), &best->ids());
     best->Next();
     if (Status st = best->Advance(); !st.ok()) return st;
   }

@@ -1,5 +1,6 @@
 #include "store/table/span_table.h"
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -117,7 +118,19 @@ uint32_t SpanTable::Append(const Traces& traces) {
   return first;
 }
 
-void SpanTable::AppendRowFrom(const SpanTable& other, uint32_t row) {
+namespace {
+
+uint32_t Translate(std::vector<uint32_t>& cache, uint32_t id, const StringDict& from,
+                   StringDict& to) {
+  if (id >= cache.size()) cache.resize(std::max<size_t>(id + 1, from.size()), UINT32_MAX);
+  uint32_t& translated = cache[id];
+  if (translated == UINT32_MAX) translated = to.Intern(from.Get(id));
+  return translated;
+}
+
+}  // namespace
+
+void SpanTable::AppendRowFrom(const SpanTable& other, uint32_t row, IdCache* cache) {
   const TableDicts& from = other.dicts();
   trace_id.push_back(other.trace_id[row]);
   span_id.push_back(other.span_id[row]);
@@ -125,19 +138,32 @@ void SpanTable::AppendRowFrom(const SpanTable& other, uint32_t row) {
   start.push_back(other.start[row]);
   end.push_back(other.end[row]);
   bool same_dicts = other.dicts_ == dicts_;
-  service.push_back(same_dicts ? other.service[row]
-                               : dicts_->services.Intern(from.services.Get(other.service[row])));
+  service.push_back(
+      same_dicts ? other.service[row]
+                 : Translate(cache->services, other.service[row], from.services, dicts_->services));
   name.push_back(same_dicts ? other.name[row]
-                            : dicts_->names.Intern(from.names.Get(other.name[row])));
-  origin.push_back(same_dicts ? other.origin[row]
-                              : dicts_->origins.Intern(from.origins.Get(other.origin[row])));
+                            : Translate(cache->names, other.name[row], from.names, dicts_->names));
+  origin.push_back(
+      same_dicts ? other.origin[row]
+                 : Translate(cache->origins, other.origin[row], from.origins, dicts_->origins));
   kind.push_back(other.kind[row]);
   status.push_back(other.status[row]);
-  Arena scratch;
   for (uint32_t c = other.AttrBegin(row); c < other.AttrEnd(row); ++c) {
-    uint32_t key =
-        same_dicts ? other.attr_key[c] : dicts_->keys.Intern(from.keys.Get(other.attr_key[c]));
-    AppendCell(key, other.CellValue(c, scratch));
+    uint32_t key = same_dicts ? other.attr_key[c]
+                              : Translate(cache->keys, other.attr_key[c], from.keys, dicts_->keys);
+    auto type = static_cast<CellType>(other.attr_type[c]);
+    if (type == CellType::kComplex) {
+      Arena scratch;
+      AppendCell(key, other.CellValue(c, scratch));
+      continue;
+    }
+    uint64_t payload = other.attr_value[c];
+    if (type == CellType::kString) {
+      payload = Translate(cache->strings, uint32_t(payload), other.strings, strings);
+    }
+    attr_key.push_back(key);
+    attr_type.push_back(other.attr_type[c]);
+    attr_value.push_back(payload);
   }
   attr_begin.push_back(static_cast<uint32_t>(attr_key.size()));
   extras.append(other.Extras(row));

@@ -58,8 +58,19 @@ class SpanTable {
 
   // Appends every span of `traces`; returns the first new row.
   uint32_t Append(const Traces& traces);
+  // Translations of one source table's ids into this table's, filled as
+  // rows are copied, so each distinct string is interned once rather than
+  // once per cell (compaction copies every span of its inputs).
+  struct IdCache {
+    std::vector<uint32_t> services, names, origins, keys;  // the source's dicts -> dicts()
+    std::vector<uint32_t> strings;  // the source's strings -> strings: clear when either changes
+  };
   // Appends row `row` of `other`, re-interning its strings in this table.
-  void AppendRowFrom(const SpanTable& other, uint32_t row);
+  void AppendRowFrom(const SpanTable& other, uint32_t row, IdCache* cache);
+  void AppendRowFrom(const SpanTable& other, uint32_t row) {
+    IdCache once;
+    AppendRowFrom(other, row, &once);
+  }
   // Removes every row, keeping the memory (and the dictionaries).
   void ClearRows();
   // Appends rows of `other` (which shares this table's dicts) as they are:

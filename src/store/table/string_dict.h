@@ -86,6 +86,11 @@ struct ShortStringHash {
 class StringDict {
  public:
   StringDict() = default;
+  // Moves keep the chunks, so the views stay valid. Declared: the copy
+  // operations below would otherwise make every move of a table (a row group
+  // returned by value) re-intern all of its strings.
+  StringDict(StringDict&&) noexcept = default;
+  StringDict& operator=(StringDict&&) noexcept = default;
   StringDict(const StringDict& other) { *this = other; }
   StringDict& operator=(const StringDict& other) {
     if (this == &other) return *this;
