@@ -83,7 +83,7 @@ for n in sorted(ours.keys() | jaeger.keys()):
     cells = [f"{n:,}"]
     for _, key in metrics:
         a, b = (side.get(n, {}).get(key) for side in (ours, jaeger))
-        cells.append(f"{a if a is not None else 'failed'} / {b if b is not None else 'failed'}")
+        cells.append(" / ".join("failed" if v is None else f"{v:,}" for v in (a, b)))
         cells.append(f"{a / b:.2f}" if a is not None and b else "")
     print("| " + " | ".join(cells) + " |")
 for name, side in (("polytrace UI", ours), ("Jaeger UI", jaeger)):

@@ -72,6 +72,7 @@ bool RowGroupMayMatch(const SegmentReader& seg, const RowGroupInfo& rg, const Sp
   if (filter.status && !(rg.statuses & (1u << (static_cast<unsigned>(*filter.status) & 7))))
     return false;
   if (filter.kind && !(rg.kinds & (1u << (static_cast<unsigned>(*filter.kind) & 7)))) return false;
+  if (filter.linked_trace && !(rg.extras & kExtrasLinks)) return false;
   if (filter.service.empty()) return true;
   std::optional<uint32_t> service = seg.dicts().services.Find(filter.service);
   return service &&

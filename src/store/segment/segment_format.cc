@@ -44,6 +44,7 @@ void PutRowGroup(std::string* out, const RowGroupInfo& rg) {
   PutVarint(out, rg.max_duration);
   out->push_back(static_cast<char>(rg.statuses));
   out->push_back(static_cast<char>(rg.kinds));
+  out->push_back(static_cast<char>(rg.extras));
   for (const ColumnBlock& c : rg.columns) {
     PutFixed64(out, c.offset);
     PutFixed32(out, c.size);
@@ -52,7 +53,7 @@ void PutRowGroup(std::string* out, const RowGroupInfo& rg) {
   }
 }
 
-bool GetRowGroup(ByteReader& in, RowGroupInfo* rg) {
+bool GetRowGroup(ByteReader& in, uint8_t version, RowGroupInfo* rg) {
   uint64_t services;
   if (!in.GetVarint32(&rg->rows) || !GetId(in, &rg->first_trace) || !GetId(in, &rg->last_trace) ||
       !in.GetFixed64(&rg->min_start) || !in.GetFixed64(&rg->max_end) || !in.GetVarint(&services) ||
@@ -63,7 +64,8 @@ bool GetRowGroup(ByteReader& in, RowGroupInfo* rg) {
   for (uint32_t& s : rg->services) {
     if (!in.GetVarint32(&s)) return false;
   }
-  if (!in.GetVarint(&rg->max_duration) || !in.GetByte(&rg->statuses) || !in.GetByte(&rg->kinds)) {
+  if (!in.GetVarint(&rg->max_duration) || !in.GetByte(&rg->statuses) || !in.GetByte(&rg->kinds) ||
+      (version >= 2 && !in.GetByte(&rg->extras))) {
     return false;
   }
   for (ColumnBlock& c : rg->columns) {
@@ -147,7 +149,7 @@ Status DecodeFooter(std::string_view data, const std::string& where, SegmentFoot
   if (!in.GetVarint(&n) || n > in.remaining()) return damaged("row groups");
   f->row_groups.resize(n);
   for (RowGroupInfo& rg : f->row_groups) {
-    if (!GetRowGroup(in, &rg)) return damaged("row groups");
+    if (!GetRowGroup(in, version, &rg)) return damaged("row groups");
   }
   std::string_view bloom;
   if (!in.GetLengthPrefixed(&bloom)) return damaged("trace ID filter");

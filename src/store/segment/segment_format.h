@@ -20,8 +20,9 @@ namespace polytrace::store {
 inline constexpr char kSegmentMagic[8] = {'P', 'T', 'S', 'E', 'G', 1, 0, 0};
 inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 'D'};
 // 2: starts and durations bit-packed (format/bitpack.h); service, name,
-// origin and kind as one id per row into a per-row-group table. Version 1
-// is still read; compaction rewrites it as 2.
+// origin and kind as one id per row into a per-row-group table; row groups
+// record which extras (links, events...) their rows have. Version 1 is
+// still read; compaction rewrites it as 2.
 inline constexpr uint8_t kSegmentVersion = 2;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
@@ -86,6 +87,9 @@ struct RowGroupInfo {
   uint64_t max_duration = 0;  // longest span, nanoseconds
   uint8_t statuses = 0;       // bit (1 << StatusCodeValue) per status present
   uint8_t kinds = 0;          // bit (1 << SpanKind) per kind present
+  // Union of the rows' extras presence bits (value_codec.h); version 1
+  // footers lack it: all set.
+  uint8_t extras = 0xFF;
   std::array<ColumnBlock, kColumnCount> columns;
 };
 

@@ -410,6 +410,7 @@ Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view ke
     }
   }
   // Event attributes (Jaeger's log fields) match too: decode the events.
+  if (!(info.extras & kExtrasEvents)) return false;
   Result<std::string> extras = ReadBlock(info.columns[kExtras], index, kExtras);
   if (!extras.ok()) return extras.status();
   if (std::string_view(*extras).find(value) == std::string_view::npos &&

@@ -19,6 +19,7 @@
 #include "store/format/crc32c.h"
 #include "store/format/file_util.h"
 #include "store/segment/attribute_columns.h"
+#include "store/table/value_codec.h"
 
 namespace polytrace::store {
 
@@ -40,6 +41,7 @@ class RowGroupEncoder {
     info->last_trace = t_.trace_id[rows_.back()];
     info->min_start = UINT64_MAX;
     info->max_end = 0;
+    info->extras = 0;
     for (uint32_t row : rows_) {
       info->min_start = std::min(info->min_start, t_.start[row]);
       info->max_end = std::max(info->max_end, t_.end[row]);
@@ -73,6 +75,7 @@ class RowGroupEncoder {
       (*c)[kStatuses].push_back(static_cast<char>(t_.status[row]));
       PutAttributes(c, row);
       PutLengthPrefixed(&(*c)[kExtras], t_.Extras(row));
+      info->extras |= ExtrasPresence(t_.Extras(row));
     }
     PutTraceRun(c, rows_[trace_begin], rows_.size() - trace_begin);
     PutBitPacked(&(*c)[kStarts], first_starts);

@@ -7,7 +7,7 @@ constexpr int kMaxDepth = 32;  // as the OTLP decoders: deeper values are refuse
 
 // Presence bits of EncodeSpanExtras, so an ordinary span's extras are 1 byte.
 constexpr uint32_t kTraceState = 1 << 0, kFlags = 1 << 1, kDroppedAttributes = 1 << 2,
-                   kEvents = 1 << 3, kDroppedEvents = 1 << 4, kLinks = 1 << 5,
+                   kEvents = kExtrasEvents, kDroppedEvents = 1 << 4, kLinks = kExtrasLinks,
                    kDroppedLinks = 1 << 6, kStatusMessage = 1 << 7;
 
 bool GetString(ByteReader& in, Arena& arena, std::string_view* out) {

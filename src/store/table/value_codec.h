@@ -29,6 +29,15 @@ bool DecodeAttributes(ByteReader& in, Arena& arena, Attributes* attributes, int 
 void EncodeSpanExtras(const Span& span, std::string* out);
 bool DecodeSpanExtras(std::string_view data, Arena& arena, Span* span);
 
+// What encoded extras hold, from their leading presence bits (a row group
+// keeps the union, so a search for links or events skips groups without).
+inline constexpr uint8_t kExtrasEvents = 1 << 3, kExtrasLinks = 1 << 5;
+inline uint8_t ExtrasPresence(std::string_view extras) {
+  ByteReader in(extras);
+  uint64_t bits = 0;
+  return in.GetVarint(&bits) ? static_cast<uint8_t>(bits) : 0xFF;
+}
+
 // Resource, resource schema_url, scope and scope schema_url.
 void EncodeOrigin(const ResourceSpans& resource_spans, const ScopeSpans& scope_spans,
                   std::string* out);
