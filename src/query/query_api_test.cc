@@ -441,5 +441,81 @@ TEST_F(QueryApiTest, BacklinksFindTheSpansOfOtherTracesLinkingHere) {
   EXPECT_EQ(Get("/api/search?q=%7B%20link%3AtraceID%20%3E%203%20%7D").status, 400);
 }
 
+TEST_F(QueryApiTest, JaegerV3ServesTheJaegerUisSearch) {
+  simdjson::dom::parser parser;
+  HttpResponse r = Get("/api/v3/services");
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::element doc = parser.parse(r.body);
+  ASSERT_EQ(doc["services"].get_array().size(), 2u);
+  EXPECT_EQ(std::string_view(doc["services"].at(1)), "pay");
+  doc = parser.parse(Get("/api/v3/operations?service=pay&span_kind=server").body);
+  ASSERT_EQ(doc["operations"].get_array().size(), 1u);
+  EXPECT_EQ(std::string_view(doc["operations"].at(0)["name"]), "charge");
+  EXPECT_EQ(std::string_view(doc["operations"].at(0)["spanKind"]), "server");
+
+  // kBase is 2023-11-14T22:13:20Z; trace 3 (orphan) starts 20 s later, inside the window.
+  r =
+      Get("/api/v3/trace-summaries?query.serviceName=pay&query.startTimeMin=2023-11-14T22:13:20Z"
+          "&query.startTimeMax=2023-11-14T23:14:00.5%2B01:00");  // = 22:14:00.5Z
+  ASSERT_EQ(r.status, 200) << r.body;
+  doc = parser.parse(r.body);
+  ASSERT_EQ(doc["summaries"].get_array().size(), 2u) << r.body;
+  simdjson::dom::element orphan = doc["summaries"].at(0), checkout = doc["summaries"].at(1);
+  EXPECT_EQ(std::string_view(orphan["traceId"]), "10000000000000000000000000000003");
+  EXPECT_EQ(uint64_t(orphan["orphanSpanCount"]), 1u);
+  EXPECT_EQ(std::string_view(checkout["traceId"]), "10000000000000000000000000000001");
+  EXPECT_EQ(std::string_view(checkout["rootServiceName"]), "gw");
+  EXPECT_EQ(std::string_view(checkout["rootOperationName"]), "GET /checkout");
+  EXPECT_EQ(std::string_view(checkout["minStartTimeUnixNano"]), std::to_string(kBase));
+  EXPECT_EQ(std::string_view(checkout["maxEndTimeUnixNano"]), std::to_string(kBase + 100 * kMs));
+  EXPECT_EQ(uint64_t(checkout["spanCount"]), 3u);
+  EXPECT_EQ(uint64_t(checkout["errorSpanCount"]), 1u);
+  ASSERT_EQ(checkout["services"].get_array().size(), 2u);
+  EXPECT_EQ(std::string_view(checkout["services"].at(0)["name"]), "gw");
+  EXPECT_EQ(uint64_t(checkout["services"].at(0)["spanCount"]), 2u);
+  EXPECT_EQ(uint64_t(checkout["services"].at(1)["errorSpanCount"]), 1u);
+
+  // Attributes, duration and the time window narrow it.
+  doc = parser.parse(
+      Get("/api/v3/trace-summaries?query.attributes=%7B%22http.status_code%22%3A500%7D").body);
+  ASSERT_EQ(doc["summaries"].get_array().size(), 1u);
+  EXPECT_EQ(std::string_view(doc["summaries"].at(0)["traceId"]),
+            "10000000000000000000000000000001");
+  doc = parser.parse(
+      Get("/api/v3/trace-summaries?query.durationMin=40ms&query.serviceName=pay").body);
+  EXPECT_EQ(doc["summaries"].get_array().size(), 1u);
+  doc = parser.parse(
+      Get("/api/v3/trace-summaries?query.startTimeMin=2023-11-14T22:13:25Z&query.serviceName=pay")
+          .body);
+  EXPECT_EQ(doc["summaries"].get_array().size(), 1u);
+
+  doc = parser.parse(Get("/api/v3/trace-summaries?query.serviceName=pay"
+                         "&query.startTimeMax=2023-11-14T23:13:20.5%2B01:00")  // = 22:13:20.5Z
+                         .body);
+  ASSERT_EQ(doc["summaries"].get_array().size(), 1u);
+  EXPECT_EQ(std::string_view(doc["summaries"].at(0)["traceId"]),
+            "10000000000000000000000000000001");
+
+  HttpResponse bad = Get("/api/v3/trace-summaries?query.startTimeMin=yesterday");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("query.startTimeMin"), std::string::npos) << bad.body;
+  bad = Get("/api/v3/trace-summaries?query.attributes=%7Bnope");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("query.attributes"), std::string::npos) << bad.body;
+  EXPECT_EQ(Get("/api/v3/operations").status, 400);
+  EXPECT_EQ(Get("/api/v3/nothing").status, 404);
+
+  r = Get("/api/v3/traces/10000000000000000000000000000001");
+  ASSERT_EQ(r.status, 200) << r.body;
+  doc = parser.parse(r.body);
+  size_t spans = 0;
+  for (simdjson::dom::element rs : doc["result"]["resourceSpans"].get_array())
+    for (simdjson::dom::element ss : rs["scopeSpans"].get_array())
+      spans += ss["spans"].get_array().size();
+  EXPECT_EQ(spans, 3u);
+  EXPECT_EQ(Get("/api/v3/traces/10000000000000000000000000000099").status, 404);
+  EXPECT_EQ(Get("/api/v3/traces/xyz").status, 400);
+}
+
 }  // namespace
 }  // namespace polytrace::query

@@ -3,6 +3,7 @@
 #include "query/analysis_api.h"
 #include "query/backlinks_api.h"
 #include "query/jaeger/jaeger_api.h"
+#include "query/jaeger/jaeger_api_v3.h"
 #include "query/jaeger/jaeger_json.h"
 #include "query/service_map_api.h"
 #include "query/tempo/tempo_api.h"
@@ -41,6 +42,7 @@ HttpResponse QueryService::Handle(HttpRequest& request) {
     return tempo.GetTraceProto(std::string_view(request.path).substr(kTraces.size()));
   }
   if (std::optional<HttpResponse> r = jaeger.Handle(request)) return std::move(*r);
+  if (std::optional<HttpResponse> r = JaegerApiV3(*store).Handle(request)) return std::move(*r);
   if (std::optional<HttpResponse> r = tempo.Handle(request)) return std::move(*r);
   if (std::optional<HttpResponse> r = AnalysisApi(*store).Handle(request)) return std::move(*r);
   if (std::optional<HttpResponse> r = ServiceMapApi(*store).Handle(request)) return std::move(*r);

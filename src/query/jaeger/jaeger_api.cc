@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include "query/jaeger/jaeger_json.h"
+#include "query/jaeger/jaeger_params.h"
 #include "query/query_params.h"
 
 namespace polytrace::query {
@@ -16,6 +17,8 @@ HttpResponse Json(int status, std::string body) {
 }
 HttpResponse BadRequest(std::string_view message) { return Json(400, JaegerError(400, message)); }
 HttpResponse ServerError(const Status& st) { return Json(500, JaegerError(500, st.message())); }
+
+}  // namespace
 
 std::optional<SpanKind> ParseKind(std::string_view text) {
   if (text == "server") return SpanKind::kServer;
@@ -39,18 +42,20 @@ const char* KindText(SpanKind kind) {
 }
 
 // tags={"k":"v",...}: values may be JSON strings, numbers or booleans.
-Status ParseTagsJson(const std::string& text, store::SpanFilter* filter) {
+Status ParseTagsJson(const std::string& text, std::string_view parameter,
+                     store::SpanFilter* filter) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (auto error = parser.parse(text).get(doc); error) {
     return Status::InvalidArgument(
-        fmt::format("parameter 'tags': malformed JSON ({}); expected an object like "
+        fmt::format("parameter '{}': malformed JSON ({}); expected an object like "
                     "{{\"http.status_code\":\"500\"}}",
-                    simdjson::error_message(error)));
+                    parameter, simdjson::error_message(error)));
   }
   simdjson::dom::object object;
   if (doc.get_object().get(object)) {
-    return Status::InvalidArgument("parameter 'tags': expected a JSON object of key: value");
+    return Status::InvalidArgument(
+        fmt::format("parameter '{}': expected a JSON object of key: value", parameter));
   }
   for (auto field : object) {
     std::string value;
@@ -89,11 +94,13 @@ void TranslateDerivedTags(store::SpanFilter* f) {
   f->tags = std::move(attributes);
 }
 
+namespace {
+
 Status ParseSearch(const QueryParams& p, store::SpanFilter* f, int64_t* limit) {
   f->service = p.Get("service").value_or("");
   f->operation = p.Get("operation").value_or("");
   if (std::optional<std::string> tags = p.Get("tags"); tags && !tags->empty()) {
-    POLYTRACE_RETURN_IF_ERROR(ParseTagsJson(*tags, f));
+    POLYTRACE_RETURN_IF_ERROR(ParseTagsJson(*tags, "tags", f));
   }
   for (const std::string& tag : p.GetAll("tag")) {
     size_t colon = tag.find(':');

@@ -1,0 +1,37 @@
+// Jaeger's v3 query API over HTTP (the JSON form of jaeger.api_v3), which
+// the Jaeger UI's search page calls since v2:
+//   GET /api/v3/services                 {"services":[...]}
+//   GET /api/v3/operations?service=&span_kind=
+//                                        {"operations":[{"name","spanKind"}]}
+//   GET /api/v3/trace-summaries?query.serviceName=&query.operationName=
+//       &query.attributes={json}&query.startTimeMin=&query.startTimeMax=  (RFC 3339)
+//       &query.durationMin=&query.durationMax=&query.searchDepth=
+//                                        {"summaries":[{traceId, rootServiceName, ...}]}
+//   GET /api/v3/traces/{traceID}         {"result":{"resourceSpans":[...]}} (OTLP JSON)
+// Errors are {"error":{"code","message"}} with the HTTP status; a bad
+// parameter is a 400 naming it.
+#pragma once
+
+#include <optional>
+
+#include "net/http_server.h"
+#include "store/engine/store.h"
+
+namespace polytrace::query {
+
+class JaegerApiV3 {
+ public:
+  explicit JaegerApiV3(const store::Store& store) : store_(store) {}
+  // nullopt when `request` is not a v3 route.
+  std::optional<HttpResponse> Handle(const HttpRequest& request);
+
+ private:
+  HttpResponse Services();
+  HttpResponse Operations(const HttpRequest& request);
+  HttpResponse TraceSummaries(const HttpRequest& request);
+  HttpResponse GetTrace(std::string_view id_text);
+
+  const store::Store& store_;
+};
+
+}  // namespace polytrace::query
