@@ -65,7 +65,7 @@ bool GetRowGroup(ByteReader& in, uint8_t version, RowGroupInfo* rg) {
     if (!in.GetVarint32(&s)) return false;
   }
   if (!in.GetVarint(&rg->max_duration) || !in.GetByte(&rg->statuses) || !in.GetByte(&rg->kinds) ||
-      (version >= 2 && !in.GetByte(&rg->extras))) {
+      (version >= 3 && !in.GetByte(&rg->extras))) {
     return false;
   }
   for (ColumnBlock& c : rg->columns) {
@@ -116,7 +116,7 @@ Status DecodeFooter(std::string_view data, const std::string& where, SegmentFoot
   ByteReader in(data);
   uint8_t version;
   if (!in.GetByte(&version)) return damaged("version");
-  if (version != 1 && version != kSegmentVersion) {
+  if (version < 1 || version > kSegmentVersion) {
     return Status::InvalidArgument(
         fmt::format("{}: segment format version {} is not supported", where, version));
   }

@@ -20,10 +20,10 @@ namespace polytrace::store {
 inline constexpr char kSegmentMagic[8] = {'P', 'T', 'S', 'E', 'G', 1, 0, 0};
 inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 'D'};
 // 2: starts and durations bit-packed (format/bitpack.h); service, name,
-// origin and kind as one id per row into a per-row-group table; row groups
-// record which extras (links, events...) their rows have. Version 1 is
-// still read; compaction rewrites it as 2.
-inline constexpr uint8_t kSegmentVersion = 2;
+// origin and kind as one id per row into a per-row-group table.
+// 3: row groups record which extras (links, events...) their rows have.
+// Versions 1 and 2 are still read; compaction rewrites them as 3.
+inline constexpr uint8_t kSegmentVersion = 3;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.
