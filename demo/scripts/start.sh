@@ -113,9 +113,18 @@ start_kafka() {
   local java=(java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$DEMO_DIR/kafka/log4j2.properties" -cp "$KAFKA_LIBS/*")
   if [ ! -f "$dir/data/meta.properties" ]; then
-    # KRaft storage must be formatted once with a cluster id (22 chars of URL-safe base64).
+    # KRaft storage must be formatted once with a cluster id (22 chars of URL-safe base64). One
+    # in 64 such ids starts with '-', which the tool's argument parser takes for an option (as
+    # Kafka's own Uuid.randomUuid does, draw again).
     local cluster_id
-    cluster_id="$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+    cluster_id="$(python3 -c '
+import base64, uuid
+while True:
+    cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not cid.startswith("-"):
+        print(cid)
+        break
+')"
     "${java[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >>"$RUN/logs/kafka.log" 2>&1 ||
       fail_with_log kafka "formatting Kafka storage failed"
   fi
