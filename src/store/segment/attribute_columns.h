@@ -73,6 +73,10 @@ class AttributeColumnsReader {
   bool NextString(uint32_t key, uint32_t* local_id);
   bool NextInt(uint32_t key, uint64_t* payload);
   bool NextDouble(uint32_t key, uint64_t* payload);
+  // Steps over the next value of `key` of the cell's type, for a row the
+  // reader does not keep: no dictionary is parsed, nothing is checked
+  // against one (the column's CRC already vouched for its bytes).
+  bool Skip(uint32_t key, CellType type);
   uint32_t Intern(uint32_t key, uint32_t local_id, SpanTable* table) const {
     return table->strings.Intern(dicts_[key][local_id]);
   }

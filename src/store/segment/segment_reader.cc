@@ -226,6 +226,10 @@ class RowGroupDecoder {
           !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
         return false;
       }
+      if (!keep) {
+        if (!SkipCell(key, static_cast<CellType>(type))) return false;
+        continue;
+      }
       uint64_t payload = 0;
       if (!DecodeCell(key, static_cast<CellType>(type), keep, &payload)) return false;
       if (keep) {
@@ -236,6 +240,14 @@ class RowGroupDecoder {
     }
     if (keep) t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
     return true;
+  }
+
+  bool SkipCell(uint32_t key, CellType type) {
+    if (type == CellType::kComplex) {
+      std::string_view encoded;
+      return in(kAttrComplex).GetLengthPrefixed(&encoded);
+    }
+    return values_.Skip(key, type);
   }
 
   bool DecodeCell(uint32_t key, CellType type, bool keep, uint64_t* payload) {
