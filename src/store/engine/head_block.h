@@ -38,7 +38,15 @@ class HeadBlock {
   using TraceRows = absl::InlinedVector<uint32_t, 8>;
   using TraceIndex = absl::flat_hash_map<TraceId, TraceRows, TraceIdHash>;
 
-  HeadBlock() : created_(std::chrono::steady_clock::now()) {}
+  // `expected_rows`: about how many spans it will hold when sealed. Its
+  // columns are reserved for them up front: growing them by doubling copied
+  // each column and faulted in fresh pages over and over while ingesting.
+  explicit HeadBlock(size_t expected_rows = 0) : created_(std::chrono::steady_clock::now()) {
+    if (expected_rows == 0) return;
+    table_.Reserve(expected_rows, expected_rows * kExpectedCellsPerRow);
+    index_.reserve(expected_rows / kExpectedRowsPerTrace);
+  }
+  static constexpr size_t kExpectedCellsPerRow = 12, kExpectedRowsPerTrace = 8;
 
   void Append(const Traces& traces, uint64_t wal_seq) {
     uint32_t first = table_.Append(traces);

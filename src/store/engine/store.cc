@@ -20,11 +20,23 @@ uint64_t UnixNanosNow() {
                                    .count());
 }
 
+namespace {
+
+// About how many spans a head holds when it reaches segment_max_bytes
+// (a span with ten attributes counts ~220 bytes in SpanTable::MemoryBytes),
+// capped so a huge setting does not reserve absurd address space.
+size_t ExpectedHeadRows(const StoreOptions& options) {
+  constexpr uint64_t kBytesPerRow = 200, kMaxRows = 4'000'000;
+  return size_t(std::min(options.segment_max_bytes / kBytesPerRow, kMaxRows));
+}
+
+}  // namespace
+
 Store::Store(StoreOptions options, std::shared_ptr<spdlog::logger> logger, StoreGauges gauges)
     : options_(std::move(options)),
       logger_(std::move(logger)),
       gauges_(gauges),
-      head_(std::make_shared<HeadBlock>()) {}
+      head_(std::make_shared<HeadBlock>(ExpectedHeadRows(options_))) {}
 
 Store::~Store() {
   Close();
@@ -186,7 +198,7 @@ Status Store::SealHead() {
       uint64_t sealed_through = wal_->seq();
       if (Status st = wal_->Rotate(); !st.ok()) return st;
       sealing_.push_back({head_, sealed_through});
-      head_ = std::make_shared<HeadBlock>();
+      head_ = std::make_shared<HeadBlock>(ExpectedHeadRows(options_));
     }
   }
   return SealFrozenHeads();

@@ -170,6 +170,24 @@ void SpanTable::AppendRowFrom(const SpanTable& other, uint32_t row, IdCache* cac
   extras_begin.push_back(static_cast<uint32_t>(extras.size()));
 }
 
+void SpanTable::Reserve(size_t rows, size_t cells) {
+  trace_id.reserve(rows);
+  span_id.reserve(rows);
+  parent_span_id.reserve(rows);
+  start.reserve(rows);
+  end.reserve(rows);
+  service.reserve(rows);
+  name.reserve(rows);
+  origin.reserve(rows);
+  kind.reserve(rows);
+  status.reserve(rows);
+  attr_begin.reserve(rows + 1);
+  extras_begin.reserve(rows + 1);
+  attr_key.reserve(cells);
+  attr_type.reserve(cells);
+  attr_value.reserve(cells);
+}
+
 void SpanTable::ClearRows() {
   trace_id.clear();
   span_id.clear();

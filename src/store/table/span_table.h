@@ -73,6 +73,9 @@ class SpanTable {
   }
   // Removes every row, keeping the memory (and the dictionaries).
   void ClearRows();
+  // Room for `rows` rows and `cells` attribute cells without reallocating
+  // (address space only: pages are touched as rows arrive).
+  void Reserve(size_t rows, size_t cells);
   // Appends rows of `other` (which shares this table's dicts) as they are:
   // string and complex attribute cells keep their ids and offsets into
   // `other`'s `strings` and `blobs`, which this table leaves empty — read
