@@ -8,7 +8,7 @@ const { Pool } = require('pg');
 const PORT = Number(process.env.PORT || 8081);
 const pool = new Pool({
   host: process.env.PGHOST || '127.0.0.1',
-  port: Number(process.env.PGPORT || 55432),
+  port: Number(process.env.PGPORT || 15432),
   user: process.env.PGUSER || 'postgres',
   database: process.env.PGDATABASE || 'users',
   max: 5,

@@ -14,11 +14,12 @@ KAFKA_LIBS="$DEMO_CACHE/kafka/libs"
 VENV="$DEMO_DIR/.venv"
 
 # Ports (all on 127.0.0.1). DEMO_PORT_OFFSET shifts every one of them, so a second demo (a UI
-# developer's, say) can run beside the first.
+# developer's, say) can run beside the first. All below Linux's ephemeral range (32768-60999):
+# PostgreSQL was on 55432 and once could not bind it because a client socket had drawn it.
 OFF="${DEMO_PORT_OFFSET:-0}"
 PORT_GATEWAY=$((8080 + OFF)) PORT_AUTH=$((8081 + OFF)) PORT_RECO=$((8082 + OFF))
 PORT_PAYMENT=$((8083 + OFF)) PORT_NOTIFY=$((8084 + OFF)) PORT_PROVIDER=$((8085 + OFF))
-PORT_PG=$((55432 + OFF)) PORT_KAFKA=$((9092 + OFF)) PORT_KAFKA_CONTROLLER=$((9093 + OFF))
+PORT_PG=$((15432 + OFF)) PORT_KAFKA=$((9092 + OFF)) PORT_KAFKA_CONTROLLER=$((9093 + OFF))
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
