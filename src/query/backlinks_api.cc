@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "analysis/span_facts.h"
 #include "otlp/json_writer.h"
 #include "query/jaeger/jaeger_json.h"
 #include "query/query_params.h"
@@ -29,14 +30,12 @@ struct Backlink {
 // The spans of `traces` (one linking trace) holding a link into `target`.
 void CollectBacklinks(const Traces& traces, const TraceId& target, std::vector<Backlink>* out) {
   for (const ResourceSpans& rs : traces.resource_spans()) {
-    const AnyValue* service = FindAttribute(rs.resource.attributes, kServiceNameKey);
+    std::string_view service = analysis::ServiceNameOf(rs);
     for (const ScopeSpans& ss : rs.scope_spans) {
       for (const Span& span : ss.spans) {
         for (const SpanLink& link : span.links) {
           if (link.trace_id != target) continue;
-          out->push_back({span.trace_id, &span,
-                          service != nullptr ? service->string_value : std::string_view(),
-                          link.span_id});
+          out->push_back({span.trace_id, &span, service, link.span_id});
         }
       }
     }

@@ -13,6 +13,7 @@
 //   POLYTRACE_OTLP  the OTLP/HTTP endpoint, e.g. http://127.0.0.1:24318
 //   BIGTRACE_SIZES  comma-separated span counts (default 1000,10000,100000)
 import { launch } from './lib/browser.mjs';
+import { PAGE_PROBE } from './lib/bigtrace_probe.mjs';
 import { bigtraceSizes, bigtraceTimeoutMs, sendTrace } from './lib/bigtrace_data.mjs';
 
 const BASE = (process.env.POLYTRACE_URL || '').replace(/\/$/, '');
@@ -25,35 +26,8 @@ if (!BASE || !OTLP) {
   process.exit(2);
 }
 
-// Runs in the page: records when the first span row is painted and, as soon as the page is
-// free after that, clicks the root's toggle (the first interaction) — and every change of the
-// row count with the frame that painted it.
-const PAGE_PROBE = () => {
-  window.__bench = { firstRowAt: 0, firstClickAt: 0, rowChanges: [], longTasks: [] };
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.__bench.longTasks.push([e.startTime, e.startTime + e.duration]);
-  }).observe({ type: 'longtask', buffered: true });
-  let last = -1;
-  const check = () => {
-    const rows = document.querySelectorAll('[data-testid="span-row"]');
-    if (rows.length && !window.__bench.firstRowAt) {
-      window.__bench.firstRowAt = -1;
-      requestAnimationFrame(() => {
-        window.__bench.firstRowAt = performance.now();
-        setTimeout(() => {
-          window.__bench.firstClickAt = performance.now();
-          document.querySelector('[data-testid="span-row"] [data-testid="span-toggle"]').click();
-        }, 0);
-      });
-    }
-    if (rows.length !== last) {
-      last = rows.length;
-      const at = performance.now();
-      requestAnimationFrame(() => window.__bench.rowChanges.push({ n: rows.length, at, paintedAt: performance.now() }));
-    }
-  };
-  new MutationObserver(check).observe(document, { childList: true, subtree: true });
-};
+const ROW = '[data-testid="span-row"]';
+const ROOT_TOGGLE = `${ROW} [data-testid="span-toggle"]`;
 
 async function measure(page, cdp, traceId, n) {
   await page.goto('about:blank');
@@ -79,7 +53,6 @@ async function measure(page, cdp, traceId, n) {
       return t;
     }, selector);
   const now = () => page.evaluate(() => performance.now());
-  const ROOT_TOGGLE = '[data-testid="span-row"] [data-testid="span-toggle"]';
   let t = await clickIn(ROOT_TOGGLE); // expand again
   const expandMs = (await changeAfter(t)).paintedAt - t;
   t = await clickIn(ROOT_TOGGLE);
@@ -104,7 +77,7 @@ async function measure(page, cdp, traceId, n) {
   // Settled: the end of the last long task (> 50 ms) that began within 5 s of the first paint
   // (the critical path of a big trace is worked out just after it).
   const settledMs = await page.evaluate((fp) => Math.max(fp, ...window.__bench.longTasks.filter(([s]) => s < fp + 5000).map(([, e]) => e)), firstPaintMs);
-  const domRows = await page.locator('[data-testid="span-row"]').count();
+  const domRows = await page.locator(ROW).count();
   if (domRows > 200) throw new Error(`${domRows} rows in the DOM: the list is not virtualised`);
 
   await cdp.send('HeapProfiler.collectGarbage');
@@ -129,7 +102,7 @@ async function measure(page, cdp, traceId, n) {
 
 const { page, context, close } = await launch();
 page.setDefaultTimeout(TIMEOUT);
-await page.addInitScript(PAGE_PROBE);
+await page.addInitScript(PAGE_PROBE, { row: ROW, rootToggle: ROOT_TOGGLE });
 const cdp = await context.newCDPSession(page);
 let failed = 0;
 for (const n of SIZES) {

@@ -15,6 +15,7 @@
 //   POLYTRACE_OTLP  that polytrace's OTLP/HTTP endpoint
 //   BIGTRACE_SIZES  comma-separated span counts (default 1000,10000,100000)
 import { launch } from './lib/browser.mjs';
+import { PAGE_PROBE } from './lib/bigtrace_probe.mjs';
 import { bigtraceSizes, bigtraceTimeoutMs, lastSpanIdInTreeOrder, sendTrace } from './lib/bigtrace_data.mjs';
 
 const BASE = (process.env.JAEGER_UI_URL || '').replace(/\/$/, '');
@@ -37,37 +38,6 @@ const EXPAND_ALL = '.TimelineCollapser svg:nth-of-type(3)';
 const COLLAPSE_ALL = '.TimelineCollapser svg:nth-of-type(4)';
 const OVERVIEW = '.TracePageHeader--overviewItems';
 const ERROR = '.ErrorMessage--msg';
-
-// Runs in the page, as the probe of tests/bigtrace.mjs with Jaeger UI's selectors. The clicks
-// are dispatched events, as the collapser's icons are SVG elements, which have no click().
-const PAGE_PROBE = ({ row, rootToggle }) => {
-  window.__bench = { firstRowAt: 0, firstClickAt: 0, rowChanges: [], longTasks: [] };
-  window.__benchClick = (selector) =>
-    document.querySelector(selector).dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, view: window }));
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.__bench.longTasks.push([e.startTime, e.startTime + e.duration]);
-  }).observe({ type: 'longtask', buffered: true });
-  let last = -1;
-  const check = () => {
-    const rows = document.querySelectorAll(row);
-    if (rows.length && !window.__bench.firstRowAt) {
-      window.__bench.firstRowAt = -1;
-      requestAnimationFrame(() => {
-        window.__bench.firstRowAt = performance.now();
-        setTimeout(() => {
-          window.__bench.firstClickAt = performance.now();
-          window.__benchClick(rootToggle);
-        }, 0);
-      });
-    }
-    if (rows.length !== last) {
-      last = rows.length;
-      const at = performance.now();
-      requestAnimationFrame(() => window.__bench.rowChanges.push({ n: rows.length, at, paintedAt: performance.now() }));
-    }
-  };
-  new MutationObserver(check).observe(document, { childList: true, subtree: true });
-};
 
 async function measure(page, cdp, traceId, n) {
   await page.goto('about:blank');

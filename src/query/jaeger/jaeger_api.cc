@@ -94,6 +94,40 @@ void TranslateDerivedTags(store::SpanFilter* f) {
   f->tags = std::move(attributes);
 }
 
+Result<OperationsQuery> ParseOperationsQuery(const QueryParams& p,
+                                             std::string_view kind_parameter) {
+  OperationsQuery query;
+  query.service = p.Get("service").value_or("");
+  if (query.service.empty()) return Status::InvalidArgument("parameter 'service' is required");
+  if (std::optional<std::string> k = p.Get(kind_parameter); k && !k->empty()) {
+    query.kind = ParseKind(*k);
+    if (!query.kind) {
+      return Status::InvalidArgument(
+          fmt::format("parameter '{}': \"{}\" is not one of server, client, producer, "
+                      "consumer, internal",
+                      kind_parameter, *k));
+    }
+  }
+  return query;
+}
+
+size_t WriteOperations(const store::Store& store, const OperationsQuery& query, JsonWriter& w) {
+  size_t total = 0;
+  w.BeginArray();
+  for (const store::OperationEntry& op : store.Operations(query.service)) {
+    if (query.kind && op.kind != *query.kind) continue;
+    ++total;
+    w.BeginObject();
+    w.Key("name");
+    w.String(op.name);
+    w.Key("spanKind");
+    w.String(op.kind == SpanKind::kUnspecified ? "" : KindText(op.kind));
+    w.EndObject();
+  }
+  w.EndArray();
+  return total;
+}
+
 namespace {
 
 Status ParseSearch(const QueryParams& p, store::SpanFilter* f, int64_t* limit) {
@@ -187,32 +221,10 @@ HttpResponse JaegerApi::ServiceOperations(std::string_view service) {
 }
 
 HttpResponse JaegerApi::Operations(const HttpRequest& request) {
-  QueryParams p(request.query);
-  std::optional<std::string> service = p.Get("service");
-  if (!service || service->empty()) return BadRequest("parameter 'service' is required");
-  std::optional<SpanKind> kind;
-  if (std::optional<std::string> k = p.Get("spanKind"); k && !k->empty()) {
-    kind = ParseKind(*k);
-    if (!kind) {
-      return BadRequest(fmt::format(
-          "parameter 'spanKind': \"{}\" is not one of server, client, producer, consumer, internal",
-          *k));
-    }
-  }
+  Result<OperationsQuery> query = ParseOperationsQuery(QueryParams(request.query), "spanKind");
+  if (!query.ok()) return BadRequest(query.status().message());
   JsonWriter w;
-  w.BeginArray();
-  size_t total = 0;
-  for (const store::OperationEntry& op : store_.Operations(*service)) {
-    if (kind && op.kind != *kind) continue;
-    ++total;
-    w.BeginObject();
-    w.Key("name");
-    w.String(op.name);
-    w.Key("spanKind");
-    w.String(op.kind == SpanKind::kUnspecified ? "" : KindText(op.kind));
-    w.EndObject();
-  }
-  w.EndArray();
+  size_t total = WriteOperations(store_, *query, w);
   return Json(200, JaegerEnvelope(w.str(), total));
 }
 

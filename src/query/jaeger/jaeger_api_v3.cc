@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "analysis/span_facts.h"
 #include "analysis/trace_assembly.h"
 #include "otlp/json_codec.h"
 #include "otlp/json_writer.h"
@@ -106,11 +107,6 @@ Status ParseQuery(const QueryParams& p, store::SpanFilter* f, int64_t* depth) {
   return Status::Ok();
 }
 
-std::string_view ServiceOf(const analysis::AssembledSpan& s) {
-  const AnyValue* v = FindAttribute(s.resource->resource.attributes, kServiceNameKey);
-  return v != nullptr && v->type == ValueType::kString ? v->string_value : std::string_view();
-}
-
 void WriteSummary(const analysis::AssembledTrace& t, JsonWriter& w) {
   struct Counts {
     uint64_t spans = 0, errors = 0;
@@ -121,7 +117,7 @@ void WriteSummary(const analysis::AssembledTrace& t, JsonWriter& w) {
     bool error = s.span->status.code == StatusCodeValue::kError;
     errors += error;
     orphans += s.orphan;
-    std::string_view name = ServiceOf(s);
+    std::string_view name = analysis::ServiceNameOf(*s.resource);
     auto it = std::find_if(services.begin(), services.end(),
                            [&](const auto& e) { return e.first == name; });
     if (it == services.end()) it = services.insert(services.end(), {name, {}});
@@ -133,7 +129,7 @@ void WriteSummary(const analysis::AssembledTrace& t, JsonWriter& w) {
   w.String(t.trace_id.ToHex());
   if (t.root >= 0) {
     w.Key("rootServiceName");
-    w.String(ServiceOf(t.spans[t.root]));
+    w.String(analysis::ServiceNameOf(*t.spans[t.root].resource));
     w.Key("rootOperationName");
     w.String(t.spans[t.root].span->name);
   }
@@ -190,32 +186,12 @@ HttpResponse JaegerApiV3::Services() {
 }
 
 HttpResponse JaegerApiV3::Operations(const HttpRequest& request) {
-  QueryParams p(request.query);
-  std::optional<std::string> service = p.Get("service");
-  if (!service || service->empty()) return Error(400, "parameter 'service' is required");
-  std::optional<SpanKind> kind;
-  if (std::optional<std::string> k = p.Get("span_kind"); k && !k->empty()) {
-    kind = ParseKind(*k);
-    if (!kind) {
-      return Error(400, fmt::format("parameter 'span_kind': \"{}\" is not one of server, client, "
-                                    "producer, consumer, internal",
-                                    *k));
-    }
-  }
+  Result<OperationsQuery> query = ParseOperationsQuery(QueryParams(request.query), "span_kind");
+  if (!query.ok()) return Error(400, query.status().message());
   JsonWriter w;
   w.BeginObject();
   w.Key("operations");
-  w.BeginArray();
-  for (const store::OperationEntry& op : store_.Operations(*service)) {
-    if (kind && op.kind != *kind) continue;
-    w.BeginObject();
-    w.Key("name");
-    w.String(op.name);
-    w.Key("spanKind");
-    w.String(op.kind == SpanKind::kUnspecified ? "" : KindText(op.kind));
-    w.EndObject();
-  }
-  w.EndArray();
+  WriteOperations(store_, *query, w);
   w.EndObject();
   return HttpResponse::WithBody(200, "application/json", w.Take());
 }

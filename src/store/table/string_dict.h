@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "store/format/coding.h"
 
 namespace polytrace::store {
 
@@ -22,17 +23,6 @@ namespace polytrace::store {
 // names) interned on the ingest hot path, inline: a libc memcmp call per
 // comparison and the generic string hash took a third of appending to the
 // head (bench/store_ingest_bench, BM_HeadAppend).
-inline uint64_t LoadWord(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-inline uint32_t LoadHalfWord(const char* p) {
-  uint32_t w;
-  std::memcpy(&w, p, 4);
-  return w;
-}
-
 struct ShortStringEq {
   using is_transparent = void;
   bool operator()(std::string_view a, std::string_view b) const {
@@ -42,13 +32,13 @@ struct ShortStringEq {
     if (n > 64) return std::memcmp(p, q, n) == 0;
     if (n >= 8) {
       for (size_t i = 0; i + 8 <= n; i += 8) {
-        if (LoadWord(p + i) != LoadWord(q + i)) return false;
+        if (DecodeFixed64(p + i) != DecodeFixed64(q + i)) return false;
       }
-      return LoadWord(p + n - 8) == LoadWord(q + n - 8);  // the tail, overlapping
+      return DecodeFixed64(p + n - 8) == DecodeFixed64(q + n - 8);  // the tail, overlapping
     }
     if (n >= 4)
-      return LoadHalfWord(p) == LoadHalfWord(q) &&
-             LoadHalfWord(p + n - 4) == LoadHalfWord(q + n - 4);
+      return DecodeFixed32(p) == DecodeFixed32(q) &&
+             DecodeFixed32(p + n - 4) == DecodeFixed32(q + n - 4);
     for (size_t i = 0; i < n; ++i) {
       if (p[i] != q[i]) return false;
     }
@@ -64,10 +54,10 @@ struct ShortStringHash {
     const char* p = s.data();
     size_t n = s.size();
     if (n >= 8) {
-      for (size_t i = 0; i + 8 <= n; i += 8) h = (h ^ LoadWord(p + i)) * kMul;
-      if (n % 8) h = (h ^ LoadWord(p + n - 8)) * kMul;  // the tail, overlapping
+      for (size_t i = 0; i + 8 <= n; i += 8) h = (h ^ DecodeFixed64(p + i)) * kMul;
+      if (n % 8) h = (h ^ DecodeFixed64(p + n - 8)) * kMul;  // the tail, overlapping
     } else if (n >= 4) {
-      h = (h ^ (uint64_t(LoadHalfWord(p)) << 32 | LoadHalfWord(p + n - 4))) * kMul;
+      h = (h ^ (uint64_t(DecodeFixed32(p)) << 32 | DecodeFixed32(p + n - 4))) * kMul;
     } else if (n > 0) {
       h = (h ^
            (uint64_t(uint8_t(p[0])) << 16 | uint64_t(uint8_t(p[n / 2])) << 8 | uint8_t(p[n - 1]))) *
