@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev libboost-system-dev libssl-dev
-  libyaml-cpp-dev libsimdjson-dev libzstd-dev zlib1g-dev libdeflate-dev libabsl-dev
+  libyaml-cpp-dev libsimdjson-dev libzstd-dev zlib1g-dev libisal-dev libabsl-dev
   libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl unzip

@@ -50,4 +50,27 @@ TEST(CompressionTest, UnknownEncodingIsNamed) {
 }
 
 }  // namespace
+// Incompressible input must fit the output buffer (stored blocks), and
+// bodies larger than one compression chunk (64 MiB) go through in pieces.
+TEST(CompressionTest, IncompressibleAndHugeBodiesRoundTrip) {
+  std::string noise(3 << 20, '\0');
+  uint64_t x = 88172645463325252ull;
+  for (char& c : noise) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  for (Compression c : {Compression::kGzip, Compression::kDeflate}) {
+    auto back = Decompress(c, Compress(c, noise), noise.size());
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_TRUE(*back == noise);
+  }
+  std::string huge((size_t{130} << 20) + 7, 'a');
+  huge.replace(huge.size() - noise.size(), noise.size(), noise);
+  std::string packed = Compress(Compression::kGzip, huge);
+  EXPECT_LT(packed.size(), noise.size() + huge.size() / 100);
+  auto back = Decompress(Compression::kGzip, packed, huge.size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(*back == huge);
+}
+
 }  // namespace polytrace

@@ -27,6 +27,13 @@ void Traces::Append(Traces&& other) {
   other.keep_alive_.clear();
   for (const ResourceSpans& rs : other.resource_spans_) resource_spans_.Append(arena(), rs);
   other.resource_spans_ = {};
+  if (wire_known_ && other.wire_known_) {
+    wire_.insert(wire_.end(), other.wire_.begin(), other.wire_.end());
+  } else {
+    ForgetWire();
+  }
+  other.ForgetWire();
+  other.wire_known_ = true;  // now empty
 }
 
 Traces Traces::Share() const {
@@ -34,6 +41,8 @@ Traces Traces::Share() const {
   view.keep_alive_ = keep_alive_;
   if (arena_) view.keep_alive_.push_back(arena_);
   view.resource_spans_ = resource_spans_.Slice(0, resource_spans_.size());
+  view.wire_ = wire_;
+  view.wire_known_ = wire_known_;
   return view;
 }
 
@@ -75,6 +84,9 @@ Traces Traces::SplitFront(size_t max_spans) {
   if (arena_) keep_alive_.push_back(std::move(arena_));
   arena_ = std::move(rest_arena);
   resource_spans_ = rest;
+  // Neither piece is a whole request any more.
+  front.ForgetWire();
+  ForgetWire();
   return front;
 }
 

@@ -66,6 +66,53 @@ TEST(TracesTest, ShareAppendDoesNotTouchOriginal) {
   EXPECT_EQ(b.SpanCount(), 3u);
 }
 
+// The wire form (Traces::wire) must never outlive a change to the spans:
+// exporters and the WAL would send the old bytes.
+TEST(TracesTest, WireFormIsKeptOnlyWhileTheSpansAreTheRequest) {
+  Traces empty;
+  ASSERT_NE(empty.wire(), nullptr);  // zero spans: zero bytes
+  EXPECT_TRUE(empty.wire()->empty());
+
+  Traces a = Make(1, 2);
+  EXPECT_EQ(a.wire(), nullptr);  // built in memory
+  a.SetWire("AA");
+  Traces b = Make(1, 1);
+  b.SetWire("B");
+  const Traces& ca = a;
+  EXPECT_EQ(ca.resource_spans().size(), 1u);  // read-only access keeps it
+  ASSERT_NE(a.wire(), nullptr);
+
+  Traces merged;
+  merged.Append(std::move(a));
+  merged.Append(std::move(b));
+  ASSERT_NE(merged.wire(), nullptr);
+  EXPECT_EQ(*merged.wire(), (std::vector<std::string_view>{"AA", "B"}));
+  Traces shared = merged.Share();
+  ASSERT_NE(shared.wire(), nullptr);
+  EXPECT_EQ(shared.wire()->size(), 2u);
+
+  Traces unknown = Make(1, 1);
+  shared.Append(std::move(unknown));  // one part without a wire form
+  EXPECT_EQ(shared.wire(), nullptr);
+  EXPECT_NE(merged.wire(), nullptr);  // the original is not affected
+
+  merged.resource_spans()[0].scope_spans[0].spans[0].name = "changed";
+  EXPECT_EQ(merged.wire(), nullptr);
+
+  Traces whole = Make(2, 2);
+  whole.SetWire("WHOLE");
+  Traces front = whole.SplitFront(2);
+  EXPECT_EQ(front.wire(), nullptr);
+  EXPECT_EQ(whole.wire(), nullptr);
+
+  Traces moved_from = Make(1, 1);
+  moved_from.SetWire("X");
+  Traces to = std::move(moved_from);
+  ASSERT_NE(to.wire(), nullptr);
+  ASSERT_NE(moved_from.wire(), nullptr);  // NOLINT: a moved-from batch is empty and usable
+  EXPECT_TRUE(moved_from.wire()->empty());
+}
+
 TEST(TracesTest, ValueToStringMatchesCollectorForms) {
   EXPECT_EQ(ValueToString(AnyValue::Bool(true)), "true");
   EXPECT_EQ(ValueToString(AnyValue::Int(-42)), "-42");

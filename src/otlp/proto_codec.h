@@ -21,7 +21,8 @@ namespace polytrace::otlp {
 //   "resource_spans[0].scope_spans[1].spans[3].trace_id: length 15, expected 16 (byte 412)"
 Status DecodeTracesProto(std::string_view request, Traces* out);
 
-// Serializes `traces` as an ExportTraceServiceRequest.
+// Serializes `traces` as an ExportTraceServiceRequest: its wire form as
+// received when it has one (Traces::wire), else encoded from the spans.
 std::string EncodeTracesProto(const Traces& traces);
 void EncodeTracesProto(const Traces& traces, std::string* out);
 

@@ -265,6 +265,13 @@ class Writer {
 }  // namespace
 
 void EncodeTracesProto(const Traces& traces, std::string* out) {
+  if (const std::vector<std::string_view>* wire = traces.wire()) {
+    size_t total = 0;
+    for (std::string_view part : *wire) total += part.size();
+    out->reserve(out->size() + total);
+    for (std::string_view part : *wire) out->append(part);
+    return;
+  }
   Sizer sizer;
   size_t total = 0;
   for (const ResourceSpans& rs : traces.resource_spans()) {

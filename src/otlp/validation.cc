@@ -17,6 +17,15 @@ const char* Problem(const Span& s) {
 
 Rejection RemoveInvalidSpans(Traces* traces) {
   Rejection rejection;
+  // Read-only first: mutable access would forget the batch's wire form.
+  const Traces& scan = *traces;
+  bool any_invalid = false;
+  for (const ResourceSpans& rs : scan.resource_spans()) {
+    for (const ScopeSpans& ss : rs.scope_spans) {
+      for (const Span& span : ss.spans) any_invalid = any_invalid || Problem(span) != nullptr;
+    }
+  }
+  if (!any_invalid) return rejection;
   std::vector<std::string> offenders;
   for (size_t r = 0; r < traces->resource_spans().size(); ++r) {
     ResourceSpans& rs = traces->resource_spans()[r];

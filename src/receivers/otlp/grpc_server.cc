@@ -57,6 +57,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
                           "invalid OTLP protobuf request: " + decoded.message()));
       return;
     }
+    traces.SetWire(bytes);
     IngestOutcome outcome = ingest_->Consume(std::move(traces));
     if (!outcome.status.ok()) {
       Finish(ToGrpcStatus(outcome.status));

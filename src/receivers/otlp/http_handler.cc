@@ -104,6 +104,7 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
         400, json, grpc_code::kInvalidArgument,
         fmt::format("invalid OTLP {} request: {}", json ? "JSON" : "protobuf", decoded.message()));
   }
+  if (!json) traces.SetWire(bytes);
 
   IngestOutcome outcome = ingest_->Consume(std::move(traces));
   if (!outcome.status.ok()) {

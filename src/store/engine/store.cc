@@ -167,7 +167,17 @@ Status Store::Append(const Traces& traces) {
           "store: {} head blocks are waiting to be written to disk; retry later", sealing_.size()));
     }
   }
-  std::string payload = otlp::EncodeTracesProto(traces);
+  // The WAL record is the batch's OTLP request: as received when the
+  // pipeline did not change it, else encoded.
+  std::string encoded;
+  std::string_view encoded_view;
+  const std::vector<std::string_view>* wire = traces.wire();
+  if (wire == nullptr) {
+    encoded = otlp::EncodeTracesProto(traces);
+    encoded_view = encoded;
+  }
+  std::span<const std::string_view> payload =
+      wire ? std::span<const std::string_view>(*wire) : std::span(&encoded_view, 1);
   std::shared_lock ingest(ingest_mu_);
   if (Status st = wal_->Append(payload); !st.ok()) {
     return Status::Unavailable(fmt::format("store: {}", st.message()));

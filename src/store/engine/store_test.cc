@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "otlp/json_codec.h"
+#include "otlp/proto_codec.h"
 #include "store/engine/head_block.h"
 #include "store/format/file_util.h"
 #include "store/segment/segment_reader.h"
@@ -145,6 +146,37 @@ TEST_F(StoreTest, ReplaysTheWalAfterACrashAndTruncatesATornTail) {
   store_.reset();
   Open();
   EXPECT_EQ(SpansOf(Tid(1)), 2u);
+}
+
+// The WAL writes a batch's wire form when it has one; a batch changed after
+// decoding (a resource processor's upsert) must be logged as changed.
+TEST_F(StoreTest, WalLogsTheWireFormOnlyOfUnchangedBatches) {
+  options_.seal_on_close = false;
+  Open();
+  std::string request = otlp::EncodeTracesProto(OneSpan("as-sent", Tid(1), 1, 0, "op", 1000, 10));
+  Traces unchanged;
+  std::string_view bytes = unchanged.Adopt(request);
+  ASSERT_TRUE(otlp::DecodeTracesProto(bytes, &unchanged).ok());
+  unchanged.SetWire(bytes);
+  ASSERT_TRUE(store_->Append(unchanged).ok());
+
+  Traces changed;
+  bytes = changed.Adopt(request);
+  ASSERT_TRUE(otlp::DecodeTracesProto(bytes, &changed).ok());
+  changed.SetWire(bytes);
+  changed.resource_spans()[0].resource.attributes[0].value = AnyValue::String("upserted");
+  changed.resource_spans()[0].scope_spans[0].spans[0].trace_id = Tid(2);
+  ASSERT_TRUE(store_->Append(changed).ok());
+
+  store_.reset();  // no seal: what is read back comes from the WAL
+  Open();
+  auto first = store_->GetTrace(Tid(1));
+  auto second = store_->GetTrace(Tid(2));
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_EQ(first->SpanCount(), 1u);
+  ASSERT_EQ(second->SpanCount(), 1u);
+  EXPECT_EQ(ServiceNameOf(first->resource_spans()[0].resource), "as-sent");
+  EXPECT_EQ(ServiceNameOf(second->resource_spans()[0].resource), "upserted");
 }
 
 TEST_F(StoreTest, SecondProcessOnTheSameDirectoryIsRefused) {

@@ -69,15 +69,21 @@ Status WalWriter::OpenFile() {
   return Status::Ok();
 }
 
-Status WalWriter::Append(std::string_view payload) {
-  if (payload.size() > kMaxRecord) return Status::InvalidArgument("wal: record over 1 GiB");
+Status WalWriter::Append(std::span<const std::string_view> payload) {
+  size_t size = 0;
+  uint32_t crc = 0;
+  for (std::string_view part : payload) {
+    size += part.size();
+    crc = Crc32c(part, crc);
+  }
+  if (size > kMaxRecord) return Status::InvalidArgument("wal: record over 1 GiB");
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("wal: closed");
   if (!error_.ok()) return error_;
   uint64_t mine = ++appended_;
-  PutFixed32(&pending_, static_cast<uint32_t>(payload.size()));
-  PutFixed32(&pending_, Crc32c(payload));
-  pending_.append(payload);
+  PutFixed32(&pending_, static_cast<uint32_t>(size));
+  PutFixed32(&pending_, crc);
+  for (std::string_view part : payload) pending_.append(part);
   while (durable_ < mine && error_.ok()) {
     if (writing_) {
       cv_.wait(lock);

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,7 +45,9 @@ class WalWriter {
   ~WalWriter();
 
   // Appends one record and returns once it is durable under the policy.
-  Status Append(std::string_view payload);
+  Status Append(std::string_view payload) { return Append(std::span(&payload, 1)); }
+  // The same, for a payload in pieces (a batch's wire form), uncopied.
+  Status Append(std::span<const std::string_view> payload);
   // Syncs and closes the current file and opens seq + 1. REQUIRES: no
   // Append in progress (the store holds its ingest lock exclusively).
   Status Rotate();
