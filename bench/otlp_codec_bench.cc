@@ -47,6 +47,17 @@ void BM_DecodePolytrace(benchmark::State& state) {
   Report(state, payload.size());
 }
 
+// Checking a request without building its spans (what a forwarding
+// pipeline does: otlp -> batch -> otlphttp).
+void BM_ScanPolytrace(benchmark::State& state) {
+  const std::string& payload = Payload(static_cast<SpanShape>(state.range(0)));
+  polytrace::otlp::TracesScan scan;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(polytrace::otlp::ScanTracesProto(payload, &scan));
+  }
+  Report(state, payload.size());
+}
+
 void BM_DecodeLibprotobufArena(benchmark::State& state) {
   const std::string& payload = Payload(static_cast<SpanShape>(state.range(0)));
   for (auto _ : state) {
@@ -108,6 +119,7 @@ void BM_DecodeJsonPolytrace(benchmark::State& state) {
 
 // Arg 0: tiny, 1: realistic.
 BENCHMARK(BM_DecodePolytrace)->Arg(0)->Arg(1);
+BENCHMARK(BM_ScanPolytrace)->Arg(0)->Arg(1);
 BENCHMARK(BM_DecodeLibprotobufArena)->Arg(0)->Arg(1);
 BENCHMARK(BM_DecodeLibprotobufReusedArenaBlock)->Arg(0)->Arg(1);
 BENCHMARK(BM_EncodePolytrace)->Arg(0)->Arg(1);

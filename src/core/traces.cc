@@ -13,7 +13,28 @@ std::string_view Traces::Adopt(std::string buffer) {
   return view;
 }
 
+void Traces::SetUndecoded(std::string_view bytes, size_t spans, WireDecoder decode) {
+  resource_spans_ = {};
+  SetWire(bytes);
+  decoded_ = false;
+  undecoded_spans_ = spans;
+  decode_ = decode;
+}
+
+void Traces::DecodeWire() {
+  decoded_ = true;
+  for (std::string_view part : wire_) {
+    Traces piece;
+    // Scanned before (ScanTracesProto runs the decoder's own checks), so
+    // decoding cannot fail; if it did, spans acknowledged would be lost.
+    if (!decode_(part, &piece).ok()) std::abort();
+    if (piece.arena_) keep_alive_.push_back(std::move(piece.arena_));
+    for (const ResourceSpans& rs : piece.resource_spans_) resource_spans_.Append(arena(), rs);
+  }
+}
+
 size_t Traces::SpanCount() const {
+  if (!decoded_) return undecoded_spans_;
   size_t n = 0;
   for (const ResourceSpans& rs : resource_spans_) {
     for (const ScopeSpans& ss : rs.scope_spans) n += ss.spans.size();
@@ -22,6 +43,20 @@ size_t Traces::SpanCount() const {
 }
 
 void Traces::Append(Traces&& other) {
+  bool empty = decoded_ && wire_known_ && wire_.empty() && resource_spans_.size() == 0;
+  if (!other.decoded_ && (empty || !decoded_)) {
+    // Undecoded batches merge as their encodings: nothing is decoded.
+    for (auto& k : other.keep_alive_) keep_alive_.push_back(std::move(k));
+    wire_.insert(wire_.end(), other.wire_.begin(), other.wire_.end());
+    wire_known_ = true;
+    undecoded_spans_ = (decoded_ ? 0 : undecoded_spans_) + other.undecoded_spans_;
+    decoded_ = false;
+    decode_ = other.decode_;
+    other = Traces();
+    return;
+  }
+  Materialize();
+  other.Materialize();
   if (other.arena_) keep_alive_.push_back(std::move(other.arena_));
   for (auto& k : other.keep_alive_) keep_alive_.push_back(std::move(k));
   other.keep_alive_.clear();
@@ -38,6 +73,9 @@ void Traces::Append(Traces&& other) {
 
 Traces Traces::Share() const {
   Traces view;
+  view.decoded_ = decoded_;
+  view.undecoded_spans_ = undecoded_spans_;
+  view.decode_ = decode_;
   view.keep_alive_ = keep_alive_;
   if (arena_) view.keep_alive_.push_back(arena_);
   view.resource_spans_ = resource_spans_.Slice(0, resource_spans_.size());
@@ -47,6 +85,7 @@ Traces Traces::Share() const {
 }
 
 Traces Traces::SplitFront(size_t max_spans) {
+  Materialize();
   Traces front = Share();
   front.resource_spans_ = {};
   Arena& fa = front.arena();
@@ -114,6 +153,7 @@ Attributes CloneAttributes(Arena& arena, const Attributes& attributes) {
 }
 
 Traces Traces::Clone() const {
+  Materialize();
   Traces out;
   Arena& a = out.arena();
   out.resource_spans_.Reserve(a, resource_spans_.size());
@@ -155,6 +195,7 @@ Traces Traces::Clone() const {
 }
 
 void Traces::RemoveEmpty() {
+  Materialize();
   for (ResourceSpans& rs : resource_spans_) {
     rs.scope_spans.RemoveIf([](const ScopeSpans& ss) { return ss.spans.empty(); });
   }

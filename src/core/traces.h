@@ -15,6 +15,7 @@
 
 #include "core/arena.h"
 #include "core/ids.h"
+#include "core/status.h"
 
 namespace polytrace {
 
@@ -158,10 +159,14 @@ class Traces {
     resource_spans_ = other.resource_spans_;
     wire_ = std::move(other.wire_);
     wire_known_ = other.wire_known_;
+    decoded_ = other.decoded_;
+    undecoded_spans_ = other.undecoded_spans_;
+    decode_ = other.decode_;
     other.keep_alive_.clear();
     other.resource_spans_ = {};
     other.wire_.clear();
     other.wire_known_ = true;
+    other.decoded_ = true;
     return *this;
   }
   Traces(const Traces&) = delete;
@@ -174,10 +179,14 @@ class Traces {
   }
   // Mutable access may change the spans, so it forgets the wire form.
   ArenaVec<ResourceSpans>& resource_spans() {
+    Materialize();
     ForgetWire();
     return resource_spans_;
   }
-  const ArenaVec<ResourceSpans>& resource_spans() const { return resource_spans_; }
+  const ArenaVec<ResourceSpans>& resource_spans() const {
+    Materialize();
+    return resource_spans_;
+  }
 
   // The batch's OTLP protobuf encoding (an ExportTraceServiceRequest) when it
   // is known to be exactly what resource_spans() holds: the bytes requests
@@ -193,6 +202,16 @@ class Traces {
     wire_.assign(1, bytes);
     wire_known_ = true;
   }
+
+  // A batch known only by its encoding, which otlp::ScanTracesProto found
+  // valid with `spans` spans, none invalid: `decode` (otlp::DecodeTracesProto)
+  // builds the spans the first time anything reads them. A pipeline that
+  // only forwards requests (otlp -> batch -> otlphttp) never does: decoding
+  // was over half of its CPU. Same lifetime rule for `bytes` as SetWire.
+  // Reading is not thread-safe while undecoded: a batch has one owner.
+  using WireDecoder = Status (*)(std::string_view, Traces*);
+  void SetUndecoded(std::string_view bytes, size_t spans, WireDecoder decode);
+  bool decoded() const { return decoded_; }
 
   // Takes ownership of `buffer`; views into the returned string_view stay
   // valid as long as this batch (and any batch split or merged from it).
@@ -223,6 +242,15 @@ class Traces {
     wire_.clear();
     wire_known_ = false;
   }
+  // Decodes an undecoded batch's wire form in place; the spans were there
+  // all along as far as callers can tell, hence const.
+  void Materialize() const {
+    if (!decoded_) const_cast<Traces*>(this)->DecodeWire();
+  }
+  void DecodeWire();
+  bool decoded_ = true;
+  size_t undecoded_spans_ = 0;
+  WireDecoder decode_ = nullptr;
   // An empty batch's encoding is known: zero bytes.
   std::vector<std::string_view> wire_;
   bool wire_known_ = true;

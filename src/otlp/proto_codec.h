@@ -21,6 +21,16 @@ namespace polytrace::otlp {
 //   "resource_spans[0].scope_spans[1].spans[3].trace_id: length 15, expected 16 (byte 412)"
 Status DecodeTracesProto(std::string_view request, Traces* out);
 
+// What ScanTracesProto learns of a request.
+struct TracesScan {
+  size_t spans = 0;
+  bool has_invalid_ids = false;  // a span with a zero trace or span ID
+};
+// Checks a request exactly as DecodeTracesProto does (the same errors),
+// without building its spans: for pipelines that forward requests as they
+// came (Traces::SetUndecoded) and never read the spans.
+Status ScanTracesProto(std::string_view request, TracesScan* out);
+
 // Serializes `traces` as an ExportTraceServiceRequest: its wire form as
 // received when it has one (Traces::wire), else encoded from the spans.
 std::string EncodeTracesProto(const Traces& traces);

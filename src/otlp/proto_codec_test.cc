@@ -156,6 +156,66 @@ TEST(ProtoCodecTest, RandomMutationsNeverCrash) {
   }
 }
 
+// A scan must accept exactly what decoding accepts, with the same error:
+// a pipeline that only scans forwards what it accepted, and decodes it
+// later (Traces::SetUndecoded) on the promise that decoding cannot fail.
+TEST(ProtoCodecTest, ScanAcceptsExactlyWhatDecodingAccepts) {
+  Traces sink = testing::MakeKitchenSinkTraces();
+  std::string good = EncodeTracesProto(sink);
+  TracesScan scan;
+  ASSERT_TRUE(ScanTracesProto(good, &scan).ok());
+  EXPECT_EQ(scan.spans, sink.SpanCount());
+  EXPECT_FALSE(scan.has_invalid_ids);
+  uint64_t state = 7;
+  auto next = [&] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL; };
+  int rejected = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string bad = good;
+    for (int m = 0; m < 1 + i % 3; ++m) bad[next() % bad.size()] = static_cast<char>(next() >> 56);
+    Traces out;
+    Status decoded = Decode(bad, &out);
+    Status scanned = ScanTracesProto(bad, &scan);
+    ASSERT_EQ(scanned.ok(), decoded.ok()) << i << ": " << decoded.message();
+    if (!decoded.ok()) {
+      EXPECT_EQ(scanned.message(), decoded.message());
+      ++rejected;
+    } else {
+      EXPECT_EQ(scan.spans, out.SpanCount());
+    }
+  }
+  EXPECT_GT(rejected, 100);  // the mutations did reach the checks
+}
+
+// The attribute fast path (one-byte lengths, ASCII, scalars) and the
+// general path must decode alike at every boundary between them.
+TEST(ProtoCodecTest, AttributesAtTheFastPathsEdgesDecodeExactly) {
+  Traces in;
+  Arena& a = in.arena();
+  ResourceSpans& rs = in.resource_spans().Append(a);
+  Span& span = rs.scope_spans.Append(a).spans.Append(a);
+  span.trace_id.bytes[0] = 1;
+  span.span_id.bytes[0] = 1;
+  std::string k127(127, 'k'), k128(128, 'k'), v125(125, 'v'), v126(126, 'v');
+  Attributes& at = span.attributes;
+  at.Append(a, {"", AnyValue::String("")});
+  at.Append(a, {k127, AnyValue::String("x")});
+  at.Append(a, {k128, AnyValue::String("x")});
+  at.Append(a, {"s125", AnyValue::String(v125)});
+  at.Append(a, {"s126", AnyValue::String(v126)});
+  at.Append(a, {"utf8", AnyValue::String("h\u00e9")});
+  at.Append(a, {"k\u00e9", AnyValue::Int(1)});
+  for (int64_t n : {int64_t{0}, int64_t{127}, int64_t{128}, (int64_t{1} << 62), INT64_MAX, int64_t{-1}})
+    at.Append(a, {"int", AnyValue::Int(n)});
+  at.Append(a, {"bool", AnyValue::Bool(true)});
+  at.Append(a, {"false", AnyValue::Bool(false)});
+  at.Append(a, {"double", AnyValue::Double(-2.5)});
+  at.Append(a, {"empty", AnyValue()});
+  std::string bytes = EncodeTracesProto(in);
+  Traces out;
+  ASSERT_TRUE(Decode(bytes, &out).ok());
+  EXPECT_EQ(Fingerprint(out), Fingerprint(in));
+}
+
 TEST(ProtoCodecTest, ResponsesRoundTrip) {
   int64_t rejected;
   std::string message;

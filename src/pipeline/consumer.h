@@ -23,6 +23,11 @@ class TracesConsumer {
   // (the batch processor) must wait for the result instead. Processors
   // forward the question to their next consumer.
   virtual bool AcknowledgesDurably() const { return false; }
+  // False when nothing downstream reads the spans themselves: every
+  // exporter there sends the batch's encoding (Traces::wire) as it came.
+  // Receivers then only check requests and leave them undecoded
+  // (Traces::SetUndecoded). Processors forward the question.
+  virtual bool NeedsSpans() const { return true; }
   virtual Status ConsumeTraces(Traces traces) = 0;
 };
 

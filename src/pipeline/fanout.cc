@@ -17,6 +17,13 @@ bool FanOut::AcknowledgesDurably() const {
   return false;
 }
 
+bool FanOut::NeedsSpans() const {
+  for (const TracesConsumer* c : consumers_) {
+    if (c->NeedsSpans()) return true;
+  }
+  return false;
+}
+
 Status FanOut::ConsumeTraces(Traces traces) {
   if (consumers_.size() == 1) return consumers_[0]->ConsumeTraces(std::move(traces));
   Status first_error;

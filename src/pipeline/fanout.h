@@ -18,6 +18,7 @@ class FanOut : public TracesConsumer {
   explicit FanOut(std::vector<TracesConsumer*> consumers);
   bool MutatesData() const override;
   bool AcknowledgesDurably() const override;  // any of the consumers
+  bool NeedsSpans() const override;           // any of the consumers
   Status ConsumeTraces(Traces traces) override;
 
  private:

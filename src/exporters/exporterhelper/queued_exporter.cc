@@ -9,11 +9,13 @@
 namespace polytrace {
 
 QueuedExporter::QueuedExporter(Settings settings, ExporterHelperConfig config,
-                               RequestEncoder encoder, std::unique_ptr<RequestSender> sender)
+                               RequestEncoder encoder, std::unique_ptr<RequestSender> sender,
+                               bool encoder_reads_spans)
     : settings_(std::move(settings)),
       config_(std::move(config)),
       encoder_(std::move(encoder)),
-      sender_(std::move(sender)) {}
+      sender_(std::move(sender)),
+      encoder_reads_spans_(encoder_reads_spans) {}
 
 QueuedExporter::~QueuedExporter() { Shutdown(); }
 

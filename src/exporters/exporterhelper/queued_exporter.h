@@ -34,13 +34,16 @@ using RequestEncoder = std::function<std::string(const Traces&)>;
 
 class QueuedExporter : public Exporter {
  public:
+  // `encoder_reads_spans`: false when the encoder only needs the batch's
+  // wire form (OTLP protobuf), so receivers may leave batches undecoded.
   QueuedExporter(Settings settings, ExporterHelperConfig config, RequestEncoder encoder,
-                 std::unique_ptr<RequestSender> sender);
+                 std::unique_ptr<RequestSender> sender, bool encoder_reads_spans = true);
   ~QueuedExporter() override;
 
   Status Start(Host& host) override;
   void Shutdown() override;
   Status ConsumeTraces(Traces traces) override;
+  bool NeedsSpans() const override { return encoder_reads_spans_; }
 
  private:
   void ConsumerLoop();
@@ -53,6 +56,7 @@ class QueuedExporter : public Exporter {
   ExporterHelperConfig config_;
   RequestEncoder encoder_;
   std::unique_ptr<RequestSender> sender_;
+  bool encoder_reads_spans_;
   std::unique_ptr<RequestQueue> queue_;
   std::vector<std::thread> consumers_;
 

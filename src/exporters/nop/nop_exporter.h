@@ -12,6 +12,7 @@ class NopExporter : public Exporter {
   Status Start(Host&) override { return Status::Ok(); }
   void Shutdown() override {}
   Status ConsumeTraces(Traces) override { return Status::Ok(); }
+  bool NeedsSpans() const override { return false; }
 };
 
 std::unique_ptr<ExporterFactory> NewNopExporterFactory();

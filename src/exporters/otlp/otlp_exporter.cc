@@ -167,7 +167,7 @@ class OtlpExporterFactory : public ExporterFactory {
     const auto& c = static_cast<const OtlpGrpcExporterConfig&>(config);
     return ExporterPtr(std::make_unique<QueuedExporter>(
         settings, c.helper, [](const Traces& t) { return otlp::EncodeTracesProto(t); },
-        std::make_unique<OtlpGrpcSender>(c)));
+        std::make_unique<OtlpGrpcSender>(c), /*encoder_reads_spans=*/false));
   }
 };
 

@@ -150,7 +150,8 @@ class OtlpHttpExporterFactory : public ExporterFactory {
       return compression == Compression::kNone ? body : Compress(compression, body);
     };
     return ExporterPtr(std::make_unique<QueuedExporter>(
-        settings, c.helper, encoder, std::make_unique<OtlpHttpSender>(c, settings.logger)));
+        settings, c.helper, encoder, std::make_unique<OtlpHttpSender>(c, settings.logger),
+        /*encoder_reads_spans=*/json));
   }
 };
 

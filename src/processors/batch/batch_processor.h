@@ -49,6 +49,7 @@ class BatchProcessor : public Processor {
   Status Start(Host& host) override;
   void Shutdown() override;
   Status ConsumeTraces(Traces traces) override;
+  bool NeedsSpans() const override { return next_->NeedsSpans(); }
 
  private:
   enum class Trigger { kSize, kTimeout, kShutdown, kDelivery };

@@ -49,7 +49,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     }
     Traces traces;
     std::string_view bytes = traces.Adopt(Flatten(request_));
-    Status decoded = otlp::DecodeTracesProto(bytes, &traces);
+    Status decoded = ingest_->DecodeProto(bytes, &traces);
     if (!decoded.ok()) {
       ingest_->CountBadRequest("decode");
       log_->debug("rejected a request from {}: {}", peer_, decoded.message());
@@ -57,7 +57,6 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
                           "invalid OTLP protobuf request: " + decoded.message()));
       return;
     }
-    traces.SetWire(bytes);
     IngestOutcome outcome = ingest_->Consume(std::move(traces));
     if (!outcome.status.ok()) {
       Finish(ToGrpcStatus(outcome.status));

@@ -96,7 +96,7 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
   Traces traces;
   std::string_view bytes = traces.Adopt(std::move(body));
   Status decoded =
-      json ? otlp::DecodeTracesJson(bytes, &traces) : otlp::DecodeTracesProto(bytes, &traces);
+      json ? otlp::DecodeTracesJson(bytes, &traces) : ingest_->DecodeProto(bytes, &traces);
   if (!decoded.ok()) {
     ingest_->CountBadRequest("decode");
     log_->debug("rejected a request from {}: {}", request.remote_address, decoded.message());
@@ -104,7 +104,6 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
         400, json, grpc_code::kInvalidArgument,
         fmt::format("invalid OTLP {} request: {}", json ? "JSON" : "protobuf", decoded.message()));
   }
-  if (!json) traces.SetWire(bytes);
 
   IngestOutcome outcome = ingest_->Consume(std::move(traces));
   if (!outcome.status.ok()) {

@@ -1,5 +1,6 @@
 #include "receivers/otlp/ingest.h"
 
+#include "otlp/proto_codec.h"
 #include "otlp/validation.h"
 
 namespace polytrace {
@@ -17,9 +18,26 @@ Ingest::Ingest(TracesConsumer* next, MetricsRegistry& metrics, const std::string
                                   "Spans rejected as invalid (reported as partial success).",
                                   labels_)) {}
 
+Status Ingest::DecodeProto(std::string_view bytes, Traces* traces) {
+  if (!next_->NeedsSpans()) {
+    otlp::TracesScan scan;
+    if (Status st = otlp::ScanTracesProto(bytes, &scan); !st.ok()) return st;
+    if (!scan.has_invalid_ids) {
+      traces->SetUndecoded(bytes, scan.spans, &otlp::DecodeTracesProto);
+      return Status::Ok();
+    }
+    // Spans to reject: decode, so that Consume can name and remove them.
+  }
+  if (Status st = otlp::DecodeTracesProto(bytes, traces); !st.ok()) return st;
+  traces->SetWire(bytes);
+  return Status::Ok();
+}
+
 IngestOutcome Ingest::Consume(Traces traces) {
   IngestOutcome out;
-  otlp::Rejection rejection = otlp::RemoveInvalidSpans(&traces);
+  // An undecoded batch was scanned: it has no invalid span to remove.
+  otlp::Rejection rejection;
+  if (traces.decoded()) rejection = otlp::RemoveInvalidSpans(&traces);
   out.rejected_spans = rejection.rejected_spans;
   out.error_message = std::move(rejection.error_message);
   invalid_.Add(static_cast<uint64_t>(rejection.rejected_spans));

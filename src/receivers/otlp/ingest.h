@@ -22,6 +22,10 @@ class Ingest {
   Ingest(TracesConsumer* next, MetricsRegistry& metrics, const std::string& receiver,
          const std::string& transport);
 
+  // Decodes an OTLP protobuf request whose bytes `traces` has adopted, or,
+  // when nothing downstream reads spans (TracesConsumer::NeedsSpans), only
+  // checks it and leaves it undecoded. The error names what and where.
+  Status DecodeProto(std::string_view bytes, Traces* traces);
   IngestOutcome Consume(Traces traces);
   // A request that could not be decoded (reason: "decode", "too_large", ...).
   void CountBadRequest(const std::string& reason);
