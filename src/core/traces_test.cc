@@ -113,6 +113,55 @@ TEST(TracesTest, WireFormIsKeptOnlyWhileTheSpansAreTheRequest) {
   EXPECT_TRUE(moved_from.wire()->empty());
 }
 
+// Stands in for otlp::DecodeTracesProto: one span per byte, named by it.
+Status DecodeOneSpanPerByte(std::string_view bytes, Traces* out) {
+  Arena& a = out->arena();
+  ScopeSpans& ss = out->resource_spans().Append(a).scope_spans.Append(a);
+  for (char c : bytes) ss.spans.Append(a).name = a.Copy(std::string(1, c));
+  return Status::Ok();
+}
+
+std::string Names(const Traces& t) {
+  std::string out;
+  for (const ResourceSpans& rs : t.resource_spans()) {
+    for (const ScopeSpans& ss : rs.scope_spans) {
+      for (const Span& s : ss.spans) out += s.name;
+    }
+  }
+  return out;
+}
+
+TEST(TracesTest, UndecodedBatchesMergeAsBytesAndDecodeWhenRead) {
+  Traces batch;  // what a batch processor starts from
+  for (std::string_view request : {"ab", "c", "de"}) {
+    Traces t;
+    t.SetUndecoded(t.Adopt(std::string(request)), request.size(), &DecodeOneSpanPerByte);
+    batch.Append(std::move(t));
+  }
+  EXPECT_FALSE(batch.decoded());
+  EXPECT_EQ(batch.SpanCount(), 5u);
+  ASSERT_NE(batch.wire(), nullptr);
+  EXPECT_EQ(*batch.wire(), (std::vector<std::string_view>{"ab", "c", "de"}));
+
+  Traces shared = batch.Share();
+  EXPECT_EQ(Names(shared), "abcde");  // reading decodes, the copy only
+  EXPECT_TRUE(shared.decoded());
+  EXPECT_FALSE(batch.decoded());
+  EXPECT_NE(shared.wire(), nullptr);  // read-only: still the request
+
+  Traces decoded = Make(1, 2);  // mixing in a decoded batch decodes both
+  batch.Append(std::move(decoded));
+  EXPECT_TRUE(batch.decoded());
+  EXPECT_EQ(batch.SpanCount(), 7u);
+  EXPECT_EQ(batch.wire(), nullptr);  // Make's batch has no wire form
+
+  Traces split;
+  split.SetUndecoded(split.Adopt("xyz"), 3, &DecodeOneSpanPerByte);
+  Traces front = split.SplitFront(1);
+  EXPECT_EQ(Names(front), "x");
+  EXPECT_EQ(Names(split), "yz");
+}
+
 TEST(TracesTest, ValueToStringMatchesCollectorForms) {
   EXPECT_EQ(ValueToString(AnyValue::Bool(true)), "true");
   EXPECT_EQ(ValueToString(AnyValue::Int(-42)), "-42");

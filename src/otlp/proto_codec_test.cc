@@ -204,7 +204,8 @@ TEST(ProtoCodecTest, AttributesAtTheFastPathsEdgesDecodeExactly) {
   at.Append(a, {"s126", AnyValue::String(v126)});
   at.Append(a, {"utf8", AnyValue::String("h\u00e9")});
   at.Append(a, {"k\u00e9", AnyValue::Int(1)});
-  for (int64_t n : {int64_t{0}, int64_t{127}, int64_t{128}, (int64_t{1} << 62), INT64_MAX, int64_t{-1}})
+  for (int64_t n :
+       {int64_t{0}, int64_t{127}, int64_t{128}, (int64_t{1} << 62), INT64_MAX, int64_t{-1}})
     at.Append(a, {"int", AnyValue::Int(n)});
   at.Append(a, {"bool", AnyValue::Bool(true)});
   at.Append(a, {"false", AnyValue::Bool(false)});

@@ -60,8 +60,7 @@ inline bool DecodeCommonKeyValue(std::string_view msg, KeyValue* kv) {
   const auto* p = reinterpret_cast<const uint8_t*>(msg.data());
   const uint8_t* end = p + msg.size();
   // key: tag 0x0A, length; value: tag 0x12, length, ending the message.
-  if (msg.size() < 4 || p[0] != 0x0A || p[1] >= 0x80 || size_t{p[1]} + 4 > msg.size())
-    return false;
+  if (msg.size() < 4 || p[0] != 0x0A || p[1] >= 0x80 || size_t{p[1]} + 4 > msg.size()) return false;
   const uint8_t* q = p + 2 + p[1];
   if (q[0] != 0x12 || q[1] >= 0x80 || size_t{q[1]} != size_t(end - q) - 2) return false;
   std::string_view key(reinterpret_cast<const char*>(p + 2), p[1]);
@@ -78,7 +77,7 @@ inline bool DecodeCommonKeyValue(std::string_view msg, KeyValue* kv) {
     value.type = ValueType::kString;
     value.string_value = text;
   } else if (v[0] == 0x10 || v[0] == 0x18) {  // bool_value, int_value: varints
-    if (n > 10) return false;  // 9 bytes of varint at most: no overflow to check
+    if (n > 10) return false;                 // 9 bytes of varint at most: no overflow to check
     uint64_t x = 0;
     for (size_t i = 1; i < n; ++i) {
       bool last = i + 1 == n;
@@ -299,7 +298,7 @@ class Decoder {
 
 template <bool kBuild>
 bool Decoder<kBuild>::DecodeAttribute(Reader& r, WireType type, const char* name, Attributes* attrs,
-                              int depth) {
+                                      int depth) {
   std::string_view msg;
   if (!ExpectLen(r, type, name, &msg)) return false;
   KeyValue& kv = Next(*attrs, scratch_.key_value);
@@ -310,8 +309,6 @@ bool Decoder<kBuild>::DecodeAttribute(Reader& r, WireType type, const char* name
   Pop();
   return true;
 }
-
-
 
 template <bool kBuild>
 bool Decoder<kBuild>::DecodeResourceSpans(std::string_view data, size_t base, ResourceSpans* rs) {
@@ -581,7 +578,8 @@ bool Decoder<kBuild>::DecodeKeyValue(std::string_view data, size_t base, KeyValu
 }
 
 template <bool kBuild>
-bool Decoder<kBuild>::DecodeAnyValue(std::string_view data, size_t base, AnyValue* value, int depth) {
+bool Decoder<kBuild>::DecodeAnyValue(std::string_view data, size_t base, AnyValue* value,
+                                     int depth) {
   if (depth >= kMaxValueDepth) {
     Reader r(data, base);
     Fail(r, fmt::format("values nested deeper than {} levels", kMaxValueDepth));
@@ -638,10 +636,12 @@ bool Decoder<kBuild>::DecodeAnyValue(std::string_view data, size_t base, AnyValu
           size_t item_base = list.offset() - item.size();
           if (is_array) {
             Push("values", value->array_value.size());
-            ok = DecodeAnyValue(item, item_base, &Next(value->array_value, scratch_.value), depth + 1);
+            ok = DecodeAnyValue(item, item_base, &Next(value->array_value, scratch_.value),
+                                depth + 1);
           } else {
             Push("values", value->kvlist_value.size());
-            ok = DecodeKeyValue(item, item_base, &Next(value->kvlist_value, scratch_.key_value), depth + 1);
+            ok = DecodeKeyValue(item, item_base, &Next(value->kvlist_value, scratch_.key_value),
+                                depth + 1);
           }
           if (ok) Pop();
         }

@@ -16,6 +16,10 @@ namespace polytrace::testing {
 class TracesSink : public TracesConsumer {
  public:
   Status ConsumeTraces(Traces traces) override;
+  // As an exporter that sends only the request bytes would answer (false
+  // lets receivers pass batches on undecoded).
+  bool NeedsSpans() const override { return needs_spans_; }
+  void SetNeedsSpans(bool needs) { needs_spans_ = needs; }
 
   // Makes the next calls return `status` (Ok to accept again).
   void SetResponse(Status status);
@@ -35,6 +39,7 @@ class TracesSink : public TracesConsumer {
   std::vector<Traces> batches_;  // guarded by mu_
   Status response_;              // guarded by mu_
   int refusals_left_ = -1;       // guarded by mu_; -1: response_ applies to every call
+  bool needs_spans_ = true;      // set before use
 };
 
 // Builds a batch with one resource (service.name = service) and one scope

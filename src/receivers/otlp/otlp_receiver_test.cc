@@ -21,9 +21,14 @@ namespace {
 using testing::RawHttpClient;
 using testing::RawResponse;
 
-class OtlpReceiverTest : public ::testing::Test {
+// Every test runs twice: with a pipeline that reads spans (requests are
+// decoded) and with one that only forwards them (requests are only checked,
+// Traces::SetUndecoded). Clients must not be able to tell the difference.
+class OtlpReceiverTest : public ::testing::TestWithParam<bool> {
  protected:
+  bool decodes() const { return GetParam(); }
   void SetUp() override {
+    sink_.SetNeedsSpans(decodes());
     OtlpReceiverConfig config;
     config.grpc = OtlpGrpcConfig{};
     config.grpc->endpoint = "127.0.0.1:0";
@@ -49,7 +54,7 @@ class OtlpReceiverTest : public ::testing::Test {
   std::unique_ptr<OtlpReceiver> receiver_;
 };
 
-TEST_F(OtlpReceiverTest, AcceptsProtobufAndAnswersInProtobuf) {
+TEST_P(OtlpReceiverTest, AcceptsProtobufAndAnswersInProtobuf) {
   RawResponse r = PostProto(otlp::EncodeTracesProto(testing::MakeKitchenSinkTraces()));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.Header("Content-Type"), "application/x-protobuf");
@@ -58,13 +63,20 @@ TEST_F(OtlpReceiverTest, AcceptsProtobufAndAnswersInProtobuf) {
   EXPECT_EQ(
       host_.MetricValue("otelcol_receiver_accepted_spans{receiver=\"otlp\",transport=\"http\"}"),
       6);
-  sink_.Inspect([](const std::vector<Traces>& b) {
+  sink_.Inspect([&](const std::vector<Traces>& b) {
+    EXPECT_EQ(b[0].decoded(), decodes());
+    EXPECT_EQ(b[0].SpanCount(), 6u);
+    ASSERT_NE(b[0].wire(), nullptr);  // forwarded as it came, either way
+    EXPECT_EQ(otlp::EncodeTracesProto(b[0]),
+              otlp::EncodeTracesProto(testing::MakeKitchenSinkTraces()));
+    // Reading the spans of an undecoded batch decodes it.
     EXPECT_EQ(otlp::EncodeTracesJson(b[0]),
               otlp::EncodeTracesJson(testing::MakeKitchenSinkTraces()));
+    EXPECT_TRUE(b[0].decoded());
   });
 }
 
-TEST_F(OtlpReceiverTest, AcceptsJsonAndAnswersInJson) {
+TEST_P(OtlpReceiverTest, AcceptsJsonAndAnswersInJson) {
   RawHttpClient c(receiver_->http_port());
   RawResponse r = c.Post("/v1/traces", "application/json; charset=utf-8",
                          otlp::EncodeTracesJson(testing::MakeKitchenSinkTraces()));
@@ -73,7 +85,7 @@ TEST_F(OtlpReceiverTest, AcceptsJsonAndAnswersInJson) {
   EXPECT_EQ(sink_.SpanCount(), 6u);
 }
 
-TEST_F(OtlpReceiverTest, AcceptsGzipAndZstdBodies) {
+TEST_P(OtlpReceiverTest, AcceptsGzipAndZstdBodies) {
   std::string proto = otlp::EncodeTracesProto(testing::MakeTraces("svc", 3));
   EXPECT_EQ(PostProto(Compress(Compression::kGzip, proto), "Content-Encoding: gzip\r\n").status,
             200);
@@ -82,14 +94,14 @@ TEST_F(OtlpReceiverTest, AcceptsGzipAndZstdBodies) {
   EXPECT_EQ(sink_.SpanCount(), 6u);
 }
 
-TEST_F(OtlpReceiverTest, GzipBombGets413AndTheServerStaysUp) {
+TEST_P(OtlpReceiverTest, GzipBombGets413AndTheServerStaysUp) {
   std::string bomb = Compress(Compression::kGzip, std::string(64 << 20, 'a'));
   RawResponse r = PostProto(bomb, "Content-Encoding: gzip\r\n");
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(PostProto(otlp::EncodeTracesProto(testing::MakeTraces("svc", 1))).status, 200);
 }
 
-TEST_F(OtlpReceiverTest, OversizedBodyGets413BeforeItIsSent) {
+TEST_P(OtlpReceiverTest, OversizedBodyGets413BeforeItIsSent) {
   RawHttpClient c(receiver_->http_port());
   c.Send(
       "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
@@ -99,7 +111,7 @@ TEST_F(OtlpReceiverTest, OversizedBodyGets413BeforeItIsSent) {
   EXPECT_NE(r.body.find("exceeds the limit of 1048576 bytes"), std::string::npos) << r.body;
 }
 
-TEST_F(OtlpReceiverTest, GarbageProtobufGets400WithRpcStatus) {
+TEST_P(OtlpReceiverTest, GarbageProtobufGets400WithRpcStatus) {
   RawResponse r = PostProto("\x0a\xff\xff\xff\x0f garbage");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.Header("Content-Type"), "application/x-protobuf");
@@ -109,7 +121,7 @@ TEST_F(OtlpReceiverTest, GarbageProtobufGets400WithRpcStatus) {
   EXPECT_EQ(sink_.SpanCount(), 0u);
 }
 
-TEST_F(OtlpReceiverTest, InvalidJsonGets400InJson) {
+TEST_P(OtlpReceiverTest, InvalidJsonGets400InJson) {
   RawHttpClient c(receiver_->http_port());
   RawResponse r = c.Post("/v1/traces", "application/json", "{\"resourceSpans\": [");
   EXPECT_EQ(r.status, 400);
@@ -118,7 +130,7 @@ TEST_F(OtlpReceiverTest, InvalidJsonGets400InJson) {
       << r.body;
 }
 
-TEST_F(OtlpReceiverTest, ZeroTraceIdIsAPartialSuccess) {
+TEST_P(OtlpReceiverTest, ZeroTraceIdIsAPartialSuccess) {
   Traces t = testing::MakeTraces("svc", 3);
   t.resource_spans()[0].scope_spans[0].spans[1].trace_id = TraceId();
   RawHttpClient c(receiver_->http_port());
@@ -129,14 +141,30 @@ TEST_F(OtlpReceiverTest, ZeroTraceIdIsAPartialSuccess) {
   EXPECT_EQ(sink_.SpanCount(), 2u);
 }
 
-TEST_F(OtlpReceiverTest, WrongContentTypeGets415) {
+TEST_P(OtlpReceiverTest, ZeroSpanIdInProtobufIsAPartialSuccess) {
+  Traces t = testing::MakeTraces("svc", 3);
+  t.resource_spans()[0].scope_spans[0].spans[2].span_id = SpanId();
+  RawResponse r = PostProto(otlp::EncodeTracesProto(t));
+  EXPECT_EQ(r.status, 200);
+  int64_t rejected = 0;
+  std::string message;
+  ASSERT_TRUE(otlp::DecodeExportResponseProto(r.body, &rejected, &message).ok());
+  EXPECT_EQ(rejected, 1);
+  EXPECT_NE(message.find("span_id is all zero"), std::string::npos) << message;
+  EXPECT_EQ(sink_.SpanCount(), 2u);
+  sink_.Inspect([](const std::vector<Traces>& b) {
+    EXPECT_EQ(b[0].wire(), nullptr);  // no longer the request: one span is gone
+  });
+}
+
+TEST_P(OtlpReceiverTest, WrongContentTypeGets415) {
   RawHttpClient c(receiver_->http_port());
   RawResponse r = c.Post("/v1/traces", "text/plain", "hello");
   EXPECT_EQ(r.status, 415);
   EXPECT_NE(r.body.find("application/x-protobuf"), std::string::npos);
 }
 
-TEST_F(OtlpReceiverTest, GetGets405AndLogsGets404) {
+TEST_P(OtlpReceiverTest, GetGets405AndLogsGets404) {
   RawHttpClient c(receiver_->http_port());
   c.Send("GET /v1/traces HTTP/1.1\r\nHost: x\r\n\r\n");
   RawResponse r = c.Read();
@@ -147,7 +175,7 @@ TEST_F(OtlpReceiverTest, GetGets405AndLogsGets404) {
   EXPECT_NE(r.body.find("traces only"), std::string::npos);
 }
 
-TEST_F(OtlpReceiverTest, RefusalUnderPressureGets429WithRetryAfter) {
+TEST_P(OtlpReceiverTest, RefusalUnderPressureGets429WithRetryAfter) {
   sink_.SetResponse(
       Status::ResourceExhausted("memory limit").set_retry_after(std::chrono::milliseconds(2500)));
   RawResponse r = PostProto(otlp::EncodeTracesProto(testing::MakeTraces("svc", 2)));
@@ -161,7 +189,7 @@ TEST_F(OtlpReceiverTest, RefusalUnderPressureGets429WithRetryAfter) {
       host_.MetricValue("otelcol_receiver_refused_spans{receiver=\"otlp\",transport=\"http\"}"), 4);
 }
 
-TEST_F(OtlpReceiverTest, CorsPreflightAndSimpleRequest) {
+TEST_P(OtlpReceiverTest, CorsPreflightAndSimpleRequest) {
   RawHttpClient c(receiver_->http_port());
   c.Send(
       "OPTIONS /v1/traces HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example.com\r\n"
@@ -200,7 +228,7 @@ grpc::Status CallExport(int port, const std::string& payload, std::string* respo
   return st;
 }
 
-TEST_F(OtlpReceiverTest, GrpcExportPlainAndGzip) {
+TEST_P(OtlpReceiverTest, GrpcExportPlainAndGzip) {
   std::string payload = otlp::EncodeTracesProto(testing::MakeKitchenSinkTraces());
   std::string response;
   EXPECT_TRUE(CallExport(receiver_->grpc_port(), payload, &response).ok());
@@ -208,14 +236,14 @@ TEST_F(OtlpReceiverTest, GrpcExportPlainAndGzip) {
   EXPECT_EQ(sink_.SpanCount(), 12u);
 }
 
-TEST_F(OtlpReceiverTest, GrpcBadDataIsInvalidArgument) {
+TEST_P(OtlpReceiverTest, GrpcBadDataIsInvalidArgument) {
   std::string response;
   grpc::Status st = CallExport(receiver_->grpc_port(), "\x0a\x05\x12", &response);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("resource_spans"), std::string::npos);
 }
 
-TEST_F(OtlpReceiverTest, GrpcRefusalCarriesRetryInfo) {
+TEST_P(OtlpReceiverTest, GrpcRefusalCarriesRetryInfo) {
   sink_.SetResponse(Status::ResourceExhausted("memory limit"));
   std::string response;
   grpc::Status st = CallExport(receiver_->grpc_port(),
@@ -228,19 +256,24 @@ TEST_F(OtlpReceiverTest, GrpcRefusalCarriesRetryInfo) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
-TEST_F(OtlpReceiverTest, GrpcOtherMethodIsUnimplemented) {
+TEST_P(OtlpReceiverTest, GrpcOtherMethodIsUnimplemented) {
   std::string response;
   grpc::Status st = CallExport(receiver_->grpc_port(), "", &response, false,
                                "/opentelemetry.proto.collector.logs.v1.LogsService/Export");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
-TEST_F(OtlpReceiverTest, GrpcMessageOverTheLimitIsRefused) {
+TEST_P(OtlpReceiverTest, GrpcMessageOverTheLimitIsRefused) {
   std::string response;
   grpc::Status st = CallExport(receiver_->grpc_port(), std::string(5 << 20, '\0'), &response);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(sink_.SpanCount(), 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Pipelines, OtlpReceiverTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Decoding" : "Forwarding";
+                         });
 
 TEST(OtlpReceiverConfigTest, UnknownProtocolKeyNamesThePath) {
   OtlpReceiverConfig config;
