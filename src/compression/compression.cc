@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include <memory>
+#include <span>
 #include <vector>
 
 namespace polytrace {
@@ -103,7 +104,7 @@ Result<std::string> ZstdBounded(std::string_view input, size_t max) {
 // realistic batches at 5.9 GB/s against libdeflate level 1's 1.2 GB/s (and
 // zlib's streaming deflate, slower still) for a ratio of 0.045 vs 0.042
 // (bench/compression_bench): gzip was a third of the collector's CPU.
-std::string DeflateLevel1(std::string_view input, bool gzip) {
+std::string DeflateLevel1(std::span<const std::string_view> input, bool gzip) {
   // ISA-L counts in 32 bits: input and output go through in chunks.
   constexpr size_t kChunk = 64 << 20;
   // The stream state (hundreds of KiB) and level 1's hash tables, one per thread.
@@ -115,17 +116,20 @@ std::string DeflateLevel1(std::string_view input, bool gzip) {
   s.level_buf = level_buffer.data();
   s.level_buf_size = static_cast<uint32_t>(level_buffer.size());
   s.gzip_flag = gzip ? IGZIP_GZIP : IGZIP_ZLIB;
+  size_t total = 0;
+  for (std::string_view part : input) total += part.size();
   // Room for incompressible input in stored blocks; grown if ever short.
-  std::string out(input.size() + input.size() / 1024 + 256, '\0');
-  size_t given = 0, produced = 0;
+  std::string out(total + total / 1024 + 256, '\0');
+  size_t part = 0, given = 0, produced = 0;  // `given`: bytes of input[part] handed over
   while (s.internal_state.state != ZSTATE_END) {
-    if (s.avail_in == 0 && given < input.size()) {
-      size_t n = std::min(kChunk, input.size() - given);
-      s.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(input.data() + given));
+    while (s.avail_in == 0 && part < input.size()) {
+      size_t n = std::min(kChunk, input[part].size() - given);
+      s.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(input[part].data() + given));
       s.avail_in = static_cast<uint32_t>(n);
       given += n;
+      if (given == input[part].size()) ++part, given = 0;
     }
-    s.end_of_stream = given == input.size();
+    s.end_of_stream = part == input.size();
     if (produced == out.size()) out.resize(out.size() * 2);
     s.next_out = reinterpret_cast<uint8_t*>(out.data() + produced);
     s.avail_out = static_cast<uint32_t>(std::min(kChunk, out.size() - produced));
@@ -161,9 +165,18 @@ std::string Compress(Compression c, std::string_view input) {
       return out;
     }
     case Compression::kGzip:
-    case Compression::kDeflate: return DeflateLevel1(input, c == Compression::kGzip);
+    case Compression::kDeflate: return DeflateLevel1(std::span(&input, 1), c == Compression::kGzip);
   }
   return std::string(input);
+}
+
+std::string Compress(Compression c, std::span<const std::string_view> parts) {
+  if (c == Compression::kGzip || c == Compression::kDeflate) {
+    return DeflateLevel1(parts, c == Compression::kGzip);
+  }
+  std::string whole;
+  for (std::string_view part : parts) whole += part;
+  return Compress(c, whole);
 }
 
 }  // namespace polytrace

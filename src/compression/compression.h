@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -26,5 +27,8 @@ const char* CompressionName(Compression c);
 Result<std::string> Decompress(Compression c, std::string_view input, size_t max_output_bytes);
 
 std::string Compress(Compression c, std::string_view input);
+// The same for input in pieces (a batch's wire form), without joining them
+// first where the codec can take them one after another (gzip, deflate).
+std::string Compress(Compression c, std::span<const std::string_view> parts);
 
 }  // namespace polytrace

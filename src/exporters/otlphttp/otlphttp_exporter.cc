@@ -146,6 +146,8 @@ class OtlpHttpExporterFactory : public ExporterFactory {
                                                         : Compression::kNone;
     bool json = c.encoding == "json";
     RequestEncoder encoder = [compression, json](const Traces& t) {
+      const std::vector<std::string_view>* wire = json ? nullptr : t.wire();
+      if (wire && compression != Compression::kNone) return Compress(compression, *wire);
       std::string body = json ? otlp::EncodeTracesJson(t) : otlp::EncodeTracesProto(t);
       return compression == Compression::kNone ? body : Compress(compression, body);
     };
