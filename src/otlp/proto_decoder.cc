@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "otlp/proto_codec.h"
@@ -144,7 +145,8 @@ class Decoder {
     if constexpr (kBuild) {
       return list.Append(*arena_);
     } else {
-      scratch = T();
+      // Scratch objects are only written, except the IDs a scan checks.
+      if constexpr (std::is_same_v<T, Span>) scratch.trace_id = {}, scratch.span_id = {};
       return scratch;
     }
   }
