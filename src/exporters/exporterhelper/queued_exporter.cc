@@ -103,7 +103,7 @@ void QueuedExporter::ConsumerLoop() {
 
 Status QueuedExporter::SendWithRetry(const ExportRequest& request) {
   auto start = std::chrono::steady_clock::now();
-  std::mt19937_64 rng(std::random_device{}());
+  thread_local std::mt19937_64 rng(std::random_device{}());  // seeding reads the OS: once
   double interval = static_cast<double>(config_.retry.initial_interval.count());
   for (int attempt = 1;; ++attempt) {
     Status st = sender_->Send(request, config_.timeout);
