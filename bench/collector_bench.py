@@ -9,7 +9,7 @@ test (utime+stime from /proc, so the load generator and the sink are not
 counted), peak RSS, and the polytrace/otelcol ratio. It also measures RSS
 while ingesting at a fixed 100k spans/s.
 
-usage: bench/collector_bench.py [--spans 1000000] [--rounds 1]
+usage: bench/collector_bench.py [--spans 1000000] [--protocol grpc|http]
 """
 import argparse
 import json
@@ -46,6 +46,7 @@ receivers:
   otlp:
     protocols:
       grpc: {{endpoint: "127.0.0.1:{grpc}"}}
+      http: {{endpoint: "127.0.0.1:{http}"}}
 processors:
   batch: {{}}
 exporters:
@@ -119,17 +120,19 @@ def stop(proc):
         proc.kill()
 
 
-def run_one(binary, kind, shape, spans, workdir, rate=0):
-    sink_http, sink_metrics, grpc = free_port(), free_port(), free_port()
+def run_one(binary, kind, shape, spans, workdir, rate=0, protocol="grpc"):
+    sink_http, sink_metrics, grpc, http = free_port(), free_port(), free_port(), free_port()
     sink = start(POLYTRACE, SINK.format(http=sink_http, metrics=sink_metrics), workdir, f"sink-{kind}")
     metrics = "level: none"  # both collectors: no self-metrics endpoint to serve
-    proc = start(binary, UNDER_TEST.format(grpc=grpc, sink=sink_http, metrics=metrics), workdir, kind)
+    proc = start(binary, UNDER_TEST.format(grpc=grpc, http=http, sink=sink_http, metrics=metrics), workdir, kind)
     try:
         wait_port(sink_http)
         wait_port(grpc)
+        wait_port(http)
         cpu0, t0 = cpu_seconds(proc.pid), time.time()
         before = sink_accepted(sink_metrics)
-        cmd = [str(LOADGEN), "--protocol", "grpc", "--endpoint", f"127.0.0.1:{grpc}", "--shape", shape,
+        port = grpc if protocol == "grpc" else http
+        cmd = [str(LOADGEN), "--protocol", protocol, "--endpoint", f"127.0.0.1:{port}", "--shape", shape,
                "--spans-per-request", "500", "--total-spans", str(spans), "--workers", "4",
                "--rate", str(rate)]
         rss_samples = []
@@ -157,6 +160,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--spans", type=int, default=1_000_000)
     p.add_argument("--otelcol", default=None, help="otelcol binary (default: scripts/build-otelcol.sh)")
+    p.add_argument("--protocol", choices=("grpc", "http"), default="grpc",
+                   help="how the load reaches both collectors (OTLP/gRPC or OTLP/HTTP protobuf)")
     args = p.parse_args()
     otelcol = args.otelcol or subprocess.check_output([str(ROOT / "scripts" / "build-otelcol.sh")],
                                                       text=True).strip().splitlines()[-1]
@@ -165,10 +170,10 @@ def main():
         for shape, spans in (("tiny", args.spans), ("realistic", args.spans // 2)):
             pair = {}
             for kind, binary in (("polytrace", POLYTRACE), ("otelcol", otelcol)):
-                pair[kind] = run_one(binary, kind, shape, spans, workdir)
+                pair[kind] = run_one(binary, kind, shape, spans, workdir, protocol=args.protocol)
                 results.append(pair[kind])
             ratio = pair["polytrace"]["cpu_s_per_million"] / pair["otelcol"]["cpu_s_per_million"]
-            print(f"{shape:9s} polytrace {pair['polytrace']['spans_per_s']:>10,.0f} spans/s "
+            print(f"{shape:9s} {args.protocol:4s} polytrace {pair['polytrace']['spans_per_s']:>10,.0f} spans/s "
                   f"{pair['polytrace']['cpu_s_per_million']:6.2f} CPU-s/M  peak RSS {pair['polytrace']['peak_rss_mib']:6.1f} MiB | "
                   f"otelcol {pair['otelcol']['spans_per_s']:>10,.0f} spans/s {pair['otelcol']['cpu_s_per_million']:6.2f} CPU-s/M  "
                   f"peak RSS {pair['otelcol']['peak_rss_mib']:6.1f} MiB | CPU ratio {ratio:.3f}")

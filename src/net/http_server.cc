@@ -180,6 +180,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
+    // Beast reads as much as the buffer has room for, 512 bytes at least:
+    // without room a 64 KiB body took 134 reads (and as many trips through
+    // the reactor), 6x the CPU of the same request over gRPC.
+    if (auto length = parser_->content_length(); length && *length > buffer_.capacity()) {
+      buffer_.reserve(std::min<uint64_t>(*length, kMaxReadChunk));
+    }
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        if (ec) return self->OnReadError(ec);
@@ -238,6 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
   static constexpr size_t kLingerBuffer = 64 * 1024;
+  static constexpr size_t kMaxReadChunk = 64 * 1024;
 
   void Handle() {
     http::request<http::string_body> beast_req = parser_->release();
