@@ -93,6 +93,7 @@ bool AttributeColumnsReader::Parse(std::string_view strings, std::string_view di
   std::vector<std::pair<uint64_t, std::string_view>> sections;
   if (!IndexSections(dict, key_count, &dict_sections_)) return false;
   dicts_.assign(key_count, {});
+  interned_.assign(key_count, {});
   for (auto [column, streams] :
        {std::pair{strings, &strings_}, std::pair{ints, &ints_}, std::pair{doubles, &doubles_}}) {
     if (!IndexSections(column, key_count, &sections)) return false;

@@ -77,8 +77,16 @@ class AttributeColumnsReader {
   // reader does not keep: no dictionary is parsed, nothing is checked
   // against one (the column's CRC already vouched for its bytes).
   bool Skip(uint32_t key, CellType type);
-  uint32_t Intern(uint32_t key, uint32_t local_id, SpanTable* table) const {
-    return table->strings.Intern(dicts_[key][local_id]);
+  // REQUIRES: local_id came from NextString(key); the same table for every
+  // call between two Parses. Each distinct string is interned once per row
+  // group: interning every cell was a hash lookup per string cell, a fifth
+  // of compaction's merge.
+  uint32_t Intern(uint32_t key, uint32_t local_id, SpanTable* table) {
+    std::vector<uint32_t>& memo = interned_[key];
+    if (memo.empty()) memo.assign(dicts_[key].size(), UINT32_MAX);
+    uint32_t& id = memo[local_id];
+    if (id == UINT32_MAX) id = table->strings.Intern(dicts_[key][local_id]);
+    return id;
   }
 
  private:
@@ -92,6 +100,7 @@ class AttributeColumnsReader {
   // Indexed by key id (the segment's key dictionary is small).
   std::vector<std::pair<uint64_t, std::string_view>> dict_sections_;
   std::vector<std::vector<std::string_view>> dicts_;
+  std::vector<std::vector<uint32_t>> interned_;  // per key: local id -> table id
   std::vector<Stream> strings_, ints_, doubles_;
 };
 
