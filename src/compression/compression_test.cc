@@ -43,6 +43,27 @@ TEST(CompressionTest, TruncatedGzipIsInvalidArgument) {
             StatusCode::kInvalidArgument);
 }
 
+TEST(CompressionTest, ConcatenatedGzipMembersAreOneBody) {
+  std::string first(70000, 'a'), second = "and then some";
+  std::string body = Compress(Compression::kGzip, first) + Compress(Compression::kGzip, second);
+  Result<std::string> out = Decompress(Compression::kGzip, body, 1 << 20);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_TRUE(*out == first + second);
+  body += "x";  // a trailing byte is not a member
+  EXPECT_EQ(Decompress(Compression::kGzip, body, 1 << 20).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(CompressionTest, DamagedGzipNamesTheProblem) {
+  std::string packed = Compress(Compression::kGzip, std::string(10000, 'x') + "tail");
+  packed[packed.size() - 6] ^= 0x40;  // in the CRC-32 of the trailer
+  Result<std::string> out = Decompress(Compression::kGzip, packed, 1 << 20);
+  ASSERT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(out.status().message(), "invalid gzip body: incorrect data check");
+  out = Decompress(Compression::kGzip, "not gzip at all", 1 << 20);
+  EXPECT_EQ(out.status().message(), "invalid gzip body: incorrect header check");
+}
+
 TEST(CompressionTest, UnknownEncodingIsNamed) {
   Result<Compression> c = ParseCompression("br");
   ASSERT_FALSE(c.ok());
