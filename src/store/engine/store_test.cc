@@ -1,5 +1,6 @@
 #include "store/engine/store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
 
@@ -456,6 +457,17 @@ TEST_F(StoreTest, PropertyRandomArrivalOrderSameTracesOut) {
                                 uint8_t(s == 1 ? 0 : 1 + rng() % (s - 1)),
                                 "op" + std::to_string(rng() % 3), 1'000'000 + rng() % 100'000,
                                 rng() % 5000));
+        // Cells of every type, so a lookup that steps over other traces'
+        // rows (SegmentReader) walks every kind of stream.
+        Traces& t = spans.back();
+        Arena& a = t.arena();
+        Attributes& at = t.resource_spans()[0].scope_spans[0].spans[0].attributes;
+        if (rng() % 2)
+          at.Append(a, {"user.id", AnyValue::String(a.Copy(fmt::format("u{}", rng() % 9)))});
+        if (rng() % 2) at.Append(a, {"ratio", AnyValue::Double(double(rng() % 100) / 7)});
+        if (rng() % 3 == 0) at.Append(a, {"flag", AnyValue::Bool(rng() % 2)});
+        if (rng() % 4 == 0) at.Append(a, {"raw", AnyValue::Bytes(a.Copy(std::to_string(rng())))});
+        if (rng() % 2) at.Append(a, {"route", AnyValue::String(s % 2 ? "/a" : "/b")});
       }
     }
     std::vector<size_t> order(spans.size());

@@ -162,6 +162,30 @@ bool AttributeColumnsReader::Skip(uint32_t key, CellType type) {
   return true;
 }
 
+bool AttributeColumnsReader::SkipMany(uint32_t key, CellType type, uint64_t n) {
+  std::vector<Stream>* streams = type == CellType::kString   ? &strings_
+                                 : type == CellType::kInt    ? &ints_
+                                 : type == CellType::kDouble ? &doubles_
+                                                             : nullptr;
+  if (streams == nullptr) return true;
+  if (key >= streams->size()) return false;
+  Stream& s = (*streams)[key];
+  if (s.remaining < n) return false;
+  s.remaining -= n;
+  if (type == CellType::kDouble) {
+    std::string_view bytes;
+    return s.in.GetBytes(8 * n, &bytes);
+  }
+  uint64_t z;
+  int64_t sum = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!s.in.GetVarint(&z)) return false;
+    sum += UnZigZag(z);
+  }
+  if (type == CellType::kString) s.previous += sum;  // later ids are deltas from it
+  return true;
+}
+
 bool AttributeColumnsReader::NextDouble(uint32_t key, uint64_t* payload) {
   if (key >= doubles_.size()) return false;
   Stream& s = doubles_[key];

@@ -77,6 +77,8 @@ class AttributeColumnsReader {
   // reader does not keep: no dictionary is parsed, nothing is checked
   // against one (the column's CRC already vouched for its bytes).
   bool Skip(uint32_t key, CellType type);
+  // Skip, `n` times over.
+  bool SkipMany(uint32_t key, CellType type, uint64_t n);
   // REQUIRES: local_id came from NextString(key); the same table for every
   // call between two Parses. Each distinct string is interned once per row
   // group: interning every cell was a hash lookup per string cell, a fifth

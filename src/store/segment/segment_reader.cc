@@ -67,6 +67,7 @@ class RowGroupDecoder {
       return false;
     }
     uint32_t row = 0;
+    if (only_ != nullptr && !SkipToTrace(&row)) return false;
     while (row < rows_) {
       std::string_view raw_id;
       uint64_t count;
@@ -202,6 +203,110 @@ class RowGroupDecoder {
       t_->status.push_back(status);
     }
     return DecodeAttributes(keep) && DecodeExtras(keep);
+  }
+
+  // A lookup of one trace: steps every column over the rows of the traces
+  // sorted before it, column by column (walking them row by row, cell by
+  // cell, was a third of a trace-by-ID lookup). Leaves kTraceRuns at the
+  // trace's run, or at its end when the trace is not in this group.
+  bool SkipToTrace(uint32_t* row) {
+    ByteReader runs = in(kTraceRuns);
+    uint64_t skip_rows = 0, skip_runs = 0;
+    while (runs.remaining() > 0) {
+      std::string_view raw_id;
+      uint64_t count;
+      ByteReader before = runs;
+      if (!runs.GetBytes(16, &raw_id) || !runs.GetVarint(&count) || count == 0 ||
+          count > rows_ - skip_rows) {
+        return false;
+      }
+      int order = std::memcmp(raw_id.data(), only_->bytes.data(), 16);
+      if (order > 0) {  // not in this group (a Bloom filter's false positive)
+        *row = rows_;
+        return true;
+      }
+      if (order == 0) {
+        runs = before;  // the trace starts here
+        break;
+      }
+      skip_rows += count;
+      ++skip_runs;
+    }
+    in(kTraceRuns) = runs;
+    *row = static_cast<uint32_t>(skip_rows);
+    return SkipRows(skip_rows, skip_runs);
+  }
+
+  bool SkipRows(uint64_t n, uint64_t runs) {
+    std::string_view unused;
+    if (has(kSpanIds) && !in(kSpanIds).GetBytes(8 * n, &unused)) return false;
+    uint64_t v;
+    if (has(kParents)) {
+      uint64_t by_id = 0;  // parents given by ID (code 1) have 8 bytes in kParentIds
+      for (uint64_t i = 0; i < n; ++i) {
+        if (!in(kParents).GetVarint(&v)) return false;
+        by_id += v == 1;
+      }
+      if (by_id > 0 && !in(kParentIds).GetBytes(8 * by_id, &unused)) return false;
+    }
+    if (version_ >= 2) {
+      next_first_ += runs;
+      next_delta_ += n - runs;
+      next_row_ += n;
+      for (uint64_t i = 0; i < n; ++i) {
+        if (!in(kServices).GetVarint(&v)) return false;
+      }
+    } else {
+      for (Column c : {kStarts, kDurations, kServices, kNames}) {
+        for (uint64_t i = 0; i < n; ++i) {
+          if (!in(c).GetVarint(&v)) return false;
+        }
+      }
+      for (uint64_t i = 0; has(kOrigins) && i < n; ++i) {
+        if (!in(kOrigins).GetVarint(&v)) return false;
+      }
+      if (!in(kKinds).GetBytes(n, &unused)) return false;
+    }
+    if (!in(kStatuses).GetBytes(n, &unused)) return false;
+    if (has(kAttrCounts)) {
+      uint64_t cells = 0;
+      for (uint64_t i = 0; i < n; ++i) {
+        if (!in(kAttrCounts).GetVarint(&v)) return false;
+        cells += v;
+      }
+      // Cells per key and type, then each key's stream stepped at once.
+      std::array<std::vector<uint64_t>, 3> per_key;  // strings, ints, doubles
+      for (auto& counts : per_key) counts.assign(t_->dicts().keys.size(), 0);
+      for (uint64_t i = 0; i < cells; ++i) {
+        uint32_t key;
+        uint8_t type;
+        if (!in(kAttrKeys).GetVarint32(&key) || key >= t_->dicts().keys.size() ||
+            !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
+          return false;
+        }
+        switch (static_cast<CellType>(type)) {
+          case CellType::kString: ++per_key[0][key]; break;
+          case CellType::kInt: ++per_key[1][key]; break;
+          case CellType::kDouble: ++per_key[2][key]; break;
+          case CellType::kComplex:
+            if (!in(kAttrComplex).GetLengthPrefixed(&unused)) return false;
+            break;
+          default: break;
+        }
+      }
+      constexpr CellType kTypes[] = {CellType::kString, CellType::kInt, CellType::kDouble};
+      for (int t = 0; t < 3; ++t) {
+        for (uint32_t key = 0; key < per_key[t].size(); ++key) {
+          if (per_key[t][key] > 0 && !values_.SkipMany(key, kTypes[t], per_key[t][key])) {
+            return false;
+          }
+        }
+      }
+    }
+    for (uint64_t i = 0; has(kExtras) && i < n; ++i) {
+      if (!in(kExtras).GetLengthPrefixed(&unused)) return false;
+    }
+    return true;
   }
 
   bool ResolveParents() {
