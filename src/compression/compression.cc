@@ -125,14 +125,15 @@ Result<std::string> ZstdBounded(std::string_view input, size_t max) {
   return out;
 }
 
-// Exports compress whole buffers. ISA-L's level 1 compresses the collector's
-// realistic batches at 5.9 GB/s against libdeflate level 1's 1.2 GB/s (and
-// zlib's streaming deflate, slower still) for a ratio of 0.045 vs 0.042
-// (bench/compression_bench): gzip was a third of the collector's CPU.
+// Exports compress whole batches. ISA-L's level 1 compresses the collector's
+// realistic batches at 5.3 GB/s, libdeflate's level 1 at 1.2 GB/s and zlib's
+// at 0.26 GB/s, for ratios of 0.045, 0.042 and 0.042 (bench/compression_bench):
+// gzip was a third of the collector's CPU.
 std::string DeflateLevel1(std::span<const std::string_view> input, bool gzip) {
   // ISA-L counts in 32 bits: input and output go through in chunks.
   constexpr size_t kChunk = 64 << 20;
-  // The stream state (hundreds of KiB) and level 1's hash tables, one per thread.
+  // The stream state (large: it holds the history window) and level 1's
+  // hash tables, one per thread.
   thread_local auto stream = std::make_unique<isal_zstream>();
   thread_local std::vector<uint8_t> level_buffer(ISAL_DEF_LVL1_DEFAULT);
   isal_zstream& s = *stream;
