@@ -142,32 +142,12 @@ bool AttributeColumnsReader::NextInt(uint32_t key, uint64_t* payload) {
   return true;
 }
 
-bool AttributeColumnsReader::Skip(uint32_t key, CellType type) {
-  std::vector<Stream>* streams = type == CellType::kString   ? &strings_
-                                 : type == CellType::kInt    ? &ints_
-                                 : type == CellType::kDouble ? &doubles_
-                                                             : nullptr;
-  if (streams == nullptr) return true;  // no typed stream: nothing to step over
-  if (key >= streams->size()) return false;
-  Stream& s = (*streams)[key];
-  if (s.remaining == 0) return false;
-  --s.remaining;
-  if (type == CellType::kDouble) {
-    std::string_view bytes;
-    return s.in.GetBytes(8, &bytes);
-  }
-  uint64_t z;
-  if (!s.in.GetVarint(&z)) return false;
-  if (type == CellType::kString) s.previous += UnZigZag(z);  // later ids are deltas from it
-  return true;
-}
-
 bool AttributeColumnsReader::SkipMany(uint32_t key, CellType type, uint64_t n) {
   std::vector<Stream>* streams = type == CellType::kString   ? &strings_
                                  : type == CellType::kInt    ? &ints_
                                  : type == CellType::kDouble ? &doubles_
                                                              : nullptr;
-  if (streams == nullptr) return true;
+  if (streams == nullptr) return true;  // no typed stream: nothing to step over
   if (key >= streams->size()) return false;
   Stream& s = (*streams)[key];
   if (s.remaining < n) return false;

@@ -76,7 +76,7 @@ class AttributeColumnsReader {
   // Steps over the next value of `key` of the cell's type, for a row the
   // reader does not keep: no dictionary is parsed, nothing is checked
   // against one (the column's CRC already vouched for its bytes).
-  bool Skip(uint32_t key, CellType type);
+  bool Skip(uint32_t key, CellType type) { return SkipMany(key, type, 1); }
   // Skip, `n` times over.
   bool SkipMany(uint32_t key, CellType type, uint64_t n);
   // REQUIRES: local_id came from NextString(key); the same table for every
