@@ -12,10 +12,13 @@ system, with the polytrace/jaeger ratio:
     window, and after the final merge the window gets once closed, run by
     `polytrace store compact` on the stopped store, with its CPU; Badger as
     it lies)
-  Queries run after a restart, once each server is idle (polytrace: after
-  compaction settled), so they read stored data, not memory.
+  Queries run twice: fresh (right after ingest) and after a restart, once
+  each server is idle (polytrace: after compaction settled), so they read
+  stored data, not memory.
   - trace by ID latency (p50/p99 over --lookups traces, Jaeger API on both)
-  - search latency (service + tag + min duration over the last hour, p50/p99)
+  - searches that match many, few and no traces (JAEGER_SEARCHES, the same
+    Jaeger API request to both; TRACEQL_SEARCHES on polytrace), p50/p99 and
+    how many traces each returned
   - polytrace only (Jaeger has no such query): back-links to a trace over
     the whole store, p50/p99
 
@@ -191,6 +194,45 @@ def wait_searchable(system, spans, timeout=120):
     raise RuntimeError(f"{system.name}: nothing searchable after {timeout}s")
 
 
+def jaeger_tags(tags):
+    return urllib.parse.quote(json.dumps(tags))
+
+
+# Searches asked of both systems through the Jaeger API (limit 20, the last
+# hour), named by how much they match: "many" (more than the limit), "few"
+# (a handful of traces in the whole store) and "none". Each reports how many
+# traces it returned: a search that got fast by returning nothing is a bug.
+JAEGER_SEARCHES = [
+    ("service", "service=gateway"),
+    ("service + operation", "service=gateway&operation=" + urllib.parse.quote("GET /api/checkout")),
+    ("service + minDuration", "service=payment&minDuration=30ms"),
+    ("service + tag, many", "service=payment&tags=" + jaeger_tags({"http.response.status_code": "500"})),
+    ("service + tag + minDuration, many",
+     "service=payment&minDuration=1ms&tags=" + jaeger_tags({"http.response.status_code": "500"})),
+    ("service + tag, few", "service=gateway&tags=" + jaeger_tags({"user.id": "user-17"})),
+    ("service + tag, none", "service=gateway&tags=" + jaeger_tags({"http.route": "/nowhere"})),
+    ("service + event field, many", "service=payment&tags=" + jaeger_tags({"exception.type": "PaymentDeclined"})),
+]
+
+# TraceQL through the Tempo API (polytrace only: Jaeger has none).
+TRACEQL_SEARCHES = [
+    ("TraceQL status_code = 500, many", '{ span.http.response.status_code = 500 }'),
+    ("TraceQL user.id, few", '{ span.user.id = "user-17" }'),
+    ("TraceQL route, none", '{ span.http.route = "/nowhere" }'),
+    ("TraceQL service && db route, many",
+     '{ resource.service.name = "payment" && span.http.route = "POST /charge" }'),
+]
+
+
+def timed_search(port, path, searches, count):
+    times, found = [], 0
+    for _ in range(searches):
+        t0 = time.perf_counter()
+        found = count(json.loads(get(port, path)))
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "found": found}
+
+
 def query_latencies(system, lookups, searches):
     port = system.ports["query"]
     body = json.loads(get(port, f"/api/traces?service=gateway&limit={lookups}&lookback=1h"))
@@ -201,17 +243,17 @@ def query_latencies(system, lookups, searches):
         trace = json.loads(get(port, f"/api/traces/{trace_id}"))
         by_id.append((time.perf_counter() - t0) * 1000)
         assert trace["data"] and trace["data"][0]["spans"], f"{system.name}: empty trace {trace_id}"
-    tags = urllib.parse.quote(json.dumps({"http.response.status_code": "500"}))
-    search_path = f"/api/traces?service=payment&tags={tags}&minDuration=1ms&lookback=1h&limit=20"
-    search, found = [], 0
-    for _ in range(searches):
-        t0 = time.perf_counter()
-        found = len(json.loads(get(port, search_path))["data"])
-        search.append((time.perf_counter() - t0) * 1000)
     result = {"lookups": len(ids), "by_id_p50_ms": percentile(by_id, 50), "by_id_p99_ms": percentile(by_id, 99),
-              "search_p50_ms": percentile(search, 50), "search_p99_ms": percentile(search, 99),
-              "search_found": found}
+              "searches": {}}
+    for name, query in JAEGER_SEARCHES:
+        result["searches"][name] = timed_search(port, f"/api/traces?{query}&lookback=1h&limit=20", searches,
+                                                lambda body: len(body["data"]))
+    main = result["searches"]["service + tag + minDuration, many"]
+    result.update(search_p50_ms=main["p50_ms"], search_p99_ms=main["p99_ms"], search_found=main["found"])
     if system.name == "polytrace":
+        for name, q in TRACEQL_SEARCHES:
+            path = "/api/search?limit=20&q=" + urllib.parse.quote(q)
+            result["searches"][name] = timed_search(port, path, searches, lambda body: len(body["traces"]))
         # Back-links (Jaeger has none): who links to a trace, over the whole
         # store. The load has no links, so every row group's extras are
         # looked at: the worst case.
@@ -254,8 +296,12 @@ def wait_idle(system):
 def run(system, args):
     system.start()
     result = ingest(system, args.spans)
-    # Queries and bytes measure the stored data, settled and reopened: no
-    # lookup is answered from memory that a restart would lose.
+    # Fresh: as ingest left it (polytrace: heads in memory and the segments
+    # sealed so far, before compaction has merged them).
+    wait_searchable(system, args.spans)
+    result["fresh"] = query_latencies(system, args.lookups, args.searches)
+    # After a restart: the stored data, settled and reopened; no lookup is
+    # answered from memory that a restart would lose.
     system.stop()
     system.start()
     wait_searchable(system, args.spans)
@@ -297,14 +343,28 @@ def main():
             continue
         results[name] = run(System(name, binary, config, workdir), args)
         print(f"{name}: {json.dumps(results[name])}", flush=True)
+    for phase in ("fresh", "restarted"):
+        print(f"\nsearches, {phase} (p50 / p99 ms, traces returned; ratio = polytrace / jaeger p50, p99)")
+        p = results.get("polytrace", {})
+        j = results.get("jaeger", {})
+        p, j = (p.get("fresh", {}), j.get("fresh", {})) if phase == "fresh" else (p, j)
+        names = [n for n, _ in JAEGER_SEARCHES] + [n for n, _ in TRACEQL_SEARCHES]
+        rows = [("trace by ID", {"p50_ms": p.get("by_id_p50_ms"), "p99_ms": p.get("by_id_p99_ms"), "found": 1},
+                 {"p50_ms": j.get("by_id_p50_ms"), "p99_ms": j.get("by_id_p99_ms"), "found": 1})]
+        rows += [(n, p.get("searches", {}).get(n), j.get("searches", {}).get(n)) for n in names]
+        for name, ps, js in rows:
+            cell = lambda r: "-" if not r or r["p50_ms"] is None else \
+                f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f} ({r['found']}{', NOTHING' if r['found'] == 0 else ''})"
+            ratio = ""
+            if ps and js and ps["p50_ms"] is not None and js["p50_ms"]:
+                ratio = f"{ps['p50_ms'] / js['p50_ms']:.2f}, {ps['p99_ms'] / js['p99_ms']:.2f}"
+            print(f"  {name:<36}{cell(ps):>28}{cell(js):>28}  {ratio}")
     if len(results) == 2:
         p, j = results["polytrace"], results["jaeger"]
         rows = [("ingest spans per CPU-second", "spans_per_cpu_s", True),
                 ("ingest wall spans/s (2 loadgen workers)", "wall_spans_per_s", True),
                 ("peak RSS MiB", "peak_rss_mib", False),
-                ("bytes per span on disk", "bytes_per_span", False),
-                ("trace by ID p50 ms", "by_id_p50_ms", False), ("trace by ID p99 ms", "by_id_p99_ms", False),
-                ("search p50 ms", "search_p50_ms", False), ("search p99 ms", "search_p99_ms", False)]
+                ("bytes per span on disk", "bytes_per_span", False)]
         print(f"\n{'figure':<42}{'polytrace':>12}{'jaeger v2':>12}{'ratio':>8}")
         for label, key, higher_better in rows:
             ratio = p[key] / j[key] if j[key] else float("inf")

@@ -70,15 +70,15 @@ std::optional<HttpResponse> BacklinksApi::Handle(const HttpRequest& request) {
   bool truncated = hits->size() > size_t(max);
   if (truncated) hits->resize(size_t(max));
 
-  std::vector<Traces> traces;  // keeps the spans the backlinks point into alive
-  std::vector<Backlink> backlinks;
+  std::vector<TraceId> others;  // links inside the trace are shown with it
   for (const store::TraceHit& hit : *hits) {
-    if (hit.trace_id == *id) continue;  // links inside the trace are shown with it
-    Result<Traces> trace = store_.GetTrace(hit.trace_id);
-    if (!trace.ok()) return Error(500, trace.status().message());
-    traces.push_back(std::move(*trace));
+    if (hit.trace_id != *id) others.push_back(hit.trace_id);
   }
-  for (const Traces& t : traces) CollectBacklinks(t, *id, &backlinks);
+  // Keeps the spans the backlinks point into alive.
+  Result<std::vector<Traces>> traces = store_.GetTraces(others);
+  if (!traces.ok()) return Error(500, traces.status().message());
+  std::vector<Backlink> backlinks;
+  for (const Traces& t : *traces) CollectBacklinks(t, *id, &backlinks);
   std::sort(backlinks.begin(), backlinks.end(), [](const Backlink& a, const Backlink& b) {
     return a.span->start_time_unix_nano < b.span->start_time_unix_nano;
   });

@@ -238,14 +238,14 @@ HttpResponse JaegerApi::FindTraces(const HttpRequest& request) {
   if (filter.service.empty()) return BadRequest("parameter 'service' is required");
   Result<std::vector<store::TraceHit>> hits = store_.FindTraces(filter, static_cast<size_t>(limit));
   if (!hits.ok()) return ServerError(hits.status());
+  Result<std::vector<Traces>> traces = store_.GetTraces(store::TraceIdsOf(*hits));
+  if (!traces.ok()) return ServerError(traces.status());
   JsonWriter w;
   w.BeginArray();
   size_t total = 0;
-  for (const store::TraceHit& hit : *hits) {
-    Result<Traces> trace = store_.GetTrace(hit.trace_id);
-    if (!trace.ok()) return ServerError(trace.status());
-    if (trace->empty()) continue;  // deleted by retention since the search
-    WriteJaegerTrace(AssembleTrace(*trace), w);
+  for (const Traces& trace : *traces) {
+    if (trace.empty()) continue;  // deleted by retention since the search
+    WriteJaegerTrace(AssembleTrace(trace), w);
     ++total;
   }
   w.EndArray();

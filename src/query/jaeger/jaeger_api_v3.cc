@@ -204,15 +204,15 @@ HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
   }
   Result<std::vector<store::TraceHit>> hits = store_.FindTraces(filter, size_t(depth));
   if (!hits.ok()) return Error(500, hits.status().message());
+  Result<std::vector<Traces>> traces = store_.GetTraces(store::TraceIdsOf(*hits));
+  if (!traces.ok()) return Error(500, traces.status().message());
   JsonWriter w;
   w.BeginObject();
   w.Key("summaries");
   w.BeginArray();
-  for (const store::TraceHit& hit : *hits) {
-    Result<Traces> trace = store_.GetTrace(hit.trace_id);
-    if (!trace.ok()) return Error(500, trace.status().message());
-    if (trace->empty()) continue;  // deleted by retention since the search
-    WriteSummary(analysis::AssembleTrace(*trace), w);
+  for (const Traces& trace : *traces) {
+    if (trace.empty()) continue;  // deleted by retention since the search
+    WriteSummary(analysis::AssembleTrace(trace), w);
   }
   w.EndArray();
   w.EndObject();

@@ -4,6 +4,8 @@
 // to `spss` matched spans each, in Tempo's response shape.
 #include <fmt/format.h>
 
+#include <set>
+
 #include "otlp/json_writer.h"
 #include "query/query_params.h"
 #include "query/tempo/tempo_api.h"
@@ -138,13 +140,34 @@ void WriteSpanset(JsonWriter& w, const AssembledTrace& trace, const std::vector<
   w.EndObject();
 }
 
+void WriteTrace(JsonWriter& w, const AssembledTrace& trace, const traceql::TraceContext& ctx,
+                const std::vector<int>& matched, int64_t spss,
+                const std::vector<std::pair<traceql::FieldKind, std::string>>& attributes) {
+  w.BeginObject();
+  w.Key("traceID");
+  w.String(trace.trace_id.ToHex());
+  w.Key("rootServiceName");
+  w.String(trace.root >= 0 ? ctx.root_service_name : "<root span not yet received>");
+  w.Key("rootTraceName");
+  w.String(ctx.root_name);
+  w.Key("startTimeUnixNano");
+  w.Uint64AsString(trace.start_nanos);
+  w.Key("durationMs");
+  w.Uint((trace.end_nanos - trace.start_nanos) / 1'000'000);
+  w.Key("spanSet");
+  WriteSpanset(w, trace, matched, spss, attributes);
+  w.Key("spanSets");
+  w.BeginArray();
+  WriteSpanset(w, trace, matched, spss, attributes);
+  w.EndArray();
+  w.EndObject();
+}
+
 }  // namespace
 
 HttpResponse TempoApi::Search(const HttpRequest& request) {
   SearchRequest req;
   if (Status st = ParseRequest(request, &req); !st.ok()) return BadRequest(st.message());
-  Result<std::vector<store::TraceHit>> candidates = store_.FindTraces(req.filter, kMaxCandidates);
-  if (!candidates.ok()) return HttpResponse::Text(500, candidates.status().message());
   auto attributes = traceql::ReferencedAttributes(*req.query);
   JsonWriter w;
   w.BeginObject();
@@ -152,40 +175,44 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
   w.BeginArray();
   int64_t found = 0;
   size_t inspected = 0;
-  for (const store::TraceHit& hit : *candidates) {
-    if (found >= req.limit) break;
-    Result<Traces> traces = store_.GetTrace(hit.trace_id);
-    if (!traces.ok()) return HttpResponse::Text(500, traces.status().message());
-    ++inspected;
-    AssembledTrace trace = AssembleTrace(*traces);
-    if (trace.spans.empty()) continue;
-    uint64_t duration = trace.end_nanos - trace.start_nanos;
-    if ((req.min_trace_duration && duration < *req.min_trace_duration) ||
-        (req.max_trace_duration && duration > *req.max_trace_duration)) {
-      continue;
+  std::set<TraceId> seen;
+  // Candidates are asked for a few at a time, more each round, up to
+  // kMaxCandidates: a query its required filter captures is answered from
+  // the newest row groups, not after a scan of the whole store.
+  size_t ask = std::min<size_t>(kMaxCandidates, std::max<size_t>(64, size_t(req.limit) * 2));
+  for (;;) {
+    Result<std::vector<store::TraceHit>> candidates = store_.FindTraces(req.filter, ask);
+    if (!candidates.ok()) return HttpResponse::Text(500, candidates.status().message());
+    std::vector<TraceId> fresh;  // not inspected in an earlier round
+    for (const store::TraceHit& hit : *candidates) {
+      if (seen.insert(hit.trace_id).second) fresh.push_back(hit.trace_id);
     }
-    traceql::TraceContext ctx = traceql::MakeContext(trace);
-    std::vector<int> matched = traceql::Evaluate(*req.query, ctx);
-    if (matched.empty()) continue;
-    ++found;
-    w.BeginObject();
-    w.Key("traceID");
-    w.String(trace.trace_id.ToHex());
-    w.Key("rootServiceName");
-    w.String(trace.root >= 0 ? ctx.root_service_name : "<root span not yet received>");
-    w.Key("rootTraceName");
-    w.String(ctx.root_name);
-    w.Key("startTimeUnixNano");
-    w.Uint64AsString(trace.start_nanos);
-    w.Key("durationMs");
-    w.Uint(duration / 1'000'000);
-    w.Key("spanSet");
-    WriteSpanset(w, trace, matched, req.spans_per_spanset, attributes);
-    w.Key("spanSets");
-    w.BeginArray();
-    WriteSpanset(w, trace, matched, req.spans_per_spanset, attributes);
-    w.EndArray();
-    w.EndObject();
+    // Read in chunks of what is still missing: traces sharing a row group
+    // come from one read, and none is read past the limit.
+    for (size_t begin = 0; begin < fresh.size() && found < req.limit;) {
+      size_t n = std::min(fresh.size() - begin, size_t(req.limit - found));
+      Result<std::vector<Traces>> traces =
+          store_.GetTraces(std::span<const TraceId>(fresh).subspan(begin, n));
+      if (!traces.ok()) return HttpResponse::Text(500, traces.status().message());
+      begin += n;
+      for (const Traces& t : *traces) {
+        ++inspected;
+        AssembledTrace trace = AssembleTrace(t);
+        if (trace.spans.empty()) continue;
+        uint64_t duration = trace.end_nanos - trace.start_nanos;
+        if ((req.min_trace_duration && duration < *req.min_trace_duration) ||
+            (req.max_trace_duration && duration > *req.max_trace_duration)) {
+          continue;
+        }
+        traceql::TraceContext ctx = traceql::MakeContext(trace);
+        std::vector<int> matched = traceql::Evaluate(*req.query, ctx);
+        if (matched.empty()) continue;
+        ++found;
+        WriteTrace(w, trace, ctx, matched, req.spans_per_spanset, attributes);
+      }
+    }
+    if (found >= req.limit || candidates->size() < ask || ask >= kMaxCandidates) break;
+    ask = std::min(kMaxCandidates, ask * 8);
   }
   w.EndArray();
   w.Key("metrics");

@@ -35,4 +35,11 @@ struct TraceHit {
   uint64_t start_nanos = 0;  // the latest matching span's start
 };
 
+inline std::vector<TraceId> TraceIdsOf(const std::vector<TraceHit>& hits) {
+  std::vector<TraceId> ids;
+  ids.reserve(hits.size());
+  for (const TraceHit& hit : hits) ids.push_back(hit.trace_id);
+  return ids;
+}
+
 }  // namespace polytrace::store

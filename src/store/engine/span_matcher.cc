@@ -1,5 +1,8 @@
 #include "store/engine/span_matcher.h"
 
+#include <charconv>
+#include <string>
+
 #include "store/table/value_codec.h"
 
 namespace polytrace::store {
@@ -15,7 +18,17 @@ SpanMatcher::SpanMatcher(const SpanFilter& filter, const SpanTable& table)
     name_ = d.names.Find(filter.operation);
     possible_ = possible_ && name_.has_value();
   }
-  for (const auto& tag : filter.tags) tag_keys_.push_back(d.keys.Find(tag.first));
+  for (const auto& [key, value] : filter.tags) {
+    CompiledTag& tag = tags_.emplace_back();
+    tag.key = d.keys.Find(key);
+    tag.string_id = table.strings.Find(value);
+    int64_t n = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (error == std::errc() && end == value.data() + value.size() && std::to_string(n) == value) {
+      tag.int_value = n;
+    }
+    tag.bool_value = value == "true" ? 1 : value == "false" ? 0 : -1;
+  }
   resource_tag_cache_.assign(filter.tags.size(), std::vector<int8_t>(d.origins.size(), -1));
 }
 
@@ -49,24 +62,40 @@ bool SpanMatcher::LinksToTrace(uint32_t row) const {
   return false;
 }
 
+bool SpanMatcher::CellMatches(const CompiledTag& tag, size_t index, uint32_t cell) const {
+  uint64_t payload = table_.attr_value[cell];
+  switch (static_cast<CellType>(table_.attr_type[cell])) {
+    case CellType::kString: return tag.string_id && payload == *tag.string_id;
+    case CellType::kInt: return tag.int_value && static_cast<int64_t>(payload) == *tag.int_value;
+    case CellType::kBoolTrue: return tag.bool_value == 1;
+    case CellType::kBoolFalse: return tag.bool_value == 0;
+    default: {  // doubles, arrays, maps, bytes: by their string form
+      Arena scratch;
+      return ValueToString(table_.CellValue(cell, scratch)) == filter_.tags[index].second;
+    }
+  }
+}
+
 bool SpanMatcher::TagMatches(size_t tag, uint32_t row) const {
-  const std::string& want = filter_.tags[tag].second;
-  Arena scratch;
-  if (tag_keys_[tag]) {
+  const auto& [key, want] = filter_.tags[tag];
+  if (tags_[tag].key) {
     for (uint32_t c = table_.AttrBegin(row); c < table_.AttrEnd(row); ++c) {
-      if (table_.attr_key[c] == *tag_keys_[tag] &&
-          ValueToString(table_.CellValue(c, scratch)) == want) {
-        return true;
-      }
+      if (table_.attr_key[c] == *tags_[tag].key && CellMatches(tags_[tag], tag, c)) return true;
     }
   }
   if (ResourceHasTag(tag, table_.origin[row])) return true;
-  // Event (Jaeger "log") fields: decoded only when the cheaper places failed.
+  // Event (Jaeger "log") fields: decoded only when the row has events whose
+  // encoding holds the key at all.
+  std::string_view extras = table_.Extras(row);
+  if (!(ExtrasPresence(extras) & kExtrasEvents) || extras.find(key) == std::string_view::npos) {
+    return false;
+  }
+  Arena scratch;
   Span span;
   span.start_time_unix_nano = table_.start[row];
-  if (!DecodeSpanExtras(table_.Extras(row), scratch, &span)) return false;
+  if (!DecodeSpanExtras(extras, scratch, &span)) return false;
   for (const SpanEvent& e : span.events) {
-    const AnyValue* v = FindAttribute(e.attributes, filter_.tags[tag].first);
+    const AnyValue* v = FindAttribute(e.attributes, key);
     if (v != nullptr && ValueToString(*v) == want) return true;
   }
   return false;

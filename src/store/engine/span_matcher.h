@@ -20,6 +20,16 @@ class SpanMatcher {
   bool Matches(uint32_t row) const;
 
  private:
+  // A tag's value in the forms a cell of this table can take, so a cell is
+  // compared as integers, not turned into a string (a string per cell was
+  // most of a tag search's time).
+  struct CompiledTag {
+    std::optional<uint32_t> key;        // in dicts().keys
+    std::optional<uint32_t> string_id;  // in the table's strings
+    std::optional<int64_t> int_value;   // the value is an int's string form
+    int8_t bool_value = -1;             // "true" 1, "false" 0, else -1
+  };
+  bool CellMatches(const CompiledTag& tag, size_t index, uint32_t cell) const;
   bool TagMatches(size_t tag, uint32_t row) const;
   bool ResourceHasTag(size_t tag, uint32_t origin) const;
   bool LinksToTrace(uint32_t row) const;
@@ -29,7 +39,7 @@ class SpanMatcher {
   bool possible_ = true;
   std::optional<uint32_t> service_;
   std::optional<uint32_t> name_;
-  std::vector<std::optional<uint32_t>> tag_keys_;
+  std::vector<CompiledTag> tags_;
   // Per tag, per origin: -1 unknown, 0 no, 1 the resource has the tag.
   mutable std::vector<std::vector<int8_t>> resource_tag_cache_;
 };

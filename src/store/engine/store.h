@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -108,6 +109,9 @@ class Store {
 
   // All stored spans of the trace (an empty batch when none).
   Result<Traces> GetTrace(const TraceId& id) const;
+  // GetTrace of each of `ids`, in their order; traces sharing a row group
+  // are read from it in one pass (a search's hits usually do).
+  Result<std::vector<Traces>> GetTraces(std::span<const TraceId> ids) const;
   // Traces with a span matching `filter`, at most `limit`, newest first: the
   // heads and the newest segments are searched first and the search stops
   // once `limit` traces matched (within a segment, in trace ID order).

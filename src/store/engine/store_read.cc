@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -79,38 +81,73 @@ bool RowGroupMayMatch(const SegmentReader& seg, const RowGroupInfo& rg, const Sp
          std::find(rg.services.begin(), rg.services.end(), *service) != rg.services.end();
 }
 
-// Tags whose value can only appear as a string in a row group's own
-// columns: not number- or bool-like (those may be typed cells), and no
-// resource of the segment carries it (resources are segment-wide). A row
-// group lacking such a value in its dictionary and events cannot match.
-std::vector<size_t> PrunableTags(const SegmentReader& seg, const SpanFilter& filter) {
-  std::vector<size_t> out;
+// Whether a resource of the segment carries tag `key` = `value`: resources
+// are segment-wide (the footer's origins), so such a tag rules out no row
+// group of it.
+bool AnyResourceHasTag(const SegmentReader& seg, std::string_view key, std::string_view value) {
+  const StringDict& origins = seg.dicts().origins;
+  for (uint32_t o = 0; o < origins.size(); ++o) {
+    Arena scratch;
+    ResourceSpans rs;
+    ScopeSpans ss;
+    if (!DecodeOrigin(origins.Get(o), scratch, &rs, &ss)) return true;  // cannot tell
+    const AnyValue* v = FindAttribute(rs.resource.attributes, key);
+    if (v != nullptr && ValueToString(*v) == value) return true;
+  }
+  return false;
+}
+
+// Whether `value` could be the string form of a cell that is not a string
+// (an int, a double, including "inf" and "nan", or a bool): no string
+// dictionary can rule such a value out.
+bool CouldBeNonStringForm(std::string_view value) {
+  if (value.empty() || value == "true" || value == "false") return true;
+  double d;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), d);
+  return end == value.data() + value.size() &&
+         (error == std::errc() || error == std::errc::result_out_of_range);
+}
+
+// The row groups of a segment a search reads, ascending, and the tags to
+// look up in each one's string dictionary before reading it.
+struct RowGroupPlan {
+  std::vector<uint32_t> groups;
+  std::vector<size_t> dictionary_tags;
+};
+
+// Each tag no resource carries narrows the groups: to those the attribute
+// index (format 4) lists for its (key, value), or, for a key too varied to
+// be indexed by value, to those holding the key, whose dictionaries are
+// then looked into. Without an index every group is a candidate, looked
+// into by dictionary. Dictionaries hold only string cells: a value that
+// could be a number's or a bool's string form is never ruled out by one.
+Result<RowGroupPlan> PlanRowGroups(const SegmentReader& seg, const SpanFilter& filter) {
+  RowGroupPlan plan;
+  plan.groups.resize(seg.footer().row_groups.size());
+  for (uint32_t g = 0; g < plan.groups.size(); ++g) plan.groups[g] = g;
+  if (filter.tags.empty()) return plan;
+  Result<std::shared_ptr<const AttributeIndex>> index = seg.ReadAttributeIndex();
+  if (!index.ok()) return index.status();
   for (size_t i = 0; i < filter.tags.size(); ++i) {
     const auto& [key, value] = filter.tags[i];
-    bool typed_looking = value.empty() || value == "true" || value == "false" ||
-                         value.find_first_not_of("0123456789+-.eE") == std::string::npos;
-    if (typed_looking) continue;
-    bool in_resource = false;
-    const StringDict& origins = seg.dicts().origins;
-    for (uint32_t o = 0; o < origins.size() && !in_resource; ++o) {
-      Arena scratch;
-      ResourceSpans rs;
-      ScopeSpans ss;
-      if (!DecodeOrigin(origins.Get(o), scratch, &rs, &ss)) {
-        in_resource = true;  // cannot tell: do not prune
-        break;
-      }
-      const AnyValue* v = FindAttribute(rs.resource.attributes, key);
-      in_resource = v != nullptr && ValueToString(*v) == value;
+    if (AnyResourceHasTag(seg, key, value)) continue;
+    bool exact = false;
+    if (*index != nullptr) {
+      AttributeIndex::Candidates c = (*index)->Find(key, value);
+      std::vector<uint32_t> both;
+      std::set_intersection(plan.groups.begin(), plan.groups.end(), c.groups.begin(),
+                            c.groups.end(), std::back_inserter(both));
+      plan.groups = std::move(both);
+      exact = c.exact;
     }
-    if (!in_resource) out.push_back(i);
+    if (!exact && !CouldBeNonStringForm(value)) plan.dictionary_tags.push_back(i);
   }
-  return out;
+  return plan;
 }
 
 Result<bool> MayHaveTagValues(const SegmentReader& seg, size_t group, const SpanFilter& filter,
-                              const std::vector<size_t>& prunable) {
-  for (size_t i : prunable) {
+                              const std::vector<size_t>& dictionary_tags) {
+  for (size_t i : dictionary_tags) {
     Result<bool> may = seg.MayHaveStringValue(group, filter.tags[i].first, filter.tags[i].second);
     if (!may.ok() || !*may) return may;
   }
@@ -217,25 +254,51 @@ void CountLinksSorted(const SpanTable& t, uint64_t start, uint64_t end, GraphBui
 }  // namespace
 
 Result<Traces> Store::GetTrace(const TraceId& id) const {
-  Traces out;
+  Result<std::vector<Traces>> traces = GetTraces({&id, 1});
+  if (!traces.ok()) return traces.status();
+  return std::move(traces->front());
+}
+
+Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids) const {
+  std::vector<Traces> out(ids.size());
   bool ok = true;
-  Snapshot snapshot = TakeSnapshot([&](const HeadBlock& head) {
-    std::span<const uint32_t> rows = head.RowsOf(id);
-    ok = head.table().Materialize(rows, &out);
-  });
-  for (const auto& head : snapshot.heads)
-    ok = ok && head->table().Materialize(head->RowsOf(id), &out);
+  auto from_head = [&](const HeadBlock& head) {
+    for (size_t i = 0; i < ids.size(); ++i)
+      ok = ok && head.table().Materialize(head.RowsOf(ids[i]), &out[i]);
+  };
+  Snapshot snapshot = TakeSnapshot(from_head);
+  for (const auto& head : snapshot.heads) from_head(*head);
   if (!ok) return Status::Internal("store: a head block holds an undecodable span");
+  // Each wanted trace with where its answer goes, by ID: the traces of one
+  // row group are then read in one pass (a search's hits often share one).
+  std::vector<std::pair<TraceId, size_t>> wanted;
+  for (size_t i = 0; i < ids.size(); ++i) wanted.emplace_back(ids[i], i);
+  std::sort(wanted.begin(), wanted.end());
+  std::vector<TraceId> group_ids;
   for (const auto& seg : snapshot.segments) {
-    if (!seg->MayContain(id)) continue;
+    std::vector<std::pair<TraceId, size_t>> here;
+    for (const auto& w : wanted) {
+      if (seg->MayContain(w.first)) here.push_back(w);
+    }
+    if (here.empty()) continue;
     const auto& groups = seg->footer().row_groups;
     for (size_t g = 0; g < groups.size(); ++g) {
-      if (id < groups[g].first_trace || groups[g].last_trace < id) continue;
-      Result<SpanTable> table = seg->ReadRowGroup(g, &id);
+      auto lo =
+          std::lower_bound(here.begin(), here.end(), std::pair{groups[g].first_trace, size_t(0)});
+      auto hi =
+          std::upper_bound(here.begin(), here.end(), std::pair{groups[g].last_trace, ids.size()});
+      if (lo == hi) continue;
+      group_ids.clear();
+      for (auto it = lo; it != hi; ++it) {
+        if (group_ids.empty() || group_ids.back() != it->first) group_ids.push_back(it->first);
+      }
+      Result<SpanTable> table = seg->ReadRowGroup(g, group_ids);
       if (!table.ok()) return Damaged(table.status());
-      if (!table->Materialize(SortedRowsOf(*table, id), &out)) {
-        return Status::Internal(
-            fmt::format("store: {}: row group {} holds an undecodable span", seg->path(), g));
+      for (auto it = lo; it != hi; ++it) {
+        if (!table->Materialize(SortedRowsOf(*table, it->first), &out[it->second])) {
+          return Status::Internal(
+              fmt::format("store: {}: row group {} holds an undecodable span", seg->path(), g));
+        }
       }
     }
   }
@@ -258,10 +321,12 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
     if (hits.size() >= limit) break;
     if (!SegmentMayMatch(*seg, filter)) continue;
     const auto& groups = seg->footer().row_groups;
-    std::vector<size_t> prunable_tags = PrunableTags(*seg, filter);
-    for (size_t g = 0; g < groups.size() && hits.size() < limit; ++g) {
+    Result<RowGroupPlan> plan = PlanRowGroups(*seg, filter);
+    if (!plan.ok()) return Damaged(plan.status());
+    for (size_t i = 0; i < plan->groups.size() && hits.size() < limit; ++i) {
+      uint32_t g = plan->groups[i];
       if (!RowGroupMayMatch(*seg, groups[g], filter)) continue;
-      Result<bool> may = MayHaveTagValues(*seg, g, filter, prunable_tags);
+      Result<bool> may = MayHaveTagValues(*seg, g, filter, plan->dictionary_tags);
       if (!may.ok()) return Damaged(may.status());
       if (!*may) continue;
       if (filter.linked_trace) {
@@ -269,7 +334,7 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
         if (!may.ok()) return Damaged(may.status());
         if (!*may) continue;
       }
-      Result<SpanTable> table = seg->ReadRowGroup(g, nullptr, columns);
+      Result<SpanTable> table = seg->ReadRowGroup(g, {}, columns);
       if (!table.ok()) return Damaged(table.status());
       hits.Scan(filter, *table);
     }

@@ -6,8 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "otlp/json_codec.h"
@@ -16,6 +18,7 @@
 #include "store/format/file_util.h"
 #include "store/segment/segment_reader.h"
 #include "store/segment/segment_writer.h"
+#include "store/table/value_codec.h"
 #include "testing/kitchen_sink.h"
 #include "testing/traces_compare.h"
 #include "testing/traces_sink.h"
@@ -93,6 +96,8 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(t.ok()) << t.status().message();
     return t.ok() ? t->SpanCount() : 0;
   }
+
+  void ExpectOlderFormatReadable(const std::string& fixture, int version);
 
   std::filesystem::path dir_;
   StoreOptions options_;
@@ -275,31 +280,60 @@ TEST(HeadBlockTest, SortedRowsIsTheSegmentOrder) {
 
 // Segments written by an older format version stay readable, and
 // compaction rewrites them in the current one.
-TEST_F(StoreTest, ReadsFormatVersion1AndRewritesIt) {
-  const std::filesystem::path testdata = POLYTRACE_STORE_TESTDATA "/v1";
-  std::filesystem::create_directories(dir_ / "segments");
+// A fixture segment of an older format (testdata/v<N>/: the segment and its
+// spans as OTLP JSON): every span comes back and every tag search answers as
+// the spans say, before and after compaction rewrites it as the current
+// version (with an attribute index from version 4 on).
+void StoreTest::ExpectOlderFormatReadable(const std::string& fixture, int version) {
+  const std::filesystem::path& dir = dir_;
+  const std::filesystem::path testdata = std::string(POLYTRACE_STORE_TESTDATA "/") + fixture;
+  std::filesystem::create_directories(dir / "segments");
   std::filesystem::copy_file(testdata / "seg-0000000001.pts",
-                             dir_ / "segments" / "seg-0000000001.pts");
+                             dir / "segments" / "seg-0000000001.pts");
   std::ifstream file(testdata / "spans.json");
   std::string json((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   Traces expected;
   ASSERT_TRUE(otlp::DecodeTracesJson(json, &expected).ok());
   std::set<TraceId> ids;
-  for (const ResourceSpans& rs : expected.resource_spans())
-    for (const ScopeSpans& ss : rs.scope_spans)
-      for (const Span& s : ss.spans) ids.insert(s.trace_id);
-  ASSERT_EQ(ids.size(), 5u);
+  // Each span attribute and event attribute as a tag, and the traces holding it.
+  std::map<std::pair<std::string, std::string>, std::set<TraceId>> tags;
+  for (const ResourceSpans& rs : expected.resource_spans()) {
+    for (const ScopeSpans& ss : rs.scope_spans) {
+      for (const Span& s : ss.spans) {
+        ids.insert(s.trace_id);
+        for (const KeyValue& kv : s.attributes)
+          tags[{std::string(kv.key), ValueToString(kv.value)}].insert(s.trace_id);
+        for (const SpanEvent& e : s.events)
+          for (const KeyValue& kv : e.attributes)
+            tags[{std::string(kv.key), ValueToString(kv.value)}].insert(s.trace_id);
+      }
+    }
+  }
+  ASSERT_GE(ids.size(), 5u);
+  ASSERT_GE(tags.size(), 10u);
+  const std::unique_ptr<Store>& store = store_;
   auto stored = [&] {
     Traces all;
     for (const TraceId& id : ids) {
-      auto t = store_->GetTrace(id);
+      auto t = store->GetTrace(id);
       EXPECT_TRUE(t.ok()) << t.status().message();
       if (t.ok()) all.Append(std::move(*t));
     }
     return testing::CanonicalSpans(all);
   };
-  auto version = [&] {
-    for (const auto& e : std::filesystem::directory_iterator(dir_ / "segments")) {
+  auto expect_searches = [&] {
+    for (const auto& [tag, traces] : tags) {
+      SpanFilter filter;
+      filter.tags.push_back(tag);
+      auto hits = store->FindTraces(filter, 1000);
+      ASSERT_TRUE(hits.ok());
+      std::set<TraceId> got;
+      for (const TraceHit& h : *hits) got.insert(h.trace_id);
+      EXPECT_EQ(got, traces) << tag.first << "=" << tag.second;
+    }
+  };
+  auto segment_version = [&] {
+    for (const auto& e : std::filesystem::directory_iterator(dir / "segments")) {
       auto seg = SegmentReader::Open(e.path().string());
       EXPECT_TRUE(seg.ok()) << seg.status().message();
       if (seg.ok()) return int((*seg)->footer().version);
@@ -307,12 +341,18 @@ TEST_F(StoreTest, ReadsFormatVersion1AndRewritesIt) {
     return 0;
   };
   Open();
-  EXPECT_EQ(version(), 1);
+  EXPECT_EQ(segment_version(), version);
   EXPECT_EQ(stored(), testing::CanonicalSpans(expected));
-  ASSERT_TRUE(store_->CompactAllWindows().ok());
-  EXPECT_EQ(version(), int(kSegmentVersion));
+  expect_searches();
+  ASSERT_TRUE(store->CompactAllWindows().ok());
+  EXPECT_EQ(segment_version(), int(kSegmentVersion));
   EXPECT_EQ(stored(), testing::CanonicalSpans(expected));
+  expect_searches();
 }
+
+TEST_F(StoreTest, ReadsFormatVersion1AndRewritesIt) { ExpectOlderFormatReadable("v1", 1); }
+
+TEST_F(StoreTest, ReadsFormatVersion3AndRewritesIt) { ExpectOlderFormatReadable("v3", 3); }
 
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
   Open();

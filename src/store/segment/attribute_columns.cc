@@ -1,5 +1,7 @@
 #include "store/segment/attribute_columns.h"
 
+#include <algorithm>
+
 #include "store/format/coding.h"
 
 namespace polytrace::store {
@@ -91,9 +93,7 @@ bool AttributeColumnsReader::Parse(std::string_view strings, std::string_view di
                                    std::string_view ints, std::string_view doubles,
                                    uint32_t key_count) {
   std::vector<std::pair<uint64_t, std::string_view>> sections;
-  if (!IndexSections(dict, key_count, &dict_sections_)) return false;
-  dicts_.assign(key_count, {});
-  interned_.assign(key_count, {});
+  if (!ParseDictionaries(dict, key_count)) return false;
   for (auto [column, streams] :
        {std::pair{strings, &strings_}, std::pair{ints, &ints_}, std::pair{doubles, &doubles_}}) {
     if (!IndexSections(column, key_count, &sections)) return false;
@@ -103,6 +103,22 @@ bool AttributeColumnsReader::Parse(std::string_view strings, std::string_view di
       (*streams)[k].in = ByteReader(sections[k].second);
     }
   }
+  return true;
+}
+
+bool AttributeColumnsReader::ParseDictionaries(std::string_view dict, uint32_t key_count) {
+  if (!IndexSections(dict, key_count, &dict_sections_)) return false;
+  dicts_.assign(key_count, {});
+  interned_.assign(key_count, {});
+  return true;
+}
+
+bool AttributeColumnsReader::DictionaryHolds(uint32_t key, std::string_view value, bool* holds) {
+  *holds = false;
+  if (key >= dicts_.size()) return true;  // a key this segment never saw
+  const std::vector<std::string_view>* dict = Dict(key);
+  if (dict == nullptr) return false;
+  *holds = std::find(dict->begin(), dict->end(), value) != dict->end();
   return true;
 }
 

@@ -67,17 +67,21 @@ class AttributeColumnsReader {
   // bounds the key ids. False on damaged input.
   bool Parse(std::string_view strings, std::string_view dict, std::string_view ints,
              std::string_view doubles, uint32_t key_count);
+  // Indexes only the dictionary column, for lookups that need no values
+  // (pruning). False on damaged input.
+  bool ParseDictionaries(std::string_view dict, uint32_t key_count);
+  // Whether `key`'s dictionary holds `value`: some string cell of `key`
+  // has it. Sets *holds; false on damaged input.
+  bool DictionaryHolds(uint32_t key, std::string_view value, bool* holds);
   // The next value of `key`; false when none is left or it is damaged. A
   // string comes back as its key-local id: Intern turns it into a table id
   // only for the cells a reader keeps, so reading one trace interns a few.
   bool NextString(uint32_t key, uint32_t* local_id);
   bool NextInt(uint32_t key, uint64_t* payload);
   bool NextDouble(uint32_t key, uint64_t* payload);
-  // Steps over the next value of `key` of the cell's type, for a row the
-  // reader does not keep: no dictionary is parsed, nothing is checked
+  // Steps over the next `n` values of `key` of the cells' type, for rows
+  // the reader does not keep: no dictionary is parsed, nothing is checked
   // against one (the column's CRC already vouched for its bytes).
-  bool Skip(uint32_t key, CellType type) { return SkipMany(key, type, 1); }
-  // Skip, `n` times over.
   bool SkipMany(uint32_t key, CellType type, uint64_t n);
   // REQUIRES: local_id came from NextString(key); the same table for every
   // call between two Parses. Each distinct string is interned once per row

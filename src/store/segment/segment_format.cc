@@ -33,6 +33,18 @@ bool GetId(ByteReader& in, TraceId* id) {
   return true;
 }
 
+void PutColumnBlock(std::string* out, const ColumnBlock& c) {
+  PutFixed64(out, c.offset);
+  PutFixed32(out, c.size);
+  PutFixed32(out, c.raw_size);
+  PutFixed32(out, c.crc);
+}
+
+bool GetColumnBlock(ByteReader& in, ColumnBlock* c) {
+  return in.GetFixed64(&c->offset) && in.GetFixed32(&c->size) && in.GetFixed32(&c->raw_size) &&
+         in.GetFixed32(&c->crc);
+}
+
 void PutRowGroup(std::string* out, const RowGroupInfo& rg) {
   PutVarint(out, rg.rows);
   PutId(out, rg.first_trace);
@@ -45,12 +57,7 @@ void PutRowGroup(std::string* out, const RowGroupInfo& rg) {
   out->push_back(static_cast<char>(rg.statuses));
   out->push_back(static_cast<char>(rg.kinds));
   out->push_back(static_cast<char>(rg.extras));
-  for (const ColumnBlock& c : rg.columns) {
-    PutFixed64(out, c.offset);
-    PutFixed32(out, c.size);
-    PutFixed32(out, c.raw_size);
-    PutFixed32(out, c.crc);
-  }
+  for (const ColumnBlock& c : rg.columns) PutColumnBlock(out, c);
 }
 
 bool GetRowGroup(ByteReader& in, uint8_t version, RowGroupInfo* rg) {
@@ -69,10 +76,7 @@ bool GetRowGroup(ByteReader& in, uint8_t version, RowGroupInfo* rg) {
     return false;
   }
   for (ColumnBlock& c : rg->columns) {
-    if (!in.GetFixed64(&c.offset) || !in.GetFixed32(&c.size) || !in.GetFixed32(&c.raw_size) ||
-        !in.GetFixed32(&c.crc)) {
-      return false;
-    }
+    if (!GetColumnBlock(in, &c)) return false;
   }
   return true;
 }
@@ -106,6 +110,7 @@ std::string EncodeFooter(const SegmentFooter& f) {
   PutVarint(&out, f.row_groups.size());
   for (const RowGroupInfo& rg : f.row_groups) PutRowGroup(&out, rg);
   PutLengthPrefixed(&out, f.bloom.data());
+  PutColumnBlock(&out, f.attribute_index);
   return out;
 }
 
@@ -154,6 +159,7 @@ Status DecodeFooter(std::string_view data, const std::string& where, SegmentFoot
   std::string_view bloom;
   if (!in.GetLengthPrefixed(&bloom)) return damaged("trace ID filter");
   f->bloom = BloomFilter::FromBytes(bloom);
+  if (version >= 4 && !GetColumnBlock(in, &f->attribute_index)) return damaged("attribute index");
   return Status::Ok();
 }
 

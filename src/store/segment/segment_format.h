@@ -22,8 +22,10 @@ inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 
 // 2: starts and durations bit-packed (format/bitpack.h); service, name,
 // origin and kind as one id per row into a per-row-group table.
 // 3: row groups record which extras (links, events...) their rows have.
-// Versions 1 and 2 are still read; compaction rewrites them as 3.
-inline constexpr uint8_t kSegmentVersion = 3;
+// 4: an attribute index (attribute_index.h), a block after the row groups
+// that the footer locates.
+// Versions 1 to 3 are still read; compaction rewrites them as 4.
+inline constexpr uint8_t kSegmentVersion = 4;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.
@@ -122,6 +124,7 @@ struct SegmentFooter {
   std::vector<Operation> operations;
   std::vector<RowGroupInfo> row_groups;
   BloomFilter bloom;
+  ColumnBlock attribute_index;  // version 4; versions before: size 0, no index
 };
 
 std::string EncodeFooter(const SegmentFooter& footer);

@@ -6,8 +6,10 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <span>
 
 #include "store/format/bitpack.h"
 #include "store/format/coding.h"
@@ -43,12 +45,14 @@ Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::str
 }
 
 // Decodes the raw columns of one row group into `t`: every row, or only
-// the rows of one trace (`only`). Columns are sequential streams, so other
-// rows are still walked, but nothing of them is stored or interned.
+// the rows of the traces in `only` (sorted). Columns are sequential
+// streams: the rows of other traces are stepped over column by column,
+// nothing of them is stored or interned.
 class RowGroupDecoder {
  public:
   RowGroupDecoder(uint8_t version, const std::array<std::string, kColumnCount>& c, uint32_t rows,
-                  uint64_t min_start, const TraceId* only, ColumnMask columns, SpanTable* t)
+                  uint64_t min_start, std::span<const TraceId> only, ColumnMask columns,
+                  SpanTable* t)
       : version_(version),
         raw_(c),
         rows_(rows),
@@ -67,25 +71,16 @@ class RowGroupDecoder {
       return false;
     }
     uint32_t row = 0;
-    if (only_ != nullptr && !SkipToTrace(&row)) return false;
+    size_t next = 0;  // the next trace of `only_` to look for
     while (row < rows_) {
-      std::string_view raw_id;
-      uint64_t count;
-      if (!in(kTraceRuns).GetBytes(16, &raw_id) || !in(kTraceRuns).GetVarint(&count) ||
-          count == 0 || count > rows_ - row) {
-        return false;
+      if (!only_.empty()) {
+        if (next == only_.size()) return true;  // every wanted trace read
+        bool at_target = false;
+        if (!SkipToTrace(only_[next], &row, &at_target)) return false;
+        ++next;
+        if (!at_target) continue;  // not in this group (a Bloom filter's false positive)
       }
-      TraceId id;
-      std::memcpy(id.bytes.data(), raw_id.data(), 16);
-      bool keep = only_ == nullptr || *only_ == id;
-      trace_span_ids_.clear();
-      pending_parents_.clear();
-      uint64_t previous_start = min_start_;
-      for (uint64_t k = 0; k < count; ++k, ++row) {
-        if (!DecodeRow(id, keep, k == 0, &previous_start)) return false;
-      }
-      if (keep && !ResolveParents()) return false;
-      if (keep && only_ != nullptr) return true;  // rows are sorted by trace: nothing more to find
+      if (!DecodeTrace(&row)) return false;
     }
     return true;
   }
@@ -93,6 +88,26 @@ class RowGroupDecoder {
  private:
   ByteReader& in(Column c) { return *in_[c]; }
   bool has(Column c) const { return columns_ & ColumnBit(c); }
+
+  // Decodes the trace run at `row` (kept: every row is one of a wanted
+  // trace, or every row is wanted).
+  bool DecodeTrace(uint32_t* row) {
+    std::string_view raw_id;
+    uint64_t count;
+    if (!in(kTraceRuns).GetBytes(16, &raw_id) || !in(kTraceRuns).GetVarint(&count) || count == 0 ||
+        count > rows_ - *row) {
+      return false;
+    }
+    TraceId id;
+    std::memcpy(id.bytes.data(), raw_id.data(), 16);
+    trace_span_ids_.clear();
+    pending_parents_.clear();
+    uint64_t previous_start = min_start_;
+    for (uint64_t k = 0; k < count; ++k, ++*row) {
+      if (!DecodeRow(id, k == 0, &previous_start)) return false;
+    }
+    return ResolveParents();
+  }
 
   bool GetSpanId(Column c, SpanId* out) {
     std::string_view raw;
@@ -168,8 +183,7 @@ class RowGroupDecoder {
     return true;
   }
 
-  bool DecodeRow(const TraceId& trace_id, bool keep, bool first_of_trace,
-                 uint64_t* previous_start) {
+  bool DecodeRow(const TraceId& trace_id, bool first_of_trace, uint64_t* previous_start) {
     SpanId span_id, parent_id;
     uint64_t parent = 0, start, duration;
     uint32_t service, name, origin = 0;
@@ -182,58 +196,59 @@ class RowGroupDecoder {
       return false;
     }
     trace_span_ids_.push_back(span_id);
-    if (keep) {
-      const TableDicts& d = t_->dicts();
-      if (service >= d.services.size() || name >= d.names.size() ||
-          (has(kOrigins) && origin >= d.origins.size())) {
-        return false;
-      }
-      // A parent given by position may come later in the trace: resolved
-      // once the trace's rows are all read.
-      if (parent >= 2) pending_parents_.push_back({static_cast<uint32_t>(t_->rows()), parent - 2});
-      t_->trace_id.push_back(trace_id);
-      t_->span_id.push_back(span_id);
-      t_->parent_span_id.push_back(parent_id);
-      t_->start.push_back(start);
-      t_->end.push_back(start + duration);
-      t_->service.push_back(service);
-      t_->name.push_back(name);
-      t_->origin.push_back(origin);
-      t_->kind.push_back(kind);
-      t_->status.push_back(status);
+    const TableDicts& d = t_->dicts();
+    if (service >= d.services.size() || name >= d.names.size() ||
+        (has(kOrigins) && origin >= d.origins.size())) {
+      return false;
     }
-    return DecodeAttributes(keep) && DecodeExtras(keep);
+    // A parent given by position may come later in the trace: resolved
+    // once the trace's rows are all read.
+    if (parent >= 2) pending_parents_.push_back({static_cast<uint32_t>(t_->rows()), parent - 2});
+    t_->trace_id.push_back(trace_id);
+    t_->span_id.push_back(span_id);
+    t_->parent_span_id.push_back(parent_id);
+    t_->start.push_back(start);
+    t_->end.push_back(start + duration);
+    t_->service.push_back(service);
+    t_->name.push_back(name);
+    t_->origin.push_back(origin);
+    t_->kind.push_back(kind);
+    t_->status.push_back(status);
+    return DecodeAttributes() && DecodeExtras();
   }
 
-  // A lookup of one trace: steps every column over the rows of the traces
-  // sorted before it, column by column (walking them row by row, cell by
-  // cell, was a third of a trace-by-ID lookup). Leaves kTraceRuns at the
-  // trace's run, or at its end when the trace is not in this group.
-  bool SkipToTrace(uint32_t* row) {
+  // A lookup: steps every column over the rows of the traces sorted before
+  // `target`, column by column (walking them row by row, cell by cell, was
+  // a third of a trace-by-ID lookup). Leaves kTraceRuns at the first run not
+  // before `target` (*at_target: it is `target`'s), or at the end of the
+  // group, and *row at that run's first row.
+  bool SkipToTrace(const TraceId& target, uint32_t* row, bool* at_target) {
     ByteReader runs = in(kTraceRuns);
     uint64_t skip_rows = 0, skip_runs = 0;
+    *at_target = false;
     while (runs.remaining() > 0) {
       std::string_view raw_id;
       uint64_t count;
       ByteReader before = runs;
       if (!runs.GetBytes(16, &raw_id) || !runs.GetVarint(&count) || count == 0 ||
-          count > rows_ - skip_rows) {
+          count > rows_ - *row - skip_rows) {
         return false;
       }
-      int order = std::memcmp(raw_id.data(), only_->bytes.data(), 16);
-      if (order > 0) {  // not in this group (a Bloom filter's false positive)
-        *row = rows_;
-        return true;
-      }
-      if (order == 0) {
-        runs = before;  // the trace starts here
+      int order = std::memcmp(raw_id.data(), target.bytes.data(), 16);
+      if (order >= 0) {
+        *at_target = order == 0;
+        runs = before;  // the run starts here
         break;
       }
       skip_rows += count;
       ++skip_runs;
     }
     in(kTraceRuns) = runs;
-    *row = static_cast<uint32_t>(skip_rows);
+    if (runs.remaining() == 0) {  // nothing at or after the target: the rest is not read
+      *row = rows_;
+      return true;
+    }
+    *row += static_cast<uint32_t>(skip_rows);
     return SkipRows(skip_rows, skip_runs);
   }
 
@@ -317,9 +332,9 @@ class RowGroupDecoder {
     return true;
   }
 
-  bool DecodeAttributes(bool keep) {
+  bool DecodeAttributes() {
     if (!has(kAttrCounts)) {
-      if (keep) t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
+      t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
       return true;
     }
     uint64_t count;
@@ -331,36 +346,22 @@ class RowGroupDecoder {
           !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
         return false;
       }
-      if (!keep) {
-        if (!SkipCell(key, static_cast<CellType>(type))) return false;
-        continue;
-      }
       uint64_t payload = 0;
-      if (!DecodeCell(key, static_cast<CellType>(type), keep, &payload)) return false;
-      if (keep) {
-        t_->attr_key.push_back(key);
-        t_->attr_type.push_back(type);
-        t_->attr_value.push_back(payload);
-      }
+      if (!DecodeCell(key, static_cast<CellType>(type), &payload)) return false;
+      t_->attr_key.push_back(key);
+      t_->attr_type.push_back(type);
+      t_->attr_value.push_back(payload);
     }
-    if (keep) t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
+    t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
     return true;
   }
 
-  bool SkipCell(uint32_t key, CellType type) {
-    if (type == CellType::kComplex) {
-      std::string_view encoded;
-      return in(kAttrComplex).GetLengthPrefixed(&encoded);
-    }
-    return values_.Skip(key, type);
-  }
-
-  bool DecodeCell(uint32_t key, CellType type, bool keep, uint64_t* payload) {
+  bool DecodeCell(uint32_t key, CellType type, uint64_t* payload) {
     switch (type) {
       case CellType::kString: {
         uint32_t local;
         if (!values_.NextString(key, &local)) return false;
-        if (keep) *payload = values_.Intern(key, local, t_);
+        *payload = values_.Intern(key, local, t_);
         return true;
       }
       case CellType::kInt: return values_.NextInt(key, payload);
@@ -368,27 +369,23 @@ class RowGroupDecoder {
       case CellType::kComplex: {
         std::string_view encoded;
         if (!in(kAttrComplex).GetLengthPrefixed(&encoded)) return false;
-        if (keep) {
-          *payload = t_->blobs.size();
-          PutLengthPrefixed(&t_->blobs, encoded);
-        }
+        *payload = t_->blobs.size();
+        PutLengthPrefixed(&t_->blobs, encoded);
         return true;
       }
       default: return true;
     }
   }
 
-  bool DecodeExtras(bool keep) {
+  bool DecodeExtras() {
     if (!has(kExtras)) {
-      if (keep) t_->extras_begin.push_back(static_cast<uint32_t>(t_->extras.size()));
+      t_->extras_begin.push_back(static_cast<uint32_t>(t_->extras.size()));
       return true;
     }
     std::string_view extras;
     if (!in(kExtras).GetLengthPrefixed(&extras)) return false;
-    if (keep) {
-      t_->extras.append(extras);
-      t_->extras_begin.push_back(static_cast<uint32_t>(t_->extras.size()));
-    }
+    t_->extras.append(extras);
+    t_->extras_begin.push_back(static_cast<uint32_t>(t_->extras.size()));
     return true;
   }
 
@@ -396,7 +393,7 @@ class RowGroupDecoder {
   const std::array<std::string, kColumnCount>& raw_;
   uint32_t rows_;
   uint64_t min_start_;
-  const TraceId* only_;
+  std::span<const TraceId> only_;
   ColumnMask columns_;
   SpanTable* t_;
   std::array<std::unique_ptr<ByteReader>, kColumnCount> in_;
@@ -412,6 +409,13 @@ class RowGroupDecoder {
   std::vector<Op> ops_;  // version 2
   size_t next_first_ = 0, next_delta_ = 0, next_row_ = 0;
 };
+
+// A block's name in messages: a row group's column, or (column -1) the
+// attribute index.
+std::string BlockName(size_t group, int column) {
+  if (column < 0) return "attribute index";
+  return fmt::format("row group {} column {}", group, kColumnNames[column]);
+}
 
 }  // namespace
 
@@ -468,21 +472,21 @@ Result<std::string> SegmentReader::ReadBlock(const ColumnBlock& block, size_t gr
   std::string compressed;
   if (Status s = PRead(fd_, block.offset, block.size, &compressed, path_); !s.ok()) return s;
   if (Crc32c(compressed) != block.crc) {
-    return Status::InvalidArgument(
-        fmt::format("{}: checksum mismatch in row group {} column {} (bytes {}..{})", path_, group,
-                    kColumnNames[column], block.offset, block.offset + block.size));
+    return Status::InvalidArgument(fmt::format("{}: checksum mismatch in {} (bytes {}..{})", path_,
+                                               BlockName(group, column), block.offset,
+                                               block.offset + block.size));
   }
   std::string raw(block.raw_size, '\0');
   size_t n = ZSTD_decompressDCtx(ThreadDecompressor(), raw.data(), raw.size(), compressed.data(),
                                  compressed.size());
   if (ZSTD_isError(n) || n != block.raw_size) {
-    return Status::InvalidArgument(fmt::format("{}: row group {} column {} does not decompress",
-                                               path_, group, kColumnNames[column]));
+    return Status::InvalidArgument(
+        fmt::format("{}: {} does not decompress", path_, BlockName(group, column)));
   }
   return raw;
 }
 
-Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, const TraceId* only,
+Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const TraceId> only,
                                               ColumnMask mask) const {
   const RowGroupInfo& info = footer_.row_groups[index];
   std::array<std::string, kColumnCount> columns;
@@ -510,21 +514,18 @@ Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view ke
   if (info.columns[kAttrComplex].raw_size > 0) return true;
   std::optional<uint32_t> key_id = footer_.dicts->keys.Find(key);
   if (key_id) {
+    // The dictionary's layout is AttributeColumnsReader's to know: a parser
+    // of its own here once missed a format change and pruned every group.
     Result<std::string> dict = ReadBlock(info.columns[kStringDict], index, kStringDict);
     if (!dict.ok()) return dict.status();
-    ByteReader in(*dict);
-    uint64_t keys;
-    if (!in.GetVarint(&keys)) return true;  // unreadable here: do not prune
-    for (uint64_t k = 0; k < keys; ++k) {
-      uint32_t id;
-      uint64_t n;
-      if (!in.GetVarint32(&id) || !in.GetVarint(&n)) return true;
-      for (uint64_t j = 0; j < n; ++j) {
-        std::string_view s;
-        if (!in.GetLengthPrefixed(&s)) return true;
-        if (id == *key_id && s == value) return true;
-      }
+    AttributeColumnsReader values;
+    bool holds = false;
+    if (!values.ParseDictionaries(*dict, footer_.dicts->keys.size()) ||
+        !values.DictionaryHolds(*key_id, value, &holds)) {
+      return Status::InvalidArgument(
+          fmt::format("{}: row group {} has a damaged string dictionary", path_, index));
     }
+    if (holds) return true;
   }
   // Event attributes (Jaeger's log fields) match too: decode the events.
   if (!(info.extras & kExtrasEvents)) return false;
@@ -574,7 +575,23 @@ Result<std::vector<TraceId>> SegmentReader::ReadTraceIds(size_t index) const {
   return ids;
 }
 
+Result<std::shared_ptr<const AttributeIndex>> SegmentReader::ReadAttributeIndex() const {
+  if (footer_.version < 4) return std::shared_ptr<const AttributeIndex>();
+  std::lock_guard lock(index_mu_);
+  if (index_) return index_;
+  Result<std::string> raw = ReadBlock(footer_.attribute_index, 0, -1);
+  if (!raw.ok()) return raw.status();
+  auto index = std::make_shared<AttributeIndex>();
+  if (!AttributeIndex::Decode(*raw, footer_.row_groups.size(), index.get())) {
+    return Status::InvalidArgument(fmt::format("{}: attribute index damaged", path_));
+  }
+  index_ = std::move(index);
+  return index_;
+}
+
 Status SegmentReader::Check() const {
+  Result<std::shared_ptr<const AttributeIndex>> index = ReadAttributeIndex();
+  if (!index.ok()) return index.status();
   for (size_t g = 0; g < footer_.row_groups.size(); ++g) {
     Result<SpanTable> table = ReadRowGroup(g);
     if (!table.ok()) return table.status();
@@ -582,6 +599,20 @@ Status SegmentReader::Check() const {
       return Status::InvalidArgument(fmt::format("{}: row group {} holds {} rows, footer says {}",
                                                  path_, g, table->rows(),
                                                  footer_.row_groups[g].rows));
+    }
+    if (*index == nullptr) continue;
+    // Every (key, value) the group holds must be one the index leads to:
+    // an index that rules out a group holding a match gives wrong answers.
+    std::vector<uint32_t> rows(table->rows());
+    for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+    GroupAttributes attributes;
+    CollectAttributes(*table, *table, rows, nullptr, &attributes);
+    for (const auto& [key, value] : attributes.pairs) {
+      AttributeIndex::Candidates c = (*index)->Find(key, value);
+      if (!std::binary_search(c.groups.begin(), c.groups.end(), uint32_t(g))) {
+        return Status::InvalidArgument(
+            fmt::format("{}: attribute index misses row group {} for {}={}", path_, g, key, value));
+      }
     }
   }
   return Status::Ok();

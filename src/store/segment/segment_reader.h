@@ -7,10 +7,13 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "store/segment/attribute_index.h"
 #include "store/segment/segment_format.h"
 #include "store/table/span_table.h"
 
@@ -31,9 +34,10 @@ class SegmentReader {
   bool MayContain(const TraceId& id) const { return footer_.bloom.MayContain(id); }
 
   // Decodes row group `index` into a table sharing this segment's
-  // dictionaries: every row, or only the rows of trace `only`; only the
-  // columns in `columns` (the others are left zero / empty).
-  Result<SpanTable> ReadRowGroup(size_t index, const TraceId* only = nullptr,
+  // dictionaries: every row, or only the rows of the traces in `only`
+  // (sorted, distinct); only the columns in `columns` (the others are left
+  // zero / empty).
+  Result<SpanTable> ReadRowGroup(size_t index, std::span<const TraceId> only = {},
                                  ColumnMask columns = kAllColumns) const;
   // False only when no span of row group `index` can match attribute
   // `key` = `value` by a string value: not in the group's dictionary for the
@@ -45,7 +49,12 @@ class SegmentReader {
   Result<bool> ExtrasMayContain(size_t index, std::string_view bytes) const;
   // The distinct trace IDs of row group `index`, sorted (one column read).
   Result<std::vector<TraceId>> ReadTraceIds(size_t index) const;
-  // Reads and verifies every block of the file; the first damage found.
+  // The segment's attribute index (version 4), read and decoded on first
+  // use and kept; null for older segments, which have none.
+  Result<std::shared_ptr<const AttributeIndex>> ReadAttributeIndex() const;
+  // Reads and verifies every block of the file, and that the attribute
+  // index admits every (key, value) each row group holds; the first damage
+  // found.
   Status Check() const;
 
  private:
@@ -56,6 +65,8 @@ class SegmentReader {
   int fd_;
   uint64_t file_bytes_ = 0;
   SegmentFooter footer_;
+  mutable std::mutex index_mu_;
+  mutable std::shared_ptr<const AttributeIndex> index_;  // guarded by index_mu_
 };
 
 }  // namespace polytrace::store

@@ -1,12 +1,15 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
 #include "store/segment/segment_reader.h"
 #include "store/segment/segment_writer.h"
+#include "store/table/value_codec.h"
 #include "testing/kitchen_sink.h"
 #include "testing/traces_compare.h"
 #include "testing/traces_sink.h"
@@ -73,7 +76,7 @@ TEST_F(SegmentTest, SearchReadsDecodeOnlyTheirColumnsAndLookupsOnlyTheirTrace) {
   auto reader = SegmentReader::Open(path_);
   ASSERT_TRUE(reader.ok());
   auto full = (*reader)->ReadRowGroup(0);
-  auto search = (*reader)->ReadRowGroup(0, nullptr, kSearchColumns);
+  auto search = (*reader)->ReadRowGroup(0, {}, kSearchColumns);
   ASSERT_TRUE(full.ok() && search.ok()) << search.status().message();
   ASSERT_EQ(search->rows(), full->rows());
   EXPECT_EQ(search->start, full->start);
@@ -84,7 +87,7 @@ TEST_F(SegmentTest, SearchReadsDecodeOnlyTheirColumnsAndLookupsOnlyTheirTrace) {
   EXPECT_TRUE(search->attr_key.empty());  // attributes were not decoded
   EXPECT_TRUE(search->span_id[0].IsZero());
   const TraceId wanted = full->trace_id[full->rows() / 2];
-  auto one = (*reader)->ReadRowGroup(0, &wanted);
+  auto one = (*reader)->ReadRowGroup(0, {&wanted, 1});
   ASSERT_TRUE(one.ok());
   size_t expected = std::count(full->trace_id.begin(), full->trace_id.end(), wanted);
   ASSERT_EQ(one->rows(), expected);
@@ -124,6 +127,149 @@ TEST_F(SegmentTest, DamagedFooterRefusesToOpen) {
   ASSERT_FALSE(reader.ok());
   EXPECT_NE(reader.status().message().find("footer checksum mismatch"), std::string::npos)
       << reader.status().message();
+}
+
+// Spans with attributes of every type and cardinality (a key with more
+// values than the index keeps, so it is indexed by presence only), events
+// and links, over several services, in random order of arrival. Arrays
+// only `with_arrays`: a row group holding one is never ruled out by its
+// dictionary, so without them the dictionaries are put to the test.
+Traces MakeVariedTraces(uint64_t seed, size_t spans, bool with_arrays = true) {
+  std::mt19937_64 rng(seed);
+  Traces t;
+  Arena& a = t.arena();
+  std::vector<ScopeSpans*> scopes;
+  for (const char* service : {"gateway", "auth", "payment"}) {
+    ResourceSpans& rs = t.resource_spans().Append(a);
+    rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String(service)});
+    scopes.push_back(&rs.scope_spans.Append(a));
+  }
+  for (size_t i = 0; i < spans; ++i) {
+    Span& s = scopes[rng() % scopes.size()]->spans.Append(a);
+    s.trace_id.bytes[0] = static_cast<uint8_t>(rng() % 40);
+    s.trace_id.bytes[15] = 1;
+    uint64_t span_id = rng();
+    std::memcpy(s.span_id.bytes.data(), &span_id, 8);
+    s.name = (rng() % 2) ? "GET /a" : "POST /b";
+    s.kind = static_cast<SpanKind>(rng() % 6);
+    s.status.code = static_cast<StatusCodeValue>(rng() % 3);
+    s.start_time_unix_nano = 1'700'000'000'000'000'000ULL + rng() % 1'000'000'000;
+    s.end_time_unix_nano = s.start_time_unix_nano + rng() % 50'000'000;
+    Attributes& at = s.attributes;
+    at.Append(a, {"user.id", AnyValue::String(a.Copy(fmt::format("u-{}", rng() % 3000)))});
+    at.Append(a, {"http.route", AnyValue::String(rng() % 2 ? "/a" : "/b/{id}")});
+    at.Append(a, {"http.response.status_code", AnyValue::Int(rng() % 5 ? 200 : 500)});
+    if (rng() % 3 == 0) at.Append(a, {"ratio", AnyValue::Double(double(rng() % 4) / 4)});
+    if (rng() % 3 == 0) at.Append(a, {"cache.hit", AnyValue::Bool(rng() % 2 == 0)});
+    if (with_arrays && rng() % 7 == 0) {
+      AnyValue array;
+      array.type = ValueType::kArray;
+      array.array_value.Append(a, AnyValue::String(rng() % 2 ? "x" : "y"));
+      at.Append(a, {"tags", array});
+    }
+    if (rng() % 4 == 0) {
+      SpanEvent& e = s.events.Append(a);
+      e.time_unix_nano = s.start_time_unix_nano;
+      e.name = "exception";
+      e.attributes.Append(a, {"exception.type", AnyValue::String(rng() % 2 ? "Timeout" : "Oom")});
+    }
+    if (rng() % 9 == 0) {
+      SpanLink& l = s.links.Append(a);
+      l.trace_id.bytes[3] = static_cast<uint8_t>(rng());
+      l.span_id.bytes[0] = 1;
+    }
+  }
+  return t;
+}
+
+// Every pruning structure of a segment (trace ID filter, row-group ranges,
+// statistics, string dictionaries, attribute index, extras probe) admits
+// every row group for every value one of its spans holds: a structure that
+// rules out a group holding a match is a wrong answer, not a slow one.
+TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
+  for (uint64_t seed : {1, 2, 3}) {
+    SCOPED_TRACE(fmt::format("seed {}", seed));
+    Traces in = MakeVariedTraces(seed, 3000, /*with_arrays=*/seed != 2);
+    if (seed != 2) in.Append(testing::MakeKitchenSinkTraces());
+    SpanTable table;
+    table.Append(in);
+    ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 64}).ok());
+    auto reader = SegmentReader::Open(path_);
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    const SegmentReader& seg = **reader;
+    auto index = seg.ReadAttributeIndex();
+    ASSERT_TRUE(index.ok() && *index != nullptr);
+    EXPECT_GT((*index)->indexed_keys(), 0u);
+    EXPECT_LT((*index)->indexed_keys(), (*index)->keys());  // user.id: presence only
+    ASSERT_TRUE(seg.Check().ok()) << seg.Check().message();
+    size_t checked = 0;
+    for (uint32_t g = 0; g < seg.footer().row_groups.size(); ++g) {
+      const RowGroupInfo& rg = seg.footer().row_groups[g];
+      auto rows = seg.ReadRowGroup(g);
+      ASSERT_TRUE(rows.ok());
+      const SpanTable& t = *rows;
+      for (uint32_t r = 0; r < t.rows(); ++r) {
+        EXPECT_TRUE(seg.MayContain(t.trace_id[r]));
+        EXPECT_TRUE(rg.first_trace <= t.trace_id[r] && t.trace_id[r] <= rg.last_trace);
+        EXPECT_TRUE(rg.min_start <= t.start[r] && t.end[r] <= rg.max_end);
+        EXPECT_LE(t.end[r] - t.start[r], rg.max_duration);
+        EXPECT_TRUE(rg.statuses & (1u << t.status[r]));
+        EXPECT_TRUE(rg.kinds & (1u << t.kind[r]));
+        EXPECT_EQ(ExtrasPresence(t.Extras(r)) & ~rg.extras, 0);
+        EXPECT_NE(std::find(rg.services.begin(), rg.services.end(), t.service[r]),
+                  rg.services.end());
+        std::vector<std::pair<std::string, AnyValue>> values;
+        Arena scratch;
+        for (uint32_t c = t.AttrBegin(r); c < t.AttrEnd(r); ++c) {
+          values.emplace_back(t.dicts().keys.Get(t.attr_key[c]), t.CellValue(c, scratch));
+        }
+        Span span;
+        span.start_time_unix_nano = t.start[r];
+        ASSERT_TRUE(DecodeSpanExtras(t.Extras(r), scratch, &span));
+        for (const SpanEvent& e : span.events) {
+          for (const KeyValue& kv : e.attributes) values.emplace_back(kv.key, kv.value);
+        }
+        for (const SpanLink& l : span.links) {
+          auto may = seg.ExtrasMayContain(g, l.trace_id.AsBytes());
+          EXPECT_TRUE(may.ok() && *may);
+        }
+        for (const auto& [key, value] : values) {
+          std::string form = ValueToString(value);
+          auto c = (*index)->Find(key, form);
+          EXPECT_TRUE(std::binary_search(c.groups.begin(), c.groups.end(), g))
+              << "index rules out group " << g << " for " << key << "=" << form;
+          ++checked;
+          if (value.type != ValueType::kString) continue;  // dictionaries hold strings only
+          auto may = seg.MayHaveStringValue(g, key, form);
+          EXPECT_TRUE(may.ok() && *may) << "dictionary rules out " << key << "=" << form;
+        }
+      }
+    }
+    EXPECT_GT(checked, 3000u * 3);
+  }
+}
+
+// The index also rules groups out: a value absent from the segment has no
+// candidates, a rare one only the groups that hold it.
+TEST_F(SegmentTest, AttributeIndexNarrowsToTheGroupsHoldingAValue) {
+  Traces in = MakeVariedTraces(7, 2000);
+  SpanTable table;
+  table.Append(in);
+  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 64}).ok());
+  auto reader = SegmentReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  auto index = (*reader)->ReadAttributeIndex();
+  ASSERT_TRUE(index.ok() && *index != nullptr);
+  size_t groups = (*reader)->footer().row_groups.size();
+  EXPECT_TRUE((*index)->Find("http.route", "/nowhere").groups.empty());
+  EXPECT_TRUE((*index)->Find("no.such.key", "x").groups.empty());
+  EXPECT_EQ((*index)->Find("http.route", "/a").groups.size(), groups);
+  auto timeouts = (*index)->Find("exception.type", "Timeout");
+  EXPECT_TRUE(timeouts.exact);
+  EXPECT_GT(timeouts.groups.size(), 0u);
+  auto users = (*index)->Find("user.id", "u-17");
+  EXPECT_FALSE(users.exact);  // too varied to index by value: the groups holding the key
+  EXPECT_EQ(users.groups.size(), groups);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "store/format/crc32c.h"
 #include "store/format/file_util.h"
 #include "store/segment/attribute_columns.h"
+#include "store/segment/attribute_index.h"
 #include "store/table/value_codec.h"
 
 namespace polytrace::store {
@@ -293,6 +294,12 @@ Status SegmentBuilder::AddRowGroup(const SpanTable& table, std::span<const uint3
     if (op != last_operation_) operations_.insert(op);  // spans of a trace often repeat one
     last_operation_ = op;
   }
+  GroupAttributes attributes;
+  CollectAttributes(
+      source, table, source_rows,
+      [this](std::string_view key) { return attribute_index_.IndexesValuesOf(key); }, &attributes);
+  attribute_index_.AddGroup(static_cast<uint32_t>(footer_.row_groups.size() - 1),
+                            static_cast<uint32_t>(rows.size()), attributes);
   spans_ += rows.size();
   return Status::Ok();
 }
@@ -306,6 +313,14 @@ Result<uint64_t> SegmentBuilder::Finish(SegmentMeta meta) {
     meta.min_start = std::min(meta.min_start, rg.min_start);
     meta.max_end = std::max(meta.max_end, rg.max_end);
   }
+  // The attribute index: a block of its own after the row groups, read on
+  // a segment's first attribute search, not at open.
+  std::string raw_index = attribute_index_.Encode();
+  Result<std::string> index = Compress(raw_index);
+  if (!index.ok()) return index.status();
+  footer_.attribute_index = {offset_, static_cast<uint32_t>(index->size()),
+                             static_cast<uint32_t>(raw_index.size()), Crc32c(*index)};
+  if (Status st = Write(*index); !st.ok()) return st;
   footer_.bloom = BloomFilter(trace_ids_.size());
   for (const TraceId& id : trace_ids_) footer_.bloom.Add(id);
   footer_.operations.assign(operations_.begin(), operations_.end());

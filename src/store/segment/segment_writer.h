@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/segment/attribute_index.h"
 #include "store/segment/segment_format.h"
 #include "store/table/span_table.h"
 
@@ -56,6 +57,7 @@ class SegmentBuilder {
   std::unique_ptr<SpanTable> gathered_;  // a row group's rows, in trace order
   std::vector<uint32_t> gathered_rows_;
   std::vector<TraceId> trace_ids_;  // one per trace, for the filter
+  AttributeIndexBuilder attribute_index_;
   uint64_t spans_ = 0;
   void* cctx_ = nullptr;  // ZSTD_CCtx
 };

@@ -237,8 +237,11 @@ void SpanTable::GatherRowsFrom(const SpanTable& other, std::span<const uint32_t>
 }
 
 AnyValue SpanTable::CellValue(uint32_t cell, Arena& arena) const {
-  uint64_t payload = attr_value[cell];
-  switch (static_cast<CellType>(attr_type[cell])) {
+  return ValueOf(static_cast<CellType>(attr_type[cell]), attr_value[cell], arena);
+}
+
+AnyValue SpanTable::ValueOf(CellType type, uint64_t payload, Arena& arena) const {
+  switch (type) {
     case CellType::kEmpty: return AnyValue();
     case CellType::kString: return AnyValue::String(strings.Get(static_cast<uint32_t>(payload)));
     case CellType::kBoolFalse: return AnyValue::Bool(false);

@@ -91,6 +91,9 @@ class SpanTable {
   uint32_t AttrEnd(uint32_t row) const { return attr_begin[row + 1]; }
   // The cell as a value; strings point into this table (valid while it lives).
   AnyValue CellValue(uint32_t cell, Arena& arena) const;
+  // A cell's value from its type and payload, reading strings and blobs
+  // from this table (a gathered table's cells point into its source's).
+  AnyValue ValueOf(CellType type, uint64_t payload, Arena& arena) const;
   std::string_view Extras(uint32_t row) const {
     return std::string_view(extras).substr(extras_begin[row],
                                            extras_begin[row + 1] - extras_begin[row]);
