@@ -48,6 +48,7 @@ receivers:
   otlp:
     protocols:
       grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 64}}
+      http: {{endpoint: "127.0.0.1:{http}"}}
 processors:
   batch: {{}}
 exporters:
@@ -89,6 +90,7 @@ receivers:
   otlp:
     protocols:
       grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 64}}
+      http: {{endpoint: "127.0.0.1:{http}"}}
 processors:
   batch: {{}}
 exporters:
@@ -144,7 +146,7 @@ def percentile(values, p):
 class System:
     def __init__(self, name, binary, config, workdir):
         self.name, self.workdir = name, workdir
-        self.ports = {"grpc": free_port(), "query": free_port(), "query_grpc": free_port(),
+        self.ports = {"grpc": free_port(), "http": free_port(), "query": free_port(), "query_grpc": free_port(),
                       "metrics": free_port()}
         self.data = workdir / f"{name}-data"
         shutil.rmtree(self.data, ignore_errors=True)
@@ -183,6 +185,43 @@ def ingest(system, spans):
             "wall_spans_per_s": result["acked_spans"] / wall, "peak_rss_mib": peak_rss_mib(pid)}
 
 
+# Needle traces planted after the load: a rare route and a rare user that
+# only they carry, so a search for them must look at the whole store and
+# return exactly these.
+NEEDLE_ROUTE = "GET /api/admin/export"
+NEEDLE_USER = "vip-4711"
+
+
+def plant_needles(system, count):
+    now = time.time_ns()
+    spans = []
+    for i in range(count):
+        trace_id = f"{0xfeed0000 + i:08x}" + "ab" * 12
+        spans.append({"traceId": trace_id, "spanId": f"{i + 1:016x}", "name": NEEDLE_ROUTE, "kind": 2,
+                      "startTimeUnixNano": str(now - 50_000_000 + i), "endTimeUnixNano": str(now + i),
+                      "attributes": [{"key": "http.route", "value": {"stringValue": NEEDLE_ROUTE}},
+                                     {"key": "user.id", "value": {"stringValue": NEEDLE_USER}},
+                                     {"key": "http.response.status_code", "value": {"intValue": "200"}}]})
+    body = {"resourceSpans": [{"resource": {"attributes": [
+        {"key": "service.name", "value": {"stringValue": "gateway"}}]},
+        "scopeSpans": [{"scope": {"name": "needles"}, "spans": spans}]}]}
+    request = urllib.request.Request(f"http://127.0.0.1:{system.ports['http']}/v1/traces",
+                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        assert r.status == 200, f"{system.name}: planting needles: HTTP {r.status}"
+
+
+def wait_needles(system, count, timeout=120):
+    """Until a search finds every needle (Jaeger indexes asynchronously)."""
+    deadline = time.monotonic() + timeout
+    path = "/api/traces?service=gateway&limit=100&lookback=1h&tags=" + jaeger_tags({"http.route": NEEDLE_ROUTE})
+    while time.monotonic() < deadline:
+        if len(json.loads(get(system.ports["query"], path))["data"]) == count:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{system.name}: the {count} needles are not searchable after {timeout}s")
+
+
 def wait_searchable(system, spans, timeout=120):
     """Until a search sees traces (both stores index asynchronously at some level)."""
     deadline = time.monotonic() + timeout
@@ -210,6 +249,8 @@ JAEGER_SEARCHES = [
     ("service + tag + minDuration, many",
      "service=payment&minDuration=1ms&tags=" + jaeger_tags({"http.response.status_code": "500"})),
     ("service + tag, few", "service=gateway&tags=" + jaeger_tags({"user.id": "user-17"})),
+    ("service + tag, needles (rare route)", "service=gateway&tags=" + jaeger_tags({"http.route": NEEDLE_ROUTE})),
+    ("service + tag, needles (rare user)", "service=gateway&tags=" + jaeger_tags({"user.id": NEEDLE_USER})),
     ("service + tag, none", "service=gateway&tags=" + jaeger_tags({"http.route": "/nowhere"})),
     ("service + event field, many", "service=payment&tags=" + jaeger_tags({"exception.type": "PaymentDeclined"})),
 ]
@@ -219,21 +260,36 @@ TRACEQL_SEARCHES = [
     ("TraceQL status_code = 500, many", '{ span.http.response.status_code = 500 }'),
     ("TraceQL user.id, few", '{ span.user.id = "user-17" }'),
     ("TraceQL route, none", '{ span.http.route = "/nowhere" }'),
+    ("TraceQL needles (rare route)", '{ span.http.route = "%s" }' % NEEDLE_ROUTE),
+    ("TraceQL needles (rare user)", '{ span.user.id = "%s" }' % NEEDLE_USER),
     ("TraceQL service && db route, many",
      '{ resource.service.name = "payment" && span.http.route = "POST /charge" }'),
 ]
 
 
-def timed_search(port, path, searches, count):
+def timed_search(port, path, searches, count, expect=None):
     times, found = [], 0
     for _ in range(searches):
         t0 = time.perf_counter()
         found = count(json.loads(get(port, path)))
         times.append((time.perf_counter() - t0) * 1000)
+        assert expect is None or found == expect, f"{path}: {found} traces, expected {expect}"
     return {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "found": found}
 
 
-def query_latencies(system, lookups, searches):
+def expected(name, needles):
+    """What a search must return, where the data says: the needles, all of
+    them; nothing for a value nobody has; a full page for common values."""
+    if "needles" in name:
+        return min(needles, 20)
+    if "none" in name:
+        return 0
+    if "many" in name:
+        return 20
+    return None
+
+
+def query_latencies(system, lookups, searches, needles):
     port = system.ports["query"]
     body = json.loads(get(port, f"/api/traces?service=gateway&limit={lookups}&lookback=1h"))
     ids = [t["traceID"] for t in body["data"]]
@@ -247,13 +303,14 @@ def query_latencies(system, lookups, searches):
               "searches": {}}
     for name, query in JAEGER_SEARCHES:
         result["searches"][name] = timed_search(port, f"/api/traces?{query}&lookback=1h&limit=20", searches,
-                                                lambda body: len(body["data"]))
+                                                lambda body: len(body["data"]), expected(name, needles))
     main = result["searches"]["service + tag + minDuration, many"]
     result.update(search_p50_ms=main["p50_ms"], search_p99_ms=main["p99_ms"], search_found=main["found"])
     if system.name == "polytrace":
         for name, q in TRACEQL_SEARCHES:
             path = "/api/search?limit=20&q=" + urllib.parse.quote(q)
-            result["searches"][name] = timed_search(port, path, searches, lambda body: len(body["traces"]))
+            result["searches"][name] = timed_search(port, path, searches, lambda body: len(body["traces"]),
+                                                    expected(name, needles))
         # Back-links (Jaeger has none): who links to a trace, over the whole
         # store. The load has no links, so every row group's extras are
         # looked at: the worst case.
@@ -296,10 +353,12 @@ def wait_idle(system):
 def run(system, args):
     system.start()
     result = ingest(system, args.spans)
+    plant_needles(system, args.needles)
+    wait_needles(system, args.needles)
     # Fresh: as ingest left it (polytrace: heads in memory and the segments
     # sealed so far, before compaction has merged them).
     wait_searchable(system, args.spans)
-    result["fresh"] = query_latencies(system, args.lookups, args.searches)
+    result["fresh"] = query_latencies(system, args.lookups, args.searches, args.needles)
     # After a restart: the stored data, settled and reopened; no lookup is
     # answered from memory that a restart would lose.
     system.stop()
@@ -308,7 +367,7 @@ def run(system, args):
     if system.name == "polytrace":
         wait_compacted(system)
     wait_idle(system)
-    result.update(query_latencies(system, args.lookups, args.searches))
+    result.update(query_latencies(system, args.lookups, args.searches, args.needles))
     system.stop()
     result["disk_bytes"] = disk_bytes(system.data)
     result["bytes_per_span"] = result["disk_bytes"] / result["acked"]
@@ -330,6 +389,8 @@ def main():
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--lookups", type=int, default=500)
     parser.add_argument("--searches", type=int, default=30)
+    parser.add_argument("--needles", type=int, default=5,
+                        help="traces planted with a rare route and user that searches must find, all of them")
     parser.add_argument("--only", choices=["polytrace", "jaeger"])
     parser.add_argument("--zstd-level", type=int, default=6,
                         help="zstd level of polytrace's final merge (store compact)")

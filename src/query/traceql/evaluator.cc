@@ -1,5 +1,7 @@
 #include "query/traceql/evaluator.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -220,6 +222,20 @@ void CollectRequired(const FieldExpr& e, store::SpanFilter* f) {
                e.field.kind == FieldKind::kAnyAttribute) {
       f->tags.emplace_back(e.field.attribute, lit.text);
     }
+  }
+  // Numbers and bools narrow the search by their string form, the one a
+  // tag compares and the attribute index keeps. An int literal also equals
+  // a double attribute of the same value (compared as numbers): pushed down
+  // only when that double's string form is the int's.
+  bool attribute = e.field.kind == FieldKind::kSpanAttribute ||
+                   e.field.kind == FieldKind::kResourceAttribute ||
+                   e.field.kind == FieldKind::kAnyAttribute;
+  if (e.op == CompareOp::kEq && attribute && lit.type == LiteralType::kInt) {
+    std::string form = std::to_string(lit.integer);
+    if (fmt::format("{}", double(lit.integer)) == form) f->tags.emplace_back(e.field.attribute, form);
+  }
+  if (e.op == CompareOp::kEq && attribute && lit.type == LiteralType::kBool) {
+    f->tags.emplace_back(e.field.attribute, lit.boolean ? "true" : "false");
   }
   if (e.op == CompareOp::kEq && e.field.kind == FieldKind::kLinkTraceId &&
       lit.type == LiteralType::kString) {

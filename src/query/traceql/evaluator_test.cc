@@ -133,6 +133,16 @@ TEST_F(TraceqlEvaluatorTest, RequiredFilterIsConservative) {
   EXPECT_EQ(RequiredSpanFilter(**linked).linked_trace->ToHex(), "0102030405060708090a0b0c0d0e0f10");
   auto linked_or = Parse("{ link:traceID = \"0102030405060708090a0b0c0d0e0f10\" || name = \"x\" }");
   EXPECT_FALSE(RequiredSpanFilter(**linked_or).linked_trace.has_value());
+  // Numbers and bools narrow by their string form (what the attribute index keeps).
+  auto typed = Parse("{ span.http.status_code = 500 && span.cache.hit = true && span.r = 0.5 }");
+  ASSERT_TRUE(typed.ok());
+  using Tag = std::pair<std::string, std::string>;
+  EXPECT_EQ(RequiredSpanFilter(**typed).tags,
+            (std::vector<Tag>{{"http.status_code", "500"}, {"cache.hit", "true"}}));
+  // An int whose double has another string form would miss double attributes.
+  auto huge = Parse("{ span.n = 1152921504606846977 }");
+  ASSERT_TRUE(huge.ok());
+  EXPECT_TRUE(RequiredSpanFilter(**huge).tags.empty());
 }
 
 }  // namespace

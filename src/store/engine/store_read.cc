@@ -323,6 +323,13 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
     const auto& groups = seg->footer().row_groups;
     Result<RowGroupPlan> plan = PlanRowGroups(*seg, filter);
     if (!plan.ok()) return Damaged(plan.status());
+    KeyMask keys;  // the cells of the filter's keys only
+    if (!filter.tags.empty()) {
+      keys.assign(std::max<size_t>(1, seg->dicts().keys.size()), false);
+      for (const auto& tag : filter.tags) {
+        if (auto id = seg->dicts().keys.Find(tag.first)) keys[*id] = true;
+      }
+    }
     for (size_t i = 0; i < plan->groups.size() && hits.size() < limit; ++i) {
       uint32_t g = plan->groups[i];
       if (!RowGroupMayMatch(*seg, groups[g], filter)) continue;
@@ -334,7 +341,7 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
         if (!may.ok()) return Damaged(may.status());
         if (!*may) continue;
       }
-      Result<SpanTable> table = seg->ReadRowGroup(g, {}, columns);
+      Result<SpanTable> table = seg->ReadRowGroup(g, {}, columns, keys);
       if (!table.ok()) return Damaged(table.status());
       hits.Scan(filter, *table);
     }

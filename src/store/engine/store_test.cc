@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <random>
@@ -134,6 +135,73 @@ TEST_F(StoreTest, SpansAreReadableFromTheHeadAndAfterSealing) {
   auto from_segment = store_->GetTrace(id);
   ASSERT_TRUE(from_segment.ok());
   EXPECT_EQ(testing::CanonicalSpans(*from_segment), expected);
+}
+
+// GetTraces reads the traces of one row group in one pass: each answer is
+// what GetTrace gives for that ID, in the order asked, absent and repeated
+// IDs included, from a head, from segments and from both at once.
+TEST_F(StoreTest, GetTracesAnswersAsGetTraceDoesForEachId) {
+  options_.row_group_rows = 16;
+  Open();
+  for (uint8_t t = 1; t <= 40; ++t) {
+    for (uint8_t s = 1; s <= 3; ++s) {
+      ASSERT_TRUE(
+          store_->Append(OneSpan("svc", Tid(t), s, s == 1 ? 0 : 1, "op", 1000 * t + s, 10)).ok());
+    }
+    if (t == 25) {  // traces 1-25 in a segment, the rest in the head
+      ASSERT_TRUE(store_->SealHead().ok());
+    }
+  }
+  // Trace 3 in both places.
+  ASSERT_TRUE(store_->Append(OneSpan("svc", Tid(3), 9, 1, "late", 99'000, 10)).ok());
+  std::vector<TraceId> asked = {Tid(7), Tid(3), Tid(200), Tid(7), Tid(30), Tid(1), Tid(25)};
+  for (int round = 0; round < 2; ++round) {
+    auto batch = store_->GetTraces(asked);
+    ASSERT_TRUE(batch.ok()) << batch.status().message();
+    ASSERT_EQ(batch->size(), asked.size());
+    for (size_t i = 0; i < asked.size(); ++i) {
+      auto one = store_->GetTrace(asked[i]);
+      ASSERT_TRUE(one.ok());
+      EXPECT_EQ(testing::CanonicalSpans((*batch)[i]), testing::CanonicalSpans(*one)) << i;
+    }
+    EXPECT_EQ((*batch)[1].SpanCount(), 4u);  // three sealed, one in the head
+    EXPECT_EQ((*batch)[2].SpanCount(), 0u);  // never stored
+    ASSERT_TRUE(store_->SealHead().ok());    // round 2: all in segments
+  }
+}
+
+// "inf", "-inf" and "nan" are doubles' string forms too: a sealed group
+// whose string dictionary lacks them still holds a match (found by the
+// differential test: a value that did not look like a number was pruned).
+TEST_F(StoreTest, NonFiniteDoublesAreFoundAfterSealing) {
+  Open();
+  const double values[] = {std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity(),
+                           std::numeric_limits<double>::quiet_NaN()};
+  for (uint8_t i = 0; i < 3; ++i) {
+    Traces t = OneSpan("svc", Tid(i + 1), 1, 0, "op", 1000, 10);
+    Span& s = t.resource_spans()[0].scope_spans[0].spans[0];
+    s.attributes.Append(t.arena(), {"score", AnyValue::Double(values[i])});
+    ASSERT_TRUE(store_->Append(t).ok());
+  }
+  // Enough other values that the index keeps `score` by presence only, and
+  // a group's dictionary is what is left to look into.
+  for (int i = 0; i < 400; ++i) {
+    Traces t = OneSpan("svc", Tid(10), uint8_t(i), 0, "op", 2000 + i, 10);
+    t.resource_spans()[0].scope_spans[0].spans[0].attributes.Append(
+        t.arena(), {"score", AnyValue::Double(i + 0.5)});
+    ASSERT_TRUE(store_->Append(t).ok());
+  }
+  for (int sealed = 0; sealed < 2; ++sealed) {
+    for (const char* form : {"inf", "-inf", "nan"}) {
+      SpanFilter filter;
+      filter.tags.push_back({"score", form});
+      auto hits = store_->FindTraces(filter, 10);
+      ASSERT_TRUE(hits.ok());
+      EXPECT_EQ(hits->size(), 1u) << form << (sealed ? " sealed" : " in the head");
+    }
+    ASSERT_TRUE(store_->SealHead().ok());
+  }
 }
 
 TEST_F(StoreTest, ReplaysTheWalAfterACrashAndTruncatesATornTail) {

@@ -52,13 +52,14 @@ class RowGroupDecoder {
  public:
   RowGroupDecoder(uint8_t version, const std::array<std::string, kColumnCount>& c, uint32_t rows,
                   uint64_t min_start, std::span<const TraceId> only, ColumnMask columns,
-                  SpanTable* t)
+                  const KeyMask& keys, SpanTable* t)
       : version_(version),
         raw_(c),
         rows_(rows),
         min_start_(min_start),
         only_(only),
         columns_(columns),
+        keys_(keys),
         t_(t) {
     for (int i = 0; i < kColumnCount; ++i) in_[i] = std::make_unique<ByteReader>(c[i]);
   }
@@ -346,6 +347,10 @@ class RowGroupDecoder {
           !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
         return false;
       }
+      if (!keys_.empty() && !keys_[key]) {  // a key the reader does not look at
+        if (!SkipCell(key, static_cast<CellType>(type))) return false;
+        continue;
+      }
       uint64_t payload = 0;
       if (!DecodeCell(key, static_cast<CellType>(type), &payload)) return false;
       t_->attr_key.push_back(key);
@@ -354,6 +359,14 @@ class RowGroupDecoder {
     }
     t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
     return true;
+  }
+
+  bool SkipCell(uint32_t key, CellType type) {
+    if (type == CellType::kComplex) {
+      std::string_view encoded;
+      return in(kAttrComplex).GetLengthPrefixed(&encoded);
+    }
+    return values_.SkipMany(key, type, 1);
   }
 
   bool DecodeCell(uint32_t key, CellType type, uint64_t* payload) {
@@ -395,6 +408,7 @@ class RowGroupDecoder {
   uint64_t min_start_;
   std::span<const TraceId> only_;
   ColumnMask columns_;
+  const KeyMask& keys_;
   SpanTable* t_;
   std::array<std::unique_ptr<ByteReader>, kColumnCount> in_;
   AttributeColumnsReader values_;
@@ -487,7 +501,7 @@ Result<std::string> SegmentReader::ReadBlock(const ColumnBlock& block, size_t gr
 }
 
 Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const TraceId> only,
-                                              ColumnMask mask) const {
+                                              ColumnMask mask, const KeyMask& keys) const {
   const RowGroupInfo& info = footer_.row_groups[index];
   std::array<std::string, kColumnCount> columns;
   // Parents by position need the span IDs of their trace.
@@ -499,7 +513,7 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
     columns[c] = std::move(*raw);
   }
   SpanTable table(footer_.dicts);
-  if (!RowGroupDecoder(footer_.version, columns, info.rows, info.min_start, only, mask, &table)
+  if (!RowGroupDecoder(footer_.version, columns, info.rows, info.min_start, only, mask, keys, &table)
            .Decode()) {
     return Status::InvalidArgument(
         fmt::format("{}: row group {} has inconsistent columns", path_, index));

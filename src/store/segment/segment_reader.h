@@ -19,6 +19,10 @@
 
 namespace polytrace::store {
 
+// Which attribute keys (ids in the segment's key dictionary) a read
+// decodes: empty, every key; else keys[id] for each.
+using KeyMask = std::vector<bool>;
+
 class SegmentReader {
  public:
   static Result<std::shared_ptr<SegmentReader>> Open(const std::string& path);
@@ -36,9 +40,12 @@ class SegmentReader {
   // Decodes row group `index` into a table sharing this segment's
   // dictionaries: every row, or only the rows of the traces in `only`
   // (sorted, distinct); only the columns in `columns` (the others are left
-  // zero / empty).
+  // zero / empty); only the attribute cells of the keys in `keys` (the
+  // others are stepped over: nothing interned; a search reads the few keys
+  // it compares, not every string of the group).
   Result<SpanTable> ReadRowGroup(size_t index, std::span<const TraceId> only = {},
-                                 ColumnMask columns = kAllColumns) const;
+                                 ColumnMask columns = kAllColumns,
+                                 const KeyMask& keys = {}) const;
   // False only when no span of row group `index` can match attribute
   // `key` = `value` by a string value: not in the group's dictionary for the
   // key, not on any event, no complex values in the group. Reads two small
