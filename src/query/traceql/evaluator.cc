@@ -232,7 +232,8 @@ void CollectRequired(const FieldExpr& e, store::SpanFilter* f) {
                    e.field.kind == FieldKind::kAnyAttribute;
   if (e.op == CompareOp::kEq && attribute && lit.type == LiteralType::kInt) {
     std::string form = std::to_string(lit.integer);
-    if (fmt::format("{}", double(lit.integer)) == form) f->tags.emplace_back(e.field.attribute, form);
+    if (fmt::format("{}", double(lit.integer)) == form)
+      f->tags.emplace_back(e.field.attribute, form);
   }
   if (e.op == CompareOp::kEq && attribute && lit.type == LiteralType::kBool) {
     f->tags.emplace_back(e.field.attribute, lit.boolean ? "true" : "false");

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-
 #include <tuple>
 
 #include "store/format/coding.h"
@@ -89,8 +88,9 @@ void CollectAttributes(const SpanTable& table, const SpanTable& values,
     if (by_key[key].present) out->keys.emplace(keys.Get(key));
   }
   for (const auto& [key, type, payload] : cells) {
-    out->pairs.emplace(std::string(keys.Get(key)),
-                       ValueToString(values.ValueOf(static_cast<CellType>(type), payload, scratch)));
+    out->pairs.emplace(
+        std::string(keys.Get(key)),
+        ValueToString(values.ValueOf(static_cast<CellType>(type), payload, scratch)));
   }
 }
 
@@ -162,7 +162,8 @@ bool AttributeIndex::Decode(std::string_view raw, size_t row_groups, AttributeIn
     k.values.reserve(nvalues);
     for (uint64_t j = 0; j < nvalues; ++j) {
       std::string_view value;
-      if (!in.GetLengthPrefixed(&value) || !GetPostings(in, row_groups, &k.values[std::string(value)])) {
+      if (!in.GetLengthPrefixed(&value) ||
+          !GetPostings(in, row_groups, &k.values[std::string(value)])) {
         return false;
       }
     }

@@ -513,7 +513,8 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
     columns[c] = std::move(*raw);
   }
   SpanTable table(footer_.dicts);
-  if (!RowGroupDecoder(footer_.version, columns, info.rows, info.min_start, only, mask, keys, &table)
+  if (!RowGroupDecoder(footer_.version, columns, info.rows, info.min_start, only, mask, keys,
+                       &table)
            .Decode()) {
     return Status::InvalidArgument(
         fmt::format("{}: row group {} has inconsistent columns", path_, index));

@@ -44,8 +44,7 @@ class SegmentReader {
   // others are stepped over: nothing interned; a search reads the few keys
   // it compares, not every string of the group).
   Result<SpanTable> ReadRowGroup(size_t index, std::span<const TraceId> only = {},
-                                 ColumnMask columns = kAllColumns,
-                                 const KeyMask& keys = {}) const;
+                                 ColumnMask columns = kAllColumns, const KeyMask& keys = {}) const;
   // False only when no span of row group `index` can match attribute
   // `key` = `value` by a string value: not in the group's dictionary for the
   // key, not on any event, no complex values in the group. Reads two small
