@@ -52,10 +52,12 @@ Result<DirectoryStats> InspectStoreDirectory(const std::string& directory) {
     stats.segment_traces += m.traces;
     if (stats.column_bytes.empty()) {
       for (const char* name : kColumnNames) stats.column_bytes.emplace_back(name, 0);
+      stats.column_bytes.emplace_back("attr_index", 0);  // not a column: one block per segment
     }
     for (const RowGroupInfo& rg : (*reader)->footer().row_groups) {
       for (int c = 0; c < kColumnCount; ++c) stats.column_bytes[c].second += rg.columns[c].size;
     }
+    stats.column_bytes.back().second += (*reader)->footer().attribute_index.size;
     if (m.spans > 0) {
       stats.min_start_nanos = std::min(stats.min_start_nanos, m.min_start);
       stats.max_end_nanos = std::max(stats.max_end_nanos, m.max_end);

@@ -22,7 +22,8 @@ struct DirectoryStats {
   uint64_t min_start_nanos = 0;
   uint64_t max_end_nanos = 0;
   std::vector<std::string> problems;  // segments or WAL files that could not be read
-  // Compressed bytes per segment column (kColumnNames order): where space goes.
+  // Compressed bytes per segment column (kColumnNames order), then of the
+  // attribute indexes: where space goes.
   std::vector<std::pair<std::string, uint64_t>> column_bytes;
 };
 

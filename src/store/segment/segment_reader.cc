@@ -347,8 +347,13 @@ class RowGroupDecoder {
           !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
         return false;
       }
-      if (!keys_.empty() && !keys_[key]) {  // a key the reader does not look at
-        if (!SkipCell(key, static_cast<CellType>(type))) return false;
+      if (!keys_.empty() && !keys_[key]) {
+        // A key the reader does not look at: its typed values stay in its
+        // own stream, untouched; complex values share one stream, stepped.
+        std::string_view encoded;
+        if (type == uint8_t(CellType::kComplex) && !in(kAttrComplex).GetLengthPrefixed(&encoded)) {
+          return false;
+        }
         continue;
       }
       uint64_t payload = 0;
@@ -359,14 +364,6 @@ class RowGroupDecoder {
     }
     t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
     return true;
-  }
-
-  bool SkipCell(uint32_t key, CellType type) {
-    if (type == CellType::kComplex) {
-      std::string_view encoded;
-      return in(kAttrComplex).GetLengthPrefixed(&encoded);
-    }
-    return values_.SkipMany(key, type, 1);
   }
 
   bool DecodeCell(uint32_t key, CellType type, uint64_t* payload) {
@@ -483,34 +480,44 @@ SegmentReader::~SegmentReader() { ::close(fd_); }
 
 Result<std::string> SegmentReader::ReadBlock(const ColumnBlock& block, size_t group,
                                              int column) const {
-  std::string compressed;
+  std::string raw;
+  if (Status s = ReadBlockInto(block, group, column, &raw); !s.ok()) return s;
+  return raw;
+}
+
+Status SegmentReader::ReadBlockInto(const ColumnBlock& block, size_t group, int column,
+                                    std::string* raw) const {
+  // The compressed bytes in a buffer kept per thread: a fresh one per
+  // block was a page fault per 4 KiB of every search.
+  thread_local std::string compressed;
   if (Status s = PRead(fd_, block.offset, block.size, &compressed, path_); !s.ok()) return s;
   if (Crc32c(compressed) != block.crc) {
     return Status::InvalidArgument(fmt::format("{}: checksum mismatch in {} (bytes {}..{})", path_,
                                                BlockName(group, column), block.offset,
                                                block.offset + block.size));
   }
-  std::string raw(block.raw_size, '\0');
-  size_t n = ZSTD_decompressDCtx(ThreadDecompressor(), raw.data(), raw.size(), compressed.data(),
+  raw->resize(block.raw_size);
+  size_t n = ZSTD_decompressDCtx(ThreadDecompressor(), raw->data(), raw->size(), compressed.data(),
                                  compressed.size());
   if (ZSTD_isError(n) || n != block.raw_size) {
     return Status::InvalidArgument(
         fmt::format("{}: {} does not decompress", path_, BlockName(group, column)));
   }
-  return raw;
+  return Status::Ok();
 }
 
 Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const TraceId> only,
                                               ColumnMask mask, const KeyMask& keys) const {
   const RowGroupInfo& info = footer_.row_groups[index];
-  std::array<std::string, kColumnCount> columns;
+  // Decompressed columns in buffers kept per thread (the table copies what
+  // it keeps): no page faults for fresh memory on every read.
+  thread_local std::array<std::string, kColumnCount> columns;
   // Parents by position need the span IDs of their trace.
   if (mask & ColumnBit(kParents)) mask |= ColumnBit(kSpanIds) | ColumnBit(kParentIds);
   for (int c = 0; c < kColumnCount; ++c) {
+    columns[c].clear();
     if (!(mask & ColumnBit(static_cast<Column>(c)))) continue;
-    Result<std::string> raw = ReadBlock(info.columns[c], index, c);
-    if (!raw.ok()) return raw.status();
-    columns[c] = std::move(*raw);
+    if (Status s = ReadBlockInto(info.columns[c], index, c, &columns[c]); !s.ok()) return s;
   }
   SpanTable table(footer_.dicts);
   if (!RowGroupDecoder(footer_.version, columns, info.rows, info.min_start, only, mask, keys,

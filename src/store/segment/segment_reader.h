@@ -66,6 +66,8 @@ class SegmentReader {
  private:
   SegmentReader(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   Result<std::string> ReadBlock(const ColumnBlock& block, size_t group, int column) const;
+  // ReadBlock into `raw` (its memory reused).
+  Status ReadBlockInto(const ColumnBlock& block, size_t group, int column, std::string* raw) const;
 
   std::string path_;
   int fd_;

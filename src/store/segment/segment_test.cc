@@ -272,5 +272,36 @@ TEST_F(SegmentTest, AttributeIndexNarrowsToTheGroupsHoldingAValue) {
   EXPECT_EQ(users.groups.size(), groups);
 }
 
+// A damaged attribute index is reported with its place by the check and by
+// the first search that reads it: never an answer from a wrong index.
+TEST_F(SegmentTest, DamagedAttributeIndexIsReported) {
+  SpanTable table;
+  table.Append(MakeVariedTraces(5, 500));
+  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 64}).ok());
+  uint64_t offset;
+  {
+    auto reader = SegmentReader::Open(path_);
+    ASSERT_TRUE(reader.ok());
+    ASSERT_EQ((*reader)->footer().version, kSegmentVersion);
+    const ColumnBlock& index = (*reader)->footer().attribute_index;
+    ASSERT_GT(index.size, 8u);
+    offset = index.offset + index.size / 2;
+  }
+  {
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(offset));
+    char c = static_cast<char>(f.get());
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.put(static_cast<char>(c ^ 0x04));
+  }
+  auto reader = SegmentReader::Open(path_);
+  ASSERT_TRUE(reader.ok());  // the footer is intact: the index is read on first use
+  Status check = (*reader)->Check();
+  EXPECT_NE(check.message().find("checksum mismatch in attribute index"), std::string::npos)
+      << check.message();
+  auto index = (*reader)->ReadAttributeIndex();
+  EXPECT_FALSE(index.ok());
+}
+
 }  // namespace
 }  // namespace polytrace::store
