@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 #include "store/engine/span_matcher.h"
@@ -112,7 +113,19 @@ bool CouldBeNonStringForm(std::string_view value) {
 // look up in each one's string dictionary before reading it.
 struct RowGroupPlan {
   std::vector<uint32_t> groups;
-  std::vector<size_t> dictionary_tags;
+  struct DictionaryTag {
+    size_t tag;
+    // The groups where an event has the key (from the index), or all
+    // groups (nullopt: no index) — the others need no look at their events.
+    std::optional<std::vector<uint32_t>> on_events;
+  };
+  std::vector<DictionaryTag> dictionary_tags;
+  // The groups where an event has one of the filter's keys (nullopt: any
+  // group may): elsewhere a search need not read the events at all.
+  std::optional<std::vector<uint32_t>> event_groups;
+  bool NeedsEvents(uint32_t group) const {
+    return !event_groups || std::binary_search(event_groups->begin(), event_groups->end(), group);
+  }
 };
 
 // Each tag no resource carries narrows the groups: to those the attribute
@@ -128,10 +141,19 @@ Result<RowGroupPlan> PlanRowGroups(const SegmentReader& seg, const SpanFilter& f
   if (filter.tags.empty()) return plan;
   Result<std::shared_ptr<const AttributeIndex>> index = seg.ReadAttributeIndex();
   if (!index.ok()) return index.status();
+  if (*index != nullptr) plan.event_groups.emplace();
   for (size_t i = 0; i < filter.tags.size(); ++i) {
     const auto& [key, value] = filter.tags[i];
+    if (*index != nullptr) {
+      std::span<const uint32_t> on = (*index)->Find(key, value).on_events;
+      std::vector<uint32_t> either;
+      std::set_union(plan.event_groups->begin(), plan.event_groups->end(), on.begin(), on.end(),
+                     std::back_inserter(either));
+      plan.event_groups = std::move(either);
+    }
     if (AnyResourceHasTag(seg, key, value)) continue;
     bool exact = false;
+    std::optional<std::vector<uint32_t>> on_events;
     if (*index != nullptr) {
       AttributeIndex::Candidates c = (*index)->Find(key, value);
       std::vector<uint32_t> both;
@@ -139,16 +161,21 @@ Result<RowGroupPlan> PlanRowGroups(const SegmentReader& seg, const SpanFilter& f
                             c.groups.end(), std::back_inserter(both));
       plan.groups = std::move(both);
       exact = c.exact;
+      on_events.emplace(c.on_events.begin(), c.on_events.end());
     }
-    if (!exact && !CouldBeNonStringForm(value)) plan.dictionary_tags.push_back(i);
+    if (!exact && !CouldBeNonStringForm(value)) {
+      plan.dictionary_tags.push_back({i, std::move(on_events)});
+    }
   }
   return plan;
 }
 
-Result<bool> MayHaveTagValues(const SegmentReader& seg, size_t group, const SpanFilter& filter,
-                              const std::vector<size_t>& dictionary_tags) {
-  for (size_t i : dictionary_tags) {
-    Result<bool> may = seg.MayHaveStringValue(group, filter.tags[i].first, filter.tags[i].second);
+Result<bool> MayHaveTagValues(const SegmentReader& seg, uint32_t group, const SpanFilter& filter,
+                              const std::vector<RowGroupPlan::DictionaryTag>& dictionary_tags) {
+  for (const auto& [i, on_events] : dictionary_tags) {
+    bool events = !on_events || std::binary_search(on_events->begin(), on_events->end(), group);
+    Result<bool> may =
+        seg.MayHaveStringValue(group, filter.tags[i].first, filter.tags[i].second, events);
     if (!may.ok() || !*may) return may;
   }
   return true;
@@ -341,7 +368,9 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
         if (!may.ok()) return Damaged(may.status());
         if (!*may) continue;
       }
-      Result<SpanTable> table = seg->ReadRowGroup(g, {}, columns, keys);
+      ColumnMask group_columns = columns;
+      if (!filter.linked_trace && !plan->NeedsEvents(g)) group_columns &= ~ColumnBit(kExtras);
+      Result<SpanTable> table = seg->ReadRowGroup(g, {}, group_columns, keys);
       if (!table.ok()) return Damaged(table.status());
       hits.Scan(filter, *table);
     }

@@ -1,7 +1,5 @@
 #include "store/segment/attribute_columns.h"
 
-#include <algorithm>
-
 #include "store/format/coding.h"
 
 namespace polytrace::store {
@@ -115,10 +113,17 @@ bool AttributeColumnsReader::ParseDictionaries(std::string_view dict, uint32_t k
 
 bool AttributeColumnsReader::DictionaryHolds(uint32_t key, std::string_view value, bool* holds) {
   *holds = false;
-  if (key >= dicts_.size()) return true;  // a key this segment never saw
-  const std::vector<std::string_view>* dict = Dict(key);
-  if (dict == nullptr) return false;
-  *holds = std::find(dict->begin(), dict->end(), value) != dict->end();
+  if (key >= dict_sections_.size()) return true;  // a key this segment never saw
+  // Walked in place, nothing kept: pruning asks once per group.
+  ByteReader in(dict_sections_[key].second);
+  for (uint64_t i = 0; i < dict_sections_[key].first; ++i) {
+    std::string_view s;
+    if (!in.GetLengthPrefixed(&s)) return false;
+    if (s == value) {
+      *holds = true;
+      return true;
+    }
+  }
   return true;
 }
 

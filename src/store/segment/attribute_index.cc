@@ -78,6 +78,7 @@ void CollectAttributes(const SpanTable& table, const SpanTable& values,
     for (const SpanEvent& e : span.events) {
       for (const KeyValue& kv : e.attributes) {
         out->keys.emplace(kv.key);
+        out->event_keys.emplace(kv.key);
         if (!values_of || values_of(kv.key)) {
           out->pairs.emplace(std::string(kv.key), ValueToString(kv.value));
         }
@@ -98,6 +99,7 @@ void AttributeIndexBuilder::AddGroup(uint32_t group, uint32_t rows,
                                      const GroupAttributes& attributes) {
   spans_ += rows;
   for (const std::string& key : attributes.keys) keys_[key].presence.push_back(group);
+  for (const std::string& key : attributes.event_keys) keys_[key].on_events.push_back(group);
   for (const auto& [key, value] : attributes.pairs) {
     KeyEntry& k = keys_[key];
     if (!k.values_indexed) continue;
@@ -131,6 +133,7 @@ std::string AttributeIndexBuilder::Encode() const {
     PutLengthPrefixed(&out, entry->first);
     out.push_back(k.values_indexed ? 1 : 0);
     PutPostings(&out, k.presence);
+    PutPostings(&out, k.on_events);
     if (!k.values_indexed) continue;
     std::vector<const std::pair<const std::string, std::vector<uint32_t>>*> values;
     for (const auto& v : k.values) values.push_back(&v);
@@ -155,7 +158,9 @@ bool AttributeIndex::Decode(std::string_view raw, size_t row_groups, AttributeIn
     if (!in.GetLengthPrefixed(&name) || !in.GetByte(&flags) || flags > 1) return false;
     KeyEntry& k = out->keys_[std::string(name)];
     k.values_indexed = flags == 1;
-    if (!GetPostings(in, row_groups, &k.presence)) return false;
+    if (!GetPostings(in, row_groups, &k.presence) || !GetPostings(in, row_groups, &k.on_events)) {
+      return false;
+    }
     if (!k.values_indexed) continue;
     uint64_t nvalues;
     if (!in.GetVarint(&nvalues) || nvalues > in.remaining()) return false;
@@ -175,11 +180,11 @@ AttributeIndex::Candidates AttributeIndex::Find(std::string_view key,
                                                 std::string_view value) const {
   // std::string keys: Debian's Abseil hashes its own string_view, not std's.
   auto k = keys_.find(std::string(key));
-  if (k == keys_.end()) return {{}, true};  // no span or event of the segment has the key
-  if (!k->second.values_indexed) return {k->second.presence, false};
+  if (k == keys_.end()) return {{}, true, {}};  // no span or event of the segment has the key
+  if (!k->second.values_indexed) return {k->second.presence, false, k->second.on_events};
   auto v = k->second.values.find(std::string(value));
-  if (v == k->second.values.end()) return {{}, true};
-  return {v->second, true};
+  if (v == k->second.values.end()) return {{}, true, k->second.on_events};
+  return {v->second, true, k->second.on_events};
 }
 
 size_t AttributeIndex::indexed_keys() const {

@@ -17,6 +17,7 @@
 //
 //   index    := nkeys key*                      (keys sorted by name)
 //   key      := name(length-prefixed) flags(u8: 1 = values indexed) postings
+//               events_postings (the groups where an event has the key)
 //               [nvalues (value(length-prefixed) postings)*]   (values sorted)
 //   postings := n, then n varint row-group indexes, each as the delta from
 //               the previous (the first from 0)
@@ -45,8 +46,9 @@ using AttributePairs = absl::flat_hash_set<std::pair<std::string, std::string>>;
 
 // What a row group holds as the index sees it.
 struct GroupAttributes {
-  absl::flat_hash_set<std::string> keys;  // every key on a span or an event
-  AttributePairs pairs;                   // (key, string form) of the keys whose values count
+  absl::flat_hash_set<std::string> keys;        // every key on a span or an event
+  absl::flat_hash_set<std::string> event_keys;  // the keys on an event
+  AttributePairs pairs;  // (key, string form) of the keys whose values count
 };
 
 // Collects rows `rows` of `table`: every span attribute and event attribute.
@@ -76,6 +78,7 @@ class AttributeIndexBuilder {
  private:
   struct KeyEntry {
     std::vector<uint32_t> presence;
+    std::vector<uint32_t> on_events;  // the groups where an event has the key
     absl::flat_hash_map<std::string, std::vector<uint32_t>> values;
     uint64_t pairs = 0;
     bool values_indexed = true;  // false once the key had too many pairs
@@ -91,10 +94,12 @@ class AttributeIndex {
 
   // The row groups that may hold attribute `key` with string form `value`,
   // ascending. `exact`: the groups listed hold it (values indexed);
-  // otherwise they only hold the key, and a group must be looked into.
+  // otherwise they only hold the key, and a group must be looked into:
+  // its string dictionary, and its events only if it is in `on_events`.
   struct Candidates {
     std::span<const uint32_t> groups;
     bool exact = false;
+    std::span<const uint32_t> on_events;
   };
   Candidates Find(std::string_view key, std::string_view value) const;
   size_t keys() const { return keys_.size(); }
@@ -103,6 +108,7 @@ class AttributeIndex {
  private:
   struct KeyEntry {
     std::vector<uint32_t> presence;
+    std::vector<uint32_t> on_events;
     bool values_indexed = false;
     absl::flat_hash_map<std::string, std::vector<uint32_t>> values;
   };

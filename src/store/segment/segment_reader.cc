@@ -530,7 +530,7 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
 }
 
 Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view key,
-                                               std::string_view value) const {
+                                               std::string_view value, bool events) const {
   const RowGroupInfo& info = footer_.row_groups[index];
   // Arrays, maps and bytes match by a string form that no dictionary holds.
   if (info.columns[kAttrComplex].raw_size > 0) return true;
@@ -538,11 +538,13 @@ Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view ke
   if (key_id) {
     // The dictionary's layout is AttributeColumnsReader's to know: a parser
     // of its own here once missed a format change and pruned every group.
-    Result<std::string> dict = ReadBlock(info.columns[kStringDict], index, kStringDict);
-    if (!dict.ok()) return dict.status();
+    thread_local std::string dict;
+    if (Status s = ReadBlockInto(info.columns[kStringDict], index, kStringDict, &dict); !s.ok()) {
+      return s;
+    }
     AttributeColumnsReader values;
     bool holds = false;
-    if (!values.ParseDictionaries(*dict, footer_.dicts->keys.size()) ||
+    if (!values.ParseDictionaries(dict, footer_.dicts->keys.size()) ||
         !values.DictionaryHolds(*key_id, value, &holds)) {
       return Status::InvalidArgument(
           fmt::format("{}: row group {} has a damaged string dictionary", path_, index));
@@ -550,7 +552,7 @@ Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view ke
     if (holds) return true;
   }
   // Event attributes (Jaeger's log fields) match too: decode the events.
-  if (!(info.extras & kExtrasEvents)) return false;
+  if (!events || !(info.extras & kExtrasEvents)) return false;
   Result<std::string> extras = ReadBlock(info.columns[kExtras], index, kExtras);
   if (!extras.ok()) return extras.status();
   if (std::string_view(*extras).find(value) == std::string_view::npos &&
@@ -634,6 +636,13 @@ Status SegmentReader::Check() const {
       if (!std::binary_search(c.groups.begin(), c.groups.end(), uint32_t(g))) {
         return Status::InvalidArgument(
             fmt::format("{}: attribute index misses row group {} for {}={}", path_, g, key, value));
+      }
+    }
+    for (const std::string& key : attributes.event_keys) {
+      AttributeIndex::Candidates c = (*index)->Find(key, "");
+      if (!std::binary_search(c.on_events.begin(), c.on_events.end(), uint32_t(g))) {
+        return Status::InvalidArgument(fmt::format(
+            "{}: attribute index misses row group {} for events with {}", path_, g, key));
       }
     }
   }

@@ -47,9 +47,11 @@ class SegmentReader {
                                  ColumnMask columns = kAllColumns, const KeyMask& keys = {}) const;
   // False only when no span of row group `index` can match attribute
   // `key` = `value` by a string value: not in the group's dictionary for the
-  // key, not on any event, no complex values in the group. Reads two small
-  // columns, not the group.
-  Result<bool> MayHaveStringValue(size_t index, std::string_view key, std::string_view value) const;
+  // key, not on any event (unless `events` is false: the caller knows no
+  // event of the group has the key), no complex values in the group. Reads
+  // one or two small columns, not the group.
+  Result<bool> MayHaveStringValue(size_t index, std::string_view key, std::string_view value,
+                                  bool events = true) const;
   // False when `bytes` occur nowhere in row group `index`'s extras (events,
   // links, status messages): e.g. no span there links to a given trace.
   Result<bool> ExtrasMayContain(size_t index, std::string_view bytes) const;

@@ -227,7 +227,12 @@ TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
         span.start_time_unix_nano = t.start[r];
         ASSERT_TRUE(DecodeSpanExtras(t.Extras(r), scratch, &span));
         for (const SpanEvent& e : span.events) {
-          for (const KeyValue& kv : e.attributes) values.emplace_back(kv.key, kv.value);
+          for (const KeyValue& kv : e.attributes) {
+            values.emplace_back(kv.key, kv.value);
+            auto c = (*index)->Find(kv.key, "");
+            EXPECT_TRUE(std::binary_search(c.on_events.begin(), c.on_events.end(), g))
+                << "index says no event of group " << g << " has " << kv.key;
+          }
         }
         for (const SpanLink& l : span.links) {
           auto may = seg.ExtrasMayContain(g, l.trace_id.AsBytes());
