@@ -267,6 +267,52 @@ TEST_F(QueryApiTest, TempoSearchWithTraceQL) {
   EXPECT_EQ(bad.body, "invalid TraceQL query: traceql: column 10: expected a value but found '}'");
 }
 
+// Every API answers an attribute search alike from every tier of the store:
+// spans partly in the head, all sealed, reopened, compacted (issue #19: a
+// string attribute searched after sealing once found nothing).
+TEST_F(QueryApiTest, AttributeSearchesAnswerAlikeFromEveryTier) {
+  auto v3 = [this](const std::string& query) {
+    simdjson::dom::parser parser;
+    std::vector<int> out;
+    HttpResponse r = Get("/api/v3/trace-summaries?" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    for (simdjson::dom::element t : parser.parse(r.body)["summaries"].get_array()) {
+      std::string_view id = t["traceId"];
+      out.push_back(std::stoi(std::string(id.substr(id.size() - 2)), nullptr, 16));
+    }
+    return out;
+  };
+  auto expect_answers = [&](const char* tier) {
+    SCOPED_TRACE(tier);
+    EXPECT_EQ(Search("service=gw&tags=%7B%22tenant%22%3A%22blue%22%7D"), (V{2}));
+    EXPECT_EQ(Search("service=pay&tags=%7B%22http.status_code%22%3A%22500%22%7D"), (V{1}));
+    EXPECT_EQ(Search("service=pay&tag=http.status_code:500"), (V{1}));
+    EXPECT_EQ(Search("service=gw&tags=%7B%22tenant%22%3A%22red%22%7D"), V{});
+    EXPECT_EQ(v3("query.serviceName=gw&query.attributes=%7B%22tenant%22%3A%22blue%22%7D"), (V{2}));
+    EXPECT_EQ(v3("query.attributes=%7B%22http.status_code%22%3A500%7D"), (V{1}));
+    EXPECT_EQ(TraceQL("{ span.tenant = \"blue\" }"), (V{2}));
+    EXPECT_EQ(TraceQL("{ span.http.status_code = 500 }"), (V{1}));
+    EXPECT_EQ(TraceQL("{ span.tenant =~ \"bl.*\" }"), (V{2}));
+    EXPECT_EQ(TraceQL("{ span.tenant = \"red\" }"), V{});
+  };
+  expect_answers("head and a segment");
+  ASSERT_TRUE(store_->SealHead().ok());
+  expect_answers("sealed");
+  store_.reset();  // closes the store and releases its lock
+  store::StoreOptions options;
+  options.directory = dir_.string();
+  options.fsync = store::FsyncPolicy::kNever;
+  options.retention_max_age = std::chrono::milliseconds(0);
+  auto logger =
+      std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
+  auto reopened = store::Store::Open(options, logger);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
+  store_ = std::move(*reopened);
+  expect_answers("reopened");
+  ASSERT_TRUE(store_->CompactAllWindows().ok());
+  expect_answers("compacted");
+}
+
 TEST_F(QueryApiTest, TempoTagsAndValues) {
   EXPECT_EQ(Get("/api/search/tags").body,
             R"({"tagNames":["http.status_code","service.name","tenant"]})");
