@@ -34,10 +34,6 @@ bool GetPostings(ByteReader& in, size_t row_groups, std::vector<uint32_t>* group
   return true;
 }
 
-}  // namespace
-
-namespace {
-
 // A key's cells as a row group is walked: whether its values count, and
 // the last few (type, payload) pairs seen, so a value repeated thousands of
 // times (a route, a status code) is hashed into the set once, not per cell.
