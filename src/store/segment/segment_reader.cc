@@ -520,6 +520,9 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
     if (Status s = ReadBlockInto(info.columns[c], index, c, &columns[c]); !s.ok()) return s;
   }
   SpanTable table(footer_.dicts);
+  // A whole group's rows (a search's read) are known in number: no vector
+  // regrows row by row (kAttrTypes holds a byte per cell).
+  if (only.empty()) table.Reserve(info.rows, keys.empty() ? columns[kAttrTypes].size() : info.rows);
   if (!RowGroupDecoder(footer_.version, columns, info.rows, info.min_start, only, mask, keys,
                        &table)
            .Decode()) {
