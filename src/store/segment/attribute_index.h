@@ -48,7 +48,7 @@ using AttributePairs = absl::flat_hash_set<std::pair<std::string, std::string>>;
 struct GroupAttributes {
   absl::flat_hash_set<std::string> keys;        // every key on a span or an event
   absl::flat_hash_set<std::string> event_keys;  // the keys on an event
-  AttributePairs pairs;  // (key, string form) of the keys whose values count
+  AttributePairs pairs;                         // (key, string form) of the keys whose values count
 };
 
 // Collects rows `rows` of `table`: every span attribute and event attribute.
