@@ -350,6 +350,15 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
     const auto& groups = seg->footer().row_groups;
     Result<RowGroupPlan> plan = PlanRowGroups(*seg, filter);
     if (!plan.ok()) return Damaged(plan.status());
+    RowPredicate rows;  // the rows the filter's span fields keep
+    if (!filter.service.empty()) rows.service = seg->dicts().services.Find(filter.service);
+    if (!filter.operation.empty()) rows.name = seg->dicts().names.Find(filter.operation);
+    if (filter.kind) rows.kind = static_cast<uint8_t>(*filter.kind);
+    if (filter.status) rows.status = static_cast<uint8_t>(*filter.status);
+    rows.start_min = filter.start_min_nanos;
+    rows.start_max = filter.start_max_nanos;
+    rows.min_duration = filter.min_duration_nanos;
+    rows.max_duration = filter.max_duration_nanos;
     KeyMask keys;  // the cells of the filter's keys only
     if (!filter.tags.empty()) {
       keys.assign(std::max<size_t>(1, seg->dicts().keys.size()), false);
@@ -370,7 +379,7 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
       }
       ColumnMask group_columns = columns;
       if (!filter.linked_trace && !plan->NeedsEvents(g)) group_columns &= ~ColumnBit(kExtras);
-      Result<SpanTable> table = seg->ReadRowGroup(g, {}, group_columns, keys);
+      Result<SpanTable> table = seg->ReadRowGroup(g, {}, group_columns, keys, &rows);
       if (!table.ok()) return Damaged(table.status());
       hits.Scan(filter, *table);
     }

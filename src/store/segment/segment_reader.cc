@@ -52,7 +52,7 @@ class RowGroupDecoder {
  public:
   RowGroupDecoder(uint8_t version, const std::array<std::string, kColumnCount>& c, uint32_t rows,
                   uint64_t min_start, std::span<const TraceId> only, ColumnMask columns,
-                  const KeyMask& keys, SpanTable* t)
+                  const KeyMask& keys, const RowPredicate* keep, SpanTable* t)
       : version_(version),
         raw_(c),
         rows_(rows),
@@ -60,6 +60,7 @@ class RowGroupDecoder {
         only_(only),
         columns_(columns),
         keys_(keys),
+        keep_(keep),
         t_(t) {
     for (int i = 0; i < kColumnCount; ++i) in_[i] = std::make_unique<ByteReader>(c[i]);
   }
@@ -201,6 +202,9 @@ class RowGroupDecoder {
     if (service >= d.services.size() || name >= d.names.size() ||
         (has(kOrigins) && origin >= d.origins.size())) {
       return false;
+    }
+    if (keep_ != nullptr && !keep_->Keeps(service, name, kind, status, start, start + duration)) {
+      return SkipCells();
     }
     // A parent given by position may come later in the trace: resolved
     // once the trace's rows are all read.
@@ -366,6 +370,32 @@ class RowGroupDecoder {
     return true;
   }
 
+  // Steps over a row not kept: the values of the keys read advance in
+  // their streams, complex values in theirs, the row's extras.
+  bool SkipCells() {
+    uint64_t count;
+    if (has(kAttrCounts)) {
+      if (!in(kAttrCounts).GetVarint(&count) || count > in(kAttrKeys).remaining()) return false;
+      for (uint64_t i = 0; i < count; ++i) {
+        uint32_t key;
+        uint8_t type;
+        std::string_view encoded;
+        if (!in(kAttrKeys).GetVarint32(&key) || key >= t_->dicts().keys.size() ||
+            !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
+          return false;
+        }
+        if (type == uint8_t(CellType::kComplex)) {
+          if (!in(kAttrComplex).GetLengthPrefixed(&encoded)) return false;
+        } else if ((keys_.empty() || keys_[key]) &&
+                   !values_.SkipMany(key, static_cast<CellType>(type), 1)) {
+          return false;
+        }
+      }
+    }
+    std::string_view extras;
+    return !has(kExtras) || in(kExtras).GetLengthPrefixed(&extras);
+  }
+
   bool DecodeCell(uint32_t key, CellType type, uint64_t* payload) {
     switch (type) {
       case CellType::kString: {
@@ -406,6 +436,7 @@ class RowGroupDecoder {
   std::span<const TraceId> only_;
   ColumnMask columns_;
   const KeyMask& keys_;
+  const RowPredicate* keep_;  // null: every row
   SpanTable* t_;
   std::array<std::unique_ptr<ByteReader>, kColumnCount> in_;
   AttributeColumnsReader values_;
@@ -507,7 +538,8 @@ Status SegmentReader::ReadBlockInto(const ColumnBlock& block, size_t group, int 
 }
 
 Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const TraceId> only,
-                                              ColumnMask mask, const KeyMask& keys) const {
+                                              ColumnMask mask, const KeyMask& keys,
+                                              const RowPredicate* rows) const {
   const RowGroupInfo& info = footer_.row_groups[index];
   // Decompressed columns in buffers kept per thread (the table copies what
   // it keeps): no page faults for fresh memory on every read.
@@ -522,8 +554,10 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
   SpanTable table(footer_.dicts);
   // A whole group's rows (a search's read) are known in number: no vector
   // regrows row by row (kAttrTypes holds a byte per cell).
-  if (only.empty()) table.Reserve(info.rows, keys.empty() ? columns[kAttrTypes].size() : info.rows);
-  if (!RowGroupDecoder(footer_.version, columns, info.rows, info.min_start, only, mask, keys,
+  if (only.empty() && rows == nullptr) {
+    table.Reserve(info.rows, keys.empty() ? columns[kAttrTypes].size() : info.rows);
+  }
+  if (!RowGroupDecoder(footer_.version, columns, info.rows, info.min_start, only, mask, keys, rows,
                        &table)
            .Decode()) {
     return Status::InvalidArgument(

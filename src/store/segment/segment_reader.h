@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +23,24 @@ namespace polytrace::store {
 // Which attribute keys (ids in the segment's key dictionary) a read
 // decodes: empty, every key; else keys[id] for each.
 using KeyMask = std::vector<bool>;
+
+// The span fields a search compares, as this segment's ids: a row failing
+// them is stepped over, not decoded (most rows of a group fail a service).
+struct RowPredicate {
+  std::optional<uint32_t> service, name;
+  std::optional<uint8_t> kind, status;
+  uint64_t start_min = 0, start_max = UINT64_MAX;
+  std::optional<uint64_t> min_duration, max_duration;
+  bool Keeps(uint32_t row_service, uint32_t row_name, uint8_t row_kind, uint8_t row_status,
+             uint64_t start, uint64_t end) const {
+    uint64_t duration = end > start ? end - start : 0;
+    return (!service || *service == row_service) && (!name || *name == row_name) &&
+           (!kind || *kind == row_kind) && (!status || *status == row_status) &&
+           start >= start_min && start <= start_max &&
+           (!min_duration || duration >= *min_duration) &&
+           (!max_duration || duration <= *max_duration);
+  }
+};
 
 class SegmentReader {
  public:
@@ -42,9 +61,11 @@ class SegmentReader {
   // (sorted, distinct); only the columns in `columns` (the others are left
   // zero / empty); only the attribute cells of the keys in `keys` (the
   // others are stepped over: nothing interned; a search reads the few keys
-  // it compares, not every string of the group).
+  // it compares, not every string of the group); with `rows`, only the rows
+  // it keeps (REQUIRES: `columns` without kParents).
   Result<SpanTable> ReadRowGroup(size_t index, std::span<const TraceId> only = {},
-                                 ColumnMask columns = kAllColumns, const KeyMask& keys = {}) const;
+                                 ColumnMask columns = kAllColumns, const KeyMask& keys = {},
+                                 const RowPredicate* rows = nullptr) const;
   // False only when no span of row group `index` can match attribute
   // `key` = `value` by a string value: not in the group's dictionary for the
   // key, not on any event (unless `events` is false: the caller knows no
