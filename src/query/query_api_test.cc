@@ -33,15 +33,8 @@ class QueryApiTest : public ::testing::Test {
     dir_ =
         std::filesystem::temp_directory_path() / ("query_api_test_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
-    store::StoreOptions options;
-    options.directory = dir_.string();
-    options.fsync = store::FsyncPolicy::kNever;
-    options.retention_max_age = std::chrono::milliseconds(0);
-    auto logger =
-        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
-    auto opened = store::Store::Open(options, logger);
-    ASSERT_TRUE(opened.ok()) << opened.status().message();
-    store_ = std::move(*opened);
+    OpenStore();
+    ASSERT_TRUE(store_ != nullptr);
     Add(Tid(1), 1, 0, "gw", "GET /checkout", SpanKind::kServer, 0, 100, StatusCodeValue::kUnset,
         {});
     Add(Tid(1), 2, 1, "gw", "call pay", SpanKind::kClient, 10, 50, StatusCodeValue::kUnset, {});
@@ -56,6 +49,19 @@ class QueryApiTest : public ::testing::Test {
   void TearDown() override {
     store_.reset();
     std::filesystem::remove_all(dir_);
+  }
+
+  // Opens (or reopens) the store in dir_.
+  void OpenStore() {
+    store::StoreOptions options;
+    options.directory = dir_.string();
+    options.fsync = store::FsyncPolicy::kNever;
+    options.retention_max_age = std::chrono::milliseconds(0);
+    auto logger =
+        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
+    auto opened = store::Store::Open(options, logger);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    store_ = std::move(*opened);
   }
 
   void Add(const TraceId& trace, uint8_t id, uint8_t parent, std::string_view service,
@@ -299,15 +305,8 @@ TEST_F(QueryApiTest, AttributeSearchesAnswerAlikeFromEveryTier) {
   ASSERT_TRUE(store_->SealHead().ok());
   expect_answers("sealed");
   store_.reset();  // closes the store and releases its lock
-  store::StoreOptions options;
-  options.directory = dir_.string();
-  options.fsync = store::FsyncPolicy::kNever;
-  options.retention_max_age = std::chrono::milliseconds(0);
-  auto logger =
-      std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
-  auto reopened = store::Store::Open(options, logger);
-  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
-  store_ = std::move(*reopened);
+  OpenStore();
+  ASSERT_TRUE(store_ != nullptr);
   expect_answers("reopened");
   ASSERT_TRUE(store_->CompactAllWindows().ok());
   expect_answers("compacted");
