@@ -131,7 +131,7 @@ bool ValueMatcher::Matches(const std::optional<std::string>& value) const {
   if (!value) return false;
   switch (kind) {
     case Kind::kEquals: return *value == text;
-    case Kind::kRegex: return std::regex_search(*value, regex);
+    case Kind::kRegex: return regex && regex->Search(*value);
     case Kind::kExists: return true;
   }
   return false;
@@ -149,11 +149,9 @@ std::string ValueMatcher::Describe() const {
 Result<ValueMatcher> MakeRegexMatcher(std::string pattern) {
   ValueMatcher m;
   m.kind = ValueMatcher::Kind::kRegex;
-  try {
-    m.regex = std::regex(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    return Status::InvalidArgument(fmt::format("bad regex \"{}\": {}", pattern, e.what()));
-  }
+  Result<Regex> re = Regex::Compile(pattern);
+  if (!re.ok()) return re.status();
+  m.regex = std::move(*re);
   m.text = std::move(pattern);
   return m;
 }

@@ -24,19 +24,19 @@
 
 #include <cstdint>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "analysis/trace_analysis.h"
+#include "core/regex.h"
 #include "core/status.h"
 
 namespace polytrace::verify {
 
 struct ValueMatcher {
   enum class Kind { kEquals, kRegex, kExists } kind = Kind::kEquals;
-  std::string text;  // the value, or the regex as written
-  std::regex regex;
+  std::string text;            // the value, or the regex as written
+  std::optional<Regex> regex;  // kRegex (RE2)
   bool Matches(const std::optional<std::string>& value) const;
   std::string Describe() const;  // `= "USD"`, `=~ /^a/`, `exists`
 };

@@ -7,44 +7,6 @@
 
 namespace polytrace {
 
-Result<NamedRegex> NamedRegex::Compile(const std::string& pattern) {
-  // Translate RE2's (?P<name>...) into a plain group and remember the name;
-  // std::regex (ECMAScript) has no named groups.
-  std::string translated;
-  std::vector<std::string> names = {""};
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (c == '\\' && i + 1 < pattern.size()) {
-      translated += pattern.substr(i, 2);
-      ++i;
-      continue;
-    }
-    if (c == '(') {
-      if (pattern.compare(i, 3, "(?P") == 0 && i + 3 < pattern.size() && pattern[i + 3] == '<') {
-        size_t close = pattern.find('>', i + 4);
-        if (close == std::string::npos) {
-          return Status::InvalidArgument(fmt::format("unterminated group name in \"{}\"", pattern));
-        }
-        names.push_back(pattern.substr(i + 4, close - i - 4));
-        translated += '(';
-        i = close;
-        continue;
-      }
-      if (pattern.compare(i, 2, "(?") != 0) names.push_back("");
-    }
-    translated += c;
-  }
-  NamedRegex r;
-  try {
-    r.regex_ = std::make_shared<std::regex>(translated, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    return Status::InvalidArgument(
-        fmt::format("invalid regular expression \"{}\": {}", pattern, e.what()));
-  }
-  r.names_ = std::move(names);
-  return r;
-}
-
 AnyValue ValueFromYaml(Arena& arena, const YAML::Node& node) {
   if (!node.IsScalar()) return AnyValue();
   const std::string& s = node.Scalar();
@@ -159,7 +121,7 @@ Status ParseOne(ConfigReader& r, Arena& arena, AttributeAction* a) {
   if (!type.ok()) return r.KeyError("action", type.status().message());
   a->type = *type;
   if (!pattern.empty()) {
-    Result<NamedRegex> re = NamedRegex::Compile(pattern);
+    Result<Regex> re = Regex::Compile(pattern);
     if (!re.ok()) return r.KeyError("pattern", re.status().message());
     a->pattern = *re;
   }
@@ -217,27 +179,20 @@ void AttributeActions::Apply(Arena& arena, Attributes& attributes) const {
         break;
       case ActionType::kDelete:
         attributes.RemoveIf([&](const KeyValue& kv) {
-          return kv.key == a.key ||
-                 (a.pattern && std::regex_match(kv.key.begin(), kv.key.end(), a.pattern->regex()));
+          return kv.key == a.key || (a.pattern && a.pattern->Search(kv.key));
         });
         break;
       case ActionType::kHash:
         for (KeyValue& kv : attributes) {
-          bool hit = kv.key == a.key || (a.pattern && std::regex_match(kv.key.begin(), kv.key.end(),
-                                                                       a.pattern->regex()));
+          bool hit = kv.key == a.key || (a.pattern && a.pattern->Search(kv.key));
           if (hit) kv.value = AnyValue::String(arena.Copy(Sha256Hex(HashInput(kv.value))));
         }
         break;
       case ActionType::kExtract: {
         if (!existing || existing->value.type != ValueType::kString) break;
-        std::string subject(existing->value.string_value);
-        std::smatch m;
-        if (!std::regex_search(subject, m, a.pattern->regex())) break;
-        const auto& names = a.pattern->names();
-        for (size_t g = 1; g < m.size() && g < names.size(); ++g) {
-          if (names[g].empty() || !m[g].matched) continue;
-          UpsertAttribute(arena, attributes, arena.Copy(names[g]),
-                          AnyValue::String(arena.Copy(m[g].str())));
+        // Captures point into the subject, which stays in the arena.
+        for (const auto& [name, text] : a.pattern->NamedCaptures(existing->value.string_value)) {
+          UpsertAttribute(arena, attributes, arena.Copy(name), AnyValue::String(arena.Copy(text)));
         }
         break;
       }

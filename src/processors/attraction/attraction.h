@@ -5,28 +5,14 @@
 
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "config/config_reader.h"
+#include "core/regex.h"
 #include "core/traces.h"
 
 namespace polytrace {
-
-// A regular expression in Go's RE2 syntax as the Collector's configs use it;
-// named groups `(?P<name>...)` are supported for `extract`.
-class NamedRegex {
- public:
-  static Result<NamedRegex> Compile(const std::string& pattern);
-  const std::regex& regex() const { return *regex_; }
-  // Group names by capture index (index 0 unused; "" for unnamed groups).
-  const std::vector<std::string>& names() const { return names_; }
-
- private:
-  std::shared_ptr<std::regex> regex_;
-  std::vector<std::string> names_;
-};
 
 enum class ActionType { kInsert, kUpdate, kUpsert, kDelete, kHash, kExtract, kConvert };
 
@@ -35,8 +21,8 @@ struct AttributeAction {
   std::string key;
   std::optional<AnyValue> value;  // points into AttributeActions' arena
   std::string from_attribute;
-  std::optional<NamedRegex> pattern;
-  std::string converted_type;  // int | double | string
+  std::optional<Regex> pattern;  // RE2; named groups `(?P<name>...)` for extract
+  std::string converted_type;    // int | double | string
 };
 
 class AttributeActions {

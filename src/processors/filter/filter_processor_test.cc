@@ -92,5 +92,58 @@ TEST(FilterProcessorTest, AllDroppedSendsNothing) {
   EXPECT_TRUE(Survivors("traces:\n  span:\n    - 'true'\n", Sample()).empty());
 }
 
+// Issue #12: a regex condition and one span with a 30,000-character
+// `http.url` overflowed the stack (std::regex), again on every SDK retry.
+TEST(FilterProcessorTest, RegexesOnLongValuesDoNotCrash) {
+  auto with_long_url = [] {
+    Traces t = Sample();
+    std::string url = "https://example.com/" + std::string(30000, 'a') + "/health";
+    t.resource_spans()[0].scope_spans[0].spans[1].attributes.Append(
+        t.arena(), KeyValue{"http.url", AnyValue::String(t.arena().Copy(url))});
+    return t;
+  };
+  EXPECT_EQ(Survivors("traces:\n  span:\n    - 'IsMatch(attributes[\"http.url\"], "
+                      "\".*/health.*\")'\n",
+                      with_long_url()),
+            std::vector<std::string>({"span-0", "span-2", "span-3"}));
+  EXPECT_EQ(Survivors("traces:\n  span:\n    - 'IsMatch(attributes[\"http.url\"], \"(a+)+b\")'\n",
+                      with_long_url())
+                .size(),
+            4u);
+  EXPECT_EQ(Survivors("spans:\n  exclude:\n    match_type: regexp\n    attributes:\n"
+                      "      - key: http.url\n        value: .*/health.*\n",
+                      with_long_url()),
+            std::vector<std::string>({"span-0", "span-2", "span-3"}));
+}
+
+TEST(FilterProcessorTest, RegexesOutsideGoSyntaxAreConfigErrors) {
+  auto c = Parse("traces:\n  span:\n    - 'IsMatch(name, \"(a)\\\\1\")'\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("invalid regular expression"), std::string::npos)
+      << c.status().message();
+  c = Parse("spans:\n  exclude:\n    match_type: regexp\n    span_names: ['(?=x)']\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("span_names"), std::string::npos) << c.status().message();
+}
+
+TEST(FilterProcessorTest, ConditionDepthIsBoundedWithAnError) {
+  std::string deep = std::string(10000, '(') + "true" + std::string(10000, ')');
+  auto c = Parse("traces:\n  span:\n    - '" + deep + "'\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("nested deeper than 512 levels"), std::string::npos);
+  std::string nots;
+  for (int i = 0; i < 10000; ++i) nots += "not ";
+  EXPECT_FALSE(Parse("traces:\n  span:\n    - '" + nots + "true'\n").ok());
+  std::string chain = "name == \"x\"";
+  for (int i = 0; i < 10000; ++i) chain += " or name == \"x\"";
+  EXPECT_FALSE(Parse("traces:\n  span:\n    - '" + chain + "'\n").ok());
+  // The deepest accepted condition still evaluates.
+  std::string ok_chain = "name == \"span-2\"";
+  // 511 comparisons (two levels each) under 510 `or`s: 512 levels.
+  for (int i = 1; i < 511; ++i) ok_chain += " or name == \"none\"";
+  EXPECT_EQ(Survivors("traces:\n  span:\n    - '" + ok_chain + "'\n", Sample()),
+            std::vector<std::string>({"span-0", "span-1", "span-3"}));
+}
+
 }  // namespace
 }  // namespace polytrace

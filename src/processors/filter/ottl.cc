@@ -4,11 +4,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <regex>
 #include <variant>
 #include <vector>
 
-#include "processors/attraction/attraction.h"
+#include "core/regex.h"
 #include "processors/filterspan/span_matcher.h"
 
 namespace polytrace::ottl {
@@ -53,8 +52,14 @@ double AsDouble(const Value& v) {
 // --- syntax tree ---
 class Node {
  public:
+  explicit Node(int depth = 1) : depth_(depth) {}
   virtual ~Node() = default;
   virtual Result<Value> Eval(const SpanContext& ctx) const = 0;
+  // Levels of nodes below and including this one: Eval recurses this deep.
+  int depth() const { return depth_; }
+
+ private:
+  int depth_;
 };
 
 namespace {
@@ -134,7 +139,8 @@ enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kAnd, kOr };
 
 class Binary : public Node {
  public:
-  Binary(Op op, NodePtr l, NodePtr r) : op_(op), l_(std::move(l)), r_(std::move(r)) {}
+  Binary(Op op, NodePtr l, NodePtr r)
+      : Node(1 + std::max(l->depth(), r->depth())), op_(op), l_(std::move(l)), r_(std::move(r)) {}
   Result<Value> Eval(const SpanContext& c) const override {
     Result<Value> a = l_->Eval(c);
     if (!a.ok()) return a.status();
@@ -196,7 +202,7 @@ class Binary : public Node {
 
 class Not : public Node {
  public:
-  explicit Not(NodePtr e) : e_(std::move(e)) {}
+  explicit Not(NodePtr e) : Node(1 + e->depth()), e_(std::move(e)) {}
   Result<Value> Eval(const SpanContext& c) const override {
     Result<Value> v = e_->Eval(c);
     if (!v.ok()) return v.status();
@@ -209,21 +215,24 @@ class Not : public Node {
 
 class IsMatch : public Node {
  public:
-  IsMatch(NodePtr target, std::regex re) : target_(std::move(target)), re_(std::move(re)) {}
+  IsMatch(NodePtr target, Regex re)
+      : Node(1 + target->depth()), target_(std::move(target)), re_(std::move(re)) {}
   Result<Value> Eval(const SpanContext& c) const override {
     Result<Value> v = target_->Eval(c);
     if (!v.ok()) return v.status();
     if (std::holds_alternative<Nil>(*v)) return false;
     std::string s = ToText(*v);
-    return std::regex_search(s, re_);
+    return re_.Search(s);
   }
 
  private:
   NodePtr target_;
-  std::regex re_;
+  Regex re_;
 };
 
 // --- parser ---
+constexpr int kMaxConditionDepth = 512;
+
 class Parser {
  public:
   explicit Parser(const std::string& text) : t_(text) {}
@@ -239,6 +248,18 @@ class Parser {
  private:
   Status Error(const std::string& what) const {
     return Status::InvalidArgument(fmt::format("column {}: {}", pos_ + 1, what));
+  }
+  // Parsing recurses once per parenthesis, `not` and IsMatch, and evaluation
+  // once per level of the tree (a chain `a or b or c` is a level per
+  // operator): both are bounded so no condition can exhaust the stack.
+  Status TooDeep() const {
+    return Error(fmt::format("condition nested deeper than {} levels", kMaxConditionDepth));
+  }
+  bool Enter() { return ++nesting_ <= kMaxConditionDepth; }
+  void Leave() { --nesting_; }
+  Result<NodePtr> Made(NodePtr node) const {
+    if (node->depth() > kMaxConditionDepth) return TooDeep();
+    return node;
   }
   void Skip() {
     while (pos_ < t_.size() && std::isspace(static_cast<unsigned char>(t_[pos_]))) ++pos_;
@@ -266,7 +287,7 @@ class Parser {
     while (l.ok() && Word("or")) {
       Result<NodePtr> r = And();
       if (!r.ok()) return r;
-      l = NodePtr(std::make_shared<Binary>(Op::kOr, *l, *r));
+      l = Made(std::make_shared<Binary>(Op::kOr, *l, *r));
     }
     return l;
   }
@@ -275,15 +296,17 @@ class Parser {
     while (l.ok() && Word("and")) {
       Result<NodePtr> r = NotExpr();
       if (!r.ok()) return r;
-      l = NodePtr(std::make_shared<Binary>(Op::kAnd, *l, *r));
+      l = Made(std::make_shared<Binary>(Op::kAnd, *l, *r));
     }
     return l;
   }
   Result<NodePtr> NotExpr() {
     if (Word("not")) {
+      if (!Enter()) return TooDeep();
       Result<NodePtr> e = NotExpr();
+      Leave();
       if (!e.ok()) return e;
-      return NodePtr(std::make_shared<Not>(*e));
+      return Made(std::make_shared<Not>(*e));
     }
     return Comparison();
   }
@@ -297,7 +320,7 @@ class Parser {
       if (Symbol(sym)) {
         Result<NodePtr> r = Sum();
         if (!r.ok()) return r;
-        return NodePtr(std::make_shared<Binary>(op, *l, *r));
+        return Made(std::make_shared<Binary>(op, *l, *r));
       }
     }
     return l;
@@ -314,7 +337,7 @@ class Parser {
         break;
       Result<NodePtr> r = Term();
       if (!r.ok()) return r;
-      l = NodePtr(std::make_shared<Binary>(op, *l, *r));
+      l = Made(std::make_shared<Binary>(op, *l, *r));
     }
     return l;
   }
@@ -334,6 +357,7 @@ class Parser {
 
   const std::string& t_;
   size_t pos_ = 0;
+  int nesting_ = 0;
 };
 
 Result<NodePtr> Parser::Term() {
@@ -342,7 +366,9 @@ Result<NodePtr> Parser::Term() {
   char c = t_[pos_];
   if (c == '(') {
     ++pos_;
+    if (!Enter()) return TooDeep();
     Result<NodePtr> e = Or();
+    Leave();
     if (!e.ok()) return e;
     if (!Symbol(")")) return Error("expected \")\"");
     return e;
@@ -391,18 +417,20 @@ Result<NodePtr> Parser::Term() {
   if (ident == "IsMatch") {
     size_t at = pos_;
     if (!Symbol("(")) return Error("expected \"(\" after IsMatch");
+    if (!Enter()) return TooDeep();
     Result<NodePtr> target = Sum();
+    Leave();
     if (!target.ok()) return target;
     if (!Symbol(",")) return Error("IsMatch takes (value, \"regex\")");
     Result<std::string> pattern = StringLiteral();
     if (!pattern.ok()) return pattern.status();
     if (!Symbol(")")) return Error("expected \")\"");
-    Result<NamedRegex> re = NamedRegex::Compile(*pattern);
+    Result<Regex> re = Regex::Compile(*pattern);
     if (!re.ok()) {
       pos_ = at;
       return Error(re.status().message());
     }
-    return NodePtr(std::make_shared<IsMatch>(*target, re->regex()));
+    return Made(std::make_shared<IsMatch>(*target, *re));
   }
   if (pos_ < t_.size() && t_[pos_] == '(')
     return Error(fmt::format("unsupported function \"{}\"", ident));

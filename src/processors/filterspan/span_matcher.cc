@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "processors/attraction/attraction.h"
-
 namespace polytrace {
 
 std::string_view SpanKindName(SpanKind kind) {
@@ -19,18 +17,18 @@ std::string_view SpanKindName(SpanKind kind) {
 }
 
 bool SpanMatcher::Pattern::Matches(std::string_view s) const {
-  if (re) return std::regex_search(s.begin(), s.end(), *re);
+  if (re) return re->Search(s);
   return s == text;
 }
 
 namespace {
 
-Result<std::optional<std::regex>> MaybeRegex(bool regexp, const std::string& text, ConfigReader& r,
-                                             const std::string& key) {
-  if (!regexp) return std::optional<std::regex>();
-  Result<NamedRegex> re = NamedRegex::Compile(text);
+Result<std::optional<Regex>> MaybeRegex(bool regexp, const std::string& text, ConfigReader& r,
+                                        const std::string& key) {
+  if (!regexp) return std::optional<Regex>();
+  Result<Regex> re = Regex::Compile(text);
   if (!re.ok()) return r.KeyError(key, re.status().message());
-  return std::optional<std::regex>(re->regex());
+  return std::optional<Regex>(*re);
 }
 
 }  // namespace

@@ -8,11 +8,11 @@
 #pragma once
 
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "config/config_reader.h"
+#include "core/regex.h"
 #include "core/traces.h"
 
 namespace polytrace {
@@ -27,7 +27,7 @@ class SpanMatcher {
  private:
   struct Pattern {
     std::string text;
-    std::optional<std::regex> re;  // set for match_type regexp
+    std::optional<Regex> re;  // set for match_type regexp
     bool Matches(std::string_view s) const;
   };
   struct KeyValuePattern {

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <regex>
+#include <optional>
 #include <string>
+
+#include "core/regex.h"
 
 namespace polytrace::traceql {
 
@@ -48,8 +50,9 @@ struct FieldExpr {
   Field field;
   CompareOp op = CompareOp::kEq;
   Literal literal;
-  std::shared_ptr<const std::regex> regex;  // kMatch / kNotMatch, compiled once
-  std::unique_ptr<FieldExpr> lhs, rhs;      // kAnd / kOr
+  std::optional<Regex> regex;           // kMatch / kNotMatch, compiled once (RE2)
+  std::unique_ptr<FieldExpr> lhs, rhs;  // kAnd / kOr
+  int depth = 1;                        // levels of the tree from here down
 };
 
 // An expression over spansets.
@@ -57,6 +60,7 @@ struct SpansetExpr {
   enum class Type { kFilter, kAnd, kOr, kChild, kDescendant } type = Type::kFilter;
   std::unique_ptr<FieldExpr> filter;  // kFilter; null: `{}` selects every span
   std::unique_ptr<SpansetExpr> lhs, rhs;
+  int depth = 1;  // levels of the tree from here down (filters count as one)
 };
 
 }  // namespace polytrace::traceql

@@ -114,7 +114,7 @@ bool Compare(const FieldExpr& e, const Operand& o) {
     case Operand::Type::kMissing: return false;  // as Tempo: even != needs the attribute
     case Operand::Type::kString:
       if (e.regex) {
-        bool m = std::regex_match(o.text.begin(), o.text.end(), *e.regex);
+        bool m = e.regex->FullMatch(o.text);
         return e.op == CompareOp::kMatch ? m : !m;
       }
       return lit.type == LiteralType::kString && Ordered(e.op, o.text, std::string_view(lit.text));

@@ -108,6 +108,30 @@ TEST_F(TraceqlEvaluatorTest, SpansetOperators) {
             (V{3, 5}));
 }
 
+// Issue #12: std::regex recursed per character and a 30,000-character value
+// overflowed the stack; the same query killed the process again after a restart.
+TEST_F(TraceqlEvaluatorTest, RegexesOnLongValuesAnswerWithoutCrashing) {
+  std::string long_name(30000, 'a');
+  std::string url = "https://example.com/" + std::string(30000, 'x');
+  Add("gw", 7, 1, long_name, SpanKind::kInternal, 60, 1, StatusCodeValue::kUnset,
+      {{"http.url", AnyValue::String(url)}});
+  trace_ = analysis::AssembleTrace(traces_);
+  EXPECT_EQ(Ids("{ span.http.url =~ \"https://.*\" }"), (V{7}));
+  EXPECT_EQ(Ids("{ name =~ \"(a+)+b\" }"), V{});
+  EXPECT_EQ(Ids("{ name =~ \"(a|aa)*c\" }"), V{});
+  EXPECT_EQ(Ids("{ name =~ \"(a|aa)*\" }"), (V{7}));
+  EXPECT_EQ(Ids("{ name !~ \"(a+)+b\" }"), (V{1, 2, 3, 4, 5, 7, 6}));
+}
+
+TEST_F(TraceqlEvaluatorTest, TheDeepestAcceptedQueriesEvaluate) {
+  std::string chain = "{ name = \"verify\" }";
+  for (int i = 1; i < 512; ++i) chain += " && { name = \"verify\" }";
+  EXPECT_EQ(Ids(chain), (V{3}));
+  std::string nested =
+      "{ " + std::string(511, '(') + "name = \"charge\"" + std::string(511, ')') + " }";
+  EXPECT_EQ(Ids(nested), (V{5}));
+}
+
 TEST_F(TraceqlEvaluatorTest, RequiredFilterIsConservative) {
   auto q = Parse(
       "{ resource.service.name = \"gw\" && duration > 5ms && span.k = \"v\" && name = \"n\" } > "

@@ -60,6 +60,8 @@ std::optional<int64_t> ParseDurationNanos(const std::string& text) {
   return std::nullopt;
 }
 
+constexpr int kMaxQueryDepth = 512;
+
 class Parser {
  public:
   explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
@@ -91,12 +93,24 @@ class Parser {
     return Error(Peek(), fmt::format("expected {} but found {}", what, Describe(Peek())));
   }
 
+  // Parsing recurses once per parenthesis, and evaluating (and freeing) the
+  // tree once per level, where a chain `{a} && {b} && {c}` is a level per
+  // operator: both are bounded, so no query can exhaust the stack.
+  Status TooDeep() const {
+    const Token& last = tokens_[pos_ > 0 ? pos_ - 1 : 0];  // the '(' or operand too deep
+    return Error(last, fmt::format("query nested deeper than {} levels", kMaxQueryDepth));
+  }
+  bool Enter() { return ++nesting_ <= kMaxQueryDepth; }
+  void Leave() { --nesting_; }
+
   using SpansetPtr = std::unique_ptr<SpansetExpr>;
-  static SpansetPtr Combine(SpansetExpr::Type type, SpansetPtr lhs, SpansetPtr rhs) {
+  Result<SpansetPtr> Combine(SpansetExpr::Type type, SpansetPtr lhs, SpansetPtr rhs) const {
     auto node = std::make_unique<SpansetExpr>();
     node->type = type;
+    node->depth = 1 + std::max(lhs->depth, rhs->depth);
     node->lhs = std::move(lhs);
     node->rhs = std::move(rhs);
+    if (node->depth > kMaxQueryDepth) return TooDeep();
     return node;
   }
 
@@ -134,7 +148,9 @@ class Parser {
 
   Result<SpansetPtr> Spanset() {
     if (Accept(TokenType::kLParen)) {
+      if (!Enter()) return TooDeep();
       auto inner = OrExpr();
+      Leave();
       if (!inner.ok()) return inner;
       POLYTRACE_RETURN_IF_ERROR(Expect(TokenType::kRParen, "')'"));
       return inner;
@@ -151,11 +167,13 @@ class Parser {
   }
 
   using FieldPtr = std::unique_ptr<FieldExpr>;
-  static FieldPtr CombineFields(FieldExpr::Type type, FieldPtr lhs, FieldPtr rhs) {
+  Result<FieldPtr> CombineFields(FieldExpr::Type type, FieldPtr lhs, FieldPtr rhs) const {
     auto node = std::make_unique<FieldExpr>();
     node->type = type;
+    node->depth = 1 + std::max(lhs->depth, rhs->depth);
     node->lhs = std::move(lhs);
     node->rhs = std::move(rhs);
+    if (node->depth > kMaxQueryDepth) return TooDeep();
     return node;
   }
 
@@ -181,7 +199,9 @@ class Parser {
 
   Result<FieldPtr> FieldTerm() {
     if (Accept(TokenType::kLParen)) {
+      if (!Enter()) return TooDeep();
       auto inner = FieldOr();
+      Leave();
       if (!inner.ok()) return inner;
       POLYTRACE_RETURN_IF_ERROR(Expect(TokenType::kRParen, "')'"));
       return inner;
@@ -300,14 +320,9 @@ class Parser {
     if (regex) {
       if (lt != LiteralType::kString)
         return Error(at, "=~ and !~ need a string (a regular expression)");
-      std::regex compiled;
-      try {
-        compiled = std::regex(node->literal.text, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return Error(
-            at, fmt::format("invalid regular expression \"{}\": {}", node->literal.text, e.what()));
-      }
-      node->regex = std::make_shared<const std::regex>(std::move(compiled));
+      Result<Regex> compiled = Regex::Compile(node->literal.text);
+      if (!compiled.ok()) return Error(at, compiled.status().message());
+      node->regex = std::move(*compiled);
     }
     FieldKind k = node->field.kind;
     bool ordered = node->op != CompareOp::kEq && node->op != CompareOp::kNe && !regex;
@@ -344,6 +359,7 @@ class Parser {
 
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  int nesting_ = 0;
 };
 
 }  // namespace

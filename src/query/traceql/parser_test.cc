@@ -58,4 +58,38 @@ TEST(TraceqlParser, ErrorsNameTheColumn) {
 }
 
 }  // namespace
+// Issue #12: `q=` with 10,000 '(' then '{}' then 10,000 ')' overflowed the
+// stack. Nesting and chains are bounded at 512 levels, with an error.
+TEST(TraceqlParser, DepthIsBoundedWithAnError) {
+  auto nested = [](int n, std::string_view inner) {
+    return std::string(n, '(') + std::string(inner) + std::string(n, ')');
+  };
+  EXPECT_EQ(ErrorOf(nested(511, "{}")), "ok");
+  EXPECT_EQ(ErrorOf(nested(10000, "{}")),
+            "traceql: column 513: query nested deeper than 512 levels");
+  EXPECT_EQ(ErrorOf("{ " + nested(511, "name = \"a\"") + " }"), "ok");
+  EXPECT_EQ(ErrorOf("{ " + nested(10000, "name = \"a\"") + " }"),
+            "traceql: column 515: query nested deeper than 512 levels");
+
+  auto chain = [](int n, std::string_view item, std::string_view op) {
+    std::string q(item);
+    for (int i = 1; i < n; ++i) q += std::string(op) + std::string(item);
+    return q;
+  };
+  EXPECT_EQ(ErrorOf(chain(512, "{}", " && ")), "ok");
+  EXPECT_NE(ErrorOf(chain(20000, "{}", " && ")).find("query nested deeper than 512 levels"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("{ " + chain(512, "name = \"a\"", " || ") + " }"), "ok");
+  EXPECT_NE(ErrorOf("{ " + chain(20000, "name = \"a\"", " || ") + " }")
+                .find("query nested deeper than 512 levels"),
+            std::string::npos);
+}
+
+TEST(TraceqlParser, RegexesAreGoSyntax) {
+  EXPECT_EQ(ErrorOf("{ name =~ \"(?P<verb>GET|POST) /api/\\\\d+\" }"), "ok");
+  EXPECT_EQ(ErrorOf("{ name =~ \"(a)\\\\1\" }"),
+            "traceql: column 11: invalid regular expression \"(a)\\1\": invalid escape sequence: "
+            "\\1");
+}
+
 }  // namespace polytrace::traceql
