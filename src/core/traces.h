@@ -267,4 +267,9 @@ bool ValuesEqual(const AnyValue& a, const AnyValue& b);
 
 constexpr std::string_view kServiceNameKey = "service.name";
 
+// Array and kvlist values nest at most this deep (the outermost value is
+// level 1). The OTLP decoders refuse deeper values with an error, so
+// everything stored decodes again: the store's codec shares the bound.
+constexpr int kMaxAnyValueDepth = 64;
+
 }  // namespace polytrace

@@ -19,7 +19,7 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-constexpr int kMaxValueDepth = 64;
+constexpr int kMaxValueDepth = kMaxAnyValueDepth;
 
 // True when `key` is the field's lowerCamelCase or snake_case name.
 bool Is(std::string_view key, std::string_view camel, std::string_view snake) {

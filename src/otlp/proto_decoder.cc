@@ -19,7 +19,7 @@ namespace {
 using wire::Reader;
 using wire::WireType;
 
-constexpr int kMaxValueDepth = 64;
+constexpr int kMaxValueDepth = kMaxAnyValueDepth;
 
 // Most OTLP strings are short ASCII: checking 8 bytes at a time is cheaper
 // than a call into the SIMD validator, which handles the rest.

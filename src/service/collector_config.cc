@@ -1,6 +1,7 @@
 #include "service/collector_config.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
 #include <fstream>
 #include <set>
@@ -162,6 +163,10 @@ Result<CollectorConfig> ParseCollectorConfig(const std::string& yaml_text, const
   YAML::Node root_node;
   try {
     root_node = YAML::Load(*expanded);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp bounds its recursive parser (its message says "bad file").
+    return Status::InvalidArgument(fmt::format("{}:{}:{}: invalid YAML: nested too deeply", file,
+                                               e.mark.line + 1, e.mark.column + 1));
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(
         fmt::format("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1, e.mark.column + 1, e.msg));

@@ -244,5 +244,12 @@ TEST_F(ServiceTest, InvalidYamlReportsPosition) {
   EXPECT_NE(config.status().message().find("invalid YAML"), std::string::npos);
 }
 
+TEST_F(ServiceTest, DeeplyNestedYamlIsAnErrorNotACrash) {
+  auto config = Parse("receivers: " + std::string(100000, '[') + std::string(100000, ']') + "\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("invalid YAML: nested too deeply"), std::string::npos)
+      << config.status().message();
+}
+
 }  // namespace
 }  // namespace polytrace

@@ -46,5 +46,29 @@ TEST(SpanTable, RecordsUnknownServiceWhenTheResourceHasNone) {
   EXPECT_EQ(table.dicts().services.Get(table.service[0]), kUnknownService);
 }
 
+// The deepest value the OTLP decoders accept must come back from the store:
+// the codec once refused levels 34-64, and such spans became unreadable.
+TEST(SpanTable, KeepsValuesNestedAsDeepAsTheDecodersAccept) {
+  Traces in = testing::MakeTraces("deep", 1);
+  Arena& arena = in.arena();
+  AnyValue value = AnyValue::String("leaf");
+  for (int level = 1; level < kMaxAnyValueDepth; ++level) {
+    AnyValue outer;
+    outer.type = level % 2 ? ValueType::kKvList : ValueType::kArray;
+    if (outer.type == ValueType::kKvList) {
+      outer.kvlist_value.Append(arena, KeyValue{"k", value});
+    } else {
+      outer.array_value.Append(arena) = value;
+    }
+    value = outer;
+  }
+  in.resource_spans()[0].scope_spans[0].spans[0].attributes.Append(arena, KeyValue{"deep", value});
+  SpanTable table;
+  table.Append(in);
+  Traces out;
+  ASSERT_TRUE(table.Materialize(AllRows(table), &out));
+  EXPECT_EQ(testing::CanonicalSpans(out), testing::CanonicalSpans(in));
+}
+
 }  // namespace
 }  // namespace polytrace::store

@@ -3,7 +3,7 @@
 namespace polytrace::store {
 namespace {
 
-constexpr int kMaxDepth = 32;  // as the OTLP decoders: deeper values are refused
+constexpr int kMaxDepth = kMaxAnyValueDepth;  // as the OTLP decoders: all they accept decodes
 
 // Presence bits of EncodeSpanExtras, so an ordinary span's extras are 1 byte.
 constexpr uint32_t kTraceState = 1 << 0, kFlags = 1 << 1, kDroppedAttributes = 1 << 2,
@@ -76,7 +76,7 @@ void EncodeAnyValue(const AnyValue& value, std::string* out) {
 }
 
 bool DecodeAnyValue(ByteReader& in, Arena& arena, AnyValue* value, int depth) {
-  if (depth > kMaxDepth) return false;
+  if (depth >= kMaxDepth) return false;
   uint8_t type;
   if (!in.GetByte(&type) || type > static_cast<uint8_t>(ValueType::kKvList)) return false;
   value->type = static_cast<ValueType>(type);
