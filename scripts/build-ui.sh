@@ -10,7 +10,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   touch node_modules
 fi
 if [ ! -f dist/index.html ] ||
-  [ -n "$(find src index.html package.json vite.config.ts tsconfig.json -newer dist/index.html 2>/dev/null | head -1)" ]; then
+  [ -n "$(find src public index.html package.json vite.config.ts tsconfig.json -newer dist/index.html 2>/dev/null | head -1)" ]; then
   npm run --silent build
 fi
 echo "build-ui: ui/dist ready ($((SECONDS - start))s)"

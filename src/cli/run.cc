@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <chrono>
 
@@ -24,12 +25,28 @@ sigset_t BlockShutdownSignals() {
   return set;
 }
 
+// Raises the soft limit on open descriptors to the hard limit, as Go's
+// runtime does at start: the soft default (1,024) is a legacy of select()
+// and runs out at a thousand idle connections. Returns the limit in force.
+rlim_t RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return raised.rlim_cur;
+  }
+  return limit.rlim_cur;
+}
+
 }  // namespace
 
 int RunCollector(CollectorConfig config, const ComponentRegistry& registry, const char* version) {
   sigset_t signals = BlockShutdownSignals();
   SetLogLevel(config.telemetry.log_level);
   auto log = MakeLogger("service");
+  rlim_t open_files = RaiseOpenFileLimit();
+  log->debug("open file limit: {}", static_cast<uint64_t>(open_files));
   auto started_at = std::chrono::steady_clock::now();
 
   MetricsRegistry metrics;

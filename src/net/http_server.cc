@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -68,6 +70,66 @@ bool SplitHostPort(const std::string& endpoint, std::string* host, uint16_t* por
 
 namespace {
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return beast::iequals(beast::string_view(a.data(), a.size()),
+                        beast::string_view(b.data(), b.size()));
+}
+
+bool IsLoopbackListener(const std::string& host) {
+  if (host == "localhost") return true;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+}  // namespace
+
+bool HostAllowed(std::string_view host_header, const std::string& listener_host,
+                 const std::vector<std::string>& allowed_hosts) {
+  if (host_header.empty()) return true;  // HTTP/1.0: no Host to trust or distrust
+  std::string host;
+  if (host_header.front() == '[') {
+    size_t close = host_header.find(']');
+    if (close == std::string_view::npos) return false;
+    host = host_header.substr(1, close - 1);
+  } else {
+    host = Lower(host_header.substr(0, host_header.rfind(':')));
+  }
+  if (!host.empty() && host.back() == '.') host.pop_back();
+  // A rebinding page reaches us under its own name; an address it cannot fake.
+  beast::error_code ec;
+  asio::ip::make_address(host, ec);
+  if (!ec) return true;
+  if (host == "localhost" || host.ends_with(".localhost")) return true;
+  for (const std::string& allowed : allowed_hosts) {
+    if (allowed == "*" || beast::iequals(allowed, host)) return true;
+  }
+  return allowed_hosts.empty() && !IsLoopbackListener(listener_host);
+}
+
+namespace {
+
+// Headers every response carries unless its handler set them: the UI and the
+// APIs are never framed, sniffed, or leak their URL (trace IDs) as a referrer.
+constexpr std::pair<const char*, const char*> kSecurityHeaders[] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Content-Security-Policy",
+     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+     "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+     "frame-ancestors 'none'"},
+};
+
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -127,7 +189,31 @@ struct Shared {
   std::atomic<size_t> connections{0};
   std::atomic<size_t> busy{0};  // connections between a request's header and its response
   std::atomic<bool> stopping{false};
+  std::string listener_host;  // as configured: "localhost", "127.0.0.1", "0.0.0.0", ...
 };
+
+// RFC 9112 section 6.1: chunked is the only transfer coding we decode, and it
+// must be the last one applied; anything else cannot be framed reliably.
+std::optional<std::pair<int, std::string>> TransferEncodingError(std::string_view te) {
+  if (te.empty() || IEquals(te, "chunked")) return std::nullopt;
+  std::string_view last =
+      te.substr(te.rfind(',') == std::string_view::npos ? 0 : te.rfind(',') + 1);
+  while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+  if (!IEquals(last, "chunked")) {
+    return std::pair{400, fmt::format("Transfer-Encoding \"{}\" does not end in chunked", te)};
+  }
+  return std::pair{501, fmt::format("Transfer-Encoding \"{}\" is not supported: send chunked "
+                                    "only (Content-Encoding for compression)",
+                                    te)};
+}
+
+bool TargetHasNul(std::string_view target) {
+  if (target.find('\0') != std::string_view::npos) return true;
+  for (size_t i = 0; i + 2 < target.size(); ++i) {
+    if (target[i] == '%' && target[i + 1] == '0' && target[i + 2] == '0') return true;
+  }
+  return false;
+}
 
 // One connection: read a request, run the handler, write the response,
 // repeat while keep-alive. All its steps run on its strand.
@@ -167,6 +253,18 @@ class Session : public std::enable_shared_from_this<Session> {
     SetBusy(true);
     stream_.expires_after(shared_->options.read_timeout);
     auto& req = parser_->get();
+    if (auto error = TransferEncodingError(Std(req[http::field::transfer_encoding]))) {
+      return WriteError(error->first, std::move(error->second));
+    }
+    if (TargetHasNul(Std(req.target())))
+      return WriteError(400, "request target contains a NUL byte");
+    if (!HostAllowed(Std(req[http::field::host]), shared_->listener_host,
+                     shared_->options.allowed_hosts)) {
+      return WriteError(403, fmt::format("Host \"{}\" is not allowed on {} (a DNS-rebinding "
+                                         "guard): use an IP address or localhost, or add the "
+                                         "name to allowed_hosts",
+                                         Std(req[http::field::host]), shared_->options.endpoint));
+    }
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
       http::async_write(stream_, *cont,
@@ -219,6 +317,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->result(static_cast<unsigned>(status));
     res->set(http::field::content_type, "text/plain; charset=utf-8");
     res->set(http::field::connection, "close");
+    for (const auto& [name, value] : kSecurityHeaders) res->set(name, value);
     res->body() = std::move(message) + "\n";
     res->prepare_payload();
     res->keep_alive(false);
@@ -275,6 +374,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(beast_req.version());
     res->result(static_cast<unsigned>(out.status));
+    for (const auto& [name, value] : kSecurityHeaders) res->set(name, value);
     for (auto& [k, v] : out.headers) res->set(k, v);
     res->body() = std::move(out.body);
     res->keep_alive(keep_alive);
@@ -325,17 +425,42 @@ struct HttpServer::Impl {
   bool started = false;
   bool shut_down = false;
 
+  // Accepting runs one at a time, so the backoff state needs no lock.
+  std::optional<asio::steady_timer> accept_timer;
+  std::chrono::milliseconds accept_backoff{0};
+  std::chrono::steady_clock::time_point last_accept_log;
+
   void Accept() {
     acceptor->async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || shared->stopping.load()) return;
-      if (!ec) {
-        if (shared->connections.load() >= shared->options.max_connections) {
-          beast::error_code ignored;
-          s.close(ignored);  // over the bound: refuse rather than exhaust descriptors
-        } else {
-          std::make_shared<Session>(std::move(s), shared)->Run();
-        }
+      if (ec) return BackOff(ec);
+      accept_backoff = std::chrono::milliseconds(0);
+      if (shared->connections.load() >= shared->options.max_connections) {
+        beast::error_code ignored;
+        s.close(ignored);  // over the bound: refuse rather than exhaust descriptors
+      } else {
+        std::make_shared<Session>(std::move(s), shared)->Run();
       }
+      Accept();
+    });
+  }
+
+  // Out of descriptors (EMFILE) the pending connection stays queued and every
+  // accept fails at once: retrying immediately spins a core and starves the
+  // connections already open. Wait 5 ms, doubling to 1 s; log once a second.
+  void BackOff(beast::error_code ec) {
+    accept_backoff = std::clamp(accept_backoff * 2, std::chrono::milliseconds(5),
+                                std::chrono::milliseconds(1000));
+    auto now = std::chrono::steady_clock::now();
+    if (shared->options.log_error && now - last_accept_log >= std::chrono::seconds(1)) {
+      last_accept_log = now;
+      shared->options.log_error(fmt::format("{}: accept on {} failed: {}; retrying in {} ms",
+                                            shared->options.name, shared->options.endpoint,
+                                            ec.message(), accept_backoff.count()));
+    }
+    accept_timer->expires_after(accept_backoff);
+    accept_timer->async_wait([this](beast::error_code wait_ec) {
+      if (wait_ec || shared->stopping.load()) return;
       Accept();
     });
   }
@@ -374,6 +499,8 @@ Status HttpServer::Start() {
     return Status::Unavailable(fmt::format("{}: listen {}: {}", o.name, o.endpoint, ec.message()));
   }
   impl_->port = acc.local_endpoint().port();
+  impl_->shared->listener_host = host;
+  impl_->accept_timer.emplace(impl_->io);
   impl_->started = true;
   impl_->Accept();
   for (int i = 0; i < std::max(1, o.threads); ++i) {
@@ -392,6 +519,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   asio::post(impl_->io, [this] {
     beast::error_code ec;
     impl_->acceptor->close(ec);
+    impl_->accept_timer->cancel();
   });
   // In-flight requests finish (keep-alive is refused once stopping); idle
   // keep-alive connections are simply cut when the I/O threads stop.

@@ -6,6 +6,15 @@
 // slow clients, and a bound on open connections. Boost.Beast stays inside
 // http_server.cc (it is slow to compile).
 //
+// Hostile input is refused before a handler sees it: a NUL byte in the
+// target (400), a Transfer-Encoding other than chunked (400 / 501, RFC 9112
+// section 6), and, on a loopback listener, a Host that is neither an IP
+// address, localhost nor an allowed name (403: a DNS-rebinding page could
+// otherwise read every trace). Every response carries nosniff, no-referrer,
+// a Content-Security-Policy and frame-ancestors 'none' unless the handler
+// set its own. Out of descriptors, the accept loop backs off (5 ms doubling
+// to 1 s, as Go's servers do) instead of spinning.
+//
 // Threading: handlers run on the server's I/O threads (`threads` of them),
 // several at once; a handler may block (e.g. on a pipeline refusing), which
 // holds only its own connection.
@@ -59,6 +68,12 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{120'000};  // keep-alive connection with no request
   size_t max_connections = 4096;
   std::string name = "http";  // for logs and errors
+  // Host names accepted besides IP addresses and localhost ("*": any). Empty:
+  // any name on a listener bound beyond loopback (the operator opened it up
+  // and its names are unknown), none on a loopback listener.
+  std::vector<std::string> allowed_hosts;
+  // Where the server reports what it cannot tell a client (accept failures).
+  std::function<void(const std::string&)> log_error;
 };
 
 class HttpServer {
@@ -80,6 +95,11 @@ class HttpServer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Whether a request with this Host header may be served by a listener bound
+// to `listener_host` (see allowed_hosts).
+bool HostAllowed(std::string_view host_header, const std::string& listener_host,
+                 const std::vector<std::string>& allowed_hosts);
 
 // Splits "host:port" (also "[::1]:port" and ":port"); false if malformed.
 bool SplitHostPort(const std::string& endpoint, std::string* host, uint16_t* port);

@@ -1,9 +1,13 @@
 #include "net/http_server.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "testing/raw_http_client.h"
@@ -44,7 +48,7 @@ TEST(HttpServerTest, ServesKeepAliveRequestsOnOneConnection) {
   RawClient c(server.port());
   ASSERT_TRUE(c.connected());
   for (int i = 0; i < 3; ++i) {
-    c.Send("POST /v1/traces?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi");
+    c.Send("POST /v1/traces?x=1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nhi");
     std::string res = c.ReadResponse();
     EXPECT_EQ(res.rfind("HTTP/1.1 200 OK", 0), 0u) << res;
     EXPECT_NE(res.find("POST /v1/traces q=x=1 body=hi"), std::string::npos) << res;
@@ -55,7 +59,7 @@ TEST(HttpServerTest, OversizedContentLengthGets413WithoutSendingTheBody) {
   HttpServer server(TestOptions(), Echo);
   ASSERT_TRUE(server.Start().ok());
   RawClient c(server.port());
-  c.Send("POST /v1/traces HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000\r\n\r\n");
+  c.Send("POST /v1/traces HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n");
   std::string res = c.ReadResponse();
   EXPECT_EQ(res.rfind("HTTP/1.1 413", 0), 0u) << res;
   EXPECT_NE(res.find("exceeds the limit of 1024 bytes"), std::string::npos);
@@ -65,7 +69,7 @@ TEST(HttpServerTest, ChunkedBodyOverTheLimitGets413) {
   HttpServer server(TestOptions(), Echo);
   ASSERT_TRUE(server.Start().ok());
   RawClient c(server.port());
-  c.Send("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+  c.Send("POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
          std::string(0x800, 'x') + "\r\n0\r\n\r\n");
   EXPECT_EQ(c.ReadResponse().rfind("HTTP/1.1 413", 0), 0u);
 }
@@ -83,7 +87,8 @@ TEST(HttpServerTest, AnswersExpectContinue) {
   HttpServer server(TestOptions(), Echo);
   ASSERT_TRUE(server.Start().ok());
   RawClient c(server.port());
-  c.Send("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+  c.Send(
+      "POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
   EXPECT_EQ(c.ReadResponse().rfind("HTTP/1.1 100 Continue", 0), 0u);
   c.Send("abc");
   EXPECT_NE(c.ReadResponse().find("body=abc"), std::string::npos);
@@ -98,7 +103,7 @@ TEST(HttpServerTest, ManyConcurrentClients) {
     threads.emplace_back([&] {
       RawClient c(server.port());
       for (int i = 0; i < 50; ++i) {
-        c.Send("GET /ping HTTP/1.1\r\nHost: h\r\n\r\n");
+        c.Send("GET /ping HTTP/1.1\r\nHost: localhost\r\n\r\n");
         if (c.ReadResponse().find("GET /ping") != std::string::npos) ++ok;
       }
     });
@@ -117,7 +122,7 @@ TEST(HttpServerTest, ShutdownLetsInFlightRequestsFinish) {
   });
   ASSERT_TRUE(server.Start().ok());
   RawClient c(server.port());
-  c.Send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+  c.Send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
   entered.get_future().wait();
   std::thread stopper([&] { server.Shutdown(); });
   release.set_value();
@@ -146,6 +151,158 @@ TEST(HttpServerTest, ParsesQueryParameters) {
   EXPECT_EQ(q[1].second, "a:b");
   EXPECT_EQ(q[2].first, "empty");
   EXPECT_EQ(q[3].second, "1 2");
+}
+
+// Issue #12: `/assets/app.js%00.html` served app.js as text/html.
+TEST(HttpServerTest, NulInTheTargetGets400) {
+  HttpServer server(TestOptions(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  for (const char* target : {"/assets/app.js%00.html", "/x?q=a%00b"}) {
+    RawClient c(server.port());
+    c.Send(std::string("GET ") + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    std::string res = c.ReadResponse();
+    EXPECT_EQ(res.rfind("HTTP/1.1 400", 0), 0u) << target << "\n" << res;
+    EXPECT_NE(res.find("NUL byte"), std::string::npos) << res;
+  }
+}
+
+TEST(HttpServerTest, TransferEncodingsOtherThanChunkedAreRefused) {
+  HttpServer server(TestOptions(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  auto send = [&](const std::string& te) {
+    RawClient c(server.port());
+    c.Send("POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: " + te +
+           "\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    return c.ReadResponse();
+  };
+  EXPECT_EQ(send("gzip").rfind("HTTP/1.1 400", 0), 0u);
+  EXPECT_EQ(send("chunked, gzip").rfind("HTTP/1.1 400", 0), 0u);
+  std::string res = send("gzip, chunked");
+  EXPECT_EQ(res.rfind("HTTP/1.1 501", 0), 0u) << res;
+  EXPECT_NE(res.find("Transfer-Encoding \"gzip, chunked\" is not supported"), std::string::npos);
+  EXPECT_NE(send("chunked").find("body=abc"), std::string::npos);
+}
+
+TEST(HttpServerTest, EveryResponseCarriesTheSecurityHeaders) {
+  HttpServer server(TestOptions(), [](HttpRequest& r) {
+    HttpResponse out = HttpResponse::Text(200, "ok");
+    if (r.path == "/own") out.SetHeader("X-Frame-Options", "SAMEORIGIN");
+    return out;
+  });
+  ASSERT_TRUE(server.Start().ok());
+  for (const char* request : {"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                              "GET /x%00 HTTP/1.1\r\nHost: localhost\r\n\r\n"}) {
+    RawClient c(server.port());
+    c.Send(request);
+    std::string res = c.ReadResponse();
+    EXPECT_NE(res.find("X-Content-Type-Options: nosniff"), std::string::npos) << res;
+    EXPECT_NE(res.find("X-Frame-Options: DENY"), std::string::npos) << res;
+    EXPECT_NE(res.find("Referrer-Policy: no-referrer"), std::string::npos) << res;
+    EXPECT_NE(res.find("frame-ancestors 'none'"), std::string::npos) << res;
+  }
+  RawClient c(server.port());
+  c.Send("GET /own HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  std::string res = c.ReadResponse();
+  EXPECT_NE(res.find("X-Frame-Options: SAMEORIGIN"), std::string::npos) << res;
+  EXPECT_EQ(res.find("X-Frame-Options: DENY"), std::string::npos) << res;
+}
+
+// Issue #12: a page on evil.example whose name rebinds to 127.0.0.1 could
+// read every trace from a loopback listener.
+TEST(HttpServerTest, LoopbackListenerRefusesForeignHostNames) {
+  HttpServer server(TestOptions(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  auto status_for = [&](const std::string& host) {
+    RawClient c(server.port());
+    c.Send("GET /api/traces HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+    std::string res = c.ReadResponse();
+    return res.substr(0, 12);
+  };
+  EXPECT_EQ(status_for("evil.example:16686"), "HTTP/1.1 403");
+  EXPECT_EQ(status_for("localhost.evil.example"), "HTTP/1.1 403");
+  EXPECT_EQ(status_for("localhost:16686"), "HTTP/1.1 200");
+  EXPECT_EQ(status_for("app.localhost"), "HTTP/1.1 200");
+  EXPECT_EQ(status_for("127.0.0.1:16686"), "HTTP/1.1 200");
+  EXPECT_EQ(status_for("[::1]:16686"), "HTTP/1.1 200");
+  EXPECT_EQ(status_for("10.1.2.3"), "HTTP/1.1 200");
+}
+
+TEST(HttpServerTest, HostRules) {
+  EXPECT_FALSE(HostAllowed("evil.example", "127.0.0.1", {}));
+  EXPECT_FALSE(HostAllowed("evil.example", "localhost", {}));
+  EXPECT_TRUE(HostAllowed("polytrace.internal:16686", "127.0.0.1", {"polytrace.internal"}));
+  EXPECT_TRUE(HostAllowed("POLYTRACE.internal.", "127.0.0.1", {"polytrace.internal"}));
+  EXPECT_TRUE(HostAllowed("anything", "127.0.0.1", {"*"}));
+  // Bound beyond loopback with no names configured: any name (compose, k8s).
+  EXPECT_TRUE(HostAllowed("otel-collector:4318", "0.0.0.0", {}));
+  EXPECT_FALSE(HostAllowed("evil.example", "0.0.0.0", {"polytrace.internal"}));
+  EXPECT_TRUE(HostAllowed("", "127.0.0.1", {}));
+  EXPECT_FALSE(HostAllowed("[::1", "127.0.0.1", {}));
+}
+
+// Issue #12: out of descriptors the accept loop spun at 80-90% of a core and
+// new requests got no answer. It backs off, logs, keeps serving the open
+// connections, and accepts again once descriptors are free.
+TEST(HttpServerTest, AcceptBacksOffWhenOutOfDescriptorsAndRecovers) {
+  std::vector<std::string> logged;
+  std::mutex log_mutex;
+  HttpServerOptions o = TestOptions();
+  o.log_error = [&](const std::string& m) {
+    std::lock_guard lock(log_mutex);
+    logged.push_back(m);
+  };
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawClient open_before(server.port());
+  open_before.Send("GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  ASSERT_NE(open_before.ReadResponse().find("GET /a"), std::string::npos);
+
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  std::vector<int> hogs;  // take every descriptor left under a low limit
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  for (int fd; (fd = dup(0)) >= 0;) hogs.push_back(fd);
+  ASSERT_FALSE(hogs.empty());
+  close(hogs.back());  // room for one client socket; none for the server to accept it
+  hogs.pop_back();
+  RawClient waiting(server.port());  // queued by the kernel, not yet accepted
+  ASSERT_TRUE(waiting.connected());
+  waiting.Send("GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n");
+
+  timespec cpu_before{}, cpu_after{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_before);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    {
+      std::lock_guard lock(log_mutex);
+      if (!logged.empty()) break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no accept error was logged";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_after);
+  double cpu_seconds = double(cpu_after.tv_sec - cpu_before.tv_sec) +
+                       double(cpu_after.tv_nsec - cpu_before.tv_nsec) / 1e9;
+  // The open connection is still served.
+  open_before.Send("GET /c HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  std::string served = open_before.ReadResponse();
+
+  for (int fd : hogs) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_NE(served.find("GET /c"), std::string::npos) << served;
+  // A spinning loop burns the whole wait (~0.5 s and more); backing off, little.
+  EXPECT_LT(cpu_seconds, 0.25) << "CPU while out of descriptors";
+  {
+    std::lock_guard lock(log_mutex);
+    EXPECT_NE(logged.front().find("accept on 127.0.0.1:0 failed"), std::string::npos)
+        << logged.front();
+    EXPECT_LE(logged.size(), 2u);  // once a second, not once per attempt
+  }
+  // Descriptors free again: the queued connection is accepted and answered.
+  EXPECT_NE(waiting.ReadResponse().find("GET /b"), std::string::npos);
 }
 
 TEST(HttpServerTest, ShutdownWithoutStartIsSafe) {

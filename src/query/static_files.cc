@@ -38,6 +38,8 @@ std::optional<std::string> ReadFile(const fs::path& path) {
 std::optional<HttpResponse> StaticFiles::Serve(const HttpRequest& request) const {
   std::optional<std::string> decoded = PercentDecode(request.path);
   if (!decoded || decoded->empty() || (*decoded)[0] != '/') return std::nullopt;
+  // "app.js%00.html": a NUL ends the name for the OS but not the extension.
+  if (decoded->find('\0') != std::string::npos) return std::nullopt;
   fs::path relative = fs::path(decoded->substr(1)).lexically_normal();
   // Nothing outside the UI directory: no "..", no absolute paths.
   if (!relative.empty() && (relative.is_absolute() || *relative.begin() == "..")) {

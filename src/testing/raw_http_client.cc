@@ -73,7 +73,7 @@ RawResponse RawHttpClient::Read() {
 
 RawResponse RawHttpClient::Post(const std::string& path, const std::string& content_type,
                                 const std::string& body, const std::string& extra_headers) {
-  Send("POST " + path + " HTTP/1.1\r\nHost: test\r\nContent-Type: " + content_type +
+  Send("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: " + content_type +
        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra_headers + "\r\n" +
        body);
   return Read();

@@ -10,6 +10,7 @@ Status PolytraceQueryConfig::Unmarshal(ConfigReader& r) {
   POLYTRACE_RETURN_IF_ERROR(r.Read("endpoint", &endpoint));
   POLYTRACE_RETURN_IF_ERROR(r.Read("store", &store));
   POLYTRACE_RETURN_IF_ERROR(r.Read("ui_directory", &ui_directory));
+  POLYTRACE_RETURN_IF_ERROR(r.Read("allowed_hosts", &allowed_hosts));
   return r.Finish();
 }
 
@@ -47,6 +48,8 @@ Status PolytraceQueryExtension::Start(Host& host) {
   options.endpoint = config_.endpoint;
   options.name = "query";
   options.max_request_body_size = 1 << 20;
+  options.allowed_hosts = config_.allowed_hosts;
+  options.log_error = [logger = settings_.logger](const std::string& m) { logger->error(m); };
   server_ = std::make_unique<HttpServer>(
       options, [this](HttpRequest& request) { return service_->Handle(request); });
   if (Status st = server_->Start(); !st.ok()) return st;

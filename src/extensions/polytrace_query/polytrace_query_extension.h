@@ -19,6 +19,9 @@ class PolytraceQueryConfig : public ComponentConfig {
   std::string store = "polytrace_store";  // the exporter whose store is served
   // The web UI's built assets; empty: found beside the binary or in its source tree.
   std::string ui_directory;
+  // Host names the UI and APIs answer to besides IP addresses and localhost
+  // (a DNS-rebinding guard; see net/http_server.h). "*" accepts any.
+  std::vector<std::string> allowed_hosts;
   Status Unmarshal(ConfigReader& reader) override;
   Status Validate() const override;
 };

@@ -104,7 +104,7 @@ TEST_P(OtlpReceiverTest, GzipBombGets413AndTheServerStaysUp) {
 TEST_P(OtlpReceiverTest, OversizedBodyGets413BeforeItIsSent) {
   RawHttpClient c(receiver_->http_port());
   c.Send(
-      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+      "POST /v1/traces HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-protobuf\r\n"
       "Content-Length: 2097152\r\n\r\n");
   RawResponse r = c.Read();
   EXPECT_EQ(r.status, 413);
@@ -166,7 +166,7 @@ TEST_P(OtlpReceiverTest, WrongContentTypeGets415) {
 
 TEST_P(OtlpReceiverTest, GetGets405AndLogsGets404) {
   RawHttpClient c(receiver_->http_port());
-  c.Send("GET /v1/traces HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.Send("GET /v1/traces HTTP/1.1\r\nHost: localhost\r\n\r\n");
   RawResponse r = c.Read();
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.Header("Allow"), "POST, OPTIONS");
@@ -192,13 +192,13 @@ TEST_P(OtlpReceiverTest, RefusalUnderPressureGets429WithRetryAfter) {
 TEST_P(OtlpReceiverTest, CorsPreflightAndSimpleRequest) {
   RawHttpClient c(receiver_->http_port());
   c.Send(
-      "OPTIONS /v1/traces HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example.com\r\n"
+      "OPTIONS /v1/traces HTTP/1.1\r\nHost: localhost\r\nOrigin: https://app.example.com\r\n"
       "Access-Control-Request-Method: POST\r\n\r\n");
   RawResponse r = c.Read();
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.Header("Access-Control-Allow-Origin"), "https://app.example.com");
   EXPECT_EQ(r.Header("Access-Control-Allow-Methods"), "POST");
-  c.Send("OPTIONS /v1/traces HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.test\r\n\r\n");
+  c.Send("OPTIONS /v1/traces HTTP/1.1\r\nHost: localhost\r\nOrigin: https://evil.test\r\n\r\n");
   r = c.Read();
   EXPECT_EQ(r.Header("Access-Control-Allow-Origin"), "");
 }
