@@ -166,3 +166,71 @@ def test_a_query_nested_10000_deep_is_a_400(start_collector, tmp_path):
     assert status == 400 and 'invalid regular expression "(a)\\1"' in body, body
     assert c.proc.poll() is None, c.logs()
     assert c.stop() == 0
+
+
+class SilentBackend:
+    """Accepts connections, reads what is sent, never answers."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.received = 0
+        self.conns = []
+        self.stopped = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        import select
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+                self.conns.append(conn)
+            except OSError:
+                pass
+            readable, _, _ = select.select(self.conns, [], [], 0.05) if self.conns else ([], [], [])
+            for c in readable:
+                self.received += len(c.recv(65536))
+
+    def close(self):
+        self.stopped = True
+        self.thread.join()
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+FORWARD_CONFIG = """
+receivers:
+  otlp:
+    protocols:
+      http: {{endpoint: "127.0.0.1:{http}"}}
+exporters:
+  otlphttp: {{endpoint: "http://127.0.0.1:{backend}", timeout: 30s}}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], exporters: [otlphttp]}}
+  telemetry: {{metrics: {{address: "127.0.0.1:{metrics}"}}}}
+"""
+
+
+def test_sigterm_with_a_backend_that_never_answers_exits_within_the_budget(start_collector):
+    import time
+    backend = SilentBackend()
+    try:
+        http = free_port()
+        c = start_collector(FORWARD_CONFIG.format(http=http, backend=backend.port, metrics=free_port()), [http])
+        assert post(http, otlp_request([(9, 1, "forwarded", None)])) == 200
+        wait_until(lambda: backend.received > 0, 10, "the exporter's request to reach the backend")
+        start = time.monotonic()
+        assert c.stop(timeout=20) == 0, c.logs()
+        took = time.monotonic() - start
+        assert took < 8, f"shutdown took {took:.1f} s (budget: 5 s for the exporter)"
+        assert "cancelling sends still in flight" in c.logs()
+    finally:
+        backend.close()

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 
 #include "pipeline/storage.h"
@@ -106,7 +109,7 @@ Status QueuedExporter::SendWithRetry(const ExportRequest& request) {
   thread_local std::mt19937_64 rng(std::random_device{}());  // seeding reads the OS: once
   double interval = static_cast<double>(config_.retry.initial_interval.count());
   for (int attempt = 1;; ++attempt) {
-    Status st = sender_->Send(request, config_.timeout);
+    Status st = sender_->Send(request, AttemptTimeout());
     if (st.ok()) {
       sent_->Add(request.spans);
       return st;
@@ -149,6 +152,13 @@ Status QueuedExporter::SendWithRetry(const ExportRequest& request) {
   }
 }
 
+std::chrono::milliseconds QueuedExporter::AttemptTimeout() const {
+  if (!stopping_.load()) return config_.timeout;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      drain_deadline_ - std::chrono::steady_clock::now());
+  return std::clamp(left, std::chrono::milliseconds(1), config_.timeout);
+}
+
 bool QueuedExporter::SleepUnlessStopping(std::chrono::milliseconds d) {
   std::unique_lock<std::mutex> lock(stop_mu_);
   return !stop_cv_.wait_for(lock, d, [&] { return stopping_.load(); });
@@ -169,8 +179,28 @@ void QueuedExporter::Shutdown() {
     stop_cv_.notify_all();
   }
   queue_->Close(/*drain=*/!persistent);
+  // A send that began before shutdown has the full `timeout` (30 s for
+  // otlphttp) against a backend that may never answer: past the budget, it
+  // is cancelled, so shutdown ends within it whatever the backend does.
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  bool consumers_done = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(done_mu);
+    if (!done_cv.wait_until(lock, drain_deadline_, [&] { return consumers_done; })) {
+      settings_.logger->warn("shutdown: cancelling sends still in flight after {} s",
+                             kDrainBudget.count());
+      sender_->Cancel();
+    }
+  });
   for (auto& t : consumers_) t.join();
   consumers_.clear();
+  {
+    std::lock_guard<std::mutex> lock(done_mu);
+    consumers_done = true;
+  }
+  done_cv.notify_all();
+  watchdog.join();
   if (queue_size_) queue_size_->Set(queue_->size());
 }
 

@@ -28,6 +28,9 @@ class RequestSender {
   virtual Status Start() { return Status::Ok(); }
   // Retryable statuses are retried (honouring retry_after()); others dropped.
   virtual Status Send(const ExportRequest& request, std::chrono::milliseconds timeout) = 0;
+  // Shutdown's budget is spent: sends in flight return promptly (kUnavailable)
+  // whatever the backend does, and later sends fail at once. Thread-safe.
+  virtual void Cancel() {}
 };
 
 using RequestEncoder = std::function<std::string(const Traces&)>;
@@ -51,6 +54,8 @@ class QueuedExporter : public Exporter {
   Status SendWithRetry(const ExportRequest& request);
   // Sleeps up to `d`; false when shutdown interrupted the wait.
   bool SleepUnlessStopping(std::chrono::milliseconds d);
+  // The per-attempt timeout, cut to what is left of the drain budget.
+  std::chrono::milliseconds AttemptTimeout() const;
 
   Settings settings_;
   ExporterHelperConfig config_;

@@ -6,6 +6,8 @@
 
 #include <fstream>
 #include <future>
+#include <mutex>
+#include <set>
 #include <sstream>
 
 #include "otlp/proto_codec.h"
@@ -141,6 +143,19 @@ class OtlpGrpcSender : public RequestSender {
 
   Status Send(const ExportRequest& request, std::chrono::milliseconds timeout) override {
     grpc::ClientContext ctx;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (cancelled_) return Status::Unavailable("export cancelled: shutting down");
+      in_flight_.insert(&ctx);
+    }
+    struct Unregister {
+      OtlpGrpcSender* self;
+      grpc::ClientContext* ctx;
+      ~Unregister() {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        self->in_flight_.erase(ctx);
+      }
+    } unregister{this, &ctx};
     ctx.set_deadline(std::chrono::system_clock::now() + timeout);
     for (const auto& [k, v] : config_.headers) ctx.AddMetadata(k, v);
     grpc::Slice slice(request.payload);
@@ -151,9 +166,18 @@ class OtlpGrpcSender : public RequestSender {
     return FromGrpc(done.get_future().get());
   }
 
+  void Cancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    for (grpc::ClientContext* ctx : in_flight_) ctx->TryCancel();  // the call ends CANCELLED
+  }
+
  private:
   OtlpGrpcExporterConfig config_;
   std::unique_ptr<grpc::GenericStub> stub_;
+  std::mutex mu_;
+  std::set<grpc::ClientContext*> in_flight_;  // guarded by mu_
+  bool cancelled_ = false;                    // guarded by mu_
 };
 
 class OtlpExporterFactory : public ExporterFactory {

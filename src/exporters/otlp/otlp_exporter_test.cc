@@ -7,6 +7,7 @@
 #include "receivers/otlp/otlp_receiver.h"
 #include "telemetry/logging.h"
 #include "testing/kitchen_sink.h"
+#include "testing/silent_backend.h"
 #include "testing/test_host.h"
 #include "testing/traces_sink.h"
 
@@ -55,6 +56,31 @@ TEST(OtlpExporterTest, DeliversToARealGrpcReceiverAndHonoursRetryInfo) {
   });
   (*exporter)->Shutdown();
   receiver.Shutdown();
+}
+
+// Issue #12: shutdown ends within its 5 s budget whatever the backend does;
+// here it accepts the connection and never speaks HTTP/2 back.
+TEST(OtlpExporterTest, ShutdownEndsWithinItsBudgetWhenTheBackendNeverAnswers) {
+  testing::SilentBackend backend;
+  testing::TestHost host;
+  auto factory = NewOtlpExporterFactory();
+  auto config = factory->CreateDefaultConfig();
+  ConfigReader r(
+      YAML::Load("endpoint: " + backend.address() + "\ntls: {insecure: true}\ntimeout: 30s\n"),
+      "exporters.otlp", "c.yaml");
+  ASSERT_TRUE(config->Unmarshal(r).ok());
+  Settings es;
+  es.id = {"otlp", ""};
+  es.logger = MakeLogger("exporter/otlp-test");
+  auto exporter = factory->CreateTracesExporter(es, *config);
+  ASSERT_TRUE(exporter.ok());
+  ASSERT_TRUE((*exporter)->Start(host).ok());
+  ASSERT_TRUE((*exporter)->ConsumeTraces(testing::MakeKitchenSinkTraces()).ok());
+  ASSERT_TRUE(backend.WaitForBytes(milliseconds(5000)));
+  auto start = std::chrono::steady_clock::now();
+  (*exporter)->Shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(6500));
+  EXPECT_EQ(host.MetricValue("otelcol_exporter_send_failed_spans{exporter=\"otlp\"}"), 6);
 }
 
 TEST(OtlpExporterTest, ParsesRetryInfo) {

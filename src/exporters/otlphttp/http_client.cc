@@ -62,6 +62,20 @@ struct HttpClient::Impl {
   std::unique_ptr<ssl::context> ssl_ctx;
   std::mutex mu;
   std::vector<std::unique_ptr<Connection>> idle;  // guarded by mu
+  std::vector<Connection*> in_flight;             // guarded by mu
+  bool cancelled = false;                         // guarded by mu
+
+  // Registers a connection for Cancel; false once cancelled.
+  bool BeginUse(Connection* c) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (cancelled) return false;
+    in_flight.push_back(c);
+    return true;
+  }
+  void EndUse(Connection* c) {
+    std::lock_guard<std::mutex> lock(mu);
+    in_flight.erase(std::remove(in_flight.begin(), in_flight.end(), c), in_flight.end());
+  }
 
   Status Connect(Connection& c, std::chrono::milliseconds timeout) {
     beast::error_code ec;
@@ -146,6 +160,16 @@ HttpClient::HttpClient(Url url, HttpClientTls tls) : impl_(std::make_unique<Impl
 
 HttpClient::~HttpClient() = default;
 
+void HttpClient::Cancel() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->cancelled = true;
+  // Each connection's operations run on its own io_context in the sending
+  // thread: closing the socket there completes them with operation_aborted.
+  for (Connection* c : impl_->in_flight) {
+    asio::post(c->io, [c] { c->lowest().cancel(); });
+  }
+}
+
 Result<HttpClientResponse> HttpClient::Post(
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
     std::chrono::milliseconds timeout) {
@@ -171,10 +195,25 @@ Result<HttpClientResponse> HttpClient::Send(
     }
   }
   bool reused = c != nullptr;
-  if (!c) {
-    c = std::make_unique<Connection>();
-    POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
+  if (!c) c = std::make_unique<Connection>();
+  if (!impl_->BeginUse(c.get())) {
+    return Status::Unavailable(
+        fmt::format("request to {} cancelled: shutting down", impl_->url.host));
   }
+  Result<HttpClientResponse> res = SendOn(c, reused, post, target, headers, body, timeout);
+  impl_->EndUse(c.get());
+  if (res.ok() && res->keep_alive && c) {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (!impl_->cancelled) impl_->idle.push_back(std::move(c));
+  }
+  return res;
+}
+
+Result<HttpClientResponse> HttpClient::SendOn(
+    std::unique_ptr<Connection>& c, bool reused, bool post, const std::string& target,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+    std::chrono::milliseconds timeout) {
+  if (!reused) POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
   http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
   req.set(http::field::host, impl_->url.host);
   req.set(http::field::user_agent, "polytrace");
@@ -187,15 +226,14 @@ Result<HttpClientResponse> HttpClient::Send(
   Result<HttpClientResponse> res = impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
                                                     : impl_->Exchange(*c->plain, *c, req, timeout);
   if (!res.ok() && reused && res.status().code() == StatusCode::kUnavailable) {
-    // The server may have closed an idle keep-alive connection: retry once fresh.
-    c = std::make_unique<Connection>();
+    // The server may have closed an idle keep-alive connection: retry once
+    // fresh (on the same Connection, still registered for Cancel).
+    c->plain.reset();
+    c->tls.reset();
+    c->buffer.clear();
     POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
     res = impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
                            : impl_->Exchange(*c->plain, *c, req, timeout);
-  }
-  if (res.ok() && res->keep_alive) {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    impl_->idle.push_back(std::move(c));
   }
   return res;
 }

@@ -42,6 +42,9 @@ class HttpClient {
   // Connection, TLS and timeout failures are kUnavailable / kDeadlineExceeded.
   Result<HttpClientResponse> Post(const std::vector<std::pair<std::string, std::string>>& headers,
                                   const std::string& body, std::chrono::milliseconds timeout);
+  // Requests in flight fail at once (kUnavailable), and so does every later
+  // one: for shutdown, when the peer may never answer. Thread-safe.
+  void Cancel();
   // GET of `target` (path and query) on the client's host.
   Result<HttpClientResponse> Get(const std::string& target,
                                  const std::vector<std::pair<std::string, std::string>>& headers,
@@ -52,6 +55,10 @@ class HttpClient {
                                   const std::vector<std::pair<std::string, std::string>>& headers,
                                   const std::string& body, std::chrono::milliseconds timeout);
   struct Connection;
+  Result<HttpClientResponse> SendOn(std::unique_ptr<Connection>& c, bool reused, bool post,
+                                    const std::string& target,
+                                    const std::vector<std::pair<std::string, std::string>>& headers,
+                                    const std::string& body, std::chrono::milliseconds timeout);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

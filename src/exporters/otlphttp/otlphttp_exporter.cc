@@ -124,6 +124,7 @@ class OtlpHttpSender : public RequestSender {
     }
     return st;
   }
+  void Cancel() override { client_.Cancel(); }
 
  private:
   HttpClient client_;

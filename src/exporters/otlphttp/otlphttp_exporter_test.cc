@@ -1,8 +1,14 @@
 #include "exporters/otlphttp/otlphttp_exporter.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <thread>
 
 #include "compression/compression.h"
 #include "net/http_server.h"
@@ -10,6 +16,7 @@
 #include "otlp/proto_codec.h"
 #include "telemetry/logging.h"
 #include "testing/kitchen_sink.h"
+#include "testing/silent_backend.h"
 #include "testing/test_host.h"
 
 namespace polytrace {
@@ -108,6 +115,22 @@ TEST(OtlpHttpExporterTest, UnreachableEndpointIsRetriedAndCountedWithoutBlocking
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(20));
   }
+  EXPECT_EQ(host.MetricValue("otelcol_exporter_send_failed_spans{exporter=\"otlphttp\"}"), 18);
+}
+
+// Issue #12: SIGTERM with a backend that never answers took 30.1 s (the
+// attempt's timeout); the README promises one last attempt within 5 s.
+TEST(OtlpHttpExporterTest, ShutdownEndsWithinItsBudgetWhenTheBackendNeverAnswers) {
+  testing::SilentBackend backend;
+  testing::TestHost host;
+  auto e = MakeExporter("endpoint: http://" + backend.address() + "\ntimeout: 30s\n", host);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(e->ConsumeTraces(testing::MakeKitchenSinkTraces()).ok());
+  ASSERT_TRUE(backend.WaitForBytes(milliseconds(5000)));
+  auto start = std::chrono::steady_clock::now();
+  e->Shutdown();
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, milliseconds(6500)) << "shutdown waited for the 30 s attempt";
+  // Nothing vanishes silently: every span that was not delivered is counted.
   EXPECT_EQ(host.MetricValue("otelcol_exporter_send_failed_spans{exporter=\"otlphttp\"}"), 18);
 }
 
