@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/base64.h"
+#include "otlp/decode_budget.h"
 #include "otlp/json_codec.h"
 
 namespace polytrace::otlp {
@@ -20,6 +21,7 @@ using simdjson::dom::element_type;
 using simdjson::dom::object;
 
 constexpr int kMaxValueDepth = kMaxAnyValueDepth;
+constexpr size_t kKeepParserBytes = size_t{1} << 20;
 
 // True when `key` is the field's lowerCamelCase or snake_case name.
 bool Is(std::string_view key, std::string_view camel, std::string_view snake) {
@@ -28,7 +30,11 @@ bool Is(std::string_view key, std::string_view camel, std::string_view snake) {
 
 class JsonDecoder {
  public:
-  explicit JsonDecoder(Traces* out) : out_(out), arena_(out->arena()) {}
+  JsonDecoder(Traces* out, size_t input_bytes)
+      : out_(out),
+        arena_(out->arena()),
+        input_bytes_(input_bytes),
+        budget_(arena_.bytes_allocated() + DecodeBudget(input_bytes)) {}
 
   Status Request(element root) {
     object obj;
@@ -43,7 +49,8 @@ class JsonDecoder {
       size_t i = 0;
       for (element item : items) {
         Push("resourceSpans", i++);
-        if (!ResourceSpansObj(item, &out_->resource_spans().Append(arena_))) return error_;
+        ResourceSpans* rs = Add(out_->resource_spans());
+        if (!rs || !ResourceSpansObj(item, rs)) return error_;
         Pop();
       }
     }
@@ -59,6 +66,17 @@ class JsonDecoder {
     path_.push_back({std::string(name), index});
   }
   void Pop() { path_.pop_back(); }
+
+  // The next element of a list, or null (and the error set) past the budget.
+  template <class T>
+  T* Add(ArenaVec<T>& list) {
+    if (arena_.bytes_allocated() <= budget_) return &list.Append(arena_);
+    error_ = Status::InvalidArgument(fmt::format(
+        "the request ({} bytes) would take more than {} bytes decoded ({}x its size + 1 MiB): "
+        "send smaller batches",
+        input_bytes_, DecodeBudget(input_bytes_), kDecodedBytesPerInputByte));
+    return nullptr;
+  }
 
   bool Fail(std::string_view what, std::string_view leaf = {}) {
     std::string path;
@@ -162,6 +180,8 @@ class JsonDecoder {
 
   Traces* out_;
   Arena& arena_;
+  size_t input_bytes_;
+  size_t budget_;  // arena bytes allowed
   std::vector<PathEntry> path_;
   Status error_;
 };
@@ -180,7 +200,8 @@ bool JsonDecoder::ResourceSpansObj(element e, ResourceSpans* rs) {
       size_t i = 0;
       for (element item : items) {
         Push("scopeSpans", i++);
-        if (!ScopeSpansObj(item, &rs->scope_spans.Append(arena_))) return false;
+        ScopeSpans* ss = Add(rs->scope_spans);
+        if (!ss || !ScopeSpansObj(item, ss)) return false;
         Pop();
       }
     } else if (Is(key, "schemaUrl", "schema_url")) {
@@ -217,7 +238,8 @@ bool JsonDecoder::ScopeSpansObj(element e, ScopeSpans* ss) {
       size_t i = 0;
       for (element item : items) {
         Push("spans", i++);
-        if (!SpanObj(item, &ss->spans.Append(arena_))) return false;
+        Span* span = Add(ss->spans);
+        if (!span || !SpanObj(item, span)) return false;
         Pop();
       }
     } else if (Is(key, "schemaUrl", "schema_url")) {
@@ -285,7 +307,8 @@ bool JsonDecoder::SpanObj(element e, Span* s) {
       for (element item : items) {
         if (!ok) break;
         Push("events", i++);
-        ok = EventObj(item, &s->events.Append(arena_));
+        SpanEvent* event = Add(s->events);
+        ok = event && EventObj(item, event);
         if (ok) Pop();
       }
     } else if (Is(key, "droppedEventsCount", "dropped_events_count")) {
@@ -297,7 +320,8 @@ bool JsonDecoder::SpanObj(element e, Span* s) {
       for (element item : items) {
         if (!ok) break;
         Push("links", i++);
-        ok = LinkObj(item, &s->links.Append(arena_));
+        SpanLink* link = Add(s->links);
+        ok = link && LinkObj(item, link);
         if (ok) Pop();
       }
     } else if (Is(key, "droppedLinksCount", "dropped_links_count")) {
@@ -379,7 +403,9 @@ bool JsonDecoder::AttributesArr(element e, std::string_view name, Attributes* ou
     Push(name, i++);
     object obj;
     if (!AsObject(item, "", &obj)) return false;
-    KeyValue& kv = out->Append(arena_);
+    KeyValue* added = Add(*out);
+    if (!added) return false;
+    KeyValue& kv = *added;
     for (auto [key, value] : obj) {
       if (key == "key") {
         if (!AsString(value, key, &kv.key)) return false;
@@ -450,7 +476,8 @@ bool JsonDecoder::ValueObj(element e, AnyValue* v, int depth) {
         size_t i = 0;
         for (element item : items) {
           Push("values", i++);
-          if (!ValueObj(item, &v->array_value.Append(arena_), depth + 1)) return false;
+          AnyValue* element = Add(v->array_value);
+          if (!element || !ValueObj(item, element, depth + 1)) return false;
           Pop();
         }
       }
@@ -469,8 +496,12 @@ Status DecodeTracesJson(std::string_view json, Traces* out) {
   if (ec) {
     return Status::InvalidArgument(fmt::format("invalid JSON: {}", simdjson::error_message(ec)));
   }
-  JsonDecoder decoder(out);
-  return decoder.Request(root);
+  JsonDecoder decoder(out, json.size());
+  Status st = decoder.Request(root);
+  // The parser keeps its buffers for the thread's next request: after a
+  // large one, give them back instead of holding the peak for good.
+  if (json.size() > kKeepParserBytes) parser = simdjson::dom::parser();
+  return st;
 }
 
 }  // namespace polytrace::otlp

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "otlp/decode_budget.h"
 #include "otlp/proto_codec.h"
 #include "otlp/wire.h"
 
@@ -113,13 +114,29 @@ class Decoder {
   explicit Decoder(Traces* out) : out_(out), arena_(kBuild ? &out->arena() : nullptr) {}
 
   Status DecodeRequest(std::string_view data) {
+    if constexpr (kBuild) budget_ = arena_->bytes_allocated() + DecodeBudget(data.size());
+    Status st = DecodeMessages(data);
+    if (over_budget_) {
+      return Status::InvalidArgument(fmt::format(
+          "the request ({} bytes) would take more than {} bytes decoded ({}x its size + 1 MiB): "
+          "send smaller batches",
+          data.size(), DecodeBudget(data.size()), kDecodedBytesPerInputByte));
+    }
+    return st;
+  }
+
+  size_t spans() const { return spans_; }
+  bool has_invalid_ids() const { return has_invalid_ids_; }
+
+ private:
+  Status DecodeMessages(std::string_view data) {
     Reader r(data, 0);
     uint32_t field;
     WireType type;
     ArenaVec<ResourceSpans> scan_list;
     ArenaVec<ResourceSpans>& list = kBuild ? out_->resource_spans() : scan_list;
-    if constexpr (kBuild) list.Reserve(*arena_, list.size() + FieldCounts(data).n[1]);
-    while (!r.done()) {
+    Reserve(list, list.size() + FieldCounts(data).n[1]);
+    while (!r.done() && !over_budget_) {
       if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag");
       if (field == 1) {
         std::string_view msg;
@@ -135,15 +152,15 @@ class Decoder {
     return Status::Ok();
   }
 
-  size_t spans() const { return spans_; }
-  bool has_invalid_ids() const { return has_invalid_ids_; }
-
- private:
-  // Where the next element of a repeated field is decoded to.
+  // Where the next element of a repeated field is decoded to. Past the
+  // budget, nothing more is allocated: the rest is decoded into scratch (the
+  // walk stays linear in the input) and the request is refused.
   template <class T>
   T& Next(ArenaVec<T>& list, T& scratch) {
     if constexpr (kBuild) {
-      return list.Append(*arena_);
+      if (arena_->bytes_allocated() <= budget_) return list.Append(*arena_);
+      over_budget_ = true;
+      return scratch;
     } else {
       // Scratch objects are only written, except the IDs a scan checks.
       if constexpr (std::is_same_v<T, Span>) scratch.trace_id = {}, scratch.span_id = {};
@@ -151,8 +168,15 @@ class Decoder {
     }
   }
   template <class T>
-  void Reserve(ArenaVec<T>& list, uint32_t n) {
-    if constexpr (kBuild) list.Reserve(*arena_, n);
+  void Reserve(ArenaVec<T>& list, size_t n) {
+    if constexpr (kBuild) {
+      // Counted from the input: 3 million empty spans would reserve 576 MB here.
+      if (arena_->bytes_allocated() + n * sizeof(T) > budget_) {
+        over_budget_ = true;
+        return;
+      }
+      list.Reserve(*arena_, n);
+    }
   }
 
   struct PathEntry {
@@ -293,6 +317,8 @@ class Decoder {
   } scratch_;
   size_t spans_ = 0;
   bool has_invalid_ids_ = false;
+  size_t budget_ = SIZE_MAX;  // arena bytes allowed (kBuild)
+  bool over_budget_ = false;
   PathEntry path_[kMaxPath];
   size_t depth_ = 0;
   Status error_;
