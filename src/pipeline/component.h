@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "pipeline/admission.h"
 #include "pipeline/consumer.h"
 
 namespace polytrace {
@@ -27,6 +28,8 @@ class Host {
   // A built exporter by id ("polytrace_store"), nullptr if none. Exporters
   // start after extensions: resolve at use, not in Start.
   virtual Exporter* GetExporter(const ComponentId&) { return nullptr; }
+  // The process's memory admission (see admission.h); null: admit everything.
+  virtual AdmissionGate* admission() { return nullptr; }
 };
 
 class Component {

@@ -34,6 +34,7 @@ class Service : public Host {
   MetricsRegistry& metrics() override { return *metrics_; }
   Extension* GetExtension(const ComponentId& id) override;
   Exporter* GetExporter(const ComponentId& id) override;
+  AdmissionGate* admission() override { return &admission_; }
 
  private:
   Service(CollectorConfig config, MetricsRegistry* metrics);
@@ -42,6 +43,7 @@ class Service : public Host {
 
   CollectorConfig config_;
   MetricsRegistry* metrics_;
+  AdmissionGate admission_;
   std::map<ComponentId, ExtensionPtr> extensions_;
   std::map<ComponentId, ExporterPtr> exporters_;
   // Per pipeline, first to last.

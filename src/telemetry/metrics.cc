@@ -1,6 +1,7 @@
 #include "telemetry/metrics.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -135,6 +136,13 @@ std::string MetricsRegistry::RenderPrometheus() const {
   }
   return out;
 }
+
+uint64_t HeapInUseBytes() {
+  struct mallinfo2 info = mallinfo2();
+  return static_cast<uint64_t>(info.uordblks) + static_cast<uint64_t>(info.hblkhd);
+}
+
+void ReleaseFreeMemory() { malloc_trim(0); }
 
 uint64_t ProcessRssBytes() {
   std::ifstream statm("/proc/self/statm");

@@ -88,5 +88,12 @@ class MetricsRegistry {
 
 // Resident set size of this process in bytes (from /proc/self/statm).
 uint64_t ProcessRssBytes();
+// Bytes the allocator has handed out and not had back (glibc mallinfo2:
+// in-use heap plus mmapped chunks): what the process holds, unlike RSS,
+// which keeps freed memory the allocator has not returned to the OS.
+uint64_t HeapInUseBytes();
+// Returns the allocator's free memory to the OS (malloc_trim), as the
+// Collector's memory_limiter forces a garbage collection.
+void ReleaseFreeMemory();
 
 }  // namespace polytrace

@@ -18,11 +18,13 @@ class TestHost : public Host {
     return it == extensions_.end() ? nullptr : it->second;
   }
   void AddExtension(const std::string& id, Extension* e) { extensions_[id] = e; }
+  AdmissionGate* admission() override { return &admission_; }
   // The value of a counter or gauge line as rendered for Prometheus, or -1.
   double MetricValue(const std::string& line_prefix) const;
 
  private:
   MetricsRegistry metrics_;
+  AdmissionGate admission_;
   std::map<std::string, Extension*> extensions_;
 };
 

@@ -14,9 +14,11 @@ Status MemoryLimiterConfig::Unmarshal(ConfigReader& r) {
   POLYTRACE_RETURN_IF_ERROR(r.Read("spike_limit_mib", &spike_limit_mib));
   POLYTRACE_RETURN_IF_ERROR(r.Read("limit_percentage", &limit_percentage));
   POLYTRACE_RETURN_IF_ERROR(r.Read("spike_limit_percentage", &spike_limit_percentage));
-  // Go garbage-collector tuning: meaningless for polytrace, accepted.
-  r.Raw("min_gc_interval_when_soft_limited");
-  r.Raw("min_gc_interval_when_hard_limited");
+  // The Collector's GC intervals: here, how often free memory is returned.
+  POLYTRACE_RETURN_IF_ERROR(
+      r.Read("min_gc_interval_when_soft_limited", &min_gc_interval_when_soft_limited));
+  POLYTRACE_RETURN_IF_ERROR(
+      r.Read("min_gc_interval_when_hard_limited", &min_gc_interval_when_hard_limited));
   return r.Finish();
 }
 
@@ -70,7 +72,7 @@ MemoryLimiter::MemoryLimiter(Settings settings, MemoryLimiterConfig config, Trac
     : settings_(std::move(settings)),
       config_(std::move(config)),
       next_(next),
-      probe_(probe ? std::move(probe) : MemoryProbe(ProcessRssBytes)) {
+      probe_(probe ? std::move(probe) : MemoryProbe(HeapInUseBytes)) {
   config_.Limits(total_memory ? total_memory : AvailableMemoryBytes(), &soft_, &hard_);
 }
 
@@ -84,6 +86,8 @@ Status MemoryLimiter::Start(Host& host) {
                                         "Spans refused by the processor (memory limit).", labels);
   settings_.logger->info("memory limits: soft {} MiB, hard {} MiB, checked every {} ms",
                          soft_ / kMiB, hard_ / kMiB, config_.check_interval.count());
+  gate_ = host.admission();
+  if (gate_) gate_->SetLimit(soft_);
   CheckNow();
   checker_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
@@ -98,7 +102,9 @@ Status MemoryLimiter::Start(Host& host) {
 
 void MemoryLimiter::CheckNow() {
   uint64_t usage = probe_();
+  MaybeReleaseMemory(usage);
   last_usage_.store(usage);
+  if (gate_) gate_->SetUsage(usage);
   bool was = refusing_.load();
   bool now = usage > soft_;
   if (now != was) {
@@ -109,8 +115,21 @@ void MemoryLimiter::CheckNow() {
     } else {
       settings_.logger->info("memory usage {} MiB is below the soft limit again: accepting data",
                              usage / kMiB);
+      ReleaseFreeMemory();  // what the burst left in the allocator goes back to the OS
     }
   }
+}
+
+void MemoryLimiter::MaybeReleaseMemory(uint64_t usage) {
+  if (usage <= soft_) return;
+  auto interval = usage > hard_ ? config_.min_gc_interval_when_hard_limited
+                                : config_.min_gc_interval_when_soft_limited;
+  auto now = std::chrono::steady_clock::now();
+  if (last_release_ != std::chrono::steady_clock::time_point{} && now - last_release_ < interval) {
+    return;
+  }
+  last_release_ = now;
+  ReleaseFreeMemory();
 }
 
 Status MemoryLimiter::ConsumeTraces(Traces traces) {

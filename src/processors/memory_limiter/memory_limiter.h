@@ -1,8 +1,16 @@
 // The `memory_limiter` processor: measures the process's memory every
 // check_interval and, above the soft limit (limit - spike), refuses data
 // (kResourceExhausted → 429 / RESOURCE_EXHAUSTED with a retry hint) instead
-// of growing. The Collector measures Go heap; polytrace measures RSS, which
-// is what the limit is meant to protect.
+// of growing. Like the Collector, which reads the Go heap, it measures what
+// the process has allocated (the allocator's statistics), not RSS: freed
+// memory the allocator keeps stays in RSS, and an RSS limiter refused every
+// request for minutes after a burst. Above the soft limit it returns free
+// memory to the OS (the Collector forces a GC), at most every
+// min_gc_interval_when_soft_limited (every check above the hard limit), and
+// once more when usage falls back under it.
+//
+// It also sets the process's AdmissionGate (pipeline/admission.h): receivers
+// admit a request by its decoding cost before decoding it.
 //
 // Threading: a checker thread updates an atomic flag read by ConsumeTraces.
 #pragma once
@@ -26,6 +34,8 @@ class MemoryLimiterConfig : public ComponentConfig {
   uint64_t spike_limit_mib = 0;  // 0: 20% of limit_mib
   uint32_t limit_percentage = 0;
   uint32_t spike_limit_percentage = 0;
+  std::chrono::milliseconds min_gc_interval_when_soft_limited{10'000};
+  std::chrono::milliseconds min_gc_interval_when_hard_limited{0};
 
   Status Unmarshal(ConfigReader& reader) override;
   Status Validate() const override;
@@ -36,7 +46,7 @@ class MemoryLimiterConfig : public ComponentConfig {
 class MemoryLimiter : public Processor {
  public:
   using MemoryProbe = std::function<uint64_t()>;
-  // `probe` (RSS by default) and `total_memory` are injectable for tests.
+  // `probe` (HeapInUseBytes by default) and `total_memory` are injectable for tests.
   MemoryLimiter(Settings settings, MemoryLimiterConfig config, TracesConsumer* next,
                 MemoryProbe probe = nullptr, uint64_t total_memory = 0);
   ~MemoryLimiter() override;
@@ -55,7 +65,12 @@ class MemoryLimiter : public Processor {
   MemoryLimiterConfig config_;
   TracesConsumer* next_;
   MemoryProbe probe_;
+  // Returns free memory to the OS if the interval for `usage` has passed.
+  void MaybeReleaseMemory(uint64_t usage);
+
   uint64_t soft_ = 0, hard_ = 0;
+  AdmissionGate* gate_ = nullptr;
+  std::chrono::steady_clock::time_point last_release_{};
   std::atomic<bool> refusing_{false};
   std::atomic<uint64_t> last_usage_{0};
   Counter* accepted_ = nullptr;

@@ -47,6 +47,11 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
       return;
     }
+    Result<AdmissionGate::Ticket> admitted = ingest_->Admit(request_.Length(), /*json=*/false);
+    if (!admitted.ok()) {
+      Finish(ToGrpcStatus(admitted.status()));
+      return;
+    }
     Traces traces;
     std::string_view bytes = traces.Adopt(Flatten(request_));
     Status decoded = ingest_->DecodeProto(bytes, &traces);

@@ -93,6 +93,9 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
     body = std::move(*plain);
   }
 
+  Result<AdmissionGate::Ticket> admitted = ingest_->Admit(body.size(), json);
+  if (!admitted.ok()) return Refused(admitted.status(), json);
+
   Traces traces;
   std::string_view bytes = traces.Adopt(std::move(body));
   Status decoded =
@@ -106,19 +109,7 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
   }
 
   IngestOutcome outcome = ingest_->Consume(std::move(traces));
-  if (!outcome.status.ok()) {
-    const Status& st = outcome.status;
-    if (!st.retryable()) {
-      return RpcStatus(400, json, grpc_code::kInvalidArgument, st.message());
-    }
-    bool exhausted = st.code() == StatusCode::kResourceExhausted;
-    HttpResponse r = RpcStatus(exhausted ? 429 : 503, json,
-                               exhausted ? grpc_code::kResourceExhausted : grpc_code::kUnavailable,
-                               st.message());
-    int64_t ms = st.retry_after() ? st.retry_after()->count() : 1000;
-    r.SetHeader("Retry-After", std::to_string(std::max<int64_t>(1, (ms + 999) / 1000)));
-    return r;
-  }
+  if (!outcome.status.ok()) return Refused(outcome.status, json);
   if (json) {
     return HttpResponse::WithBody(
         200, kJson, otlp::EncodeExportResponseJson(outcome.rejected_spans, outcome.error_message));
@@ -126,6 +117,17 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
   return HttpResponse::WithBody(
       200, kProtobuf,
       otlp::EncodeExportResponseProto(outcome.rejected_spans, outcome.error_message));
+}
+
+HttpResponse OtlpHttpHandler::Refused(const Status& st, bool json) const {
+  if (!st.retryable()) return RpcStatus(400, json, grpc_code::kInvalidArgument, st.message());
+  bool exhausted = st.code() == StatusCode::kResourceExhausted;
+  HttpResponse r =
+      RpcStatus(exhausted ? 429 : 503, json,
+                exhausted ? grpc_code::kResourceExhausted : grpc_code::kUnavailable, st.message());
+  int64_t ms = st.retry_after() ? st.retry_after()->count() : 1000;
+  r.SetHeader("Retry-After", std::to_string(std::max<int64_t>(1, (ms + 999) / 1000)));
+  return r;
 }
 
 bool OtlpHttpHandler::OriginAllowed(std::string_view origin) const {

@@ -22,6 +22,8 @@ class OtlpHttpHandler {
 
  private:
   HttpResponse HandleExport(HttpRequest& request, bool json);
+  // A refusal: 400 when permanent, else 429 / 503 with Retry-After.
+  HttpResponse Refused(const Status& st, bool json) const;
   HttpResponse Preflight(const HttpRequest& request);
   void AddCors(const HttpRequest& request, HttpResponse* response) const;
   bool OriginAllowed(std::string_view origin) const;

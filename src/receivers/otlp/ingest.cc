@@ -1,14 +1,16 @@
 #include "receivers/otlp/ingest.h"
 
+#include "otlp/decode_budget.h"
 #include "otlp/proto_codec.h"
 #include "otlp/validation.h"
 
 namespace polytrace {
 
 Ingest::Ingest(TracesConsumer* next, MetricsRegistry& metrics, const std::string& receiver,
-               const std::string& transport)
+               const std::string& transport, AdmissionGate* admission)
     : next_(next),
       metrics_(metrics),
+      admission_(admission),
       labels_{{"receiver", receiver}, {"transport", transport}},
       accepted_(metrics.GetCounter("otelcol_receiver_accepted_spans",
                                    "Spans successfully pushed into the pipeline.", labels_)),
@@ -17,6 +19,15 @@ Ingest::Ingest(TracesConsumer* next, MetricsRegistry& metrics, const std::string
       invalid_(metrics.GetCounter("polytrace_receiver_invalid_spans",
                                   "Spans rejected as invalid (reported as partial success).",
                                   labels_)) {}
+
+Result<AdmissionGate::Ticket> Ingest::Admit(size_t bytes, bool json) {
+  if (admission_ == nullptr) return AdmissionGate::Ticket();
+  // A protobuf request forwarded undecoded costs only its bytes (scanned).
+  uint64_t cost = !json && !next_->NeedsSpans() ? bytes : otlp::DecodeCost(bytes, json);
+  Result<AdmissionGate::Ticket> ticket = admission_->Admit(cost);
+  if (!ticket.ok()) CountBadRequest("memory_limit");
+  return ticket;
+}
 
 Status Ingest::DecodeProto(std::string_view bytes, Traces* traces) {
   if (!next_->NeedsSpans()) {

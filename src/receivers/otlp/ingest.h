@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/traces.h"
+#include "pipeline/admission.h"
 #include "pipeline/consumer.h"
 #include "telemetry/metrics.h"
 
@@ -19,8 +20,13 @@ struct IngestOutcome {
 
 class Ingest {
  public:
+  // `admission` may be null (no memory_limiter: everything is admitted).
   Ingest(TracesConsumer* next, MetricsRegistry& metrics, const std::string& receiver,
-         const std::string& transport);
+         const std::string& transport, AdmissionGate* admission = nullptr);
+
+  // Reserves what decoding a request of `bytes` will cost, before decoding
+  // it; hold the ticket until Consume returns. Refusals are counted.
+  Result<AdmissionGate::Ticket> Admit(size_t bytes, bool json);
 
   // Decodes an OTLP protobuf request whose bytes `traces` has adopted, or,
   // when nothing downstream reads spans (TracesConsumer::NeedsSpans), only
@@ -33,6 +39,7 @@ class Ingest {
  private:
   TracesConsumer* next_;
   MetricsRegistry& metrics_;
+  AdmissionGate* admission_;
   Labels labels_;
   Counter& accepted_;
   Counter& refused_;

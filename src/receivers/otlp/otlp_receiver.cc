@@ -10,14 +10,14 @@ OtlpReceiver::~OtlpReceiver() { Shutdown(); }
 Status OtlpReceiver::Start(Host& host) {
   std::string id = settings_.id.ToString();
   if (config_.grpc) {
-    grpc_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "grpc");
+    grpc_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "grpc", host.admission());
     grpc_ = std::make_unique<OtlpGrpcServer>(*config_.grpc, grpc_ingest_.get(), settings_.logger);
     POLYTRACE_RETURN_IF_ERROR(grpc_->Start());
     settings_.logger->info("OTLP/gRPC listening on {} (port {})", config_.grpc->endpoint,
                            grpc_->port());
   }
   if (config_.http) {
-    http_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "http");
+    http_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "http", host.admission());
     http_handler_ =
         std::make_unique<OtlpHttpHandler>(*config_.http, http_ingest_.get(), settings_.logger);
     HttpServerOptions options;
