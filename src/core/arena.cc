@@ -25,6 +25,13 @@ class BlockPool {
     }
     return std::make_unique_for_overwrite<char[]>(kBlockBytes);
   }
+  void Clear() {
+    std::vector<std::unique_ptr<char[]>> freed;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      freed.swap(free_);
+    }
+  }
   void Give(std::vector<std::unique_ptr<char[]>>& blocks) {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& b : blocks) {
@@ -46,6 +53,8 @@ BlockPool& Pool() {
 }  // namespace
 
 Arena::~Arena() { Pool().Give(blocks_); }
+
+void Arena::ReleasePooledBlocks() { Pool().Clear(); }
 
 void Arena::NewBlock(size_t min_bytes) {
   if (min_bytes > kBlockBytes) {

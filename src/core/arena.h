@@ -49,6 +49,10 @@ class Arena {
 
   size_t bytes_allocated() const { return bytes_allocated_; }
 
+  // Frees the blocks kept warm for future arenas (the memory_limiter calls
+  // it above its soft limit: up to 128 MiB stays pooled after a burst).
+  static void ReleasePooledBlocks();
+
  private:
   void NewBlock(size_t min_bytes);
 
@@ -76,7 +80,12 @@ class ArenaVec {
   const T& operator[](size_t i) const { return data_[i]; }
   T& back() { return data_[size_ - 1]; }
   size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
   bool empty() const { return size_ == 0; }
+  // Bytes the next Append allocates (0 while there is room).
+  size_t GrowthBytes() const {
+    return size_ < capacity_ ? 0 : sizeof(T) * (capacity_ == 0 ? 4 : size_t{capacity_} * 2);
+  }
   T* data() { return data_; }
   const T* data() const { return data_; }
 

@@ -265,6 +265,16 @@ class Session : public std::enable_shared_from_this<Session> {
                                          "name to allowed_hosts",
                                          Std(req[http::field::host]), shared_->options.endpoint));
     }
+    if (AdmissionGate* gate = shared_->options.admission) {
+      // The body is not read yet: what it will hold is known from its length.
+      uint64_t cost = parser_->content_length().value_or(shared_->options.max_request_body_size);
+      Result<AdmissionGate::Ticket> ticket = gate->Admit(cost);
+      if (!ticket.ok()) {
+        bool retry = ticket.status().retryable();
+        return WriteError(retry ? 429 : 413, ticket.status().message(), retry);
+      }
+      ticket_ = std::move(*ticket);
+    }
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
       http::async_write(stream_, *cont,
@@ -311,8 +321,10 @@ class Session : public std::enable_shared_from_this<Session> {
     Close();
   }
 
-  void WriteError(int status, std::string message) {
+  void WriteError(int status, std::string message, bool retry_later = false) {
+    ticket_ = AdmissionGate::Ticket();
     auto res = std::make_shared<http::response<http::string_body>>();
+    if (retry_later) res->set(http::field::retry_after, "1");
     res->version(11);
     res->result(static_cast<unsigned>(status));
     res->set(http::field::content_type, "text/plain; charset=utf-8");
@@ -381,6 +393,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                        self->ticket_ = AdmissionGate::Ticket();  // the request is done
                         if (ec || !keep_alive) return self->Close();
                         self->SetBusy(false);
                         self->ReadHeader();
@@ -399,6 +412,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     SetBusy(false);
+    ticket_ = AdmissionGate::Ticket();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.close();
@@ -412,6 +426,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool first_ = true;
   bool busy_ = false;
   std::unique_ptr<char[]> linger_;  // scratch for LingeringClose
+  AdmissionGate::Ticket ticket_;    // the body's memory, while the request runs
 };
 
 }  // namespace

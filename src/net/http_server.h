@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/admission.h"
 #include "core/status.h"
 
 namespace polytrace {
@@ -74,6 +75,10 @@ struct HttpServerOptions {
   std::vector<std::string> allowed_hosts;
   // Where the server reports what it cannot tell a client (accept failures).
   std::function<void(const std::string&)> log_error;
+  // When set, a request's body is admitted (its Content-Length, else the
+  // body limit) before it is read, and held until the response is written:
+  // refused, it gets 429 with Retry-After having cost nothing.
+  AdmissionGate* admission = nullptr;
 };
 
 class HttpServer {

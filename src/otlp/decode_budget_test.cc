@@ -93,8 +93,8 @@ TEST(DecodeBudgetTest, HostileShapesAreRefusedWithinTheBudget) {
     ASSERT_FALSE(st.ok()) << shape.name;
     EXPECT_NE(st.message().find("would take more than"), std::string::npos)
         << shape.name << ": " << st.message();
-    // The last doubling of a list may overshoot once; never the whole request.
-    EXPECT_LE(out.arena().bytes_allocated(), 2 * DecodeBudget(body.size()))
+    // A list never grows past the budget; the arena's last block may.
+    EXPECT_LE(out.arena().bytes_allocated(), DecodeBudget(body.size()) + (256 << 10))
         << shape.name << ": " << body.size() << " bytes";
   }
 }

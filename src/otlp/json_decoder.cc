@@ -70,7 +70,7 @@ class JsonDecoder {
   // The next element of a list, or null (and the error set) past the budget.
   template <class T>
   T* Add(ArenaVec<T>& list) {
-    if (arena_.bytes_allocated() <= budget_) return &list.Append(arena_);
+    if (arena_.bytes_allocated() + list.GrowthBytes() <= budget_) return &list.Append(arena_);
     error_ = Status::InvalidArgument(fmt::format(
         "the request ({} bytes) would take more than {} bytes decoded ({}x its size + 1 MiB): "
         "send smaller batches",

@@ -158,7 +158,7 @@ class Decoder {
   template <class T>
   T& Next(ArenaVec<T>& list, T& scratch) {
     if constexpr (kBuild) {
-      if (arena_->bytes_allocated() <= budget_) return list.Append(*arena_);
+      if (arena_->bytes_allocated() + list.GrowthBytes() <= budget_) return list.Append(*arena_);
       over_budget_ = true;
       return scratch;
     } else {

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "core/admission.h"
 #include "core/status.h"
-#include "pipeline/admission.h"
 #include "pipeline/consumer.h"
 
 namespace polytrace {

@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "core/arena.h"
+
 namespace polytrace {
 
 constexpr uint64_t kMiB = 1024 * 1024;
@@ -115,7 +117,8 @@ void MemoryLimiter::CheckNow() {
     } else {
       settings_.logger->info("memory usage {} MiB is below the soft limit again: accepting data",
                              usage / kMiB);
-      ReleaseFreeMemory();  // what the burst left in the allocator goes back to the OS
+      Arena::ReleasePooledBlocks();  // what the burst left goes back to the OS
+      ReleaseFreeMemory();
     }
   }
 }
@@ -129,6 +132,7 @@ void MemoryLimiter::MaybeReleaseMemory(uint64_t usage) {
     return;
   }
   last_release_ = now;
+  Arena::ReleasePooledBlocks();
   ReleaseFreeMemory();
 }
 

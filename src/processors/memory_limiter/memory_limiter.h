@@ -9,7 +9,7 @@
 // min_gc_interval_when_soft_limited (every check above the hard limit), and
 // once more when usage falls back under it.
 //
-// It also sets the process's AdmissionGate (pipeline/admission.h): receivers
+// It also sets the process's AdmissionGate (core/admission.h): receivers
 // admit a request by its decoding cost before decoding it.
 //
 // Threading: a checker thread updates an atomic flag read by ConsumeTraces.

@@ -82,7 +82,11 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
     return RpcStatus(415, json, grpc_code::kInvalidArgument, compression.status().message());
   }
   std::string body = std::move(request.body);
+  AdmissionGate::Ticket inflated;  // what decompression may produce, held with the body
   if (*compression != Compression::kNone) {
+    Result<AdmissionGate::Ticket> admitted = ingest_->AdmitBytes(config_.max_request_body_size);
+    if (!admitted.ok()) return Refused(admitted.status(), json);
+    inflated = std::move(*admitted);
     Result<std::string> plain = Decompress(*compression, body, config_.max_request_body_size);
     if (!plain.ok()) {
       bool too_large = plain.status().code() == StatusCode::kResourceExhausted;

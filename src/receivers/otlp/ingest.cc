@@ -24,7 +24,12 @@ Result<AdmissionGate::Ticket> Ingest::Admit(size_t bytes, bool json) {
   if (admission_ == nullptr) return AdmissionGate::Ticket();
   // A protobuf request forwarded undecoded costs only its bytes (scanned).
   uint64_t cost = !json && !next_->NeedsSpans() ? bytes : otlp::DecodeCost(bytes, json);
-  Result<AdmissionGate::Ticket> ticket = admission_->Admit(cost);
+  return AdmitBytes(cost);
+}
+
+Result<AdmissionGate::Ticket> Ingest::AdmitBytes(uint64_t bytes) {
+  if (admission_ == nullptr) return AdmissionGate::Ticket();
+  Result<AdmissionGate::Ticket> ticket = admission_->Admit(bytes);
   if (!ticket.ok()) CountBadRequest("memory_limit");
   return ticket;
 }

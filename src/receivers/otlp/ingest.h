@@ -5,8 +5,8 @@
 
 #include <string>
 
+#include "core/admission.h"
 #include "core/traces.h"
-#include "pipeline/admission.h"
 #include "pipeline/consumer.h"
 #include "telemetry/metrics.h"
 
@@ -27,6 +27,8 @@ class Ingest {
   // Reserves what decoding a request of `bytes` will cost, before decoding
   // it; hold the ticket until Consume returns. Refusals are counted.
   Result<AdmissionGate::Ticket> Admit(size_t bytes, bool json);
+  // Reserves `bytes` as they are (e.g. what decompression may produce).
+  Result<AdmissionGate::Ticket> AdmitBytes(uint64_t bytes);
 
   // Decodes an OTLP protobuf request whose bytes `traces` has adopted, or,
   // when nothing downstream reads spans (TracesConsumer::NeedsSpans), only

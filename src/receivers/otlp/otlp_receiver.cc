@@ -27,6 +27,7 @@ Status OtlpReceiver::Start(Host& host) {
     options.threads = 4;
     options.name = id + "/http";
     options.log_error = [logger = settings_.logger](const std::string& m) { logger->error(m); };
+    options.admission = host.admission();
     http_server_ = std::make_unique<HttpServer>(
         options, [this](HttpRequest& r) { return http_handler_->Handle(r); });
     POLYTRACE_RETURN_IF_ERROR(http_server_->Start());

@@ -1,4 +1,4 @@
-#include "pipeline/admission.h"
+#include "core/admission.h"
 
 #include <fmt/format.h>
 
