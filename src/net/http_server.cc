@@ -499,7 +499,10 @@ Status HttpServer::Start() {
   }
   beast::error_code ec;
   tcp::resolver resolver(impl_->io);
-  auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
+  // "localhost" is the IPv4 loopback, as Go's listeners take it (the
+  // resolver may list ::1 first, which IPv4 clients could not reach).
+  std::string bind_host = host == "localhost" ? "127.0.0.1" : host;
+  auto results = resolver.resolve(bind_host, std::to_string(port), tcp::resolver::passive, ec);
   if (ec || results.empty()) {
     return Status::InvalidArgument(
         fmt::format("{}: cannot resolve \"{}\": {}", o.name, host, ec.message()));

@@ -223,13 +223,15 @@ Result<CollectorConfig> LoadCollectorConfigFile(const std::string& path,
 
 const char* DefaultConfigYaml() {
   return R"(# polytrace's default configuration (used when --config is not given).
+# Every port listens on localhost only, as the Collector's defaults since
+# v0.104: to accept other machines, set e.g. endpoint: 0.0.0.0:4317.
 receivers:
   otlp:
     protocols:
       grpc:
-        endpoint: 0.0.0.0:4317
+        endpoint: localhost:4317
       http:
-        endpoint: 0.0.0.0:4318
+        endpoint: localhost:4318
 
 processors:
   memory_limiter:
@@ -244,7 +246,7 @@ exporters:
 
 extensions:
   polytrace_query:
-    endpoint: 0.0.0.0:16686
+    endpoint: localhost:16686
 
 service:
   extensions: [polytrace_query]
@@ -255,7 +257,7 @@ service:
       exporters: [polytrace_store]
   telemetry:
     metrics:
-      address: 0.0.0.0:8888
+      address: localhost:8888
 )";
 }
 

@@ -234,3 +234,16 @@ def test_sigterm_with_a_backend_that_never_answers_exits_within_the_budget(start
         assert "cancelling sends still in flight" in c.logs()
     finally:
         backend.close()
+
+
+def test_the_default_configuration_listens_on_localhost_only(tmp_path):
+    import re
+    import subprocess
+    from conftest import polytrace_bin
+    text = subprocess.run([polytrace_bin(), "print-default-config"], check=True, capture_output=True,
+                          text=True, timeout=30).stdout
+    listeners = re.findall(r"^\s*(?:endpoint|address):\s*(\S+)\s*$", text, re.MULTILINE)
+    assert listeners == ["localhost:4317", "localhost:4318", "localhost:16686", "localhost:8888"], text
+    path = tmp_path / "default.yaml"
+    path.write_text(text)
+    subprocess.run([polytrace_bin(), "validate", "--config", str(path)], check=True, timeout=30)
