@@ -53,7 +53,8 @@ demo_tests() {
 interop_tests_asan() {
   POLYTRACE_BIN="$root/build/asan/src/polytrace" .venv/bin/python -m pytest -q \
     tests/interop/test_sdk_roundtrip.py tests/interop/test_bad_input.py \
-    tests/interop/test_cli_and_restart.py tests/interop/test_store_roundtrip.py
+    tests/interop/test_cli_and_restart.py tests/interop/test_store_roundtrip.py \
+    tests/interop/test_hostile_requests.py
   POLYTRACE_BIN="$root/build/asan/src/polytrace" POLYTRACE_CRASH_KILLS=5 .venv/bin/python -m pytest -q \
     tests/interop/test_store_crash.py
 }
