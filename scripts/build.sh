@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds polytrace. Usage: scripts/build.sh [release|asan|bench] [ninja targets...]
+# Builds polytrace. Usage: scripts/build.sh [release|asan|tsan|fuzz|bench] [ninja targets...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"

@@ -45,7 +45,11 @@ bool ConfigReader::Has(const std::string& key) const {
 std::vector<std::string> ConfigReader::Keys() const {
   std::vector<std::string> keys;
   if (!node_.IsMap()) return keys;
-  for (const auto& it : node_) keys.push_back(it.first.as<std::string>());
+  // A key may be any YAML node (`? [a, b]: x`, `~: x`): only scalars name
+  // something; others are named by their YAML, so that an error can say which.
+  for (const auto& it : node_) {
+    keys.push_back(it.first.IsScalar() ? it.first.Scalar() : YAML::Dump(it.first));
+  }
   return keys;
 }
 

@@ -41,6 +41,21 @@ TEST(JsonCodecTest, AcceptsSnakeCaseNumbersAsStringsAndEnumNames) {
   EXPECT_EQ(s.status.code, StatusCodeValue::kError);
 }
 
+// Found by fuzzing: a non-array `events` (or `links`) was iterated anyway.
+TEST(JsonCodecTest, EventsOrLinksThatAreNotArraysAreAnError) {
+  for (const char* field : {"events", "links"}) {
+    std::string json = std::string(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":")") +
+                       std::string(32, '1') + R"(","spanId":")" + std::string(16, '2') + R"(",")" +
+                       field + R"(":"0202"}]}]}]})";
+    Traces t;
+    Status st = DecodeTracesJson(json, &t);
+    ASSERT_FALSE(st.ok()) << field;
+    EXPECT_NE(st.message().find(std::string("spans[0].") + field + ": expected an array"),
+              std::string::npos)
+        << st.message();
+  }
+}
+
 TEST(JsonCodecTest, BadIdNamesThePath) {
   const char* json =
       R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"abc","spanId":"eee19b7ec3c1b174"}]}]}]})";

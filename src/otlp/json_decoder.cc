@@ -304,11 +304,11 @@ bool JsonDecoder::SpanObj(element e, Span* s) {
       array items;
       ok = AsArray(value, key, &items);
       size_t i = 0;
-      for (element item : items) {
-        if (!ok) break;
+      // A failed conversion leaves `items` without a document: never iterate it.
+      for (auto it = ok ? items.begin() : array::iterator(); ok && it != items.end(); ++it) {
         Push("events", i++);
         SpanEvent* event = Add(s->events);
-        ok = event && EventObj(item, event);
+        ok = event && EventObj(*it, event);
         if (ok) Pop();
       }
     } else if (Is(key, "droppedEventsCount", "dropped_events_count")) {
@@ -317,11 +317,11 @@ bool JsonDecoder::SpanObj(element e, Span* s) {
       array items;
       ok = AsArray(value, key, &items);
       size_t i = 0;
-      for (element item : items) {
-        if (!ok) break;
+      // A failed conversion leaves `items` without a document: never iterate it.
+      for (auto it = ok ? items.begin() : array::iterator(); ok && it != items.end(); ++it) {
         Push("links", i++);
         SpanLink* link = Add(s->links);
-        ok = link && LinkObj(item, link);
+        ok = link && LinkObj(*it, link);
         if (ok) Pop();
       }
     } else if (Is(key, "droppedLinksCount", "dropped_links_count")) {

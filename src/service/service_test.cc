@@ -244,6 +244,17 @@ TEST_F(ServiceTest, InvalidYamlReportsPosition) {
   EXPECT_NE(config.status().message().find("invalid YAML"), std::string::npos);
 }
 
+// Found by fuzzing: a key that is not a scalar (`? [a, b]`) threw out of
+// the config reader and terminated the process.
+TEST_F(ServiceTest, KeysThatAreNotScalarsAreAnErrorNotACrash) {
+  auto config = Parse("receivers:\n  ? [a, b]\n  : {}\nservice: {}\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("[a, b]"), std::string::npos)
+      << config.status().message();
+  config = Parse("? {x: 1}\n: 2\nservice: {}\n");
+  EXPECT_FALSE(config.ok());
+}
+
 TEST_F(ServiceTest, DeeplyNestedYamlIsAnErrorNotACrash) {
   auto config = Parse("receivers: " + std::string(100000, '[') + std::string(100000, ']') + "\n");
   ASSERT_FALSE(config.ok());

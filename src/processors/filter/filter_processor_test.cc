@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "processors/filter/ottl.h"
 #include "telemetry/logging.h"
 #include "testing/test_host.h"
 #include "testing/traces_sink.h"
@@ -124,6 +125,22 @@ TEST(FilterProcessorTest, RegexesOutsideGoSyntaxAreConfigErrors) {
   c = Parse("spans:\n  exclude:\n    match_type: regexp\n    span_names: ['(?=x)']\n");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("span_names"), std::string::npos) << c.status().message();
+}
+
+// Found by fuzzing: int64 + and - overflowed (undefined behaviour).
+TEST(FilterProcessorTest, IntegerOverflowIsAnEvaluationError) {
+  auto condition = ottl::Condition::Parse("9223372036854775807 + 1 > 0");
+  ASSERT_TRUE(condition.ok()) << condition.status().message();
+  Traces t = Sample();
+  const ResourceSpans& rs = t.resource_spans()[0];
+  ottl::SpanContext ctx{rs, rs.scope_spans[0], rs.scope_spans[0].spans[0]};
+  Result<bool> r = condition->Evaluate(ctx);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("integer overflow"), std::string::npos);
+  EXPECT_FALSE(ottl::Condition::Parse("-9223372036854775807 - 2 < 0")->Evaluate(ctx).ok());
+  Result<bool> fits = ottl::Condition::Parse("9223372036854775806 + 1 > 0")->Evaluate(ctx);
+  ASSERT_TRUE(fits.ok());
+  EXPECT_TRUE(*fits);
 }
 
 TEST(FilterProcessorTest, ConditionDepthIsBoundedWithAnError) {

@@ -161,8 +161,11 @@ class Binary : public Node {
   Result<Value> Apply(const Value& a, const Value& b) const {
     if (op_ == Op::kAdd || op_ == Op::kSub) {
       if (std::holds_alternative<int64_t>(a) && std::holds_alternative<int64_t>(b)) {
-        int64_t x = std::get<int64_t>(a), y = std::get<int64_t>(b);
-        return op_ == Op::kAdd ? x + y : x - y;
+        int64_t x = std::get<int64_t>(a), y = std::get<int64_t>(b), out;
+        bool overflow = op_ == Op::kAdd ? __builtin_add_overflow(x, y, &out)
+                                        : __builtin_sub_overflow(x, y, &out);
+        if (overflow) return Status::InvalidArgument("integer overflow in + or -");
+        return out;
       }
       if (IsNumber(a) && IsNumber(b)) {
         return op_ == Op::kAdd ? AsDouble(a) + AsDouble(b) : AsDouble(a) - AsDouble(b);

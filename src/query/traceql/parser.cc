@@ -55,7 +55,11 @@ std::optional<int64_t> ParseDurationNanos(const std::string& text) {
   if (ec != std::errc() || end != text.data() + unit) return std::nullopt;
   std::string_view suffix = std::string_view(text).substr(unit);
   for (const auto& [name, scale] : kUnits) {
-    if (suffix == name) return static_cast<int64_t>(value * scale);
+    if (suffix != name) continue;
+    double nanos = value * scale;
+    // About 292 years either way: past that the duration is not a number of nanoseconds.
+    if (!(nanos > -9.2e18 && nanos < 9.2e18)) return std::nullopt;
+    return static_cast<int64_t>(nanos);
   }
   return std::nullopt;
 }

@@ -85,6 +85,14 @@ TEST(TraceqlParser, DepthIsBoundedWithAnError) {
             std::string::npos);
 }
 
+// Found by fuzzing: converting 1e26 ns to an integer was undefined behaviour.
+TEST(TraceqlParser, DurationsBeyondTheRangeOfNanosecondsAreAnError) {
+  EXPECT_EQ(ErrorOf("{ duration > 100000000000000000000000000ns }"),
+            "traceql: column 14: '100000000000000000000000000ns' is not a duration (use ns, us, "
+            "ms, s, m, h)");
+  EXPECT_EQ(ErrorOf("{ duration > 2500000h }"), "ok");  // 285 years
+}
+
 TEST(TraceqlParser, RegexesAreGoSyntax) {
   EXPECT_EQ(ErrorOf("{ name =~ \"(?P<verb>GET|POST) /api/\\\\d+\" }"), "ok");
   EXPECT_EQ(ErrorOf("{ name =~ \"(a)\\\\1\" }"),

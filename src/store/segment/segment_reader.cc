@@ -492,12 +492,18 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(const std::string& pa
   if (footer_offset + footer_size + kSegmentTrailerSize != reader->file_bytes_) {
     return Status::InvalidArgument(fmt::format("{}: trailer damaged (footer bounds)", path));
   }
-  std::string compressed, raw(raw_size, '\0');
+  std::string compressed;
   if (Status s = PRead(fd, footer_offset, footer_size, &compressed, path); !s.ok()) return s;
   if (Crc32c(compressed) != crc) {
     return Status::InvalidArgument(fmt::format("{}: footer checksum mismatch (bytes {}..{})", path,
                                                footer_offset, footer_offset + footer_size));
   }
+  // The size is allocated before decompressing: it must be the one the zstd
+  // frame declares, not whatever a damaged trailer says (4 GB, found by fuzzing).
+  if (ZSTD_getFrameContentSize(compressed.data(), compressed.size()) != raw_size) {
+    return Status::InvalidArgument(fmt::format("{}: footer size does not match its frame", path));
+  }
+  std::string raw(raw_size, '\0');
   size_t n = ZSTD_decompressDCtx(ThreadDecompressor(), raw.data(), raw.size(), compressed.data(),
                                  compressed.size());
   if (ZSTD_isError(n) || n != raw_size) {
@@ -521,11 +527,19 @@ Status SegmentReader::ReadBlockInto(const ColumnBlock& block, size_t group, int 
   // The compressed bytes in a buffer kept per thread: a fresh one per
   // block was a page fault per 4 KiB of every search.
   thread_local std::string compressed;
+  if (block.offset > file_bytes_ || block.size > file_bytes_ - block.offset) {
+    return Status::InvalidArgument(
+        fmt::format("{}: {} lies outside the file", path_, BlockName(group, column)));
+  }
   if (Status s = PRead(fd_, block.offset, block.size, &compressed, path_); !s.ok()) return s;
   if (Crc32c(compressed) != block.crc) {
     return Status::InvalidArgument(fmt::format("{}: checksum mismatch in {} (bytes {}..{})", path_,
                                                BlockName(group, column), block.offset,
                                                block.offset + block.size));
+  }
+  if (ZSTD_getFrameContentSize(compressed.data(), compressed.size()) != block.raw_size) {
+    return Status::InvalidArgument(
+        fmt::format("{}: {} size does not match its frame", path_, BlockName(group, column)));
   }
   raw->resize(block.raw_size);
   size_t n = ZSTD_decompressDCtx(ThreadDecompressor(), raw->data(), raw->size(), compressed.data(),

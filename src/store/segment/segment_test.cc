@@ -129,6 +129,25 @@ TEST_F(SegmentTest, DamagedFooterRefusesToOpen) {
       << reader.status().message();
 }
 
+// Found by fuzzing: a trailer claiming a 4 GB footer was allocated before
+// anything was checked. The size must be what the footer's zstd frame says.
+TEST_F(SegmentTest, TrailerSizeThatDisagreesWithTheFooterRefusesToOpen) {
+  SpanTable table;
+  table.Append(testing::MakeKitchenSinkTraces());
+  auto size = WriteSegment(path_, table, SortedRowOrder(table), {});
+  ASSERT_TRUE(size.ok());
+  {
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(*size - kSegmentTrailerSize + 12));  // raw_size
+    f.write("\xf0\xff\xff\xff", 4);
+  }
+  auto reader = SegmentReader::Open(path_);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.status().message().find("footer size does not match its frame"),
+            std::string::npos)
+      << reader.status().message();
+}
+
 // Spans with attributes of every type and cardinality (a key with more
 // values than the index keeps, so it is indexed by presence only), events
 // and links, over several services, in random order of arrival. Arrays

@@ -1,0 +1,35 @@
+// Segment files as found on disk, damaged in any way: opening, checking and
+// reading every row group answers or reports the damage, never crashes.
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+
+#include "store/segment/segment_reader.h"
+
+using namespace polytrace;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const std::string path = (std::filesystem::temp_directory_path() /
+                                   ("segment_fuzz_" + std::to_string(getpid()) + ".pts"))
+                                      .string();
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  }
+  auto reader = store::SegmentReader::Open(path);
+  if (!reader.ok()) return 0;
+  (void)(*reader)->Check();
+  (void)(*reader)->ReadAttributeIndex();
+  for (size_t i = 0; i < (*reader)->footer().row_groups.size(); ++i) {
+    auto table = (*reader)->ReadRowGroup(i);
+    if (!table.ok()) continue;
+    std::vector<uint32_t> rows(table->rows());
+    for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
+    Traces out;
+    (void)table->Materialize(rows, &out);
+    (void)(*reader)->ReadTraceIds(i);
+  }
+  return 0;
+}
