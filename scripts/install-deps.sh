@@ -9,6 +9,7 @@ packages=(
   libyaml-cpp-dev libsimdjson-dev libzstd-dev zlib1g-dev libisal-dev libabsl-dev
   libcli11-dev libfmt-dev libspdlog-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev
   curl unzip
 )
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One command: every test. Unit tests (release and ASan+UBSan builds), format
-# check, and the interoperability tests with the official OpenTelemetry SDKs.
+# One command: every test. Unit tests (release, ASan+UBSan and, for the
+# concurrency-heavy ones, TSan builds), format check, every fuzzer for a
+# bounded time, and the interoperability tests with the official SDKs.
 # Prints how long each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,10 +60,30 @@ interop_tests_asan() {
     tests/interop/test_store_crash.py
 }
 
+# The concurrency-heavy tests under ThreadSanitizer: store, batch, queue,
+# HTTP server, memory limiter and admission, exporters.
+tsan_tests() {
+  local tests=(core/core_test store/store_test net/net_test processors/batch/processor_batch_test
+    exporters/exporterhelper/exporterhelper_test
+    processors/memory_limiter/processor_memory_limiter_test exporters/otlphttp/exporter_otlphttp_test)
+  scripts/build.sh tsan "${tests[@]##*/}"
+  for t in "${tests[@]}"; do
+    # Without ASLR: GCC 12's TSan cannot always place its shadow memory otherwise.
+    setarch "$(uname -m)" -R "build/tsan/src/$t" --gtest_brief=1
+  done
+}
+
+# Every libFuzzer target from its seeds and committed crash cases, bounded.
+fuzz_tests() {
+  FUZZ_SECONDS="${FUZZ_SECONDS:-40}" scripts/fuzz.sh
+}
+
 stage "install build deps" scripts/install-deps.sh
 stage "format check" format_check
 stage "unit tests (release)" unit_tests release
 stage "unit tests (asan+ubsan)" unit_tests asan
+stage "unit tests (tsan)" tsan_tests
+stage "fuzzing (libFuzzer, asan+ubsan)" fuzz_tests
 stage "interop tests (real SDKs)" interop_tests
 stage "interop tests (asan binary)" interop_tests_asan
 stage "demo end to end" demo_tests

@@ -204,7 +204,8 @@ class Decoder {
     return out.empty() ? "request" : out;
   }
 
-  Status Fail(const Reader& r, const std::string& what, const char* leaf = nullptr) {
+  // Records the error (read back by the caller) and returns it.
+  const Status& Fail(const Reader& r, const std::string& what, const char* leaf = nullptr) {
     error_ = Status::InvalidArgument(
         fmt::format("{}: {} (byte {})", PathString(leaf), what, r.offset()));
     return error_;

@@ -50,8 +50,8 @@ TEST(MemoryLimiterTest, RefusesAboveSoftLimitAndRecovers) {
 // request for 150+ s: freed memory stays in RSS until the allocator returns
 // it. Measured by the allocator, a single request 2 s after the burst is in.
 TEST(MemoryLimiterTest, AcceptsAgainSoonAfterABurstIsFreed) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "AddressSanitizer replaces the allocator whose statistics are measured";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizer replaces the allocator whose statistics are measured";
 #else
   uint64_t baseline = HeapInUseBytes();
   MemoryLimiterConfig c;

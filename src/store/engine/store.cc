@@ -68,13 +68,19 @@ Status Store::LockDirectory() {
   return Status::Ok();
 }
 
+void Store::RemoveOrWarn(const std::string& path) {
+  if (Status st = RemoveFile(path); !st.ok()) {
+    logger_->warn("store: cannot delete {} (deleted at the next start): {}", path, st.message());
+  }
+}
+
 Status Store::OpenSegments(uint64_t* sealed_through) {
   std::string dir = options_.directory + "/segments";
   std::vector<uint64_t> ids;
   for (const std::string& name : ListDirectory(dir)) {
     uint64_t id;
     if (name.ends_with(".tmp")) {
-      RemoveFile(dir + "/" + name);  // an interrupted seal or compaction
+      RemoveOrWarn(dir + "/" + name);  // an interrupted seal or compaction
     } else if (ParseSegmentFileName(name, &id)) {
       ids.push_back(id);
     }
@@ -100,7 +106,7 @@ Status Store::OpenSegments(uint64_t* sealed_through) {
   }
   for (const auto& r : readers) {
     if (std::find(superseded.begin(), superseded.end(), r->meta().id) != superseded.end()) {
-      RemoveFile(r->path());
+      RemoveOrWarn(r->path());
       continue;
     }
     *sealed_through = std::max(*sealed_through, r->meta().max_wal_seq);
@@ -115,7 +121,7 @@ Status Store::ReplayWal(uint64_t sealed_through, uint64_t* last_seq) {
     *last_seq = std::max(*last_seq, seq);
     std::string path = dir + "/" + WalFileName(seq);
     if (seq <= sealed_through) {
-      RemoveFile(path);  // already in a segment
+      RemoveOrWarn(path);  // already in a segment
       continue;
     }
     Result<WalContents> contents = ReadWalFile(path, /*truncate=*/true);
@@ -247,7 +253,8 @@ Status Store::SealFrozenHeads() {
       sealing_.erase(sealing_.begin());
     }
     for (uint64_t seq : ListWalFiles(options_.directory + "/wal")) {
-      if (seq <= frozen.sealed_through) RemoveFile(options_.directory + "/wal/" + WalFileName(seq));
+      if (seq <= frozen.sealed_through)
+        RemoveOrWarn(options_.directory + "/wal/" + WalFileName(seq));
     }
     logger_->debug("store: sealed {} spans into {} ({} bytes)", table.rows(), SegmentFileName(id),
                    *size);
@@ -278,12 +285,14 @@ void Store::SealLoop() {
     if (stopping_) break;
     lock.unlock();
     UpdateGauges();
+    Status sealed;
     if (HeadNeedsSealing()) {
-      SealHead();
+      sealed = SealHead();
     } else {
       std::lock_guard seal(seal_mu_);
-      SealFrozenHeads();  // retries a seal that failed before
+      sealed = SealFrozenHeads();  // retries a seal that failed before
     }
+    if (!sealed.ok()) logger_->error("store: sealing failed (retried): {}", sealed.message());
     lock.lock();
   }
 }
@@ -295,7 +304,9 @@ void Store::CompactionLoop() {
     auto next = std::chrono::steady_clock::now() + options_.maintenance_interval;
     if (stop_cv_.wait_until(lock, next, [&] { return stopping_; })) break;
     lock.unlock();
-    RunMaintenance();
+    if (Status st = RunMaintenance(); !st.ok()) {
+      logger_->error("store: maintenance failed (retried): {}", st.message());
+    }
     lock.lock();
   }
 }
@@ -310,7 +321,12 @@ void Store::Close() {
   if (sealer_.joinable()) sealer_.join();
   if (compactor_.joinable()) compactor_.join();
   if (wal_) {
-    if (options_.seal_on_close) SealHead();  // so the next start has nothing to replay
+    if (options_.seal_on_close) {  // so the next start has nothing to replay
+      if (Status st = SealHead(); !st.ok()) {
+        logger_->error("store: sealing at close failed (the WAL is replayed instead): {}",
+                       st.message());
+      }
+    }
     wal_->Close();
   }
 }

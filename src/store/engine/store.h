@@ -162,6 +162,9 @@ class Store {
   Status OpenSegments(uint64_t* sealed_through);
   Status ReplayWal(uint64_t sealed_through, uint64_t* last_seq);
   Status SealFrozenHeads();
+  // Deletes a file the store no longer needs; a failure is logged (the file
+  // is superseded, and is deleted again at the next start).
+  void RemoveOrWarn(const std::string& path);
   void SealLoop();
   void CompactionLoop();
   bool HeadNeedsSealing() const;

@@ -217,7 +217,7 @@ Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, 
     });
     segments_.push_back(*reader);
   }
-  for (uint64_t old : meta.replaces) RemoveFile(SegmentPath(old));
+  for (uint64_t old : meta.replaces) RemoveOrWarn(SegmentPath(old));
   logger_->debug("store: compacted {} segments ({} bytes) into {} ({} bytes, {} spans)",
                  inputs.size(), input_bytes, SegmentFileName(id), *size, rows_written);
   return Status::Ok();
@@ -325,7 +325,7 @@ void Store::RemoveSegments(const std::vector<uint64_t>& ids) {
       return std::find(ids.begin(), ids.end(), s->meta().id) != ids.end();
     });
   }
-  for (uint64_t id : ids) RemoveFile(SegmentPath(id));
+  for (uint64_t id : ids) RemoveOrWarn(SegmentPath(id));
   logger_->info("store: retention deleted {} segment(s)", ids.size());
 }
 
