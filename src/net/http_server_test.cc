@@ -244,6 +244,11 @@ TEST(HttpServerTest, HostRules) {
 // new requests got no answer. It backs off, logs, keeps serving the open
 // connections, and accepts again once descriptors are free.
 TEST(HttpServerTest, AcceptBacksOffWhenOutOfDescriptorsAndRecovers) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers' runtimes open descriptors themselves (UBSan's vptr check
+  // probes memory through a pipe) and misreport once none is left.
+  GTEST_SKIP() << "needs every descriptor taken, which the sanitizer runtime cannot bear";
+#endif
   std::vector<std::string> logged;
   std::mutex log_mutex;
   HttpServerOptions o = TestOptions();
