@@ -40,7 +40,7 @@ TEST(RegexTest, NamedCapturesAreEmptyForGroupsThatTookNoPart) {
   EXPECT_TRUE(re->NamedCaptures("/other").empty());
 }
 
-// The reproduction from issue #12: std::regex recursed once per character
+// The reproduction from issue #12: the old backtracking engine recursed once per character
 // and overflowed the stack on a 30,000-character value. RE2 must answer
 // catastrophic patterns on long values, without recursion, in linear time.
 TEST(RegexTest, CatastrophicPatternsOnLongValuesAnswer) {

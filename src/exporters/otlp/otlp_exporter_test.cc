@@ -16,6 +16,24 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// An otlp exporter built from `yaml` and started; null (and a failure) if not.
+std::unique_ptr<Exporter> StartExporter(const std::string& yaml, testing::TestHost& host) {
+  auto factory = NewOtlpExporterFactory();
+  auto config = factory->CreateDefaultConfig();
+  ConfigReader r(YAML::Load(yaml), "exporters.otlp", "c.yaml");
+  EXPECT_TRUE(config->Unmarshal(r).ok());
+  EXPECT_TRUE(config->Validate().ok());
+  Settings s;
+  s.id = {"otlp", ""};
+  s.logger = MakeLogger("exporter/otlp-test");
+  auto exporter = factory->CreateTracesExporter(s, *config);
+  if (!exporter.ok() || !(*exporter)->Start(host).ok()) {
+    ADD_FAILURE() << "the exporter did not start";
+    return nullptr;
+  }
+  return std::move(*exporter);
+}
+
 // The exporter talks to polytrace's own OTLP/gRPC receiver: a real server.
 TEST(OtlpExporterTest, DeliversToARealGrpcReceiverAndHonoursRetryInfo) {
   testing::TestHost host;
@@ -30,23 +48,14 @@ TEST(OtlpExporterTest, DeliversToARealGrpcReceiverAndHonoursRetryInfo) {
   ASSERT_TRUE(receiver.Start(host).ok());
   sink.RefuseNext(1, Status::ResourceExhausted("busy").set_retry_after(milliseconds(400)));
 
-  auto factory = NewOtlpExporterFactory();
-  auto config = factory->CreateDefaultConfig();
-  ConfigReader r(
-      YAML::Load("endpoint: 127.0.0.1:" + std::to_string(receiver.grpc_port()) +
-                 "\ntls: {insecure: true}\nretry_on_failure: {initial_interval: 10ms}\n"),
-      "exporters.otlp", "c.yaml");
-  ASSERT_TRUE(config->Unmarshal(r).ok());
-  ASSERT_TRUE(config->Validate().ok());
-  Settings es;
-  es.id = {"otlp", ""};
-  es.logger = MakeLogger("exporter/otlp-test");
-  auto exporter = factory->CreateTracesExporter(es, *config);
-  ASSERT_TRUE(exporter.ok());
-  ASSERT_TRUE((*exporter)->Start(host).ok());
+  auto exporter = StartExporter("endpoint: 127.0.0.1:" + std::to_string(receiver.grpc_port()) +
+                                    "\ntls: {insecure: true}\nretry_on_failure: "
+                                    "{initial_interval: 10ms}\n",
+                                host);
+  ASSERT_TRUE(exporter != nullptr);
 
   auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE((*exporter)->ConsumeTraces(testing::MakeKitchenSinkTraces()).ok());
+  ASSERT_TRUE(exporter->ConsumeTraces(testing::MakeKitchenSinkTraces()).ok());
   // The first attempt is refused with RetryInfo(400ms); the retry waits for it.
   ASSERT_TRUE(sink.WaitForSpans(6, milliseconds(10000)));
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(400));
@@ -54,7 +63,7 @@ TEST(OtlpExporterTest, DeliversToARealGrpcReceiverAndHonoursRetryInfo) {
     EXPECT_EQ(otlp::EncodeTracesJson(b[0]),
               otlp::EncodeTracesJson(testing::MakeKitchenSinkTraces()));
   });
-  (*exporter)->Shutdown();
+  exporter->Shutdown();
   receiver.Shutdown();
 }
 
@@ -63,22 +72,13 @@ TEST(OtlpExporterTest, DeliversToARealGrpcReceiverAndHonoursRetryInfo) {
 TEST(OtlpExporterTest, ShutdownEndsWithinItsBudgetWhenTheBackendNeverAnswers) {
   testing::SilentBackend backend;
   testing::TestHost host;
-  auto factory = NewOtlpExporterFactory();
-  auto config = factory->CreateDefaultConfig();
-  ConfigReader r(
-      YAML::Load("endpoint: " + backend.address() + "\ntls: {insecure: true}\ntimeout: 30s\n"),
-      "exporters.otlp", "c.yaml");
-  ASSERT_TRUE(config->Unmarshal(r).ok());
-  Settings es;
-  es.id = {"otlp", ""};
-  es.logger = MakeLogger("exporter/otlp-test");
-  auto exporter = factory->CreateTracesExporter(es, *config);
-  ASSERT_TRUE(exporter.ok());
-  ASSERT_TRUE((*exporter)->Start(host).ok());
-  ASSERT_TRUE((*exporter)->ConsumeTraces(testing::MakeKitchenSinkTraces()).ok());
+  auto exporter = StartExporter(
+      "endpoint: " + backend.address() + "\ntls: {insecure: true}\ntimeout: 30s\n", host);
+  ASSERT_TRUE(exporter != nullptr);
+  ASSERT_TRUE(exporter->ConsumeTraces(testing::MakeKitchenSinkTraces()).ok());
   ASSERT_TRUE(backend.WaitForBytes(milliseconds(5000)));
   auto start = std::chrono::steady_clock::now();
-  (*exporter)->Shutdown();
+  exporter->Shutdown();
   EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(6500));
   EXPECT_EQ(host.MetricValue("otelcol_exporter_send_failed_spans{exporter=\"otlp\"}"), 6);
 }

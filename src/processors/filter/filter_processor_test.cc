@@ -94,7 +94,8 @@ TEST(FilterProcessorTest, AllDroppedSendsNothing) {
 }
 
 // Issue #12: a regex condition and one span with a 30,000-character
-// `http.url` overflowed the stack (std::regex), again on every SDK retry.
+// `http.url` overflowed the stack (the old backtracking engine), again on
+// every SDK retry.
 TEST(FilterProcessorTest, RegexesOnLongValuesDoNotCrash) {
   auto with_long_url = [] {
     Traces t = Sample();

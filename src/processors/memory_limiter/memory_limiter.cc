@@ -10,6 +10,16 @@ namespace polytrace {
 
 constexpr uint64_t kMiB = 1024 * 1024;
 
+namespace {
+
+// The arena blocks kept warm, then the allocator's free pages.
+void ReturnMemoryToOs() {
+  Arena::ReleasePooledBlocks();
+  ReleaseFreeMemory();
+}
+
+}  // namespace
+
 Status MemoryLimiterConfig::Unmarshal(ConfigReader& r) {
   POLYTRACE_RETURN_IF_ERROR(r.Read("check_interval", &check_interval));
   POLYTRACE_RETURN_IF_ERROR(r.Read("limit_mib", &limit_mib));
@@ -117,8 +127,7 @@ void MemoryLimiter::CheckNow() {
     } else {
       settings_.logger->info("memory usage {} MiB is below the soft limit again: accepting data",
                              usage / kMiB);
-      Arena::ReleasePooledBlocks();  // what the burst left goes back to the OS
-      ReleaseFreeMemory();
+      ReturnMemoryToOs();  // what the burst left goes back
     }
   }
 }
@@ -132,8 +141,7 @@ void MemoryLimiter::MaybeReleaseMemory(uint64_t usage) {
     return;
   }
   last_release_ = now;
-  Arena::ReleasePooledBlocks();
-  ReleaseFreeMemory();
+  ReturnMemoryToOs();
 }
 
 Status MemoryLimiter::ConsumeTraces(Traces traces) {

@@ -16,17 +16,26 @@ namespace {
 
 constexpr uint64_t kMiB = 1024 * 1024;
 
-TEST(MemoryLimiterTest, RefusesAboveSoftLimitAndRecovers) {
-  MemoryLimiterConfig c;
-  c.check_interval = std::chrono::hours(1);  // the test drives CheckNow itself
-  c.limit_mib = 100;
-  c.spike_limit_mib = 20;
-  std::atomic<uint64_t> usage{50 * kMiB};
-  testing::TracesSink sink;
+Settings LimiterSettings() {
   Settings s;
   s.id = {"memory_limiter", ""};
   s.logger = MakeLogger("processor/memory_limiter-test");
-  MemoryLimiter m(s, c, &sink, [&] { return usage.load(); });
+  return s;
+}
+
+// Limit 100 MiB, soft 80; the test drives CheckNow itself.
+MemoryLimiterConfig DrivenConfig() {
+  MemoryLimiterConfig c;
+  c.check_interval = std::chrono::hours(1);
+  c.limit_mib = 100;
+  c.spike_limit_mib = 20;
+  return c;
+}
+
+TEST(MemoryLimiterTest, RefusesAboveSoftLimitAndRecovers) {
+  std::atomic<uint64_t> usage{50 * kMiB};
+  testing::TracesSink sink;
+  MemoryLimiter m(LimiterSettings(), DrivenConfig(), &sink, [&] { return usage.load(); });
   testing::TestHost host;
   ASSERT_TRUE(m.Start(host).ok());
   EXPECT_TRUE(m.ConsumeTraces(testing::MakeTraces("s", 2)).ok());
@@ -59,10 +68,7 @@ TEST(MemoryLimiterTest, AcceptsAgainSoonAfterABurstIsFreed) {
   c.limit_mib = baseline / kMiB + 200;
   c.spike_limit_mib = 50;  // soft: baseline + 150 MiB
   testing::TracesSink sink;
-  Settings s;
-  s.id = {"memory_limiter", ""};
-  s.logger = MakeLogger("processor/memory_limiter-test");
-  MemoryLimiter m(s, c, &sink);  // the real probe
+  MemoryLimiter m(LimiterSettings(), c, &sink);  // the real probe
   testing::TestHost host;
   ASSERT_TRUE(m.Start(host).ok());
 
@@ -93,16 +99,9 @@ TEST(MemoryLimiterTest, AcceptsAgainSoonAfterABurstIsFreed) {
 }
 
 TEST(MemoryLimiterTest, SetsTheAdmissionGate) {
-  MemoryLimiterConfig c;
-  c.check_interval = std::chrono::hours(1);
-  c.limit_mib = 100;
-  c.spike_limit_mib = 20;
   std::atomic<uint64_t> usage{50 * kMiB};
   testing::TracesSink sink;
-  Settings s;
-  s.id = {"memory_limiter", ""};
-  s.logger = MakeLogger("processor/memory_limiter-test");
-  MemoryLimiter m(s, c, &sink, [&] { return usage.load(); });
+  MemoryLimiter m(LimiterSettings(), DrivenConfig(), &sink, [&] { return usage.load(); });
   testing::TestHost host;
   ASSERT_TRUE(m.Start(host).ok());
   // Soft limit 80 MiB, 50 in use: 25 fits, 35 does not.

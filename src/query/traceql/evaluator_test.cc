@@ -108,7 +108,7 @@ TEST_F(TraceqlEvaluatorTest, SpansetOperators) {
             (V{3, 5}));
 }
 
-// Issue #12: std::regex recursed per character and a 30,000-character value
+// Issue #12: the old backtracking engine recursed per character; a 30,000-character value
 // overflowed the stack; the same query killed the process again after a restart.
 TEST_F(TraceqlEvaluatorTest, RegexesOnLongValuesAnswerWithoutCrashing) {
   std::string long_name(30000, 'a');
