@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -233,7 +234,14 @@ std::optional<std::chrono::nanoseconds> ParseGoDuration(const std::string& text)
   if (text.empty()) return std::nullopt;
   // A bare integer is nanoseconds, as mapstructure decodes time.Duration.
   bool all_digits = text.find_first_not_of("0123456789") == std::string::npos;
-  if (all_digits) return std::chrono::nanoseconds(std::stoll(text));
+  if (all_digits) {
+    // from_chars, not stoll: out of range is an answer here, not an exception
+    // (a `lookback=888...` query reached stoll; found by fuzzing).
+    int64_t ns = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ns);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return std::chrono::nanoseconds(ns);
+  }
   if (text == "0") return std::chrono::nanoseconds(0);
 
   size_t i = 0;

@@ -62,6 +62,12 @@ TEST(ConfigReaderTest, NullSectionReadsAsEmpty) {
   EXPECT_TRUE(grpc->Finish().ok());
 }
 
+// Found by fuzzing the query API: `lookback=888...` made stoll throw.
+TEST(ParseGoDurationTest, IntegersOutOfRangeAreRefusedNotThrown) {
+  EXPECT_FALSE(ParseGoDuration("88888888888888888888888888888888").has_value());
+  EXPECT_EQ(*ParseGoDuration("9223372036854775807"), std::chrono::nanoseconds(INT64_MAX));
+}
+
 TEST(ParseGoDurationTest, AcceptsGoSyntax) {
   EXPECT_EQ(*ParseGoDuration("200ms"), std::chrono::milliseconds(200));
   EXPECT_EQ(*ParseGoDuration("1m30s"), std::chrono::seconds(90));
