@@ -29,7 +29,7 @@ mkdir -p "$crashes"
 failed=()
 for t in "${targets[@]}"; do
   scratch="${POLYTRACE_CACHE:-$HOME/.cache/polytrace}/fuzz/$t"
-  mkdir -p "$scratch"
+  mkdir -p "$scratch" "fuzz/corpus/$t"
   start=$SECONDS
   if ! "build/fuzz/fuzz/$t" "$scratch" "fuzz/corpus/$t" -max_total_time="$seconds" \
     -timeout=10 -rss_limit_mb=2560 -max_len=65536 -print_final_stats=1 \
