@@ -7,7 +7,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev libboost-system-dev libssl-dev
   libyaml-cpp-dev libsimdjson-dev libzstd-dev zlib1g-dev libisal-dev libabsl-dev
-  libcli11-dev libfmt-dev libspdlog-dev libre2-dev
+  libcli11-dev libfmt-dev libspdlog-dev libre2-dev libcrypt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   curl unzip

@@ -9,7 +9,7 @@
 
 #include "analysis/trace_assembly.h"
 #include "config/config_reader.h"
-#include "exporters/otlphttp/http_client.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "otlp/json_codec.h"
 

@@ -9,7 +9,7 @@
 
 #include "analysis/propagation_search.h"
 #include "config/config_reader.h"
-#include "exporters/otlphttp/http_client.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "otlp/proto_codec.h"
 #include "query/query_params.h"

@@ -6,12 +6,15 @@
 #include "exporters/otlp/factory.h"
 #include "exporters/otlphttp/factory.h"
 #include "exporters/polytrace_store/polytrace_store_exporter.h"
+#include "extensions/basicauth/factory.h"
+#include "extensions/bearertokenauth/factory.h"
 #include "extensions/file_storage/factory.h"
 #include "extensions/polytrace_query/polytrace_query_extension.h"
 #include "processors/attributes/factory.h"
 #include "processors/batch/factory.h"
 #include "processors/filter/factory.h"
 #include "processors/memory_limiter/factory.h"
+#include "processors/redaction/factory.h"
 #include "processors/resource/factory.h"
 #include "receivers/otlp/factory.h"
 
@@ -25,6 +28,7 @@ void RegisterBuiltinComponents(ComponentRegistry& registry) {
   registry.Add(NewResourceProcessorFactory());
   registry.Add(NewAttributesProcessorFactory());
   registry.Add(NewFilterProcessorFactory());
+  registry.Add(NewRedactionProcessorFactory());
 
   registry.Add(NewDebugExporterFactory());
   registry.Add(NewFileExporterFactory());
@@ -33,6 +37,8 @@ void RegisterBuiltinComponents(ComponentRegistry& registry) {
   registry.Add(NewOtlpExporterFactory());
   registry.Add(NewPolytraceStoreExporterFactory());
 
+  registry.Add(NewBasicAuthExtensionFactory());
+  registry.Add(NewBearerTokenAuthExtensionFactory());
   registry.Add(NewFileStorageExtensionFactory());
   registry.Add(NewPolytraceQueryExtensionFactory());
 }

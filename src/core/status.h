@@ -23,6 +23,7 @@ enum class StatusCode {
   kUnavailable,        // retryable: downstream down, shutting down
   kDeadlineExceeded,   // retryable
   kInternal,           // permanent: a bug
+  kUnauthenticated,    // permanent: missing or wrong credentials (401 / UNAUTHENTICATED)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -45,6 +46,9 @@ class [[nodiscard]] Status {
     return {StatusCode::kDeadlineExceeded, std::move(m)};
   }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -1,16 +1,20 @@
 #include "net/http_server.h"
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -190,6 +194,20 @@ struct Shared {
   std::atomic<size_t> busy{0};  // connections between a request's header and its response
   std::atomic<bool> stopping{false};
   std::string listener_host;  // as configured: "localhost", "127.0.0.1", "0.0.0.0", ...
+  std::atomic<int64_t> last_handshake_log_ns{0};
+
+  // Once a second at most: a scanner or a misconfigured client must not
+  // flood the log.
+  void LogHandshakeFailure(const std::string& remote, const std::string& reason) {
+    if (!options.log_error) return;
+    int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    int64_t last = last_handshake_log_ns.load();
+    if (now - last < 1'000'000'000 || !last_handshake_log_ns.compare_exchange_strong(last, now)) {
+      return;
+    }
+    options.log_error(fmt::format("{}: TLS handshake with {} on {} failed: {}", options.name,
+                                  remote, options.endpoint, reason));
+  }
 };
 
 // RFC 9112 section 6.1: chunked is the only transfer coding we decode, and it
@@ -215,15 +233,19 @@ bool TargetHasNul(std::string_view target) {
   return false;
 }
 
-// One connection: read a request, run the handler, write the response,
-// repeat while keep-alive. All its steps run on its strand.
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: (TLS handshake,) read a request, run the handler, write
+// the response, repeat while keep-alive. All its steps run on its strand.
+template <bool kTls>
+class Session : public std::enable_shared_from_this<Session<kTls>> {
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+  using std::enable_shared_from_this<Session<kTls>>::shared_from_this;
+
  public:
-  Session(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared, ssl_ctx_st* tls)
+      : ssl_(Wrap(tls)), stream_(MakeStream(std::move(socket), ssl_)), shared_(std::move(shared)) {
     shared_->connections.fetch_add(1);
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = Lowest().socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
   }
   ~Session() {
@@ -232,16 +254,68 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Run() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadHeader();
+      }
+    });
   }
 
  private:
+  // asio's context adopts an SSL_CTX reference; the source keeps its own.
+  static std::optional<asio::ssl::context> Wrap(ssl_ctx_st* tls) {
+    if (tls == nullptr) return std::nullopt;
+    SSL_CTX_up_ref(tls);
+    return std::optional<asio::ssl::context>(std::in_place, tls);
+  }
+  static Stream MakeStream(tcp::socket socket, std::optional<asio::ssl::context>& ssl) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *ssl);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void Handshake() {
+    Lowest().expires_after(shared_->options.read_timeout);
+    if constexpr (kTls) {
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->OnHandshakeError(ec);
+                                self->ReadHeader();
+                              });
+    }
+  }
+
+  void OnHandshakeError(beast::error_code ec) {
+    if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST &&
+        ec.category() == asio::error::get_ssl_category()) {
+      // A client configured for http:// (a common SDK mistake): say so in
+      // plaintext, as Go's servers do, instead of a bare reset.
+      static const std::string kAnswer =
+          "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+          "Connection: close\r\n\r\nthis port speaks TLS: send the request over https://\n";
+      asio::async_write(Lowest().socket(), asio::buffer(kAnswer),
+                        [self = shared_from_this()](beast::error_code, size_t) { self->Close(); });
+      shared_->LogHandshakeFailure(remote_, "the client sent plaintext HTTP");
+      return;
+    }
+    if (ec != asio::error::eof && ec != beast::error::timeout &&
+        ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+      shared_->LogHandshakeFailure(remote_, ec.message());
+    }
+    Close();
+  }
+
   void ReadHeader() {
     if (shared_->stopping.load()) return Close();
     parser_.emplace();
     parser_->body_limit(shared_->options.max_request_body_size);
     parser_->header_limit(64 * 1024);
-    stream_.expires_after(first_ ? shared_->options.read_timeout : shared_->options.idle_timeout);
+    Lowest().expires_after(first_ ? shared_->options.read_timeout : shared_->options.idle_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -251,7 +325,7 @@ class Session : public std::enable_shared_from_this<Session> {
     first_ = false;
     if (ec) return OnReadError(ec);
     SetBusy(true);
-    stream_.expires_after(shared_->options.read_timeout);
+    Lowest().expires_after(shared_->options.read_timeout);
     auto& req = parser_->get();
     if (auto error = TransferEncodingError(Std(req[http::field::transfer_encoding]))) {
       return WriteError(error->first, std::move(error->second));
@@ -264,6 +338,13 @@ class Session : public std::enable_shared_from_this<Session> {
                                          "guard): use an IP address or localhost, or add the "
                                          "name to allowed_hosts",
                                          Std(req[http::field::host]), shared_->options.endpoint));
+    }
+    request_ = RequestHead(req);
+    request_.remote_address = remote_;
+    if (shared_->options.authorize) {
+      if (std::optional<HttpResponse> refused = shared_->options.authorize(request_)) {
+        return WriteEarly(std::move(*refused));
+      }
     }
     if (AdmissionGate* gate = shared_->options.admission) {
       // The body is not read yet: what it will hold is known from its length.
@@ -322,15 +403,21 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void WriteError(int status, std::string message, bool retry_later = false) {
+    HttpResponse out = HttpResponse::Text(status, std::move(message) + "\n");
+    if (retry_later) out.SetHeader("Retry-After", "1");
+    WriteEarly(std::move(out));
+  }
+
+  // An answer before the body was read: the connection cannot be reused.
+  void WriteEarly(HttpResponse out) {
     ticket_ = AdmissionGate::Ticket();
     auto res = std::make_shared<http::response<http::string_body>>();
-    if (retry_later) res->set(http::field::retry_after, "1");
     res->version(11);
-    res->result(static_cast<unsigned>(status));
-    res->set(http::field::content_type, "text/plain; charset=utf-8");
-    res->set(http::field::connection, "close");
+    res->result(static_cast<unsigned>(out.status));
     for (const auto& [name, value] : kSecurityHeaders) res->set(name, value);
-    res->body() = std::move(message) + "\n";
+    for (auto& [k, v] : out.headers) res->set(k, v);
+    res->set(http::field::connection, "close");
+    res->body() = std::move(out.body);
     res->prepare_payload();
     res->keep_alive(false);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, size_t) {
@@ -344,9 +431,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // for a short while (as nginx's lingering close does).
   void LingeringClose() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
-    stream_.expires_after(std::chrono::seconds(2));
+    Lowest().expires_after(std::chrono::seconds(2));
     linger_ = std::make_unique<char[]>(kLingerBuffer);
     DiscardMore();
   }
@@ -360,8 +447,7 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr size_t kLingerBuffer = 64 * 1024;
   static constexpr size_t kMaxReadChunk = 64 * 1024;
 
-  void Handle() {
-    http::request<http::string_body> beast_req = parser_->release();
+  static HttpRequest RequestHead(const http::request<http::string_body>& beast_req) {
     HttpRequest req;
     req.method = std::string(beast_req.method_string());
     req.target = std::string(beast_req.target());
@@ -373,6 +459,12 @@ class Session : public std::enable_shared_from_this<Session> {
       std::transform(name.begin(), name.end(), name.begin(), ::tolower);
       req.headers.emplace_back(std::move(name), std::string(field.value()));
     }
+    return req;
+  }
+
+  void Handle() {
+    http::request<http::string_body> beast_req = parser_->release();
+    HttpRequest req = std::move(request_);
     req.body = std::move(beast_req.body());
     req.remote_address = remote_;
     HttpResponse out;
@@ -414,14 +506,16 @@ class Session : public std::enable_shared_from_this<Session> {
     SetBusy(false);
     ticket_ = AdmissionGate::Ticket();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  std::optional<asio::ssl::context> ssl_;  // before stream_, which refers to it
+  Stream stream_;
   std::shared_ptr<Shared> shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest request_;  // the head, from OnHeader to Handle
   std::string remote_;
   bool first_ = true;
   bool busy_ = false;
@@ -453,8 +547,11 @@ struct HttpServer::Impl {
       if (shared->connections.load() >= shared->options.max_connections) {
         beast::error_code ignored;
         s.close(ignored);  // over the bound: refuse rather than exhaust descriptors
+      } else if (shared->options.tls_context) {
+        std::shared_ptr<ssl_ctx_st> tls = shared->options.tls_context();
+        std::make_shared<Session<true>>(std::move(s), shared, tls.get())->Run();
       } else {
-        std::make_shared<Session>(std::move(s), shared)->Run();
+        std::make_shared<Session<false>>(std::move(s), shared, nullptr)->Run();
       }
       Accept();
     });

@@ -15,6 +15,9 @@
 // set its own. Out of descriptors, the accept loop backs off (5 ms doubling
 // to 1 s, as Go's servers do) instead of spinning.
 //
+// With `tls_context` the listener speaks TLS (OpenSSL through Beast), and
+// `authorize` lets an authenticator refuse a request by its headers.
+//
 // Threading: handlers run on the server's I/O threads (`threads` of them),
 // several at once; a handler may block (e.g. on a pipeline refusing), which
 // holds only its own connection.
@@ -24,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +35,8 @@
 
 #include "core/admission.h"
 #include "core/status.h"
+
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace polytrace {
 
@@ -79,6 +85,16 @@ struct HttpServerOptions {
   // body limit) before it is read, and held until the response is written:
   // refused, it gets 429 with Retry-After having cost nothing.
   AdmissionGate* admission = nullptr;
+  // When set, the listener speaks TLS only: each new connection takes the
+  // context this returns (tls/tls_context.h; rotated certificates apply to
+  // new connections). Failed handshakes are reported through log_error, at
+  // most once a second; a plaintext request gets a plaintext 400.
+  std::function<std::shared_ptr<ssl_ctx_st>()> tls_context;
+  // When set, sees each request's head (no body yet) before the body is
+  // admitted or read; a response it returns (e.g. 401) is sent instead and
+  // the connection closed, so an unauthenticated client cannot make the
+  // server read its body.
+  std::function<std::optional<HttpResponse>(const HttpRequest& head)> authorize;
 };
 
 class HttpServer {

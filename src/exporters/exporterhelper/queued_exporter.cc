@@ -34,7 +34,7 @@ Status QueuedExporter::Start(Host& host) {
       &m.GetGauge("otelcol_exporter_queue_size", "Current size of the sending queue.", labels);
   retries_ = &m.GetCounter("polytrace_exporter_send_retries",
                            "Failed attempts that were scheduled for a retry.", labels);
-  POLYTRACE_RETURN_IF_ERROR(sender_->Start());
+  POLYTRACE_RETURN_IF_ERROR(sender_->Start(host));
   if (!config_.queue.enabled) return Status::Ok();
   m.GetGauge("otelcol_exporter_queue_capacity", "Capacity of the sending queue.", labels)
       .Set(config_.queue.queue_size);

@@ -25,7 +25,8 @@ namespace polytrace {
 class RequestSender {
  public:
   virtual ~RequestSender() = default;
-  virtual Status Start() { return Status::Ok(); }
+  // Resolves what it needs from the host (e.g. a client authenticator).
+  virtual Status Start(Host&) { return Status::Ok(); }
   // Retryable statuses are retried (honouring retry_after()); others dropped.
   virtual Status Send(const ExportRequest& request, std::chrono::milliseconds timeout) = 0;
   // Shutdown's budget is spent: sends in flight return promptly (kUnavailable)

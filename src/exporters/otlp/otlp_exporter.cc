@@ -12,6 +12,8 @@
 
 #include "otlp/proto_codec.h"
 #include "otlp/wire.h"
+#include "pipeline/auth.h"
+#include "tls/grpc_credentials.h"
 
 namespace polytrace {
 
@@ -24,12 +26,8 @@ Status OtlpGrpcExporterConfig::Unmarshal(ConfigReader& r) {
        {"keepalive", "read_buffer_size", "write_buffer_size", "wait_for_ready", "authority"}) {
     r.Raw(key);  // accepted for compatibility with otelcol configs
   }
-  Result<ConfigReader> tls = r.Child("tls");
-  if (!tls.ok()) return tls.status();
-  POLYTRACE_RETURN_IF_ERROR(tls->Read("insecure", &insecure));
-  POLYTRACE_RETURN_IF_ERROR(tls->Read("insecure_skip_verify", &insecure_skip_verify));
-  POLYTRACE_RETURN_IF_ERROR(tls->Read("ca_file", &ca_file));
-  POLYTRACE_RETURN_IF_ERROR(tls->Finish());
+  POLYTRACE_RETURN_IF_ERROR(ReadTlsClientConfig(r, &tls));
+  POLYTRACE_RETURN_IF_ERROR(ReadAuthConfig(r, &authenticator));
   POLYTRACE_RETURN_IF_ERROR(helper.Unmarshal(r));
   return r.Finish();
 }
@@ -40,6 +38,7 @@ Status OtlpGrpcExporterConfig::Validate() const {
     return Status::InvalidArgument(
         fmt::format("compression \"{}\" is not supported (gzip, none)", compression));
   }
+  if (!tls.insecure) return ValidateGrpcTlsVersions(tls).WithContext("tls");
   return Status::Ok();
 }
 
@@ -115,29 +114,24 @@ class OtlpGrpcSender : public RequestSender {
  public:
   explicit OtlpGrpcSender(const OtlpGrpcExporterConfig& c) : config_(c) {}
 
-  Status Start() override {
-    std::shared_ptr<grpc::ChannelCredentials> creds;
-    if (config_.insecure) {
-      creds = grpc::InsecureChannelCredentials();
-    } else {
-      grpc::SslCredentialsOptions options;
-      if (!config_.ca_file.empty()) {
-        std::ifstream in(config_.ca_file);
-        if (!in) return Status::InvalidArgument("cannot read tls.ca_file " + config_.ca_file);
-        std::stringstream pem;
-        pem << in.rdbuf();
-        options.pem_root_certs = pem.str();
-      }
-      creds = grpc::SslCredentials(options);
+  Status Start(Host& host) override {
+    if (!config_.authenticator.empty()) {
+      Result<ClientAuthenticator*> auth = ResolveClientAuthenticator(host, config_.authenticator);
+      if (!auth.ok()) return auth.status();
+      authenticator_ = auth.value();
     }
     grpc::ChannelArguments args;
+    Result<std::shared_ptr<grpc::ChannelCredentials>> creds =
+        GrpcChannelCredentials(config_.tls, &args);
+    if (!creds.ok()) return creds.status();
     args.SetMaxSendMessageSize(-1);
     if (config_.compression == "gzip") args.SetCompressionAlgorithm(GRPC_COMPRESS_GZIP);
     std::string target = config_.endpoint;
     for (const char* scheme : {"http://", "https://"}) {
       if (target.rfind(scheme, 0) == 0) target = target.substr(strlen(scheme));
     }
-    stub_ = std::make_unique<grpc::GenericStub>(grpc::CreateCustomChannel(target, creds, args));
+    stub_ =
+        std::make_unique<grpc::GenericStub>(grpc::CreateCustomChannel(target, creds.value(), args));
     return Status::Ok();
   }
 
@@ -158,6 +152,12 @@ class OtlpGrpcSender : public RequestSender {
     } unregister{this, &ctx};
     ctx.set_deadline(std::chrono::system_clock::now() + timeout);
     for (const auto& [k, v] : config_.headers) ctx.AddMetadata(k, v);
+    if (authenticator_ != nullptr) {
+      // Per call: a rotated token file applies to the next export.
+      Result<AuthHeaders> credentials = authenticator_->RequestHeaders();
+      if (!credentials.ok()) return credentials.status();
+      for (const auto& [k, v] : credentials.value()) ctx.AddMetadata(k, v);
+    }
     grpc::Slice slice(request.payload);
     grpc::ByteBuffer req(&slice, 1), reply;
     std::promise<grpc::Status> done;
@@ -174,6 +174,7 @@ class OtlpGrpcSender : public RequestSender {
 
  private:
   OtlpGrpcExporterConfig config_;
+  ClientAuthenticator* authenticator_ = nullptr;
   std::unique_ptr<grpc::GenericStub> stub_;
   std::mutex mu_;
   std::set<grpc::ClientContext*> in_flight_;  // guarded by mu_

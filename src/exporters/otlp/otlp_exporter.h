@@ -6,6 +6,7 @@
 #include <map>
 
 #include "exporters/exporterhelper/queued_exporter.h"
+#include "tls/tls_config.h"
 
 namespace polytrace {
 
@@ -14,9 +15,8 @@ class OtlpGrpcExporterConfig : public ComponentConfig {
   std::string endpoint;
   std::map<std::string, std::string> headers;
   std::string compression = "gzip";
-  bool insecure = false;  // the Collector's default is TLS
-  std::string ca_file;
-  bool insecure_skip_verify = false;
+  TlsClientConfig tls;        // tls.insecure false: TLS, the Collector's default
+  std::string authenticator;  // auth.authenticator: a client authenticator extension
   std::string balancer_name;
   ExporterHelperConfig helper;
 

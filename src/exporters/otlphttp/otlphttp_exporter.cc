@@ -7,6 +7,7 @@
 #include "compression/compression.h"
 #include "otlp/json_codec.h"
 #include "otlp/proto_codec.h"
+#include "pipeline/auth.h"
 
 namespace polytrace {
 
@@ -25,13 +26,10 @@ Status OtlpHttpExporterConfig::Unmarshal(ConfigReader& r) {
                           "disable_keep_alives", "http2_read_idle_timeout", "http2_ping_timeout"}) {
     r.Raw(key);  // accepted for compatibility with otelcol configs
   }
-  Result<ConfigReader> tls = r.Child("tls");
-  if (!tls.ok()) return tls.status();
-  bool insecure = false;
-  POLYTRACE_RETURN_IF_ERROR(tls->Read("insecure", &insecure));
-  POLYTRACE_RETURN_IF_ERROR(tls->Read("insecure_skip_verify", &this->tls.insecure_skip_verify));
-  POLYTRACE_RETURN_IF_ERROR(tls->Read("ca_file", &this->tls.ca_file));
-  POLYTRACE_RETURN_IF_ERROR(tls->Finish());
+  // tls.insecure is read and has no effect: the URL's scheme decides, as in
+  // the Collector's confighttp.
+  POLYTRACE_RETURN_IF_ERROR(ReadTlsClientConfig(r, &tls));
+  POLYTRACE_RETURN_IF_ERROR(ReadAuthConfig(r, &authenticator));
   POLYTRACE_RETURN_IF_ERROR(helper.Unmarshal(r));
   return r.Finish();
 }
@@ -101,7 +99,9 @@ namespace {
 class OtlpHttpSender : public RequestSender {
  public:
   OtlpHttpSender(const OtlpHttpExporterConfig& config, std::shared_ptr<spdlog::logger> log)
-      : client_(Url::Parse(config.TracesUrl()).value(), config.tls), log_(std::move(log)) {
+      : client_(Url::Parse(config.TracesUrl()).value(), config.tls),
+        authenticator_id_(config.authenticator),
+        log_(std::move(log)) {
     headers_.emplace_back(
         "Content-Type", config.encoding == "json" ? "application/json" : "application/x-protobuf");
     if (config.compression == "gzip" || config.compression == "zstd") {
@@ -111,8 +111,17 @@ class OtlpHttpSender : public RequestSender {
     json_ = config.encoding == "json";
   }
 
+  Status Start(Host& host) override {
+    if (!client_.status().ok()) return client_.status();
+    if (authenticator_id_.empty()) return Status::Ok();
+    Result<ClientAuthenticator*> auth = ResolveClientAuthenticator(host, authenticator_id_);
+    if (!auth.ok()) return auth.status();
+    authenticator_ = auth.value();
+    return Status::Ok();
+  }
+
   Status Send(const ExportRequest& request, std::chrono::milliseconds timeout) override {
-    Result<HttpClientResponse> r = client_.Post(headers_, request.payload, timeout);
+    Result<HttpClientResponse> r = Post(request, timeout);
     if (!r.ok()) return r.status();
     Status st = InterpretOtlpHttpResponse(*r);
     if (st.ok() && !r->body.empty() && !json_) {
@@ -127,7 +136,19 @@ class OtlpHttpSender : public RequestSender {
   void Cancel() override { client_.Cancel(); }
 
  private:
+  Result<HttpClientResponse> Post(const ExportRequest& request, std::chrono::milliseconds timeout) {
+    if (authenticator_ == nullptr) return client_.Post(headers_, request.payload, timeout);
+    // Per request: a rotated token file applies to the next export.
+    Result<AuthHeaders> credentials = authenticator_->RequestHeaders();
+    if (!credentials.ok()) return credentials.status();
+    std::vector<std::pair<std::string, std::string>> headers = headers_;
+    headers.insert(headers.end(), credentials.value().begin(), credentials.value().end());
+    return client_.Post(headers, request.payload, timeout);
+  }
+
   HttpClient client_;
+  std::string authenticator_id_;
+  ClientAuthenticator* authenticator_ = nullptr;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<std::pair<std::string, std::string>> headers_;
   bool json_ = false;

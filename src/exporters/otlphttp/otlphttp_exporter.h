@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "exporters/exporterhelper/queued_exporter.h"
-#include "exporters/otlphttp/http_client.h"
+#include "net/http_client.h"
 
 namespace polytrace {
 
@@ -20,7 +20,8 @@ class OtlpHttpExporterConfig : public ComponentConfig {
   std::map<std::string, std::string> headers;
   std::string compression = "gzip";
   std::string encoding = "proto";
-  HttpClientTls tls;
+  TlsClientConfig tls;
+  std::string authenticator;  // auth.authenticator: a client authenticator extension
   ExporterHelperConfig helper;
 
   OtlpHttpExporterConfig() { helper.timeout = std::chrono::seconds(30); }

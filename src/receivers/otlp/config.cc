@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "pipeline/auth.h"
+#include "tls/grpc_credentials.h"
+
 namespace polytrace {
 namespace {
 
@@ -13,9 +16,15 @@ constexpr const char* kAcceptedButUnused[] = {
 
 Status ReadAcceptedButUnused(ConfigReader& r) {
   for (const char* key : kAcceptedButUnused) r.Raw(key);
-  if (r.Has("tls")) return r.KeyError("tls", "TLS is not supported yet by the otlp receiver");
-  if (r.Has("auth")) return r.KeyError("auth", "authenticators are not supported yet");
   return Status::Ok();
+}
+
+template <typename Protocol>
+Status ReadTlsAndAuth(ConfigReader& r, Protocol* c) {
+  Result<std::optional<TlsServerConfig>> tls = ReadTlsServerConfig(r);
+  if (!tls.ok()) return tls.status();
+  c->tls = std::move(tls.value());
+  return ReadAuthConfig(r, &c->authenticator);
 }
 
 Status ReadCors(ConfigReader& parent, CorsConfig* cors) {
@@ -41,6 +50,11 @@ Status OtlpReceiverConfig::Unmarshal(ConfigReader& reader) {
     POLYTRACE_RETURN_IF_ERROR(g->Read("max_recv_msg_size_mib", &c.max_recv_msg_size_mib));
     POLYTRACE_RETURN_IF_ERROR(g->Read("max_concurrent_streams", &c.max_concurrent_streams));
     POLYTRACE_RETURN_IF_ERROR(g->Read("include_metadata", &c.include_metadata));
+    POLYTRACE_RETURN_IF_ERROR(ReadTlsAndAuth(*g, &c));
+    if (c.tls) {
+      Status versions = ValidateGrpcTlsVersions(*c.tls);
+      if (!versions.ok()) return g->KeyError("tls", versions.message());
+    }
     POLYTRACE_RETURN_IF_ERROR(ReadAcceptedButUnused(*g));
     POLYTRACE_RETURN_IF_ERROR(g->Finish());
     if (c.max_recv_msg_size_mib == 0) c.max_recv_msg_size_mib = 4;
@@ -58,6 +72,7 @@ Status OtlpReceiverConfig::Unmarshal(ConfigReader& reader) {
     POLYTRACE_RETURN_IF_ERROR(h->Read("logs_url_path", &unused_path));
     POLYTRACE_RETURN_IF_ERROR(h->Read("include_metadata", &c.include_metadata));
     POLYTRACE_RETURN_IF_ERROR(ReadCors(*h, &c.cors));
+    POLYTRACE_RETURN_IF_ERROR(ReadTlsAndAuth(*h, &c));
     POLYTRACE_RETURN_IF_ERROR(ReadAcceptedButUnused(*h));
     POLYTRACE_RETURN_IF_ERROR(h->Finish());
     if (c.max_request_body_size == 0) c.max_request_body_size = 20 << 20;

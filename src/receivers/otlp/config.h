@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/component_config.h"
+#include "tls/tls_config.h"
 
 namespace polytrace {
 
@@ -23,6 +24,8 @@ struct OtlpHttpConfig {
   std::string traces_url_path = "/v1/traces";
   CorsConfig cors;
   bool include_metadata = false;
+  std::optional<TlsServerConfig> tls;  // set: HTTPS only
+  std::string authenticator;           // auth.authenticator: a server authenticator extension
 };
 
 struct OtlpGrpcConfig {
@@ -30,6 +33,8 @@ struct OtlpGrpcConfig {
   uint64_t max_recv_msg_size_mib = 4;   // gRPC's own default when unset
   uint32_t max_concurrent_streams = 0;  // 0: gRPC's default
   bool include_metadata = false;
+  std::optional<TlsServerConfig> tls;  // set: TLS only
+  std::string authenticator;           // auth.authenticator: a server authenticator extension
 };
 
 class OtlpReceiverConfig : public ComponentConfig {

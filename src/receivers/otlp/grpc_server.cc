@@ -6,6 +6,7 @@
 
 #include "net/http_server.h"
 #include "otlp/proto_codec.h"
+#include "tls/grpc_credentials.h"
 
 namespace polytrace {
 namespace {
@@ -83,34 +84,51 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
   grpc::ByteBuffer response_;
 };
 
-class UnimplementedReactor : public grpc::ServerGenericBidiReactor {
+// A call answered without reading its message.
+class RefusingReactor : public grpc::ServerGenericBidiReactor {
  public:
-  explicit UnimplementedReactor(const std::string& method) {
-    Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        fmt::format("polytrace does not serve {}; it receives traces on {}", method,
-                                    kExportMethod)));
-  }
+  explicit RefusingReactor(grpc::Status status) { Finish(status); }
   void OnDone() override { delete this; }
 };
 
+AuthHeaders MetadataOf(const grpc::GenericCallbackServerContext& ctx) {
+  AuthHeaders out;
+  for (const auto& [key, value] : ctx.client_metadata()) {
+    out.emplace_back(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
+  }
+  return out;
+}
+
 class TraceService : public grpc::CallbackGenericService {
  public:
-  TraceService(Ingest* ingest, spdlog::logger* log) : ingest_(ingest), log_(log) {}
+  TraceService(Ingest* ingest, ServerAuthenticator* auth, spdlog::logger* log)
+      : ingest_(ingest), auth_(auth), log_(log) {}
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    if (auth_ != nullptr) {
+      Status st = auth_->Authenticate(MetadataOf(*ctx));
+      if (!st.ok()) {
+        log_->debug("refused a call from {}: {}", ctx->peer(), st.message());
+        return new RefusingReactor(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, st.message()));
+      }
+    }
     if (ctx->method() == kExportMethod) return new ExportReactor(ingest_, log_, ctx->peer());
-    return new UnimplementedReactor(ctx->method());
+    return new RefusingReactor(
+        grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                     fmt::format("polytrace does not serve {}; it receives traces on {}",
+                                 ctx->method(), kExportMethod)));
   }
 
  private:
   Ingest* ingest_;
+  ServerAuthenticator* auth_;
   spdlog::logger* log_;
 };
 
 }  // namespace
 
-OtlpGrpcServer::OtlpGrpcServer(OtlpGrpcConfig config, Ingest* ingest,
+OtlpGrpcServer::OtlpGrpcServer(OtlpGrpcConfig config, Ingest* ingest, ServerAuthenticator* auth,
                                std::shared_ptr<spdlog::logger> log)
-    : config_(std::move(config)), ingest_(ingest), log_(std::move(log)) {}
+    : config_(std::move(config)), ingest_(ingest), auth_(auth), log_(std::move(log)) {}
 
 OtlpGrpcServer::~OtlpGrpcServer() { Shutdown(); }
 
@@ -121,11 +139,17 @@ Status OtlpGrpcServer::Start() {
     return Status::InvalidArgument(
         fmt::format("otlp/grpc: invalid endpoint \"{}\" (expected host:port)", config_.endpoint));
   }
-  service_ = std::make_unique<TraceService>(ingest_, log_.get());
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (config_.tls) {
+    Result<std::shared_ptr<grpc::ServerCredentials>> tls = GrpcServerCredentials(*config_.tls);
+    if (!tls.ok()) return tls.status().WithContext("protocols.grpc.tls");
+    credentials = tls.value();
+  }
+  service_ = std::make_unique<TraceService>(ingest_, auth_, log_.get());
   grpc::ServerBuilder builder;
   std::string address =
       (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(address, credentials, &port_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_recv_msg_size_mib << 20));
   if (config_.max_concurrent_streams > 0) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,

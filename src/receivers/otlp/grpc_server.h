@@ -3,7 +3,8 @@
 // service routing on the method name). gzip request compression is handled
 // by gRPC itself. Errors: INVALID_ARGUMENT for bad data, RESOURCE_EXHAUSTED
 // with a google.rpc.RetryInfo detail or UNAVAILABLE when the pipeline
-// refuses, UNIMPLEMENTED for other methods.
+// refuses, UNIMPLEMENTED for other methods, UNAUTHENTICATED (before the
+// message is read) when an authenticator refuses the call's metadata.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -11,6 +12,7 @@
 #include <memory>
 
 #include "core/status.h"
+#include "pipeline/auth.h"
 #include "receivers/otlp/config.h"
 #include "receivers/otlp/ingest.h"
 
@@ -23,7 +25,9 @@ namespace polytrace {
 
 class OtlpGrpcServer {
  public:
-  OtlpGrpcServer(OtlpGrpcConfig config, Ingest* ingest, std::shared_ptr<spdlog::logger> log);
+  // `auth` may be null (no authentication).
+  OtlpGrpcServer(OtlpGrpcConfig config, Ingest* ingest, ServerAuthenticator* auth,
+                 std::shared_ptr<spdlog::logger> log);
   ~OtlpGrpcServer();
   Status Start();
   int port() const { return port_; }
@@ -32,6 +36,7 @@ class OtlpGrpcServer {
  private:
   OtlpGrpcConfig config_;
   Ingest* ingest_;
+  ServerAuthenticator* auth_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<grpc::CallbackGenericService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,6 +1,8 @@
-#include "exporters/otlphttp/http_client.h"
+#include "net/http_client.h"
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,6 +11,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <mutex>
+#include <optional>
+
+#include "tls/tls_context.h"
 
 namespace polytrace {
 
@@ -50,6 +55,7 @@ Result<Url> Url::Parse(const std::string& text) {
 struct HttpClient::Connection {
   asio::io_context io;
   std::unique_ptr<beast::tcp_stream> plain;
+  std::optional<ssl::context> ssl_ctx;  // before tls, which refers to it
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
 
@@ -58,8 +64,9 @@ struct HttpClient::Connection {
 
 struct HttpClient::Impl {
   Url url;
-  HttpClientTls tls_options;
-  std::unique_ptr<ssl::context> ssl_ctx;
+  TlsClientConfig tls_options;
+  std::shared_ptr<TlsContextSource> tls_source;  // https only
+  Status init_status;
   std::mutex mu;
   std::vector<std::unique_ptr<Connection>> idle;  // guarded by mu
   std::vector<Connection*> in_flight;             // guarded by mu
@@ -85,9 +92,12 @@ struct HttpClient::Impl {
       return Status::Unavailable(fmt::format("resolve {}: {}", url.host, ec.message()));
     }
     if (url.https) {
-      c.tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(c.io, *ssl_ctx);
-      SSL_set_tlsext_host_name(c.tls->native_handle(), url.host.c_str());
-      c.tls->set_verify_callback(ssl::host_name_verification(url.host));
+      SslContextPtr current = tls_source->Current();
+      SSL_CTX_up_ref(current.get());  // adopted by c.ssl_ctx
+      c.ssl_ctx.emplace(current.get());
+      c.tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(c.io, *c.ssl_ctx);
+      POLYTRACE_RETURN_IF_ERROR(
+          PrepareClientConnection(c.tls->native_handle(), url.host, tls_options));
     } else {
       c.plain = std::make_unique<beast::tcp_stream>(c.io);
     }
@@ -103,9 +113,16 @@ struct HttpClient::Impl {
       c.tls->async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
       c.io.restart();
       c.io.run();
-      if (ec)
+      if (ec) {
+        // "certificate verify failed" says little; the verification result
+        // says which (unknown CA, expired, name mismatch).
+        long verify = SSL_get_verify_result(c.tls->native_handle());
+        std::string why = verify == X509_V_OK ? ec.message()
+                                              : fmt::format("{}: {}", ec.message(),
+                                                            X509_verify_cert_error_string(verify));
         return Status::Unavailable(
-            fmt::format("TLS handshake with {}: {}", url.host, ec.message()));
+            fmt::format("TLS handshake with {}:{}: {}", url.host, url.port, why));
+      }
     }
     return Status::Ok();
   }
@@ -139,24 +156,21 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(Url url, HttpClientTls tls) : impl_(std::make_unique<Impl>()) {
+HttpClient::HttpClient(Url url, TlsClientConfig tls) : impl_(std::make_unique<Impl>()) {
   impl_->url = std::move(url);
   impl_->tls_options = std::move(tls);
   if (impl_->url.https) {
-    impl_->ssl_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-    if (impl_->tls_options.insecure_skip_verify) {
-      impl_->ssl_ctx->set_verify_mode(ssl::verify_none);
+    Result<std::shared_ptr<TlsContextSource>> source =
+        TlsContextSource::ForClient(impl_->tls_options);
+    if (source.ok()) {
+      impl_->tls_source = std::move(source.value());
     } else {
-      impl_->ssl_ctx->set_verify_mode(ssl::verify_peer);
-      beast::error_code ec;
-      if (impl_->tls_options.ca_file.empty()) {
-        impl_->ssl_ctx->set_default_verify_paths(ec);
-      } else {
-        impl_->ssl_ctx->load_verify_file(impl_->tls_options.ca_file, ec);
-      }
+      impl_->init_status = source.status();
     }
   }
 }
+
+const Status& HttpClient::status() const { return impl_->init_status; }
 
 HttpClient::~HttpClient() = default;
 
@@ -186,6 +200,7 @@ Result<HttpClientResponse> HttpClient::Send(
     bool post, const std::string& target,
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
     std::chrono::milliseconds timeout) {
+  if (!impl_->init_status.ok()) return impl_->init_status;
   std::unique_ptr<Connection> c;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);

@@ -1,5 +1,8 @@
 // HttpClient: a small HTTP/1.1 client (plain or TLS via OpenSSL) with
-// keep-alive connection reuse and a deadline per request, for exporters.
+// keep-alive connection reuse and a deadline per request, for exporters and
+// the CLI. TLS follows the Collector's client settings (tls/tls_config.h):
+// trusted CAs, a client certificate, server_name_override, versions, and
+// certificate files re-read every reload_interval.
 //
 // Thread-safe: concurrent Post calls use different connections from a pool.
 #pragma once
@@ -10,6 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "tls/tls_config.h"
 
 namespace polytrace {
 
@@ -22,11 +26,6 @@ struct Url {
   static Result<Url> Parse(const std::string& text);
 };
 
-struct HttpClientTls {
-  bool insecure_skip_verify = false;
-  std::string ca_file;  // empty: the system's trust store
-};
-
 struct HttpClientResponse {
   int status = 0;
   std::string content_type;
@@ -37,8 +36,12 @@ struct HttpClientResponse {
 
 class HttpClient {
  public:
-  HttpClient(Url url, HttpClientTls tls);
+  // An https URL uses `tls` (the system's CAs when none is set).
+  HttpClient(Url url, TlsClientConfig tls = {});
   ~HttpClient();
+  // Whether the TLS settings could be loaded (files readable, key matching
+  // the certificate); when not, every request fails with this status.
+  const Status& status() const;
   // Connection, TLS and timeout failures are kUnavailable / kDeadlineExceeded.
   Result<HttpClientResponse> Post(const std::vector<std::pair<std::string, std::string>>& headers,
                                   const std::string& body, std::chrono::milliseconds timeout);

@@ -1,0 +1,3 @@
+#pragma once
+
+#include "extensions/basicauth/basic_auth.h"

@@ -1,0 +1,3 @@
+#pragma once
+
+#include "extensions/bearertokenauth/bearer_token_auth.h"

@@ -1,0 +1,3 @@
+#pragma once
+
+#include "processors/redaction/redaction_processor.h"

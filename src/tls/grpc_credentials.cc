@@ -1,0 +1,115 @@
+#include "tls/grpc_credentials.h"
+
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include <algorithm>
+
+#include "tls/tls_context.h"
+
+namespace polytrace {
+namespace {
+
+namespace gx = grpc::experimental;
+
+unsigned ReloadSeconds(std::chrono::nanoseconds interval) {
+  auto s = std::chrono::ceil<std::chrono::seconds>(interval).count();
+  return static_cast<unsigned>(std::clamp<int64_t>(s, 1, 86400 * 365));
+}
+
+}  // namespace
+
+Status ValidateGrpcTlsVersions(const TlsConfig& c) {
+  if (c.min_version == "1.3" || c.max_version == "1.0" || c.max_version == "1.1" ||
+      c.max_version == "1.2") {
+    return Status::InvalidArgument(
+        "gRPC negotiates TLS 1.2 and 1.3 and cannot be narrowed here: leave min_version at 1.2 "
+        "or lower and max_version unset or 1.3");
+  }
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(const TlsServerConfig& c) {
+  POLYTRACE_RETURN_IF_ERROR(ValidateGrpcTlsVersions(c));
+  // gRPC would accept unreadable files and fail every handshake later.
+  Result<SslContextPtr> check = NewServerSslContext(c);
+  if (!check.ok()) return check.status();
+
+  std::shared_ptr<gx::CertificateProviderInterface> provider;
+  bool files = !c.cert_file.empty() && !c.key_file.empty();
+  if (files && (c.reload_interval.count() > 0 || c.reload_client_ca_file)) {
+    provider = std::make_shared<gx::FileWatcherCertificateProvider>(
+        c.key_file, c.cert_file, c.client_ca_file,
+        ReloadSeconds(c.reload_interval.count() > 0 ? c.reload_interval : std::chrono::seconds(1)));
+  } else {
+    Result<std::string> cert = LoadPem(c.cert_file, c.cert_pem, "tls.cert_file");
+    if (!cert.ok()) return cert.status();
+    Result<std::string> key = LoadPem(c.key_file, c.key_pem, "tls.key_file");
+    if (!key.ok()) return key.status();
+    std::string roots;
+    if (!c.client_ca_file.empty()) {
+      Result<std::string> ca = LoadPem(c.client_ca_file, "", "tls.client_ca_file");
+      if (!ca.ok()) return ca.status();
+      roots = ca.value();
+    }
+    provider = std::make_shared<gx::StaticDataCertificateProvider>(
+        roots, std::vector<gx::IdentityKeyCertPair>{{key.value(), cert.value()}});
+  }
+  gx::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (c.client_ca_file.empty()) {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  } else {
+    options.watch_root_certs();
+    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return gx::TlsServerCredentials(options);
+}
+
+Result<std::shared_ptr<grpc::ChannelCredentials>> GrpcChannelCredentials(
+    const TlsClientConfig& c, grpc::ChannelArguments* args) {
+  if (c.insecure) return grpc::InsecureChannelCredentials();
+  POLYTRACE_RETURN_IF_ERROR(ValidateGrpcTlsVersions(c));
+  Result<SslContextPtr> check = NewClientSslContext(c);  // precise errors for bad files
+  if (!check.ok()) return check.status();
+  std::string roots, key, cert;
+  if (c.HasCa()) {
+    Result<std::string> ca = LoadPem(c.ca_file, c.ca_pem, "tls.ca_file");
+    if (!ca.ok()) return ca.status();
+    roots = ca.value();
+  }
+  if (c.HasCertificate()) {
+    Result<std::string> k = LoadPem(c.key_file, c.key_pem, "tls.key_file");
+    if (!k.ok()) return k.status();
+    Result<std::string> crt = LoadPem(c.cert_file, c.cert_pem, "tls.cert_file");
+    if (!crt.ok()) return crt.status();
+    key = k.value();
+    cert = crt.value();
+  }
+  if (!c.server_name_override.empty()) args->SetSslTargetNameOverride(c.server_name_override);
+  if (c.insecure_skip_verify) {
+    // Encrypted, but any certificate is accepted: what Go's
+    // InsecureSkipVerify means.
+    std::vector<gx::IdentityKeyCertPair> identity;
+    if (!key.empty()) identity.push_back({key, cert});
+    auto provider = std::make_shared<gx::StaticDataCertificateProvider>(roots, identity);
+    gx::TlsChannelCredentialsOptions options;
+    options.set_certificate_provider(provider);
+    if (!key.empty()) options.watch_identity_key_cert_pairs();
+    options.set_verify_server_certs(false);
+    options.set_check_call_host(false);
+    options.set_certificate_verifier(std::make_shared<gx::NoOpCertificateVerifier>());
+    return gx::TlsCredentials(options);
+  }
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = roots;  // empty: gRPC's default roots (the system's)
+  options.pem_private_key = key;
+  options.pem_cert_chain = cert;
+  return grpc::SslCredentials(options);
+}
+
+}  // namespace polytrace
