@@ -58,7 +58,8 @@ int RunCollector(CollectorConfig config, const ComponentRegistry& registry, cons
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
       });
 
-  TelemetryServer telemetry(config.telemetry.metrics_address, &metrics);
+  TelemetryServer telemetry(config.telemetry.metrics_address, &metrics,
+                            config.telemetry.metrics_tls);
   Status st = telemetry.Start();
   if (!st.ok()) {
     log->error("cannot start the telemetry endpoint: {}", st.message());

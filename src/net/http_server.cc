@@ -295,9 +295,11 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
         ec.category() == asio::error::get_ssl_category()) {
       // A client configured for http:// (a common SDK mistake): say so in
       // plaintext, as Go's servers do, instead of a bare reset.
-      static const std::string kAnswer =
+      static const std::string kBody = "this port speaks TLS: send the request over https://\n";
+      static const std::string kAnswer = fmt::format(
           "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
-          "Connection: close\r\n\r\nthis port speaks TLS: send the request over https://\n";
+          "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+          kBody.size(), kBody);
       asio::async_write(Lowest().socket(), asio::buffer(kAnswer),
                         [self = shared_from_this()](beast::error_code, size_t) { self->Close(); });
       shared_->LogHandshakeFailure(remote_, "the client sent plaintext HTTP");

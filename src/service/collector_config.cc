@@ -146,6 +146,9 @@ Status ReadTelemetry(ConfigReader& service, TelemetryConfig* telemetry) {
   if (!metrics.ok()) return metrics.status();
   POLYTRACE_RETURN_IF_ERROR(metrics->Read("address", &telemetry->metrics_address));
   POLYTRACE_RETURN_IF_ERROR(ReadMetricReaders(*metrics, &telemetry->metrics_address));
+  Result<std::optional<TlsServerConfig>> tls = ReadTlsServerConfig(*metrics);
+  if (!tls.ok()) return tls.status();
+  telemetry->metrics_tls = std::move(tls.value());
   std::string level = "normal";
   POLYTRACE_RETURN_IF_ERROR(metrics->Read("level", &level));
   if (level == "none") telemetry->metrics_address.clear();

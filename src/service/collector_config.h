@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "config/env_substitution.h"
 #include "pipeline/factory.h"
 #include "pipeline/registry.h"
+#include "tls/tls_config.h"
 
 namespace polytrace {
 
@@ -29,6 +31,9 @@ struct TelemetryConfig {
   std::string log_level = "info";
   // Self-metrics, /healthz and /readyz. Empty disables (level: none).
   std::string metrics_address = "localhost:8888";
+  // service.telemetry.metrics.tls (polytrace's; the Collector's pull
+  // exporter has none): the self-metrics endpoint over HTTPS.
+  std::optional<TlsServerConfig> metrics_tls;
 };
 
 struct CollectorConfig {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "pipeline/auth.h"
 #include "telemetry/logging.h"
 
 namespace polytrace {
@@ -89,9 +90,16 @@ Status Service::Start() {
     Shutdown();
     return st.WithContext("starting " + what);
   };
-  for (auto& [id, ext] : extensions_) {
-    Status st = ext->Start(*this);
-    if (!st.ok()) return fail(st, "extension " + id.ToString());
+  // Authenticators first: other extensions (polytrace_query) resolve them
+  // when they start, as the Collector orders extensions by dependency.
+  for (bool authenticators : {true, false}) {
+    for (auto& [id, ext] : extensions_) {
+      bool is_auth = dynamic_cast<ServerAuthenticator*>(ext.get()) != nullptr ||
+                     dynamic_cast<ClientAuthenticator*>(ext.get()) != nullptr;
+      if (is_auth != authenticators) continue;
+      Status st = ext->Start(*this);
+      if (!st.ok()) return fail(st, "extension " + id.ToString());
+    }
   }
   for (auto& [id, exp] : exporters_) {
     Status st = exp->Start(*this);

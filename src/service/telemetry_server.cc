@@ -1,9 +1,12 @@
 #include "service/telemetry_server.h"
 
+#include "tls/tls_context.h"
+
 namespace polytrace {
 
-TelemetryServer::TelemetryServer(std::string address, MetricsRegistry* metrics)
-    : address_(std::move(address)), metrics_(metrics) {}
+TelemetryServer::TelemetryServer(std::string address, MetricsRegistry* metrics,
+                                 std::optional<TlsServerConfig> tls)
+    : address_(std::move(address)), metrics_(metrics), tls_(std::move(tls)) {}
 
 Status TelemetryServer::Start() {
   if (address_.empty()) return Status::Ok();
@@ -12,6 +15,11 @@ Status TelemetryServer::Start() {
   options.threads = 1;
   options.max_request_body_size = 4096;
   options.name = "telemetry";
+  if (tls_) {
+    Result<std::shared_ptr<TlsContextSource>> tls = TlsContextSource::ForServer(*tls_);
+    if (!tls.ok()) return tls.status().WithContext("service.telemetry.metrics.tls");
+    options.tls_context = [source = tls.value()] { return source->Current(); };
+  }
   server_ = std::make_unique<HttpServer>(options, [this](HttpRequest& r) { return Handle(r); });
   return server_->Start();
 }

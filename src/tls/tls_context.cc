@@ -141,7 +141,9 @@ Result<SslContextPtr> NewServerSslContext(const TlsServerConfig& c) {
   // No compression (CRIME), no renegotiation (a client-driven CPU sink).
   SSL_CTX_set_options(
       ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+  // Only the chain in cert_file is sent, as Go's servers do: OpenSSL would
+  // otherwise complete it from the trust store (the client CAs).
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
   POLYTRACE_RETURN_IF_ERROR(SetVersions(ctx.get(), c));
   POLYTRACE_RETURN_IF_ERROR(UseCertificateAndKey(ctx.get(), c));
   if (!c.client_ca_file.empty()) {

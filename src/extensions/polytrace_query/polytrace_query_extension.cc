@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "net/http_auth.h"
+#include "pipeline/auth.h"
 #include "store/engine/store_provider.h"
+#include "tls/tls_context.h"
 
 namespace polytrace {
 
@@ -11,6 +14,10 @@ Status PolytraceQueryConfig::Unmarshal(ConfigReader& r) {
   POLYTRACE_RETURN_IF_ERROR(r.Read("store", &store));
   POLYTRACE_RETURN_IF_ERROR(r.Read("ui_directory", &ui_directory));
   POLYTRACE_RETURN_IF_ERROR(r.Read("allowed_hosts", &allowed_hosts));
+  Result<std::optional<TlsServerConfig>> tls_config = ReadTlsServerConfig(r);
+  if (!tls_config.ok()) return tls_config.status();
+  tls = std::move(tls_config.value());
+  POLYTRACE_RETURN_IF_ERROR(ReadAuthConfig(r, &authenticator));
   return r.Finish();
 }
 
@@ -50,11 +57,22 @@ Status PolytraceQueryExtension::Start(Host& host) {
   options.max_request_body_size = 1 << 20;
   options.allowed_hosts = config_.allowed_hosts;
   options.log_error = [logger = settings_.logger](const std::string& m) { logger->error(m); };
+  if (config_.tls) {
+    Result<std::shared_ptr<TlsContextSource>> tls =
+        TlsContextSource::ForServer(*config_.tls, options.log_error);
+    if (!tls.ok()) return tls.status().WithContext("polytrace_query: tls");
+    options.tls_context = [source = tls.value()] { return source->Current(); };
+  }
+  if (!config_.authenticator.empty()) {
+    Result<ServerAuthenticator*> auth = ResolveServerAuthenticator(host, config_.authenticator);
+    if (!auth.ok()) return auth.status().WithContext("polytrace_query: auth");
+    options.authorize = HttpAuthorizer(auth.value());
+  }
   server_ = std::make_unique<HttpServer>(
       options, [this](HttpRequest& request) { return service_->Handle(request); });
   if (Status st = server_->Start(); !st.ok()) return st;
-  settings_.logger->info("query API (Jaeger, Tempo) listening on {} (port {}); web UI: {}",
-                         config_.endpoint, server_->port(),
+  settings_.logger->info("query API (Jaeger, Tempo) listening on {} (port {}{}); web UI: {}",
+                         config_.endpoint, server_->port(), config_.tls ? ", TLS" : "",
                          ui_root.empty() ? "not built (npm --prefix ui run build)" : ui_root);
   return Status::Ok();
 }

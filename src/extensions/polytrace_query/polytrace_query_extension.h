@@ -2,7 +2,10 @@
 // Tempo APIs, the web UI) over the store of a `polytrace_store`
 // exporter. Like Jaeger v2's jaeger_query extension, it names the storage
 // it serves; the exporter starts after extensions, so the store is resolved
-// per request and the API answers 503 until it is open.
+// per request and the API answers 503 until it is open. `tls` and
+// `auth: { authenticator }` protect the UI and the APIs as on the Collector's
+// HTTP servers; Grafana's Jaeger and Tempo data sources send basic auth or
+// a bearer token.
 #pragma once
 
 #include <memory>
@@ -10,6 +13,7 @@
 #include "net/http_server.h"
 #include "pipeline/factory.h"
 #include "query/query_service.h"
+#include "tls/tls_config.h"
 
 namespace polytrace {
 
@@ -22,6 +26,8 @@ class PolytraceQueryConfig : public ComponentConfig {
   // Host names the UI and APIs answer to besides IP addresses and localhost
   // (a DNS-rebinding guard; see net/http_server.h). "*" accepts any.
   std::vector<std::string> allowed_hosts;
+  std::optional<TlsServerConfig> tls;  // set: HTTPS only
+  std::string authenticator;           // auth.authenticator: protects the UI and every API
   Status Unmarshal(ConfigReader& reader) override;
   Status Validate() const override;
 };
