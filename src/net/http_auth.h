@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 #include "net/http_server.h"
 #include "pipeline/auth.h"
@@ -13,7 +14,10 @@ namespace polytrace {
 
 // CORS preflights (OPTIONS with Access-Control-Request-Method) pass: browsers
 // send them without credentials, and the request that follows is checked.
+// Refusals are reported through `log` (a few a second at most, with the
+// client's address and the reason, never the credential).
 std::function<std::optional<HttpResponse>(const HttpRequest&)> HttpAuthorizer(
-    ServerAuthenticator* authenticator);
+    ServerAuthenticator* authenticator, std::string listener,
+    std::function<void(const std::string&)> log = nullptr);
 
 }  // namespace polytrace

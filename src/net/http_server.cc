@@ -20,6 +20,8 @@
 #include <optional>
 #include <thread>
 
+#include "core/log_throttle.h"
+
 namespace polytrace {
 
 namespace asio = boost::asio;
@@ -194,17 +196,12 @@ struct Shared {
   std::atomic<size_t> busy{0};  // connections between a request's header and its response
   std::atomic<bool> stopping{false};
   std::string listener_host;  // as configured: "localhost", "127.0.0.1", "0.0.0.0", ...
-  std::atomic<int64_t> last_handshake_log_ns{0};
+  LogThrottle handshake_log;
 
-  // Once a second at most: a scanner or a misconfigured client must not
+  // A few a second at most: a scanner or a misconfigured client must not
   // flood the log.
   void LogHandshakeFailure(const std::string& remote, const std::string& reason) {
-    if (!options.log_error) return;
-    int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
-    int64_t last = last_handshake_log_ns.load();
-    if (now - last < 1'000'000'000 || !last_handshake_log_ns.compare_exchange_strong(last, now)) {
-      return;
-    }
+    if (!options.log_error || !handshake_log.Allow()) return;
     options.log_error(fmt::format("{}: TLS handshake with {} on {} failed: {}", options.name,
                                   remote, options.endpoint, reason));
   }
@@ -305,8 +302,11 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       shared_->LogHandshakeFailure(remote_, "the client sent plaintext HTTP");
       return;
     }
+    // A client that connects and leaves (a port probe, a load balancer's
+    // health check) is not a failure worth a log line.
     if (ec != asio::error::eof && ec != beast::error::timeout &&
-        ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+        ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
+        ec != asio::ssl::error::stream_truncated) {
       shared_->LogHandshakeFailure(remote_, ec.message());
     }
     Close();

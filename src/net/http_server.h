@@ -88,7 +88,7 @@ struct HttpServerOptions {
   // When set, the listener speaks TLS only: each new connection takes the
   // context this returns (tls/tls_context.h; rotated certificates apply to
   // new connections). Failed handshakes are reported through log_error, at
-  // most once a second; a plaintext request gets a plaintext 400.
+  // most a few a second; a plaintext request gets a plaintext 400.
   std::function<std::shared_ptr<ssl_ctx_st>()> tls_context;
   // When set, sees each request's head (no body yet) before the body is
   // admitted or read; a response it returns (e.g. 401) is sent instead and

@@ -66,7 +66,9 @@ Status PolytraceQueryExtension::Start(Host& host) {
   if (!config_.authenticator.empty()) {
     Result<ServerAuthenticator*> auth = ResolveServerAuthenticator(host, config_.authenticator);
     if (!auth.ok()) return auth.status().WithContext("polytrace_query: auth");
-    options.authorize = HttpAuthorizer(auth.value());
+    options.authorize =
+        HttpAuthorizer(auth.value(), "polytrace_query",
+                       [logger = settings_.logger](const std::string& m) { logger->warn(m); });
   }
   server_ = std::make_unique<HttpServer>(
       options, [this](HttpRequest& request) { return service_->Handle(request); });

@@ -4,6 +4,7 @@
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
+#include "core/log_throttle.h"
 #include "net/http_server.h"
 #include "otlp/proto_codec.h"
 #include "tls/grpc_credentials.h"
@@ -107,7 +108,9 @@ class TraceService : public grpc::CallbackGenericService {
     if (auth_ != nullptr) {
       Status st = auth_->Authenticate(MetadataOf(*ctx));
       if (!st.ok()) {
-        log_->debug("refused a call from {}: {}", ctx->peer(), st.message());
+        if (auth_log_.Allow()) {
+          log_->warn("otlp/grpc: refused a call from {}: {}", ctx->peer(), st.message());
+        }
         return new RefusingReactor(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, st.message()));
       }
     }
@@ -122,6 +125,7 @@ class TraceService : public grpc::CallbackGenericService {
   Ingest* ingest_;
   ServerAuthenticator* auth_;
   spdlog::logger* log_;
+  LogThrottle auth_log_;  // refusals are logged a few times a second at most
 };
 
 }  // namespace

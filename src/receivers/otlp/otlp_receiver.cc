@@ -50,7 +50,9 @@ Status OtlpReceiver::Start(Host& host) {
       Result<ServerAuthenticator*> auth =
           ResolveServerAuthenticator(host, config_.http->authenticator);
       if (!auth.ok()) return auth.status().WithContext("protocols.http.auth");
-      options.authorize = HttpAuthorizer(auth.value());
+      options.authorize =
+          HttpAuthorizer(auth.value(), options.name,
+                         [logger = settings_.logger](const std::string& m) { logger->warn(m); });
     }
     http_server_ = std::make_unique<HttpServer>(
         options, [this](HttpRequest& r) { return http_handler_->Handle(r); });

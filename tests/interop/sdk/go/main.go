@@ -31,10 +31,21 @@ func exporter(ctx context.Context, protocol, endpoint string) sdktrace.SpanExpor
 	host := strings.TrimPrefix(strings.TrimPrefix(endpoint, "http://"), "https://")
 	var exp sdktrace.SpanExporter
 	var err error
+	// https:// takes its TLS settings from OTEL_EXPORTER_OTLP_CERTIFICATE,
+	// _CLIENT_CERTIFICATE and _CLIENT_KEY, as the SDK documents.
+	secure := strings.HasPrefix(endpoint, "https://")
 	if protocol == "grpc" {
-		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(host), otlptracegrpc.WithInsecure())
+		opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(host)}
+		if !secure {
+			opts = append(opts, otlptracegrpc.WithInsecure())
+		}
+		exp, err = otlptracegrpc.New(ctx, opts...)
 	} else {
-		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(host), otlptracehttp.WithInsecure())
+		opts := []otlptracehttp.Option{otlptracehttp.WithEndpoint(host)}
+		if !secure {
+			opts = append(opts, otlptracehttp.WithInsecure())
+		}
+		exp, err = otlptracehttp.New(ctx, opts...)
 	}
 	if err != nil {
 		log.Fatal(err)

@@ -20,7 +20,9 @@ from opentelemetry.trace import TraceFlags, TraceState
 def make_exporter(protocol, endpoint):
     if protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-        return OTLPSpanExporter(endpoint=endpoint, insecure=True)
+        # https:// takes TLS settings from OTEL_EXPORTER_OTLP_CERTIFICATE,
+        # _CLIENT_CERTIFICATE and _CLIENT_KEY, as the SDK documents.
+        return OTLPSpanExporter(endpoint=endpoint, insecure=not endpoint.startswith("https://"))
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     return OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
 
