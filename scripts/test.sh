@@ -55,17 +55,21 @@ interop_tests_asan() {
   POLYTRACE_BIN="$root/build/asan/src/polytrace" .venv/bin/python -m pytest -q \
     tests/interop/test_sdk_roundtrip.py tests/interop/test_bad_input.py \
     tests/interop/test_cli_and_restart.py tests/interop/test_store_roundtrip.py \
-    tests/interop/test_hostile_requests.py
+    tests/interop/test_hostile_requests.py tests/interop/test_tls_auth.py
   POLYTRACE_BIN="$root/build/asan/src/polytrace" POLYTRACE_CRASH_KILLS=5 .venv/bin/python -m pytest -q \
     tests/interop/test_store_crash.py
 }
 
 # The concurrency-heavy tests under ThreadSanitizer: store, batch, queue,
-# HTTP server, memory limiter and admission, exporters.
+# HTTP(S) server, memory limiter and admission, exporters, certificate and
+# credential reloading.
 tsan_tests() {
   local tests=(core/core_test store/store_test net/net_test processors/batch/processor_batch_test
     exporters/exporterhelper/exporterhelper_test
-    processors/memory_limiter/processor_memory_limiter_test exporters/otlphttp/exporter_otlphttp_test)
+    processors/memory_limiter/processor_memory_limiter_test exporters/otlphttp/exporter_otlphttp_test
+    tls/tls_test extensions/internal/extensions_internal_test
+    extensions/bearertokenauth/extension_bearertokenauth_test
+    extensions/basicauth/extension_basicauth_test)
   scripts/build.sh tsan "${tests[@]##*/}"
   for t in "${tests[@]}"; do
     # Without ASLR: GCC 12's TSan cannot always place its shadow memory otherwise.
