@@ -94,12 +94,15 @@ Result<std::shared_ptr<grpc::ChannelCredentials>> GrpcChannelCredentials(
   if (c.insecure_skip_verify) {
     // Encrypted, but any certificate is accepted: what Go's
     // InsecureSkipVerify means.
-    std::vector<gx::IdentityKeyCertPair> identity;
-    if (!key.empty()) identity.push_back({key, cert});
-    auto provider = std::make_shared<gx::StaticDataCertificateProvider>(roots, identity);
     gx::TlsChannelCredentialsOptions options;
-    options.set_certificate_provider(provider);
-    if (!key.empty()) options.watch_identity_key_cert_pairs();
+    if (!key.empty() || !roots.empty()) {
+      // gRPC aborts on a provider with neither roots nor an identity.
+      std::vector<gx::IdentityKeyCertPair> identity;
+      if (!key.empty()) identity.push_back({key, cert});
+      options.set_certificate_provider(
+          std::make_shared<gx::StaticDataCertificateProvider>(roots, identity));
+      if (!key.empty()) options.watch_identity_key_cert_pairs();
+    }
     options.set_verify_server_certs(false);
     options.set_check_call_host(false);
     options.set_certificate_verifier(std::make_shared<gx::NoOpCertificateVerifier>());

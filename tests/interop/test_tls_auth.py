@@ -363,3 +363,38 @@ def test_polytrace_forwards_to_polytrace_over_tls_with_a_bearer_token(
                "the receiver to log the refusal")
     assert "not-the-token" not in protected.logs() + wrong.logs(), "a credential reached a log"
     assert not spans_from_otlp_json_lines(protected.out, run_id)
+
+
+TLS_ONLY = """
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: "127.0.0.1:{grpc}"
+        tls: {{cert_file: "{pki}/server.crt", key_file: "{pki}/server.key"}}
+      http:
+        endpoint: "127.0.0.1:{http}"
+        tls: {{cert_file: "{pki}/server.crt", key_file: "{pki}/server.key"}}
+exporters:
+  file: {{path: "{out}"}}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], exporters: [file]}}
+  telemetry: {{metrics: {{level: none}}}}
+"""
+
+
+@pytest.mark.parametrize("language,protocol", sorted(PROGRAMS))
+def test_sdks_send_over_server_only_tls(start_collector, pki, tmp_path, language, protocol):
+    grpc, http = free_port(), free_port()
+    out = tmp_path / "spans.jsonl"
+    start_collector(TLS_ONLY.format(grpc=grpc, http=http, pki=pki, out=out), [grpc, http])
+    env = sdk_env(pki)
+    for key in ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+                "OTEL_EXPORTER_OTLP_HEADERS"):
+        env.pop(key)
+    run_id = str(uuid.uuid4())
+    port = grpc if protocol == "grpc" else http
+    expected = send(language, protocol, f"https://127.0.0.1:{port}", env, tmp_path, run_id)
+    problems = diff(expected, wait_for_run(out, run_id, expected), "spans")
+    assert not problems, "\n".join(problems[:40])

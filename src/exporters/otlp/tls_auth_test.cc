@@ -3,6 +3,9 @@
 // built from its YAML as in a config file.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <thread>
+
 #include "exporters/otlp/otlp_exporter.h"
 #include "exporters/otlphttp/otlphttp_exporter.h"
 #include "extensions/bearertokenauth/bearer_token_auth.h"
@@ -201,6 +204,112 @@ TEST(TlsAuthTest, AnUnknownAuthenticatorFailsStartWithTheCollectorsWording) {
   EXPECT_NE(start.message().find("failed to resolve authenticator \"oauth2client\""),
             std::string::npos)
       << start.message();
+}
+
+// A receiver on server-only TLS whose certificate files live in their own
+// directory, re-read every second.
+struct RotatingReceiver {
+  testing::TestHost host;
+  testing::TracesSink sink;
+  std::string dir;
+  ReceiverPtr receiver;
+  OtlpReceiver* otlp = nullptr;
+
+  RotatingReceiver() {
+    dir = Certs().dir + "/rotating-" + std::to_string(++instances);
+    std::filesystem::create_directories(dir);
+    Install(Certs().server_crt, Certs().server_key);
+    std::string protocol = fmt::format(
+        "    endpoint: 127.0.0.1:0\n"
+        "    tls: {{cert_file: {0}/server.crt, key_file: {0}/server.key, reload_interval: 1s}}\n",
+        dir);
+    auto factory = NewOtlpReceiverFactory();
+    auto r = factory->CreateTracesReceiver(
+        Named("otlp", ""),
+        *Load(*factory, "protocols:\n  grpc:\n" + protocol + "  http:\n" + protocol), &sink);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    receiver = std::move(*r);
+    EXPECT_TRUE(receiver->Start(host).ok());
+    otlp = dynamic_cast<OtlpReceiver*>(receiver.get());
+  }
+  ~RotatingReceiver() { receiver->Shutdown(); }
+  // Written aside and renamed, key first, as an operator rotating files would.
+  void Install(const std::string& crt, const std::string& key) {
+    std::filesystem::copy_file(key, dir + "/server.key.new",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(crt, dir + "/server.crt.new",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::rename(dir + "/server.key.new", dir + "/server.key");
+    std::filesystem::rename(dir + "/server.crt.new", dir + "/server.crt");
+  }
+  static inline int instances = 0;
+};
+
+// Delivers one batch through a fresh exporter; its status.
+template <typename Factory>
+Status SendOnce(const Factory& factory, const std::string& yaml, Host& host) {
+  auto e = StartExporter(factory, yaml, host);
+  Status st = e->ConsumeTraces(testing::MakeKitchenSinkTraces());
+  e->Shutdown();
+  return st;
+}
+
+std::string NoAuth(const std::string& yaml) {
+  std::string out = yaml;
+  size_t at = out.find("auth: ");
+  out.erase(at, out.find('\n', at) - at + 1);
+  return out;
+}
+
+TEST(TlsAuthTest, RotatedServerCertificatesArePickedUpWithoutARestart) {
+  RotatingReceiver r;
+  auto grpc = NewOtlpExporterFactory();
+  auto http = NewOtlpHttpExporterFactory();
+  auto grpc_yaml = [&](const std::string& ca) {
+    return NoAuth(GrpcExporterYaml(r.otlp->grpc_port(), ClientTls(ca, false), "x"));
+  };
+  auto http_yaml = [&](const std::string& ca) {
+    return NoAuth(HttpExporterYaml(r.otlp->http_port(), ClientTls(ca, false), "x"));
+  };
+  ASSERT_TRUE(SendOnce(*grpc, grpc_yaml(Certs().ca_crt), r.host).ok());
+  ASSERT_TRUE(SendOnce(*http, http_yaml(Certs().ca_crt), r.host).ok());
+
+  // Now a certificate from another CA: clients trusting only that CA get in
+  // once the receiver has re-read its files (within a few seconds).
+  r.Install(Certs().other_crt, Certs().other_key);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  bool grpc_ok = false, http_ok = false;
+  while (!(grpc_ok && http_ok) && std::chrono::steady_clock::now() < deadline) {
+    if (!grpc_ok) grpc_ok = SendOnce(*grpc, grpc_yaml(Certs().other_ca_crt), r.host).ok();
+    if (!http_ok) http_ok = SendOnce(*http, http_yaml(Certs().other_ca_crt), r.host).ok();
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  EXPECT_TRUE(grpc_ok);
+  EXPECT_TRUE(http_ok);
+  EXPECT_FALSE(SendOnce(*http, http_yaml(Certs().ca_crt), r.host).ok());
+  EXPECT_TRUE(r.sink.WaitForSpans(4 * 6, milliseconds(5000)));
+}
+
+TEST(TlsAuthTest, GrpcSkipVerifyAndServerNameOverride) {
+  RotatingReceiver r;
+  auto grpc = NewOtlpExporterFactory();
+  int port = r.otlp->grpc_port();
+  // No CA that signed it: only insecure_skip_verify gets through.
+  EXPECT_TRUE(SendOnce(*grpc,
+                       NoAuth(GrpcExporterYaml(port, "tls: {insecure_skip_verify: true}\n", "x")),
+                       r.host)
+                  .ok());
+  EXPECT_FALSE(SendOnce(*grpc,
+                        NoAuth(GrpcExporterYaml(port, ClientTls(Certs().other_ca_crt, false), "x")),
+                        r.host)
+                   .ok());
+  // The certificate names localhost and 127.0.0.1, not collector.example.com.
+  auto with_name = [&](const std::string& name) {
+    return NoAuth(GrpcExporterYaml(
+        port, "tls: {ca_file: " + Certs().ca_crt + ", server_name_override: " + name + "}\n", "x"));
+  };
+  EXPECT_TRUE(SendOnce(*grpc, with_name("localhost"), r.host).ok());
+  EXPECT_FALSE(SendOnce(*grpc, with_name("collector.example.com"), r.host).ok());
 }
 
 }  // namespace
