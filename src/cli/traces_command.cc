@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "analysis/trace_assembly.h"
+#include "cli/query_client.h"
 #include "config/config_reader.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -25,8 +26,8 @@ std::optional<std::string> Fetch(const std::string& endpoint, const std::string&
     std::cerr << "polytrace: --endpoint: " << url.status().message() << "\n";
     return std::nullopt;
   }
-  HttpClient client(*url, {});
-  Result<HttpClientResponse> r = client.Get(target, {{"Accept", "application/json"}}, kTimeout);
+  QueryClient client(*url);
+  Result<HttpClientResponse> r = client.Get(target, "application/json", kTimeout);
   if (!r.ok()) {
     std::cerr << fmt::format("polytrace: cannot reach the query API at {}: {}\n", endpoint,
                              r.status().message());

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "analysis/propagation_search.h"
+#include "cli/query_client.h"
 #include "config/config_reader.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -27,11 +28,11 @@ constexpr std::chrono::milliseconds kRetryEvery{500};
 // candidate search through the Tempo search API.
 class HttpTraceSource : public analysis::TraceSource {
  public:
-  explicit HttpTraceSource(const Url& url) : client_(url, {}) {}
+  explicit HttpTraceSource(const Url& url) : client_(url) {}
 
   Result<Traces> GetTrace(const TraceId& id) override {
     Result<HttpClientResponse> r =
-        client_.Get("/api/traces/" + id.ToHex(), {{"Accept", "application/protobuf"}}, kTimeout);
+        client_.Get("/api/traces/" + id.ToHex(), "application/protobuf", kTimeout);
     if (!r.ok()) return r.status();
     Traces traces;
     if (r->status == 404) return traces;
@@ -56,7 +57,7 @@ class HttpTraceSource : public analysis::TraceSource {
                                       size_t limit) {
     std::string target = fmt::format("/api/search?q={}&start={}&end={}&limit={}",
                                      PercentEncode(traceql), start_s, end_s, limit);
-    Result<HttpClientResponse> r = client_.Get(target, {{"Accept", "application/json"}}, kTimeout);
+    Result<HttpClientResponse> r = client_.Get(target, "application/json", kTimeout);
     if (!r.ok()) return r.status();
     if (r->status != 200) {
       return Status::Unavailable(fmt::format("GET {} answered {}: {}", target, r->status, r->body));
@@ -77,7 +78,7 @@ class HttpTraceSource : public analysis::TraceSource {
   }
 
  private:
-  HttpClient client_;
+  QueryClient client_;
 };
 
 Status BuildExpectations(const VerifyOptions& o, verify::Expectations* e) {

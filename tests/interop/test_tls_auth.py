@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -189,14 +190,15 @@ def curl(*args, timeout=20):
 
 
 def span_json(run_id):
+    now = time.time_ns()
     return json.dumps({"resourceSpans": [{
         "resource": {"attributes": [
             {"key": "service.name", "value": {"stringValue": "curl-client"}},
             {"key": "run.id", "value": {"stringValue": run_id}}]},
         "scopeSpans": [{"spans": [{
             "traceId": uuid.uuid4().hex, "spanId": uuid.uuid4().hex[:16], "name": "curl span",
-            "kind": 2, "startTimeUnixNano": "1700000000000000000",
-            "endTimeUnixNano": "1700000000100000000"}]}]}]})
+            "kind": 2, "startTimeUnixNano": str(now - 100_000_000),
+            "endTimeUnixNano": str(now)}]}]}]})
 
 
 def post_with_curl(protected, pki, run_id, *extra):
@@ -268,6 +270,18 @@ def test_query_api_and_telemetry_over_tls_with_basic_auth(protected, pki):
     ui = curl(*ca, "-u", "grafana:grafana-pass", "-w", "\n%{http_code}",
               f"https://127.0.0.1:{protected.query}/")
     assert ui.stdout.endswith("\n200"), ui.stdout[-300:]
+
+    # The CLI takes its CA and credentials from the environment (not argv).
+    from conftest import polytrace_bin
+    cli = [polytrace_bin(), "traces", "search", "--endpoint",
+           f"https://127.0.0.1:{protected.query}", "--service", "curl-client", "--json"]
+    env = dict(os.environ, POLYTRACE_CA_FILE=str(pki / "ca.crt"))
+    refused = subprocess.run(cli, capture_output=True, text=True, timeout=30, env=env)
+    assert refused.returncode != 0 and "401" in refused.stderr, refused.stderr
+    assert "POLYTRACE_AUTHORIZATION" in refused.stderr, refused.stderr
+    env["POLYTRACE_AUTHORIZATION"] = header.split(": ", 1)[1]
+    found = subprocess.run(cli, capture_output=True, text=True, timeout=30, env=env)
+    assert found.returncode == 0 and "curl-client" in found.stdout, found.stdout + found.stderr
 
     metrics = curl(*ca, f"https://127.0.0.1:{protected.metrics}/metrics")
     assert metrics.returncode == 0 and "otelcol_receiver_accepted_spans" in metrics.stdout, \

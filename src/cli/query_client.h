@@ -1,0 +1,28 @@
+// QueryClient: the CLI's client for a query API (`traces`, `verify`),
+// protected or not. The credentials come from the environment, not from
+// flags, so they stay out of `ps` and shell history:
+//   POLYTRACE_CA_FILE        CA bundle trusted for an https:// --endpoint
+//   POLYTRACE_AUTHORIZATION  the Authorization header to send, e.g.
+//                            "Basic dXNlcjpwYXNz" or "Bearer <token>"
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "net/http_client.h"
+
+namespace polytrace {
+
+class QueryClient {
+ public:
+  explicit QueryClient(const Url& url);
+  // GET `target` with `accept`, plus the Authorization header if configured.
+  Result<HttpClientResponse> Get(const std::string& target, const std::string& accept,
+                                 std::chrono::milliseconds timeout);
+
+ private:
+  HttpClient client_;
+  std::string authorization_;
+};
+
+}  // namespace polytrace
