@@ -67,9 +67,9 @@ class TlsServer {
   }
 
  private:
-  std::unique_ptr<HttpServer> server_;
   std::mutex mu_;
   std::vector<std::string> logs_;
+  std::unique_ptr<HttpServer> server_;  // last: stopped before the log it writes to goes
 };
 
 TlsServerConfig Server(const std::string& crt, const std::string& key,
