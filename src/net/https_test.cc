@@ -16,10 +16,7 @@ namespace {
 
 using testing::TestCertificates;
 
-const TestCertificates& Certs() {
-  static const TestCertificates certs = TestCertificates::Create();
-  return certs;
-}
+const TestCertificates& Certs() { return TestCertificates::Shared(); }
 
 HttpResponse Echo(HttpRequest& r) { return HttpResponse::Text(200, "ok " + r.body); }
 

@@ -150,6 +150,11 @@ TestCertificates TestCertificates::Create() {
   return t;
 }
 
+const TestCertificates& TestCertificates::Shared() {
+  static const TestCertificates certs = Create();
+  return certs;
+}
+
 void TestCertificates::RotateServerCertificate() const {
   Issued ca = LoadCa(ca_crt, dir + "/ca.key");
   // Written aside and renamed, as an operator rotating certificates should.

@@ -19,6 +19,8 @@ struct TestCertificates {
 
   // Writes everything under a new directory in $TMPDIR; aborts on failure.
   static TestCertificates Create();
+  // One set per test process, for tests that only read it.
+  static const TestCertificates& Shared();
   // Re-issues the server certificate (same name, new serial and key) in
   // place, e.g. to test reloading.
   void RotateServerCertificate() const;

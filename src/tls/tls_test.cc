@@ -15,10 +15,7 @@ namespace {
 
 using testing::TestCertificates;
 
-const TestCertificates& Certs() {
-  static const TestCertificates certs = TestCertificates::Create();
-  return certs;
-}
+const TestCertificates& Certs() { return TestCertificates::Shared(); }
 
 Result<std::optional<TlsServerConfig>> ParseServer(const std::string& yaml) {
   ConfigReader r(YAML::Load(yaml), "receivers.otlp.protocols.http", "config.yaml");

@@ -23,10 +23,7 @@ namespace {
 using std::chrono::milliseconds;
 using testing::TestCertificates;
 
-const TestCertificates& Certs() {
-  static const TestCertificates certs = TestCertificates::Create();
-  return certs;
-}
+const TestCertificates& Certs() { return TestCertificates::Shared(); }
 
 template <typename Factory>
 ComponentConfigPtr Load(const Factory& factory, const std::string& yaml) {
