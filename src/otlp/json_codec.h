@@ -20,7 +20,9 @@ namespace polytrace::otlp {
 // Appends the request's spans to `out` (strings are copied into out's arena).
 // Errors are kInvalidArgument naming the JSON path, e.g.
 //   "resourceSpans[0].scopeSpans[0].spans[2].traceId: \"abc\" is not 32 hex digits"
-Status DecodeTracesJson(std::string_view json, Traces* out);
+// `used_library_spans` (optional) tells whether spans came in the
+// instrumentationLibrarySpans of OTLP before 0.19, read as scopeSpans.
+Status DecodeTracesJson(std::string_view json, Traces* out, bool* used_library_spans = nullptr);
 
 // An ExportTraceServiceRequest as one line of JSON (no trailing newline).
 std::string EncodeTracesJson(const Traces& traces);

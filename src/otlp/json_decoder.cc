@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <optional>
 #include <vector>
 
 #include "core/base64.h"
@@ -35,6 +36,8 @@ class JsonDecoder {
         arena_(out->arena()),
         input_bytes_(input_bytes),
         budget_(arena_.bytes_allocated() + DecodeBudget(input_bytes)) {}
+
+  bool used_library_spans() const { return used_library_spans_; }
 
   Status Request(element root) {
     object obj;
@@ -176,6 +179,7 @@ class JsonDecoder {
   bool AttributesArr(element e, std::string_view name, Attributes* out, int depth);
   bool ValueObj(element e, AnyValue* v, int depth);
   bool ScopeObj(element e, InstrumentationScope* scope);
+  bool ScopeSpansArr(element value, std::string_view key, ResourceSpans* rs);
   bool ResourceObj(element e, Resource* res);
 
   Traces* out_;
@@ -184,29 +188,47 @@ class JsonDecoder {
   size_t budget_;  // arena bytes allowed
   std::vector<PathEntry> path_;
   Status error_;
+  bool used_library_spans_ = false;
 };
 
 bool JsonDecoder::ResourceSpansObj(element e, ResourceSpans* rs) {
   object obj;
   if (!AsObject(e, "", &obj)) return false;
+  bool has_scope_spans = false;
+  std::optional<element> library_spans;
   for (auto [key, value] : obj) {
     if (key == "resource") {
       Push("resource");
       if (!ResourceObj(value, &rs->resource)) return false;
       Pop();
     } else if (Is(key, "scopeSpans", "scope_spans")) {
-      array items;
-      if (!AsArray(value, key, &items)) return false;
-      size_t i = 0;
-      for (element item : items) {
-        Push("scopeSpans", i++);
-        ScopeSpans* ss = Add(rs->scope_spans);
-        if (!ss || !ScopeSpansObj(item, ss)) return false;
-        Pop();
-      }
+      has_scope_spans = true;
+      if (!ScopeSpansArr(value, key, rs)) return false;
+    } else if (Is(key, "instrumentationLibrarySpans", "instrumentation_library_spans")) {
+      library_spans = value;
     } else if (Is(key, "schemaUrl", "schema_url")) {
       if (!AsString(value, key, &rs->schema_url)) return false;
     }
+  }
+  // OTLP before 0.19 (removed in 1.0): the same shape under older names,
+  // read as the Collector did while they were deprecated — only for a
+  // resource without scopeSpans.
+  if (library_spans && !has_scope_spans) {
+    used_library_spans_ = true;
+    return ScopeSpansArr(*library_spans, "instrumentationLibrarySpans", rs);
+  }
+  return true;
+}
+
+bool JsonDecoder::ScopeSpansArr(element value, std::string_view key, ResourceSpans* rs) {
+  array items;
+  if (!AsArray(value, key, &items)) return false;
+  size_t i = 0;
+  for (element item : items) {
+    Push(key, i++);
+    ScopeSpans* ss = Add(rs->scope_spans);
+    if (!ss || !ScopeSpansObj(item, ss)) return false;
+    Pop();
   }
   return true;
 }
@@ -228,8 +250,8 @@ bool JsonDecoder::ScopeSpansObj(element e, ScopeSpans* ss) {
   object obj;
   if (!AsObject(e, "", &obj)) return false;
   for (auto [key, value] : obj) {
-    if (key == "scope") {
-      Push("scope");
+    if (key == "scope" || Is(key, "instrumentationLibrary", "instrumentation_library")) {
+      Push(key);
       if (!ScopeObj(value, &ss->scope)) return false;
       Pop();
     } else if (key == "spans") {
@@ -489,7 +511,7 @@ bool JsonDecoder::ValueObj(element e, AnyValue* v, int depth) {
 
 }  // namespace
 
-Status DecodeTracesJson(std::string_view json, Traces* out) {
+Status DecodeTracesJson(std::string_view json, Traces* out, bool* used_library_spans) {
   thread_local simdjson::dom::parser parser;
   element root;
   simdjson::error_code ec = parser.parse(json.data(), json.size()).get(root);
@@ -498,6 +520,7 @@ Status DecodeTracesJson(std::string_view json, Traces* out) {
   }
   JsonDecoder decoder(out, json.size());
   Status st = decoder.Request(root);
+  if (used_library_spans != nullptr) *used_library_spans = decoder.used_library_spans();
   // The parser keeps its buffers for the thread's next request: after a
   // large one, give them back instead of holding the peak for good.
   if (json.size() > kKeepParserBytes) parser = simdjson::dom::parser();

@@ -4,7 +4,8 @@
 // into the input (zero-copy), so the caller must keep the input alive for the
 // life of the batch (Traces::Adopt). Field numbers are those of
 // opentelemetry/proto/trace/v1/trace.proto and common.proto; unknown fields
-// are skipped, as protobuf requires.
+// are skipped, as protobuf requires. The deprecated
+// instrumentation_library_spans of OTLP before 0.19 are read as scope_spans.
 #pragma once
 
 #include <cstdint>
@@ -21,11 +22,17 @@ namespace polytrace::otlp {
 //   "resource_spans[0].scope_spans[1].spans[3].trace_id: length 15, expected 16 (byte 412)"
 Status DecodeTracesProto(std::string_view request, Traces* out);
 
-// What ScanTracesProto learns of a request.
+// What ScanTracesProto (or decoding) learns of a request.
 struct TracesScan {
   size_t spans = 0;
   bool has_invalid_ids = false;  // a span with a zero trace or span ID
+  // Spans came in instrumentation_library_spans (OTLP before 0.19, field
+  // 1000, removed in 1.0); they were read as scope_spans, so the request's
+  // bytes are not the batch's encoding (Traces::SetWire must not be used).
+  bool used_library_spans = false;
 };
+// DecodeTracesProto, also saying what it learned.
+Status DecodeTracesProto(std::string_view request, Traces* out, TracesScan* info);
 // Checks a request exactly as DecodeTracesProto does (the same errors),
 // without building its spans: for pipelines that forward requests as they
 // came (Traces::SetUndecoded) and never read the spans.

@@ -53,6 +53,9 @@ struct FieldCounts {
   }
 };
 
+// ResourceSpans.instrumentation_library_spans, removed in OTLP 1.0.
+constexpr uint32_t kInstrumentationLibrarySpans = 1000;
+
 // Most attributes are an ASCII key of under 128 bytes and a scalar or a
 // short ASCII string: read straight from the bytes, every length one byte,
 // fields in order. Anything else (including anything invalid) returns false
@@ -127,6 +130,7 @@ class Decoder {
 
   size_t spans() const { return spans_; }
   bool has_invalid_ids() const { return has_invalid_ids_; }
+  bool used_library_spans() const { return used_library_spans_; }
 
  private:
   Status DecodeMessages(std::string_view data) {
@@ -318,6 +322,7 @@ class Decoder {
   } scratch_;
   size_t spans_ = 0;
   bool has_invalid_ids_ = false;
+  bool used_library_spans_ = false;
   size_t budget_ = SIZE_MAX;  // arena bytes allowed (kBuild)
   bool over_budget_ = false;
   PathEntry path_[kMaxPath];
@@ -343,6 +348,7 @@ template <bool kBuild>
 bool Decoder<kBuild>::DecodeResourceSpans(std::string_view data, size_t base, ResourceSpans* rs) {
   Reader r(data, base);
   if constexpr (kBuild) Reserve(rs->scope_spans, FieldCounts(data).n[2]);
+  int has_scope_spans = -1;  // counted on the first instrumentation_library_spans
   uint32_t field;
   WireType type;
   std::string_view msg;
@@ -366,6 +372,21 @@ bool Decoder<kBuild>::DecodeResourceSpans(std::string_view data, size_t base, Re
       case 3:
         if (!ExpectString(r, type, "schema_url", &rs->schema_url)) return false;
         break;
+      case kInstrumentationLibrarySpans: {
+        // SDKs from before OTLP 0.19 send their spans here; the message has
+        // ScopeSpans' shape (InstrumentationLibrary is InstrumentationScope's
+        // name and version). As the Collector did while the field was
+        // deprecated, it counts only for a resource without scope_spans.
+        if (!ExpectLen(r, type, "instrumentation_library_spans", &msg)) return false;
+        if (has_scope_spans < 0) has_scope_spans = FieldCounts(data).n[2] > 0;
+        if (has_scope_spans) break;
+        used_library_spans_ = true;
+        Push("instrumentation_library_spans", rs->scope_spans.size());
+        ScopeSpans& ss = Next(rs->scope_spans, scratch_.scope_spans);
+        if (!DecodeScopeSpans(msg, r.offset() - msg.size(), &ss)) return false;
+        Pop();
+        break;
+      }
       default:
         if (!SkipUnknown(r, type)) return false;
     }
@@ -695,10 +716,17 @@ Status DecodeTracesProto(std::string_view request, Traces* out) {
   return decoder.DecodeRequest(request);
 }
 
+Status DecodeTracesProto(std::string_view request, Traces* out, TracesScan* info) {
+  Decoder<true> decoder(out);
+  Status st = decoder.DecodeRequest(request);
+  *info = {decoder.spans(), decoder.has_invalid_ids(), decoder.used_library_spans()};
+  return st;
+}
+
 Status ScanTracesProto(std::string_view request, TracesScan* out) {
   Decoder<false> scanner(nullptr);
   if (scanner.DecodeRequest(request).ok()) {
-    *out = {scanner.spans(), scanner.has_invalid_ids()};
+    *out = {scanner.spans(), scanner.has_invalid_ids(), scanner.used_library_spans()};
     return Status::Ok();
   }
   // The scanner's paths have no indexes (it keeps no lists): decoding finds

@@ -1,5 +1,7 @@
 #include "testing/kitchen_sink.h"
 
+#include "otlp/wire.h"
+
 namespace polytrace::testing {
 namespace {
 
@@ -83,6 +85,24 @@ Traces MakeKitchenSinkTraces() {
     s.status.message = k % 3 == 2 ? "it failed" : "";
   }
   return t;
+}
+
+std::string AsOtlpBefore019(std::string_view request, bool keep_scope_spans) {
+  std::string out;
+  otlp::wire::Reader top(request, 0);
+  uint32_t field;
+  otlp::wire::WireType type;
+  std::string_view resource_spans, msg;
+  while (!top.done() && top.ReadTag(&field, &type) && top.ReadBytes(&resource_spans)) {
+    std::string rewritten;
+    otlp::wire::Reader r(resource_spans, 0);
+    while (!r.done() && r.ReadTag(&field, &type) && r.ReadBytes(&msg)) {
+      if (field == 2 && keep_scope_spans) otlp::wire::PutBytes(&rewritten, 2, msg);
+      otlp::wire::PutBytes(&rewritten, field == 2 ? 1000 : field, msg);
+    }
+    otlp::wire::PutBytes(&out, 1, rewritten);
+  }
+  return out;
 }
 
 }  // namespace polytrace::testing

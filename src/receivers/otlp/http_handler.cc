@@ -103,7 +103,7 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
   Traces traces;
   std::string_view bytes = traces.Adopt(std::move(body));
   Status decoded =
-      json ? otlp::DecodeTracesJson(bytes, &traces) : ingest_->DecodeProto(bytes, &traces);
+      json ? ingest_->DecodeJson(bytes, &traces) : ingest_->DecodeProto(bytes, &traces);
   if (!decoded.ok()) {
     ingest_->CountBadRequest("decode");
     log_->debug("rejected a request from {}: {}", request.remote_address, decoded.message());

@@ -1,13 +1,15 @@
 #include "receivers/otlp/ingest.h"
 
 #include "otlp/decode_budget.h"
+#include "otlp/json_codec.h"
 #include "otlp/proto_codec.h"
 #include "otlp/validation.h"
 
 namespace polytrace {
 
 Ingest::Ingest(TracesConsumer* next, MetricsRegistry& metrics, const std::string& receiver,
-               const std::string& transport, AdmissionGate* admission)
+               const std::string& transport, AdmissionGate* admission,
+               std::shared_ptr<spdlog::logger> log)
     : next_(next),
       metrics_(metrics),
       admission_(admission),
@@ -18,7 +20,12 @@ Ingest::Ingest(TracesConsumer* next, MetricsRegistry& metrics, const std::string
                                   "Spans that could not be pushed into the pipeline.", labels_)),
       invalid_(metrics.GetCounter("polytrace_receiver_invalid_spans",
                                   "Spans rejected as invalid (reported as partial success).",
-                                  labels_)) {}
+                                  labels_)),
+      library_spans_requests_(metrics.GetCounter(
+          "polytrace_receiver_deprecated_otlp_requests",
+          "Requests in OTLP before 0.19 (instrumentation_library_spans), read as scope_spans.",
+          labels_)),
+      log_(std::move(log)) {}
 
 Result<AdmissionGate::Ticket> Ingest::Admit(size_t bytes, bool json) {
   if (admission_ == nullptr) return AdmissionGate::Ticket();
@@ -38,15 +45,49 @@ Status Ingest::DecodeProto(std::string_view bytes, Traces* traces) {
   if (!next_->NeedsSpans()) {
     otlp::TracesScan scan;
     if (Status st = otlp::ScanTracesProto(bytes, &scan); !st.ok()) return st;
-    if (!scan.has_invalid_ids) {
+    if (!scan.has_invalid_ids && !scan.used_library_spans) {
       traces->SetUndecoded(bytes, scan.spans, &otlp::DecodeTracesProto);
       return Status::Ok();
     }
-    // Spans to reject: decode, so that Consume can name and remove them.
+    // Spans to reject, or old field names to translate: decode, so that
+    // Consume can name and remove them and exporters encode scope_spans.
   }
-  if (Status st = otlp::DecodeTracesProto(bytes, traces); !st.ok()) return st;
-  traces->SetWire(bytes);
+  otlp::TracesScan info;
+  if (Status st = otlp::DecodeTracesProto(bytes, traces, &info); !st.ok()) return st;
+  if (info.used_library_spans) {
+    NoteLibrarySpans(*traces);  // the bytes say instrumentation_library_spans: not forwarded
+  } else {
+    traces->SetWire(bytes);
+  }
   return Status::Ok();
+}
+
+Status Ingest::DecodeJson(std::string_view bytes, Traces* traces) {
+  bool used_library_spans = false;
+  if (Status st = otlp::DecodeTracesJson(bytes, traces, &used_library_spans); !st.ok()) return st;
+  if (used_library_spans) NoteLibrarySpans(*traces);
+  return Status::Ok();
+}
+
+void Ingest::NoteLibrarySpans(const Traces& traces) {
+  library_spans_requests_.Add(1);
+  if (!log_) return;
+  for (const ResourceSpans& rs : traces.resource_spans()) {
+    auto text = [&](std::string_view key) {
+      const AnyValue* v = FindAttribute(rs.resource.attributes, key);
+      return v != nullptr && v->type == ValueType::kString ? std::string(v->string_value)
+                                                           : std::string("?");
+    };
+    std::string service = text("service.name");
+    {
+      std::lock_guard<std::mutex> lock(named_mu_);
+      if (named_services_.size() >= 1000 || !named_services_.insert(service).second) continue;
+    }
+    log_->warn(
+        "service \"{}\" ({} SDK {}) sends OTLP older than 0.19 (instrumentation_library_spans, "
+        "removed in OTLP 1.0): its spans are read as scope_spans; upgrade its OpenTelemetry SDK",
+        service, text("telemetry.sdk.language"), text("telemetry.sdk.version"));
+  }
 }
 
 IngestOutcome Ingest::Consume(Traces traces) {

@@ -21,7 +21,8 @@ Status OtlpReceiver::Start(Host& host) {
       if (!resolved.ok()) return resolved.status().WithContext("protocols.grpc.auth");
       auth = resolved.value();
     }
-    grpc_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "grpc", host.admission());
+    grpc_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "grpc", host.admission(),
+                                            settings_.logger);
     grpc_ =
         std::make_unique<OtlpGrpcServer>(*config_.grpc, grpc_ingest_.get(), auth, settings_.logger);
     POLYTRACE_RETURN_IF_ERROR(grpc_->Start());
@@ -29,7 +30,8 @@ Status OtlpReceiver::Start(Host& host) {
                            grpc_->port(), config_.grpc->tls ? ", TLS" : "");
   }
   if (config_.http) {
-    http_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "http", host.admission());
+    http_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "http", host.admission(),
+                                            settings_.logger);
     http_handler_ =
         std::make_unique<OtlpHttpHandler>(*config_.http, http_ingest_.get(), settings_.logger);
     HttpServerOptions options;
