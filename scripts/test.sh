@@ -79,7 +79,7 @@ tsan_tests() {
 
 # Every libFuzzer target from its seeds and committed crash cases, bounded.
 fuzz_tests() {
-  FUZZ_SECONDS="${FUZZ_SECONDS:-40}" scripts/fuzz.sh
+  FUZZ_SECONDS="${FUZZ_SECONDS:-30}" scripts/fuzz.sh
 }
 
 stage "install build deps" scripts/install-deps.sh
