@@ -181,12 +181,12 @@ TEST(TlsAuthTest, WrongTokenWrongCaAndNoClientCertificateAreRefused) {
   ExpectRefused(*e, s.sink, "certificate verify failed");
   e->Shutdown();
   e = StartExporter(*grpc, GrpcExporterYaml(g, wrong_ca, "bearertokenauth/good"), s.host);
-  ExpectRefused(*e, s.sink, "");
+  ExpectRefused(*e, s.sink, "certificate verify failed");
   e->Shutdown();
 
   std::string no_client_cert = ClientTls(Certs().ca_crt, false);
   e = StartExporter(*http, HttpExporterYaml(h, no_client_cert, "bearertokenauth/good"), s.host);
-  ExpectRefused(*e, s.sink, "");
+  ExpectRefused(*e, s.sink, "certificate required");
   e->Shutdown();
 }
 
