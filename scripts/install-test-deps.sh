@@ -23,10 +23,13 @@ python_deps() {
 }
 
 node_deps() {
-  if [ ! -d $sdk/node/node_modules ] || [ $sdk/node/package-lock.json -nt $sdk/node/node_modules ]; then
-    (cd $sdk/node && npm ci --no-audit --no-fund --loglevel=error)
-    touch $sdk/node/node_modules
-  fi
+  # node-pre019: the JS SDK of 2021 (OTLP before 0.19), for the old-protocol test.
+  for dir in $sdk/node $sdk/node-pre019; do
+    if [ ! -d $dir/node_modules ] || [ $dir/package-lock.json -nt $dir/node_modules ]; then
+      (cd $dir && npm ci --no-audit --no-fund --loglevel=error)
+      touch $dir/node_modules
+    fi
+  done
 }
 
 go_program() {

@@ -1,0 +1,49 @@
+"""An SDK that speaks OTLP before 0.19 (issue #13): the OpenTelemetry JS SDK
+of October 2021 sends OTLP/JSON with instrumentationLibrarySpans. Its spans
+must arrive (as scopeSpans, with their instrumentation scope), and the log
+must name the service and its SDK. Before, they were answered 200 and lost."""
+import json
+import subprocess
+
+from conftest import ROOT, free_port, wait_until
+
+SDK = ROOT / "tests" / "interop" / "sdk" / "node-pre019"
+
+CONFIG = """
+receivers:
+  otlp:
+    protocols:
+      http: {{endpoint: "127.0.0.1:{http}"}}
+exporters:
+  file: {{path: "{out}"}}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], exporters: [file]}}
+  telemetry: {{metrics: {{level: none}}}}
+"""
+
+
+def scopes_of(out, service):
+    if not out.exists():
+        return []
+    found = []
+    for line in out.read_text().splitlines():
+        for rs in json.loads(line)["resourceSpans"]:
+            names = [a["value"].get("stringValue") for a in rs["resource"]["attributes"]
+                     if a["key"] == "service.name"]
+            if names == [service]:
+                found += [(ss["scope"], [s["name"] for s in ss["spans"]]) for ss in rs["scopeSpans"]]
+    return found
+
+
+def test_the_2021_js_sdk_sends_instrumentation_library_spans_and_they_arrive(start_collector, tmp_path):
+    http = free_port()
+    out = tmp_path / "spans.jsonl"
+    c = start_collector(CONFIG.format(http=http, out=out), [http])
+    result = subprocess.run(["node", str(SDK / "send_span.js"), f"http://127.0.0.1:{http}/v1/traces",
+                             "legacy-node"], capture_output=True, text=True, timeout=60, cwd=str(SDK))
+    assert result.returncode == 0, result.stdout + result.stderr
+    scopes = wait_until(lambda: scopes_of(out, "legacy-node"), 20, "the old SDK's span")
+    assert scopes == [({"name": "legacy.instrumentation", "version": "0.1.0"}, ["old-sdk span"])]
+    wait_until(lambda: 'service "legacy-node" (nodejs SDK 1.0.1) sends OTLP older than 0.19'
+               in c.logs(), 10, "the log to name the old SDK")
