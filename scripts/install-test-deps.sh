@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the interoperability tests need (idempotent, prints timings):
 # a Python venv with the pinned SDK, the Node.js SDK (npm ci), the Go SDK
-# program and the Java SDK program (Maven), and Debian's Chromium for the UI tests.
+# program, the Java SDK program (Maven), the Rust SDK program (cargo), and
+# Debian's Chromium for the UI tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sdk=tests/interop/sdk
@@ -43,6 +44,18 @@ java_program() {
   fi
 }
 
+# Cargo builds into a target dir shared with demo/inventory-service (same
+# crates, same features), so a warm machine compiles nothing.
+rust_program() {
+  local dir=$sdk/rust target=$HOME/.cache/polytrace/cargo-target
+  if [ -x $dir/send-spans ] && [ $dir/send-spans -nt $dir/Cargo.lock ] && [ $dir/send-spans -nt $dir/Cargo.toml ] &&
+     [ -z "$(find $dir/src -newer $dir/send-spans)" ]; then
+    return
+  fi
+  (cd $dir && CARGO_TARGET_DIR=$target cargo build --release --locked --quiet)
+  cp $target/release/send-spans $dir/send-spans
+}
+
 # The UI tests drive Debian's Chromium (playwright-core, no browser download).
 chromium_browser() {
   if [ ! -x /usr/bin/chromium ]; then
@@ -57,4 +70,5 @@ step "python venv + SDK" python_deps
 step "node SDK (npm ci)" node_deps
 step "go SDK program" go_program
 step "java SDK program (maven)" java_program
+step "rust SDK program (cargo)" rust_program
 step "chromium (apt)" chromium_browser

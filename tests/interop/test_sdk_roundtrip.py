@@ -24,6 +24,8 @@ PROGRAMS = {
     ("go", "grpc"): [str(SDK / "go" / "send-spans"), "--protocol", "grpc"],
     ("java", "http/protobuf"): ["java", "-cp", str(SDK / "java" / "target" / "classpath") + "/*:" + str(SDK / "java" / "target" / "classes"), "SendSpans", "--protocol", "http/protobuf"],
     ("java", "grpc"): ["java", "-cp", str(SDK / "java" / "target" / "classpath") + "/*:" + str(SDK / "java" / "target" / "classes"), "SendSpans", "--protocol", "grpc"],
+    ("rust", "http/protobuf"): [str(SDK / "rust" / "send-spans"), "--protocol", "http/protobuf"],
+    ("rust", "grpc"): [str(SDK / "rust" / "send-spans"), "--protocol", "grpc"],
 }
 
 CONFIG = """
