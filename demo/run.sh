@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one command: install the demo, build and start polytrace, start the five services, send a
+# The one command: install the demo, build and start polytrace, start the six services, send a
 # checkout and print its trace id once polytrace has the whole trace, then send ~1 checkout/s
 # until Ctrl-C. On exit (Ctrl-C, TERM or an error) everything it started is stopped.
 #
@@ -78,10 +78,11 @@ step "demo services" "$DEMO_DIR/scripts/start.sh"
 # The services one checkout's trace must show; a fault switch removes or renames one on purpose.
 expected_services() {
   case "${DEMO_FAULT:-}" in
-    propagation-off) echo "api-gateway auth-service notification-service payment-service" ;; # recommendation-service: a trace of its own
-    no-injection) echo "api-gateway auth-service payment-service recommendation-service" ;;   # notification-service: a trace of its own
-    no-service-name) echo "api-gateway notification-service payment-service recommendation-service unknown_service:node" ;;
-    *) echo "api-gateway auth-service notification-service payment-service recommendation-service" ;;
+    propagation-off) echo "api-gateway auth-service inventory-service notification-service payment-service" ;; # recommendation-service: a trace of its own
+    no-injection) echo "api-gateway auth-service inventory-service payment-service recommendation-service" ;;   # notification-service: a trace of its own
+    no-service-name) echo "api-gateway inventory-service notification-service payment-service recommendation-service unknown_service:node" ;;
+    b3-propagation) echo "api-gateway" ;; # every callee starts a trace of its own
+    *) echo "api-gateway auth-service inventory-service notification-service payment-service recommendation-service" ;;
   esac
 }
 trace_services() { # the sorted service names in trace $1, empty while polytrace has none of it

@@ -19,9 +19,9 @@ from conftest import ROOT, Collector, free_port, polytrace_bin, port_open, wait_
 DEMO = ROOT / "demo"
 EXPECT = DEMO / "verify" / "checkout.yaml"
 CHECKOUTS = int(os.environ.get("POLYTRACE_DEMO_CHECKOUTS", "20"))
-DEMO_PORTS = [8080, 8081, 8082, 8083, 8084, 8085, 9092, 15432]
+DEMO_PORTS = [8080, 8081, 8082, 8083, 8084, 8085, 8086, 9092, 15432]
 SERVICES = {"api-gateway": "go", "auth-service": "nodejs", "recommendation-service": "python",
-            "payment-service": "java", "notification-service": "nodejs"}
+            "payment-service": "java", "notification-service": "nodejs", "inventory-service": "rust"}
 
 CONFIG = """
 receivers:

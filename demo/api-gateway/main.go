@@ -1,7 +1,8 @@
 // api-gateway: the entry point of the polytrace demo.
 //
 // GET /checkout?user=NAME&amount=N verifies the user (auth-service), fetches recommendations
-// (recommendation-service) and charges the payment (payment-service), then answers with a JSON
+// (recommendation-service), checks the item is in stock (inventory-service, ?item=, default
+// "book") and charges the payment (payment-service), then answers with a JSON
 // summary that includes the trace id, so a caller can look the whole trace up in polytrace.
 //
 // Tracing: otelhttp.NewHandler makes the SERVER span of each request and otelhttp.NewTransport a
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/contrib/propagators/b3"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -42,9 +44,10 @@ func env(name, fallback string) string {
 }
 
 var (
-	authURL    = env("AUTH_URL", "http://127.0.0.1:8081")
-	recoURL    = env("RECOMMENDATION_URL", "http://127.0.0.1:8082")
-	paymentURL = env("PAYMENT_URL", "http://127.0.0.1:8083")
+	authURL      = env("AUTH_URL", "http://127.0.0.1:8081")
+	recoURL      = env("RECOMMENDATION_URL", "http://127.0.0.1:8082")
+	paymentURL   = env("PAYMENT_URL", "http://127.0.0.1:8083")
+	inventoryURL = env("INVENTORY_URL", "http://127.0.0.1:8086")
 )
 
 // spanName gives "GET /checkout"-style names to server and client spans alike.
@@ -75,7 +78,14 @@ func initTracing(ctx context.Context) (func(context.Context) error, error) {
 	)
 	otel.SetTracerProvider(tp)
 	// W3C Trace Context (+ baggage): the header every other service in the demo understands.
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	// DEMO_FAULT=b3-propagation reproduces "propagator formats disagree": the gateway injects only
+	// B3 (one "b3" header, as a service configured for a Zipkin world does), which the other
+	// services, extracting W3C only, do not read, so each starts a trace of its own.
+	if os.Getenv("DEMO_FAULT") == "b3-propagation" {
+		otel.SetTextMapPropagator(b3.New(b3.WithInjectEncoding(b3.B3SingleHeader)))
+	} else {
+		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	}
 	return tp.Shutdown, nil
 }
 
@@ -165,7 +175,26 @@ func (g *gateway) checkout(w http.ResponseWriter, r *http.Request) {
 		reco.Items = []map[string]any{} // [] rather than null in the summary
 	}
 
-	// 3. Charge. payment-service answers 402 for a declined card.
+	// 3. Is the item in stock? inventory-service (Rust) answers {"available": bool, ...}.
+	item := r.URL.Query().Get("item")
+	if item == "" {
+		item = "book"
+	}
+	var stock map[string]any
+	code, err = g.call(ctx, http.MethodGet, inventoryURL+"/inventory?item="+url.QueryEscape(item)+"&qty=1", nil, &stock)
+	switch {
+	case err != nil:
+		fail(http.StatusBadGateway, "inventory-service: "+err.Error(), nil)
+		return
+	case code != http.StatusOK:
+		fail(http.StatusBadGateway, fmt.Sprintf("inventory-service answered HTTP %d", code), map[string]any{"inventory": stock})
+		return
+	case stock["available"] != true:
+		fail(http.StatusConflict, "out of stock", map[string]any{"inventory": stock})
+		return
+	}
+
+	// 4. Charge. payment-service answers 402 for a declined card.
 	var payment map[string]any
 	code, err = g.call(ctx, http.MethodPost, paymentURL+"/pay",
 		map[string]any{"user": user, "amount": amount, "currency": "USD"}, &payment)
@@ -181,6 +210,7 @@ func (g *gateway) checkout(w http.ResponseWriter, r *http.Request) {
 		"currency":        "USD",
 		"auth":            auth,
 		"recommendations": reco.Items,
+		"inventory":       stock,
 		"payment":         payment,
 	}
 	if recoErr != "" {

@@ -28,6 +28,11 @@ const sdk = new NodeSDK({
       // start.sh polls /healthz; those requests are not worth a trace each.
       '@opentelemetry/instrumentation-http': {
         ignoreIncomingRequestHook: (req) => req.url === '/healthz',
+        // The propagation headers received, on the server span (http.request.header.*): a broken
+        // hop's report can then say which formats the caller sent (start.sh sets the list).
+        headersToSpanAttributes: {
+          server: { requestHeaders: (process.env.PROPAGATION_HEADERS || '').split(',').filter(Boolean) },
+        },
       },
       // DB spans only inside a request: the untraced /healthz probe's SELECT 1 makes none.
       '@opentelemetry/instrumentation-pg': { requireParentSpan: true },

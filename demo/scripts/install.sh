@@ -112,11 +112,18 @@ install_kafka() {
   echo "$fp" >"$KAFKA_LIBS/.pom.sha256"
 }
 
+install_rust() {
+  command -v cargo >/dev/null || die "cargo not found: install Rust (rustup or Debian's cargo)"
+  # Dependencies are shared with tests/interop/sdk/rust in ~/.cache/polytrace/cargo-target.
+  "$DEMO_DIR/inventory-service/build.sh"
+}
+
 step "tools" need_tools
 step "postgresql" install_postgres
 step "python (recommendation-service)" install_python
 step "node (auth-service, notification-service)" install_node
 step "go (api-gateway)" install_go
+step "rust (inventory-service)" install_rust
 step "java (payment-service + OpenTelemetry Java agent)" install_java
 step "kafka (broker jars)" install_kafka
 log "install: everything in place in $(elapsed "$T_ALL")"

@@ -18,15 +18,15 @@ DEMO_RUN_DIR="$RUN"
 
 DEMO_FAULT="${DEMO_FAULT:-}"
 case "$DEMO_FAULT" in
-  "" | propagation-off | no-injection | no-service-name | clock-skew) ;;
-  *) die "unknown DEMO_FAULT='$DEMO_FAULT' (propagation-off, no-injection, no-service-name, clock-skew)" ;;
+  "" | propagation-off | no-injection | no-service-name | clock-skew | sdk-mix | b3-propagation) ;;
+  *) die "unknown DEMO_FAULT='$DEMO_FAULT' (propagation-off, no-injection, no-service-name, clock-skew, sdk-mix, b3-propagation)" ;;
 esac
 # A running demo keeps the fault it was started with: switching needs a stop first (stop.sh
 # removes this file).
 if [ -f "$RUN/fault" ] && [ "$(cat "$RUN/fault")" != "$DEMO_FAULT" ]; then
   die "the demo in $RUN runs with DEMO_FAULT='$(cat "$RUN/fault")'; run scripts/stop.sh first"
 fi
-if ! { [ -x "$DEMO_DIR/api-gateway/api-gateway" ] && [ -f "$JAVAAGENT_JAR" ] && [ -d "$KAFKA_LIBS" ] && [ -x "$VENV/bin/python" ]; }; then
+if ! { [ -x "$DEMO_DIR/api-gateway/api-gateway" ] && [ -x "$DEMO_DIR/inventory-service/inventory-service" ] && [ -f "$JAVAAGENT_JAR" ] && [ -d "$KAFKA_LIBS" ] && [ -x "$VENV/bin/python" ]; }; then
   die "not installed: run demo/scripts/install.sh first"
 fi
 echo "$DEMO_FAULT" >"$RUN/fault"
@@ -39,6 +39,15 @@ export OTEL_EXPORTER_OTLP_ENDPOINT="${OTEL_EXPORTER_OTLP_ENDPOINT:-http://127.0.
 export OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf"
 export OTEL_BSP_SCHEDULE_DELAY="${OTEL_BSP_SCHEDULE_DELAY:-500}" # export every 0.5 s, not 5 s
 export OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none      # the demo is about traces
+# One generation of semantic conventions everywhere: Node's and Python's instrumentations still
+# write the old HTTP and database keys (http.method, db.statement) unless asked for the stable
+# ones that Go's otelhttp and the Java agent write (DEMO_FAULT=sdk-mix leaves one service out).
+export OTEL_SEMCONV_STABILITY_OPT_IN="http,database"
+# The propagation headers each server received, recorded on its span (http.request.header.*), so
+# that a broken hop's report can say which formats each side used (DEMO_FAULT=b3-propagation).
+PROPAGATION_HEADERS="traceparent,tracestate,b3,x-b3-traceid"
+export PROPAGATION_HEADERS
+export OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST="$PROPAGATION_HEADERS" # Python
 export KAFKA_BROKERS="127.0.0.1:$PORT_KAFKA"
 export DEMO_FAULT
 log "fault: ${DEMO_FAULT:-none}; OTLP endpoint: $OTEL_EXPORTER_OTLP_ENDPOINT; run dir: $RUN"
@@ -137,9 +146,11 @@ while True:
 start_services() {
   local py="$VENV/bin/python" reco_env=() pay_env=()
   # DEMO_FAULT=no-service-name needs nothing here: auth-service's tracing.js reads DEMO_FAULT
-  # and leaves service.name out (OTEL_SERVICE_NAME is already unset above).
+  # and leaves service.name out (OTEL_SERVICE_NAME is already unset above); nor does
+  # b3-propagation, which the api-gateway reads.
   case "$DEMO_FAULT" in
     propagation-off) reco_env=(OTEL_PROPAGATORS=none) ;;
+    sdk-mix) reco_env=(OTEL_SEMCONV_STABILITY_OPT_IN=) ;; # Python's default: the old HTTP keys
     clock-skew) reco_env=(DEMO_CLOCK_OFFSET_MS="${DEMO_CLOCK_OFFSET_MS:-1500}") ;;
     no-injection) pay_env=(DEMO_SKIP_INJECTION=1) ;;
   esac
@@ -165,10 +176,15 @@ start_services() {
     -Dotel.traces.exporter=otlp -Dotel.metrics.exporter=none -Dotel.logs.exporter=none \
     -Dotel.bsp.schedule.delay="$OTEL_BSP_SCHEDULE_DELAY" \
     -Dotel.instrumentation.kafka.enabled=false \
+    -Dotel.instrumentation.http.server.capture-request-headers="$PROPAGATION_HEADERS" \
     -jar target/payment-service.jar
+
+  launch inventory-service "$PORT_INVENTORY" env PORT="$PORT_INVENTORY" \
+    "$DEMO_DIR/inventory-service/inventory-service"
 
   launch api-gateway "$PORT_GATEWAY" env PORT="$PORT_GATEWAY" AUTH_URL="http://127.0.0.1:$PORT_AUTH" \
     RECOMMENDATION_URL="http://127.0.0.1:$PORT_RECO" PAYMENT_URL="http://127.0.0.1:$PORT_PAYMENT" \
+    INVENTORY_URL="http://127.0.0.1:$PORT_INVENTORY" \
     "$DEMO_DIR/api-gateway/api-gateway"
 }
 
@@ -181,6 +197,7 @@ wait_services() {
   wait_until payment-provider 20 http_ok "http://127.0.0.1:$PORT_PROVIDER/healthz"
   wait_until auth-service 30 http_ok "http://127.0.0.1:$PORT_AUTH/healthz" # answers once the DB does
   wait_until recommendation-service 30 http_ok "http://127.0.0.1:$PORT_RECO/healthz"
+  wait_until inventory-service 20 http_ok "http://127.0.0.1:$PORT_INVENTORY/healthz"
   # Port only: the agent would trace every /healthz probe of the JDK server.
   wait_until payment-service 60 port_open "$PORT_PAYMENT"
   wait_until api-gateway 20 http_ok "http://127.0.0.1:$PORT_GATEWAY/healthz"

@@ -64,7 +64,7 @@ stop_postgres() {
   return 0
 }
 
-step "services" stop_group 15 api-gateway notification-service payment-service recommendation-service auth-service payment-provider
+step "services" stop_group 15 api-gateway notification-service payment-service recommendation-service auth-service inventory-service payment-provider
 step "kafka" stop_group 30 kafka
 step "postgres" stop_postgres
 rm -f "$RUN/fault"

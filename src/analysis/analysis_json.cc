@@ -20,6 +20,31 @@ void WriteSpanRef(JsonWriter& w, const AssembledTrace& trace, const TraceAnalysi
   w.EndObject();
 }
 
+void WriteStrings(JsonWriter& w, std::string_view key, const std::set<std::string>& values) {
+  w.Key(key);
+  w.BeginArray();
+  for (const std::string& v : values) w.String(v);
+  w.EndArray();
+}
+
+// {"http": {"generation": "old", "oldKeys": [..], "stableKeys": [..], ...}, ...}
+void WriteSemconv(JsonWriter& w, const ServiceSummary& s) {
+  w.Key("semconv");
+  w.BeginObject();
+  for (const auto& [domain, use] : s.semconv) {
+    w.Key(semconv::DomainName(domain));
+    w.BeginObject();
+    w.Key("generation");
+    w.String(use.Generation());
+    WriteStrings(w, "oldKeys", use.old_keys);
+    WriteStrings(w, "stableKeys", use.stable_keys);
+    WriteStrings(w, "oldScopes", use.old_scopes);
+    WriteStrings(w, "stableScopes", use.stable_scopes);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
 }  // namespace
 
 void WriteAnalysisJson(const AssembledTrace& trace, const TraceAnalysis& analysis, JsonWriter& w) {
@@ -44,10 +69,13 @@ void WriteAnalysisJson(const AssembledTrace& trace, const TraceAnalysis& analysi
     w.String(s.sdk_name);
     w.Key("sdkVersion");
     w.String(s.sdk_version);
-    w.Key("schemaURLs");
-    w.BeginArray();
-    for (const std::string& u : s.schema_urls) w.String(u);
-    w.EndArray();
+    w.Key("serviceVersion");
+    w.String(s.service_version);
+    WriteStrings(w, "schemaURLs", s.schema_urls);
+    WriteStrings(w, "scopes", s.scopes);
+    WriteSemconv(w, s);
+    w.Key("oldOtlp");
+    w.Bool(s.old_otlp);
     w.Key("spans");
     w.Uint(s.spans);
     w.Key("errors");

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "analysis/analysis_json.h"
+#include "analysis/propagation_formats.h"
 #include "analysis/propagation_search.h"
 #include "analysis/span_facts.h"
 #include "analysis/trace_analysis.h"
@@ -24,6 +25,11 @@ struct SpanSpec {
   uint64_t duration_ms = 0;
   std::vector<KeyValue> attributes = {};
   std::vector<std::pair<uint8_t, uint8_t>> links = {};  // (trace, span)
+  std::string_view version = "1.0.0";                   // service.version; empty: none
+  StatusCodeValue status = StatusCodeValue::kUnset;
+  std::string_view scope = "";  // "name version"
+  std::string_view trace_state = "";
+  bool old_otlp = false;  // the receiver's mark of OTLP before 0.19
 };
 
 TraceId Tid(uint8_t t) {
@@ -44,7 +50,20 @@ void AddSpan(Traces& traces, const SpanSpec& spec) {
     rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String(spec.service)});
   }
   rs.resource.attributes.Append(a, {"telemetry.sdk.language", AnyValue::String("go")});
-  Span& s = rs.scope_spans.Append(a).spans.Append(a);
+  if (!spec.version.empty()) {
+    rs.resource.attributes.Append(a, {"service.version", AnyValue::String(spec.version)});
+  }
+  ScopeSpans& ss = rs.scope_spans.Append(a);
+  if (size_t space = spec.scope.find(' '); space != std::string_view::npos) {
+    ss.scope.name = spec.scope.substr(0, space);
+    ss.scope.version = spec.scope.substr(space + 1);
+  }
+  if (spec.old_otlp) {
+    ss.scope.attributes.Append(a, {kInstrumentationLibraryAttribute, AnyValue::Bool(true)});
+  }
+  Span& s = ss.spans.Append(a);
+  s.status.code = spec.status;
+  s.trace_state = spec.trace_state;
   s.trace_id = Tid(spec.trace);
   s.span_id = Sid(spec.id);
   if (spec.parent != 0) s.parent_span_id = Sid(spec.parent);
@@ -87,15 +106,7 @@ std::vector<SpanSpec> Checkout() {
        100,
        150,
        {{"url.full", AnyValue::String("http://127.0.0.1:8083/pay")}}},
-      {1,
-       "payment-service",
-       6,
-       5,
-       "POST /pay",
-       SpanKind::kServer,
-       102,
-       140,
-       {{"http.host", AnyValue::String("127.0.0.1:8083")}}},
+      {1, "payment-service", 6, 5, "POST /pay", SpanKind::kServer, 102, 140, {Port(8083)}},
       {1,
        "payment-service",
        7,
@@ -357,6 +368,218 @@ TEST(PropagationSearchTest, ManyCallsToOnePeerCostOneSearchAndSearchesAreBounded
   ASSERT_TRUE(FindBrokenPropagation(b->trace, other, {}, &b->analysis).ok());
   EXPECT_EQ(other.searches, 64);
   EXPECT_TRUE(b->analysis.propagation_search_limited);
+}
+
+KeyValue Str(std::string_view k, std::string_view v) { return {k, AnyValue::String(v)}; }
+KeyValue Int(std::string_view k, int64_t v) { return {k, AnyValue::Int(v)}; }
+
+std::vector<const Finding*> OfKind(const TraceAnalysis& a, FindingKind kind) {
+  std::vector<const Finding*> out;
+  for (const Finding& f : a.findings) {
+    if (f.kind == kind) out.push_back(&f);
+  }
+  return out;
+}
+
+// The checkout with auth-service's HTTP server span in the old conventions
+// (as Node's instrumentation-http writes them by default) and the gateway's
+// client spans in the stable ones.
+std::vector<SpanSpec> MixedCheckout() {
+  auto specs = Checkout();
+  specs[1].attributes = {Port(8081), Str("http.request.method", "GET"),
+                         Int("http.response.status_code", 200)};
+  specs[1].scope = "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp 0.72.0";
+  specs[2].attributes = {Str("http.method", "GET"), Int("http.status_code", 200),
+                         Str("http.target", "/auth/verify"), Int("net.host.port", 8081)};
+  specs[2].scope = "@opentelemetry/instrumentation-http 0.208.0";
+  return specs;
+}
+
+TEST(SdkMixTest, SemconvGenerationsThatDisagreeAreNamedWithTheFix) {
+  auto b = Analyze(MixedCheckout());
+  ASSERT_EQ(Kinds(b->analysis), std::vector{FindingKind::kSemconvMix})
+      << b->analysis.findings[0].message;
+  const Finding& f = b->analysis.findings[0];
+  EXPECT_EQ(f.service, "auth-service");
+  EXPECT_EQ(f.peer_service, "api-gateway");
+  for (std::string_view want :
+       {"semantic conventions disagree on http", "auth-service (go)",
+        "http.method, http.status_code, http.target, net.host.port",
+        "@opentelemetry/instrumentation-http 0.208.0", "http.request.method",
+        "http.response.status_code", "otelhttp 0.72.0",
+        "A search for http.response.status_code misses auth-service's spans (they carry "
+        "http.status_code)",
+        "OTEL_SEMCONV_STABILITY_OPT_IN=http", "semconv processor"}) {
+    EXPECT_NE(f.message.find(want), std::string::npos) << want << "\n" << f.message;
+  }
+  ASSERT_EQ(f.spans.size(), 2u);
+  EXPECT_EQ(b->trace.spans[f.spans[0]].span->name, "GET /auth/verify");
+  // The summary carries each service's keys per generation and its scopes.
+  const ServiceSummary& auth = b->analysis.services[1];
+  ASSERT_EQ(auth.name, "auth-service");
+  ASSERT_TRUE(auth.semconv.contains(semconv::Domain::kHttp));
+  EXPECT_EQ(auth.semconv.at(semconv::Domain::kHttp).Generation(), "old");
+  EXPECT_TRUE(auth.scopes.contains("@opentelemetry/instrumentation-http 0.208.0"));
+  EXPECT_EQ(b->analysis.services[0].semconv.at(semconv::Domain::kHttp).Generation(), "stable");
+}
+
+TEST(SdkMixTest, OneGenerationOrDuplicatedKeysAreNoMix) {
+  auto all_old = MixedCheckout();
+  all_old[1].attributes = {Int("net.peer.port", 8081), Str("http.method", "GET")};
+  all_old[4].attributes = {Str("http.url", "http://127.0.0.1:8083/pay")};
+  EXPECT_TRUE(OfKind(Analyze(all_old)->analysis, FindingKind::kSemconvMix).empty());
+  auto dup = MixedCheckout();  // auth-service with http/dup: both generations
+  dup[2].attributes.push_back(Str("http.request.method", "GET"));
+  dup[2].attributes.push_back(Int("http.response.status_code", 200));
+  auto b = Analyze(dup);
+  EXPECT_TRUE(OfKind(b->analysis, FindingKind::kSemconvMix).empty());
+  EXPECT_EQ(b->analysis.services[1].semconv.at(semconv::Domain::kHttp).Generation(), "dup");
+  // Different domains never disagree with each other.
+  auto domains = Checkout();
+  domains[3].attributes = {Str("db.system", "postgresql"), Str("db.statement", "SELECT 1")};
+  domains[1].attributes = {Port(8081), Str("url.full", "http://127.0.0.1:8081/auth/verify")};
+  auto d = Analyze(domains);
+  EXPECT_TRUE(d->analysis.findings.empty()) << d->analysis.findings[0].message;
+}
+
+TEST(SdkMixTest, DatabaseMixAcrossServices) {
+  auto specs = Checkout();
+  specs[3].attributes = {Str("db.system", "postgresql"), Str("db.statement", "SELECT 1")};
+  specs.push_back({1,
+                   "payment-service",
+                   9,
+                   6,
+                   "SELECT",
+                   SpanKind::kClient,
+                   110,
+                   5,
+                   {Str("db.system.name", "postgresql"), Str("db.query.text", "SELECT 2")}});
+  auto b = Analyze(specs);
+  auto mix = OfKind(b->analysis, FindingKind::kSemconvMix);
+  ASSERT_EQ(mix.size(), 1u);
+  EXPECT_NE(mix[0]->message.find("disagree on db"), std::string::npos) << mix[0]->message;
+  EXPECT_NE(mix[0]->message.find("A search for db.query.text misses auth-service's spans"),
+            std::string::npos)
+      << mix[0]->message;
+  EXPECT_NE(mix[0]->message.find("OTEL_SEMCONV_STABILITY_OPT_IN=database"), std::string::npos);
+}
+
+TEST(SdkMixTest, ServerSpanWith4xxMarkedErrorIsTheOldStatusMapping) {
+  auto specs = Checkout();
+  specs[2].attributes = {Port(8081), Int("http.response.status_code", 404)};
+  specs[2].status = StatusCodeValue::kError;
+  specs[2].scope = "old-http-instrumentation 0.9.0";
+  auto b = Analyze(specs);
+  ASSERT_EQ(Kinds(b->analysis), std::vector{FindingKind::kStatusMapping});
+  const Finding& f = b->analysis.findings[0];
+  EXPECT_EQ(f.service, "auth-service");
+  EXPECT_NE(f.message.find("1 server span(s) that answered HTTP 4xx as ERROR"), std::string::npos)
+      << f.message;
+  EXPECT_NE(f.message.find("HTTP 404"), std::string::npos);
+  EXPECT_NE(f.message.find("upgrade old-http-instrumentation 0.9.0"), std::string::npos);
+  // A 5xx server error and a 4xx client error are marked ERROR rightly.
+  specs[2].attributes = {Port(8081), Str("http.status_code", "503")};
+  EXPECT_TRUE(Analyze(specs)->analysis.findings.empty());
+  specs[2].status = StatusCodeValue::kUnset;
+  specs[1].attributes = {Port(8081), Int("http.response.status_code", 401)};
+  specs[1].status = StatusCodeValue::kError;
+  EXPECT_TRUE(Analyze(specs)->analysis.findings.empty());
+}
+
+TEST(SdkMixTest, OldOtlpTracestateAndServiceVersion) {
+  auto specs = Checkout();
+  specs[7].old_otlp = true;  // notification-service speaks OTLP before 0.19
+  specs[1].trace_state = "vendor=abc";
+  specs[2].version = "";
+  specs[3].version = "";
+  auto b = Analyze(specs);
+  auto old = OfKind(b->analysis, FindingKind::kOldOtlp);
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0]->service, "notification-service");
+  EXPECT_NE(old[0]->message.find("notification-service (go) sends OTLP older than 0.19"),
+            std::string::npos)
+      << old[0]->message;
+  ASSERT_EQ(old[0]->spans.size(), 1u);
+  EXPECT_TRUE(b->analysis.services[3].old_otlp);
+
+  auto dropped = OfKind(b->analysis, FindingKind::kTracestateDropped);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0]->service, "auth-service");
+  EXPECT_NE(dropped[0]->message.find("carries tracestate \"vendor=abc\""), std::string::npos);
+
+  auto version = OfKind(b->analysis, FindingKind::kMissingServiceVersion);
+  ASSERT_EQ(version.size(), 1u);
+  EXPECT_EQ(version[0]->service, "auth-service");
+  EXPECT_NE(version[0]->message.find("sets no service.version"), std::string::npos);
+  EXPECT_EQ(b->analysis.services[0].service_version, "1.0.0");
+
+  specs[2].trace_state = "vendor=abc";  // carried over: fine
+  EXPECT_TRUE(OfKind(Analyze(specs)->analysis, FindingKind::kTracestateDropped).empty());
+}
+
+struct OneSpan {
+  Traces traces;
+  Span* span;
+};
+
+std::unique_ptr<OneSpan> MakeSpan(uint8_t trace, std::vector<KeyValue> attributes,
+                                  std::string_view trace_state = "") {
+  auto o = std::make_unique<OneSpan>();
+  Arena& a = o->traces.arena();
+  o->span = &o->traces.resource_spans().Append(a).scope_spans.Append(a).spans.Append(a);
+  o->span->trace_id = Tid(trace);
+  o->span->trace_id.bytes[0] = 0xab;  // 128 bits, as the SDKs make
+  o->span->span_id = Sid(1);
+  o->span->trace_state = trace_state;
+  for (const KeyValue& kv : attributes) o->span->attributes.Append(a, kv);
+  return o;
+}
+
+TEST(PropagationFormatsTest, CapturedHeadersTellWhoSentWhat) {
+  auto call = MakeSpan(1, {});
+  Arena arena;
+  AnyValue b3;
+  b3.type = ValueType::kArray;
+  b3.array_value.Append(arena, AnyValue::String("80f198ee56343ba8-e457b5a2e4d86bd1-1"));
+  auto root = MakeSpan(2, {{"http.request.header.b3", b3}, Str("url.path", "/pay")});
+  std::string text = ExplainPropagationFormats(*call->span, "api-gateway", "payment-service",
+                                               ReadPropagationEvidence(*root->span));
+  EXPECT_NE(text.find("api-gateway injected B3 single header only"), std::string::npos) << text;
+  EXPECT_NE(text.find("b3 (B3 single header), and no traceparent"), std::string::npos) << text;
+  EXPECT_NE(text.find("OTEL_PROPAGATORS=tracecontext,baggage,b3multi on payment-service"),
+            std::string::npos)
+      << text;
+
+  // Old conventions: one string, '_' for '-'.
+  root = MakeSpan(2, {Str("http.request.header.x_b3_traceid", "80f198ee56343ba8")});
+  text = ExplainPropagationFormats(*call->span, "a", "b", ReadPropagationEvidence(*root->span));
+  EXPECT_NE(text.find("a injected B3 multi-header only"), std::string::npos) << text;
+
+  std::string traceparent = "00-" + call->span->trace_id.ToHex() + "-00f067aa0ba902b7-01";
+  root = MakeSpan(2, {Str("http.request.header.traceparent", traceparent)});
+  text = ExplainPropagationFormats(*call->span, "a", "b", ReadPropagationEvidence(*root->span));
+  EXPECT_NE(text.find("b received a traceparent carrying this trace's ID"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("do not extract W3C Trace Context"), std::string::npos) << text;
+}
+
+TEST(PropagationFormatsTest, TracestateAndShortIdsOrNothingToTell) {
+  auto call = MakeSpan(1, {}, "vendor=1");
+  auto root = MakeSpan(2, {});
+  std::string text =
+      ExplainPropagationFormats(*call->span, "a", "b", ReadPropagationEvidence(*root->span));
+  EXPECT_NE(text.find("a's call carries tracestate \"vendor=1\""), std::string::npos) << text;
+
+  call = MakeSpan(1, {});
+  root->span->trace_id.bytes[0] = 0;  // 64-bit: 0000000000000000xxxxxxxxxxxxxxxx
+  text = ExplainPropagationFormats(*call->span, "a", "b", ReadPropagationEvidence(*root->span));
+  EXPECT_NE(text.find("64-bit trace ID"), std::string::npos) << text;
+
+  root = MakeSpan(2, {Str("http.request.header.content-type", "application/json")});
+  text = ExplainPropagationFormats(*call->span, "a", "b", ReadPropagationEvidence(*root->span));
+  EXPECT_NE(text.find("cannot be told from the spans"), std::string::npos) << text;
+  EXPECT_NE(text.find("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST"),
+            std::string::npos);
 }
 
 TEST(SpanFactsTest, KeysAcrossSemconvVersions) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "analysis/propagation_formats.h"
 #include "analysis/span_facts.h"
 
 namespace polytrace::analysis {
@@ -26,6 +27,7 @@ struct DetachedRoot {
   uint64_t start = 0;
   std::optional<std::string> served;
   std::vector<std::pair<TraceId, SpanId>> links;
+  PropagationEvidence evidence;
 };
 
 struct Window {
@@ -61,7 +63,7 @@ Result<std::vector<DetachedRoot>> RootsIn(TraceSource& source, SpanKind kind, Wi
           if (s.start_time_unix_nano < w.start || s.start_time_unix_nano > w.end) continue;
           DetachedRoot r{s.trace_id,          s.span_id, ServiceLabel(rs),
                          std::string(s.name), s.kind,    s.start_time_unix_nano,
-                         ServedKey(s),        {}};
+                         ServedKey(s),        {},        ReadPropagationEvidence(s)};
           for (const SpanLink& l : s.links) r.links.emplace_back(l.trace_id, l.span_id);
           roots.push_back(std::move(r));
         }
@@ -126,13 +128,14 @@ Status FindBrokenPropagation(const AssembledTrace& trace, TraceSource& source,
         .message = fmt::format(
             "propagation broke between {} and {}: {} span {} ({}: {}) is the root of trace {}, "
             "but it answers {} in this trace ({}, started {:+.1f} ms after the call); the "
-            "context was not {}",
+            "context was not {}. {}",
             caller, best->service, KindName(best->kind), best->span_id.ToHex(), best->service,
             best->name, best->trace_id.ToHex(), SpanLabel(trace, *analysis, call_index),
             keyed ? "same " + *callee : "matched by time only", double(gap) / 1e6,
             call.kind == SpanKind::kProducer
                 ? "injected into the message by the producer or not extracted by the consumer"
-                : "sent by the caller or not extracted by the callee"),
+                : "sent by the caller or not extracted by the callee",
+            ExplainPropagationFormats(call, caller, best->service, best->evidence)),
         .spans = {call_index},
         .service = best->service,
         .peer_service = caller,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "analysis/sdk_mix.h"
 #include "analysis/span_facts.h"
 
 namespace polytrace::analysis {
@@ -29,9 +30,11 @@ class Analyzer {
   TraceAnalysis Run() {
     SummarizeServices();
     CheckSpans();
+    SummarizeSdkUse(trace_, &out_);
     CheckHops();
     ReportSkew();
     ReportMissingNames();
+    for (Finding& f : FindSdkMix(trace_, out_)) Add(std::move(f));
     return std::move(out_);
   }
 
@@ -245,6 +248,11 @@ std::string_view FindingKindName(FindingKind kind) {
     case FindingKind::kClockSkew: return "clock_skew";
     case FindingKind::kChildBeforeParent: return "child_before_parent";
     case FindingKind::kBrokenPropagation: return "broken_propagation";
+    case FindingKind::kSemconvMix: return "semconv_mix";
+    case FindingKind::kStatusMapping: return "status_mapping";
+    case FindingKind::kOldOtlp: return "old_otlp";
+    case FindingKind::kTracestateDropped: return "tracestate_dropped";
+    case FindingKind::kMissingServiceVersion: return "missing_service_version";
   }
   return "unknown";
 }

@@ -3,20 +3,23 @@
 // which services are in the trace (and which SDK, language and semantic
 // conventions each uses), which service hops are valid, where a parent is
 // missing, which service reports no `service.name`, which clock is skewed
-// and by how much, and which calls went out but were never answered inside
+// and by how much, which calls went out but were never answered inside
 // the trace (where context propagation may have broken; see
-// propagation_search.h for the store-wide follow-up).
+// propagation_search.h for the store-wide follow-up), and where SDK and
+// instrumentation versions disagree (sdk_mix.h).
 //
 // Shared by `polytrace verify`, the query API (/api/analysis/traces/{id})
 // and, later, the UI's health panel.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "analysis/trace_assembly.h"
+#include "semconv/semconv_keys.h"
 
 namespace polytrace::analysis {
 
@@ -38,6 +41,12 @@ enum class FindingKind {
   kClockSkew,           // a service's spans sit outside their caller's window
   kChildBeforeParent,   // same service, so same clock: an instrumentation fault
   kBrokenPropagation,   // a call answered by a span that started a trace of its own
+  // SDK and instrumentation versions that disagree (see sdk_mix.h):
+  kSemconvMix,             // services write one domain's attributes under different generations
+  kStatusMapping,          // a server span with an HTTP 4xx marked ERROR (pre-stable mapping)
+  kOldOtlp,                // a service sends OTLP before 0.19 (instrumentation_library_spans)
+  kTracestateDropped,      // the caller's tracestate did not reach the callee
+  kMissingServiceVersion,  // no service.version: a warning, not a failure by default
 };
 std::string_view FindingKindName(FindingKind kind);
 
@@ -58,7 +67,23 @@ struct ServiceSummary {
   std::string language;  // telemetry.sdk.language
   std::string sdk_name;
   std::string sdk_version;
+  std::string service_version;        // service.version
   std::set<std::string> schema_urls;  // resource and scope schema URLs: semconv versions
+  std::set<std::string> scopes;       // instrumentation scopes: "name version"
+  // Per domain, the attribute keys of each semantic-conventions generation
+  // that this service's spans carry, and the scopes that wrote them.
+  struct SemconvUse {
+    std::set<std::string> old_keys;
+    std::set<std::string> stable_keys;
+    std::set<std::string> old_scopes;
+    std::set<std::string> stable_scopes;
+    int example_old_span = -1;
+    int example_stable_span = -1;
+    // "old", "stable", or "dup" (both, as OTEL_SEMCONV_STABILITY_OPT_IN=http/dup writes).
+    std::string_view Generation() const;
+  };
+  std::map<semconv::Domain, SemconvUse> semconv;
+  bool old_otlp = false;  // sent in OTLP before 0.19
   size_t spans = 0;
   size_t errors = 0;
 };

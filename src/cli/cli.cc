@@ -128,7 +128,9 @@ int RunCli(int argc, char** argv) {
                          "How far a child may sit outside its parent's window (default 50ms)");
   verify_cmd->add_option("--allow", verify.allow,
                          "Skip a structural check: orphans, missing-service-name, invalid-hops, "
-                         "broken-propagation, clock-skew");
+                         "broken-propagation, clock-skew, sdk-mix, missing-service-version");
+  verify_cmd->add_flag("--strict", verify.strict,
+                       "Warnings (a service without service.version) fail the trace too");
   verify_cmd
       ->add_option("--wait", verify.wait,
                    "Retry failing or missing traces this long (spans arrive late)")

@@ -85,6 +85,7 @@ Status BuildExpectations(const VerifyOptions& o, verify::Expectations* e) {
   if (!o.expect_file.empty()) {
     if (Status st = verify::LoadExpectationsFile(o.expect_file, e); !st.ok()) return st;
   }
+  e->strict |= o.strict;
   e->services.insert(e->services.end(), o.services.begin(), o.services.end());
   e->languages.insert(e->languages.end(), o.languages.begin(), o.languages.end());
   for (const std::string& s : o.spans) {
@@ -115,13 +116,15 @@ Status BuildExpectations(const VerifyOptions& o, verify::Expectations* e) {
       {"missing-service-name", &e->allow_missing_service_name},
       {"invalid-hops", &e->allow_invalid_hops},
       {"broken-propagation", &e->allow_broken_propagation},
-      {"clock-skew", &e->allow_clock_skew}};
+      {"clock-skew", &e->allow_clock_skew},
+      {"sdk-mix", &e->allow_sdk_mix},
+      {"missing-service-version", &e->allow_missing_service_version}};
   for (const std::string& a : o.allow) {
     auto it = allow.find(a);
     if (it == allow.end()) {
       return Status::InvalidArgument(
           fmt::format("--allow \"{}\": expected orphans, missing-service-name, invalid-hops, "
-                      "broken-propagation or clock-skew",
+                      "broken-propagation, clock-skew, sdk-mix or missing-service-version",
                       a));
     }
     *it->second = true;

@@ -23,6 +23,7 @@ struct VerifyOptions {
   std::string max_duration, skew_tolerance;
   std::string wait = "0s";  // keep retrying failing traces this long (spans arrive late)
   bool json = false;
+  bool strict = false;  // warnings fail too
 };
 
 int RunVerify(const VerifyOptions& options);

@@ -16,6 +16,7 @@
 #include "processors/memory_limiter/factory.h"
 #include "processors/redaction/factory.h"
 #include "processors/resource/factory.h"
+#include "processors/semconv/factory.h"
 #include "receivers/otlp/factory.h"
 
 namespace polytrace {
@@ -29,6 +30,7 @@ void RegisterBuiltinComponents(ComponentRegistry& registry) {
   registry.Add(NewAttributesProcessorFactory());
   registry.Add(NewFilterProcessorFactory());
   registry.Add(NewRedactionProcessorFactory());
+  registry.Add(NewSemconvProcessorFactory());
 
   registry.Add(NewDebugExporterFactory());
   registry.Add(NewFileExporterFactory());

@@ -133,7 +133,15 @@ struct ScopeSpans {
   InstrumentationScope scope;
   ArenaVec<Span> spans;
   std::string_view schema_url;
+  // Decoded from OTLP before 0.19 (instrumentation_library_spans); the
+  // receiver marks such a scope with kInstrumentationLibraryAttribute.
+  bool from_instrumentation_library = false;
 };
+
+// The scope attribute (true) that records a scope sent in OTLP before 0.19,
+// so that the trace analysis can name the service that speaks it.
+inline constexpr std::string_view kInstrumentationLibraryAttribute =
+    "polytrace.otlp.instrumentation_library";
 
 struct Resource {
   Attributes attributes;

@@ -215,7 +215,8 @@ bool JsonDecoder::ResourceSpansObj(element e, ResourceSpans* rs) {
   // resource without scopeSpans.
   if (library_spans && !has_scope_spans) {
     used_library_spans_ = true;
-    return ScopeSpansArr(*library_spans, "instrumentationLibrarySpans", rs);
+    if (!ScopeSpansArr(*library_spans, "instrumentationLibrarySpans", rs)) return false;
+    for (ScopeSpans& ss : rs->scope_spans) ss.from_instrumentation_library = true;
   }
   return true;
 }

@@ -384,6 +384,7 @@ bool Decoder<kBuild>::DecodeResourceSpans(std::string_view data, size_t base, Re
         Push("instrumentation_library_spans", rs->scope_spans.size());
         ScopeSpans& ss = Next(rs->scope_spans, scratch_.scope_spans);
         if (!DecodeScopeSpans(msg, r.offset() - msg.size(), &ss)) return false;
+        ss.from_instrumentation_library = true;
         Pop();
         break;
       }

@@ -312,6 +312,60 @@ TEST_F(QueryApiTest, AttributeSearchesAnswerAlikeFromEveryTier) {
   expect_answers("compacted");
 }
 
+// Issue #13: a search for a stable key also finds the old key's spans (and
+// the other way round), from every tier; `semconv_aliases: false` asks for
+// exact keys.
+TEST_F(QueryApiTest, SearchesFindEitherSemconvGeneration) {
+  // Trace 1 (setUp) carries http.status_code=500; trace 4 the stable key.
+  Add(Tid(4), 1, 0, "pay", "refund", SpanKind::kServer, 30'000, 5, StatusCodeValue::kError,
+      {{"http.response.status_code", AnyValue::Int(500)},
+       {"http.request.method", AnyValue::String("POST")}});
+  Add(Tid(5), 1, 0, "pay", "charge", SpanKind::kServer, 31'000, 5, StatusCodeValue::kUnset,
+      {{"http.method", AnyValue::String("POST")}});
+  auto sorted = [](std::vector<int> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  auto expect_answers = [&](const char* tier) {
+    SCOPED_TRACE(tier);
+    EXPECT_EQ(Search("service=pay&tag=http.response.status_code:500"), (V{4, 1}));
+    EXPECT_EQ(Search("service=pay&tag=http.status_code:500"), (V{4, 1}));
+    // Two aliased tags on one span: each may match under either name.
+    EXPECT_EQ(Search("service=pay&tag=http.response.status_code:500&tag=http.method:POST"), (V{4}));
+    EXPECT_EQ(Search("service=pay&tag=http.request.method:POST"), (V{5, 4}));
+    EXPECT_EQ(sorted(TraceQL("{ span.http.response.status_code = 500 }")), (V{1, 4}));
+    EXPECT_EQ(sorted(TraceQL("{ span.http.status_code >= 500 }")), (V{1, 4}));
+    EXPECT_EQ(sorted(TraceQL("{ .http.request.method =~ \"PO.*\" }")), (V{4, 5}));
+    // `= nil`: the attribute under neither name.
+    EXPECT_EQ(sorted(TraceQL("{ name = \"charge\" && span.http.response.status_code = nil }")),
+              (V{3, 5}));
+  };
+  expect_answers("head and a segment");
+  ASSERT_TRUE(store_->SealHead().ok());
+  expect_answers("sealed");
+
+  service_ = std::make_unique<QueryService>([this] { return store_.get(); }, std::nullopt,
+                                            QueryOptions{.semconv_aliases = false});
+  EXPECT_EQ(Search("service=pay&tag=http.response.status_code:500"), (V{4}));
+  EXPECT_EQ(Search("service=pay&tag=http.status_code:500"), (V{1}));
+  EXPECT_EQ(TraceQL("{ span.http.response.status_code = 500 }"), (V{4}));
+}
+
+TEST(SemconvSearchTest, VariantsAreTheProductOfEachTagsNamesAndBounded) {
+  store::SpanFilter f;
+  f.tags = {{"http.response.status_code", "500"}, {"tenant", "blue"}, {"db.namespace", "u"}};
+  std::vector<store::SpanFilter> v = GenerationVariants(f);
+  // 2 names x 1 x 3 (db.namespace, db.name, db.elasticsearch.cluster.name)
+  ASSERT_EQ(v.size(), 6u);
+  EXPECT_EQ(v[1].tags[2].first, "db.name");
+  EXPECT_EQ(v[3].tags[0].first, "http.status_code");
+  EXPECT_EQ(v[3].tags[1].first, "tenant");
+  EXPECT_EQ(v[3].tags[1].second, "blue");
+  f.tags.clear();
+  for (int i = 0; i < 8; ++i) f.tags.push_back({"http.response.status_code", "500"});
+  EXPECT_EQ(GenerationVariants(f).size(), kMaxVariants);  // 2^4, the rest exact
+}
+
 TEST_F(QueryApiTest, TempoTagsAndValues) {
   EXPECT_EQ(Get("/api/search/tags").body,
             R"({"tagNames":["http.status_code","service.name","tenant"]})");
@@ -328,12 +382,25 @@ TEST_F(QueryApiTest, OnlyGetIsAllowedAndUnknownPathsAre404) {
   EXPECT_EQ(Get("/api/nothing").status, 404);
 }
 
+// The findings of an analysis but the warnings (this test's services set no
+// service.version).
+std::vector<simdjson::dom::element> Problems(simdjson::dom::element doc) {
+  std::vector<simdjson::dom::element> out;
+  for (simdjson::dom::element f : doc["findings"].get_array()) {
+    if (std::string_view(f["kind"]) != "missing_service_version") out.push_back(f);
+  }
+  return out;
+}
+
 TEST_F(QueryApiTest, AnalysisNamesTheBrokenHopAcrossTraces) {
   HttpResponse healthy = Get("/api/analysis/traces/10000000000000000000000000000001");
   ASSERT_EQ(healthy.status, 200) << healthy.body;
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(healthy.body);
-  EXPECT_EQ(doc["findings"].get_array().size(), 0u) << healthy.body;
+  EXPECT_EQ(Problems(doc).size(), 0u) << healthy.body;
+  // Each service's attribute keys per semantic-conventions generation.
+  EXPECT_EQ(std::string_view(doc["services"].at(1)["semconv"]["http"]["generation"]), "old")
+      << healthy.body;
   EXPECT_EQ(doc["hops"].get_array().size(), 1u);
   EXPECT_EQ(std::string_view(doc["hops"].at(0)["to"]), "pay");
   EXPECT_EQ(uint64_t(doc["spans"]), 3u);
@@ -349,8 +416,8 @@ TEST_F(QueryApiTest, AnalysisNamesTheBrokenHopAcrossTraces) {
   HttpResponse broken = Get("/api/analysis/traces/10000000000000000000000000000004");
   ASSERT_EQ(broken.status, 200) << broken.body;
   doc = parser.parse(broken.body);
-  ASSERT_EQ(doc["findings"].get_array().size(), 1u) << broken.body;
-  simdjson::dom::element f = doc["findings"].at(0);
+  ASSERT_EQ(Problems(doc).size(), 1u) << broken.body;
+  simdjson::dom::element f = Problems(doc)[0];
   EXPECT_EQ(std::string_view(f["kind"]), "broken_propagation");
   EXPECT_EQ(std::string_view(f["peerService"]), "gw");
   EXPECT_EQ(std::string_view(f["service"]), "auth");

@@ -34,15 +34,16 @@ HttpResponse QueryService::Handle(HttpRequest& request) {
     r.SetHeader("Retry-After", "1");
     return r;
   }
-  JaegerApi jaeger(*store);
-  TempoApi tempo(*store);
+  JaegerApi jaeger(*store, options_);
+  TempoApi tempo(*store, options_);
   constexpr std::string_view kTraces = "/api/traces/";
   if (request.path.starts_with(kTraces) &&
       request.Header("accept").find("application/protobuf") != std::string_view::npos) {
     return tempo.GetTraceProto(std::string_view(request.path).substr(kTraces.size()));
   }
   if (std::optional<HttpResponse> r = jaeger.Handle(request)) return std::move(*r);
-  if (std::optional<HttpResponse> r = JaegerApiV3(*store).Handle(request)) return std::move(*r);
+  if (std::optional<HttpResponse> r = JaegerApiV3(*store, options_).Handle(request))
+    return std::move(*r);
   if (std::optional<HttpResponse> r = tempo.Handle(request)) return std::move(*r);
   if (std::optional<HttpResponse> r = AnalysisApi(*store).Handle(request)) return std::move(*r);
   if (std::optional<HttpResponse> r = ServiceMapApi(*store).Handle(request)) return std::move(*r);

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "net/http_server.h"
+#include "query/semconv_search.h"
 #include "query/static_files.h"
 #include "store/engine/store.h"
 
@@ -18,13 +19,14 @@ class QueryService {
   // `resolve` returns the store to serve, or nullptr while it is not open.
   // `ui`: the web UI's assets, served at every path outside /api/ (none: no UI).
   explicit QueryService(std::function<const store::Store*()> resolve,
-                        std::optional<StaticFiles> ui = std::nullopt)
-      : resolve_(std::move(resolve)), ui_(std::move(ui)) {}
+                        std::optional<StaticFiles> ui = std::nullopt, QueryOptions options = {})
+      : resolve_(std::move(resolve)), ui_(std::move(ui)), options_(options) {}
   HttpResponse Handle(HttpRequest& request);
 
  private:
   std::function<const store::Store*()> resolve_;
   std::optional<StaticFiles> ui_;
+  QueryOptions options_;
 };
 
 }  // namespace polytrace::query

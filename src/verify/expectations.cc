@@ -219,15 +219,19 @@ Status LoadExpectationsFile(const std::string& path, Expectations* out) {
     if (!d.ok()) return d.status();
     out->analysis.skew_tolerance_nanos = *d;
   }
+  if (Status st = r.Read("strict", &out->strict); !st.ok()) return st;
   bool has_allow = false;
   Result<ConfigReader> allow = r.Child("allow", &has_allow);
   if (!allow.ok()) return allow.status();
   if (has_allow) {
-    for (auto [key, field] : {std::pair{"orphans", &out->allow_orphans},
-                              std::pair{"missing_service_name", &out->allow_missing_service_name},
-                              std::pair{"invalid_hops", &out->allow_invalid_hops},
-                              std::pair{"broken_propagation", &out->allow_broken_propagation},
-                              std::pair{"clock_skew", &out->allow_clock_skew}}) {
+    for (auto [key, field] :
+         {std::pair{"orphans", &out->allow_orphans},
+          std::pair{"missing_service_name", &out->allow_missing_service_name},
+          std::pair{"invalid_hops", &out->allow_invalid_hops},
+          std::pair{"broken_propagation", &out->allow_broken_propagation},
+          std::pair{"clock_skew", &out->allow_clock_skew},
+          std::pair{"sdk_mix", &out->allow_sdk_mix},
+          std::pair{"missing_service_version", &out->allow_missing_service_version}}) {
       if (Status st = allow->Read(key, field); !st.ok()) return st;
     }
     if (Status st = allow->Finish(); !st.ok()) return st;

@@ -6,7 +6,8 @@
 //   min_spans: 10
 //   max_duration: 5s
 //   clock_skew_tolerance: 50ms
-//   allow: {orphans: false, missing_service_name: false}
+//   allow: {orphans: false, missing_service_name: false, sdk_mix: false}
+//   strict: false        # true: warnings (no service.version) fail too
 //   expect:
 //     - span: process-payment
 //       service: payment-service
@@ -19,7 +20,8 @@
 //
 // The structural checks (one trace across every hop, valid parent links,
 // no orphans, service.name everywhere, children inside their parents' time
-// window) always run; `allow` switches one off.
+// window, SDK versions that agree) always run, as does the warning for a
+// missing service.version; `allow` switches one off.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +67,10 @@ struct Expectations {
   bool allow_invalid_hops = false;
   bool allow_broken_propagation = false;
   bool allow_clock_skew = false;
+  bool allow_sdk_mix = false;
+  bool allow_missing_service_version = false;
+  // Warnings (a service without service.version) fail the trace too.
+  bool strict = false;
   analysis::AnalysisOptions analysis;
   std::vector<SpanExpectation> spans;
 };

@@ -127,7 +127,12 @@ bool TraceVerdict::ok() const { return failed() == 0; }
 
 size_t TraceVerdict::failed() const {
   return size_t(
-      std::count_if(checks.begin(), checks.end(), [](const CheckResult& c) { return !c.ok; }));
+      std::count_if(checks.begin(), checks.end(), [](const CheckResult& c) { return c.Fails(); }));
+}
+
+size_t TraceVerdict::warned() const {
+  return size_t(std::count_if(checks.begin(), checks.end(),
+                              [](const CheckResult& c) { return !c.ok && c.warning; }));
 }
 
 TraceVerdict VerifyTrace(const AssembledTrace& trace, const TraceAnalysis& analysis,
@@ -162,6 +167,20 @@ TraceVerdict VerifyTrace(const AssembledTrace& trace, const TraceAnalysis& analy
         FromFindings(fmt::format("children within their parents' time window (tolerance {})",
                                  Millis(e.analysis.skew_tolerance_nanos)),
                      analysis, {FindingKind::kClockSkew, FindingKind::kChildBeforeParent}));
+  }
+  if (!e.allow_sdk_mix) {
+    v.checks.push_back(
+        FromFindings("SDK versions agree (semantic conventions, HTTP status mapping, OTLP version, "
+                     "tracestate)",
+                     analysis,
+                     {FindingKind::kSemconvMix, FindingKind::kStatusMapping, FindingKind::kOldOtlp,
+                      FindingKind::kTracestateDropped}));
+  }
+  if (!e.allow_missing_service_version) {
+    CheckResult c = FromFindings("every service has a service.version", analysis,
+                                 {FindingKind::kMissingServiceVersion});
+    c.warning = !e.strict;
+    v.checks.push_back(std::move(c));
   }
   if (e.min_spans || e.max_spans) {
     CheckResult c{"span count"};

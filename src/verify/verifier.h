@@ -15,6 +15,9 @@ struct CheckResult {
   std::string name;
   bool ok = true;
   std::vector<std::string> problems = {};
+  // A warning's problems are reported but do not fail the trace.
+  bool warning = false;
+  bool Fails() const { return !ok && !warning; }
 };
 
 struct TraceVerdict {
@@ -25,6 +28,7 @@ struct TraceVerdict {
   std::vector<CheckResult> checks;
   bool ok() const;
   size_t failed() const;
+  size_t warned() const;  // warnings with problems
 };
 
 TraceVerdict VerifyTrace(const analysis::AssembledTrace& trace,

@@ -8,12 +8,15 @@ void PrintVerdict(const TraceVerdict& v, std::ostream& out) {
   out << fmt::format("trace {}  {} spans  {:.1f} ms  {}\n", v.trace_id, v.spans,
                      double(v.duration_nanos) / 1e6, fmt::join(v.services, ", "));
   for (const CheckResult& c : v.checks) {
-    out << fmt::format("  {}  {}\n", c.ok ? "PASS" : "FAIL", c.name);
+    out << fmt::format("  {}  {}\n", c.ok ? "PASS" : c.warning ? "WARN" : "FAIL", c.name);
     for (const std::string& p : c.problems) out << "        - " << p << "\n";
   }
   size_t failed = v.failed();
-  out << (failed == 0 ? fmt::format("  ok: {} checks passed\n", v.checks.size())
-                      : fmt::format("  FAILED: {} of {} checks\n", failed, v.checks.size()));
+  size_t warned = v.warned();
+  std::string warnings = warned == 0 ? "" : fmt::format(" ({} with warnings)", warned);
+  out << (failed == 0
+              ? fmt::format("  ok: {} checks passed{}\n", v.checks.size(), warnings)
+              : fmt::format("  FAILED: {} of {} checks{}\n", failed, v.checks.size(), warnings));
 }
 
 void WriteVerdictsJson(const std::vector<TraceVerdict>& verdicts,
@@ -47,6 +50,8 @@ void WriteVerdictsJson(const std::vector<TraceVerdict>& verdicts,
       w.String(c.name);
       w.Key("ok");
       w.Bool(c.ok);
+      w.Key("warning");
+      w.Bool(c.warning);
       w.Key("problems");
       w.BeginArray();
       for (const std::string& p : c.problems) w.String(p);

@@ -28,10 +28,13 @@ class VerifyTest : public ::testing::Test {
 
   void Add(std::string_view service, std::string_view language, uint8_t id, uint8_t parent,
            std::string_view name, SpanKind kind, uint64_t start_ms, uint64_t duration_ms,
-           std::vector<KeyValue> attributes) {
+           std::vector<KeyValue> attributes, std::string_view version = "1.0.0") {
     Arena& a = traces_.arena();
     ResourceSpans& rs = traces_.resource_spans().Append(a);
     rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String(service)});
+    if (!version.empty()) {
+      rs.resource.attributes.Append(a, {"service.version", AnyValue::String(version)});
+    }
     rs.resource.attributes.Append(a, {"telemetry.sdk.language", AnyValue::String(language)});
     Span& s = rs.scope_spans.Append(a).spans.Append(a);
     s.trace_id.bytes[15] = 1;
@@ -90,7 +93,7 @@ expect:
     EXPECT_TRUE(c.ok) << c.name << ": " << (c.problems.empty() ? "" : c.problems[0]);
   }
   EXPECT_TRUE(v.ok());
-  EXPECT_EQ(v.checks.size(), 10u);
+  EXPECT_EQ(v.checks.size(), 12u);
   std::ostringstream text;
   PrintVerdict(v, text);
   EXPECT_NE(text.str().find("PASS  span payment-service/process-payment (internal), "
@@ -172,6 +175,56 @@ TEST_F(VerifyTest, BadExpectationsAreRejectedWithFileLineAndKey) {
   EXPECT_FALSE(AddAttributeFlag("span:key", &e).ok());
   EXPECT_FALSE(AddAttributeFlag("span:key=~(", &e).ok());
   EXPECT_FALSE(LoadExpectationsFile("/nonexistent/x.yaml", &e).ok());
+}
+
+TEST_F(VerifyTest, MixedSdkVersionsFailAndAMissingServiceVersionWarns) {
+  // payment-service's instrumentation writes the old HTTP keys, the
+  // gateway's the stable ones; a third service sets no service.version.
+  Add("api-gateway", "go", 5, 1, "GET", SpanKind::kClient, 30, 20,
+      {{"http.request.method", AnyValue::String("GET")},
+       {"http.response.status_code", AnyValue::Int(200)}});
+  Add("payment-service", "java", 6, 5, "GET /refund", SpanKind::kServer, 31, 18,
+      {{"http.method", AnyValue::String("GET")}, {"http.status_code", AnyValue::Int(200)}});
+  Add("audit-service", "python", 7, 4, "audit", SpanKind::kInternal, 40, 5, {}, "");
+  trace_ = analysis::AssembleTrace(traces_);
+  analysis_ = analysis::AnalyzeTrace(trace_);
+  Expectations e;
+  e.allow_orphans = e.allow_invalid_hops = true;  // audit-service's odd parent is not the point
+  TraceVerdict v = VerifyTrace(trace_, analysis_, e);
+  const CheckResult* mix = Find(v, "SDK versions agree");
+  ASSERT_NE(mix, nullptr);
+  EXPECT_FALSE(mix->ok);
+  ASSERT_EQ(mix->problems.size(), 1u);
+  EXPECT_NE(mix->problems[0].find("payment-service (java) writes the old keys http.method, "
+                                  "http.status_code"),
+            std::string::npos)
+      << mix->problems[0];
+  const CheckResult* version = Find(v, "every service has a service.version");
+  ASSERT_NE(version, nullptr);
+  EXPECT_FALSE(version->ok);
+  EXPECT_TRUE(version->warning);
+  EXPECT_NE(version->problems[0].find("audit-service (python) sets no service.version"),
+            std::string::npos);
+  EXPECT_EQ(v.failed(), 1u);  // the mix; the warning does not fail
+  EXPECT_EQ(v.warned(), 1u);
+  std::ostringstream text;
+  PrintVerdict(v, text);
+  EXPECT_NE(text.str().find("WARN  every service has a service.version"), std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find("FAILED: 1 of"), std::string::npos);
+  EXPECT_NE(text.str().find("(1 with warnings)"), std::string::npos);
+
+  e.allow_sdk_mix = true;
+  v = VerifyTrace(trace_, analysis_, e);
+  EXPECT_EQ(Find(v, "SDK versions agree"), nullptr);
+  EXPECT_TRUE(v.ok());  // only the warning is left
+  e.strict = true;
+  v = VerifyTrace(trace_, analysis_, e);
+  EXPECT_FALSE(v.ok());
+  e.allow_missing_service_version = true;
+  v = VerifyTrace(trace_, analysis_, e);
+  EXPECT_TRUE(v.ok());
+  EXPECT_EQ(Find(v, "every service has a service.version"), nullptr);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 """The seed's polyglot system end to end: polytrace with its embedded store,
-PostgreSQL, Kafka and the five services of demo/ (Go, Node.js, Python, Java,
-Node.js) with their official OpenTelemetry SDKs. Drives real checkouts and
+PostgreSQL, Kafka and the six services of demo/ (Go, Node.js, Python, Java,
+Node.js, Rust) with their official OpenTelemetry SDKs. Drives real checkouts and
 checks each trace through the query API and through `polytrace verify`; then
 breaks the system on purpose (the seed's pitfalls) and checks that verify
 names each fault. Every wait is a condition with a deadline.
@@ -42,7 +42,7 @@ def complete(polytrace, trace_id):
     return spans if set(SERVICES) <= services and "send-notification" in names else None
 
 
-def test_checkouts_become_one_trace_across_five_services(polytrace, demo):
+def test_checkouts_become_one_trace_across_six_services(polytrace, demo):
     d = demo()
     trace_ids = []
     latencies = []
@@ -87,8 +87,18 @@ def test_checkouts_become_one_trace_across_five_services(polytrace, demo):
         assert named["charge-card"][0] == "payment-service"
         assert by_id[named["charge-card"][1]["parentSpanId"]][1]["name"] == "process-payment"
         assert named["load-model"][0] == "recommendation-service"
+        assert named["check-stock"][0] == "inventory-service"
+        assert attr(named["check-stock"][1], "inventory.available") is True
         assert any(svc == "auth-service" and attr(s, "db.system") == "postgresql"
                    for svc, _, s in spans), "no PostgreSQL span from auth-service"
+
+    # One generation of semantic conventions everywhere (start.sh opts Node and Python in):
+    # every service that writes HTTP or database attributes writes the stable keys.
+    analysis = polytrace.get_json(f"/api/analysis/traces/{trace_ids[0]}")
+    generations = {(s["name"], domain): use["generation"]
+                   for s in analysis["services"] for domain, use in s["semconv"].items()}
+    assert generations and set(generations.values()) == {"stable"}, generations
+    assert ("auth-service", "db") in generations and ("recommendation-service", "http") in generations
 
     # No false positives over every recent trace rooted in the gateway.
     code, out = polytrace.verify("--since", "10m", "--root-service", "api-gateway",
@@ -126,6 +136,12 @@ def verify_until(polytrace, trace_id, expected, deadline=60):
     ("no-service-name", ["service with service.name \"unknown_service", "nodejs",
                          "called by api-gateway"]),
     ("clock-skew", ["recommendation-service's clock looks", "ahead of api-gateway's"]),
+    ("sdk-mix", ["semantic conventions disagree on http", "recommendation-service (python",
+                 "writes the old keys", "http.method", "http.status_code",
+                 "opentelemetry.instrumentation.flask", "OTEL_SEMCONV_STABILITY_OPT_IN=http"]),
+    ("b3-propagation", ["propagation broke between api-gateway and",
+                        "api-gateway injected B3 single header only", "b3 (B3 single header)",
+                        "and no traceparent", "OTEL_PROPAGATORS=tracecontext,baggage,b3multi"]),
 ])
 def test_each_fault_is_named_by_verify(polytrace, demo, fault, expected):
     d = demo(fault)

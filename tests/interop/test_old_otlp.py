@@ -44,6 +44,9 @@ def test_the_2021_js_sdk_sends_instrumentation_library_spans_and_they_arrive(sta
                              "legacy-node"], capture_output=True, text=True, timeout=60, cwd=str(SDK))
     assert result.returncode == 0, result.stdout + result.stderr
     scopes = wait_until(lambda: scopes_of(out, "legacy-node"), 20, "the old SDK's span")
-    assert scopes == [({"name": "legacy.instrumentation", "version": "0.1.0"}, ["old-sdk span"])]
+    # The receiver marks the translated scope, so the trace analysis can name the service.
+    marker = {"key": "polytrace.otlp.instrumentation_library", "value": {"boolValue": True}}
+    assert scopes == [({"name": "legacy.instrumentation", "version": "0.1.0", "attributes": [marker]},
+                       ["old-sdk span"])]
     wait_until(lambda: 'service "legacy-node" (nodejs SDK 1.0.1) sends OTLP older than 0.19'
                in c.logs(), 10, "the log to name the old SDK")

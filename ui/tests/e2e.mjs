@@ -255,8 +255,13 @@ await step('service map: services with languages, edges with rates', async () =>
 await step('trace health panel', async () => {
   await testid('health-button').click();
   await testid('trace-health').waitFor();
-  await waitCount(`${sel('health-checks')} li`, 5, 'checks');
+  await waitCount(`${sel('health-checks')} li`, 7, 'checks');
   await expectText(testid('health-services'), /java/, 'SDK languages');
+  await expectText(testid('health-services'), /rust/, 'the fifth language');
+  // One generation of semantic conventions everywhere in the healthy demo.
+  await page.locator('[data-testid="semconv-cell"] [data-generation="stable"]').first().waitFor();
+  if (await page.locator('[data-testid="semconv-cell"] [data-generation="old"]').count()) throw new Error('an old semconv generation in the healthy demo');
+  await expectText(page.locator('[data-check="sdk_mix"]'), /PASS/, 'the SDK-mix check');
   await waitUrl(/panel=health/, 'the panel in the URL');
   await shot('07-trace-health');
 });

@@ -14,6 +14,7 @@ Status PolytraceQueryConfig::Unmarshal(ConfigReader& r) {
   POLYTRACE_RETURN_IF_ERROR(r.Read("store", &store));
   POLYTRACE_RETURN_IF_ERROR(r.Read("ui_directory", &ui_directory));
   POLYTRACE_RETURN_IF_ERROR(r.Read("allowed_hosts", &allowed_hosts));
+  POLYTRACE_RETURN_IF_ERROR(r.Read("semconv_aliases", &semconv_aliases));
   Result<std::optional<TlsServerConfig>> tls_config = ReadTlsServerConfig(r);
   if (!tls_config.ok()) return tls_config.status();
   tls = std::move(tls_config.value());
@@ -49,8 +50,8 @@ Status PolytraceQueryExtension::Start(Host& host) {
   }
   std::optional<query::StaticFiles> ui;
   if (!ui_root.empty()) ui.emplace(ui_root);
-  service_ =
-      std::make_unique<query::QueryService>([this] { return ResolveStore(); }, std::move(ui));
+  service_ = std::make_unique<query::QueryService>([this] { return ResolveStore(); }, std::move(ui),
+                                                   query::QueryOptions{config_.semconv_aliases});
   HttpServerOptions options;
   options.endpoint = config_.endpoint;
   options.name = "query";

@@ -28,6 +28,9 @@ class PolytraceQueryConfig : public ComponentConfig {
   std::vector<std::string> allowed_hosts;
   std::optional<TlsServerConfig> tls;  // set: HTTPS only
   std::string authenticator;           // auth.authenticator: protects the UI and every API
+  // Searches match a key under either semantic-conventions generation
+  // (http.response.status_code also finds http.status_code); false: exact keys.
+  bool semconv_aliases = true;
   Status Unmarshal(ConfigReader& reader) override;
   Status Validate() const override;
 };

@@ -236,7 +236,8 @@ HttpResponse JaegerApi::FindTraces(const HttpRequest& request) {
   int64_t limit = 0;
   if (Status st = ParseSearch(p, &filter, &limit); !st.ok()) return BadRequest(st.message());
   if (filter.service.empty()) return BadRequest("parameter 'service' is required");
-  Result<std::vector<store::TraceHit>> hits = store_.FindTraces(filter, static_cast<size_t>(limit));
+  Result<std::vector<store::TraceHit>> hits =
+      query::FindTraces(store_, filter, static_cast<size_t>(limit), options_);
   if (!hits.ok()) return ServerError(hits.status());
   Result<std::vector<Traces>> traces = store_.GetTraces(store::TraceIdsOf(*hits));
   if (!traces.ok()) return ServerError(traces.status());

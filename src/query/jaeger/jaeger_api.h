@@ -14,13 +14,15 @@
 #include <optional>
 
 #include "net/http_server.h"
+#include "query/semconv_search.h"
 #include "store/engine/store.h"
 
 namespace polytrace::query {
 
 class JaegerApi {
  public:
-  explicit JaegerApi(const store::Store& store) : store_(store) {}
+  explicit JaegerApi(const store::Store& store, QueryOptions options = {})
+      : store_(store), options_(options) {}
   // nullopt when `request` is not a Jaeger route.
   std::optional<HttpResponse> Handle(const HttpRequest& request);
   // /api/traces/{id} in Jaeger's JSON (Tempo shares the path; see QueryService).
@@ -35,6 +37,7 @@ class JaegerApi {
   HttpResponse Dependencies(const HttpRequest& request);
 
   const store::Store& store_;
+  QueryOptions options_;
 };
 
 }  // namespace polytrace::query

@@ -202,7 +202,8 @@ HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
   if (Status st = ParseQuery(QueryParams(request.query), &filter, &depth); !st.ok()) {
     return Error(400, st.message());
   }
-  Result<std::vector<store::TraceHit>> hits = store_.FindTraces(filter, size_t(depth));
+  Result<std::vector<store::TraceHit>> hits =
+      query::FindTraces(store_, filter, size_t(depth), options_);
   if (!hits.ok()) return Error(500, hits.status().message());
   Result<std::vector<Traces>> traces = store_.GetTraces(store::TraceIdsOf(*hits));
   if (!traces.ok()) return Error(500, traces.status().message());

@@ -15,13 +15,15 @@
 #include <optional>
 
 #include "net/http_server.h"
+#include "query/semconv_search.h"
 #include "store/engine/store.h"
 
 namespace polytrace::query {
 
 class JaegerApiV3 {
  public:
-  explicit JaegerApiV3(const store::Store& store) : store_(store) {}
+  explicit JaegerApiV3(const store::Store& store, QueryOptions options = {})
+      : store_(store), options_(options) {}
   // nullopt when `request` is not a v3 route.
   std::optional<HttpResponse> Handle(const HttpRequest& request);
 
@@ -32,6 +34,7 @@ class JaegerApiV3 {
   HttpResponse GetTrace(std::string_view id_text);
 
   const store::Store& store_;
+  QueryOptions options_;
 };
 
 }  // namespace polytrace::query

@@ -13,13 +13,15 @@
 #include <optional>
 
 #include "net/http_server.h"
+#include "query/semconv_search.h"
 #include "store/engine/store.h"
 
 namespace polytrace::query {
 
 class TempoApi {
  public:
-  explicit TempoApi(const store::Store& store) : store_(store) {}
+  explicit TempoApi(const store::Store& store, QueryOptions options = {})
+      : store_(store), options_(options) {}
   // nullopt when `request` is not a Tempo route.
   std::optional<HttpResponse> Handle(const HttpRequest& request);
   // /api/traces/{id} as tempopb.Trace protobuf.
@@ -32,6 +34,7 @@ class TempoApi {
   HttpResponse TagValues(std::string_view tag, bool v2);
 
   const store::Store& store_;
+  QueryOptions options_;
 };
 
 }  // namespace polytrace::query

@@ -11,6 +11,7 @@
 #include "query/tempo/tempo_api.h"
 #include "query/traceql/evaluator.h"
 #include "query/traceql/parser.h"
+#include "query/traceql/semconv_aliases.h"
 
 namespace polytrace::query {
 namespace {
@@ -63,7 +64,7 @@ struct SearchRequest {
   std::optional<uint64_t> min_trace_duration, max_trace_duration;
 };
 
-Status ParseRequest(const HttpRequest& request, SearchRequest* out) {
+Status ParseRequest(const HttpRequest& request, const QueryOptions& options, SearchRequest* out) {
   QueryParams p(request.query);
   std::string q = p.Get("q").value_or("{}");
   Result<std::unique_ptr<traceql::SpansetExpr>> parsed = traceql::Parse(q);
@@ -71,6 +72,7 @@ Status ParseRequest(const HttpRequest& request, SearchRequest* out) {
     return Status::InvalidArgument(
         fmt::format("invalid TraceQL query: {}", parsed.status().message()));
   out->query = std::move(*parsed);
+  if (options.semconv_aliases) traceql::AliasSemconvGenerations(*out->query);
   out->filter = traceql::RequiredSpanFilter(*out->query);
   auto start = p.GetInt("start"), end = p.GetInt("end"), limit = p.GetInt("limit"),
        spss = p.GetInt("spss");
@@ -167,7 +169,7 @@ void WriteTrace(JsonWriter& w, const AssembledTrace& trace, const traceql::Trace
 
 HttpResponse TempoApi::Search(const HttpRequest& request) {
   SearchRequest req;
-  if (Status st = ParseRequest(request, &req); !st.ok()) return BadRequest(st.message());
+  if (Status st = ParseRequest(request, options_, &req); !st.ok()) return BadRequest(st.message());
   auto attributes = traceql::ReferencedAttributes(*req.query);
   JsonWriter w;
   w.BeginObject();

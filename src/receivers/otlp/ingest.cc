@@ -69,8 +69,16 @@ Status Ingest::DecodeJson(std::string_view bytes, Traces* traces) {
   return Status::Ok();
 }
 
-void Ingest::NoteLibrarySpans(const Traces& traces) {
+void Ingest::NoteLibrarySpans(Traces& traces) {
   library_spans_requests_.Add(1);
+  // Marked on the scope, so the trace analysis can name the service later.
+  for (ResourceSpans& rs : traces.resource_spans()) {
+    for (ScopeSpans& ss : rs.scope_spans) {
+      if (!ss.from_instrumentation_library) continue;
+      ss.scope.attributes.Append(traces.arena(),
+                                 {kInstrumentationLibraryAttribute, AnyValue::Bool(true)});
+    }
+  }
   if (!log_) return;
   for (const ResourceSpans& rs : traces.resource_spans()) {
     auto text = [&](std::string_view key) {

@@ -48,8 +48,9 @@ class Ingest {
 
  private:
   // A request in OTLP before 0.19 (instrumentation_library_spans): counted,
-  // and each sending service named once in the log with what to upgrade.
-  void NoteLibrarySpans(const Traces& traces);
+  // its translated scopes marked (kInstrumentationLibraryAttribute), and
+  // each sending service named once in the log with what to upgrade.
+  void NoteLibrarySpans(Traces& traces);
 
   TracesConsumer* next_;
   MetricsRegistry& metrics_;

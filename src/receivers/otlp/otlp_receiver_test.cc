@@ -86,9 +86,17 @@ TEST_P(OtlpReceiverTest, ReadsTheOtlpBefore019FieldsAndForwardsScopeSpans) {
   EXPECT_EQ(host_.MetricValue("polytrace_receiver_deprecated_otlp_requests{receiver=\"otlp\","
                               "transport=\"http\"}"),
             1);
+  // Forwarded as scope_spans, each scope marked for the trace analysis.
+  Traces marked = testing::MakeKitchenSinkTraces();
+  for (ResourceSpans& rs : marked.resource_spans()) {
+    for (ScopeSpans& ss : rs.scope_spans) {
+      ss.scope.attributes.Append(marked.arena(),
+                                 {kInstrumentationLibraryAttribute, AnyValue::Bool(true)});
+    }
+  }
   sink_.Inspect([&](const std::vector<Traces>& b) {
     EXPECT_EQ(b[0].wire(), nullptr);  // the bytes say field 1000: encoded afresh
-    EXPECT_EQ(otlp::EncodeTracesProto(b[0]), current);
+    EXPECT_EQ(otlp::EncodeTracesProto(b[0]), otlp::EncodeTracesProto(marked));
   });
 }
 

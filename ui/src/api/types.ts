@@ -130,7 +130,12 @@ export type FindingKind =
   | 'invalid_hop'
   | 'clock_skew'
   | 'child_before_parent'
-  | 'broken_propagation';
+  | 'broken_propagation'
+  | 'semconv_mix'
+  | 'status_mapping'
+  | 'old_otlp'
+  | 'tracestate_dropped'
+  | 'missing_service_version';
 
 export interface Finding {
   kind: FindingKind | string;
@@ -150,8 +155,23 @@ export interface AnalysisService {
   sdkName?: string;
   sdkVersion?: string;
   schemaURLs?: string[];
+  serviceVersion?: string;
+  /** Instrumentation scopes: "name version". */
+  scopes?: string[];
+  /** Per domain (http, db, messaging, rpc): the keys of each semantic-conventions generation. */
+  semconv?: Record<string, SemconvUse>;
+  /** Sends OTLP before 0.19 (instrumentation_library_spans). */
+  oldOtlp?: boolean;
   spans: number;
   errors: number;
+}
+
+export interface SemconvUse {
+  generation: 'old' | 'stable' | 'dup' | string;
+  oldKeys: string[];
+  stableKeys: string[];
+  oldScopes: string[];
+  stableScopes: string[];
 }
 
 export interface AnalysisHop {

@@ -5,7 +5,7 @@
 import type { AnalysisSpanRef, TraceAnalysis } from '../api/types';
 import { Link } from '../common/Link';
 import { ServiceTag } from '../common/ServiceTag';
-import { FINDING_TITLES, semconvVersion } from '../model/health';
+import { FINDING_TITLES, WARNING_KINDS, semconvVersion } from '../model/health';
 import { formatDuration } from '../model/format';
 import './health.css';
 
@@ -13,12 +13,15 @@ export function TraceHealth({ analysis: a, onShowSpan }: { analysis: TraceAnalys
   const invalidHops = a.hops.filter((h) => !h.valid);
   const byKind = new Map<string, typeof a.findings>();
   for (const f of a.findings) byKind.set(f.kind, [...(byKind.get(f.kind) ?? []), f]);
+  const count = (...kinds: string[]) => kinds.reduce((n, k) => n + (byKind.get(k)?.length ?? 0), 0);
   const checks: [string, string, number][] = [
     ['broken_propagation', 'one trace across every hop', byKind.get('broken_propagation')?.length ?? 0],
     ['invalid_hop', 'parent links valid across service hops', (byKind.get('invalid_hop')?.length ?? 0) || invalidHops.length],
     ['orphan', 'no orphans or duplicate span IDs', (byKind.get('orphan')?.length ?? 0) + (byKind.get('duplicate_span_id')?.length ?? 0)],
     ['missing_service_name', 'every span has a service.name', byKind.get('missing_service_name')?.length ?? 0],
     ['clock_skew', "children within their parents' time window", (byKind.get('clock_skew')?.length ?? 0) + (byKind.get('child_before_parent')?.length ?? 0)],
+    ['sdk_mix', 'SDK versions agree (semantic conventions, HTTP status mapping, OTLP version, tracestate)', count('semconv_mix', 'status_mapping', 'old_otlp', 'tracestate_dropped')],
+    ['missing_service_version', 'every service has a service.version', count('missing_service_version')],
   ];
   const spanRef = (s: AnalysisSpanRef) =>
     onShowSpan ? (
@@ -38,8 +41,11 @@ export function TraceHealth({ analysis: a, onShowSpan }: { analysis: TraceAnalys
       </p>
       <ul class="checks" data-testid="health-checks">
         {checks.map(([kind, name, problems]) => (
-          <li class={problems ? 'fail' : 'pass'} data-check={kind}>
-            <span class={`pill ${problems ? 'error' : 'ok'}`}>{problems ? 'FAIL' : 'PASS'}</span> {name}
+          <li class={problems ? (WARNING_KINDS.has(kind) ? 'warn' : 'fail') : 'pass'} data-check={kind}>
+            <span class={`pill ${problems ? (WARNING_KINDS.has(kind) ? 'warn' : 'error') : 'ok'}`}>
+              {problems ? (WARNING_KINDS.has(kind) ? 'WARN' : 'FAIL') : 'PASS'}
+            </span>{' '}
+            {name}
             {problems > 0 && <span class="muted"> — {problems} problem(s)</span>}
           </li>
         ))}
@@ -73,8 +79,10 @@ export function TraceHealth({ analysis: a, onShowSpan }: { analysis: TraceAnalys
         <thead>
           <tr>
             <th>service</th>
+            <th>version</th>
             <th>SDK</th>
-            <th>semconv</th>
+            <th>instrumentation</th>
+            <th>semantic conventions</th>
             <th class="num">spans</th>
             <th class="num">errors</th>
           </tr>
@@ -86,8 +94,25 @@ export function TraceHealth({ analysis: a, onShowSpan }: { analysis: TraceAnalys
                 <ServiceTag name={s.name} language={s.language} />
                 {s.missingName && <span class="pill error">no service.name</span>}
               </td>
-              <td>{[s.sdkName, s.sdkVersion].filter(Boolean).join(' ') || <span class="muted">—</span>}</td>
-              <td>{s.schemaURLs?.length ? s.schemaURLs.map(semconvVersion).join(', ') : <span class="muted">—</span>}</td>
+              <td>{s.serviceVersion || <span class="pill warn">none</span>}</td>
+              <td>
+                {[s.sdkName, s.sdkVersion].filter(Boolean).join(' ') || <span class="muted">—</span>}
+                {s.oldOtlp && <span class="pill error">OTLP &lt; 0.19</span>}
+              </td>
+              <td class="scopes">{s.scopes?.length ? s.scopes.map((sc) => <div>{sc}</div>) : <span class="muted">—</span>}</td>
+              <td data-testid="semconv-cell">
+                {Object.entries(s.semconv ?? {}).map(([domain, use]) => (
+                  <div title={[...use.oldKeys.map((k) => `old: ${k}`), ...use.stableKeys.map((k) => `stable: ${k}`)].join('\n')}>
+                    {domain}{' '}
+                    <span class={`pill ${use.generation === 'old' ? 'warn' : 'ok'}`} data-generation={use.generation}>
+                      {use.generation}
+                    </span>{' '}
+                    <span class="muted keys">{(use.generation === 'old' ? use.oldKeys : use.stableKeys).slice(0, 3).join(', ')}</span>
+                  </div>
+                ))}
+                {s.schemaURLs?.length ? <div class="muted">schema {s.schemaURLs.map(semconvVersion).join(', ')}</div> : null}
+                {!s.schemaURLs?.length && !Object.keys(s.semconv ?? {}).length && <span class="muted">—</span>}
+              </td>
               <td class="num">{s.spans}</td>
               <td class="num">{s.errors}</td>
             </tr>

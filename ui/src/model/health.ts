@@ -95,4 +95,12 @@ export const FINDING_TITLES: Record<string, string> = {
   invalid_hop: 'Invalid parent links across services',
   clock_skew: 'Clock skew',
   child_before_parent: 'Child before parent',
+  semconv_mix: 'Semantic conventions disagree',
+  status_mapping: 'HTTP 4xx server spans marked ERROR',
+  old_otlp: 'OTLP before 0.19',
+  tracestate_dropped: 'tracestate dropped',
+  missing_service_version: 'No service.version (warning)',
 };
+
+/** Findings that warn without failing the trace (as `polytrace verify` reports them). */
+export const WARNING_KINDS = new Set(['missing_service_version']);

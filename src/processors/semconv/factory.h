@@ -1,0 +1,3 @@
+#pragma once
+
+#include "processors/semconv/semconv_processor.h"
