@@ -580,6 +580,9 @@ TEST(PropagationFormatsTest, TracestateAndShortIdsOrNothingToTell) {
   EXPECT_NE(text.find("cannot be told from the spans"), std::string::npos) << text;
   EXPECT_NE(text.find("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST"),
             std::string::npos);
+  call->span->kind = SpanKind::kProducer;  // a message: its headers, not HTTP's
+  text = ExplainPropagationFormats(*call->span, "a", "b", ReadPropagationEvidence(*root->span));
+  EXPECT_NE(text.find("record the message's propagation headers"), std::string::npos) << text;
 }
 
 TEST(SpanFactsTest, KeysAcrossSemconvVersions) {

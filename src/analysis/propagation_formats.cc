@@ -126,6 +126,13 @@ std::string ExplainPropagationFormats(const Span& call, const std::string& calle
         "clients make: {} likely speaks B3 or Jaeger rather than W3C Trace Context",
         callee, callee);
   }
+  if (call.kind == SpanKind::kProducer) {
+    return fmt::format(
+        "Which header formats each side used cannot be told from the spans; to see them, "
+        "record the message's propagation headers (traceparent, tracestate, b3, "
+        "uber-trace-id) on {}'s consumer span, e.g. as messaging.header.traceparent",
+        callee);
+  }
   return fmt::format(
       "Which header formats each side used cannot be told from the spans; to see them, "
       "capture the propagation headers on {} (e.g. "

@@ -89,7 +89,7 @@ def test_checkouts_become_one_trace_across_six_services(polytrace, demo):
         assert named["load-model"][0] == "recommendation-service"
         assert named["check-stock"][0] == "inventory-service"
         assert attr(named["check-stock"][1], "inventory.available") is True
-        assert any(svc == "auth-service" and attr(s, "db.system") == "postgresql"
+        assert any(svc == "auth-service" and attr(s, "db.system.name") == "postgresql"
                    for svc, _, s in spans), "no PostgreSQL span from auth-service"
 
     # One generation of semantic conventions everywhere (start.sh opts Node and Python in):

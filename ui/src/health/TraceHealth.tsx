@@ -75,50 +75,44 @@ export function TraceHealth({ analysis: a, onShowSpan }: { analysis: TraceAnalys
       )}
 
       <h4>Services, SDKs and semantic conventions</h4>
-      <table class="grid" data-testid="health-services">
-        <thead>
-          <tr>
-            <th>service</th>
-            <th>version</th>
-            <th>SDK</th>
-            <th>instrumentation</th>
-            <th>semantic conventions</th>
-            <th class="num">spans</th>
-            <th class="num">errors</th>
-          </tr>
-        </thead>
-        <tbody>
-          {a.services.map((s) => (
-            <tr>
-              <td>
-                <ServiceTag name={s.name} language={s.language} />
-                {s.missingName && <span class="pill error">no service.name</span>}
-              </td>
-              <td>{s.serviceVersion || <span class="pill warn">none</span>}</td>
-              <td>
-                {[s.sdkName, s.sdkVersion].filter(Boolean).join(' ') || <span class="muted">—</span>}
-                {s.oldOtlp && <span class="pill error">OTLP &lt; 0.19</span>}
-              </td>
-              <td class="scopes">{s.scopes?.length ? s.scopes.map((sc) => <div>{sc}</div>) : <span class="muted">—</span>}</td>
-              <td data-testid="semconv-cell">
-                {Object.entries(s.semconv ?? {}).map(([domain, use]) => (
-                  <div title={[...use.oldKeys.map((k) => `old: ${k}`), ...use.stableKeys.map((k) => `stable: ${k}`)].join('\n')}>
-                    {domain}{' '}
-                    <span class={`pill ${use.generation === 'old' ? 'warn' : 'ok'}`} data-generation={use.generation}>
-                      {use.generation}
-                    </span>{' '}
-                    <span class="muted keys">{(use.generation === 'old' ? use.oldKeys : use.stableKeys).slice(0, 3).join(', ')}</span>
-                  </div>
-                ))}
-                {s.schemaURLs?.length ? <div class="muted">schema {s.schemaURLs.map(semconvVersion).join(', ')}</div> : null}
-                {!s.schemaURLs?.length && !Object.keys(s.semconv ?? {}).length && <span class="muted">—</span>}
-              </td>
-              <td class="num">{s.spans}</td>
-              <td class="num">{s.errors}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ul class="health-services" data-testid="health-services">
+        {a.services.map((s) => (
+          <li>
+            <div class="svc-head">
+              <ServiceTag name={s.name} language={s.language} />
+              {s.missingName && <span class="pill error">no service.name</span>}{' '}
+              {s.serviceVersion ? <span class="muted">v{s.serviceVersion}</span> : <span class="pill warn">no service.version</span>}
+              <span class="muted">
+                {' '}
+                · {s.spans} spans · {s.errors} errors
+              </span>
+            </div>
+            <div class="svc-line">
+              <span class="label">SDK</span> {[s.sdkName, s.sdkVersion].filter(Boolean).join(' ') || <span class="muted">—</span>}
+              {s.oldOtlp && <span class="pill error">OTLP &lt; 0.19</span>}
+            </div>
+            {(s.scopes?.length ?? 0) > 0 && (
+              <div class="svc-line scopes">
+                <span class="label">instrumentation</span> {s.scopes!.join(', ')}
+              </div>
+            )}
+            <div class="svc-line" data-testid="semconv-cell">
+              <span class="label">semantic conventions</span>{' '}
+              {Object.entries(s.semconv ?? {}).map(([domain, use]) => (
+                <span class="semconv" title={[...use.oldKeys.map((k) => `old: ${k}`), ...use.stableKeys.map((k) => `stable: ${k}`)].join('\n')}>
+                  {domain}{' '}
+                  <span class={`pill ${use.generation === 'old' ? 'warn' : 'ok'}`} data-generation={use.generation}>
+                    {use.generation}
+                  </span>{' '}
+                  <span class="muted keys">{(use.generation === 'old' ? use.oldKeys : use.stableKeys).slice(0, 3).join(', ')}</span>
+                </span>
+              ))}
+              {s.schemaURLs?.length ? <span class="muted"> schema {s.schemaURLs.map(semconvVersion).join(', ')}</span> : null}
+              {!s.schemaURLs?.length && !Object.keys(s.semconv ?? {}).length && <span class="muted">—</span>}
+            </div>
+          </li>
+        ))}
+      </ul>
 
       <h4>Hops between services ({a.hops.length})</h4>
       <ul class="hops" data-testid="health-hops">
