@@ -4,6 +4,7 @@ must arrive (as scopeSpans, with their instrumentation scope), and the log
 must name the service and its SDK. Before, they were answered 200 and lost."""
 import json
 import subprocess
+import urllib.request
 
 from conftest import ROOT, free_port, wait_until
 
@@ -16,11 +17,33 @@ receivers:
       http: {{endpoint: "127.0.0.1:{http}"}}
 exporters:
   file: {{path: "{out}"}}
+  polytrace_store: {{directory: "{data}"}}
+extensions:
+  polytrace_query: {{endpoint: "127.0.0.1:{query}"}}
 service:
+  extensions: [polytrace_query]
   pipelines:
-    traces: {{receivers: [otlp], exporters: [file]}}
+    traces: {{receivers: [otlp], exporters: [file, polytrace_store]}}
   telemetry: {{metrics: {{level: none}}}}
 """
+
+
+def trace_id_of(out):
+    for line in out.read_text().splitlines():
+        for rs in json.loads(line)["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for s in ss["spans"]:
+                    return s["traceId"]
+    return None
+
+
+def findings(query, trace_id):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{query}/api/analysis/traces/{trace_id}",
+                                    timeout=5) as r:
+            return json.load(r)
+    except OSError:
+        return None
 
 
 def scopes_of(out, service):
@@ -37,9 +60,10 @@ def scopes_of(out, service):
 
 
 def test_the_2021_js_sdk_sends_instrumentation_library_spans_and_they_arrive(start_collector, tmp_path):
-    http = free_port()
+    http, query = free_port(), free_port()
     out = tmp_path / "spans.jsonl"
-    c = start_collector(CONFIG.format(http=http, out=out), [http])
+    c = start_collector(CONFIG.format(http=http, out=out, data=tmp_path / "data", query=query),
+                        [http, query])
     result = subprocess.run(["node", str(SDK / "send_span.js"), f"http://127.0.0.1:{http}/v1/traces",
                              "legacy-node"], capture_output=True, text=True, timeout=60, cwd=str(SDK))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -50,3 +74,11 @@ def test_the_2021_js_sdk_sends_instrumentation_library_spans_and_they_arrive(sta
                        ["old-sdk span"])]
     wait_until(lambda: 'service "legacy-node" (nodejs SDK 1.0.1) sends OTLP older than 0.19'
                in c.logs(), 10, "the log to name the old SDK")
+    # The trace analysis (verify, the UI's health panel) names the service and its SDK.
+    trace_id = trace_id_of(out)
+    analysis = wait_until(lambda: findings(query, trace_id), 20, "the trace's analysis")
+    old = [f for f in analysis["findings"] if f["kind"] == "old_otlp"]
+    assert len(old) == 1, analysis
+    assert old[0]["service"] == "legacy-node"
+    assert "legacy-node (nodejs, SDK opentelemetry 1.0.1) sends OTLP older than 0.19" in old[0]["message"]
+    assert [s["oldOtlp"] for s in analysis["services"]] == [True]
