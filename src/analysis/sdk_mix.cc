@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
-#include <ranges>
 #include <set>
 
 #include "analysis/span_facts.h"
@@ -101,8 +100,9 @@ class SdkMixFinder {
     }
     if (olds.empty() || stables.empty()) return;
     std::set<std::string> stable_keys;
-    std::vector<std::string> stable_who;
+    std::vector<std::string> stable_who, stable_names;
     for (const ServiceSummary* s : stables) {
+      stable_names.push_back(s->name);
       const auto& use = s->semconv.at(domain);
       stable_keys.insert(use.stable_keys.begin(), use.stable_keys.end());
       stable_who.push_back(fmt::format("{}: {}", WhoIs(*s), fmt::join(use.stable_scopes, ", ")));
@@ -127,10 +127,7 @@ class SdkMixFinder {
                "OTEL_SEMCONV_STABILITY_OPT_IN={} ({}/dup writes both while dashboards move), "
                "upgrade {}, or rewrite the old keys with the semconv processor",
                semconv::DomainName(domain), WhoIs(*s), fmt::join(use.old_keys, ", "),
-               fmt::join(use.old_scopes, ", "),
-               fmt::join(
-                   stables | std::views::transform([](const ServiceSummary* x) { return x->name; }),
-                   ", "),
+               fmt::join(use.old_scopes, ", "), fmt::join(stable_names, ", "),
                stables.size() == 1 ? "s" : "", fmt::join(stable_keys, ", "),
                fmt::join(stable_who, "; "), consequence, s->name, token, token,
                fmt::join(use.old_scopes, ", ")),
