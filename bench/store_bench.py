@@ -20,7 +20,10 @@ system, with the polytrace/jaeger ratio:
     Jaeger API request to both; TRACEQL_SEARCHES on polytrace), p50/p99 and
     how many traces each returned
   - polytrace only (Jaeger has no such query): back-links to a trace over
-    the whole store, p50/p99
+    the whole store, p50/p99; and the cost of semconv_aliases: each search
+    on a key with an equivalent in the other semantic-conventions generation
+    (http.response.status_code / http.status_code) asked, interleaved, of the
+    default query server and of one with exact keys only, on the same store
 
 usage: bench/store_bench.py [--spans 1000000] [--lookups 500] [--searches 30]
 """
@@ -58,8 +61,11 @@ exporters:
     compaction: {{interval: 1s}}
 extensions:
   polytrace_query: {{endpoint: "127.0.0.1:{query}"}}
+  # The same store, searched by exact keys only: the cost of semconv_aliases
+  # (a key also looked up under the other semantic-conventions generation).
+  polytrace_query/exact: {{endpoint: "127.0.0.1:{query_exact}", semconv_aliases: false}}
 service:
-  extensions: [polytrace_query]
+  extensions: [polytrace_query, polytrace_query/exact]
   pipelines:
     traces: {{receivers: [otlp], processors: [batch], exporters: [polytrace_store]}}
   telemetry:
@@ -147,7 +153,7 @@ class System:
     def __init__(self, name, binary, config, workdir):
         self.name, self.workdir = name, workdir
         self.ports = {"grpc": free_port(), "http": free_port(), "query": free_port(), "query_grpc": free_port(),
-                      "metrics": free_port()}
+                      "metrics": free_port(), "query_exact": free_port()}
         self.data = workdir / f"{name}-data"
         shutil.rmtree(self.data, ignore_errors=True)
         self.data.mkdir(parents=True)
@@ -324,7 +330,31 @@ def query_latencies(system, lookups, searches, needles):
             body = json.loads(raw)
             assert body["data"] == [], f"unexpected back-links to {trace_id}: {body}"
         result.update(backlinks_p50_ms=percentile(backlinks, 50), backlinks_p99_ms=percentile(backlinks, 99))
+        result["aliases"] = alias_cost(system, searches)
     return result
+
+
+def alias_cost(system, searches):
+    """Aliased vs exact-key latency of the searches on an aliased key,
+    interleaved one by one so that both see the same machine."""
+    out = {}
+    aliased = [(n, f"/api/traces?{q}&lookback=1h&limit=20", lambda b: len(b["data"]))
+               for n, q in JAEGER_SEARCHES if "status_code" in q]
+    aliased += [(n, "/api/search?limit=20&q=" + urllib.parse.quote(q), lambda b: len(b["traces"]))
+                for n, q in TRACEQL_SEARCHES if "status_code" in q]
+    for name, path, count in aliased:
+        times = {"query": [], "query_exact": []}
+        found = {}
+        for _ in range(searches):
+            for port in times:
+                t0 = time.perf_counter()
+                body = get(system.ports[port], path)
+                times[port].append((time.perf_counter() - t0) * 1000)
+                found[port] = count(json.loads(body))
+        assert found["query"] == found["query_exact"], f"{name}: aliases changed the answer {found}"
+        out[name] = {k: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99)} for k, v in times.items()}
+        out[name]["found"] = found["query"]
+    return out
 
 
 def wait_compacted(system, timeout=300):
@@ -423,6 +453,16 @@ def main():
             if ps and js and ps["p50_ms"] is not None and js["p50_ms"]:
                 ratio = f"{ps['p50_ms'] / js['p50_ms']:.2f}, {ps['p99_ms'] / js['p99_ms']:.2f}"
             print(f"  {name:<36}{cell(ps):>28}{cell(js):>28}  {ratio}")
+    for phase in ("fresh", "restarted"):
+        p = results.get("polytrace", {})
+        p = p.get("fresh", {}) if phase == "fresh" else p
+        if not p.get("aliases"):
+            continue
+        print(f"\nsemconv_aliases, {phase}: aliased / exact keys (p50 / p99 ms, traces; ratio p50, p99)")
+        for name, r in p["aliases"].items():
+            a, e = r["query"], r["query_exact"]
+            print(f"  {name:<36}{a['p50_ms']:>8.1f} / {a['p99_ms']:<8.1f}{e['p50_ms']:>8.1f} / {e['p99_ms']:<8.1f}"
+                  f"({r['found']})  {a['p50_ms'] / e['p50_ms']:.2f}, {a['p99_ms'] / e['p99_ms']:.2f}")
     if len(results) == 2:
         p, j = results["polytrace"], results["jaeger"]
         rows = [("ingest spans per CPU-second", "spans_per_cpu_s", True),
