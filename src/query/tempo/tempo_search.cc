@@ -72,8 +72,12 @@ Status ParseRequest(const HttpRequest& request, const QueryOptions& options, Sea
     return Status::InvalidArgument(
         fmt::format("invalid TraceQL query: {}", parsed.status().message()));
   out->query = std::move(*parsed);
-  if (options.semconv_aliases) traceql::AliasSemconvGenerations(*out->query);
+  // The hints come from the query as written: its aliased form turns each
+  // condition on such a key into a disjunction, which no single filter
+  // requires. The candidate search looks the hints' keys up under either
+  // generation instead (query::FindTraces).
   out->filter = traceql::RequiredSpanFilter(*out->query);
+  if (options.semconv_aliases) traceql::AliasSemconvGenerations(*out->query);
   auto start = p.GetInt("start"), end = p.GetInt("end"), limit = p.GetInt("limit"),
        spss = p.GetInt("spss");
   for (const Status* st : {&start.status(), &end.status(), &limit.status(), &spss.status()}) {
@@ -183,7 +187,8 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
   // the newest row groups, not after a scan of the whole store.
   size_t ask = std::min<size_t>(kMaxCandidates, std::max<size_t>(64, size_t(req.limit) * 2));
   for (;;) {
-    Result<std::vector<store::TraceHit>> candidates = store_.FindTraces(req.filter, ask);
+    Result<std::vector<store::TraceHit>> candidates =
+        query::FindTraces(store_, req.filter, ask, options_);
     if (!candidates.ok()) return HttpResponse::Text(500, candidates.status().message());
     std::vector<TraceId> fresh;  // not inspected in an earlier round
     for (const store::TraceHit& hit : *candidates) {
