@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
+#include <vector>
 
 namespace polytrace::semconv {
 namespace {
@@ -88,6 +90,30 @@ constexpr Rename kRenames[] = {
 
 bool SideMatches(Side rename, Side span) { return rename == kAny || rename == span; }
 
+// The analysis looks up every attribute of every span (a million-span trace
+// included): by key, not by a walk over the table.
+using Index = std::unordered_map<std::string_view, std::vector<const Rename*>>;
+
+const Index& ByOldKey() {
+  static const Index* index = [] {
+    auto* m = new Index;
+    for (const Rename& r : kRenames) (*m)[r.old_key].push_back(&r);
+    return m;
+  }();
+  return *index;
+}
+
+const Index& ByStableKey() {
+  static const Index* index = [] {
+    auto* m = new Index;
+    for (const Rename& r : kRenames) {
+      if (!r.stable_key.empty()) (*m)[r.stable_key].push_back(&r);
+    }
+    return m;
+  }();
+  return *index;
+}
+
 bool DomainMatches(Domain rename, Domain span) { return rename == span || rename == kNetwork; }
 
 }  // namespace
@@ -121,19 +147,20 @@ Side SideOf(SpanKind kind) {
 }
 
 const Rename* FindOldKey(std::string_view key, Domain domain, Side side) {
-  for (const Rename& r : kRenames) {
-    if (r.old_key == key && DomainMatches(r.domain, domain) && SideMatches(r.side, side)) {
-      return &r;
-    }
+  auto it = ByOldKey().find(key);
+  if (it == ByOldKey().end()) return nullptr;
+  for (const Rename* r : it->second) {
+    if (DomainMatches(r->domain, domain) && SideMatches(r->side, side)) return r;
   }
   return nullptr;
 }
 
 bool IsStableKey(std::string_view key, Domain domain) {
   if (key == "url.query" && domain == kHttp) return true;  // the other half of http.target
-  return std::any_of(std::begin(kRenames), std::end(kRenames), [&](const Rename& r) {
-    return r.stable_key == key && DomainMatches(r.domain, domain);
-  });
+  auto it = ByStableKey().find(key);
+  if (it == ByStableKey().end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const Rename* r) { return DomainMatches(r->domain, domain); });
 }
 
 std::optional<Domain> DomainOf(const Attributes& attributes) {
