@@ -6,6 +6,7 @@
 #include "analysis/trace_assembly.h"
 #include "query/traceql/evaluator.h"
 #include "query/traceql/parser.h"
+#include "query/traceql/semconv_aliases.h"
 
 using namespace polytrace;
 
@@ -49,5 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   traceql::Evaluate(**parsed, traceql::MakeContext(SampleTrace()));
   traceql::RequiredSpanFilter(**parsed);
+  // As the query API runs it by default (semconv_aliases): the rewritten
+  // tree must evaluate too, however the conditions nest.
+  traceql::AliasSemconvGenerations(**parsed);
+  traceql::Evaluate(**parsed, traceql::MakeContext(SampleTrace()));
   return 0;
 }
