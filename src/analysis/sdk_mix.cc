@@ -252,14 +252,21 @@ std::string_view ServiceSummary::SemconvUse::Generation() const {
 void SummarizeSdkUse(const AssembledTrace& trace, TraceAnalysis* analysis) {
   std::map<std::string, ServiceSummary*> by_name;
   for (ServiceSummary& s : analysis->services) by_name[s.name] = &s;
+  // Spans of one scope come together: its label is made once per run.
+  const ScopeSpans* last_scope = nullptr;
+  std::string scope;
   for (size_t i = 0; i < trace.spans.size(); ++i) {
     const AssembledSpan& a = trace.spans[i];
     ServiceSummary& s = *by_name.at(analysis->span_services[i]);
-    if (s.service_version.empty())
-      s.service_version = ResourceString(*a.resource, "service.version");
-    std::string scope = ScopeLabel(a.scope->scope);
-    s.scopes.insert(scope);
-    s.old_otlp |= HasTrueAttribute(a.scope->scope.attributes, kInstrumentationLibraryAttribute);
+    if (a.scope != last_scope) {
+      last_scope = a.scope;
+      scope = ScopeLabel(a.scope->scope);
+      if (s.service_version.empty()) {
+        s.service_version = ResourceString(*a.resource, "service.version");
+      }
+      s.scopes.insert(scope);
+      s.old_otlp |= HasTrueAttribute(a.scope->scope.attributes, kInstrumentationLibraryAttribute);
+    }
     std::optional<Domain> domain = semconv::DomainOf(a.span->attributes);
     if (!domain) continue;
     semconv::Side side = semconv::SideOf(a.span->kind);

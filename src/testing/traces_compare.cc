@@ -25,4 +25,15 @@ std::multiset<std::string> CanonicalSpans(const Traces& traces) {
   return out;
 }
 
+std::string RenderAttributes(const Attributes& attributes) {
+  std::string out;
+  for (const KeyValue& kv : attributes) {
+    if (!out.empty()) out += ", ";
+    std::string value = ValueToString(kv.value);
+    if (kv.value.type == ValueType::kString) value = "\"" + value + "\"";
+    out += std::string(kv.key) + "=" + value;
+  }
+  return out;
+}
+
 }  // namespace polytrace::testing

@@ -13,4 +13,8 @@ namespace polytrace::testing {
 
 std::multiset<std::string> CanonicalSpans(const Traces& traces);
 
+// `key="string", key=42, ...` in attribute order: exact, so an assertion
+// fails on a changed value, a changed type, a missing or an extra attribute.
+std::string RenderAttributes(const Attributes& attributes);
+
 }  // namespace polytrace::testing

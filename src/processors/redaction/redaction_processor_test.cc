@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "testing/traces_compare.h"
 #include "testing/traces_sink.h"
 
 namespace polytrace {
@@ -24,18 +25,7 @@ RedactionConfig MustParse(const std::string& yaml) {
   return config;
 }
 
-// `key="string", key=42, ...` in attribute order: exact, so a test fails on
-// a changed value, a changed type, a missing or an extra attribute.
-std::string Render(const Attributes& attributes) {
-  std::string out;
-  for (const KeyValue& kv : attributes) {
-    if (!out.empty()) out += ", ";
-    std::string value = ValueToString(kv.value);
-    if (kv.value.type == ValueType::kString) value = "\"" + value + "\"";
-    out += std::string(kv.key) + "=" + value;
-  }
-  return out;
-}
+std::string Render(const Attributes& attributes) { return testing::RenderAttributes(attributes); }
 
 // One span whose resource, scope, span, event and link all carry `attributes`.
 Traces MakeBatch(const AttributeList& attributes) {

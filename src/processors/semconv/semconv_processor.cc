@@ -47,9 +47,17 @@ void SemconvProcessor::Rewrite(Arena& arena, Span& span) const {
   if (mode == SemconvMode::kNone) return;
   semconv::Side side = semconv::SideOf(span.kind);
   Attributes& attributes = span.attributes;
+  // Every span passes here, most with no old key: nothing is allocated
+  // until one is found.
+  size_t first = 0;
+  while (first < attributes.size() &&
+         semconv::FindOldKey(attributes[first].key, *domain, side) == nullptr) {
+    ++first;
+  }
+  if (first == attributes.size()) return;
   std::vector<KeyValue> added;
   std::vector<bool> converted(attributes.size(), false);
-  for (size_t i = 0; i < attributes.size(); ++i) {
+  for (size_t i = first; i < attributes.size(); ++i) {
     const semconv::Rename* r = semconv::FindOldKey(attributes[i].key, *domain, side);
     if (r == nullptr) continue;
     std::vector<KeyValue> stable = semconv::ConvertAttribute(*r, attributes[i].value, arena);

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "testing/traces_compare.h"
 #include "testing/traces_sink.h"
 
 namespace polytrace {
@@ -18,18 +19,7 @@ SemconvConfig Parse(const std::string& yaml, Status* status = nullptr) {
   return config;
 }
 
-// `key="string", key=42` in attribute order: exact, so a test fails on a
-// changed value or type, a missing or an extra attribute.
-std::string Render(const Attributes& attributes) {
-  std::string out;
-  for (const KeyValue& kv : attributes) {
-    if (!out.empty()) out += ", ";
-    std::string value = ValueToString(kv.value);
-    if (kv.value.type == ValueType::kString) value = "\"" + value + "\"";
-    out += std::string(kv.key) + "=" + value;
-  }
-  return out;
-}
+std::string Render(const Attributes& attributes) { return testing::RenderAttributes(attributes); }
 
 struct Case {
   Traces traces;
