@@ -463,6 +463,9 @@ TEST_F(QueryApiTest, ServiceMapCountsCallsErrorsAndLatency) {
   EXPECT_EQ(doc["nodes"].get_array().size(), 1u) << r.body;
   EXPECT_EQ(doc["edges"].get_array().size(), 0u) << r.body;
   EXPECT_EQ(Get("/api/servicemap?lookback=soon").status, 400);
+  // Days beyond what hours can hold: a clear 400, not an overflow.
+  EXPECT_EQ(Get("/api/servicemap?lookback=999999999999999999d").status, 400);
+  EXPECT_EQ(Get("/api/servicemap?lookback=99999999999999999999999d").status, 400);
   EXPECT_EQ(Get(fmt::format("/api/servicemap?start={}&end={}", end_us, start_us)).status, 400);
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <limits>
 
 #include "config/config_reader.h"
 #include "net/http_server.h"
@@ -43,9 +44,14 @@ Result<std::optional<std::chrono::nanoseconds>> QueryParams::GetDuration(
   std::optional<std::string> text = Get(name);
   if (!text || text->empty()) return std::optional<std::chrono::nanoseconds>();
   std::string go = *text;
-  // Jaeger UI lookbacks use days ("2d"), which Go durations lack.
+  // Jaeger UI lookbacks use days ("2d"), which Go durations lack. A day count
+  // too large for hours is left as it is, so the Go parser rejects it.
   if (go.size() > 1 && go.back() == 'd' && go.find_first_not_of("0123456789") == go.size() - 1) {
-    go = std::to_string(std::stoll(go.substr(0, go.size() - 1)) * 24) + "h";
+    int64_t days = 0;
+    auto [end, ec] = std::from_chars(go.data(), go.data() + go.size() - 1, days);
+    if (ec == std::errc() && days <= std::numeric_limits<int64_t>::max() / 24) {
+      go = std::to_string(days * 24) + "h";
+    }
   }
   std::optional<std::chrono::nanoseconds> d = ParseGoDuration(go);
   if (!d) {

@@ -186,6 +186,8 @@ TEST(QueuedExporterTest, PersistentQueueSurvivesRestartAndSkipsTornFiles) {
   // A write that never completed (a .tmp) and a damaged file must not be sent.
   std::ofstream(dir + "/exporter_test/00000000000000000099.req.tmp") << "partial";
   std::ofstream(dir + "/exporter_test/00000000000000000098.req") << "PTQ1 garbage";
+  // Someone else's file in the directory is left alone, not a crash at start.
+  std::ofstream(dir + "/exporter_test/notes.req") << "PTQ1 mine";
   testing::TestHost host;
   host.AddExtension("file_storage", &storage);
   ScriptedSender* sender;
@@ -195,6 +197,7 @@ TEST(QueuedExporterTest, PersistentQueueSurvivesRestartAndSkipsTornFiles) {
   e->Shutdown();
   EXPECT_TRUE(std::filesystem::exists(dir + "/exporter_test/00000000000000000098.req.corrupt"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/exporter_test/00000000000000000099.req.tmp"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/exporter_test/notes.req"));
   std::filesystem::remove_all(dir);
 }
 

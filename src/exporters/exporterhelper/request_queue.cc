@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -64,7 +65,10 @@ Result<size_t> RequestQueue::Recover() {
   for (const fs::path& p : files) {
     std::ifstream in(p, std::ios::binary);
     std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    uint64_t id = std::stoull(p.filename().string());
+    std::string stem = p.stem().string();
+    uint64_t id = 0;
+    auto [end, parse_error] = std::from_chars(stem.data(), stem.data() + stem.size(), id);
+    if (parse_error != std::errc() || end != stem.data() + stem.size()) continue;  // not ours
     next_id_ = std::max(next_id_, id + 1);
     uint64_t spans = 0;
     uint32_t len = 0, crc = 0;

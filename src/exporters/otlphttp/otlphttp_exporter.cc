@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <ctime>
 
 #include "compression/compression.h"
@@ -63,7 +64,12 @@ namespace {
 std::chrono::milliseconds ParseRetryAfter(const std::string& value) {
   if (value.empty()) return std::chrono::milliseconds(0);
   if (value.find_first_not_of("0123456789") == std::string::npos) {
-    return std::chrono::seconds(std::stoll(value));
+    // The server's number is capped at a day: a huge one must not overflow.
+    constexpr int64_t kMaxSeconds = 24 * 3600;
+    int64_t seconds = kMaxSeconds;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec != std::errc() || seconds > kMaxSeconds) seconds = kMaxSeconds;
+    return std::chrono::seconds(seconds);
   }
   std::tm tm{};
   if (strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) == nullptr) {

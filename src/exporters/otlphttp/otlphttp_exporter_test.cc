@@ -143,6 +143,9 @@ TEST(OtlpHttpExporterTest, ResponseMappingFollowsTheSpec) {
   Status st = InterpretOtlpHttpResponse(r);
   EXPECT_TRUE(st.retryable());
   EXPECT_EQ(st.retry_after(), std::chrono::milliseconds(7000));
+  // A hostile server's huge number is capped at a day, not an overflow.
+  r.retry_after = "99999999999999999999999";
+  EXPECT_EQ(InterpretOtlpHttpResponse(r).retry_after(), std::chrono::hours(24));
   r.status = 504;
   r.retry_after = "";
   EXPECT_EQ(InterpretOtlpHttpResponse(r).code(), StatusCode::kUnavailable);
