@@ -724,15 +724,17 @@ class TierChecker {
     for (const Query& q : queries_) ++per_label[q.label];
     std::string out;
     for (const auto& [where, examples] : failures_) {
+      size_t asked = per_label[where.second];  // 0: a GetTrace check over sampled traces
       out += fmt::format("tier {}, {}: {} of {} differ\n", where.first, where.second,
-                         examples.size(), per_label[where.second]);
+                         examples.size(), asked ? std::to_string(asked) : "the sampled traces");
       for (size_t i = 0; i < examples.size() && i < 2; ++i) out += "    " + examples[i] + "\n";
     }
     return out;
   }
 
  private:
-  // GetTrace returns every span generated for a sample of traces.
+  // GetTrace returns every span generated for a sample of traces, in the
+  // same shape (resource entries and span order) as from the first tier.
   void CheckTraceSizes(const std::string& tier, const Store& store) {
     size_t step = std::max<size_t>(1, data_.spans_per_trace.size() / kTraceSamples);
     size_t i = 0;
@@ -743,13 +745,34 @@ class TierChecker {
       if (got != spans) {
         failures_[{tier, "get-trace"}].push_back(
             fmt::format("GetTrace({}) holds {} spans, {} appended", id.ToHex(), got, spans));
+        continue;
+      }
+      std::string shape = Shape(*trace);
+      auto [first, inserted] = shapes_.emplace(id, shape);
+      if (!inserted && first->second != shape) {
+        failures_[{tier, "get-trace shape"}].push_back(
+            fmt::format("GetTrace({}) is [{}], was [{}] from the first tier", id.ToHex(), shape,
+                        first->second));
       }
     }
+  }
+
+  static std::string Shape(const Traces& trace) {
+    std::string out;
+    for (const ResourceSpans& rs : trace.resource_spans()) {
+      out += fmt::format("({} resource attributes:", rs.resource.attributes.size());
+      for (const ScopeSpans& ss : rs.scope_spans) {
+        for (const Span& sp : ss.spans) out += " " + sp.span_id.ToHex();
+      }
+      out += ")";
+    }
+    return out;
   }
 
   const DataSet& data_;
   const std::vector<Query>& queries_;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> failures_;
+  std::map<TraceId, std::string> shapes_;  // each sampled trace's, from the first tier
 };
 
 // ---------------------------------------------------------------------------

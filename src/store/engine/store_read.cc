@@ -14,6 +14,7 @@
 
 #include "store/engine/span_matcher.h"
 #include "store/engine/store.h"
+#include "store/engine/trace_order.h"
 #include "store/table/value_codec.h"
 
 namespace polytrace::store {
@@ -329,6 +330,7 @@ Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids) const
       }
     }
   }
+  for (Traces& trace : out) OrderTrace(&trace);  // the same shape from every tier
   return out;
 }
 

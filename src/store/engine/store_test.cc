@@ -170,6 +170,40 @@ TEST_F(StoreTest, GetTracesAnswersAsGetTraceDoesForEachId) {
   }
 }
 
+// A trace comes back in one shape whichever tiers hold it: one entry per
+// resource, spans by start. Before OrderTrace, the spans still in the head
+// came back first, in arrival order, under a resource entry of their own.
+TEST_F(StoreTest, ATraceHasTheSameShapeFromEveryTier) {
+  Open();
+  auto shape = [&] {
+    auto got = store_->GetTrace(Tid(1));
+    EXPECT_TRUE(got.ok());
+    std::vector<std::string> out;
+    for (const ResourceSpans& rs : got->resource_spans()) {
+      out.push_back("resource " + std::string(rs.resource.attributes[0].value.string_value));
+      for (const ScopeSpans& ss : rs.scope_spans) {
+        for (const Span& sp : ss.spans) out.push_back(std::string(sp.name));
+      }
+    }
+    return out;
+  };
+  // Arrival order differs from start order, and the trace spans a seal.
+  ASSERT_TRUE(store_->Append(OneSpan("b", Tid(1), 3, 1, "b-late", 3'000, 10)).ok());
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 1, 0, "a-root", 1'000, 9'000)).ok());
+  ASSERT_TRUE(store_->SealHead().ok());
+  ASSERT_TRUE(store_->Append(OneSpan("b", Tid(1), 2, 1, "b-early", 2'000, 10)).ok());
+  ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 4, 1, "a-last", 4'000, 10)).ok());
+  const std::vector<std::string> want = {"resource a", "a-root",  "a-last",
+                                         "resource b", "b-early", "b-late"};
+  EXPECT_EQ(shape(), want) << "segment + head";
+  ASSERT_TRUE(store_->SealHead().ok());
+  EXPECT_EQ(shape(), want) << "two segments";
+  ASSERT_TRUE(store_->CompactAllWindows().ok());
+  EXPECT_EQ(shape(), want) << "compacted";
+  Open();
+  EXPECT_EQ(shape(), want) << "reopened";
+}
+
 // "inf", "-inf" and "nan" are doubles' string forms too: a sealed group
 // whose string dictionary lacks them still holds a match (found by the
 // differential test: a value that did not look like a number was pruned).
