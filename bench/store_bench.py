@@ -258,6 +258,9 @@ JAEGER_SEARCHES = [
     ("service + tag, needles (rare route)", "service=gateway&tags=" + jaeger_tags({"http.route": NEEDLE_ROUTE})),
     ("service + tag, needles (rare user)", "service=gateway&tags=" + jaeger_tags({"user.id": NEEDLE_USER})),
     ("service + tag, none", "service=gateway&tags=" + jaeger_tags({"http.route": "/nowhere"})),
+    # Common in the store (payment's declined charges) but on no gateway span.
+    ("service + tag, none on this service",
+     "service=gateway&tags=" + jaeger_tags({"http.response.status_code": "500"})),
     ("service + event field, many", "service=payment&tags=" + jaeger_tags({"exception.type": "PaymentDeclined"})),
 ]
 
@@ -266,6 +269,8 @@ TRACEQL_SEARCHES = [
     ("TraceQL status_code = 500, many", '{ span.http.response.status_code = 500 }'),
     ("TraceQL user.id, few", '{ span.user.id = "user-17" }'),
     ("TraceQL route, none", '{ span.http.route = "/nowhere" }'),
+    ("TraceQL service && status_code = 500, none on this service",
+     '{ resource.service.name = "gateway" && span.http.response.status_code = 500 }'),
     ("TraceQL needles (rare route)", '{ span.http.route = "%s" }' % NEEDLE_ROUTE),
     ("TraceQL needles (rare user)", '{ span.user.id = "%s" }' % NEEDLE_USER),
     ("TraceQL service && db route, many",

@@ -143,10 +143,16 @@ Result<RowGroupPlan> PlanRowGroups(const SegmentReader& seg, const SpanFilter& f
   Result<std::shared_ptr<const AttributeIndex>> index = seg.ReadAttributeIndex();
   if (!index.ok()) return index.status();
   if (*index != nullptr) plan.event_groups.emplace();
+  // One span must match every condition: with a service, only that
+  // service's spans count, and the index has their entries (version 5).
+  auto find = [&](std::string_view key, std::string_view value) {
+    return filter.service.empty() ? (*index)->Find(key, value)
+                                  : (*index)->FindForService(filter.service, key, value);
+  };
   for (size_t i = 0; i < filter.tags.size(); ++i) {
     const auto& [key, value] = filter.tags[i];
     if (*index != nullptr) {
-      std::span<const uint32_t> on = (*index)->Find(key, value).on_events;
+      std::span<const uint32_t> on = find(key, value).on_events;
       std::vector<uint32_t> either;
       std::set_union(plan.event_groups->begin(), plan.event_groups->end(), on.begin(), on.end(),
                      std::back_inserter(either));
@@ -156,7 +162,7 @@ Result<RowGroupPlan> PlanRowGroups(const SegmentReader& seg, const SpanFilter& f
     bool exact = false;
     std::optional<std::vector<uint32_t>> on_events;
     if (*index != nullptr) {
-      AttributeIndex::Candidates c = (*index)->Find(key, value);
+      AttributeIndex::Candidates c = find(key, value);
       std::vector<uint32_t> both;
       std::set_intersection(plan.groups.begin(), plan.groups.end(), c.groups.begin(),
                             c.groups.end(), std::back_inserter(both));

@@ -397,20 +397,28 @@ void StoreTest::ExpectOlderFormatReadable(const std::string& fixture, int versio
   Traces expected;
   ASSERT_TRUE(otlp::DecodeTracesJson(json, &expected).ok());
   std::set<TraceId> ids;
-  // Each span attribute and event attribute as a tag, and the traces holding it.
+  // Each span attribute and event attribute as a tag, and the traces holding
+  // it: on any service's spans, and on each service's.
   std::map<std::pair<std::string, std::string>, std::set<TraceId>> tags;
+  std::map<std::string, std::map<std::pair<std::string, std::string>, std::set<TraceId>>>
+      tags_by_service;
   for (const ResourceSpans& rs : expected.resource_spans()) {
+    std::string service(FindAttribute(rs.resource.attributes, kServiceNameKey)->string_value);
     for (const ScopeSpans& ss : rs.scope_spans) {
       for (const Span& s : ss.spans) {
         ids.insert(s.trace_id);
-        for (const KeyValue& kv : s.attributes)
-          tags[{std::string(kv.key), ValueToString(kv.value)}].insert(s.trace_id);
+        auto add = [&](const KeyValue& kv) {
+          std::pair<std::string, std::string> tag{std::string(kv.key), ValueToString(kv.value)};
+          tags[tag].insert(s.trace_id);
+          tags_by_service[service][tag].insert(s.trace_id);
+        };
+        for (const KeyValue& kv : s.attributes) add(kv);
         for (const SpanEvent& e : s.events)
-          for (const KeyValue& kv : e.attributes)
-            tags[{std::string(kv.key), ValueToString(kv.value)}].insert(s.trace_id);
+          for (const KeyValue& kv : e.attributes) add(kv);
       }
     }
   }
+  ASSERT_GE(tags_by_service.size(), 3u);
   ASSERT_GE(ids.size(), 5u);
   ASSERT_GE(tags.size(), 10u);
   const std::unique_ptr<Store>& store = store_;
@@ -432,6 +440,21 @@ void StoreTest::ExpectOlderFormatReadable(const std::string& fixture, int versio
       std::set<TraceId> got;
       for (const TraceHit& h : *hits) got.insert(h.trace_id);
       EXPECT_EQ(got, traces) << tag.first << "=" << tag.second;
+    }
+    // With a service, as Jaeger asks: every tag of the fixture, each service.
+    for (const auto& [service, its_tags] : tags_by_service) {
+      for (const auto& [tag, unused] : tags) {
+        SpanFilter filter;
+        filter.service = service;
+        filter.tags.push_back(tag);
+        auto hits = store->FindTraces(filter, 1000);
+        ASSERT_TRUE(hits.ok());
+        std::set<TraceId> got;
+        for (const TraceHit& h : *hits) got.insert(h.trace_id);
+        auto want = its_tags.find(tag);
+        EXPECT_EQ(got, want == its_tags.end() ? std::set<TraceId>() : want->second)
+            << service << ": " << tag.first << "=" << tag.second;
+      }
     }
   };
   auto segment_version = [&] {
@@ -455,6 +478,8 @@ void StoreTest::ExpectOlderFormatReadable(const std::string& fixture, int versio
 TEST_F(StoreTest, ReadsFormatVersion1AndRewritesIt) { ExpectOlderFormatReadable("v1", 1); }
 
 TEST_F(StoreTest, ReadsFormatVersion3AndRewritesIt) { ExpectOlderFormatReadable("v3", 3); }
+
+TEST_F(StoreTest, ReadsFormatVersion4AndRewritesIt) { ExpectOlderFormatReadable("v4", 4); }
 
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
   Open();

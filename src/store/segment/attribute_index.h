@@ -1,6 +1,7 @@
 // AttributeIndex: a segment's index from attribute (key, value) to the row
 // groups that hold it, so an attribute search reads only those groups
-// instead of scanning every one (format version 4; docs/store-format.md).
+// instead of scanning every one (format version 4; per service since 5;
+// docs/store-format.md).
 //
 // Values are indexed in their string form (ValueToString), which is what a
 // search compares (Jaeger tags are strings; TraceQL's typed comparisons
@@ -15,8 +16,16 @@
 // byte per span, more than all its compressed values. Its search falls
 // back to presence and the group's dictionary.
 //
-//   index    := nkeys key*                      (keys sorted by name)
-//   key      := name(length-prefixed) flags(u8: 1 = values indexed) postings
+// Since version 5 every entry is also kept per service (the services of the
+// spans holding it): a Jaeger search always names a service, and a tag
+// common in the segment (status 500, on another service's spans) but absent
+// from that service's spans rules out every group without reading one.
+//
+//   index    := nkeys key*  [nscoped scoped*]    (keys sorted by name; the
+//               scoped entries, version 5, sorted by (service, name))
+//   key      := name(length-prefixed) entry
+//   scoped   := service(length-prefixed) name(length-prefixed) entry
+//   entry    := flags(u8: 1 = values indexed) postings
 //               events_postings (the groups where an event has the key)
 //               [nvalues (value(length-prefixed) postings)*]   (values sorted)
 //   postings := n, then n varint row-group indexes, each as the delta from
@@ -32,11 +41,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "store/format/coding.h"
 #include "store/table/span_table.h"
 
 namespace polytrace::store {
@@ -44,11 +55,16 @@ namespace polytrace::store {
 // (key, string form of a value): what one row group holds, each once.
 using AttributePairs = absl::flat_hash_set<std::pair<std::string, std::string>>;
 
-// What a row group holds as the index sees it.
-struct GroupAttributes {
+// What a row group holds as the index sees it: over every span, and over
+// each service's spans.
+struct AttributeSet {
   absl::flat_hash_set<std::string> keys;        // every key on a span or an event
   absl::flat_hash_set<std::string> event_keys;  // the keys on an event
   AttributePairs pairs;                         // (key, string form) of the keys whose values count
+};
+struct GroupAttributes : AttributeSet {
+  // Node-based: CollectAttributes keeps pointers to the sets it fills.
+  std::unordered_map<std::string, AttributeSet> by_service;
 };
 
 // Collects rows `rows` of `table`: every span attribute and event attribute.
@@ -83,14 +99,25 @@ class AttributeIndexBuilder {
     uint64_t pairs = 0;
     bool values_indexed = true;  // false once the key had too many pairs
   };
+  // Adds `set` to `keys`; for a service's entries, `any` is the
+  // segment-wide ones, whose decision to index a key's values they follow.
+  static void AddSet(uint32_t group, const AttributeSet& set,
+                     absl::flat_hash_map<std::string, KeyEntry>& keys,
+                     const absl::flat_hash_map<std::string, KeyEntry>* any = nullptr);
+  static void EncodeEntry(const KeyEntry& k, std::string* out);
   absl::flat_hash_map<std::string, KeyEntry> keys_;
+  // (service, key): the same over one service's spans; a key's values are
+  // indexed here when (and as long as) keys_ indexes them.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, KeyEntry>> by_service_;
   uint64_t spans_ = 0;
 };
 
 class AttributeIndex {
  public:
   // False on damaged input; group indexes are checked against `row_groups`.
-  static bool Decode(std::string_view raw, size_t row_groups, AttributeIndex* out);
+  // `per_service`: the index has scoped entries (format version 5).
+  static bool Decode(std::string_view raw, size_t row_groups, bool per_service,
+                     AttributeIndex* out);
 
   // The row groups that may hold attribute `key` with string form `value`,
   // ascending. `exact`: the groups listed hold it (values indexed);
@@ -102,6 +129,11 @@ class AttributeIndex {
     std::span<const uint32_t> on_events;
   };
   Candidates Find(std::string_view key, std::string_view value) const;
+  // The same over the spans of `service` only (and their events); without
+  // per-service entries (version 4), Find's answer.
+  Candidates FindForService(std::string_view service, std::string_view key,
+                            std::string_view value) const;
+  bool per_service() const { return per_service_; }
   size_t keys() const { return keys_.size(); }
   size_t indexed_keys() const;
 
@@ -112,7 +144,12 @@ class AttributeIndex {
     bool values_indexed = false;
     absl::flat_hash_map<std::string, std::vector<uint32_t>> values;
   };
-  absl::flat_hash_map<std::string, KeyEntry> keys_;
+  using Keys = absl::flat_hash_map<std::string, KeyEntry>;
+  static bool DecodeEntry(ByteReader& in, size_t row_groups, KeyEntry* k);
+  static Candidates FindIn(const Keys& keys, std::string_view key, std::string_view value);
+  Keys keys_;
+  absl::flat_hash_map<std::string, Keys> by_service_;
+  bool per_service_ = false;
 };
 
 }  // namespace polytrace::store

@@ -24,8 +24,9 @@ inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 
 // 3: row groups record which extras (links, events...) their rows have.
 // 4: an attribute index (attribute_index.h), a block after the row groups
 // that the footer locates.
-// Versions 1 to 3 are still read; compaction rewrites them as 4.
-inline constexpr uint8_t kSegmentVersion = 4;
+// 5: the attribute index keeps its entries per service as well.
+// Versions 1 to 4 are still read; compaction rewrites them as 5.
+inline constexpr uint8_t kSegmentVersion = 5;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.

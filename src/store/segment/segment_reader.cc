@@ -657,7 +657,7 @@ Result<std::shared_ptr<const AttributeIndex>> SegmentReader::ReadAttributeIndex(
   Result<std::string> raw = ReadBlock(footer_.attribute_index, 0, -1);
   if (!raw.ok()) return raw.status();
   auto index = std::make_shared<AttributeIndex>();
-  if (!AttributeIndex::Decode(*raw, footer_.row_groups.size(), index.get())) {
+  if (!AttributeIndex::Decode(*raw, footer_.row_groups.size(), footer_.version >= 5, index.get())) {
     return Status::InvalidArgument(fmt::format("{}: attribute index damaged", path_));
   }
   index_ = std::move(index);
@@ -694,6 +694,26 @@ Status SegmentReader::Check() const {
       if (!std::binary_search(c.on_events.begin(), c.on_events.end(), uint32_t(g))) {
         return Status::InvalidArgument(fmt::format(
             "{}: attribute index misses row group {} for events with {}", path_, g, key));
+      }
+    }
+    if (!(*index)->per_service()) continue;
+    // And so must each service's entries, for that service's spans.
+    for (const auto& [service, set] : attributes.by_service) {
+      for (const auto& [key, value] : set.pairs) {
+        AttributeIndex::Candidates c = (*index)->FindForService(service, key, value);
+        if (!std::binary_search(c.groups.begin(), c.groups.end(), uint32_t(g))) {
+          return Status::InvalidArgument(
+              fmt::format("{}: attribute index misses row group {} for {}={} on {}'s spans", path_,
+                          g, key, value, service));
+        }
+      }
+      for (const std::string& key : set.event_keys) {
+        AttributeIndex::Candidates c = (*index)->FindForService(service, key, "");
+        if (!std::binary_search(c.on_events.begin(), c.on_events.end(), uint32_t(g))) {
+          return Status::InvalidArgument(fmt::format(
+              "{}: attribute index misses row group {} for events with {} on {}'s spans", path_, g,
+              key, service));
+        }
       }
     }
   }

@@ -164,7 +164,8 @@ Traces MakeVariedTraces(uint64_t seed, size_t spans, bool with_arrays = true) {
     scopes.push_back(&rs.scope_spans.Append(a));
   }
   for (size_t i = 0; i < spans; ++i) {
-    Span& s = scopes[rng() % scopes.size()]->spans.Append(a);
+    size_t service = rng() % scopes.size();
+    Span& s = scopes[service]->spans.Append(a);
     s.trace_id.bytes[0] = static_cast<uint8_t>(rng() % 40);
     s.trace_id.bytes[15] = 1;
     uint64_t span_id = rng();
@@ -178,6 +179,7 @@ Traces MakeVariedTraces(uint64_t seed, size_t spans, bool with_arrays = true) {
     at.Append(a, {"user.id", AnyValue::String(a.Copy(fmt::format("u-{}", rng() % 3000)))});
     at.Append(a, {"http.route", AnyValue::String(rng() % 2 ? "/a" : "/b/{id}")});
     at.Append(a, {"http.response.status_code", AnyValue::Int(rng() % 5 ? 200 : 500)});
+    if (service == 2) at.Append(a, {"card.type", AnyValue::String("visa")});  // payment's only
     if (rng() % 3 == 0) at.Append(a, {"ratio", AnyValue::Double(double(rng() % 4) / 4)});
     if (rng() % 3 == 0) at.Append(a, {"cache.hit", AnyValue::Bool(rng() % 2 == 0)});
     if (with_arrays && rng() % 7 == 0) {
@@ -257,11 +259,16 @@ TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
           auto may = seg.ExtrasMayContain(g, l.trace_id.AsBytes());
           EXPECT_TRUE(may.ok() && *may);
         }
+        const std::string service(t.dicts().services.Get(t.service[r]));
         for (const auto& [key, value] : values) {
           std::string form = ValueToString(value);
           auto c = (*index)->Find(key, form);
           EXPECT_TRUE(std::binary_search(c.groups.begin(), c.groups.end(), g))
               << "index rules out group " << g << " for " << key << "=" << form;
+          c = (*index)->FindForService(service, key, form);
+          EXPECT_TRUE(std::binary_search(c.groups.begin(), c.groups.end(), g))
+              << "index rules out group " << g << " for " << key << "=" << form << " on " << service
+              << "'s spans";
           ++checked;
           if (value.type != ValueType::kString) continue;  // dictionaries hold strings only
           auto may = seg.MayHaveStringValue(g, key, form);
@@ -293,6 +300,19 @@ TEST_F(SegmentTest, AttributeIndexNarrowsToTheGroupsHoldingAValue) {
   EXPECT_GT(timeouts.groups.size(), 0u);
   auto users = (*index)->Find("user.id", "u-17");
   EXPECT_FALSE(users.exact);  // too varied to index by value: the groups holding the key
+  EXPECT_EQ(users.groups.size(), groups);
+  // Per service: a value every group holds, but only on payment's spans,
+  // rules out every group for the other services (version 5).
+  ASSERT_TRUE((*index)->per_service());
+  EXPECT_EQ((*index)->Find("card.type", "visa").groups.size(), groups);
+  EXPECT_EQ((*index)->FindForService("payment", "card.type", "visa").groups.size(), groups);
+  auto gateway = (*index)->FindForService("gateway", "card.type", "visa");
+  EXPECT_TRUE(gateway.exact);
+  EXPECT_TRUE(gateway.groups.empty());
+  EXPECT_EQ((*index)->FindForService("gateway", "http.route", "/a").groups.size(), groups);
+  EXPECT_TRUE((*index)->FindForService("nobody", "http.route", "/a").groups.empty());
+  users = (*index)->FindForService("auth", "user.id", "u-17");
+  EXPECT_FALSE(users.exact);
   EXPECT_EQ(users.groups.size(), groups);
 }
 
