@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/traces.h"
+#include "store/engine/span_matcher.h"
 #include "store/table/span_table.h"
 
 namespace polytrace::store {
@@ -55,8 +56,11 @@ class HeadBlock {
       operations_.insert(uint64_t(table_.service[row]) << 40 | uint64_t(table_.name[row]) << 8 |
                          table_.kind[row]);
     }
+    tags_.Add(table_, first, traces);
     max_wal_seq_ = std::max(max_wal_seq_, wal_seq);
   }
+  // What the attributes of every row appended can hold (SpanMatcher).
+  const TagSummary& tag_summary() const { return tags_; }
 
   const SpanTable& table() const { return table_; }
   std::span<const uint32_t> RowsOf(const TraceId& id) const {
@@ -82,6 +86,7 @@ class HeadBlock {
   SpanTable table_;
   TraceIndex index_;
   absl::flat_hash_set<uint64_t> operations_;
+  TagSummary tags_;
   std::chrono::steady_clock::time_point created_;
   uint64_t max_wal_seq_ = 0;
 };

@@ -1,5 +1,6 @@
 #include "store/engine/span_matcher.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -7,7 +8,60 @@
 
 namespace polytrace::store {
 
-SpanMatcher::SpanMatcher(const SpanFilter& filter, const SpanTable& table)
+void TagSummary::KeyCells::Add(uint8_t type, uint64_t payload) {
+  types |= uint8_t(1u << type);
+  if (type == uint8_t(CellType::kString)) strings |= StringBit(payload);
+  if (type == uint8_t(CellType::kInt)) {
+    min_int = std::min(min_int, int64_t(payload));
+    max_int = std::max(max_int, int64_t(payload));
+  }
+}
+
+void TagSummary::Add(const SpanTable& table, uint32_t first_row, const Traces& traces) {
+  const size_t keys = table.dicts().keys.size();
+  if (by_key.size() < keys) by_key.resize(keys);
+  for (uint32_t row = first_row; row < table.rows(); ++row) {
+    uint32_t service = table.service[row];
+    std::vector<KeyCells>* scoped = nullptr;
+    if (service < kMaxServices) {
+      if (by_service_key.size() <= service) by_service_key.resize(service + 1);
+      scoped = &by_service_key[service];
+      if (scoped->size() < keys) scoped->resize(keys);
+    }
+    for (uint32_t c = table.AttrBegin(row); c < table.AttrEnd(row); ++c) {
+      by_key[table.attr_key[c]].Add(table.attr_type[c], table.attr_value[c]);
+      if (scoped != nullptr)
+        (*scoped)[table.attr_key[c]].Add(table.attr_type[c], table.attr_value[c]);
+    }
+  }
+  std::string_view last;  // events of a batch mostly repeat their keys
+  for (const ResourceSpans& rs : traces.resource_spans()) {
+    for (const ScopeSpans& ss : rs.scope_spans) {
+      for (const Span& span : ss.spans) {
+        for (const SpanEvent& e : span.events) {
+          for (const KeyValue& kv : e.attributes) {
+            if (ShortStringEq()(kv.key, last)) continue;
+            last = kv.key;
+            if (!event_keys.contains(kv.key)) event_keys.emplace(kv.key);
+          }
+        }
+      }
+    }
+  }
+}
+
+const TagSummary::KeyCells* TagSummary::Find(std::optional<uint32_t> service, uint32_t key) const {
+  const std::vector<KeyCells>* cells = &by_key;
+  if (service && *service < kMaxServices) {
+    if (*service >= by_service_key.size()) return nullptr;  // no row of the service
+    cells = &by_service_key[*service];
+  }
+  if (key >= cells->size() || (*cells)[key].types == 0) return nullptr;
+  return &(*cells)[key];
+}
+
+SpanMatcher::SpanMatcher(const SpanFilter& filter, const SpanTable& table,
+                         const TagSummary* summary)
     : filter_(filter), table_(table) {
   const TableDicts& d = table.dicts();
   if (!filter.service.empty()) {
@@ -30,6 +84,30 @@ SpanMatcher::SpanMatcher(const SpanFilter& filter, const SpanTable& table)
     tag.bool_value = value == "true" ? 1 : value == "false" ? 0 : -1;
   }
   resource_tag_cache_.assign(filter.tags.size(), std::vector<int8_t>(d.origins.size(), -1));
+  if (summary == nullptr) return;
+  for (size_t i = 0; i < tags_.size() && possible_; ++i) possible_ = TagPossible(i, *summary);
+}
+
+bool SpanMatcher::TagPossible(size_t index, const TagSummary& summary) const {
+  const std::string& key = filter_.tags[index].first;
+  if (summary.event_keys.contains(key)) return true;  // events compare string forms
+  for (uint32_t origin = 0; origin < table_.dicts().origins.size(); ++origin) {
+    if (ResourceHasTag(index, origin)) return true;
+  }
+  const CompiledTag& tag = tags_[index];
+  if (!tag.key) return false;  // no span attribute has the key
+  const TagSummary::KeyCells* cells = summary.Find(service_, *tag.key);
+  if (cells == nullptr) return false;  // not on the spans searched
+  auto seen = [&](CellType type) { return (cells->types & (1u << uint8_t(type))) != 0; };
+  // Doubles, complex and empty values match by their string form: not
+  // ruled out here.
+  return seen(CellType::kDouble) || seen(CellType::kComplex) || seen(CellType::kEmpty) ||
+         (seen(CellType::kString) && tag.string_id &&
+          (cells->strings & TagSummary::StringBit(*tag.string_id))) ||
+         (seen(CellType::kInt) && tag.int_value && cells->min_int <= *tag.int_value &&
+          *tag.int_value <= cells->max_int) ||
+         (seen(CellType::kBoolTrue) && tag.bool_value == 1) ||
+         (seen(CellType::kBoolFalse) && tag.bool_value == 0);
 }
 
 bool SpanMatcher::Matches(uint32_t row) const {

@@ -4,16 +4,48 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "store/engine/span_filter.h"
 #include "store/table/span_table.h"
+#include "store/table/string_dict.h"
 
 namespace polytrace::store {
 
+// What a table's attributes can hold, kept by a head as spans arrive, so a
+// search for a tag no row of the head can carry skips it instead of testing
+// every row (a fresh search for a value nobody has scanned whole heads).
+struct TagSummary {
+  // What one key's cells held over some rows.
+  struct KeyCells {
+    uint8_t types = 0;     // a bit per CellType
+    uint64_t strings = 0;  // a bit per string id (its hash, mod 64): a tiny Bloom filter
+    int64_t min_int = INT64_MAX, max_int = INT64_MIN;
+    void Add(uint8_t type, uint64_t payload);
+  };
+  static uint64_t StringBit(uint64_t id) { return 1ull << ((id * 0x9E3779B97F4A7C15ull) >> 58); }
+  // Services beyond this many (by id) are summarized only with every row.
+  static constexpr uint32_t kMaxServices = 256;
+
+  std::vector<KeyCells> by_key;                       // by key id, over every row
+  std::vector<std::vector<KeyCells>> by_service_key;  // [service id][key id]
+  absl::flat_hash_set<std::string, ShortStringHash, ShortStringEq> event_keys;  // on any event
+
+  // Records rows [first_row, table.rows()) of `table`, appended from `traces`.
+  void Add(const SpanTable& table, uint32_t first_row, const Traces& traces);
+  // The cells of `key` on the spans of `service` (nullopt: any service);
+  // null when the key is on none of them.
+  const KeyCells* Find(std::optional<uint32_t> service, uint32_t key) const;
+};
+
 class SpanMatcher {
  public:
-  SpanMatcher(const SpanFilter& filter, const SpanTable& table);
+  // With `summary` (the table's, complete), a tag no row can match makes
+  // the whole table impossible.
+  SpanMatcher(const SpanFilter& filter, const SpanTable& table,
+              const TagSummary* summary = nullptr);
   // False when no row of the table can match (a name missing from its
   // dictionaries), so the caller skips it.
   bool Possible() const { return possible_; }
@@ -30,6 +62,8 @@ class SpanMatcher {
     int8_t bool_value = -1;             // "true" 1, "false" 0, else -1
   };
   bool CellMatches(const CompiledTag& tag, size_t index, uint32_t cell) const;
+  // False when, by `summary`, no row of the table can hold tag `index`.
+  bool TagPossible(size_t index, const TagSummary& summary) const;
   bool TagMatches(size_t tag, uint32_t row) const;
   bool ResourceHasTag(size_t tag, uint32_t origin) const;
   bool LinksToTrace(uint32_t row) const;

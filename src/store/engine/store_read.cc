@@ -35,8 +35,8 @@ Status Damaged(const Status& st) {
 
 class HitCollector {
  public:
-  void Scan(const SpanFilter& filter, const SpanTable& table) {
-    SpanMatcher matcher(filter, table);
+  void Scan(const SpanFilter& filter, const SpanTable& table, const TagSummary* summary = nullptr) {
+    SpanMatcher matcher(filter, table, summary);
     if (!matcher.Possible()) return;
     for (uint32_t row = 0; row < table.rows(); ++row) {
       if (!matcher.Matches(row)) continue;
@@ -342,8 +342,11 @@ Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids) const
 
 Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t limit) const {
   HitCollector hits;
-  Snapshot snapshot = TakeSnapshot([&](const HeadBlock& head) { hits.Scan(filter, head.table()); });
-  for (const auto& head : snapshot.heads) hits.Scan(filter, head->table());
+  auto scan_head = [&](const HeadBlock& head) {
+    hits.Scan(filter, head.table(), &head.tag_summary());
+  };
+  Snapshot snapshot = TakeSnapshot(scan_head);
+  for (const auto& head : snapshot.heads) scan_head(*head);
   std::vector<std::shared_ptr<SegmentReader>> segments = snapshot.segments;
   std::sort(segments.begin(), segments.end(),
             [](const auto& a, const auto& b) { return a->meta().max_end > b->meta().max_end; });

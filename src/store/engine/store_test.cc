@@ -170,6 +170,29 @@ TEST_F(StoreTest, GetTracesAnswersAsGetTraceDoesForEachId) {
   }
 }
 
+// A head's summary of its attributes rules out a search no row can match
+// (by key, type, int range, string, per service), never one a row matches.
+TEST(TagSummaryTest, RulesOutOnlyWhatNoRowHolds) {
+  HeadBlock head;
+  head.Append(OneSpan("a", Tid(1), 1, 0, "op", 1000, 10), 1);  // http.status_code 201
+  head.Append(OneSpan("b", Tid(1), 5, 1, "op", 2000, 10), 2);  // 205
+  auto possible = [&](std::string service, std::string key, std::string value) {
+    SpanFilter filter;
+    filter.service = std::move(service);
+    filter.tags.emplace_back(std::move(key), std::move(value));
+    return SpanMatcher(filter, head.table(), &head.tag_summary()).Possible();
+  };
+  EXPECT_TRUE(possible("", "http.status_code", "201"));
+  EXPECT_TRUE(possible("a", "http.status_code", "201"));
+  EXPECT_FALSE(possible("b", "http.status_code", "201"));  // only a's span has it
+  EXPECT_TRUE(possible("b", "http.status_code", "205"));
+  EXPECT_FALSE(possible("", "http.status_code", "500"));  // outside every span's range
+  EXPECT_FALSE(possible("", "no.such.key", "1"));
+  EXPECT_TRUE(possible("", "event.id", "e1"));   // event fields: not ruled out
+  EXPECT_TRUE(possible("", "host.name", "h1"));  // a resource attribute
+  EXPECT_FALSE(possible("", "http.status_code", "two hundred"));
+}
+
 // A trace comes back in one shape whichever tiers hold it: one entry per
 // resource, spans by start. Before OrderTrace, the spans still in the head
 // came back first, in arrival order, under a resource entry of their own.
