@@ -50,9 +50,9 @@ Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::str
 // nothing of them is stored or interned.
 class RowGroupDecoder {
  public:
-  RowGroupDecoder(uint8_t version, const std::array<std::string, kColumnCount>& c, uint32_t rows,
-                  uint64_t min_start, std::span<const TraceId> only, ColumnMask columns,
-                  const KeyMask& keys, const RowPredicate* keep, SpanTable* t)
+  RowGroupDecoder(uint8_t version, const std::array<std::string_view, kColumnCount>& c,
+                  uint32_t rows, uint64_t min_start, std::span<const TraceId> only,
+                  ColumnMask columns, const KeyMask& keys, const RowPredicate* keep, SpanTable* t)
       : version_(version),
         raw_(c),
         rows_(rows),
@@ -430,7 +430,7 @@ class RowGroupDecoder {
   }
 
   const uint8_t version_;
-  const std::array<std::string, kColumnCount>& raw_;
+  const std::array<std::string_view, kColumnCount>& raw_;
   uint32_t rows_;
   uint64_t min_start_;
   std::span<const TraceId> only_;
@@ -556,14 +556,52 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
                                               const RowPredicate* rows) const {
   const RowGroupInfo& info = footer_.row_groups[index];
   // Decompressed columns in buffers kept per thread (the table copies what
-  // it keeps): no page faults for fresh memory on every read.
-  thread_local std::array<std::string, kColumnCount> columns;
+  // it keeps): no page faults for fresh memory on every read. The buffers
+  // of the last few groups read stay, each knowing which segment's group it
+  // holds, so reading a group again on this thread (a search's hits,
+  // materialized right after the search read their groups) decompresses
+  // only the columns the first read skipped.
+  struct Held {
+    uint64_t reader = 0;  // no reader has id 0
+    size_t group = 0;
+    uint64_t used = 0;  // when last read, for replacing the oldest
+    std::array<std::string, kColumnCount> buffers;
+    ColumnMask valid = 0;
+  };
+  constexpr size_t kHeldGroups = 4, kMaxHeldBytes = 2 << 20;
+  thread_local std::array<Held, kHeldGroups> held;
+  thread_local uint64_t clock = 0;
+  Held* slot = &held[0];
+  for (Held& h : held) {
+    if (h.reader == id_ && h.group == index) {
+      slot = &h;
+      break;
+    }
+    if (h.used < slot->used) slot = &h;
+  }
+  if (slot->reader != id_ || slot->group != index) {  // the oldest, taken over (its memory kept)
+    // Bounded: a group of large spans is not kept once another is read.
+    for (Held& h : held) {
+      size_t bytes = 0;
+      for (const std::string& b : h.buffers) bytes += b.capacity();
+      if (bytes > kMaxHeldBytes) h = Held{};
+    }
+    slot->reader = id_;
+    slot->group = index;
+    slot->valid = 0;
+  }
+  slot->used = ++clock;
+  std::array<std::string_view, kColumnCount> columns{};
   // Parents by position need the span IDs of their trace.
   if (mask & ColumnBit(kParents)) mask |= ColumnBit(kSpanIds) | ColumnBit(kParentIds);
   for (int c = 0; c < kColumnCount; ++c) {
-    columns[c].clear();
-    if (!(mask & ColumnBit(static_cast<Column>(c)))) continue;
-    if (Status s = ReadBlockInto(info.columns[c], index, c, &columns[c]); !s.ok()) return s;
+    ColumnMask bit = ColumnBit(static_cast<Column>(c));
+    if (!(mask & bit)) continue;
+    if (!(slot->valid & bit)) {
+      if (Status s = ReadBlockInto(info.columns[c], index, c, &slot->buffers[c]); !s.ok()) return s;
+      slot->valid |= bit;
+    }
+    columns[c] = slot->buffers[c];
   }
   SpanTable table(footer_.dicts);
   // A whole group's rows (a search's read) are known in number: no vector

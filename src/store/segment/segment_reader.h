@@ -6,6 +6,8 @@
 // Thread-safe after Open (reads are positional; the footer is immutable).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -87,13 +89,21 @@ class SegmentReader {
   Status Check() const;
 
  private:
-  SegmentReader(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  SegmentReader(std::string path, int fd) : path_(std::move(path)), fd_(fd), id_(NextId()) {}
+  // A process-wide identity that no other reader ever has (an address can
+  // be reused once a reader is gone): what the thread's column buffers
+  // record they hold.
+  static uint64_t NextId() {
+    static std::atomic<uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
   Result<std::string> ReadBlock(const ColumnBlock& block, size_t group, int column) const;
   // ReadBlock into `raw` (its memory reused).
   Status ReadBlockInto(const ColumnBlock& block, size_t group, int column, std::string* raw) const;
 
   std::string path_;
   int fd_;
+  const uint64_t id_;
   uint64_t file_bytes_ = 0;
   SegmentFooter footer_;
   mutable std::mutex index_mu_;

@@ -94,6 +94,39 @@ TEST_F(SegmentTest, SearchReadsDecodeOnlyTheirColumnsAndLookupsOnlyTheirTrace) {
   for (uint32_t r = 0; r < one->rows(); ++r) EXPECT_EQ(one->trace_id[r], wanted);
 }
 
+// A thread keeps the decompressed columns of the last groups it read: a
+// read of the same group reuses them, a read of another segment's group at
+// the same index never does (the file at a path changes when compaction
+// replaces it), and more groups than are kept still read right.
+TEST_F(SegmentTest, ReadsReuseOnlyTheSameSegmentsGroup) {
+  std::vector<std::shared_ptr<SegmentReader>> readers;
+  std::vector<std::vector<TraceId>> first_traces;
+  for (uint8_t seed = 1; seed <= 6; ++seed) {
+    SpanTable table;
+    table.Append(testing::MakeTraces("svc" + std::to_string(seed), 5, seed));
+    std::string path = (dir_ / SegmentFileName(10 + seed)).string();
+    ASSERT_TRUE(WriteSegment(path, table, SortedRowOrder(table), {}).ok());
+    auto reader = SegmentReader::Open(path);
+    ASSERT_TRUE(reader.ok());
+    std::vector<TraceId> written;  // what group 0 must hold: the table in segment order
+    for (uint32_t row : SortedRowOrder(table)) written.push_back(table.trace_id[row]);
+    written.resize(std::min<size_t>(written.size(), (*reader)->footer().row_groups[0].rows));
+    first_traces.push_back(written);
+    readers.push_back(*reader);
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < readers.size(); ++i) {
+      // A search's columns first, then every column (the hits' read).
+      auto search = readers[i]->ReadRowGroup(0, {}, kSearchColumns);
+      auto full = readers[i]->ReadRowGroup(0);
+      ASSERT_TRUE(search.ok() && full.ok());
+      EXPECT_EQ(full->trace_id, first_traces[i]) << "segment " << i << ", round " << round;
+      EXPECT_EQ(full->dicts().services.Get(full->service[0]), "svc" + std::to_string(i + 1));
+      EXPECT_FALSE(full->span_id[0].IsZero());
+    }
+  }
+}
+
 TEST_F(SegmentTest, FlippedBitIsReportedWithItsPlace) {
   SpanTable table;
   table.Append(testing::MakeKitchenSinkTraces());
