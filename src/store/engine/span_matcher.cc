@@ -26,12 +26,13 @@ void TagSummary::Add(const SpanTable& table, uint32_t first_row, const Traces& t
     if (service < kMaxServices) {
       if (by_service_key.size() <= service) by_service_key.resize(service + 1);
       scoped = &by_service_key[service];
-      if (scoped->size() < keys) scoped->resize(keys);
     }
     for (uint32_t c = table.AttrBegin(row); c < table.AttrEnd(row); ++c) {
-      by_key[table.attr_key[c]].Add(table.attr_type[c], table.attr_value[c]);
-      if (scoped != nullptr)
-        (*scoped)[table.attr_key[c]].Add(table.attr_type[c], table.attr_value[c]);
+      uint32_t key = table.attr_key[c];
+      by_key[key].Add(table.attr_type[c], table.attr_value[c]);
+      if (scoped == nullptr) continue;
+      if (scoped->size() <= key) scoped->resize(key + 1);  // only the keys this service uses
+      (*scoped)[key].Add(table.attr_type[c], table.attr_value[c]);
     }
   }
   std::string_view last;  // events of a batch mostly repeat their keys
