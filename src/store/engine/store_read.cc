@@ -127,6 +127,25 @@ struct RowGroupPlan {
   bool NeedsEvents(uint32_t group) const {
     return !event_groups || std::binary_search(event_groups->begin(), event_groups->end(), group);
   }
+  // The tags no resource of the segment carries, with the groups where an
+  // event has the key (from the index; none without one): in a group
+  // outside those, only a span's own cells can hold the tag, and the read
+  // drops the rows without one (RowPredicate::attributes).
+  struct RowTag {
+    size_t tag;
+    std::vector<uint32_t> on_events;
+  };
+  std::vector<RowTag> row_tags;
+  void AddRowConditions(uint32_t group, const SpanFilter& filter, const TableDicts& dicts,
+                        RowPredicate* rows) const {
+    rows->attributes.clear();
+    for (const RowTag& t : row_tags) {
+      if (std::binary_search(t.on_events.begin(), t.on_events.end(), group)) continue;
+      const auto& [key, value] = filter.tags[t.tag];
+      if (std::optional<uint32_t> id = dicts.keys.Find(key))
+        rows->attributes.push_back({*id, value});
+    }
+  }
 };
 
 // Each tag no resource carries narrows the groups: to those the attribute
@@ -163,6 +182,7 @@ Result<RowGroupPlan> PlanRowGroups(const SegmentReader& seg, const SpanFilter& f
     std::optional<std::vector<uint32_t>> on_events;
     if (*index != nullptr) {
       AttributeIndex::Candidates c = find(key, value);
+      plan.row_tags.push_back({i, {c.on_events.begin(), c.on_events.end()}});
       std::vector<uint32_t> both;
       std::set_intersection(plan.groups.begin(), plan.groups.end(), c.groups.begin(),
                             c.groups.end(), std::back_inserter(both));
@@ -390,6 +410,7 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
       }
       ColumnMask group_columns = columns;
       if (!filter.linked_trace && !plan->NeedsEvents(g)) group_columns &= ~ColumnBit(kExtras);
+      plan->AddRowConditions(g, filter, seg->dicts(), &rows);
       Result<SpanTable> table = seg->ReadRowGroup(g, {}, group_columns, keys, &rows);
       if (!table.ok()) return Damaged(table.status());
       hits.Scan(filter, *table);

@@ -127,6 +127,16 @@ bool AttributeColumnsReader::DictionaryHolds(uint32_t key, std::string_view valu
   return true;
 }
 
+std::optional<uint32_t> AttributeColumnsReader::LocalId(uint32_t key, std::string_view value) {
+  if (key >= dict_sections_.size()) return std::nullopt;
+  const std::vector<std::string_view>* dict = Dict(key);
+  if (dict == nullptr) return std::nullopt;
+  for (uint32_t i = 0; i < dict->size(); ++i) {
+    if ((*dict)[i] == value) return i;
+  }
+  return std::nullopt;
+}
+
 const std::vector<std::string_view>* AttributeColumnsReader::Dict(uint32_t key) {
   std::vector<std::string_view>& views = dicts_[key];
   if (views.empty() && dict_sections_[key].first > 0) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,10 @@ class AttributeColumnsReader {
   // Whether `key`'s dictionary holds `value`: some string cell of `key`
   // has it. Sets *holds; false on damaged input.
   bool DictionaryHolds(uint32_t key, std::string_view value, bool* holds);
+  // REQUIRES: Parse. The key-local id of `value` in `key`'s dictionary, as
+  // NextString returns it; nullopt when the dictionary lacks it (or is
+  // damaged: NextString then fails the read).
+  std::optional<uint32_t> LocalId(uint32_t key, std::string_view value);
   // The next value of `key`; false when none is left or it is damaged. A
   // string comes back as its key-local id: Intern turns it into a table id
   // only for the cells a reader keeps, so reading one trace interns a few.

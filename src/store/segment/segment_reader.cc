@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <span>
 
@@ -72,6 +73,7 @@ class RowGroupDecoder {
                                             raw_[kAttrDoubles], d.keys.size())) {
       return false;
     }
+    CompileConditions();
     uint32_t row = 0;
     size_t next = 0;  // the next trace of `only_` to look for
     while (row < rows_) {
@@ -206,6 +208,11 @@ class RowGroupDecoder {
     if (keep_ != nullptr && !keep_->Keeps(service, name, kind, status, start, start + duration)) {
       return SkipCells();
     }
+    if (!ReadCells()) return false;
+    if (!CellsMayMatch()) {
+      std::string_view extras;
+      return !has(kExtras) || in(kExtras).GetLengthPrefixed(&extras);
+    }
     // A parent given by position may come later in the trace: resolved
     // once the trace's rows are all read.
     if (parent >= 2) pending_parents_.push_back({static_cast<uint32_t>(t_->rows()), parent - 2});
@@ -219,7 +226,7 @@ class RowGroupDecoder {
     t_->origin.push_back(origin);
     t_->kind.push_back(kind);
     t_->status.push_back(status);
-    return DecodeAttributes() && DecodeExtras();
+    return CommitCells() && DecodeExtras();
   }
 
   // A lookup: steps every column over the rows of the traces sorted before
@@ -337,11 +344,60 @@ class RowGroupDecoder {
     return true;
   }
 
-  bool DecodeAttributes() {
-    if (!has(kAttrCounts)) {
-      t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
-      return true;
+  // The predicate's attribute conditions in this group's terms: the
+  // value's id in the key's dictionary, its int and bool forms. Without the
+  // attribute columns, or for a key whose cells the read skips, nothing can
+  // be judged and no condition is kept.
+  struct Condition {
+    uint32_t key = 0;
+    std::optional<uint32_t> local;
+    std::optional<int64_t> int_value;
+    int8_t bool_value = -1;  // "true" 1, "false" 0, else -1
+  };
+  void CompileConditions() {
+    if (keep_ == nullptr || !has(kAttrCounts) || !has(kAttrStrings)) return;
+    for (const RowPredicate::AttributeEquals& a : keep_->attributes) {
+      if (a.key >= t_->dicts().keys.size() || (!keys_.empty() && !keys_[a.key])) continue;
+      Condition& c = conditions_.emplace_back();
+      c.key = a.key;
+      c.local = values_.LocalId(a.key, a.value);
+      int64_t v;
+      const char* end = a.value.data() + a.value.size();
+      if (auto [at, error] = std::from_chars(a.value.data(), end, v);
+          error == std::errc() && at == end) {
+        c.int_value = v;
+      }
+      c.bool_value = a.value == "true" ? 1 : a.value == "false" ? 0 : -1;
     }
+  }
+
+  // Whether the row read into cells_ may pass every condition. A double,
+  // complex or empty cell is never judged here: its string form is the
+  // matcher's to compare.
+  bool CellsMayMatch() const {
+    for (const Condition& c : conditions_) {
+      bool may = false;
+      for (size_t i = 0; i < cells_.size() && !may; ++i) {
+        const Cell& cell = cells_[i];
+        if (cell.key != c.key) continue;
+        switch (static_cast<CellType>(cell.type)) {
+          case CellType::kString: may = c.local && cell.payload == *c.local; break;
+          case CellType::kInt: may = c.int_value && int64_t(cell.payload) == *c.int_value; break;
+          case CellType::kBoolFalse: may = c.bool_value == 0; break;
+          case CellType::kBoolTrue: may = c.bool_value == 1; break;
+          default: may = true; break;
+        }
+      }
+      if (!may) return false;
+    }
+    return true;
+  }
+
+  // Reads the row's cells of the keys read into cells_: strings as their
+  // key-local ids, complex values as views; nothing interned yet.
+  bool ReadCells() {
+    cells_.clear();
+    if (!has(kAttrCounts)) return true;
     uint64_t count;
     if (!in(kAttrCounts).GetVarint(&count) || count > in(kAttrKeys).remaining()) return false;
     for (uint64_t i = 0; i < count; ++i) {
@@ -351,19 +407,44 @@ class RowGroupDecoder {
           !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
         return false;
       }
-      if (!keys_.empty() && !keys_[key]) {
-        // A key the reader does not look at: its typed values stay in its
-        // own stream, untouched; complex values share one stream, stepped.
-        std::string_view encoded;
-        if (type == uint8_t(CellType::kComplex) && !in(kAttrComplex).GetLengthPrefixed(&encoded)) {
-          return false;
-        }
-        continue;
+      std::string_view encoded;
+      if (type == uint8_t(CellType::kComplex) && !in(kAttrComplex).GetLengthPrefixed(&encoded)) {
+        return false;
       }
-      uint64_t payload = 0;
-      if (!DecodeCell(key, static_cast<CellType>(type), &payload)) return false;
-      t_->attr_key.push_back(key);
-      t_->attr_type.push_back(type);
+      // A key the reader does not look at: its typed values stay in its
+      // own stream, untouched; complex values share one stream, stepped.
+      if (!keys_.empty() && !keys_[key]) continue;
+      Cell& cell = cells_.emplace_back(Cell{key, type, 0, encoded});
+      bool ok = true;
+      switch (static_cast<CellType>(type)) {
+        case CellType::kString: {
+          uint32_t local;
+          ok = values_.NextString(key, &local);
+          cell.payload = local;
+          break;
+        }
+        case CellType::kInt: ok = values_.NextInt(key, &cell.payload); break;
+        case CellType::kDouble: ok = values_.NextDouble(key, &cell.payload); break;
+        default: break;
+      }
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  // Appends the cells read to the table's row: strings interned, complex
+  // values copied.
+  bool CommitCells() {
+    for (const Cell& cell : cells_) {
+      uint64_t payload = cell.payload;
+      if (cell.type == uint8_t(CellType::kString)) {
+        payload = values_.Intern(cell.key, static_cast<uint32_t>(cell.payload), t_);
+      } else if (cell.type == uint8_t(CellType::kComplex)) {
+        payload = t_->blobs.size();
+        PutLengthPrefixed(&t_->blobs, cell.complex);
+      }
+      t_->attr_key.push_back(cell.key);
+      t_->attr_type.push_back(cell.type);
       t_->attr_value.push_back(payload);
     }
     t_->attr_begin.push_back(static_cast<uint32_t>(t_->attr_key.size()));
@@ -396,27 +477,6 @@ class RowGroupDecoder {
     return !has(kExtras) || in(kExtras).GetLengthPrefixed(&extras);
   }
 
-  bool DecodeCell(uint32_t key, CellType type, uint64_t* payload) {
-    switch (type) {
-      case CellType::kString: {
-        uint32_t local;
-        if (!values_.NextString(key, &local)) return false;
-        *payload = values_.Intern(key, local, t_);
-        return true;
-      }
-      case CellType::kInt: return values_.NextInt(key, payload);
-      case CellType::kDouble: return values_.NextDouble(key, payload);
-      case CellType::kComplex: {
-        std::string_view encoded;
-        if (!in(kAttrComplex).GetLengthPrefixed(&encoded)) return false;
-        *payload = t_->blobs.size();
-        PutLengthPrefixed(&t_->blobs, encoded);
-        return true;
-      }
-      default: return true;
-    }
-  }
-
   bool DecodeExtras() {
     if (!has(kExtras)) {
       t_->extras_begin.push_back(static_cast<uint32_t>(t_->extras.size()));
@@ -440,6 +500,14 @@ class RowGroupDecoder {
   SpanTable* t_;
   std::array<std::unique_ptr<ByteReader>, kColumnCount> in_;
   AttributeColumnsReader values_;
+  struct Cell {
+    uint32_t key;
+    uint8_t type;
+    uint64_t payload;          // a string's key-local id, an int, a double's bits
+    std::string_view complex;  // the encoded value of a complex cell
+  };
+  std::vector<Cell> cells_;  // the row being read
+  std::vector<Condition> conditions_;
   std::vector<SpanId> trace_span_ids_;                          // of the trace being read
   std::vector<std::pair<uint32_t, uint64_t>> pending_parents_;  // (table row, position in trace)
   // Version 2 times, and the next of each to use.

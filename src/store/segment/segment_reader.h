@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -33,6 +34,18 @@ struct RowPredicate {
   std::optional<uint8_t> kind, status;
   uint64_t start_min = 0, start_max = UINT64_MAX;
   std::optional<uint64_t> min_duration, max_duration;
+  // Attribute `key` (this segment's id) = `value` in string form: a kept
+  // row has a cell of the key that may hold it. Compared as the group's
+  // dictionary id or an int, never as a string per cell, and a row failing
+  // one is not decoded at all (a tag search otherwise decoded and interned
+  // the key's value on every row of the service). Only for a tag nothing
+  // else of a row can satisfy: no resource of the segment and no event of
+  // the group has it; the caller's to know.
+  struct AttributeEquals {
+    uint32_t key = 0;
+    std::string_view value;
+  };
+  std::vector<AttributeEquals> attributes;
   bool Keeps(uint32_t row_service, uint32_t row_name, uint8_t row_kind, uint8_t row_status,
              uint64_t start, uint64_t end) const {
     uint64_t duration = end > start ? end - start : 0;

@@ -313,6 +313,46 @@ TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
   }
 }
 
+// A read with attribute conditions (RowPredicate::attributes) keeps every
+// row whose own cells hold the value, in every type, and drops others.
+TEST_F(SegmentTest, RowConditionsNeverDropARowHoldingTheValue) {
+  Traces in = MakeVariedTraces(4, 2000, /*with_arrays=*/true);
+  in.Append(testing::MakeKitchenSinkTraces());
+  SpanTable table;
+  table.Append(in);
+  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 64}).ok());
+  auto reader = SegmentReader::Open(path_);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  const SegmentReader& seg = **reader;
+  size_t checked = 0, read = 0, kept = 0;
+  for (uint32_t g = 0; g < seg.footer().row_groups.size(); ++g) {
+    auto all = seg.ReadRowGroup(g);
+    ASSERT_TRUE(all.ok());
+    const SpanTable& t = *all;
+    for (uint32_t r = 0; r < t.rows(); r += 5) {
+      Arena scratch;
+      for (uint32_t c = t.AttrBegin(r); c < t.AttrEnd(r); ++c) {
+        std::string form = ValueToString(t.CellValue(c, scratch));
+        RowPredicate rows;
+        rows.attributes.push_back({t.attr_key[c], form});
+        auto some = seg.ReadRowGroup(g, {}, kAllColumns, {}, &rows);
+        ASSERT_TRUE(some.ok()) << some.status().message();
+        bool found = false;
+        for (uint32_t k = 0; k < some->rows() && !found; ++k) {
+          found = some->span_id[k] == t.span_id[r] && some->trace_id[k] == t.trace_id[r];
+        }
+        EXPECT_TRUE(found) << "group " << g << " dropped a row holding "
+                           << t.dicts().keys.Get(t.attr_key[c]) << "=" << form;
+        ++checked;
+        read += t.rows();
+        kept += some->rows();
+      }
+    }
+  }
+  EXPECT_GT(checked, 1000u);
+  EXPECT_LT(kept, read / 2);  // the conditions do drop rows
+}
+
 // The index also rules groups out: a value absent from the segment has no
 // candidates, a rare one only the groups that hold it.
 TEST_F(SegmentTest, AttributeIndexNarrowsToTheGroupsHoldingAValue) {
