@@ -30,6 +30,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Traces out;
     (void)table->Materialize(rows, &out);
     (void)(*reader)->ReadTraceIds(i);
+    // Lookups of a string (value tables, dictionaries) and reads that drop
+    // rows by an attribute.
+    (void)(*reader)->MayHaveStringValue(i, "user.id", "user-1");
+    store::RowPredicate keep;
+    for (uint32_t key = 0; key < (*reader)->dicts().keys.size() && key < 4; ++key) {
+      keep.attributes.push_back({key, "user-1"});
+    }
+    (void)(*reader)->ReadRowGroup(i, {}, store::kAllColumns, {}, &keep);
   }
   return 0;
 }

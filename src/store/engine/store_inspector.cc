@@ -52,10 +52,15 @@ Result<DirectoryStats> InspectStoreDirectory(const std::string& directory) {
     stats.segment_traces += m.traces;
     if (stats.column_bytes.empty()) {
       for (const char* name : kColumnNames) stats.column_bytes.emplace_back(name, 0);
-      stats.column_bytes.emplace_back("attr_index", 0);  // not a column: one block per segment
+      // Not columns: one block, and one set of chunks, per segment.
+      stats.column_bytes.emplace_back("value_tables", 0);
+      stats.column_bytes.emplace_back("attr_index", 0);
     }
     for (const RowGroupInfo& rg : (*reader)->footer().row_groups) {
       for (int c = 0; c < kColumnCount; ++c) stats.column_bytes[c].second += rg.columns[c].size;
+    }
+    for (const ValueTable& t : (*reader)->footer().value_tables) {
+      for (const ValueChunk& c : t.chunks) stats.column_bytes[kColumnCount].second += c.block.size;
     }
     stats.column_bytes.back().second += (*reader)->footer().attribute_index.size;
     if (m.spans > 0) {

@@ -504,6 +504,8 @@ TEST_F(StoreTest, ReadsFormatVersion3AndRewritesIt) { ExpectOlderFormatReadable(
 
 TEST_F(StoreTest, ReadsFormatVersion4AndRewritesIt) { ExpectOlderFormatReadable("v4", 4); }
 
+TEST_F(StoreTest, ReadsFormatVersion5AndRewritesIt) { ExpectOlderFormatReadable("v5", 5); }
+
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
   Open();
   uint64_t now = UnixNanosNow();

@@ -4,6 +4,35 @@
 
 namespace polytrace::store {
 
+bool ValueTablesWriter::Open(uint32_t key) const {
+  auto it = tables_.find(key);
+  if (it != tables_.end()) return !it->second.closed && bytes_ < max_bytes_;
+  return bytes_ < max_bytes_;
+}
+
+uint32_t ValueTablesWriter::Add(uint32_t key, std::string_view value) {
+  Table& t = tables_[key];
+  auto it = t.ids.find(value);
+  if (it != t.ids.end()) return it->second;
+  uint32_t id = static_cast<uint32_t>(t.values.size());
+  const std::string& kept = t.values.emplace_back(value);
+  t.ids.emplace(kept, id);
+  bytes_ += kept.size() + 48;  // the string, its deque slot and hash entry
+  return id;
+}
+
+uint32_t ValueTablesWriter::size(uint32_t key) const {
+  auto it = tables_.find(key);
+  return it == tables_.end() ? 0 : static_cast<uint32_t>(it->second.values.size());
+}
+
+void ValueTablesWriter::Counted(uint32_t key, uint64_t cells) {
+  Table& t = tables_[key];
+  t.cells += cells;
+  // Nine in ten cells a value of their own: an ID, not a repeated value.
+  if (t.cells >= kMinCellsToJudge && t.values.size() * 10 > t.cells * 9) t.closed = true;
+}
+
 void AttributeColumnsWriter::AddString(uint32_t key, uint32_t table_string_id) {
   KeyStrings& k = ByKey(key, strings_, strings_by_key_);
   auto [it, inserted] =
@@ -34,21 +63,49 @@ void PutSection(std::string* out, uint32_t key, size_t n, const std::string& pay
 
 void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std::string* ints,
                                     std::string* doubles) const {
-  std::string payload;
+  std::string payload, dict_sections;
+  size_t dict_keys = 0;
   PutVarint(strings, strings_.size());
-  PutVarint(dict, strings_.size());
+  std::vector<uint32_t> ids;
   for (const auto& [key, k] : strings_) {
     payload.clear();
-    for (uint32_t id : k.table_ids) PutLengthPrefixed(&payload, table_.strings.Get(id));
-    PutSection(dict, key, k.table_ids.size(), payload);
-    payload.clear();
+    if (tables_->Open(key)) {
+      // The group's strings by their ids in the segment's table: the first
+      // time the segment meets one, code 0 (ids of new strings are handed
+      // out in cell order, from first_new on).
+      uint32_t first_new = tables_->size(key);
+      ids.clear();
+      for (uint32_t id : k.table_ids) ids.push_back(tables_->Add(key, table_.strings.Get(id)));
+      PutVarint(&payload, 1);
+      PutVarint(&payload, first_new);
+      uint32_t next_new = first_new;
+      for (uint32_t local : k.stream) {
+        uint32_t id = ids[local];
+        if (id == next_new) {
+          PutVarint(&payload, 0);
+          ++next_new;
+        } else {
+          PutVarint(&payload, uint64_t(id) + 1);
+        }
+      }
+      tables_->Counted(key, k.stream.size());
+      PutSection(strings, key, k.stream.size(), payload);
+      continue;
+    }
+    PutVarint(&payload, 0);
     int64_t previous = 0;
     for (uint32_t local : k.stream) {
       PutVarint(&payload, ZigZag(int64_t(local) - previous));
       previous = local;
     }
     PutSection(strings, key, k.stream.size(), payload);
+    payload.clear();
+    for (uint32_t id : k.table_ids) PutLengthPrefixed(&payload, table_.strings.Get(id));
+    PutSection(&dict_sections, key, k.table_ids.size(), payload);
+    ++dict_keys;
   }
+  PutVarint(dict, dict_keys);
+  dict->append(dict_sections);
   PutVarint(ints, ints_.size());
   for (const auto& [key, values] : ints_) {
     payload.clear();
@@ -89,11 +146,10 @@ bool IndexSections(std::string_view column, uint32_t key_count,
 
 bool AttributeColumnsReader::Parse(std::string_view strings, std::string_view dict,
                                    std::string_view ints, std::string_view doubles,
-                                   uint32_t key_count) {
+                                   uint32_t key_count, uint8_t version, const ValueTables* tables) {
+  if (!ParseStrings(strings, dict, key_count, version, tables)) return false;
   std::vector<std::pair<uint64_t, std::string_view>> sections;
-  if (!ParseDictionaries(dict, key_count)) return false;
-  for (auto [column, streams] :
-       {std::pair{strings, &strings_}, std::pair{ints, &ints_}, std::pair{doubles, &doubles_}}) {
+  for (auto [column, streams] : {std::pair{ints, &ints_}, std::pair{doubles, &doubles_}}) {
     if (!IndexSections(column, key_count, &sections)) return false;
     streams->assign(key_count, Stream());
     for (uint32_t k = 0; k < key_count; ++k) {
@@ -104,22 +160,70 @@ bool AttributeColumnsReader::Parse(std::string_view strings, std::string_view di
   return true;
 }
 
-bool AttributeColumnsReader::ParseDictionaries(std::string_view dict, uint32_t key_count) {
+bool AttributeColumnsReader::ParseStrings(std::string_view strings, std::string_view dict,
+                                          uint32_t key_count, uint8_t version,
+                                          const ValueTables* tables) {
+  version_ = version;
+  tables_ = tables;
+  table_interned_.clear();
   if (!IndexSections(dict, key_count, &dict_sections_)) return false;
   dicts_.assign(key_count, {});
   interned_.assign(key_count, {});
+  std::vector<std::pair<uint64_t, std::string_view>> sections(key_count);
+  // Before version 6 a lookup needs only the dictionaries: no strings column.
+  if (!(strings.empty() && version < 6) && !IndexSections(strings, key_count, &sections)) {
+    return false;
+  }
+  strings_.assign(key_count, Stream());
+  for (uint32_t k = 0; k < key_count; ++k) {
+    strings_[k].remaining = sections[k].first;
+    strings_[k].in = ByteReader(sections[k].second);
+  }
+  return ParseStringModes(key_count);
+}
+
+bool AttributeColumnsReader::ParseStringModes(uint32_t key_count) {
+  if (version_ < 6) return true;
+  for (uint32_t k = 0; k < key_count; ++k) {
+    Stream& s = strings_[k];
+    if (s.remaining == 0 && s.in.done()) continue;  // no section for the key
+    uint64_t mode;
+    if (!s.in.GetVarint(&mode) || mode > 1) return false;
+    if (mode == 1) {
+      if (tables_ == nullptr || !s.in.GetVarint32(&s.next_new) || s.next_new > tables_->Size(k)) {
+        return false;
+      }
+      s.table = true;
+    }
+  }
   return true;
 }
 
-bool AttributeColumnsReader::DictionaryHolds(uint32_t key, std::string_view value, bool* holds) {
+bool AttributeColumnsReader::StringsHold(uint32_t key, std::string_view value, bool* holds) {
   *holds = false;
-  if (key >= dict_sections_.size()) return true;  // a key this segment never saw
+  if (key >= strings_.size()) return true;  // a key this segment never saw
+  Stream s = strings_[key];                 // walked on a copy: nothing consumed
+  if (s.table) {
+    std::optional<uint32_t> id;
+    if (!tables_->Find(key, value, &id)) return false;
+    if (!id) return true;
+    for (uint64_t i = 0; i < s.remaining; ++i) {
+      uint64_t code;
+      if (!s.in.GetVarint(&code)) return false;
+      uint64_t at = code == 0 ? s.next_new++ : code - 1;
+      if (at == *id) {
+        *holds = true;
+        return true;
+      }
+    }
+    return true;
+  }
   // Walked in place, nothing kept: pruning asks once per group.
   ByteReader in(dict_sections_[key].second);
   for (uint64_t i = 0; i < dict_sections_[key].first; ++i) {
-    std::string_view s;
-    if (!in.GetLengthPrefixed(&s)) return false;
-    if (s == value) {
+    std::string_view d;
+    if (!in.GetLengthPrefixed(&d)) return false;
+    if (d == value) {
       *holds = true;
       return true;
     }
@@ -128,13 +232,33 @@ bool AttributeColumnsReader::DictionaryHolds(uint32_t key, std::string_view valu
 }
 
 std::optional<uint32_t> AttributeColumnsReader::LocalId(uint32_t key, std::string_view value) {
-  if (key >= dict_sections_.size()) return std::nullopt;
+  if (key >= strings_.size()) return std::nullopt;
+  if (strings_[key].table) {
+    std::optional<uint32_t> id;
+    if (!tables_->Find(key, value, &id)) return std::nullopt;
+    return id;
+  }
   const std::vector<std::string_view>* dict = Dict(key);
   if (dict == nullptr) return std::nullopt;
   for (uint32_t i = 0; i < dict->size(); ++i) {
     if ((*dict)[i] == value) return i;
   }
   return std::nullopt;
+}
+
+bool AttributeColumnsReader::InternFromTable(uint32_t key, uint32_t id, SpanTable* table,
+                                             uint32_t* out) {
+  auto [it, added] = table_interned_.try_emplace((uint64_t(key) << 32) | id, 0);
+  if (added) {
+    std::string_view value;
+    if (!tables_->Get(key, id, &value)) {
+      table_interned_.erase(it);
+      return false;
+    }
+    it->second = table->strings.Intern(value);
+  }
+  *out = it->second;
+  return true;
 }
 
 const std::vector<std::string_view>* AttributeColumnsReader::Dict(uint32_t key) {
@@ -156,6 +280,12 @@ bool AttributeColumnsReader::NextString(uint32_t key, uint32_t* local_id) {
   uint64_t z;
   if (s.remaining == 0 || !s.in.GetVarint(&z)) return false;
   --s.remaining;
+  if (s.table) {
+    uint64_t id = z == 0 ? s.next_new++ : z - 1;
+    if (id >= tables_->Size(key)) return false;
+    *local_id = static_cast<uint32_t>(id);
+    return true;
+  }
   s.previous += UnZigZag(z);
   const std::vector<std::string_view>* dict = Dict(key);
   if (dict == nullptr || s.previous < 0 || uint64_t(s.previous) >= dict->size()) return false;
@@ -191,7 +321,11 @@ bool AttributeColumnsReader::SkipMany(uint32_t key, CellType type, uint64_t n) {
   int64_t sum = 0;
   for (uint64_t i = 0; i < n; ++i) {
     if (!s.in.GetVarint(&z)) return false;
-    sum += UnZigZag(z);
+    if (s.table) {
+      s.next_new += z == 0;  // ids of strings met before are absolute
+    } else {
+      sum += UnZigZag(z);
+    }
   }
   if (type == CellType::kString) s.previous += sum;  // later ids are deltas from it
   return true;

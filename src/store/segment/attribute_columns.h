@@ -7,8 +7,14 @@
 //   column         := nkeys section*
 //   section        := key n length payload   (length: of payload, so a
 //                     reader finds each key's values without walking others)
-//   strings payload:= zigzag(local_id - previous)×n
-//   dict payload   := length-prefixed string×n
+//   strings payload:= zigzag(local_id - previous)×n          (versions 1-5)
+//                   | 0 zigzag(local_id - previous)×n        (version 6: the
+//                                                            group's dictionary)
+//                   | 1 first_new code×n                     (version 6: ids in
+//                     the segment's value table; code 0 is the next id not
+//                     met before, first_new the first such; else id + 1)
+//   dict payload   := length-prefixed string×n   (a section per key that
+//                     uses the group's dictionary)
 //   ints payload   := zigzag(value)×n
 //   doubles payload:= 8-byte×n
 // Cells name their key in cell order (attr_keys), so a reader takes each
@@ -16,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,9 +35,48 @@
 
 namespace polytrace::store {
 
+// The segment's value tables as its writer fills them (format 6): each
+// key's distinct strings once, in the order the segment first holds them.
+// A user ID on every span repeated its values in every row group's
+// dictionary (3.3 of 24.6 bytes per span on the demo data).
+// Memory grows with the distinct strings: past `max_bytes` no key takes new
+// ones, and a key whose strings hardly repeat (an ID per span, which a
+// table would not shrink) is closed; a closed key's later row groups keep
+// a dictionary of their own, as before version 6.
+class ValueTablesWriter {
+ public:
+  static constexpr uint64_t kMinCellsToJudge = 16384;
+  explicit ValueTablesWriter(size_t max_bytes = size_t(64) << 20) : max_bytes_(max_bytes) {}
+  bool Open(uint32_t key) const;
+  // The id of `value` in `key`'s table, added when new. REQUIRES: Open(key).
+  uint32_t Add(uint32_t key, std::string_view value);
+  uint32_t size(uint32_t key) const;
+  // Records that a row group put `cells` strings of `key` in its table.
+  void Counted(uint32_t key, uint64_t cells);
+  // Calls `f(key, values)` per table, ascending key.
+  template <typename F>
+  void ForEach(F f) const {
+    for (const auto& [key, t] : tables_) f(key, t.values);
+  }
+
+ private:
+  struct Table {
+    std::deque<std::string> values;  // by id; a deque never moves them
+    absl::flat_hash_map<std::string_view, uint32_t> ids;
+    uint64_t cells = 0;
+    bool closed = false;
+  };
+  std::map<uint32_t, Table> tables_;
+  size_t bytes_ = 0;
+  const size_t max_bytes_;
+};
+
 class AttributeColumnsWriter {
  public:
-  explicit AttributeColumnsWriter(const SpanTable& table) : table_(table) {}
+  // `tables`: the segment's value tables, which the group's strings go to
+  // (keys they no longer take keep the group's dictionary).
+  AttributeColumnsWriter(const SpanTable& table, ValueTablesWriter* tables)
+      : table_(table), tables_(tables) {}
   void AddString(uint32_t key, uint32_t table_string_id);
   void AddInt(uint32_t key, int64_t value);
   void AddDouble(uint32_t key, uint64_t bits);
@@ -53,6 +99,7 @@ class AttributeColumnsWriter {
   }
 
   const SpanTable& table_;
+  ValueTablesWriter* tables_;
   std::map<uint32_t, KeyStrings> strings_;
   std::map<uint32_t, std::vector<int64_t>> ints_;
   std::map<uint32_t, std::vector<uint64_t>> doubles_;
@@ -61,26 +108,45 @@ class AttributeColumnsWriter {
   std::vector<std::vector<uint64_t>*> doubles_by_key_;
 };
 
+// A segment's value tables (format 6), as a reader looks strings up in
+// them. Implementations read the chunks they need and may fail on damage.
+class ValueTables {
+ public:
+  virtual ~ValueTables() = default;
+  // The number of strings in `key`'s table (0: none).
+  virtual uint32_t Size(uint32_t key) const = 0;
+  // String `id` of `key`'s table; the view lasts until the next call.
+  // False when damaged.
+  virtual bool Get(uint32_t key, uint32_t id, std::string_view* value) const = 0;
+  // Sets *id to `value`'s id in `key`'s table (nullopt: not there). False
+  // when damaged.
+  virtual bool Find(uint32_t key, std::string_view value, std::optional<uint32_t>* id) const = 0;
+};
+
 class AttributeColumnsReader {
  public:
   // Indexes the columns (views into them are kept: they must outlive this
   // reader); values are decoded only as cells ask for them. `key_count`
-  // bounds the key ids. False on damaged input.
+  // bounds the key ids; `version` is the segment's; `tables` its value
+  // tables (version 6). False on damaged input.
   bool Parse(std::string_view strings, std::string_view dict, std::string_view ints,
-             std::string_view doubles, uint32_t key_count);
-  // Indexes only the dictionary column, for lookups that need no values
+             std::string_view doubles, uint32_t key_count, uint8_t version = 5,
+             const ValueTables* tables = nullptr);
+  // Indexes only the string columns, for lookups that need no values
   // (pruning). False on damaged input.
-  bool ParseDictionaries(std::string_view dict, uint32_t key_count);
-  // Whether `key`'s dictionary holds `value`: some string cell of `key`
-  // has it. Sets *holds; false on damaged input.
-  bool DictionaryHolds(uint32_t key, std::string_view value, bool* holds);
-  // REQUIRES: Parse. The key-local id of `value` in `key`'s dictionary, as
-  // NextString returns it; nullopt when the dictionary lacks it (or is
-  // damaged: NextString then fails the read).
+  bool ParseStrings(std::string_view strings, std::string_view dict, uint32_t key_count,
+                    uint8_t version, const ValueTables* tables);
+  // Whether some string cell of `key` holds `value` (its dictionary has it,
+  // or its ids name it). Sets *holds; false on damaged input.
+  bool StringsHold(uint32_t key, std::string_view value, bool* holds);
+  // REQUIRES: Parse. The id of `value` among `key`'s strings, as NextString
+  // returns it; nullopt when the group's dictionary or the segment's table
+  // lacks it (or is damaged: reading a cell then fails).
   std::optional<uint32_t> LocalId(uint32_t key, std::string_view value);
   // The next value of `key`; false when none is left or it is damaged. A
-  // string comes back as its key-local id: Intern turns it into a table id
-  // only for the cells a reader keeps, so reading one trace interns a few.
+  // string comes back as its id (in the group's dictionary or the
+  // segment's value table): Intern turns it into a table id only for the
+  // cells a reader keeps, so reading one trace interns a few.
   bool NextString(uint32_t key, uint32_t* local_id);
   bool NextInt(uint32_t key, uint64_t* payload);
   bool NextDouble(uint32_t key, uint64_t* payload);
@@ -91,22 +157,33 @@ class AttributeColumnsReader {
   // REQUIRES: local_id came from NextString(key); the same table for every
   // call between two Parses. Each distinct string is interned once per row
   // group: interning every cell was a hash lookup per string cell, a fifth
-  // of compaction's merge.
-  uint32_t Intern(uint32_t key, uint32_t local_id, SpanTable* table) {
+  // of compaction's merge. False when a value table is damaged.
+  bool Intern(uint32_t key, uint32_t local_id, SpanTable* table, uint32_t* id) {
+    if (strings_[key].table) return InternFromTable(key, local_id, table, id);
     std::vector<uint32_t>& memo = interned_[key];
     if (memo.empty()) memo.assign(dicts_[key].size(), UINT32_MAX);
-    uint32_t& id = memo[local_id];
-    if (id == UINT32_MAX) id = table->strings.Intern(dicts_[key][local_id]);
-    return id;
+    uint32_t& interned = memo[local_id];
+    if (interned == UINT32_MAX) interned = table->strings.Intern(dicts_[key][local_id]);
+    *id = interned;
+    return true;
   }
 
  private:
   struct Stream {
     ByteReader in{std::string_view()};
     uint64_t remaining = 0;
-    int64_t previous = 0;  // strings: the last local id (ids are deltas)
+    int64_t previous = 0;   // strings: the last local id (ids are deltas)
+    bool table = false;     // strings: ids in the segment's value table
+    uint32_t next_new = 0;  // strings in a table: the id code 0 stands for
   };
   const std::vector<std::string_view>* Dict(uint32_t key);
+  bool InternFromTable(uint32_t key, uint32_t id, SpanTable* table, uint32_t* out);
+  // Reads the mode (and first_new) at the head of each version 6 strings
+  // section.
+  bool ParseStringModes(uint32_t key_count);
+  uint8_t version_ = 5;
+  const ValueTables* tables_ = nullptr;
+  absl::flat_hash_map<uint64_t, uint32_t> table_interned_;  // (key, id) -> table id
 
   // Indexed by key id (the segment's key dictionary is small).
   std::vector<std::pair<uint64_t, std::string_view>> dict_sections_;

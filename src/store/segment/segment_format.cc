@@ -111,8 +111,49 @@ std::string EncodeFooter(const SegmentFooter& f) {
   for (const RowGroupInfo& rg : f.row_groups) PutRowGroup(&out, rg);
   PutLengthPrefixed(&out, f.bloom.data());
   PutColumnBlock(&out, f.attribute_index);
+  PutVarint(&out, f.value_tables.size());
+  for (const ValueTable& t : f.value_tables) {
+    PutVarint(&out, t.key);
+    PutVarint(&out, t.values);
+    PutVarint(&out, t.chunks.size());
+    for (const ValueChunk& c : t.chunks) {
+      PutVarint(&out, c.first);
+      PutColumnBlock(&out, c.block);
+    }
+  }
   return out;
 }
+
+namespace {
+
+// Keys ascending and known, chunks ascending from 0 within the table: a
+// reader finds a chunk by binary search and trusts its bounds.
+bool GetValueTables(ByteReader& in, size_t keys, std::vector<ValueTable>* tables) {
+  uint64_t n;
+  if (!in.GetVarint(&n) || n > keys) return false;
+  tables->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    ValueTable& t = (*tables)[i];
+    uint64_t chunks;
+    if (!in.GetVarint32(&t.key) || t.key >= keys || (i > 0 && t.key <= (*tables)[i - 1].key) ||
+        !in.GetVarint32(&t.values) || !in.GetVarint(&chunks) || chunks > in.remaining() ||
+        (chunks == 0) != (t.values == 0)) {
+      return false;
+    }
+    t.chunks.resize(chunks);
+    for (size_t c = 0; c < chunks; ++c) {
+      ValueChunk& chunk = t.chunks[c];
+      if (!in.GetVarint32(&chunk.first) || !GetColumnBlock(in, &chunk.block) ||
+          chunk.first >= t.values ||
+          (c == 0 ? chunk.first != 0 : chunk.first <= t.chunks[c - 1].first)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 Status DecodeFooter(std::string_view data, const std::string& where, SegmentFooter* f) {
   auto damaged = [&](const char* part) {
@@ -160,6 +201,9 @@ Status DecodeFooter(std::string_view data, const std::string& where, SegmentFoot
   if (!in.GetLengthPrefixed(&bloom)) return damaged("trace ID filter");
   f->bloom = BloomFilter::FromBytes(bloom);
   if (version >= 4 && !GetColumnBlock(in, &f->attribute_index)) return damaged("attribute index");
+  if (version >= 6 && !GetValueTables(in, f->dicts->keys.size(), &f->value_tables)) {
+    return damaged("value tables");
+  }
   return Status::Ok();
 }
 

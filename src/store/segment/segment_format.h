@@ -25,8 +25,11 @@ inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 
 // 4: an attribute index (attribute_index.h), a block after the row groups
 // that the footer locates.
 // 5: the attribute index keeps its entries per service as well.
-// Versions 1 to 4 are still read; compaction rewrites them as 5.
-inline constexpr uint8_t kSegmentVersion = 5;
+// 6: value tables: a key's strings kept once per segment, row groups
+// giving ids into them (attribute_columns.h), instead of a dictionary per
+// row group that repeated a high-cardinality key's values group after group.
+// Versions 1 to 5 are still read; compaction rewrites them as 6.
+inline constexpr uint8_t kSegmentVersion = 6;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.
@@ -118,6 +121,20 @@ struct SegmentMeta {
   std::vector<uint64_t> replaces;   // compaction: the segments this one supersedes
 };
 
+// A key's value table (version 6): its distinct strings in the order the
+// segment first holds them (a string's id is its position), in chunks
+// compressed one by one, so a read decompresses the chunks of the ids it
+// meets, not the table.
+struct ValueChunk {
+  uint32_t first = 0;  // the id of its first string
+  ColumnBlock block;   // n length-prefixed strings (n: up to the next chunk's first)
+};
+struct ValueTable {
+  uint32_t key = 0;  // in dicts->keys
+  uint32_t values = 0;
+  std::vector<ValueChunk> chunks;  // ascending first, the first at 0
+};
+
 struct SegmentFooter {
   uint8_t version = kSegmentVersion;  // of the file, as read
   SegmentMeta meta;
@@ -125,7 +142,8 @@ struct SegmentFooter {
   std::vector<Operation> operations;
   std::vector<RowGroupInfo> row_groups;
   BloomFilter bloom;
-  ColumnBlock attribute_index;  // version 4; versions before: size 0, no index
+  ColumnBlock attribute_index;           // version 4; versions before: size 0, no index
+  std::vector<ValueTable> value_tables;  // version 6, ascending key
 };
 
 std::string EncodeFooter(const SegmentFooter& footer);

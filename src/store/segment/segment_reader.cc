@@ -51,10 +51,12 @@ Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::str
 // nothing of them is stored or interned.
 class RowGroupDecoder {
  public:
-  RowGroupDecoder(uint8_t version, const std::array<std::string_view, kColumnCount>& c,
-                  uint32_t rows, uint64_t min_start, std::span<const TraceId> only,
-                  ColumnMask columns, const KeyMask& keys, const RowPredicate* keep, SpanTable* t)
+  RowGroupDecoder(uint8_t version, const ValueTables* tables,
+                  const std::array<std::string_view, kColumnCount>& c, uint32_t rows,
+                  uint64_t min_start, std::span<const TraceId> only, ColumnMask columns,
+                  const KeyMask& keys, const RowPredicate* keep, SpanTable* t)
       : version_(version),
+        tables_(tables),
         raw_(c),
         rows_(rows),
         min_start_(min_start),
@@ -70,7 +72,7 @@ class RowGroupDecoder {
     if (version_ >= 2 && (!UnpackTimes() || !ReadOps())) return false;
     const TableDicts& d = t_->dicts();
     if (has(kAttrStrings) && !values_.Parse(raw_[kAttrStrings], raw_[kStringDict], raw_[kAttrInts],
-                                            raw_[kAttrDoubles], d.keys.size())) {
+                                            raw_[kAttrDoubles], d.keys.size(), version_, tables_)) {
       return false;
     }
     CompileConditions();
@@ -438,7 +440,9 @@ class RowGroupDecoder {
     for (const Cell& cell : cells_) {
       uint64_t payload = cell.payload;
       if (cell.type == uint8_t(CellType::kString)) {
-        payload = values_.Intern(cell.key, static_cast<uint32_t>(cell.payload), t_);
+        uint32_t id;
+        if (!values_.Intern(cell.key, static_cast<uint32_t>(cell.payload), t_, &id)) return false;
+        payload = id;
       } else if (cell.type == uint8_t(CellType::kComplex)) {
         payload = t_->blobs.size();
         PutLengthPrefixed(&t_->blobs, cell.complex);
@@ -490,6 +494,7 @@ class RowGroupDecoder {
   }
 
   const uint8_t version_;
+  const ValueTables* tables_;
   const std::array<std::string_view, kColumnCount>& raw_;
   uint32_t rows_;
   uint64_t min_start_;
@@ -520,9 +525,11 @@ class RowGroupDecoder {
   size_t next_first_ = 0, next_delta_ = 0, next_row_ = 0;
 };
 
-// A block's name in messages: a row group's column, or (column -1) the
-// attribute index.
+// A block's name in messages: a row group's column, (column -1) the
+// attribute index, or (kValueChunk) a value table's chunk.
+constexpr int kValueChunk = -2;
 std::string BlockName(size_t group, int column) {
+  if (column == kValueChunk) return fmt::format("value table chunk {}", group);
   if (column < 0) return "attribute index";
   return fmt::format("row group {} column {}", group, kColumnNames[column]);
 }
@@ -578,6 +585,7 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(const std::string& pa
     return Status::InvalidArgument(fmt::format("{}: footer does not decompress", path));
   }
   if (Status s = DecodeFooter(raw, path, &reader->footer_); !s.ok()) return s;
+  reader->tables_.Index();
   return reader;
 }
 
@@ -677,8 +685,8 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
   if (only.empty() && rows == nullptr) {
     table.Reserve(info.rows, keys.empty() ? columns[kAttrTypes].size() : info.rows);
   }
-  if (!RowGroupDecoder(footer_.version, columns, info.rows, info.min_start, only, mask, keys, rows,
-                       &table)
+  if (!RowGroupDecoder(footer_.version, &tables_, columns, info.rows, info.min_start, only, mask,
+                       keys, rows, &table)
            .Decode()) {
     return Status::InvalidArgument(
         fmt::format("{}: row group {} has inconsistent columns", path_, index));
@@ -695,14 +703,22 @@ Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view ke
   if (key_id) {
     // The dictionary's layout is AttributeColumnsReader's to know: a parser
     // of its own here once missed a format change and pruned every group.
-    thread_local std::string dict;
+    thread_local std::string dict, strings;
     if (Status s = ReadBlockInto(info.columns[kStringDict], index, kStringDict, &dict); !s.ok()) {
       return s;
     }
+    strings.clear();
+    if (footer_.version >= 6) {  // the ids of value-table strings are in the cells' column
+      if (Status s = ReadBlockInto(info.columns[kAttrStrings], index, kAttrStrings, &strings);
+          !s.ok()) {
+        return s;
+      }
+    }
     AttributeColumnsReader values;
     bool holds = false;
-    if (!values.ParseDictionaries(dict, footer_.dicts->keys.size()) ||
-        !values.DictionaryHolds(*key_id, value, &holds)) {
+    if (!values.ParseStrings(strings, dict, footer_.dicts->keys.size(), footer_.version,
+                             &tables_) ||
+        !values.StringsHold(*key_id, value, &holds)) {
       return Status::InvalidArgument(
           fmt::format("{}: row group {} has a damaged string dictionary", path_, index));
     }
@@ -771,6 +787,7 @@ Result<std::shared_ptr<const AttributeIndex>> SegmentReader::ReadAttributeIndex(
 }
 
 Status SegmentReader::Check() const {
+  if (Status st = tables_.Check(); !st.ok()) return st;
   Result<std::shared_ptr<const AttributeIndex>> index = ReadAttributeIndex();
   if (!index.ok()) return index.status();
   for (size_t g = 0; g < footer_.row_groups.size(); ++g) {
@@ -821,6 +838,128 @@ Status SegmentReader::Check() const {
               key, service));
         }
       }
+    }
+  }
+  return Status::Ok();
+}
+
+void SegmentReader::Values::Index() {
+  const SegmentFooter& f = reader_->footer_;
+  by_key_.assign(f.dicts->keys.size(), -1);
+  for (size_t i = 0; i < f.value_tables.size(); ++i) {
+    by_key_[f.value_tables[i].key] = static_cast<int32_t>(i);
+  }
+}
+
+const ValueTable* SegmentReader::Values::TableOf(uint32_t key) const {
+  if (key >= by_key_.size() || by_key_[key] < 0) return nullptr;
+  return &reader_->footer_.value_tables[by_key_[key]];
+}
+
+uint32_t SegmentReader::Values::Size(uint32_t key) const {
+  const ValueTable* t = TableOf(key);
+  return t == nullptr ? 0 : t->values;
+}
+
+const std::vector<std::string_view>* SegmentReader::Values::Chunk(const ValueTable& t, size_t c,
+                                                                  Status* error) const {
+  struct Held {
+    uint64_t reader = 0;  // no reader has id 0
+    const ValueTable* table = nullptr;
+    size_t chunk = 0;
+    uint64_t used = 0;
+    std::string raw;
+    std::vector<std::string_view> views;
+  };
+  constexpr size_t kHeldChunks = 16;
+  thread_local std::array<Held, kHeldChunks> held;
+  thread_local uint64_t clock = 0;
+  Held* slot = &held[0];
+  for (Held& h : held) {
+    if (h.reader == reader_->id_ && h.table == &t && h.chunk == c) {
+      h.used = ++clock;
+      return &h.views;
+    }
+    if (h.used < slot->used) slot = &h;
+  }
+  *slot = Held{};
+  const ValueChunk& chunk = t.chunks[c];
+  uint32_t end = c + 1 < t.chunks.size() ? t.chunks[c + 1].first : t.values;
+  // Each string takes at least its length byte: a count beyond the chunk's
+  // size is damage, not an allocation to make.
+  Status st = end - chunk.first > chunk.block.raw_size
+                  ? Status::InvalidArgument(fmt::format("{}: {} is too small for its {} strings",
+                                                        reader_->path_, BlockName(c, kValueChunk),
+                                                        end - chunk.first))
+                  : reader_->ReadBlockInto(chunk.block, c, kValueChunk, &slot->raw);
+  if (st.ok()) {
+    ByteReader in(slot->raw);
+    slot->views.resize(end - chunk.first);
+    bool parsed = true;
+    for (std::string_view& v : slot->views) parsed = parsed && in.GetLengthPrefixed(&v);
+    if (!parsed || !in.done()) {
+      st = Status::InvalidArgument(fmt::format("{}: {} holds other than its {} strings",
+                                               reader_->path_, BlockName(c, kValueChunk),
+                                               end - chunk.first));
+    }
+  }
+  if (!st.ok()) {
+    *slot = Held{};
+    if (error != nullptr) *error = st;
+    return nullptr;
+  }
+  slot->reader = reader_->id_;
+  slot->table = &t;
+  slot->chunk = c;
+  slot->used = ++clock;
+  return &slot->views;
+}
+
+bool SegmentReader::Values::Get(uint32_t key, uint32_t id, std::string_view* value) const {
+  const ValueTable* t = TableOf(key);
+  if (t == nullptr || id >= t->values) return false;
+  auto after = std::upper_bound(t->chunks.begin(), t->chunks.end(), id,
+                                [](uint32_t v, const ValueChunk& c) { return v < c.first; });
+  size_t c = static_cast<size_t>(after - t->chunks.begin()) - 1;
+  const std::vector<std::string_view>* views = Chunk(*t, c);
+  if (views == nullptr) return false;
+  *value = (*views)[id - t->chunks[c].first];
+  return true;
+}
+
+bool SegmentReader::Values::Find(uint32_t key, std::string_view value,
+                                 std::optional<uint32_t>* id) const {
+  *id = std::nullopt;
+  const ValueTable* t = TableOf(key);
+  if (t == nullptr) return true;
+  // A search asks the same (key, value) of every group it reads: the last
+  // answer is kept per thread.
+  struct Last {
+    uint64_t reader = 0;
+    uint32_t key = 0;
+    std::string value;
+    std::optional<uint32_t> id;
+  };
+  thread_local Last last;
+  if (last.reader == reader_->id_ && last.key == key && last.value == value) {
+    *id = last.id;
+    return true;
+  }
+  for (size_t c = 0; c < t->chunks.size() && !*id; ++c) {
+    const std::vector<std::string_view>* views = Chunk(*t, c);
+    if (views == nullptr) return false;
+    auto it = std::find(views->begin(), views->end(), value);
+    if (it != views->end()) *id = t->chunks[c].first + static_cast<uint32_t>(it - views->begin());
+  }
+  last = Last{reader_->id_, key, std::string(value), *id};
+  return true;
+}
+
+Status SegmentReader::Values::Check() const {
+  for (const ValueTable& t : reader_->footer_.value_tables) {
+    for (size_t c = 0; c < t.chunks.size(); ++c) {
+      Status error;
+      if (Chunk(t, c, &error) == nullptr) return error;
     }
   }
   return Status::Ok();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/segment/attribute_columns.h"
 #include "store/segment/attribute_index.h"
 #include "store/segment/segment_format.h"
 #include "store/table/span_table.h"
@@ -114,9 +115,33 @@ class SegmentReader {
   // ReadBlock into `raw` (its memory reused).
   Status ReadBlockInto(const ColumnBlock& block, size_t group, int column, std::string* raw) const;
 
+  // The segment's value tables (version 6), as AttributeColumnsReader
+  // looks strings up in them: a chunk is read when an id in it is first
+  // asked for, and the last few chunks a thread decompressed stay.
+  class Values final : public ValueTables {
+   public:
+    explicit Values(const SegmentReader* reader) : reader_(reader) {}
+    // After the footer is read: which table is each key's.
+    void Index();
+    uint32_t Size(uint32_t key) const override;
+    bool Get(uint32_t key, uint32_t id, std::string_view* value) const override;
+    bool Find(uint32_t key, std::string_view value, std::optional<uint32_t>* id) const override;
+    // Reads and parses every chunk; the first damage found.
+    Status Check() const;
+
+   private:
+    const ValueTable* TableOf(uint32_t key) const;
+    // Chunk `c` of `t`'s strings; null (and *error set) when damaged.
+    const std::vector<std::string_view>* Chunk(const ValueTable& t, size_t c,
+                                               Status* error = nullptr) const;
+    const SegmentReader* reader_;
+    std::vector<int32_t> by_key_;  // key id -> its table in the footer, -1: none
+  };
+
   std::string path_;
   int fd_;
   const uint64_t id_;
+  Values tables_{this};
   uint64_t file_bytes_ = 0;
   SegmentFooter footer_;
   mutable std::mutex index_mu_;

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
+#include <set>
 
 #include "store/segment/segment_reader.h"
 #include "store/segment/segment_writer.h"
@@ -241,13 +243,18 @@ Traces MakeVariedTraces(uint64_t seed, size_t spans, bool with_arrays = true) {
 // every row group for every value one of its spans holds: a structure that
 // rules out a group holding a match is a wrong answer, not a slow one.
 TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
-  for (uint64_t seed : {1, 2, 3}) {
-    SCOPED_TRACE(fmt::format("seed {}", seed));
+  // Value tables of any size: 1 byte leaves the first group's strings in
+  // the tables and every later group's in a dictionary of its own.
+  for (auto [seed, table_bytes] :
+       {std::pair<uint64_t, size_t>{1, 64 << 20}, {2, 64 << 20}, {3, 64 << 20}, {1, 1}, {3, 0}}) {
+    SCOPED_TRACE(fmt::format("seed {}, value tables of {} bytes", seed, table_bytes));
     Traces in = MakeVariedTraces(seed, 3000, /*with_arrays=*/seed != 2);
     if (seed != 2) in.Append(testing::MakeKitchenSinkTraces());
     SpanTable table;
     table.Append(in);
-    ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 64}).ok());
+    ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {},
+                             {.row_group_rows = 64, .value_table_bytes = table_bytes})
+                    .ok());
     auto reader = SegmentReader::Open(path_);
     ASSERT_TRUE(reader.ok()) << reader.status().message();
     const SegmentReader& seg = **reader;
@@ -311,6 +318,82 @@ TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
     }
     EXPECT_GT(checked, 3000u * 3);
   }
+}
+
+// Format 6 keeps a key's strings once per segment; a key whose strings do
+// not repeat, and every key once the tables reach their budget, falls back
+// to a dictionary per row group. Either way every span comes back.
+TEST_F(SegmentTest, ValueTablesKeepRepeatedStringsOnceAndGiveWayToDictionaries) {
+  Traces in = MakeVariedTraces(5, 20000, /*with_arrays=*/false);
+  std::set<std::string> users;
+  for (ResourceSpans& rs : in.resource_spans()) {
+    for (ScopeSpans& ss : rs.scope_spans) {
+      for (Span& s : ss.spans) {
+        users.emplace(FindAttribute(s.attributes, "user.id")->string_value);
+        std::string id = fmt::format("req-{}", s.span_id.ToHex());
+        s.attributes.Append(in.arena(), {"request.id", AnyValue::String(in.arena().Copy(id))});
+      }
+    }
+  }
+  SpanTable table;
+  table.Append(in);
+  auto write = [&](size_t table_bytes) -> uint64_t {
+    auto size = WriteSegment(path_, table, SortedRowOrder(table), {},
+                             {.row_group_rows = 512, .value_table_bytes = table_bytes});
+    EXPECT_TRUE(size.ok());
+    auto reader = SegmentReader::Open(path_);
+    EXPECT_TRUE(reader.ok());
+    EXPECT_TRUE((*reader)->Check().ok()) << (*reader)->Check().message();
+    EXPECT_EQ(testing::CanonicalSpans(ReadAll(**reader)), testing::CanonicalSpans(in));
+    const SegmentFooter& f = (*reader)->footer();
+    std::map<std::string, uint32_t> values;
+    for (const ValueTable& t : f.value_tables)
+      values[std::string(f.dicts->keys.Get(t.key))] = t.values;
+    if (table_bytes == 0) {
+      EXPECT_TRUE(values.empty());
+    } else {
+      EXPECT_EQ(values["http.route"], 2u);
+      EXPECT_EQ(values["user.id"], users.size());  // each once
+      // Nine in ten a string of its own: closed once judged, well before 20,000.
+      EXPECT_GE(values["request.id"], ValueTablesWriter::kMinCellsToJudge);
+      EXPECT_LT(values["request.id"], 20000u);
+    }
+    return *size;
+  };
+  uint64_t with_tables = write(size_t(64) << 20);
+  uint64_t with_dictionaries = write(0);
+  EXPECT_LT(with_tables, with_dictionaries);
+}
+
+TEST_F(SegmentTest, DamagedValueTableIsReportedWithItsPlace) {
+  SpanTable table;
+  table.Append(MakeVariedTraces(6, 2000));
+  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 256}).ok());
+  uint64_t offset = 0;
+  {
+    auto reader = SegmentReader::Open(path_);
+    ASSERT_TRUE(reader.ok());
+    ASSERT_FALSE((*reader)->footer().value_tables.empty());
+    offset = (*reader)->footer().value_tables.back().chunks[0].block.offset;
+  }
+  {
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(std::streamoff(offset + 3));
+    char c = static_cast<char>(f.get());
+    f.seekp(std::streamoff(offset + 3));
+    f.put(static_cast<char>(c ^ 0x10));
+  }
+  auto reader = SegmentReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  Status check = (*reader)->Check();
+  EXPECT_FALSE(check.ok());
+  EXPECT_NE(check.message().find("checksum mismatch in value table chunk 0"), std::string::npos)
+      << check.message();
+  bool failed = false;  // a read that meets the chunk fails; none crashes
+  for (size_t g = 0; g < (*reader)->footer().row_groups.size(); ++g) {
+    failed = failed || !(*reader)->ReadRowGroup(g).ok();
+  }
+  EXPECT_TRUE(failed);
 }
 
 // A read with attribute conditions (RowPredicate::attributes) keeps every

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -33,8 +34,9 @@ class RowGroupEncoder {
  public:
   // `values`: the table whose `strings` and `blobs` the cells' ids and
   // offsets point into (`table` itself, or the one it was gathered from).
-  RowGroupEncoder(const SpanTable& table, const SpanTable& values, std::span<const uint32_t> rows)
-      : t_(table), blobs_(values.blobs), rows_(rows), values_(values) {}
+  RowGroupEncoder(const SpanTable& table, const SpanTable& values, std::span<const uint32_t> rows,
+                  ValueTablesWriter* tables)
+      : t_(table), blobs_(values.blobs), rows_(rows), values_(values, tables) {}
 
   void Encode(ColumnBuffers* c, RowGroupInfo* info) {
     info->rows = static_cast<uint32_t>(rows_.size());
@@ -221,7 +223,9 @@ Result<std::unique_ptr<SegmentBuilder>> SegmentBuilder::Create(std::string path,
 
 SegmentBuilder::SegmentBuilder(std::string path, std::shared_ptr<TableDicts> dicts,
                                SegmentWriteOptions options)
-    : path_(std::move(path)), options_(options) {
+    : path_(std::move(path)),
+      options_(options),
+      value_tables_(std::make_unique<ValueTablesWriter>(options.value_table_bytes)) {
   footer_.dicts = std::move(dicts);
 }
 
@@ -279,7 +283,7 @@ Status SegmentBuilder::AddRowGroup(const SpanTable& table, std::span<const uint3
 
   ColumnBuffers columns;
   RowGroupInfo& info = footer_.row_groups.emplace_back();
-  RowGroupEncoder(source, table, source_rows).Encode(&columns, &info);
+  RowGroupEncoder(source, table, source_rows, value_tables_.get()).Encode(&columns, &info);
   for (int c = 0; c < kColumnCount; ++c) {
     Result<std::string> compressed = Compress(columns[c]);
     if (!compressed.ok()) return compressed.status();
@@ -313,6 +317,7 @@ Result<uint64_t> SegmentBuilder::Finish(SegmentMeta meta) {
     meta.min_start = std::min(meta.min_start, rg.min_start);
     meta.max_end = std::max(meta.max_end, rg.max_end);
   }
+  if (Status st = WriteValueTables(); !st.ok()) return st;
   // The attribute index: a block of its own after the row groups, read on
   // a segment's first attribute search, not at open.
   std::string raw_index = attribute_index_.Encode();
@@ -347,6 +352,39 @@ Result<uint64_t> SegmentBuilder::Finish(SegmentMeta meta) {
   }
   SyncDirectory(std::filesystem::path(path_).parent_path().string());
   return offset_;
+}
+
+Status SegmentBuilder::WriteValueTables() {
+  // Chunks small enough that a read resolving a few ids decompresses
+  // little (a trace's user IDs sit in as many chunks), big enough that zstd
+  // still finds the strings' common parts.
+  constexpr size_t kChunkValues = 1024, kChunkBytes = 16 << 10;
+  Status status = Status::Ok();
+  std::string raw;
+  value_tables_->ForEach([&](uint32_t key, const std::deque<std::string>& values) {
+    if (!status.ok() || values.empty()) return;
+    ValueTable& table = footer_.value_tables.emplace_back();
+    table.key = key;
+    table.values = static_cast<uint32_t>(values.size());
+    for (size_t first = 0; first < values.size() && status.ok();) {
+      raw.clear();
+      size_t end = first;
+      while (end < values.size() && end - first < kChunkValues && raw.size() < kChunkBytes) {
+        PutLengthPrefixed(&raw, values[end++]);
+      }
+      Result<std::string> compressed = Compress(raw);
+      if (!compressed.ok()) {
+        status = compressed.status();
+        return;
+      }
+      table.chunks.push_back({static_cast<uint32_t>(first),
+                              {offset_, static_cast<uint32_t>(compressed->size()),
+                               static_cast<uint32_t>(raw.size()), Crc32c(*compressed)}});
+      status = Write(*compressed);
+      first = end;
+    }
+  });
+  return status;
 }
 
 Result<uint64_t> WriteSegment(const std::string& path, const SpanTable& table,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/segment/attribute_columns.h"
 #include "store/segment/attribute_index.h"
 #include "store/segment/segment_format.h"
 #include "store/table/span_table.h"
@@ -20,8 +21,11 @@
 namespace polytrace::store {
 
 struct SegmentWriteOptions {
-  uint32_t row_group_rows = 8192;
+  uint32_t row_group_rows = 2048;
   int zstd_level = 1;  // measured best speed/ratio on span columns (DEPENDENCIES.md)
+  // Memory the value tables may take while the segment is written; past
+  // it, keys keep a dictionary per row group (attribute_columns.h).
+  size_t value_table_bytes = size_t(64) << 20;
 };
 
 // The table's rows ordered by (trace ID, start, span ID, row).
@@ -46,6 +50,8 @@ class SegmentBuilder {
   Status AddRowGroup(const SpanTable& table, std::span<const uint32_t> rows);
   Status Write(std::string_view data);
   Result<std::string> Compress(const std::string& raw);
+  // Writes the value tables' chunks and lists them in the footer.
+  Status WriteValueTables();
 
   std::string path_;
   SegmentWriteOptions options_;
@@ -58,6 +64,7 @@ class SegmentBuilder {
   std::vector<uint32_t> gathered_rows_;
   std::vector<TraceId> trace_ids_;  // one per trace, for the filter
   AttributeIndexBuilder attribute_index_;
+  std::unique_ptr<ValueTablesWriter> value_tables_;
   uint64_t spans_ = 0;
   void* cctx_ = nullptr;  // ZSTD_CCtx
 };
