@@ -22,6 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!reader.ok()) return 0;
   (void)(*reader)->Check();
   (void)(*reader)->ReadAttributeIndex();
+  (void)(*reader)->ValueGroups("user.id", "user-1", "");
+  (void)(*reader)->ValueGroups("user.id", "user-1", "gateway");
   for (size_t i = 0; i < (*reader)->footer().row_groups.size(); ++i) {
     auto table = (*reader)->ReadRowGroup(i);
     if (!table.ok()) continue;

@@ -190,6 +190,27 @@ Result<RowGroupPlan> PlanRowGroups(const SegmentReader& seg, const SpanFilter& f
       exact = c.exact;
       on_events.emplace(c.on_events.begin(), c.on_events.end());
     }
+    if (!exact && !CouldBeNonStringForm(value) && on_events) {
+      // A key too varied for the index (a user ID) may have value postings
+      // (format 7): the groups where the string is on the service's spans.
+      // Events with the key, and complex values, are looked into as well.
+      Result<std::optional<std::vector<uint32_t>>> held =
+          seg.ValueGroups(key, value, filter.service);
+      if (!held.ok()) return held.status();
+      if (*held) {
+        std::vector<uint32_t> candidates = std::move(**held);
+        candidates.insert(candidates.end(), on_events->begin(), on_events->end());
+        const auto& groups = seg.footer().row_groups;
+        for (uint32_t g = 0; g < groups.size(); ++g) {
+          if (groups[g].columns[kAttrComplex].raw_size > 0) candidates.push_back(g);
+        }
+        std::sort(candidates.begin(), candidates.end());
+        std::vector<uint32_t> both;
+        std::set_intersection(plan.groups.begin(), plan.groups.end(), candidates.begin(),
+                              candidates.end(), std::back_inserter(both));
+        plan.groups = std::move(both);
+      }
+    }
     if (!exact && !CouldBeNonStringForm(value)) {
       plan.dictionary_tags.push_back({i, std::move(on_events)});
     }

@@ -506,6 +506,8 @@ TEST_F(StoreTest, ReadsFormatVersion4AndRewritesIt) { ExpectOlderFormatReadable(
 
 TEST_F(StoreTest, ReadsFormatVersion5AndRewritesIt) { ExpectOlderFormatReadable("v5", 5); }
 
+TEST_F(StoreTest, ReadsFormatVersion6AndRewritesIt) { ExpectOlderFormatReadable("v6", 6); }
+
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
   Open();
   uint64_t now = UnixNanosNow();

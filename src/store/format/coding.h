@@ -60,6 +60,8 @@ class ByteReader {
 
   bool done() const { return p_ == end_; }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  // The bytes not read yet.
+  std::string_view rest() const { return {p_, remaining()}; }
 
   bool GetVarint(uint64_t* v) {
     uint64_t result = 0;

@@ -1,5 +1,6 @@
 #include "store/segment/attribute_columns.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "store/format/coding.h"
 
 namespace polytrace::store {
@@ -26,6 +27,19 @@ uint32_t ValueTablesWriter::size(uint32_t key) const {
   return it == tables_.end() ? 0 : static_cast<uint32_t>(it->second.values.size());
 }
 
+void ValueTablesWriter::Posting(uint32_t key, uint32_t id, uint32_t service) {
+  if (++postings_ > kMaxPostings) {
+    for (auto& [k, t] : tables_) std::vector<Entry>().swap(t.postings);  // none is complete
+    return;
+  }
+  tables_[key].postings.push_back({id, service, group_});
+}
+
+void ValueTablesWriter::UsedDictionary(uint32_t key) {
+  Table& t = tables_[key];
+  t.first_dictionary_group = std::min(t.first_dictionary_group, group_);
+}
+
 void ValueTablesWriter::Counted(uint32_t key, uint64_t cells) {
   Table& t = tables_[key];
   t.cells += cells;
@@ -33,8 +47,9 @@ void ValueTablesWriter::Counted(uint32_t key, uint64_t cells) {
   if (t.cells >= kMinCellsToJudge && t.values.size() * 10 > t.cells * 9) t.closed = true;
 }
 
-void AttributeColumnsWriter::AddString(uint32_t key, uint32_t table_string_id) {
+void AttributeColumnsWriter::AddString(uint32_t key, uint32_t table_string_id, uint32_t service) {
   KeyStrings& k = ByKey(key, strings_, strings_by_key_);
+  k.services.push_back(service);
   auto [it, inserted] =
       k.local_ids.emplace(table_string_id, static_cast<uint32_t>(k.table_ids.size()));
   if (inserted) k.table_ids.push_back(table_string_id);
@@ -79,8 +94,13 @@ void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std
       PutVarint(&payload, 1);
       PutVarint(&payload, first_new);
       uint32_t next_new = first_new;
-      for (uint32_t local : k.stream) {
-        uint32_t id = ids[local];
+      absl::flat_hash_set<uint64_t> posted;  // (id, service) once per group
+      for (size_t i = 0; i < k.stream.size(); ++i) {
+        uint32_t id = ids[k.stream[i]];
+        if (tables_->postings_complete() &&
+            posted.insert((uint64_t(id) << 32) | k.services[i]).second) {
+          tables_->Posting(key, id, k.services[i]);
+        }
         if (id == next_new) {
           PutVarint(&payload, 0);
           ++next_new;
@@ -92,6 +112,7 @@ void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std
       PutSection(strings, key, k.stream.size(), payload);
       continue;
     }
+    tables_->UsedDictionary(key);
     PutVarint(&payload, 0);
     int64_t previous = 0;
     for (uint32_t local : k.stream) {

@@ -43,31 +43,56 @@ namespace polytrace::store {
 // ones, and a key whose strings hardly repeat (an ID per span, which a
 // table would not shrink) is closed; a closed key's later row groups keep
 // a dictionary of their own, as before version 6.
+//
+// Since version 7 a table also knows, per string and per service, the row
+// groups holding it (its postings): a search for a value too varied for the
+// attribute index (a user ID) reads those groups, not every one. They take
+// 12 bytes a (string, service, group) while the segment is written, up to
+// kMaxPostings; past that no table keeps postings.
 class ValueTablesWriter {
  public:
   static constexpr uint64_t kMinCellsToJudge = 16384;
+  static constexpr size_t kMaxPostings = size_t(8) << 20;
   explicit ValueTablesWriter(size_t max_bytes = size_t(64) << 20) : max_bytes_(max_bytes) {}
+  // The row group being encoded, for postings and for where a key left its
+  // table.
+  void StartGroup(uint32_t group) { group_ = group; }
   bool Open(uint32_t key) const;
   // The id of `value` in `key`'s table, added when new. REQUIRES: Open(key).
   uint32_t Add(uint32_t key, std::string_view value);
   uint32_t size(uint32_t key) const;
+  // Records that the current group has string `id` of `key` on a span of
+  // `service` (each pair once per group).
+  void Posting(uint32_t key, uint32_t id, uint32_t service);
   // Records that a row group put `cells` strings of `key` in its table.
   void Counted(uint32_t key, uint64_t cells);
-  // Calls `f(key, values)` per table, ascending key.
-  template <typename F>
-  void ForEach(F f) const {
-    for (const auto& [key, t] : tables_) f(key, t.values);
-  }
+  // Records that the current group keeps `key` in a dictionary of its own.
+  void UsedDictionary(uint32_t key);
 
- private:
+  struct Entry {
+    uint32_t id, service, group;
+    auto operator<=>(const Entry&) const = default;
+  };
   struct Table {
     std::deque<std::string> values;  // by id; a deque never moves them
     absl::flat_hash_map<std::string_view, uint32_t> ids;
     uint64_t cells = 0;
     bool closed = false;
+    uint32_t first_dictionary_group = UINT32_MAX;
+    std::vector<Entry> postings;
   };
+  bool postings_complete() const { return postings_ <= kMaxPostings; }
+  // Calls `f(key, table)` per table, ascending key.
+  template <typename F>
+  void ForEach(F f) {
+    for (auto& [key, t] : tables_) f(key, t);
+  }
+
+ private:
   std::map<uint32_t, Table> tables_;
   size_t bytes_ = 0;
+  size_t postings_ = 0;
+  uint32_t group_ = 0;
   const size_t max_bytes_;
 };
 
@@ -77,7 +102,8 @@ class AttributeColumnsWriter {
   // (keys they no longer take keep the group's dictionary).
   AttributeColumnsWriter(const SpanTable& table, ValueTablesWriter* tables)
       : table_(table), tables_(tables) {}
-  void AddString(uint32_t key, uint32_t table_string_id);
+  // A string cell of `key` on a span of `service`.
+  void AddString(uint32_t key, uint32_t table_string_id, uint32_t service);
   void AddInt(uint32_t key, int64_t value);
   void AddDouble(uint32_t key, uint64_t bits);
   void Finish(std::string* strings, std::string* dict, std::string* ints,
@@ -88,6 +114,7 @@ class AttributeColumnsWriter {
     std::vector<uint32_t> table_ids;                    // local id -> table string id
     absl::flat_hash_map<uint32_t, uint32_t> local_ids;  // table string id -> local id
     std::vector<uint32_t> stream;                       // local ids in cell order
+    std::vector<uint32_t> services;                     // of each cell's span
   };
   // A key's entry, found by key id: a tree lookup per cell showed in
   // sealing's profile. The maps own the entries and order the output.

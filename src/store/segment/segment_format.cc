@@ -120,6 +120,8 @@ std::string EncodeFooter(const SegmentFooter& f) {
       PutVarint(&out, c.first);
       PutColumnBlock(&out, c.block);
     }
+    out.push_back(static_cast<char>(t.postings_shift));
+    PutVarint(&out, t.first_dictionary_group);
   }
   return out;
 }
@@ -128,7 +130,8 @@ namespace {
 
 // Keys ascending and known, chunks ascending from 0 within the table: a
 // reader finds a chunk by binary search and trusts its bounds.
-bool GetValueTables(ByteReader& in, size_t keys, std::vector<ValueTable>* tables) {
+bool GetValueTables(ByteReader& in, uint8_t version, size_t keys, size_t row_groups,
+                    std::vector<ValueTable>* tables) {
   uint64_t n;
   if (!in.GetVarint(&n) || n > keys) return false;
   tables->resize(n);
@@ -148,6 +151,12 @@ bool GetValueTables(ByteReader& in, size_t keys, std::vector<ValueTable>* tables
           (c == 0 ? chunk.first != 0 : chunk.first <= t.chunks[c - 1].first)) {
         return false;
       }
+    }
+    if (version >= 7 &&
+        (!in.GetByte(&t.postings_shift) ||
+         (t.postings_shift > 31 && t.postings_shift != kNoPostings) ||
+         !in.GetVarint32(&t.first_dictionary_group) || t.first_dictionary_group > row_groups)) {
+      return false;
     }
   }
   return true;
@@ -201,7 +210,8 @@ Status DecodeFooter(std::string_view data, const std::string& where, SegmentFoot
   if (!in.GetLengthPrefixed(&bloom)) return damaged("trace ID filter");
   f->bloom = BloomFilter::FromBytes(bloom);
   if (version >= 4 && !GetColumnBlock(in, &f->attribute_index)) return damaged("attribute index");
-  if (version >= 6 && !GetValueTables(in, f->dicts->keys.size(), &f->value_tables)) {
+  if (version >= 6 &&
+      !GetValueTables(in, version, f->dicts->keys.size(), f->row_groups.size(), &f->value_tables)) {
     return damaged("value tables");
   }
   return Status::Ok();

@@ -28,8 +28,10 @@ inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 
 // 6: value tables: a key's strings kept once per segment, row groups
 // giving ids into them (attribute_columns.h), instead of a dictionary per
 // row group that repeated a high-cardinality key's values group after group.
-// Versions 1 to 5 are still read; compaction rewrites them as 6.
-inline constexpr uint8_t kSegmentVersion = 6;
+// 7: value tables keep postings: per string and service, the row groups
+// holding it.
+// Versions 1 to 6 are still read; compaction rewrites them as 7.
+inline constexpr uint8_t kSegmentVersion = 7;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.
@@ -125,14 +127,25 @@ struct SegmentMeta {
 // segment first holds them (a string's id is its position), in chunks
 // compressed one by one, so a read decompresses the chunks of the ids it
 // meets, not the table.
+// Since version 7 a chunk may also hold its strings' postings: the row
+// groups (shifted right by `postings_shift`: a posting may stand for 2^shift
+// groups) where each string is on a span of each service.
 struct ValueChunk {
   uint32_t first = 0;  // the id of its first string
-  ColumnBlock block;   // n length-prefixed strings (n: up to the next chunk's first)
+  ColumnBlock block;   // n length-prefixed strings (n: up to the next chunk's first),
+                       // then with postings, per string: n, then n varints
+                       // block-delta × services + service (sorted by block,
+                       // service; a block is 2^postings_shift row groups)
 };
+inline constexpr uint8_t kNoPostings = 0xFF;
 struct ValueTable {
   uint32_t key = 0;  // in dicts->keys
   uint32_t values = 0;
-  std::vector<ValueChunk> chunks;  // ascending first, the first at 0
+  std::vector<ValueChunk> chunks;        // ascending first, the first at 0
+  uint8_t postings_shift = kNoPostings;  // version 7
+  // From this row group on the key keeps a dictionary per group (the table
+  // was full): postings say nothing of those groups. Version 7.
+  uint32_t first_dictionary_group = 0;
 };
 
 struct SegmentFooter {

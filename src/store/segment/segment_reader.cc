@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <set>
 #include <span>
+#include <tuple>
 
 #include "store/format/bitpack.h"
 #include "store/format/coding.h"
@@ -786,10 +788,80 @@ Result<std::shared_ptr<const AttributeIndex>> SegmentReader::ReadAttributeIndex(
   return index_;
 }
 
+Status SegmentReader::CheckValueGroups(size_t group, const SpanTable& t,
+                                       ValueGroupsCheck* check) const {
+  // Every string a span of the group holds, in a key with postings, must
+  // lead to the group: postings that miss one give wrong answers. The
+  // tables are read whole once (a lookup per string would scan them).
+  if (!check->loaded) {
+    check->loaded = true;
+    for (const ValueTable& table : footer_.value_tables) {
+      if (table.postings_shift == kNoPostings) continue;
+      auto& ids = check->ids[table.key];
+      for (uint32_t id = 0; id < table.values; ++id) {
+        std::string_view value;
+        std::vector<uint32_t> groups, services;
+        bool read = tables_.Get(table.key, id, &value);
+        if (read) ids.emplace(std::string(value), id);  // the view lasts until the next lookup
+        if (!read || !tables_.Postings(table.key, id, std::nullopt, &groups, &services)) {
+          return Status::InvalidArgument(
+              fmt::format("{}: the value table of key {} is damaged", path_, table.key));
+        }
+        for (size_t i = 0; i < groups.size(); ++i) {
+          check->postings.insert({table.key, id, services[i], groups[i]});
+        }
+      }
+    }
+  }
+  for (uint32_t row = 0; row < t.rows(); ++row) {
+    for (uint32_t c = t.AttrBegin(row); c < t.AttrEnd(row); ++c) {
+      if (t.attr_type[c] != uint8_t(CellType::kString)) continue;
+      auto table = check->ids.find(t.attr_key[c]);
+      if (table == check->ids.end()) continue;
+      const ValueTable* vt = tables_.TableOf(t.attr_key[c]);
+      if (group >= vt->first_dictionary_group) continue;  // a dictionary of its own
+      std::string_view value = t.strings.Get(uint32_t(t.attr_value[c]));
+      auto id = table->second.find(std::string(value));
+      if (id == table->second.end() ||
+          !check->postings.contains({t.attr_key[c], id->second, t.service[row], uint32_t(group)})) {
+        return Status::InvalidArgument(fmt::format("{}: value postings miss row group {} for {}={}",
+                                                   path_, group,
+                                                   footer_.dicts->keys.Get(t.attr_key[c]), value));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::vector<uint32_t>>> SegmentReader::ValueGroups(
+    std::string_view key, std::string_view value, std::string_view service) const {
+  std::optional<uint32_t> key_id = footer_.dicts->keys.Find(key);
+  const ValueTable* table = key_id ? tables_.TableOf(*key_id) : nullptr;
+  if (table == nullptr || table->postings_shift == kNoPostings) return std::nullopt;
+  auto damaged = [&] {
+    return Status::InvalidArgument(fmt::format("{}: the value table of {} is damaged", path_, key));
+  };
+  std::vector<uint32_t> groups;
+  std::optional<uint32_t> service_id;
+  if (!service.empty()) service_id = footer_.dicts->services.Find(service);
+  if (service.empty() || service_id) {
+    std::optional<uint32_t> id;
+    if (!tables_.Find(*key_id, value, &id)) return damaged();
+    if (id && !tables_.Postings(*key_id, *id, service_id, &groups)) return damaged();
+  }
+  for (uint32_t g = table->first_dictionary_group; g < footer_.row_groups.size(); ++g) {
+    groups.push_back(g);
+  }
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  return groups;
+}
+
 Status SegmentReader::Check() const {
   if (Status st = tables_.Check(); !st.ok()) return st;
   Result<std::shared_ptr<const AttributeIndex>> index = ReadAttributeIndex();
   if (!index.ok()) return index.status();
+  ValueGroupsCheck value_groups;
   for (size_t g = 0; g < footer_.row_groups.size(); ++g) {
     Result<SpanTable> table = ReadRowGroup(g);
     if (!table.ok()) return table.status();
@@ -798,6 +870,7 @@ Status SegmentReader::Check() const {
                                                  path_, g, table->rows(),
                                                  footer_.row_groups[g].rows));
     }
+    if (Status st = CheckValueGroups(g, *table, &value_groups); !st.ok()) return st;
     if (*index == nullptr) continue;
     // Every (key, value) the group holds must be one the index leads to:
     // an index that rules out a group holding a match gives wrong answers.
@@ -861,58 +934,87 @@ uint32_t SegmentReader::Values::Size(uint32_t key) const {
   return t == nullptr ? 0 : t->values;
 }
 
-const std::vector<std::string_view>* SegmentReader::Values::Chunk(const ValueTable& t, size_t c,
-                                                                  Status* error) const {
-  struct Held {
-    uint64_t reader = 0;  // no reader has id 0
-    const ValueTable* table = nullptr;
-    size_t chunk = 0;
-    uint64_t used = 0;
-    std::string raw;
-    std::vector<std::string_view> views;
-  };
-  constexpr size_t kHeldChunks = 16;
-  thread_local std::array<Held, kHeldChunks> held;
-  thread_local uint64_t clock = 0;
-  Held* slot = &held[0];
-  for (Held& h : held) {
-    if (h.reader == reader_->id_ && h.table == &t && h.chunk == c) {
-      h.used = ++clock;
-      return &h.views;
-    }
-    if (h.used < slot->used) slot = &h;
+namespace {
+
+// Steps over one string's postings in a chunk, checking them: services in
+// the segment's dictionary, blocks ascending and within the groups.
+bool SkipPostings(ByteReader& in, size_t services, size_t groups, uint8_t shift) {
+  uint64_t n;
+  if (!in.GetVarint(&n) || n > in.remaining()) return false;
+  uint64_t kinds = std::max<uint64_t>(1, services), block = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t v;
+    if (!in.GetVarint(&v)) return false;
+    block += v / kinds;
+    if (v % kinds >= services || groups == 0 || block > ((groups - 1) >> shift)) return false;
   }
-  *slot = Held{};
+  return true;
+}
+
+}  // namespace
+
+const SegmentReader::Values::Parsed* SegmentReader::Values::Chunk(const ValueTable& t, size_t c,
+                                                                  Status* error) const {
+  // The chunks this thread decompressed, up to kHeldBytes: a row group
+  // read in full (compaction, a check) meets a user ID from every chunk of
+  // the table, and a cache of a few chunks decompressed one per cell (a
+  // full read took 10x as long). Past the bound the cache starts afresh.
+  struct Held {
+    std::string raw;
+    Parsed parsed;
+  };
+  using Key = std::tuple<uint64_t, const ValueTable*, size_t>;  // reader id: never reused
+  constexpr size_t kHeldBytes = 16 << 20;
+  thread_local absl::flat_hash_map<Key, std::unique_ptr<Held>> held;
+  thread_local size_t held_bytes = 0;
+  Key at{reader_->id_, &t, c};
+  if (auto it = held.find(at); it != held.end()) return &it->second->parsed;
+  auto fresh = std::make_unique<Held>();
+  Held* slot = fresh.get();
   const ValueChunk& chunk = t.chunks[c];
   uint32_t end = c + 1 < t.chunks.size() ? t.chunks[c + 1].first : t.values;
+  uint32_t n = end - chunk.first;
   // Each string takes at least its length byte: a count beyond the chunk's
   // size is damage, not an allocation to make.
-  Status st = end - chunk.first > chunk.block.raw_size
-                  ? Status::InvalidArgument(fmt::format("{}: {} is too small for its {} strings",
-                                                        reader_->path_, BlockName(c, kValueChunk),
-                                                        end - chunk.first))
-                  : reader_->ReadBlockInto(chunk.block, c, kValueChunk, &slot->raw);
+  Status st =
+      n > chunk.block.raw_size
+          ? Status::InvalidArgument(fmt::format("{}: {} is too small for its {} strings",
+                                                reader_->path_, BlockName(c, kValueChunk), n))
+          : reader_->ReadBlockInto(chunk.block, c, kValueChunk, &slot->raw);
   if (st.ok()) {
     ByteReader in(slot->raw);
-    slot->views.resize(end - chunk.first);
+    Parsed& p = slot->parsed;
+    p.strings.resize(n);
     bool parsed = true;
-    for (std::string_view& v : slot->views) parsed = parsed && in.GetLengthPrefixed(&v);
+    for (std::string_view& v : p.strings) parsed = parsed && in.GetLengthPrefixed(&v);
+    if (parsed && t.postings_shift != kNoPostings) {
+      p.postings.resize(n);
+      const SegmentFooter& f = reader_->footer_;
+      for (std::string_view& one : p.postings) {
+        std::string_view rest = in.rest();
+        parsed = parsed &&
+                 SkipPostings(in, f.dicts->services.size(), f.row_groups.size(), t.postings_shift);
+        one = rest.substr(0, rest.size() - in.remaining());
+      }
+    }
     if (!parsed || !in.done()) {
-      st = Status::InvalidArgument(fmt::format("{}: {} holds other than its {} strings",
-                                               reader_->path_, BlockName(c, kValueChunk),
-                                               end - chunk.first));
+      st = Status::InvalidArgument(fmt::format(
+          "{}: {} holds other than its {} strings{}", reader_->path_, BlockName(c, kValueChunk), n,
+          t.postings_shift != kNoPostings ? " and postings" : ""));
     }
   }
   if (!st.ok()) {
-    *slot = Held{};
     if (error != nullptr) *error = st;
     return nullptr;
   }
-  slot->reader = reader_->id_;
-  slot->table = &t;
-  slot->chunk = c;
-  slot->used = ++clock;
-  return &slot->views;
+  size_t bytes = slot->raw.capacity() + slot->parsed.strings.capacity() * sizeof(std::string_view) +
+                 slot->parsed.postings.capacity() * sizeof(std::string_view);
+  if (held_bytes + bytes > kHeldBytes) {
+    held.clear();
+    held_bytes = 0;
+  }
+  held_bytes += bytes;
+  return &held.emplace(at, std::move(fresh)).first->second->parsed;
 }
 
 bool SegmentReader::Values::Get(uint32_t key, uint32_t id, std::string_view* value) const {
@@ -921,9 +1023,40 @@ bool SegmentReader::Values::Get(uint32_t key, uint32_t id, std::string_view* val
   auto after = std::upper_bound(t->chunks.begin(), t->chunks.end(), id,
                                 [](uint32_t v, const ValueChunk& c) { return v < c.first; });
   size_t c = static_cast<size_t>(after - t->chunks.begin()) - 1;
-  const std::vector<std::string_view>* views = Chunk(*t, c);
-  if (views == nullptr) return false;
-  *value = (*views)[id - t->chunks[c].first];
+  const Parsed* chunk = Chunk(*t, c);
+  if (chunk == nullptr) return false;
+  *value = chunk->strings[id - t->chunks[c].first];
+  return true;
+}
+
+bool SegmentReader::Values::Postings(uint32_t key, uint32_t id, std::optional<uint32_t> service,
+                                     std::vector<uint32_t>* groups,
+                                     std::vector<uint32_t>* services) const {
+  const ValueTable* t = TableOf(key);
+  if (t == nullptr || id >= t->values) return false;
+  if (t->postings_shift == kNoPostings) return true;
+  auto after = std::upper_bound(t->chunks.begin(), t->chunks.end(), id,
+                                [](uint32_t v, const ValueChunk& c) { return v < c.first; });
+  size_t c = static_cast<size_t>(after - t->chunks.begin()) - 1;
+  const Parsed* chunk = Chunk(*t, c);
+  if (chunk == nullptr) return false;
+  // Checked when the chunk was parsed; read defensively all the same.
+  const SegmentFooter& f = reader_->footer_;
+  uint64_t kinds = std::max<uint64_t>(1, f.dicts->services.size());
+  ByteReader in(chunk->postings[id - t->chunks[c].first]);
+  uint64_t n = 0, v = 0, block = 0;
+  if (!in.GetVarint(&n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!in.GetVarint(&v)) return false;
+    block += v / kinds;
+    uint32_t s = static_cast<uint32_t>(v % kinds);
+    if (service && s != *service) continue;
+    for (uint64_t g = block << t->postings_shift;
+         g < ((block + 1) << t->postings_shift) && g < f.row_groups.size(); ++g) {
+      groups->push_back(static_cast<uint32_t>(g));
+      if (services != nullptr) services->push_back(s);
+    }
+  }
   return true;
 }
 
@@ -946,10 +1079,12 @@ bool SegmentReader::Values::Find(uint32_t key, std::string_view value,
     return true;
   }
   for (size_t c = 0; c < t->chunks.size() && !*id; ++c) {
-    const std::vector<std::string_view>* views = Chunk(*t, c);
-    if (views == nullptr) return false;
-    auto it = std::find(views->begin(), views->end(), value);
-    if (it != views->end()) *id = t->chunks[c].first + static_cast<uint32_t>(it - views->begin());
+    const Parsed* chunk = Chunk(*t, c);
+    if (chunk == nullptr) return false;
+    auto it = std::find(chunk->strings.begin(), chunk->strings.end(), value);
+    if (it != chunk->strings.end()) {
+      *id = t->chunks[c].first + static_cast<uint32_t>(it - chunk->strings.begin());
+    }
   }
   last = Last{reader_->id_, key, std::string(value), *id};
   return true;

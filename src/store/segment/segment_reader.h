@@ -14,8 +14,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "core/status.h"
 #include "store/segment/attribute_columns.h"
 #include "store/segment/attribute_index.h"
@@ -94,6 +97,14 @@ class SegmentReader {
   Result<bool> ExtrasMayContain(size_t index, std::string_view bytes) const;
   // The distinct trace IDs of row group `index`, sorted (one column read).
   Result<std::vector<TraceId>> ReadTraceIds(size_t index) const;
+  // With value postings for `key` (version 7): the row groups where a span
+  // of `service` (empty: any) may hold string `value` in `key`, ascending:
+  // those its postings list, and those that keep the key in a dictionary of
+  // their own. nullopt when the segment keeps no postings for the key.
+  // Events, complex values and other types are the caller's to add.
+  Result<std::optional<std::vector<uint32_t>>> ValueGroups(std::string_view key,
+                                                           std::string_view value,
+                                                           std::string_view service) const;
   // The segment's attribute index (version 4), read and decoded on first
   // use and kept; null for older segments, which have none.
   Result<std::shared_ptr<const AttributeIndex>> ReadAttributeIndex() const;
@@ -112,6 +123,14 @@ class SegmentReader {
     return next.fetch_add(1, std::memory_order_relaxed);
   }
   Result<std::string> ReadBlock(const ColumnBlock& block, size_t group, int column) const;
+  // That the value postings lead to `group` for every string `t` (the
+  // group, read in full) holds; `check` carries the tables, read once.
+  struct ValueGroupsCheck {
+    bool loaded = false;
+    absl::flat_hash_map<uint32_t, absl::flat_hash_map<std::string, uint32_t>> ids;
+    absl::flat_hash_set<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> postings;
+  };
+  Status CheckValueGroups(size_t group, const SpanTable& t, ValueGroupsCheck* check) const;
   // ReadBlock into `raw` (its memory reused).
   Status ReadBlockInto(const ColumnBlock& block, size_t group, int column, std::string* raw) const;
 
@@ -128,12 +147,21 @@ class SegmentReader {
     bool Find(uint32_t key, std::string_view value, std::optional<uint32_t>* id) const override;
     // Reads and parses every chunk; the first damage found.
     Status Check() const;
+    const ValueTable* TableOf(uint32_t key) const;
+    // The groups in the postings of string `id` of `key` on spans of
+    // `service` (nullopt: any), appended ascending (a group once per
+    // service), and with `services`, each one's service. False when
+    // damaged; nothing appended without postings.
+    bool Postings(uint32_t key, uint32_t id, std::optional<uint32_t> service,
+                  std::vector<uint32_t>* groups, std::vector<uint32_t>* services = nullptr) const;
 
    private:
-    const ValueTable* TableOf(uint32_t key) const;
-    // Chunk `c` of `t`'s strings; null (and *error set) when damaged.
-    const std::vector<std::string_view>* Chunk(const ValueTable& t, size_t c,
-                                               Status* error = nullptr) const;
+    struct Parsed {
+      std::vector<std::string_view> strings;
+      std::vector<std::string_view> postings;  // per string, with postings
+    };
+    // Chunk `c` of `t`; null (and *error set) when damaged.
+    const Parsed* Chunk(const ValueTable& t, size_t c, Status* error = nullptr) const;
     const SegmentReader* reader_;
     std::vector<int32_t> by_key_;  // key id -> its table in the footer, -1: none
   };

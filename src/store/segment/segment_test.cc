@@ -253,7 +253,9 @@ TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
     SpanTable table;
     table.Append(in);
     ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {},
-                             {.row_group_rows = 64, .value_table_bytes = table_bytes})
+                             {.row_group_rows = 64,
+                              .value_table_bytes = table_bytes,
+                              .posting_block_rows = seed == 1 ? 64u : 256u})
                     .ok());
     auto reader = SegmentReader::Open(path_);
     ASSERT_TRUE(reader.ok()) << reader.status().message();
@@ -263,7 +265,7 @@ TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
     EXPECT_GT((*index)->indexed_keys(), 0u);
     EXPECT_LT((*index)->indexed_keys(), (*index)->keys());  // user.id: presence only
     ASSERT_TRUE(seg.Check().ok()) << seg.Check().message();
-    size_t checked = 0;
+    size_t checked = 0, with_postings = 0;
     for (uint32_t g = 0; g < seg.footer().row_groups.size(); ++g) {
       const RowGroupInfo& rg = seg.footer().row_groups[g];
       auto rows = seg.ReadRowGroup(g);
@@ -300,7 +302,9 @@ TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
           EXPECT_TRUE(may.ok() && *may);
         }
         const std::string service(t.dicts().services.Get(t.service[r]));
-        for (const auto& [key, value] : values) {
+        const size_t own = t.AttrEnd(r) - t.AttrBegin(r);  // the span's; events' after
+        for (size_t v = 0; v < values.size(); ++v) {
+          const auto& [key, value] = values[v];
           std::string form = ValueToString(value);
           auto c = (*index)->Find(key, form);
           EXPECT_TRUE(std::binary_search(c.groups.begin(), c.groups.end(), g))
@@ -313,11 +317,75 @@ TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
           if (value.type != ValueType::kString) continue;  // dictionaries hold strings only
           auto may = seg.MayHaveStringValue(g, key, form);
           EXPECT_TRUE(may.ok() && *may) << "dictionary rules out " << key << "=" << form;
+          if (v >= own) continue;  // an event's: postings are of span attributes
+          for (std::string_view of : {std::string_view(service), std::string_view()}) {
+            auto held = seg.ValueGroups(key, form, of);
+            ASSERT_TRUE(held.ok()) << held.status().message();
+            if (!*held) continue;
+            ++with_postings;
+            EXPECT_TRUE(std::binary_search((*held)->begin(), (*held)->end(), g))
+                << "value postings rule out group " << g << " for " << key << "=" << form << " on "
+                << (of.empty() ? "any service" : service) << "'s spans";
+          }
         }
       }
     }
     EXPECT_GT(checked, 3000u * 3);
+    if (table_bytes > 0) {
+      EXPECT_GT(with_postings, 3000u);  // user.id has postings
+    }
   }
+}
+
+// Value postings (format 7) narrow a search for a varied key to the groups
+// where the service's spans hold the string.
+TEST_F(SegmentTest, ValuePostingsNarrowToTheGroupsHoldingAString) {
+  Traces in = MakeVariedTraces(8, 6000, /*with_arrays=*/false);
+  SpanTable table;
+  table.Append(in);
+  // A posting per group, so the groups listed are exactly those that hold it.
+  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {},
+                           {.row_group_rows = 64, .posting_block_rows = 64})
+                  .ok());
+  auto reader = SegmentReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  const SegmentReader& seg = **reader;
+  ASSERT_TRUE(seg.Check().ok()) << seg.Check().message();
+  size_t groups = seg.footer().row_groups.size();
+  // Where each user is, by service, from the spans themselves.
+  std::map<std::pair<std::string, std::string>, std::set<uint32_t>> where;
+  for (uint32_t g = 0; g < groups; ++g) {
+    auto t = seg.ReadRowGroup(g);
+    ASSERT_TRUE(t.ok());
+    for (uint32_t r = 0; r < t->rows(); ++r) {
+      for (uint32_t c = t->AttrBegin(r); c < t->AttrEnd(r); ++c) {
+        if (t->dicts().keys.Get(t->attr_key[c]) != "user.id") continue;
+        std::string user(t->strings.Get(uint32_t(t->attr_value[c])));
+        where[{user, std::string(t->dicts().services.Get(t->service[r]))}].insert(g);
+        where[{user, ""}].insert(g);
+      }
+    }
+  }
+  size_t asked = 0;
+  for (const auto& [at, expected] : where) {
+    auto held = seg.ValueGroups("user.id", at.first, at.second);
+    ASSERT_TRUE(held.ok() && *held);
+    EXPECT_EQ(std::set<uint32_t>((*held)->begin(), (*held)->end()), expected)
+        << at.first << " on " << at.second;
+    ++asked;
+  }
+  EXPECT_GT(asked, 3000u);
+  auto none = seg.ValueGroups("user.id", "u-nobody", "");
+  ASSERT_TRUE(none.ok() && *none);
+  EXPECT_TRUE((*none)->empty());
+  auto other = seg.ValueGroups("user.id", "u-1", "no-such-service");
+  ASSERT_TRUE(other.ok() && *other);
+  EXPECT_TRUE((*other)->empty());
+  // A route is on every group: no postings, the attribute index answers it.
+  auto route = seg.ValueGroups("http.route", "/a", "");
+  ASSERT_TRUE(route.ok());
+  EXPECT_FALSE(*route);
+  EXPECT_GT(groups, 50u);
 }
 
 // Format 6 keeps a key's strings once per segment; a key whose strings do
@@ -358,11 +426,13 @@ TEST_F(SegmentTest, ValueTablesKeepRepeatedStringsOnceAndGiveWayToDictionaries) 
       EXPECT_GE(values["request.id"], ValueTablesWriter::kMinCellsToJudge);
       EXPECT_LT(values["request.id"], 20000u);
     }
-    return *size;
+    uint64_t dictionaries = 0;  // the bytes of the groups' own dictionaries
+    for (const RowGroupInfo& rg : f.row_groups) dictionaries += rg.columns[kStringDict].size;
+    return dictionaries;
   };
   uint64_t with_tables = write(size_t(64) << 20);
-  uint64_t with_dictionaries = write(0);
-  EXPECT_LT(with_tables, with_dictionaries);
+  uint64_t without = write(0);
+  EXPECT_LT(with_tables * 2, without);  // only request.id's last groups keep dictionaries
 }
 
 TEST_F(SegmentTest, DamagedValueTableIsReportedWithItsPlace) {

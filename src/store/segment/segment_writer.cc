@@ -1,6 +1,7 @@
 #include "store/segment/segment_writer.h"
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "store/format/bitpack.h"
@@ -151,7 +153,7 @@ class RowGroupEncoder {
       uint64_t payload = t_.attr_value[cell];
       switch (static_cast<CellType>(type)) {
         case CellType::kString:
-          values_.AddString(t_.attr_key[cell], static_cast<uint32_t>(payload));
+          values_.AddString(t_.attr_key[cell], static_cast<uint32_t>(payload), t_.service[row]);
           break;
         case CellType::kInt:
           values_.AddInt(t_.attr_key[cell], static_cast<int64_t>(payload));
@@ -283,6 +285,7 @@ Status SegmentBuilder::AddRowGroup(const SpanTable& table, std::span<const uint3
 
   ColumnBuffers columns;
   RowGroupInfo& info = footer_.row_groups.emplace_back();
+  value_tables_->StartGroup(static_cast<uint32_t>(footer_.row_groups.size() - 1));
   RowGroupEncoder(source, table, source_rows, value_tables_.get()).Encode(&columns, &info);
   for (int c = 0; c < kColumnCount; ++c) {
     Result<std::string> compressed = Compress(columns[c]);
@@ -354,23 +357,81 @@ Result<uint64_t> SegmentBuilder::Finish(SegmentMeta meta) {
   return offset_;
 }
 
+namespace {
+
+// Whether postings pay for themselves: a string is on a span of a service
+// in few of the blocks (a user ID), not in most (a route, a peer address:
+// the attribute index or a read of every group answers those as well).
+bool SelectivePostings(const std::vector<ValueTablesWriter::Entry>& sorted, size_t blocks) {
+  if (sorted.empty()) return false;
+  absl::flat_hash_set<uint64_t> lists;  // (string, service)
+  for (const auto& e : sorted) lists.insert((uint64_t(e.id) << 32) | e.service);
+  return sorted.size() * 8 <= lists.size() * blocks;  // on average in an eighth of the blocks
+}
+
+// Appends the postings of strings [first, end) from `sorted` (by id,
+// then block, then service), starting at *at: per string, its count of
+// (block, service) pairs, then each as one varint, block delta × services +
+// service (a user ID's next block is a few blocks on: one byte a posting).
+void PutPostings(const std::vector<ValueTablesWriter::Entry>& sorted, uint32_t first, uint32_t end,
+                 uint32_t services, size_t* at, std::string* out) {
+  for (uint32_t id = first; id < end; ++id) {
+    size_t begin = *at;
+    while (*at < sorted.size() && sorted[*at].id == id) ++*at;
+    PutVarint(out, *at - begin);
+    uint32_t previous = 0;
+    for (size_t i = begin; i < *at; ++i) {
+      PutVarint(out, uint64_t(sorted[i].group - previous) * services + sorted[i].service);
+      previous = sorted[i].group;
+    }
+  }
+}
+
+}  // namespace
+
 Status SegmentBuilder::WriteValueTables() {
   // Chunks small enough that a read resolving a few ids decompresses
   // little (a trace's user IDs sit in as many chunks), big enough that zstd
   // still finds the strings' common parts.
   constexpr size_t kChunkValues = 1024, kChunkBytes = 16 << 10;
+  const size_t groups = footer_.row_groups.size();
+  const uint32_t services = std::max<uint32_t>(1, footer_.dicts->services.size());
   Status status = Status::Ok();
   std::string raw;
-  value_tables_->ForEach([&](uint32_t key, const std::deque<std::string>& values) {
-    if (!status.ok() || values.empty()) return;
+  bool complete = value_tables_->postings_complete();
+  value_tables_->ForEach([&](uint32_t key, ValueTablesWriter::Table& t) {
+    if (!status.ok() || t.values.empty()) return;
     ValueTable& table = footer_.value_tables.emplace_back();
     table.key = key;
-    table.values = static_cast<uint32_t>(values.size());
-    for (size_t first = 0; first < values.size() && status.ok();) {
+    table.values = static_cast<uint32_t>(t.values.size());
+    table.first_dictionary_group =
+        static_cast<uint32_t>(std::min<size_t>(t.first_dictionary_group, groups));
+    // A posting stands for a block of 2^shift groups (posting_block_rows).
+    uint8_t shift = 0;
+    while ((uint64_t(options_.row_group_rows) << (shift + 1)) <= options_.posting_block_rows &&
+           shift < 31) {
+      ++shift;
+    }
+    for (ValueTablesWriter::Entry& e : t.postings) e.group >>= shift;  // now its block
+    std::sort(t.postings.begin(), t.postings.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.id, a.group, a.service) < std::tie(b.id, b.group, b.service);
+    });
+    t.postings.erase(std::unique(t.postings.begin(), t.postings.end()), t.postings.end());
+    // A key closed for its strings not repeating (an ID per span) has none:
+    // a posting per span would cost more than the index saves.
+    bool postings = complete && !t.closed && groups > 0 &&
+                    SelectivePostings(t.postings, ((groups - 1) >> shift) + 1);
+    table.postings_shift = postings ? shift : kNoPostings;
+    size_t at = 0;
+    for (size_t first = 0; first < t.values.size() && status.ok();) {
       raw.clear();
       size_t end = first;
-      while (end < values.size() && end - first < kChunkValues && raw.size() < kChunkBytes) {
-        PutLengthPrefixed(&raw, values[end++]);
+      while (end < t.values.size() && end - first < kChunkValues && raw.size() < kChunkBytes) {
+        PutLengthPrefixed(&raw, t.values[end++]);
+      }
+      if (postings) {
+        PutPostings(t.postings, static_cast<uint32_t>(first), static_cast<uint32_t>(end), services,
+                    &at, &raw);
       }
       Result<std::string> compressed = Compress(raw);
       if (!compressed.ok()) {
@@ -383,6 +444,7 @@ Status SegmentBuilder::WriteValueTables() {
       status = Write(*compressed);
       first = end;
     }
+    std::vector<ValueTablesWriter::Entry>().swap(t.postings);
   });
   return status;
 }

@@ -26,6 +26,10 @@ struct SegmentWriteOptions {
   // Memory the value tables may take while the segment is written; past
   // it, keys keep a dictionary per row group (attribute_columns.h).
   size_t value_table_bytes = size_t(64) << 20;
+  // Spans a value-table posting stands for (rounded to whole row groups):
+  // a posting per 2,048-span group cost 1.4 bytes per span on the demo
+  // data, one per 8,192 spans 0.8 (docs/BENCHMARKS.md).
+  uint32_t posting_block_rows = 8192;
 };
 
 // The table's rows ordered by (trace ID, start, span ID, row).
