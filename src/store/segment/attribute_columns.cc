@@ -1,6 +1,7 @@
 #include "store/segment/attribute_columns.h"
 
 #include "absl/container/flat_hash_set.h"
+#include "store/format/bitpack.h"
 #include "store/format/coding.h"
 
 namespace polytrace::store {
@@ -91,9 +92,11 @@ void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std
       uint32_t first_new = tables_->size(key);
       ids.clear();
       for (uint32_t id : k.table_ids) ids.push_back(tables_->Add(key, table_.strings.Get(id)));
-      PutVarint(&payload, 1);
+      bool packed = tables_->size(key) >= kPackedTableStrings;
+      PutVarint(&payload, packed ? 2 : 1);
       PutVarint(&payload, first_new);
       uint32_t next_new = first_new;
+      std::vector<int64_t> codes;
       absl::flat_hash_set<uint64_t> posted;  // (id, service) once per group
       for (size_t i = 0; i < k.stream.size(); ++i) {
         uint32_t id = ids[k.stream[i]];
@@ -101,13 +104,15 @@ void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std
             posted.insert((uint64_t(id) << 32) | k.services[i]).second) {
           tables_->Posting(key, id, k.services[i]);
         }
-        if (id == next_new) {
-          PutVarint(&payload, 0);
-          ++next_new;
+        uint64_t code = id == next_new ? 0 : uint64_t(id) + 1;
+        next_new += code == 0;
+        if (packed) {
+          codes.push_back(static_cast<int64_t>(code));
         } else {
-          PutVarint(&payload, uint64_t(id) + 1);
+          PutVarint(&payload, code);
         }
       }
+      if (packed) PutBitPacked(&payload, codes);
       tables_->Counted(key, k.stream.size());
       PutSection(strings, key, k.stream.size(), payload);
       continue;
@@ -155,7 +160,8 @@ bool IndexSections(std::string_view column, uint32_t key_count,
     uint64_t n;
     std::string_view payload;
     if (!in.GetVarint32(&key) || key >= key_count || !in.GetVarint(&n) ||
-        !in.GetLengthPrefixed(&payload) || n > payload.size() * 8 + 1) {
+        !in.GetLengthPrefixed(&payload) ||
+        n > payload.size() * 64 + 128) {  // bit-packed codes take 2 bytes per 128 at least
       return false;
     }
     (*by_key)[key] = {n, payload};
@@ -197,7 +203,7 @@ bool AttributeColumnsReader::ParseStrings(std::string_view strings, std::string_
   }
   strings_.assign(key_count, Stream());
   for (uint32_t k = 0; k < key_count; ++k) {
-    strings_[k].remaining = sections[k].first;
+    strings_[k].remaining = strings_[k].total = sections[k].first;
     strings_[k].in = ByteReader(sections[k].second);
   }
   return ParseStringModes(key_count);
@@ -209,13 +215,24 @@ bool AttributeColumnsReader::ParseStringModes(uint32_t key_count) {
     Stream& s = strings_[k];
     if (s.remaining == 0 && s.in.done()) continue;  // no section for the key
     uint64_t mode;
-    if (!s.in.GetVarint(&mode) || mode > 1) return false;
-    if (mode == 1) {
+    if (!s.in.GetVarint(&mode) || mode > (version_ >= 7 ? 2 : 1)) return false;
+    if (mode >= 1) {
       if (tables_ == nullptr || !s.in.GetVarint32(&s.next_new) || s.next_new > tables_->Size(k)) {
         return false;
       }
       s.table = true;
     }
+    s.packed = mode == 2;
+  }
+  return true;
+}
+
+bool AttributeColumnsReader::Stream::Unpack() {
+  unpacked = true;
+  codes.clear();
+  if (!GetBitPacked(in, &codes) || codes.size() != total) return false;
+  for (int64_t code : codes) {
+    if (code < 0) return false;
   }
   return true;
 }
@@ -230,7 +247,7 @@ bool AttributeColumnsReader::StringsHold(uint32_t key, std::string_view value, b
     if (!id) return true;
     for (uint64_t i = 0; i < s.remaining; ++i) {
       uint64_t code;
-      if (!s.in.GetVarint(&code)) return false;
+      if (!s.NextCode(&code)) return false;
       uint64_t at = code == 0 ? s.next_new++ : code - 1;
       if (at == *id) {
         *holds = true;
@@ -299,7 +316,7 @@ bool AttributeColumnsReader::NextString(uint32_t key, uint32_t* local_id) {
   if (key >= strings_.size()) return false;
   Stream& s = strings_[key];
   uint64_t z;
-  if (s.remaining == 0 || !s.in.GetVarint(&z)) return false;
+  if (s.remaining == 0 || !(s.table ? s.NextCode(&z) : s.in.GetVarint(&z))) return false;
   --s.remaining;
   if (s.table) {
     uint64_t id = z == 0 ? s.next_new++ : z - 1;
@@ -341,7 +358,7 @@ bool AttributeColumnsReader::SkipMany(uint32_t key, CellType type, uint64_t n) {
   uint64_t z;
   int64_t sum = 0;
   for (uint64_t i = 0; i < n; ++i) {
-    if (!s.in.GetVarint(&z)) return false;
+    if (!(s.table ? s.NextCode(&z) : s.in.GetVarint(&z))) return false;
     if (s.table) {
       s.next_new += z == 0;  // ids of strings met before are absolute
     } else {

@@ -13,6 +13,10 @@
 //                   | 1 first_new code×n                     (version 6: ids in
 //                     the segment's value table; code 0 is the next id not
 //                     met before, first_new the first such; else id + 1)
+//                   | 2 first_new bit-packed(code×n)         (version 7, for a
+//                     table of 256 strings or more: a user ID's codes are
+//                     random 16-bit numbers, which zstd cannot squeeze out
+//                     of 3-byte varints)
 //   dict payload   := length-prefixed string×n   (a section per key that
 //                     uses the group's dictionary)
 //   ints payload   := zigzag(value)×n
@@ -98,6 +102,9 @@ class ValueTablesWriter {
 
 class AttributeColumnsWriter {
  public:
+  // Tables from this size on have their codes bit-packed (mode 2); below it
+  // zstd does better with the varints of a few distinct codes.
+  static constexpr uint32_t kPackedTableStrings = 256;
   // `tables`: the segment's value tables, which the group's strings go to
   // (keys they no longer take keep the group's dictionary).
   AttributeColumnsWriter(const SpanTable& table, ValueTablesWriter* tables)
@@ -202,6 +209,22 @@ class AttributeColumnsReader {
     int64_t previous = 0;   // strings: the last local id (ids are deltas)
     bool table = false;     // strings: ids in the segment's value table
     uint32_t next_new = 0;  // strings in a table: the id code 0 stands for
+    // Table codes bit-packed (mode 2): unpacked into `codes` on first use
+    // (a read unpacks the keys it looks at, not every key of the group).
+    bool packed = false;
+    bool unpacked = false;
+    uint64_t total = 0;  // the section's count
+    std::vector<int64_t> codes;
+    size_t next_code = 0;
+    // The next table code (REQUIRES: table; `remaining` is the caller's).
+    bool NextCode(uint64_t* code) {
+      if (!packed) return in.GetVarint(code);
+      if (!unpacked && !Unpack()) return false;
+      if (next_code >= codes.size()) return false;
+      *code = static_cast<uint64_t>(codes[next_code++]);
+      return true;
+    }
+    bool Unpack();
   };
   const std::vector<std::string_view>* Dict(uint32_t key);
   bool InternFromTable(uint32_t key, uint32_t id, SpanTable* table, uint32_t* out);
