@@ -52,12 +52,17 @@ namespace polytrace::store {
 // groups holding it (its postings): a search for a value too varied for the
 // attribute index (a user ID) reads those groups, not every one. They take
 // 12 bytes a (string, service, group) while the segment is written, up to
-// kMaxPostings; past that no table keeps postings.
+// kMaxPostings (48 MiB, about 4M spans of a user ID on every span): past
+// that no table keeps postings, and a search falls back to every group's
+// strings. Bigger segments (compaction writes up to 2 GiB) need the
+// postings spilled to disk while written: not done yet.
 class ValueTablesWriter {
  public:
   static constexpr uint64_t kMinCellsToJudge = 16384;
-  static constexpr size_t kMaxPostings = size_t(8) << 20;
-  explicit ValueTablesWriter(size_t max_bytes = size_t(64) << 20) : max_bytes_(max_bytes) {}
+  static constexpr size_t kMaxPostings = size_t(4) << 20;
+  explicit ValueTablesWriter(size_t max_bytes = size_t(64) << 20,
+                             size_t max_postings = kMaxPostings)
+      : max_bytes_(max_bytes), max_postings_(max_postings) {}
   // The row group being encoded, for postings and for where a key left its
   // table.
   void StartGroup(uint32_t group) { group_ = group; }
@@ -85,7 +90,7 @@ class ValueTablesWriter {
     uint32_t first_dictionary_group = UINT32_MAX;
     std::vector<Entry> postings;
   };
-  bool postings_complete() const { return postings_ <= kMaxPostings; }
+  bool postings_complete() const { return postings_ <= max_postings_; }
   // Calls `f(key, table)` per table, ascending key.
   template <typename F>
   void ForEach(F f) {
@@ -98,6 +103,7 @@ class ValueTablesWriter {
   size_t postings_ = 0;
   uint32_t group_ = 0;
   const size_t max_bytes_;
+  const size_t max_postings_;
 };
 
 class AttributeColumnsWriter {

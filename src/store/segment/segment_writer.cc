@@ -227,7 +227,8 @@ SegmentBuilder::SegmentBuilder(std::string path, std::shared_ptr<TableDicts> dic
                                SegmentWriteOptions options)
     : path_(std::move(path)),
       options_(options),
-      value_tables_(std::make_unique<ValueTablesWriter>(options.value_table_bytes)) {
+      value_tables_(
+          std::make_unique<ValueTablesWriter>(options.value_table_bytes, options.value_postings)) {
   footer_.dicts = std::move(dicts);
 }
 
