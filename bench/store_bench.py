@@ -435,6 +435,8 @@ def main():
     parser.add_argument("--only", choices=["polytrace", "jaeger"])
     parser.add_argument("--zstd-level", type=int, default=6,
                         help="zstd level of polytrace's final merge (store compact)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the stores and configs (printed at the end) to profile queries on them")
     args = parser.parse_args()
     jaeger = subprocess.run([str(ROOT / "scripts" / "build-jaeger.sh")], capture_output=True, text=True,
                             check=True).stdout.strip()
@@ -485,7 +487,10 @@ def main():
         for label, key, higher_better in rows:
             ratio = p[key] / j[key] if j[key] else float("inf")
             print(f"{label:<42}{p[key]:>12.1f}{j[key]:>12.1f}{ratio:>8.2f}  ({'higher' if higher_better else 'lower'} is better)")
-    shutil.rmtree(workdir, ignore_errors=True)
+    if args.keep:
+        print(f"\nkept: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ struct StoreOptions {
   // Compaction does not write segments bigger than this.
   uint64_t compaction_max_segment_bytes = 2ull << 30;
   // Compacted segments are written once and read for a long time: they
-  // trade compression CPU for bytes (sealing the head uses level 1).
+  // trade compression CPU for bytes (sealing the head and merging the open
+  // window use level 3, or this if lower).
   int compaction_zstd_level = 6;
   // Whole segments are deleted once they were written longer ago than this
   // (0: keep forever), whatever timestamps their spans carry ...

@@ -507,6 +507,7 @@ TEST_F(StoreTest, ReadsFormatVersion4AndRewritesIt) { ExpectOlderFormatReadable(
 TEST_F(StoreTest, ReadsFormatVersion5AndRewritesIt) { ExpectOlderFormatReadable("v5", 5); }
 
 TEST_F(StoreTest, ReadsFormatVersion6AndRewritesIt) { ExpectOlderFormatReadable("v6", 6); }
+TEST_F(StoreTest, ReadsFormatVersion7AndRewritesIt) { ExpectOlderFormatReadable("v7", 7); }
 
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
   Open();

@@ -55,7 +55,9 @@ bool GetBitPacked(ByteReader& in, std::vector<int64_t>* out) {
   uint64_t count;
   // A block takes at least two bytes: a count beyond that is damage.
   if (!in.GetVarint(&count) || count > (in.remaining() / 2 + 1) * kBlock) return false;
-  out->reserve(out->size() + count);
+  size_t at = out->size();
+  out->resize(at + count);
+  int64_t* next = out->data() + at;
   for (uint64_t begin = 0; begin < count; begin += kBlock) {
     size_t n = size_t(std::min<uint64_t>(kBlock, count - begin));
     uint64_t min_zz;
@@ -63,14 +65,27 @@ bool GetBitPacked(ByteReader& in, std::vector<int64_t>* out) {
     std::string_view packed;
     if (!in.GetVarint(&min_zz) || !in.GetByte(&width) || width > 64 ||
         !in.GetBytes((n * width + 7) / 8, &packed)) {
+      out->resize(at);
       return false;
     }
     uint64_t min = uint64_t(UnZigZag(min_zz));
     const auto* data = reinterpret_cast<const uint8_t*>(packed.data());
-    for (size_t i = 0; i < n; ++i) {
-      uint64_t offset = width == 0 ? 0 : LoadBits(data, packed.size(), i * width, width);
-      out->push_back(int64_t(min + offset));
+    size_t i = 0;
+    if (width == 0) {
+      std::fill(next, next + n, int64_t(min));
+      i = n;
+    } else if (width <= 56) {
+      // Whole 8-byte loads while they stay inside the block (one in three
+      // reads of a row group went to unpacking times value by value).
+      uint64_t mask = (uint64_t(1) << width) - 1;
+      for (; i < n && (i * width >> 3) + 8 <= packed.size(); ++i) {
+        uint64_t bit = i * width, word;
+        std::memcpy(&word, data + (bit >> 3), 8);
+        next[i] = int64_t(min + ((word >> (bit & 7)) & mask));
+      }
     }
+    for (; i < n; ++i) next[i] = int64_t(min + LoadBits(data, packed.size(), i * width, width));
+    next += n;
   }
   return true;
 }

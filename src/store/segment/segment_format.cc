@@ -119,6 +119,7 @@ std::string EncodeFooter(const SegmentFooter& f) {
     for (const ValueChunk& c : t.chunks) {
       PutVarint(&out, c.first);
       PutColumnBlock(&out, c.block);
+      PutLengthPrefixed(&out, c.filter.data());
     }
     out.push_back(static_cast<char>(t.postings_shift));
     PutVarint(&out, t.first_dictionary_group);
@@ -150,6 +151,11 @@ bool GetValueTables(ByteReader& in, uint8_t version, size_t keys, size_t row_gro
           chunk.first >= t.values ||
           (c == 0 ? chunk.first != 0 : chunk.first <= t.chunks[c - 1].first)) {
         return false;
+      }
+      std::string_view filter;
+      if (version >= 8) {
+        if (!in.GetLengthPrefixed(&filter)) return false;
+        chunk.filter = BloomFilter::FromBytes(filter);
       }
     }
     if (version >= 7 &&

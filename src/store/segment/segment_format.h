@@ -30,8 +30,11 @@ inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 
 // row group that repeated a high-cardinality key's values group after group.
 // 7: value tables keep postings: per string and service, the row groups
 // holding it.
-// Versions 1 to 6 are still read; compaction rewrites them as 7.
-inline constexpr uint8_t kSegmentVersion = 7;
+// 8: each value-table chunk has a Bloom filter of its strings in the
+// footer: a lookup decompresses the chunk holding the string, not every
+// chunk before it (a restarted search for a user ID read them all).
+// Versions 1 to 7 are still read; compaction rewrites them as 8.
+inline constexpr uint8_t kSegmentVersion = 8;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.
@@ -136,6 +139,9 @@ struct ValueChunk {
                        // then with postings, per string: n, then n varints
                        // block-delta × services + service (sorted by block,
                        // service; a block is 2^postings_shift row groups)
+  // Version 8: its strings (BloomFilter::StringHashes), 8 bits each;
+  // empty (older versions, a table of one chunk): any string may be in it.
+  BloomFilter filter;
 };
 inline constexpr uint8_t kNoPostings = 0xFF;
 struct ValueTable {

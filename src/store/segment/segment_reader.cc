@@ -1078,7 +1078,10 @@ bool SegmentReader::Values::Find(uint32_t key, std::string_view value,
     *id = last.id;
     return true;
   }
+  uint64_t h1, h2;
+  BloomFilter::StringHashes(value, &h1, &h2);
   for (size_t c = 0; c < t->chunks.size() && !*id; ++c) {
+    if (!t->chunks[c].filter.MayContain(h1, h2)) continue;
     const Parsed* chunk = Chunk(*t, c);
     if (chunk == nullptr) return false;
     auto it = std::find(chunk->strings.begin(), chunk->strings.end(), value);
@@ -1094,7 +1097,19 @@ Status SegmentReader::Values::Check() const {
   for (const ValueTable& t : reader_->footer_.value_tables) {
     for (size_t c = 0; c < t.chunks.size(); ++c) {
       Status error;
-      if (Chunk(t, c, &error) == nullptr) return error;
+      const Parsed* chunk = Chunk(t, c, &error);
+      if (chunk == nullptr) return error;
+      // A filter that misses a string of its chunk makes searches for it
+      // find nothing in this segment.
+      for (std::string_view v : chunk->strings) {
+        uint64_t h1, h2;
+        BloomFilter::StringHashes(v, &h1, &h2);
+        if (!t.chunks[c].filter.MayContain(h1, h2)) {
+          return Status::InvalidArgument(
+              fmt::format("{}: the filter of {} of key {} misses its string {:?}", reader_->path_,
+                          BlockName(c, kValueChunk), reader_->footer_.dicts->keys.Get(t.key), v));
+        }
+      }
     }
   }
   return Status::Ok();

@@ -108,6 +108,8 @@ class SegmentReader {
   // The segment's attribute index (version 4), read and decoded on first
   // use and kept; null for older segments, which have none.
   Result<std::shared_ptr<const AttributeIndex>> ReadAttributeIndex() const;
+  // The value tables, as row-group decoding looks strings up in them.
+  const ValueTables& value_tables() const { return tables_; }
   // Reads and verifies every block of the file, and that the attribute
   // index admits every (key, value) each row group holds; the first damage
   // found.

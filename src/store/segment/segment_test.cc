@@ -393,6 +393,55 @@ TEST_F(SegmentTest, ValuePostingsNarrowToTheGroupsHoldingAString) {
   EXPECT_GT(groups, 50u);
 }
 
+// Format 8: each value-table chunk's filter admits every string of the
+// chunk (a search for it would otherwise find nothing) and rules out most
+// others, so a lookup decompresses about one chunk, not all before it.
+TEST_F(SegmentTest, ValueChunkFiltersLeadALookupToItsChunk) {
+  SpanTable table;
+  table.Append(MakeVariedTraces(5, 20000, /*with_arrays=*/false));
+  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 512}).ok());
+  auto reader = SegmentReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->Check().ok()) << (*reader)->Check().message();
+  const SegmentFooter& f = (*reader)->footer();
+  size_t strings = 0, admitted_elsewhere = 0, elsewhere = 0;
+  for (const ValueTable& t : f.value_tables) {
+    if (t.chunks.size() < 2) continue;
+    std::string_view key = f.dicts->keys.Get(t.key);
+    for (uint32_t id = 0; id < t.values; ++id) {
+      std::string_view value;
+      ASSERT_TRUE((*reader)->value_tables().Get(t.key, id, &value));
+      std::string copy(value);
+      uint64_t h1, h2;
+      BloomFilter::StringHashes(copy, &h1, &h2);
+      for (size_t c = 0; c < t.chunks.size(); ++c) {
+        bool own =
+            id >= t.chunks[c].first && (c + 1 == t.chunks.size() || id < t.chunks[c + 1].first);
+        bool admits = t.chunks[c].filter.MayContain(h1, h2);
+        if (own) {
+          ASSERT_TRUE(admits) << key << "=" << copy << " in chunk " << c;
+        } else {
+          ++elsewhere;
+          admitted_elsewhere += admits ? 1 : 0;
+        }
+      }
+      std::optional<uint32_t> found;
+      ASSERT_TRUE((*reader)->value_tables().Find(t.key, copy, &found));
+      ASSERT_EQ(found, std::optional<uint32_t>(id)) << key << "=" << copy;
+      ++strings;
+    }
+  }
+  EXPECT_GT(strings, 2000u);  // user IDs over several chunks
+  EXPECT_GT(elsewhere, 2000u);
+  EXPECT_LT(admitted_elsewhere * 25, elsewhere);  // ~2.3% false positives, under 4%
+  // A string in no chunk: found nowhere.
+  std::optional<uint32_t> none;
+  std::optional<uint32_t> key = f.dicts->keys.Find("user.id");
+  ASSERT_TRUE(key);
+  ASSERT_TRUE((*reader)->value_tables().Find(*key, "u-nobody", &none));
+  EXPECT_FALSE(none);
+}
+
 // Format 6 keeps a key's strings once per segment; a key whose strings do
 // not repeat, and every key once the tables reach their budget, falls back
 // to a dictionary per row group. Either way every span comes back.

@@ -439,12 +439,23 @@ Status SegmentBuilder::WriteValueTables() {
         status = compressed.status();
         return;
       }
-      table.chunks.push_back({static_cast<uint32_t>(first),
-                              {offset_, static_cast<uint32_t>(compressed->size()),
-                               static_cast<uint32_t>(raw.size()), Crc32c(*compressed)}});
+      ValueChunk& chunk = table.chunks.emplace_back();
+      chunk.first = static_cast<uint32_t>(first);
+      chunk.block = {offset_, static_cast<uint32_t>(compressed->size()),
+                     static_cast<uint32_t>(raw.size()), Crc32c(*compressed)};
+      // 8 bits a string (~2.3% false positives): 10 took 0.25 bytes per
+      // span more in the open window, where each segment has its own table.
+      chunk.filter = BloomFilter(end - first, 8);
+      for (size_t id = first; id < end; ++id) {
+        uint64_t h1, h2;
+        BloomFilter::StringHashes(t.values[id], &h1, &h2);
+        chunk.filter.Add(h1, h2);
+      }
       status = Write(*compressed);
       first = end;
     }
+    // A lookup in a one-chunk table reads that chunk anyway.
+    if (table.chunks.size() == 1) table.chunks[0].filter = BloomFilter();
     std::vector<ValueTablesWriter::Entry>().swap(t.postings);
   });
   return status;
