@@ -29,11 +29,7 @@ uint32_t ValueTablesWriter::size(uint32_t key) const {
 }
 
 void ValueTablesWriter::Posting(uint32_t key, uint32_t id, uint32_t service) {
-  if (++postings_ > max_postings_) {
-    for (auto& [k, t] : tables_) std::vector<Entry>().swap(t.postings);  // none is complete
-    return;
-  }
-  tables_[key].postings.push_back({id, service, group_});
+  postings_.Add(key, {id, service, group_});
 }
 
 void ValueTablesWriter::UsedDictionary(uint32_t key) {

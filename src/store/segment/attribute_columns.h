@@ -35,6 +35,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "store/format/coding.h"
+#include "store/segment/value_postings.h"
 #include "store/table/span_table.h"
 
 namespace polytrace::store {
@@ -50,19 +51,18 @@ namespace polytrace::store {
 //
 // Since version 7 a table also knows, per string and per service, the row
 // groups holding it (its postings): a search for a value too varied for the
-// attribute index (a user ID) reads those groups, not every one. They take
-// 12 bytes a (string, service, group) while the segment is written, up to
-// kMaxPostings (48 MiB, about 4M spans of a user ID on every span): past
-// that no table keeps postings, and a search falls back to every group's
-// strings. Bigger segments (compaction writes up to 2 GiB) need the
-// postings spilled to disk while written: not done yet.
+// attribute index (a user ID) reads those groups, not every one. They are
+// collected by a PostingsCollector (value_postings.h): `max_postings` in
+// memory, the rest spilled beside the segment (`spill_directory`; without
+// one, past `max_postings` no table keeps postings, and a search falls back
+// to every group's strings).
 class ValueTablesWriter {
  public:
   static constexpr uint64_t kMinCellsToJudge = 16384;
-  static constexpr size_t kMaxPostings = size_t(4) << 20;
+  static constexpr size_t kMaxPostings = PostingsCollector::kDefaultMaxHeld;
   explicit ValueTablesWriter(size_t max_bytes = size_t(64) << 20,
-                             size_t max_postings = kMaxPostings)
-      : max_bytes_(max_bytes), max_postings_(max_postings) {}
+                             size_t max_postings = kMaxPostings, std::string spill_directory = "")
+      : max_bytes_(max_bytes), postings_(max_postings, std::move(spill_directory)) {}
   // The row group being encoded, for postings and for where a key left its
   // table.
   void StartGroup(uint32_t group) { group_ = group; }
@@ -78,19 +78,15 @@ class ValueTablesWriter {
   // Records that the current group keeps `key` in a dictionary of its own.
   void UsedDictionary(uint32_t key);
 
-  struct Entry {
-    uint32_t id, service, group;
-    auto operator<=>(const Entry&) const = default;
-  };
   struct Table {
     std::deque<std::string> values;  // by id; a deque never moves them
     absl::flat_hash_map<std::string_view, uint32_t> ids;
     uint64_t cells = 0;
     bool closed = false;
     uint32_t first_dictionary_group = UINT32_MAX;
-    std::vector<Entry> postings;
   };
-  bool postings_complete() const { return postings_ <= max_postings_; }
+  bool postings_complete() const { return postings_.complete(); }
+  PostingsCollector& postings() { return postings_; }
   // Calls `f(key, table)` per table, ascending key.
   template <typename F>
   void ForEach(F f) {
@@ -100,10 +96,9 @@ class ValueTablesWriter {
  private:
   std::map<uint32_t, Table> tables_;
   size_t bytes_ = 0;
-  size_t postings_ = 0;
   uint32_t group_ = 0;
   const size_t max_bytes_;
-  const size_t max_postings_;
+  PostingsCollector postings_;
 };
 
 class AttributeColumnsWriter {

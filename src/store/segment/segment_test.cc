@@ -245,7 +245,8 @@ Traces MakeVariedTraces(uint64_t seed, size_t spans, bool with_arrays = true) {
 TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
   // Value tables of any size: 1 byte leaves the first group's strings in
   // the tables and every later group's in a dictionary of its own.
-  // Seed 2 with room for 500 postings only: the writer drops them all.
+  // Seed 2 with room for 500 postings only and nowhere to spill: the
+  // writer drops them all.
   for (auto [seed, table_bytes] :
        {std::pair<uint64_t, size_t>{1, 64 << 20}, {2, 64 << 20}, {3, 64 << 20}, {1, 1}, {3, 0}}) {
     SCOPED_TRACE(fmt::format("seed {}, value tables of {} bytes", seed, table_bytes));
@@ -258,7 +259,8 @@ TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
                              {.row_group_rows = 64,
                               .value_table_bytes = table_bytes,
                               .posting_block_rows = seed == 1 ? 64u : 256u,
-                              .value_postings = postings})
+                              .value_postings = postings,
+                              .spill_postings = seed != 2})
                     .ok());
     auto reader = SegmentReader::Open(path_);
     ASSERT_TRUE(reader.ok()) << reader.status().message();
@@ -344,14 +346,28 @@ TEST_F(SegmentTest, PruningNeverRulesOutARowGroupHoldingAMatch) {
 
 // Value postings (format 7) narrow a search for a varied key to the groups
 // where the service's spans hold the string.
-TEST_F(SegmentTest, ValuePostingsNarrowToTheGroupsHoldingAString) {
+// Held in memory, or spilled to disk in many runs while written (room for
+// 700 postings at a time): the same postings.
+class ValuePostingsTest : public SegmentTest, public ::testing::WithParamInterface<size_t> {};
+INSTANTIATE_TEST_SUITE_P(HeldOrSpilled, ValuePostingsTest,
+                         ::testing::Values(ValueTablesWriter::kMaxPostings, 700));
+
+TEST_P(ValuePostingsTest, NarrowToTheGroupsHoldingAString) {
   Traces in = MakeVariedTraces(8, 6000, /*with_arrays=*/false);
   SpanTable table;
   table.Append(in);
   // A posting per group, so the groups listed are exactly those that hold it.
-  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {},
-                           {.row_group_rows = 64, .posting_block_rows = 64})
-                  .ok());
+  ASSERT_TRUE(
+      WriteSegment(path_, table, SortedRowOrder(table), {},
+                   {.row_group_rows = 64, .posting_block_rows = 64, .value_postings = GetParam()})
+          .ok());
+  // The spill file is unlinked from the start: nothing is left beside the segment.
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 1u);
   auto reader = SegmentReader::Open(path_);
   ASSERT_TRUE(reader.ok());
   const SegmentReader& seg = **reader;

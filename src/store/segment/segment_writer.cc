@@ -195,6 +195,12 @@ std::vector<size_t> CutRowGroups(const SpanTable& t, std::span<const uint32_t> o
   return cuts;
 }
 
+// Postings spill beside the segment: the store's own disk, not /tmp.
+std::string SpillDirectory(const std::string& segment_path) {
+  std::string dir = std::filesystem::path(segment_path).parent_path().string();
+  return dir.empty() ? "." : dir;
+}
+
 }  // namespace
 
 std::vector<uint32_t> SortedRowOrder(const SpanTable& t) {
@@ -227,8 +233,9 @@ SegmentBuilder::SegmentBuilder(std::string path, std::shared_ptr<TableDicts> dic
                                SegmentWriteOptions options)
     : path_(std::move(path)),
       options_(options),
-      value_tables_(
-          std::make_unique<ValueTablesWriter>(options.value_table_bytes, options.value_postings)) {
+      value_tables_(std::make_unique<ValueTablesWriter>(
+          options.value_table_bytes, options.value_postings,
+          options.spill_postings ? SpillDirectory(path_) : std::string())) {
   footer_.dicts = std::move(dicts);
 }
 
@@ -363,29 +370,40 @@ namespace {
 // Whether postings pay for themselves: a string is on a span of a service
 // in few of the blocks (a user ID), not in most (a route, a peer address:
 // the attribute index or a read of every group answers those as well).
-bool SelectivePostings(const std::vector<ValueTablesWriter::Entry>& sorted, size_t blocks) {
-  if (sorted.empty()) return false;
-  absl::flat_hash_set<uint64_t> lists;  // (string, service)
-  for (const auto& e : sorted) lists.insert((uint64_t(e.id) << 32) | e.service);
-  return sorted.size() * 8 <= lists.size() * blocks;  // on average in an eighth of the blocks
+Result<bool> SelectivePostings(PostingsCollector& postings, uint32_t key, uint8_t shift,
+                               uint32_t strings, size_t blocks) {
+  Result<PostingsCollector::Pass> pass = postings.Read(key, shift);
+  if (!pass.ok()) return pass.status();
+  uint64_t pairs = 0, lists = 0;  // (block, service) pairs; (string, service) lists
+  std::vector<std::pair<uint32_t, uint32_t>> list;
+  std::vector<uint32_t> services;
+  for (uint32_t id = 0; id < strings; ++id) {
+    if (Status st = pass->Next(id, &list); !st.ok()) return st;
+    pairs += list.size();
+    services.clear();
+    for (const auto& [block, service] : list) services.push_back(service);
+    std::sort(services.begin(), services.end());
+    lists += size_t(std::unique(services.begin(), services.end()) - services.begin());
+  }
+  return pairs > 0 && pairs * 8 <= lists * blocks;  // on average in an eighth of the blocks
 }
 
-// Appends the postings of strings [first, end) from `sorted` (by id,
-// then block, then service), starting at *at: per string, its count of
+// Appends the postings of strings [first, end): per string, its count of
 // (block, service) pairs, then each as one varint, block delta × services +
 // service (a user ID's next block is a few blocks on: one byte a posting).
-void PutPostings(const std::vector<ValueTablesWriter::Entry>& sorted, uint32_t first, uint32_t end,
-                 uint32_t services, size_t* at, std::string* out) {
+Status PutPostings(PostingsCollector::Pass& pass, uint32_t first, uint32_t end, uint32_t services,
+                   std::string* out) {
+  std::vector<std::pair<uint32_t, uint32_t>> list;
   for (uint32_t id = first; id < end; ++id) {
-    size_t begin = *at;
-    while (*at < sorted.size() && sorted[*at].id == id) ++*at;
-    PutVarint(out, *at - begin);
+    if (Status st = pass.Next(id, &list); !st.ok()) return st;
+    PutVarint(out, list.size());
     uint32_t previous = 0;
-    for (size_t i = begin; i < *at; ++i) {
-      PutVarint(out, uint64_t(sorted[i].group - previous) * services + sorted[i].service);
-      previous = sorted[i].group;
+    for (const auto& [block, service] : list) {
+      PutVarint(out, uint64_t(block - previous) * services + service);
+      previous = block;
     }
   }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -413,26 +431,38 @@ Status SegmentBuilder::WriteValueTables() {
            shift < 31) {
       ++shift;
     }
-    for (ValueTablesWriter::Entry& e : t.postings) e.group >>= shift;  // now its block
-    std::sort(t.postings.begin(), t.postings.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.id, a.group, a.service) < std::tie(b.id, b.group, b.service);
-    });
-    t.postings.erase(std::unique(t.postings.begin(), t.postings.end()), t.postings.end());
     // A key closed for its strings not repeating (an ID per span) has none:
     // a posting per span would cost more than the index saves.
-    bool postings = complete && !t.closed && groups > 0 &&
-                    SelectivePostings(t.postings, ((groups - 1) >> shift) + 1);
+    bool postings = false;
+    if (complete && !t.closed && groups > 0) {
+      Result<bool> selective = SelectivePostings(value_tables_->postings(), key, shift,
+                                                 table.values, ((groups - 1) >> shift) + 1);
+      if (!selective.ok()) {
+        status = selective.status();
+        return;
+      }
+      postings = *selective;
+    }
     table.postings_shift = postings ? shift : kNoPostings;
-    size_t at = 0;
+    std::optional<PostingsCollector::Pass> pass;
+    if (postings) {
+      Result<PostingsCollector::Pass> read = value_tables_->postings().Read(key, shift);
+      if (!read.ok()) {
+        status = read.status();
+        return;
+      }
+      pass.emplace(std::move(*read));
+    }
     for (size_t first = 0; first < t.values.size() && status.ok();) {
       raw.clear();
       size_t end = first;
       while (end < t.values.size() && end - first < kChunkValues && raw.size() < kChunkBytes) {
         PutLengthPrefixed(&raw, t.values[end++]);
       }
-      if (postings) {
-        PutPostings(t.postings, static_cast<uint32_t>(first), static_cast<uint32_t>(end), services,
-                    &at, &raw);
+      if (pass) {
+        status = PutPostings(*pass, static_cast<uint32_t>(first), static_cast<uint32_t>(end),
+                             services, &raw);
+        if (!status.ok()) return;
       }
       Result<std::string> compressed = Compress(raw);
       if (!compressed.ok()) {
@@ -456,7 +486,6 @@ Status SegmentBuilder::WriteValueTables() {
     }
     // A lookup in a one-chunk table reads that chunk anyway.
     if (table.chunks.size() == 1) table.chunks[0].filter = BloomFilter();
-    std::vector<ValueTablesWriter::Entry>().swap(t.postings);
   });
   return status;
 }

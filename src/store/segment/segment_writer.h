@@ -30,8 +30,11 @@ struct SegmentWriteOptions {
   // a posting per 2,048-span group cost 1.4 bytes per span on the demo
   // data, one per 8,192 spans 0.8 (docs/BENCHMARKS.md).
   uint32_t posting_block_rows = 8192;
-  // Postings the writer may hold (12 bytes each); past it the segment has none.
+  // Postings the writer holds in memory (12 bytes each); past it they spill
+  // to a file beside the segment or, without spill_postings, the segment
+  // has none.
   size_t value_postings = ValueTablesWriter::kMaxPostings;
+  bool spill_postings = true;
 };
 
 // The table's rows ordered by (trace ID, start, span ID, row).
