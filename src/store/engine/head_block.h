@@ -76,7 +76,8 @@ class HeadBlock {
   // (service id << 40 | name id << 8 | kind) of every span appended.
   const absl::flat_hash_set<uint64_t>& operations() const { return operations_; }
   size_t MemoryBytes() const {
-    return table_.MemoryBytes() + index_.capacity() * (sizeof(TraceId) + sizeof(TraceRows) + 1);
+    return table_.MemoryBytes() + index_.capacity() * (sizeof(TraceId) + sizeof(TraceRows) + 1) +
+           tags_.blocks.size() * TagSummary::kBlockBytes;
   }
   std::chrono::steady_clock::time_point created() const { return created_; }
   // The newest WAL file holding this head's spans.

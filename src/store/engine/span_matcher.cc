@@ -17,10 +17,31 @@ void TagSummary::KeyCells::Add(uint8_t type, uint64_t payload) {
   }
 }
 
+// A cell as the block filters see it: strings by id, ints by value, bools
+// by type; the key mixed in so that equal payloads of two keys differ.
+uint64_t TagSummary::CellHash(uint32_t key, uint8_t type, uint64_t payload) {
+  if (type == uint8_t(CellType::kBoolTrue) || type == uint8_t(CellType::kBoolFalse)) payload = 0;
+  uint64_t h = payload * 0x9E3779B97F4A7C15ull + (uint64_t(key) << 8 | type);
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
+
 void TagSummary::Add(const SpanTable& table, uint32_t first_row, const Traces& traces) {
   const size_t keys = table.dicts().keys.size();
   if (by_key.size() < keys) by_key.resize(keys);
   for (uint32_t row = first_row; row < table.rows(); ++row) {
+    if (row / kBlockRows >= blocks.size()) blocks.emplace_back();
+    Block& block = blocks[row / kBlockRows];
+    for (uint32_t c = table.AttrBegin(row); c < table.AttrEnd(row); ++c) {
+      uint8_t type = table.attr_type[c];
+      if (type == uint8_t(CellType::kString) || type == uint8_t(CellType::kInt) ||
+          type == uint8_t(CellType::kBoolTrue) || type == uint8_t(CellType::kBoolFalse)) {
+        block.Add(CellHash(table.attr_key[c], type, table.attr_value[c]));
+      } else {
+        block.loose_keys |= KeyBit(table.attr_key[c]);
+      }
+    }
     uint32_t service = table.service[row];
     std::vector<KeyCells>* scoped = nullptr;
     if (service < kMaxServices) {
@@ -86,7 +107,35 @@ SpanMatcher::SpanMatcher(const SpanFilter& filter, const SpanTable& table,
   }
   resource_tag_cache_.assign(filter.tags.size(), std::vector<int8_t>(d.origins.size(), -1));
   if (summary == nullptr) return;
-  for (size_t i = 0; i < tags_.size() && possible_; ++i) possible_ = TagPossible(i, *summary);
+  summary_ = summary;
+  for (size_t i = 0; i < tags_.size() && possible_; ++i) {
+    possible_ = TagPossible(i, *summary);
+    bool on_events = summary->event_keys.contains(filter_.tags[i].first);
+    bool on_resources = false;
+    for (uint32_t origin = 0; origin < d.origins.size() && !on_resources; ++origin) {
+      on_resources = ResourceHasTag(i, origin);
+    }
+    if (tags_[i].key && !on_events && !on_resources) cell_tags_.push_back(i);
+  }
+}
+
+bool SpanMatcher::BlockPossible(uint32_t block) const {
+  if (summary_ == nullptr || block >= summary_->blocks.size()) return true;
+  const TagSummary::Block& b = summary_->blocks[block];
+  auto has = [&](uint32_t key, CellType type, uint64_t payload) {
+    return b.MayContain(TagSummary::CellHash(key, uint8_t(type), payload));
+  };
+  for (size_t i : cell_tags_) {
+    const CompiledTag& tag = tags_[i];
+    uint32_t key = *tag.key;
+    bool may = (b.loose_keys & TagSummary::KeyBit(key)) ||
+               (tag.string_id && has(key, CellType::kString, *tag.string_id)) ||
+               (tag.int_value && has(key, CellType::kInt, uint64_t(*tag.int_value))) ||
+               (tag.bool_value == 1 && has(key, CellType::kBoolTrue, 0)) ||
+               (tag.bool_value == 0 && has(key, CellType::kBoolFalse, 0));
+    if (!may) return false;
+  }
+  return true;
 }
 
 bool SpanMatcher::TagPossible(size_t index, const TagSummary& summary) const {

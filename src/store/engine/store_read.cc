@@ -38,10 +38,15 @@ class HitCollector {
   void Scan(const SpanFilter& filter, const SpanTable& table, const TagSummary* summary = nullptr) {
     SpanMatcher matcher(filter, table, summary);
     if (!matcher.Possible()) return;
-    for (uint32_t row = 0; row < table.rows(); ++row) {
-      if (!matcher.Matches(row)) continue;
-      uint64_t& latest = hits_[table.trace_id[row]];
-      latest = std::max(latest, table.start[row]);
+    constexpr uint32_t kBlock = TagSummary::kBlockRows;
+    const uint32_t rows = static_cast<uint32_t>(table.rows());
+    for (uint32_t begin = 0; begin < rows; begin += kBlock) {
+      if (!matcher.BlockPossible(begin / kBlock)) continue;
+      for (uint32_t row = begin; row < std::min(begin + kBlock, rows); ++row) {
+        if (!matcher.Matches(row)) continue;
+        uint64_t& latest = hits_[table.trace_id[row]];
+        latest = std::max(latest, table.start[row]);
+      }
     }
   }
   size_t size() const { return hits_.size(); }

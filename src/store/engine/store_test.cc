@@ -193,6 +193,65 @@ TEST(TagSummaryTest, RulesOutOnlyWhatNoRowHolds) {
   EXPECT_FALSE(possible("", "http.status_code", "two hundred"));
 }
 
+// The head's per-block filters admit every cell a block's rows hold, in
+// every type (a block ruled out that holds a match is a wrong answer), and
+// rule out most blocks for a value only one row has.
+TEST(TagSummaryTest, BlocksAdmitEveryCellTheirRowsHold) {
+  HeadBlock head;
+  constexpr uint32_t kRows = TagSummary::kBlockRows * 3 + 100;
+  Traces batch;
+  Arena& a = batch.arena();
+  ResourceSpans& rs = batch.resource_spans().Append(a);
+  rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String("svc")});
+  ScopeSpans& ss = rs.scope_spans.Append(a);
+  for (uint32_t i = 0; i < kRows; ++i) {
+    Span& s = ss.spans.Append(a);
+    s.trace_id.bytes[0] = uint8_t(i);
+    s.trace_id.bytes[1] = uint8_t(i >> 8);
+    s.span_id.bytes[0] = 1;
+    s.name = "op";
+    s.start_time_unix_nano = 1000 + i;
+    s.end_time_unix_nano = 2000 + i;
+    s.attributes.Append(a, {"user.id", AnyValue::String(a.Copy(fmt::format("u-{}", i)))});
+    s.attributes.Append(a, {"n", AnyValue::Int(int64_t(i) * 7 - 3000)});
+    s.attributes.Append(a, {"flag", i % 3 == 0 ? AnyValue::Bool(true) : AnyValue::Bool(false)});
+    if (i % 1000 == 7) s.attributes.Append(a, {"ratio", AnyValue::Double(i / 3.0)});
+  }
+  head.Append(batch, 1);
+  ASSERT_EQ(head.tag_summary().blocks.size(), 4u);
+  const SpanTable& t = head.table();
+  auto block_possible = [&](std::string key, std::string value, uint32_t block) {
+    SpanFilter filter;
+    filter.tags.emplace_back(std::move(key), std::move(value));
+    return SpanMatcher(filter, t, &head.tag_summary()).BlockPossible(block);
+  };
+  for (uint32_t row = 0; row < t.rows(); ++row) {
+    for (uint32_t c = t.AttrBegin(row); c < t.AttrEnd(row); ++c) {
+      Arena scratch;
+      std::string key(t.dicts().keys.Get(t.attr_key[c]));
+      std::string value = ValueToString(t.CellValue(c, scratch));
+      ASSERT_TRUE(block_possible(key, value, row / TagSummary::kBlockRows))
+          << key << "=" << value << " in row " << row;
+    }
+  }
+  size_t admitted = 0;
+  for (uint32_t i = 0; i < kRows; i += 97) {
+    for (uint32_t b = 0; b < 4; ++b) {
+      if (b != i / TagSummary::kBlockRows)
+        admitted += block_possible("user.id", fmt::format("u-{}", i), b);
+    }
+  }
+  EXPECT_LT(admitted, 3 * (kRows / 97) / 5);  // ~5% of the other blocks
+  // A search finds the one row (HitCollector skips the other blocks).
+  SpanFilter filter;
+  filter.tags.emplace_back("user.id", "u-9000");
+  SpanMatcher matcher(filter, t, &head.tag_summary());
+  uint32_t found = 0;
+  for (uint32_t row = 0; row < t.rows(); ++row) found += matcher.Matches(row) ? 1 : 0;
+  EXPECT_EQ(found, 1u);
+  EXPECT_TRUE(matcher.BlockPossible(9000 / TagSummary::kBlockRows));
+}
+
 // A trace comes back in one shape whichever tiers hold it: one entry per
 // resource, spans by start. Before OrderTrace, the spans still in the head
 // came back first, in arrival order, under a resource entry of their own.

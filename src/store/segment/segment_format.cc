@@ -119,6 +119,7 @@ std::string EncodeFooter(const SegmentFooter& f) {
     for (const ValueChunk& c : t.chunks) {
       PutVarint(&out, c.first);
       PutColumnBlock(&out, c.block);
+      PutColumnBlock(&out, c.postings);
       PutLengthPrefixed(&out, c.filter.data());
     }
     out.push_back(static_cast<char>(t.postings_shift));
@@ -154,7 +155,7 @@ bool GetValueTables(ByteReader& in, uint8_t version, size_t keys, size_t row_gro
       }
       std::string_view filter;
       if (version >= 8) {
-        if (!in.GetLengthPrefixed(&filter)) return false;
+        if (!GetColumnBlock(in, &chunk.postings) || !in.GetLengthPrefixed(&filter)) return false;
         chunk.filter = BloomFilter::FromBytes(filter);
       }
     }
@@ -163,6 +164,14 @@ bool GetValueTables(ByteReader& in, uint8_t version, size_t keys, size_t row_gro
          (t.postings_shift > 31 && t.postings_shift != kNoPostings) ||
          !in.GetVarint32(&t.first_dictionary_group) || t.first_dictionary_group > row_groups)) {
       return false;
+    }
+    // Version 8: a table with postings has a postings block per chunk
+    // (without one its strings would seem to be in no group), one without
+    // none.
+    for (const ValueChunk& chunk : t.chunks) {
+      if (version >= 8 && (chunk.postings.raw_size > 0) != (t.postings_shift != kNoPostings)) {
+        return false;
+      }
     }
   }
   return true;

@@ -32,7 +32,8 @@ inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 
 // holding it.
 // 8: each value-table chunk has a Bloom filter of its strings in the
 // footer: a lookup decompresses the chunk holding the string, not every
-// chunk before it (a restarted search for a user ID read them all).
+// chunk before it (a restarted search for a user ID read them all); and
+// its postings in a block of their own.
 // Versions 1 to 7 are still read; compaction rewrites them as 8.
 inline constexpr uint8_t kSegmentVersion = 8;
 inline constexpr size_t kSegmentTrailerSize = 32;
@@ -136,9 +137,16 @@ struct SegmentMeta {
 struct ValueChunk {
   uint32_t first = 0;  // the id of its first string
   ColumnBlock block;   // n length-prefixed strings (n: up to the next chunk's first),
-                       // then with postings, per string: n, then n varints
-                       // block-delta × services + service (sorted by block,
-                       // service; a block is 2^postings_shift row groups)
+                       // then (version 7 only) with postings, per string: n,
+                       // then n varints block-delta × services + service
+                       // (sorted by block, service; a block is
+                       // 2^postings_shift row groups)
+  // Version 8: the strings' postings in a block of their own (size 0:
+  // none), so that resolving ids decompresses strings only: per string the
+  // byte length of its list, then the lists (n, then n varints as above).
+  // In version 7 a table's postings (about a byte a span) sat in its string
+  // chunks, and a row read at 100M spans decompressed megabytes of them.
+  ColumnBlock postings;
   // Version 8: its strings (BloomFilter::StringHashes), 8 bits each;
   // empty (older versions, a table of one chunk): any string may be in it.
   BloomFilter filter;

@@ -529,9 +529,10 @@ class RowGroupDecoder {
 
 // A block's name in messages: a row group's column, (column -1) the
 // attribute index, or (kValueChunk) a value table's chunk.
-constexpr int kValueChunk = -2;
+constexpr int kValueChunk = -2, kValuePostings = -3;
 std::string BlockName(size_t group, int column) {
   if (column == kValueChunk) return fmt::format("value table chunk {}", group);
+  if (column == kValuePostings) return fmt::format("postings of value table chunk {}", group);
   if (column < 0) return "attribute index";
   return fmt::format("row group {} column {}", group, kColumnNames[column]);
 }
@@ -987,7 +988,7 @@ const SegmentReader::Values::Parsed* SegmentReader::Values::Chunk(const ValueTab
     p.strings.resize(n);
     bool parsed = true;
     for (std::string_view& v : p.strings) parsed = parsed && in.GetLengthPrefixed(&v);
-    if (parsed && t.postings_shift != kNoPostings) {
+    if (parsed && t.postings_shift != kNoPostings && reader_->footer_.version < 8) {
       p.postings.resize(n);
       const SegmentFooter& f = reader_->footer_;
       for (std::string_view& one : p.postings) {
@@ -998,9 +999,9 @@ const SegmentReader::Values::Parsed* SegmentReader::Values::Chunk(const ValueTab
       }
     }
     if (!parsed || !in.done()) {
-      st = Status::InvalidArgument(fmt::format(
-          "{}: {} holds other than its {} strings{}", reader_->path_, BlockName(c, kValueChunk), n,
-          t.postings_shift != kNoPostings ? " and postings" : ""));
+      st = Status::InvalidArgument(fmt::format("{}: {} holds other than its {} strings{}",
+                                               reader_->path_, BlockName(c, kValueChunk), n,
+                                               p.postings.empty() ? "" : " and postings"));
     }
   }
   if (!st.ok()) {
@@ -1015,6 +1016,45 @@ const SegmentReader::Values::Parsed* SegmentReader::Values::Chunk(const ValueTab
   }
   held_bytes += bytes;
   return &held.emplace(at, std::move(fresh)).first->second->parsed;
+}
+
+bool SegmentReader::Values::PostingsLists(const ValueTable& t, size_t c, std::string* raw,
+                                          std::vector<std::string_view>* lists,
+                                          Status* error) const {
+  const ValueChunk& chunk = t.chunks[c];
+  uint32_t end = c + 1 < t.chunks.size() ? t.chunks[c + 1].first : t.values;
+  uint32_t n = end - chunk.first;
+  auto damaged = [&] {
+    if (error != nullptr) {
+      *error =
+          Status::InvalidArgument(fmt::format("{}: {} does not hold its {} strings' lists",
+                                              reader_->path_, BlockName(c, kValuePostings), n));
+    }
+    return false;
+  };
+  // Each list takes at least its length byte and its count byte.
+  if (n > chunk.postings.raw_size / 2) return damaged();
+  Status st = reader_->ReadBlockInto(chunk.postings, c, kValuePostings, raw);
+  if (!st.ok()) {
+    if (error != nullptr) *error = st;
+    return false;
+  }
+  if (n > raw->size() / 2) return damaged();
+  ByteReader in(*raw);
+  std::vector<uint64_t> sizes(n);
+  uint64_t total = 0;
+  for (uint64_t& size : sizes) {
+    if (!in.GetVarint(&size) || size > in.remaining()) return damaged();
+    total += size;
+  }
+  if (total != in.remaining()) return damaged();
+  lists->resize(n);
+  std::string_view rest = in.rest();
+  for (uint32_t i = 0; i < n; ++i) {
+    (*lists)[i] = rest.substr(0, sizes[i]);
+    rest.remove_prefix(sizes[i]);
+  }
+  return true;
 }
 
 bool SegmentReader::Values::Get(uint32_t key, uint32_t id, std::string_view* value) const {
@@ -1038,12 +1078,25 @@ bool SegmentReader::Values::Postings(uint32_t key, uint32_t id, std::optional<ui
   auto after = std::upper_bound(t->chunks.begin(), t->chunks.end(), id,
                                 [](uint32_t v, const ValueChunk& c) { return v < c.first; });
   size_t c = static_cast<size_t>(after - t->chunks.begin()) - 1;
-  const Parsed* chunk = Chunk(*t, c);
-  if (chunk == nullptr) return false;
-  // Checked when the chunk was parsed; read defensively all the same.
   const SegmentFooter& f = reader_->footer_;
+  std::string raw;
+  std::string_view list;
+  if (f.version >= 8) {
+    std::vector<std::string_view> lists;
+    if (!PostingsLists(*t, c, &raw, &lists, nullptr)) return false;
+    list = lists[id - t->chunks[c].first];
+    ByteReader check(list);
+    if (!SkipPostings(check, f.dicts->services.size(), f.row_groups.size(), t->postings_shift) ||
+        !check.done()) {
+      return false;
+    }
+  } else {
+    const Parsed* chunk = Chunk(*t, c);  // version 7: checked when the chunk was parsed
+    if (chunk == nullptr) return false;
+    list = chunk->postings[id - t->chunks[c].first];
+  }
   uint64_t kinds = std::max<uint64_t>(1, f.dicts->services.size());
-  ByteReader in(chunk->postings[id - t->chunks[c].first]);
+  ByteReader in(list);
   uint64_t n = 0, v = 0, block = 0;
   if (!in.GetVarint(&n)) return false;
   for (uint64_t i = 0; i < n; ++i) {
@@ -1099,6 +1152,20 @@ Status SegmentReader::Values::Check() const {
       Status error;
       const Parsed* chunk = Chunk(t, c, &error);
       if (chunk == nullptr) return error;
+      const SegmentFooter& f = reader_->footer_;
+      if (f.version >= 8 && t.postings_shift != kNoPostings) {
+        std::string raw;
+        std::vector<std::string_view> lists;
+        if (!PostingsLists(t, c, &raw, &lists, &error)) return error;
+        for (std::string_view list : lists) {
+          ByteReader in(list);
+          if (!SkipPostings(in, f.dicts->services.size(), f.row_groups.size(), t.postings_shift) ||
+              !in.done()) {
+            return Status::InvalidArgument(fmt::format(
+                "{}: {} holds a damaged list", reader_->path_, BlockName(c, kValuePostings)));
+          }
+        }
+      }
       // A filter that misses a string of its chunk makes searches for it
       // find nothing in this segment.
       for (std::string_view v : chunk->strings) {

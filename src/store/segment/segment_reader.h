@@ -160,10 +160,15 @@ class SegmentReader {
    private:
     struct Parsed {
       std::vector<std::string_view> strings;
-      std::vector<std::string_view> postings;  // per string, with postings
+      std::vector<std::string_view> postings;  // per string, with postings (version 7)
     };
     // Chunk `c` of `t`; null (and *error set) when damaged.
     const Parsed* Chunk(const ValueTable& t, size_t c, Status* error = nullptr) const;
+    // Version 8: the postings list of each string of chunk `c`, views into
+    // `raw` (its block, read), each list unchecked; false (and *error set)
+    // when the block is damaged.
+    bool PostingsLists(const ValueTable& t, size_t c, std::string* raw,
+                       std::vector<std::string_view>* lists, Status* error) const;
     const SegmentReader* reader_;
     std::vector<int32_t> by_key_;  // key id -> its table in the footer, -1: none
   };

@@ -1,7 +1,6 @@
 #include "store/segment/segment_writer.h"
 
 #include <absl/container/flat_hash_map.h>
-#include <absl/container/flat_hash_set.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -388,21 +387,26 @@ Result<bool> SelectivePostings(PostingsCollector& postings, uint32_t key, uint8_
   return pairs > 0 && pairs * 8 <= lists * blocks;  // on average in an eighth of the blocks
 }
 
-// Appends the postings of strings [first, end): per string, its count of
-// (block, service) pairs, then each as one varint, block delta × services +
-// service (a user ID's next block is a few blocks on: one byte a posting).
+// The postings block of strings [first, end): per string the byte length
+// of its list, then the lists: its count of (block, service) pairs, then
+// each as one varint, block delta × services + service (a user ID's next
+// block is a few blocks on: one byte a posting).
 Status PutPostings(PostingsCollector::Pass& pass, uint32_t first, uint32_t end, uint32_t services,
                    std::string* out) {
   std::vector<std::pair<uint32_t, uint32_t>> list;
+  std::string lists;
   for (uint32_t id = first; id < end; ++id) {
     if (Status st = pass.Next(id, &list); !st.ok()) return st;
-    PutVarint(out, list.size());
+    size_t at = lists.size();
+    PutVarint(&lists, list.size());
     uint32_t previous = 0;
     for (const auto& [block, service] : list) {
-      PutVarint(out, uint64_t(block - previous) * services + service);
+      PutVarint(&lists, uint64_t(block - previous) * services + service);
       previous = block;
     }
+    PutVarint(out, lists.size() - at);
   }
+  out->append(lists);
   return Status::Ok();
 }
 
@@ -459,11 +463,6 @@ Status SegmentBuilder::WriteValueTables() {
       while (end < t.values.size() && end - first < kChunkValues && raw.size() < kChunkBytes) {
         PutLengthPrefixed(&raw, t.values[end++]);
       }
-      if (pass) {
-        status = PutPostings(*pass, static_cast<uint32_t>(first), static_cast<uint32_t>(end),
-                             services, &raw);
-        if (!status.ok()) return;
-      }
       Result<std::string> compressed = Compress(raw);
       if (!compressed.ok()) {
         status = compressed.status();
@@ -473,6 +472,22 @@ Status SegmentBuilder::WriteValueTables() {
       chunk.first = static_cast<uint32_t>(first);
       chunk.block = {offset_, static_cast<uint32_t>(compressed->size()),
                      static_cast<uint32_t>(raw.size()), Crc32c(*compressed)};
+      status = Write(*compressed);
+      if (!status.ok()) return;
+      if (pass) {  // in a block of their own: reading strings does not decompress them
+        raw.clear();
+        status = PutPostings(*pass, static_cast<uint32_t>(first), static_cast<uint32_t>(end),
+                             services, &raw);
+        if (!status.ok()) return;
+        compressed = Compress(raw);
+        if (!compressed.ok()) {
+          status = compressed.status();
+          return;
+        }
+        chunk.postings = {offset_, static_cast<uint32_t>(compressed->size()),
+                          static_cast<uint32_t>(raw.size()), Crc32c(*compressed)};
+        status = Write(*compressed);
+      }
       // 8 bits a string (~2.3% false positives): 10 took 0.25 bytes per
       // span more in the open window, where each segment has its own table.
       chunk.filter = BloomFilter(end - first, 8);
@@ -481,7 +496,6 @@ Status SegmentBuilder::WriteValueTables() {
         BloomFilter::StringHashes(t.values[id], &h1, &h2);
         chunk.filter.Add(h1, h2);
       }
-      status = Write(*compressed);
       first = end;
     }
     // A lookup in a one-chunk table reads that chunk anyway.
