@@ -3,7 +3,7 @@
 // by group and are written string by string, a transpose of everything the
 // segment holds: a user ID on every span makes about one posting per span.
 // Up to `max_held` postings (12 bytes each) stay in memory; past that they
-// are sorted and spilled to an unlinked file beside the segment as a run,
+// are put in order and spilled to an unlinked file beside the segment as a run,
 // and merged back, string by string, when the value tables are written. So
 // a 2 GiB compaction output keeps its postings in bounded memory (before
 // spilling, segments past 4M spans of a user ID had none, and a search for
@@ -23,7 +23,8 @@ namespace polytrace::store {
 
 class PostingsCollector {
  public:
-  static constexpr size_t kDefaultMaxHeld = size_t(4) << 20;  // 48 MiB
+  // 24 MiB, and as much again while a run is put in order.
+  static constexpr size_t kDefaultMaxHeld = size_t(2) << 20;
   struct Entry {
     uint32_t id, service, group;
     auto operator<=>(const Entry&) const = default;
@@ -37,7 +38,8 @@ class PostingsCollector {
   PostingsCollector& operator=(const PostingsCollector&) = delete;
 
   // String `id` of `key` is on a span of `service` in row group `group`.
-  // Each (key, id, service, group) once; groups never decrease.
+  // Each (key, id, service, group) once; groups never decrease (so each
+  // run holds later groups than the one before).
   void Add(uint32_t key, const Entry& e);
   // False once postings were dropped (no spill directory, or it failed):
   // no table may then claim to have them.
