@@ -630,24 +630,26 @@ Status SegmentReader::ReadBlockInto(const ColumnBlock& block, size_t group, int 
   return Status::Ok();
 }
 
-Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const TraceId> only,
-                                              ColumnMask mask, const KeyMask& keys,
-                                              const RowPredicate* rows) const {
-  const RowGroupInfo& info = footer_.row_groups[index];
-  // Decompressed columns in buffers kept per thread (the table copies what
-  // it keeps): no page faults for fresh memory on every read. The buffers
-  // of the last few groups read stay, each knowing which segment's group it
-  // holds, so reading a group again on this thread (a search's hits,
-  // materialized right after the search read their groups) decompresses
-  // only the columns the first read skipped.
+// Decompressed columns in buffers kept per thread (a table copies what it
+// keeps): no page faults for fresh memory on every read. The buffers of the
+// last groups read stay, each knowing which segment's group it holds, so
+// reading a group again on this thread decompresses only the columns the
+// earlier read skipped: a search's probe of a group's strings, then its
+// read of the group; the search's reads, then the fetch of the traces it
+// found (both were decompressed twice when only four groups were kept and
+// probes had buffers of their own). A probe (`read` false) takes the
+// oldest slot and leaves it the first to go, so probing many groups does
+// not push out the groups a search read.
+Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
+                                  std::array<std::string_view, kColumnCount>* columns) const {
   struct Held {
     uint64_t reader = 0;  // no reader has id 0
     size_t group = 0;
-    uint64_t used = 0;  // when last read, for replacing the oldest
+    uint64_t used = 0;  // when last read (0: only probed), for replacing the oldest
     std::array<std::string, kColumnCount> buffers;
     ColumnMask valid = 0;
   };
-  constexpr size_t kHeldGroups = 4, kMaxHeldBytes = 2 << 20;
+  constexpr size_t kHeldGroups = 16, kMaxHeldBytes = 2 << 20;
   thread_local std::array<Held, kHeldGroups> held;
   thread_local uint64_t clock = 0;
   Held* slot = &held[0];
@@ -668,11 +670,10 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
     slot->reader = id_;
     slot->group = index;
     slot->valid = 0;
+    slot->used = 0;
   }
-  slot->used = ++clock;
-  std::array<std::string_view, kColumnCount> columns{};
-  // Parents by position need the span IDs of their trace.
-  if (mask & ColumnBit(kParents)) mask |= ColumnBit(kSpanIds) | ColumnBit(kParentIds);
+  if (read) slot->used = ++clock;
+  const RowGroupInfo& info = footer_.row_groups[index];
   for (int c = 0; c < kColumnCount; ++c) {
     ColumnMask bit = ColumnBit(static_cast<Column>(c));
     if (!(mask & bit)) continue;
@@ -680,8 +681,19 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
       if (Status s = ReadBlockInto(info.columns[c], index, c, &slot->buffers[c]); !s.ok()) return s;
       slot->valid |= bit;
     }
-    columns[c] = slot->buffers[c];
+    (*columns)[c] = slot->buffers[c];
   }
+  return Status::Ok();
+}
+
+Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const TraceId> only,
+                                              ColumnMask mask, const KeyMask& keys,
+                                              const RowPredicate* rows) const {
+  const RowGroupInfo& info = footer_.row_groups[index];
+  std::array<std::string_view, kColumnCount> columns{};
+  // Parents by position need the span IDs of their trace.
+  if (mask & ColumnBit(kParents)) mask |= ColumnBit(kSpanIds) | ColumnBit(kParentIds);
+  if (Status s = HeldColumns(index, mask, /*read=*/true, &columns); !s.ok()) return s;
   SpanTable table(footer_.dicts);
   // A whole group's rows (a search's read) are known in number: no vector
   // regrows row by row (kAttrTypes holds a byte per cell).
@@ -706,21 +718,14 @@ Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view ke
   if (key_id) {
     // The dictionary's layout is AttributeColumnsReader's to know: a parser
     // of its own here once missed a format change and pruned every group.
-    thread_local std::string dict, strings;
-    if (Status s = ReadBlockInto(info.columns[kStringDict], index, kStringDict, &dict); !s.ok()) {
-      return s;
-    }
-    strings.clear();
-    if (footer_.version >= 6) {  // the ids of value-table strings are in the cells' column
-      if (Status s = ReadBlockInto(info.columns[kAttrStrings], index, kAttrStrings, &strings);
-          !s.ok()) {
-        return s;
-      }
-    }
+    // The ids of value-table strings (version 6) are in the cells' column.
+    ColumnMask mask = ColumnBit(kStringDict) | (footer_.version >= 6 ? ColumnBit(kAttrStrings) : 0);
+    std::array<std::string_view, kColumnCount> columns{};
+    if (Status s = HeldColumns(index, mask, /*read=*/false, &columns); !s.ok()) return s;
     AttributeColumnsReader values;
     bool holds = false;
-    if (!values.ParseStrings(strings, dict, footer_.dicts->keys.size(), footer_.version,
-                             &tables_) ||
+    if (!values.ParseStrings(columns[kAttrStrings], columns[kStringDict],
+                             footer_.dicts->keys.size(), footer_.version, &tables_) ||
         !values.StringsHold(*key_id, value, &holds)) {
       return Status::InvalidArgument(
           fmt::format("{}: row group {} has a damaged string dictionary", path_, index));

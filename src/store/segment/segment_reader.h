@@ -125,6 +125,11 @@ class SegmentReader {
     return next.fetch_add(1, std::memory_order_relaxed);
   }
   Result<std::string> ReadBlock(const ColumnBlock& block, size_t group, int column) const;
+  // The columns in `mask` of row group `index`, decompressed into this
+  // thread's buffers (kept for the next reads); `read`: for a read of the
+  // group, not a probe of it.
+  Status HeldColumns(size_t index, ColumnMask mask, bool read,
+                     std::array<std::string_view, kColumnCount>* columns) const;
   // That the value postings lead to `group` for every string `t` (the
   // group, read in full) holds; `check` carries the tables, read once.
   struct ValueGroupsCheck {
