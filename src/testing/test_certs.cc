@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -151,8 +152,15 @@ TestCertificates TestCertificates::Create() {
 }
 
 const TestCertificates& TestCertificates::Shared() {
-  static const TestCertificates certs = Create();
-  return certs;
+  // Removed when the test process ends: every run left a directory behind.
+  static const struct Held {
+    TestCertificates certs = Create();
+    ~Held() {
+      std::error_code ignored;
+      std::filesystem::remove_all(certs.dir, ignored);
+    }
+  } held;
+  return held.certs;
 }
 
 void TestCertificates::RotateServerCertificate() const {

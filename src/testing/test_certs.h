@@ -17,9 +17,10 @@ struct TestCertificates {
   std::string other_ca_crt;              // an unrelated CA ...
   std::string other_crt, other_key;      // ... and a server certificate it signed
 
-  // Writes everything under a new directory in $TMPDIR; aborts on failure.
+  // Writes everything under a new directory in $TMPDIR (the caller removes
+  // it); aborts on failure.
   static TestCertificates Create();
-  // One set per test process, for tests that only read it.
+  // One set per test process, for tests that only read it; removed at exit.
   static const TestCertificates& Shared();
   // Re-issues the server certificate (same name, new serial and key) in
   // place, e.g. to test reloading.

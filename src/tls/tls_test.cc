@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "testing/test_certs.h"
@@ -238,6 +239,13 @@ long Serial(const SslContextPtr& ctx) {
 
 TEST(TlsContextSourceTest, PicksUpARotatedCertificateAndSurvivesABadOne) {
   TestCertificates certs = TestCertificates::Create();
+  struct RemovedAtEnd {  // whichever way the test ends
+    std::string dir;
+    ~RemovedAtEnd() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  } removed{certs.dir};
   TlsServerConfig config = ServerConfig(certs.server_crt, certs.server_key);
   config.reload_interval = std::chrono::milliseconds(1);
   std::vector<std::string> errors;
