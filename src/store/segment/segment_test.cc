@@ -32,6 +32,15 @@ class SegmentTest : public ::testing::Test {
   std::string path_;
 };
 
+// Damages a file on disk: the bits `mask` of the byte at `offset` flipped.
+void FlipBits(const std::string& path, uint64_t offset, uint8_t mask) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = static_cast<char>(f.get());
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(c ^ mask));
+}
+
 Traces ReadAll(const SegmentReader& reader) {
   Traces out;
   for (size_t g = 0; g < reader.footer().row_groups.size(); ++g) {
@@ -133,13 +142,7 @@ TEST_F(SegmentTest, FlippedBitIsReportedWithItsPlace) {
   SpanTable table;
   table.Append(testing::MakeKitchenSinkTraces());
   ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}).ok());
-  {
-    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(20);
-    char c = static_cast<char>(f.get());
-    f.seekp(20);
-    f.put(static_cast<char>(c ^ 0x10));
-  }
+  FlipBits(path_, 20, 0x10);
   auto reader = SegmentReader::Open(path_);
   ASSERT_TRUE(reader.ok());
   Status check = (*reader)->Check();
@@ -516,13 +519,7 @@ TEST_F(SegmentTest, DamagedValueTableIsReportedWithItsPlace) {
     ASSERT_FALSE((*reader)->footer().value_tables.empty());
     offset = (*reader)->footer().value_tables.back().chunks[0].block.offset;
   }
-  {
-    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(std::streamoff(offset + 3));
-    char c = static_cast<char>(f.get());
-    f.seekp(std::streamoff(offset + 3));
-    f.put(static_cast<char>(c ^ 0x10));
-  }
+  FlipBits(path_, offset + 3, 0x10);
   auto reader = SegmentReader::Open(path_);
   ASSERT_TRUE(reader.ok());
   Status check = (*reader)->Check();
@@ -564,13 +561,7 @@ TEST_F(SegmentTest, DamagedPostingsAreReportedWithTheirPlace) {
     }
   }
   ASSERT_GT(offset, 0u);
-  {
-    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(std::streamoff(offset + 5));
-    char c = static_cast<char>(f.get());
-    f.seekp(std::streamoff(offset + 5));
-    f.put(static_cast<char>(c ^ 0x20));
-  }
+  FlipBits(path_, offset + 5, 0x20);
   auto reader = SegmentReader::Open(path_);
   ASSERT_TRUE(reader.ok());
   Status check = (*reader)->Check();
@@ -674,13 +665,7 @@ TEST_F(SegmentTest, DamagedAttributeIndexIsReported) {
     ASSERT_GT(index.size, 8u);
     offset = index.offset + index.size / 2;
   }
-  {
-    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(offset));
-    char c = static_cast<char>(f.get());
-    f.seekp(static_cast<std::streamoff>(offset));
-    f.put(static_cast<char>(c ^ 0x04));
-  }
+  FlipBits(path_, offset, 0x04);
   auto reader = SegmentReader::Open(path_);
   ASSERT_TRUE(reader.ok());  // the footer is intact: the index is read on first use
   Status check = (*reader)->Check();
