@@ -57,11 +57,15 @@ struct BatchProfile {
   size_t weight;     // share of the spans, in eighths
   double density;    // how many of the optional attributes a span carries
   bool varied_keys;  // request.id and load.avg on most spans
+  // Feature flags under 200 keys: a segment with more than 128 keys, whose
+  // rows a search walks cell by cell (with fewer, key ids are bytes and
+  // walked as byte ranges).
+  bool many_keys = false;
 };
 constexpr BatchProfile kProfiles[kBatches] = {
     {1, 1.0, false},   // rich: every kind of cell meets in a row group
     {1, 0.15, false},  // sparse: per-key dictionaries of one or two values
-    {1, 1.0, false},
+    {1, 1.0, false, /*many_keys=*/true},
     {1, 0.05, false},
     {1, 0.5, false},
     // A sparse burst: a segment big enough that its varied keys are indexed
@@ -272,6 +276,10 @@ class DataGenerator {
     }
     if (profile.varied_keys && Chance(0.9))
       add("request.id", AnyValue::String(a.Copy(fmt::format("req-{:x}", rng_()))));
+    for (int i = 0; profile.many_keys && i < 4; ++i) {
+      add(a.Copy(fmt::format("feature.flag.{}", Uniform(0, 199))),
+          AnyValue::String(Chance(0.5) ? "on" : "off"));
+    }
     if (has(0.3)) add("cache.hit", AnyValue::Bool(Chance(0.5)));
     if (has(0.15)) add("http.request.header.accept", StringArray(a));
     if (has(0.1)) add("batch.sizes", IntArray(a));

@@ -265,6 +265,32 @@ bool AttributeColumnsReader::StringsHold(uint32_t key, std::string_view value, b
   return true;
 }
 
+bool AttributeColumnsReader::StringPositions(uint32_t key, std::optional<uint32_t> local_id,
+                                             std::vector<uint64_t>* positions) {
+  if (!local_id || key >= strings_.size()) return true;
+  Stream& s = strings_[key];
+  // Bit-packed codes are unpacked in place, once: the read that follows
+  // takes them from there. The walk itself is on copies.
+  if (s.table && s.packed && !s.unpacked && !s.Unpack()) return false;
+  ByteReader in = s.in;
+  size_t next_code = s.next_code;
+  uint32_t next_new = s.next_new;
+  int64_t previous = s.previous;
+  for (uint64_t i = 0; i < s.remaining; ++i) {
+    uint64_t z;
+    if (s.table && s.packed) {
+      if (next_code >= s.codes.size()) return false;
+      z = static_cast<uint64_t>(s.codes[next_code++]);
+    } else if (!in.GetVarint(&z)) {
+      return false;
+    }
+    int64_t id =
+        s.table ? (z == 0 ? int64_t(next_new++) : int64_t(z - 1)) : (previous += UnZigZag(z));
+    if (id == int64_t(*local_id)) positions->push_back(i);
+  }
+  return true;
+}
+
 std::optional<uint32_t> AttributeColumnsReader::LocalId(uint32_t key, std::string_view value) {
   if (key >= strings_.size()) return std::nullopt;
   if (strings_[key].table) {

@@ -174,6 +174,12 @@ class AttributeColumnsReader {
   // Whether some string cell of `key` holds `value` (its dictionary has it,
   // or its ids name it). Sets *holds; false on damaged input.
   bool StringsHold(uint32_t key, std::string_view value, bool* holds);
+  // REQUIRES: Parse. Appends, ascending, the positions among `key`'s string
+  // cells (0: its first) of those whose id is `local_id` (as LocalId gives
+  // it; nullopt: none), walking a copy of the stream: nothing is consumed.
+  // False on damaged input.
+  bool StringPositions(uint32_t key, std::optional<uint32_t> local_id,
+                       std::vector<uint64_t>* positions);
   // REQUIRES: Parse. The id of `value` among `key`'s strings, as NextString
   // returns it; nullopt when the group's dictionary or the segment's table
   // lacks it (or is damaged: reading a cell then fails).

@@ -78,6 +78,11 @@ class RowGroupDecoder {
       return false;
     }
     CompileConditions();
+    if (only_.empty() && !conditions_.empty() && conditions_.size() <= 64 && has(kAttrKeys) &&
+        has(kAttrTypes)) {
+      std::vector<uint32_t> candidates;
+      return CandidateRows(&candidates) && DecodeTracesHolding(candidates);
+    }
     uint32_t row = 0;
     size_t next = 0;  // the next trace of `only_` to look for
     while (row < rows_) {
@@ -115,6 +120,120 @@ class RowGroupDecoder {
       if (!DecodeRow(id, k == 0, &previous_start)) return false;
     }
     return ResolveParents();
+  }
+
+  // The rows that may pass every attribute condition: each has a cell of
+  // the condition's key that is not a string of another value. Found from
+  // the cell columns and the conditions' strings alone (walked on copies:
+  // nothing consumed), so that the traces without one are stepped over
+  // column by column instead of decoded row by row (a search for a user ID
+  // walked every row of every group its postings named).
+  bool CandidateRows(std::vector<uint32_t>* rows) {
+    const size_t n = conditions_.size();
+    std::vector<std::vector<uint64_t>> holding(n);  // positions among the key's strings
+    for (size_t i = 0; i < n; ++i) {
+      if (!values_.StringPositions(conditions_[i].key, conditions_[i].local, &holding[i])) {
+        return false;
+      }
+    }
+    std::vector<size_t> next(n, 0);
+    std::vector<uint64_t> position(n, 0);  // the next string cell's, per condition
+    const uint64_t all = n == 64 ? ~uint64_t(0) : (uint64_t(1) << n) - 1;
+    ByteReader counts = in(kAttrCounts), keys = in(kAttrKeys), types = in(kAttrTypes);
+    const size_t key_count = t_->dicts().keys.size();
+    if (key_count <= 128) {
+      // Key ids are bytes (see SkipCellRange): each condition's key is
+      // looked for in one byte range, rows found from their cell counts.
+      std::vector<uint64_t> ends(rows_);  // per row, the cell after its last
+      uint64_t total = 0;
+      for (uint64_t& end : ends) {
+        uint64_t count;
+        if (!counts.GetVarint(&count) || count > keys.remaining() - total) return false;
+        end = total += count;
+      }
+      std::string_view key_bytes, type_bytes;
+      if (!keys.GetBytes(total, &key_bytes) || !types.GetBytes(total, &type_bytes)) return false;
+      const auto* k = reinterpret_cast<const uint8_t*>(key_bytes.data());
+      const auto* t = reinterpret_cast<const uint8_t*>(type_bytes.data());
+      std::vector<uint64_t> met(rows_, 0);
+      for (size_t i = 0; i < n; ++i) {
+        const uint8_t key = static_cast<uint8_t>(conditions_[i].key);
+        const uint64_t bit = uint64_t(1) << i;
+        uint32_t row = 0;
+        for (uint64_t c = 0; c < total; ++c) {
+          if (k[c] != key) continue;
+          while (ends[row] <= c) ++row;
+          if (t[c] != uint8_t(CellType::kString)) {
+            met[row] |= bit;  // judged when the row is read
+            continue;
+          }
+          if (next[i] < holding[i].size() && holding[i][next[i]] == position[i]) {
+            met[row] |= bit;
+            ++next[i];
+          }
+          ++position[i];
+        }
+      }
+      for (uint32_t row = 0; row < rows_; ++row) {
+        if (met[row] == all) rows->push_back(row);
+      }
+      return true;
+    }
+    for (uint32_t row = 0; row < rows_; ++row) {
+      uint64_t count;
+      if (!counts.GetVarint(&count) || count > keys.remaining()) return false;
+      uint64_t met = 0;
+      for (uint64_t c = 0; c < count; ++c) {
+        uint32_t key;
+        uint8_t type;
+        if (!keys.GetVarint32(&key) || key >= key_count || !types.GetByte(&type)) return false;
+        for (size_t i = 0; i < n; ++i) {
+          if (conditions_[i].key != key) continue;
+          if (type != uint8_t(CellType::kString)) {
+            met |= uint64_t(1) << i;  // judged when the row is read
+          } else {
+            if (next[i] < holding[i].size() && holding[i][next[i]] == position[i]) {
+              met |= uint64_t(1) << i;
+              ++next[i];
+            }
+            ++position[i];
+          }
+        }
+      }
+      if (met == all) rows->push_back(row);
+    }
+    return true;
+  }
+
+  // Decodes the traces holding one of `rows` (ascending), stepping over the
+  // others.
+  bool DecodeTracesHolding(std::span<const uint32_t> rows) {
+    uint32_t row = 0;  // the first row not yet read or stepped over
+    uint64_t skip_rows = 0, skip_runs = 0;
+    size_t next = 0;
+    ByteReader runs = in(kTraceRuns);
+    while (next < rows.size()) {
+      ByteReader before = runs;
+      std::string_view raw_id;
+      uint64_t count;
+      if (!runs.GetBytes(16, &raw_id) || !runs.GetVarint(&count) || count == 0 ||
+          count > rows_ - row - skip_rows) {
+        return false;
+      }
+      if (rows[next] >= row + skip_rows + count) {
+        skip_rows += count;
+        ++skip_runs;
+        continue;
+      }
+      in(kTraceRuns) = before;
+      if (!SkipRows(skip_rows, skip_runs)) return false;
+      row += static_cast<uint32_t>(skip_rows);
+      skip_rows = skip_runs = 0;
+      if (!DecodeTrace(&row)) return false;
+      while (next < rows.size() && rows[next] < row) ++next;
+      runs = in(kTraceRuns);
+    }
+    return true;
   }
 
   bool GetSpanId(Column c, SpanId* out) {
@@ -305,13 +424,54 @@ class RowGroupDecoder {
         if (!in(kAttrCounts).GetVarint(&v)) return false;
         cells += v;
       }
-      // Cells per key and type, then each key's stream stepped at once.
-      std::array<std::vector<uint64_t>, 3> per_key;  // strings, ints, doubles
-      for (auto& counts : per_key) counts.assign(t_->dicts().keys.size(), 0);
+      if (!SkipCellRange(cells)) return false;
+    }
+    for (uint64_t i = 0; has(kExtras) && i < n; ++i) {
+      if (!in(kExtras).GetLengthPrefixed(&unused)) return false;
+    }
+    return true;
+  }
+
+  // Steps the cell columns over `cells` cells, and each read key's values
+  // over its cells among them.
+  bool SkipCellRange(uint64_t cells) {
+    const size_t key_count = t_->dicts().keys.size();
+    std::array<std::vector<uint64_t>, 3> per_key;  // strings, ints, doubles
+    for (auto& counts : per_key) counts.assign(key_count, 0);
+    std::string_view unused;
+    if (key_count <= 128) {
+      // Every key id is one byte (a longer varint names a key that does not
+      // exist: damage), so the cells are byte ranges, counted by loops the
+      // compiler vectorises; a cell at a time was half of a search for a
+      // user ID.
+      std::string_view keys, types;
+      if (!in(kAttrKeys).GetBytes(cells, &keys) || !in(kAttrTypes).GetBytes(cells, &types)) {
+        return false;
+      }
+      const auto* k = reinterpret_cast<const uint8_t*>(keys.data());
+      const auto* t = reinterpret_cast<const uint8_t*>(types.data());
+      // One pass: the cells per (key, type); a damaged id or type poisons.
+      std::array<uint32_t, 128 * 8> cells_of{};
+      uint8_t bad = 0;
+      for (uint64_t i = 0; i < cells; ++i) {
+        bad |= uint8_t(k[i] >= key_count) | uint8_t(t[i] > uint8_t(CellType::kComplex));
+        ++cells_of[(k[i] & 127) * 8 + (t[i] & 7)];
+      }
+      if (bad) return false;
+      for (uint32_t key = 0; key < key_count; ++key) {
+        const uint32_t* of = &cells_of[key * 8];
+        for (uint32_t i = 0; i < of[uint8_t(CellType::kComplex)]; ++i) {
+          if (!in(kAttrComplex).GetLengthPrefixed(&unused)) return false;
+        }
+        per_key[0][key] = of[uint8_t(CellType::kString)];
+        per_key[1][key] = of[uint8_t(CellType::kInt)];
+        per_key[2][key] = of[uint8_t(CellType::kDouble)];
+      }
+    } else {
       for (uint64_t i = 0; i < cells; ++i) {
         uint32_t key;
         uint8_t type;
-        if (!in(kAttrKeys).GetVarint32(&key) || key >= t_->dicts().keys.size() ||
+        if (!in(kAttrKeys).GetVarint32(&key) || key >= key_count ||
             !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
           return false;
         }
@@ -325,17 +485,17 @@ class RowGroupDecoder {
           default: break;
         }
       }
-      constexpr CellType kTypes[] = {CellType::kString, CellType::kInt, CellType::kDouble};
-      for (int t = 0; t < 3; ++t) {
-        for (uint32_t key = 0; key < per_key[t].size(); ++key) {
-          if (per_key[t][key] > 0 && !values_.SkipMany(key, kTypes[t], per_key[t][key])) {
-            return false;
-          }
+    }
+    // Then each key's stream stepped at once; a key the read does not look
+    // at keeps its stream untouched.
+    constexpr CellType kTypes[] = {CellType::kString, CellType::kInt, CellType::kDouble};
+    for (int ty = 0; ty < 3; ++ty) {
+      for (uint32_t key = 0; key < key_count; ++key) {
+        if (!keys_.empty() && (key >= keys_.size() || !keys_[key])) continue;
+        if (per_key[ty][key] > 0 && !values_.SkipMany(key, kTypes[ty], per_key[ty][key])) {
+          return false;
         }
       }
-    }
-    for (uint64_t i = 0; has(kExtras) && i < n; ++i) {
-      if (!in(kExtras).GetLengthPrefixed(&unused)) return false;
     }
     return true;
   }
