@@ -14,5 +14,11 @@ int main(int argc, char** argv) {
   // freed: under hostile 20 MiB requests RSS grew past the memory limit
   // while the memory actually in use stayed under it.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // Memory freed at the top of a heap stays up to 8 MiB, not the default
+  // 128 KiB: a query's tables and answer (hundreds of KiB) were given back
+  // and faulted in again by the next query (a fifth of a cold search in
+  // page faults). The memory limiter still returns it all (malloc_trim)
+  // when the process is over its limit.
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
   return polytrace::RunCli(argc, argv);
 }

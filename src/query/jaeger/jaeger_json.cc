@@ -249,8 +249,13 @@ void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& w) {
 }
 
 std::string JaegerEnvelope(std::string_view data_json, size_t total) {
-  return fmt::format(R"({{"data":{},"total":{},"limit":0,"offset":0,"errors":null}})", data_json,
-                     total);
+  // Appended, not formatted: fmt copied a search's answer (hundreds of KiB)
+  // a byte at a time, 5% of a user-ID search.
+  std::string tail = fmt::format(R"(,"total":{},"limit":0,"offset":0,"errors":null}})", total);
+  std::string out;
+  out.reserve(data_json.size() + tail.size() + 8);
+  out.append(R"({"data":)").append(data_json).append(tail);
+  return out;
 }
 
 std::string JaegerError(int code, std::string_view message) {

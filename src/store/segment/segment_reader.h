@@ -140,6 +140,12 @@ class SegmentReader {
   Status CheckValueGroups(size_t group, const SpanTable& t, ValueGroupsCheck* check) const;
   // ReadBlock into `raw` (its memory reused).
   Status ReadBlockInto(const ColumnBlock& block, size_t group, int column, std::string* raw) const;
+  // That `block` lies inside the file.
+  Status CheckInFile(const ColumnBlock& block, size_t group, int column) const;
+  // Verifies `compressed` (the block's bytes, read) and decompresses it
+  // into `raw`.
+  Status DecompressBlock(const ColumnBlock& block, std::string_view compressed, size_t group,
+                         int column, std::string* raw) const;
 
   // The segment's value tables (version 6), as AttributeColumnsReader
   // looks strings up in them: a chunk is read when an id in it is first
