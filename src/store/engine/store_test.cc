@@ -567,6 +567,8 @@ TEST_F(StoreTest, ReadsFormatVersion5AndRewritesIt) { ExpectOlderFormatReadable(
 
 TEST_F(StoreTest, ReadsFormatVersion6AndRewritesIt) { ExpectOlderFormatReadable("v6", 6); }
 TEST_F(StoreTest, ReadsFormatVersion7AndRewritesIt) { ExpectOlderFormatReadable("v7", 7); }
+// Bit-packed codes inside the strings column (version 9 moved them out).
+TEST_F(StoreTest, ReadsFormatVersion8AndRewritesIt) { ExpectOlderFormatReadable("v8", 8); }
 
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
   Open();

@@ -74,10 +74,9 @@ void PutSection(std::string* out, uint32_t key, size_t n, const std::string& pay
 }  // namespace
 
 void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std::string* ints,
-                                    std::string* doubles) const {
-  std::string payload, dict_sections;
-  size_t dict_keys = 0;
-  PutVarint(strings, strings_.size());
+                                    std::string* doubles, std::string* packed) const {
+  std::string payload, dict_sections, string_sections, packed_sections;
+  size_t dict_keys = 0, string_keys = 0, packed_keys = 0;
   std::vector<uint32_t> ids;
   for (const auto& [key, k] : strings_) {
     payload.clear();
@@ -88,8 +87,8 @@ void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std
       uint32_t first_new = tables_->size(key);
       ids.clear();
       for (uint32_t id : k.table_ids) ids.push_back(tables_->Add(key, table_.strings.Get(id)));
-      bool packed = tables_->size(key) >= kPackedTableStrings;
-      PutVarint(&payload, packed ? 2 : 1);
+      bool bit_packed = tables_->size(key) >= kPackedTableStrings;
+      PutVarint(&payload, bit_packed ? 2 : 1);
       PutVarint(&payload, first_new);
       uint32_t next_new = first_new;
       std::vector<int64_t> codes;
@@ -102,15 +101,21 @@ void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std
         }
         uint64_t code = id == next_new ? 0 : uint64_t(id) + 1;
         next_new += code == 0;
-        if (packed) {
+        if (bit_packed) {
           codes.push_back(static_cast<int64_t>(code));
         } else {
           PutVarint(&payload, code);
         }
       }
-      if (packed) PutBitPacked(&payload, codes);
       tables_->Counted(key, k.stream.size());
-      PutSection(strings, key, k.stream.size(), payload);
+      if (bit_packed) {  // a column of their own (version 9)
+        PutBitPacked(&payload, codes);
+        PutSection(&packed_sections, key, k.stream.size(), payload);
+        ++packed_keys;
+      } else {
+        PutSection(&string_sections, key, k.stream.size(), payload);
+        ++string_keys;
+      }
       continue;
     }
     tables_->UsedDictionary(key);
@@ -120,11 +125,18 @@ void AttributeColumnsWriter::Finish(std::string* strings, std::string* dict, std
       PutVarint(&payload, ZigZag(int64_t(local) - previous));
       previous = local;
     }
-    PutSection(strings, key, k.stream.size(), payload);
+    PutSection(&string_sections, key, k.stream.size(), payload);
+    ++string_keys;
     payload.clear();
     for (uint32_t id : k.table_ids) PutLengthPrefixed(&payload, table_.strings.Get(id));
     PutSection(&dict_sections, key, k.table_ids.size(), payload);
     ++dict_keys;
+  }
+  PutVarint(strings, string_keys);
+  strings->append(string_sections);
+  if (packed_keys > 0) {
+    PutVarint(packed, packed_keys);
+    packed->append(packed_sections);
   }
   PutVarint(dict, dict_keys);
   dict->append(dict_sections);
@@ -169,8 +181,9 @@ bool IndexSections(std::string_view column, uint32_t key_count,
 
 bool AttributeColumnsReader::Parse(std::string_view strings, std::string_view dict,
                                    std::string_view ints, std::string_view doubles,
-                                   uint32_t key_count, uint8_t version, const ValueTables* tables) {
-  if (!ParseStrings(strings, dict, key_count, version, tables)) return false;
+                                   uint32_t key_count, uint8_t version, const ValueTables* tables,
+                                   std::string_view packed) {
+  if (!ParseStrings(strings, dict, key_count, version, tables, packed)) return false;
   std::vector<std::pair<uint64_t, std::string_view>> sections;
   for (auto [column, streams] : {std::pair{ints, &ints_}, std::pair{doubles, &doubles_}}) {
     if (!IndexSections(column, key_count, &sections)) return false;
@@ -185,24 +198,55 @@ bool AttributeColumnsReader::Parse(std::string_view strings, std::string_view di
 
 bool AttributeColumnsReader::ParseStrings(std::string_view strings, std::string_view dict,
                                           uint32_t key_count, uint8_t version,
-                                          const ValueTables* tables) {
+                                          const ValueTables* tables, std::string_view packed) {
+  return ParseStringColumns(strings, dict, packed, key_count, version, tables, false);
+}
+
+bool AttributeColumnsReader::ParsePacked(std::string_view packed, uint32_t key_count,
+                                         uint8_t version, const ValueTables* tables) {
+  return ParseStringColumns({}, {}, packed, key_count, version, tables, true);
+}
+
+bool AttributeColumnsReader::ParseStringColumns(std::string_view strings, std::string_view dict,
+                                                std::string_view packed, uint32_t key_count,
+                                                uint8_t version, const ValueTables* tables,
+                                                bool packed_only) {
   version_ = version;
   tables_ = tables;
   table_interned_.clear();
-  if (!IndexSections(dict, key_count, &dict_sections_)) return false;
+  std::vector<std::pair<uint64_t, std::string_view>> sections(key_count);
+  if (packed_only) {
+    dict_sections_.assign(key_count, {0, std::string_view()});
+  } else {
+    if (!IndexSections(dict, key_count, &dict_sections_)) return false;
+    // Before version 6 a lookup needs only the dictionaries: no strings column.
+    if (!(strings.empty() && version < 6) && !IndexSections(strings, key_count, &sections)) {
+      return false;
+    }
+  }
   dicts_.assign(key_count, {});
   interned_.assign(key_count, {});
-  std::vector<std::pair<uint64_t, std::string_view>> sections(key_count);
-  // Before version 6 a lookup needs only the dictionaries: no strings column.
-  if (!(strings.empty() && version < 6) && !IndexSections(strings, key_count, &sections)) {
-    return false;
+  in_packed_.assign(key_count, false);
+  if (!packed.empty()) {
+    std::vector<std::pair<uint64_t, std::string_view>> packed_sections;
+    if (version < 9 || !IndexSections(packed, key_count, &packed_sections)) return false;
+    for (uint32_t k = 0; k < key_count; ++k) {
+      if (packed_sections[k].second.empty()) continue;
+      if (!sections[k].second.empty()) return false;  // a key's section in both columns
+      sections[k] = packed_sections[k];
+      in_packed_[k] = true;
+    }
   }
   strings_.assign(key_count, Stream());
   for (uint32_t k = 0; k < key_count; ++k) {
     strings_[k].remaining = strings_[k].total = sections[k].first;
     strings_[k].in = ByteReader(sections[k].second);
   }
-  return ParseStringModes(key_count);
+  if (!ParseStringModes(key_count)) return false;
+  for (uint32_t k = 0; k < key_count; ++k) {
+    if (in_packed_[k] && !strings_[k].packed) return false;  // only bit-packed codes go there
+  }
+  return true;
 }
 
 bool AttributeColumnsReader::ParseStringModes(uint32_t key_count) {

@@ -114,8 +114,10 @@ class AttributeColumnsWriter {
   void AddString(uint32_t key, uint32_t table_string_id, uint32_t service);
   void AddInt(uint32_t key, int64_t value);
   void AddDouble(uint32_t key, uint64_t bits);
-  void Finish(std::string* strings, std::string* dict, std::string* ints,
-              std::string* doubles) const;
+  // `packed`: the sections of keys whose codes are bit-packed (version 9),
+  // left empty when there are none.
+  void Finish(std::string* strings, std::string* dict, std::string* ints, std::string* doubles,
+              std::string* packed) const;
 
  private:
   struct KeyStrings {
@@ -163,14 +165,23 @@ class AttributeColumnsReader {
   // Indexes the columns (views into them are kept: they must outlive this
   // reader); values are decoded only as cells ask for them. `key_count`
   // bounds the key ids; `version` is the segment's; `tables` its value
-  // tables (version 6). False on damaged input.
+  // tables (version 6); `packed` the sections of bit-packed keys (version
+  // 9: a column of their own; a key has a section in one of the two).
+  // False on damaged input.
   bool Parse(std::string_view strings, std::string_view dict, std::string_view ints,
              std::string_view doubles, uint32_t key_count, uint8_t version = 5,
-             const ValueTables* tables = nullptr);
+             const ValueTables* tables = nullptr, std::string_view packed = {});
   // Indexes only the string columns, for lookups that need no values
   // (pruning). False on damaged input.
   bool ParseStrings(std::string_view strings, std::string_view dict, uint32_t key_count,
-                    uint8_t version, const ValueTables* tables);
+                    uint8_t version, const ValueTables* tables, std::string_view packed = {});
+  // Indexes only the bit-packed sections (version 9): a probe for a key
+  // found there reads no other column. False on damaged input.
+  bool ParsePacked(std::string_view packed, uint32_t key_count, uint8_t version,
+                   const ValueTables* tables);
+  // Whether `key` has a section among the bit-packed ones (version 9).
+  // REQUIRES: ParseStrings.
+  bool InPacked(uint32_t key) const { return key < in_packed_.size() && in_packed_[key]; }
   // Whether some string cell of `key` holds `value` (its dictionary has it,
   // or its ids name it). Sets *holds; false on damaged input.
   bool StringsHold(uint32_t key, std::string_view value, bool* holds);
@@ -238,6 +249,10 @@ class AttributeColumnsReader {
   // Reads the mode (and first_new) at the head of each version 6 strings
   // section.
   bool ParseStringModes(uint32_t key_count);
+  bool ParseStringColumns(std::string_view strings, std::string_view dict, std::string_view packed,
+                          uint32_t key_count, uint8_t version, const ValueTables* tables,
+                          bool packed_only);
+  std::vector<bool> in_packed_;  // per key: its section is in the packed column
   uint8_t version_ = 5;
   const ValueTables* tables_ = nullptr;
   absl::flat_hash_map<uint64_t, uint32_t> table_interned_;  // (key, id) -> table id

@@ -75,8 +75,10 @@ bool GetRowGroup(ByteReader& in, uint8_t version, RowGroupInfo* rg) {
       (version >= 3 && !in.GetByte(&rg->extras))) {
     return false;
   }
-  for (ColumnBlock& c : rg->columns) {
-    if (!GetColumnBlock(in, &c)) return false;
+  // Older versions have no kAttrPacked: an empty block.
+  const int columns = version >= 9 ? kColumnCount : kColumnCountV8;
+  for (int c = 0; c < columns; ++c) {
+    if (!GetColumnBlock(in, &rg->columns[c])) return false;
   }
   return true;
 }
@@ -233,10 +235,10 @@ Status DecodeFooter(std::string_view data, const std::string& where, SegmentFoot
 }
 
 const char* const kColumnNames[kColumnCount] = {
-    "trace_runs",   "span_ids",     "parents",     "parent_ids",   "starts",
-    "durations",    "services",     "names",       "origins",      "kinds",
-    "statuses",     "attr_counts",  "attr_keys",   "attr_types",   "attr_ints",
-    "attr_doubles", "attr_strings", "string_dict", "attr_complex", "extras"};
+    "trace_runs",   "span_ids",   "parents",    "parent_ids",   "starts",       "durations",
+    "services",     "names",      "origins",    "kinds",        "statuses",     "attr_counts",
+    "attr_keys",    "attr_types", "attr_ints",  "attr_doubles", "attr_strings", "string_dict",
+    "attr_complex", "extras",     "attr_packed"};
 
 std::string SegmentFileName(uint64_t id) { return fmt::format("seg-{:010d}.pts", id); }
 

@@ -34,8 +34,11 @@ inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 
 // footer: a lookup decompresses the chunk holding the string, not every
 // chunk before it (a restarted search for a user ID read them all); and
 // its postings in a block of their own.
-// Versions 1 to 7 are still read; compaction rewrites them as 8.
-inline constexpr uint8_t kSegmentVersion = 8;
+// 9: bit-packed string codes (a user ID's) in a column of their own,
+// stored uncompressed (kAttrPacked): a search probing a group for a user ID
+// reads them without decompressing the group's other strings.
+// Versions 1 to 8 are still read; compaction rewrites them as 9.
+inline constexpr uint8_t kSegmentVersion = 9;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.
@@ -62,8 +65,18 @@ enum Column : uint8_t {
   kStringDict,   // varint count + length-prefixed strings
   kAttrComplex,  // length-prefixed encoded value per kComplex cell
   kExtras,       // length-prefixed encoded extras per row
+  // Version 9: the strings sections of keys whose codes are bit-packed
+  // (value tables of 256 strings or more: user IDs), as in kAttrStrings,
+  // stored uncompressed (zstd cannot shrink random codes) so that pruning
+  // reads a few KiB and decompresses nothing; empty (no block) when no key
+  // of the group is packed, and in older versions.
+  kAttrPacked,
   kColumnCount,
 };
+// Columns in the row groups of versions 1-8.
+inline constexpr int kColumnCountV8 = kColumnCount - 1;
+// Columns stored as they are, not zstd-compressed (version 9 on).
+constexpr bool StoredRaw(int column) { return column == kAttrPacked; }
 
 // Which columns a read decodes: a search needs neither span IDs nor
 // parents, and without attribute conditions no attribute column either.
@@ -76,7 +89,7 @@ inline constexpr ColumnMask kSearchColumns =
 inline constexpr ColumnMask kAttributeColumns =
     ColumnBit(kOrigins) | ColumnBit(kAttrCounts) | ColumnBit(kAttrKeys) | ColumnBit(kAttrTypes) |
     ColumnBit(kAttrInts) | ColumnBit(kAttrDoubles) | ColumnBit(kAttrStrings) |
-    ColumnBit(kStringDict) | ColumnBit(kAttrComplex) | ColumnBit(kExtras);
+    ColumnBit(kStringDict) | ColumnBit(kAttrComplex) | ColumnBit(kExtras) | ColumnBit(kAttrPacked);
 
 // Column names, for messages and statistics.
 extern const char* const kColumnNames[kColumnCount];

@@ -73,8 +73,9 @@ class RowGroupDecoder {
   bool Decode() {
     if (version_ >= 2 && (!UnpackTimes() || !ReadOps())) return false;
     const TableDicts& d = t_->dicts();
-    if (has(kAttrStrings) && !values_.Parse(raw_[kAttrStrings], raw_[kStringDict], raw_[kAttrInts],
-                                            raw_[kAttrDoubles], d.keys.size(), version_, tables_)) {
+    if (has(kAttrStrings) &&
+        !values_.Parse(raw_[kAttrStrings], raw_[kStringDict], raw_[kAttrInts], raw_[kAttrDoubles],
+                       d.keys.size(), version_, tables_, raw_[kAttrPacked])) {
       return false;
     }
     CompileConditions();
@@ -767,6 +768,7 @@ Status SegmentReader::ReadBlockInto(const ColumnBlock& block, size_t group, int 
   // block was a page fault per 4 KiB of every search.
   thread_local std::string compressed;
   if (Status s = CheckInFile(block, group, column); !s.ok()) return s;
+  if (StoredRaw(column) && block.size == 0) return DecompressBlock(block, {}, group, column, raw);
   if (Status s = PRead(fd_, block.offset, block.size, &compressed, path_); !s.ok()) return s;
   return DecompressBlock(block, compressed, group, column, raw);
 }
@@ -781,10 +783,22 @@ Status SegmentReader::CheckInFile(const ColumnBlock& block, size_t group, int co
 
 Status SegmentReader::DecompressBlock(const ColumnBlock& block, std::string_view compressed,
                                       size_t group, int column, std::string* raw) const {
+  if (StoredRaw(column) && block.size == 0 && block.raw_size == 0) {  // none (or before version 9)
+    raw->clear();
+    return Status::Ok();
+  }
   if (Crc32c(compressed) != block.crc) {
     return Status::InvalidArgument(fmt::format("{}: checksum mismatch in {} (bytes {}..{})", path_,
                                                BlockName(group, column), block.offset,
                                                block.offset + block.size));
+  }
+  if (StoredRaw(column)) {
+    if (footer_.version < 9 || block.raw_size != block.size) {
+      return Status::InvalidArgument(
+          fmt::format("{}: {} is not stored as it is", path_, BlockName(group, column)));
+    }
+    raw->assign(compressed);
+    return Status::Ok();
   }
   if (ZSTD_getFrameContentSize(compressed.data(), compressed.size()) != block.raw_size) {
     return Status::InvalidArgument(
@@ -854,6 +868,7 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
     if (!(mask & bit) || (slot->valid & bit)) continue;
     const ColumnBlock& block = info.columns[c];
     if (Status s = CheckInFile(block, index, c); !s.ok()) return s;
+    if (block.size == 0) continue;  // nothing to read (an empty kAttrPacked)
     begin = std::min(begin, block.offset);
     end = std::max(end, block.offset + block.size);
     wanted += block.size;
@@ -871,10 +886,11 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
     if (!(slot->valid & bit)) {
       const ColumnBlock& block = info.columns[c];
       Status s =
-          one_read ? DecompressBlock(
-                         block, std::string_view(together).substr(block.offset - begin, block.size),
-                         index, c, &slot->buffers[c])
-                   : ReadBlockInto(block, index, c, &slot->buffers[c]);
+          one_read && block.size > 0
+              ? DecompressBlock(block,
+                                std::string_view(together).substr(block.offset - begin, block.size),
+                                index, c, &slot->buffers[c])
+              : ReadBlockInto(block, index, c, &slot->buffers[c]);
       if (!s.ok()) return s;
       slot->valid |= bit;
     }
@@ -890,6 +906,8 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
   std::array<std::string_view, kColumnCount> columns{};
   // Parents by position need the span IDs of their trace.
   if (mask & ColumnBit(kParents)) mask |= ColumnBit(kSpanIds) | ColumnBit(kParentIds);
+  // Strings come from both string columns (version 9).
+  if (mask & ColumnBit(kAttrStrings)) mask |= ColumnBit(kAttrPacked);
   if (Status s = HeldColumns(index, mask, /*read=*/true, &columns); !s.ok()) return s;
   SpanTable table(footer_.dicts);
   // A whole group's rows (a search's read) are known in number: no vector
@@ -915,17 +933,38 @@ Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view ke
   if (key_id) {
     // The dictionary's layout is AttributeColumnsReader's to know: a parser
     // of its own here once missed a format change and pruned every group.
-    // The ids of value-table strings (version 6) are in the cells' column.
-    ColumnMask mask = ColumnBit(kStringDict) | (footer_.version >= 6 ? ColumnBit(kAttrStrings) : 0);
-    std::array<std::string_view, kColumnCount> columns{};
-    if (Status s = HeldColumns(index, mask, /*read=*/false, &columns); !s.ok()) return s;
-    AttributeColumnsReader values;
-    bool holds = false;
-    if (!values.ParseStrings(columns[kAttrStrings], columns[kStringDict],
-                             footer_.dicts->keys.size(), footer_.version, &tables_) ||
-        !values.StringsHold(*key_id, value, &holds)) {
+    auto damaged = [&] {
       return Status::InvalidArgument(
           fmt::format("{}: row group {} has a damaged string dictionary", path_, index));
+    };
+    const uint32_t keys = static_cast<uint32_t>(footer_.dicts->keys.size());
+    std::array<std::string_view, kColumnCount> columns{};
+    AttributeColumnsReader values;
+    bool holds = false, judged = false;
+    // A user ID's codes (version 9) are read as they lie in the file: a few
+    // KiB, nothing decompressed (the group's strings column was 40% of
+    // such a search).
+    if (info.columns[kAttrPacked].size > 0) {
+      if (Status s = HeldColumns(index, ColumnBit(kAttrPacked), /*read=*/false, &columns); !s.ok())
+        return s;
+      if (!values.ParsePacked(columns[kAttrPacked], keys, footer_.version, &tables_)) {
+        return damaged();
+      }
+      if (values.InPacked(*key_id)) {
+        if (!values.StringsHold(*key_id, value, &holds)) return damaged();
+        judged = true;
+      }
+    }
+    if (!judged) {
+      // The ids of value-table strings (version 6) are in the cells' column.
+      ColumnMask mask = ColumnBit(kStringDict) | ColumnBit(kAttrPacked) |
+                        (footer_.version >= 6 ? ColumnBit(kAttrStrings) : 0);
+      if (Status s = HeldColumns(index, mask, /*read=*/false, &columns); !s.ok()) return s;
+      if (!values.ParseStrings(columns[kAttrStrings], columns[kStringDict], keys, footer_.version,
+                               &tables_, columns[kAttrPacked]) ||
+          !values.StringsHold(*key_id, value, &holds)) {
+        return damaged();
+      }
     }
     if (holds) return true;
   }

@@ -533,6 +533,49 @@ TEST_F(SegmentTest, DamagedValueTableIsReportedWithItsPlace) {
   EXPECT_TRUE(failed);
 }
 
+// Format 9 keeps bit-packed codes (tables of 256 strings or more) as they
+// are, not compressed: their CRC is still checked, by a read and by a probe,
+// and damage is reported with its place.
+TEST_F(SegmentTest, DamagedPackedCodesAreReportedWithTheirPlace) {
+  SpanTable table;
+  table.Append(MakeVariedTraces(6, 2000, /*with_arrays=*/false));  // arrays would admit any value
+  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 256}).ok());
+  uint64_t offset = 0;
+  size_t group = 0;
+  {
+    auto reader = SegmentReader::Open(path_);
+    ASSERT_TRUE(reader.ok());
+    const auto& groups = (*reader)->footer().row_groups;
+    while (group < groups.size() && groups[group].columns[kAttrPacked].size == 0) ++group;
+    ASSERT_LT(group, groups.size()) << "no group has bit-packed codes";
+    const ColumnBlock& block = groups[group].columns[kAttrPacked];
+    EXPECT_EQ(block.raw_size, block.size);
+    offset = block.offset + block.size / 2;
+    // Undamaged, a probe finds a user ID of the group there.
+    auto rows = (*reader)->ReadRowGroup(group);
+    ASSERT_TRUE(rows.ok());
+    std::optional<uint32_t> key = rows->dicts().keys.Find("user.id");
+    ASSERT_TRUE(key);
+    std::string user;
+    for (size_t i = 0; i < rows->attr_key.size() && user.empty(); ++i) {
+      if (rows->attr_key[i] == *key) user = rows->strings.Get(uint32_t(rows->attr_value[i]));
+    }
+    auto may = (*reader)->MayHaveStringValue(group, "user.id", user);
+    ASSERT_TRUE(may.ok() && *may) << user;
+  }
+  FlipBits(path_, offset, 0x08);
+  auto reader = SegmentReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  Status check = (*reader)->Check();
+  EXPECT_FALSE(check.ok());
+  std::string place = fmt::format("checksum mismatch in row group {} column attr_packed", group);
+  EXPECT_NE(check.message().find(place), std::string::npos) << check.message();
+  EXPECT_FALSE((*reader)->ReadRowGroup(group).ok());
+  auto may = (*reader)->MayHaveStringValue(group, "user.id", "anyone");
+  ASSERT_FALSE(may.ok());
+  EXPECT_NE(may.status().message().find(place), std::string::npos) << may.status().message();
+}
+
 // Format 8 keeps a chunk's postings in a block of their own: damage there
 // is reported with its place, and a search meeting it fails, not crashes
 // and not silently finds nothing; reading the strings is unaffected.

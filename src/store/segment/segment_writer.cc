@@ -87,7 +87,8 @@ class RowGroupEncoder {
     PutBitPacked(&(*c)[kDurations], durations);
     PutOps(&(*c)[kServices], op_of_row);
     info->services.assign(services.begin(), services.end());
-    values_.Finish(&(*c)[kAttrStrings], &(*c)[kStringDict], &(*c)[kAttrInts], &(*c)[kAttrDoubles]);
+    values_.Finish(&(*c)[kAttrStrings], &(*c)[kStringDict], &(*c)[kAttrInts], &(*c)[kAttrDoubles],
+                   &(*c)[kAttrPacked]);
   }
 
  private:
@@ -295,6 +296,12 @@ Status SegmentBuilder::AddRowGroup(const SpanTable& table, std::span<const uint3
   value_tables_->StartGroup(static_cast<uint32_t>(footer_.row_groups.size() - 1));
   RowGroupEncoder(source, table, source_rows, value_tables_.get()).Encode(&columns, &info);
   for (int c = 0; c < kColumnCount; ++c) {
+    if (StoredRaw(c)) {  // as it is; no block at all when empty
+      info.columns[c] = {columns[c].empty() ? 0 : offset_, static_cast<uint32_t>(columns[c].size()),
+                         static_cast<uint32_t>(columns[c].size()), Crc32c(columns[c])};
+      if (Status st = Write(columns[c]); !st.ok()) return st;
+      continue;
+    }
     Result<std::string> compressed = Compress(columns[c]);
     if (!compressed.ok()) return compressed.status();
     info.columns[c] = {offset_, static_cast<uint32_t>(compressed->size()),
