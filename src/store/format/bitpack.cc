@@ -22,7 +22,67 @@ uint64_t LoadBits(const uint8_t* data, size_t size, uint64_t bit, unsigned width
   return width == 64 ? v : v & ((uint64_t(1) << width) - 1);
 }
 
+// Counts the n values of `width` bits in `data` (offsets from `min`)
+// equal to a and to b; whole-byte widths compared as arrays (vectorised).
+template <typename T>
+void CountWords(const uint8_t* data, size_t n, uint64_t a, uint64_t b, uint64_t* na,
+                uint64_t* nb) {
+  uint64_t ca = 0, cb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    T v;
+    std::memcpy(&v, data + i * sizeof(T), sizeof(T));
+    ca += v == T(a);
+    cb += v == T(b);
+  }
+  *na += ca;
+  *nb += cb;
+}
+
 }  // namespace
+
+bool CountInBitPacked(ByteReader& in, int64_t a, int64_t b, uint64_t* equal_a, uint64_t* equal_b,
+                      uint64_t* values) {
+  *equal_a = *equal_b = 0;
+  uint64_t count;
+  if (!in.GetVarint(&count) || count > (in.remaining() / 2 + 1) * kBlock) return false;
+  *values = count;
+  for (uint64_t begin = 0; begin < count; begin += kBlock) {
+    size_t n = size_t(std::min<uint64_t>(kBlock, count - begin));
+    uint64_t min_zz;
+    uint8_t width;
+    std::string_view packed;
+    if (!in.GetVarint(&min_zz) || !in.GetByte(&width) || width > 64 ||
+        !in.GetBytes((n * width + 7) / 8, &packed)) {
+      return false;
+    }
+    const uint64_t min = uint64_t(UnZigZag(min_zz));
+    const uint64_t mask = width == 64 ? ~uint64_t(0) : (uint64_t(1) << width) - 1;
+    // The offsets a and b would have; one out of the block's range is in
+    // none of its values.
+    const uint64_t oa = uint64_t(a) - min, ob = uint64_t(b) - min;
+    const bool has_a = (oa & ~mask) == 0, has_b = (ob & ~mask) == 0;
+    if (!has_a && !has_b) continue;
+    // A value the block cannot hold is looked for as one no value has.
+    const uint64_t ta = has_a ? oa : (has_b ? ob : 0), tb = has_b ? ob : ta;
+    uint64_t na = 0, nb = 0;
+    const auto* data = reinterpret_cast<const uint8_t*>(packed.data());
+    switch (width) {
+      case 0: na = nb = n; break;
+      case 8: CountWords<uint8_t>(data, n, ta, tb, &na, &nb); break;
+      case 16: CountWords<uint16_t>(data, n, ta, tb, &na, &nb); break;
+      case 32: CountWords<uint32_t>(data, n, ta, tb, &na, &nb); break;
+      default:
+        for (size_t i = 0; i < n; ++i) {
+          uint64_t v = LoadBits(data, packed.size(), i * width, width);
+          na += v == ta;
+          nb += v == tb;
+        }
+    }
+    *equal_a += has_a ? na : 0;
+    *equal_b += has_b ? nb : 0;
+  }
+  return true;
+}
 
 void PutBitPacked(std::string* out, std::span<const int64_t> values) {
   PutVarint(out, values.size());

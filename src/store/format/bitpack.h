@@ -23,5 +23,11 @@ namespace polytrace::store {
 void PutBitPacked(std::string* out, std::span<const int64_t> values);
 // Appends the stream's values to `out`; false if it is damaged.
 bool GetBitPacked(ByteReader& in, std::vector<int64_t>* out);
+// How many of the stream's values equal `a`, and how many `b`, without
+// unpacking them (a search asks whether a row group's codes hold one user
+// ID's: unpacking 2,048 codes to look for one was most of that probe), and
+// how many values it holds; false if the stream is damaged.
+bool CountInBitPacked(ByteReader& in, int64_t a, int64_t b, uint64_t* equal_a, uint64_t* equal_b,
+                      uint64_t* values);
 
 }  // namespace polytrace::store

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <random>
 
@@ -31,6 +32,43 @@ TEST(BitPack, RoundTripsEveryWidthAndBlockBoundary) {
   std::vector<int64_t> extremes = {std::numeric_limits<int64_t>::min(), 0, -1,
                                    std::numeric_limits<int64_t>::max()};
   EXPECT_EQ(RoundTrip(extremes), extremes);
+}
+
+// Counting in place agrees with unpacking and counting, for every width
+// (whole bytes take a path of their own) and values in and out of a block's
+// range.
+TEST(BitPack, CountsValuesInPlaceAsUnpackingWould) {
+  std::mt19937_64 rng(11);
+  for (size_t n : {0, 1, 127, 128, 129, 2048}) {
+    for (unsigned width : {0u, 3u, 8u, 11u, 16u, 17u, 32u, 40u}) {
+      std::vector<int64_t> values(n);
+      uint64_t mask = width == 0 ? 0 : (1ull << width) - 1;
+      for (int64_t& v : values) v = int64_t(rng() & mask) + (rng() % 3 == 0 ? 0 : 5);
+      std::string encoded;
+      PutBitPacked(&encoded, values);
+      std::vector<int64_t> probes = {0, 5, -1, int64_t(mask) + 100};
+      if (n > 0) probes.push_back(values[rng() % n]);
+      for (int64_t a : probes) {
+        for (int64_t b : {int64_t(0), int64_t(5)}) {
+          ByteReader in(encoded);
+          uint64_t na = 99, nb = 99, total = 0;
+          ASSERT_TRUE(CountInBitPacked(in, a, b, &na, &nb, &total));
+          EXPECT_TRUE(in.done());
+          EXPECT_EQ(total, n);
+          EXPECT_EQ(na, uint64_t(std::count(values.begin(), values.end(), a)))
+              << n << " values of " << width << " bits, a " << a;
+          EXPECT_EQ(nb, uint64_t(std::count(values.begin(), values.end(), b)))
+              << n << " values of " << width << " bits, b " << b;
+        }
+      }
+    }
+  }
+  std::string truncated;
+  PutBitPacked(&truncated, std::vector<int64_t>(300, 7));
+  truncated.resize(truncated.size() - 1);
+  ByteReader in(truncated);
+  uint64_t na, nb, total;
+  EXPECT_FALSE(CountInBitPacked(in, 7, 0, &na, &nb, &total));
 }
 
 TEST(BitPack, SpendsTheBlocksWidthPerValue) {
