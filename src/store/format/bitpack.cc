@@ -25,8 +25,7 @@ uint64_t LoadBits(const uint8_t* data, size_t size, uint64_t bit, unsigned width
 // Counts the n values of `width` bits in `data` (offsets from `min`)
 // equal to a and to b; whole-byte widths compared as arrays (vectorised).
 template <typename T>
-void CountWords(const uint8_t* data, size_t n, uint64_t a, uint64_t b, uint64_t* na,
-                uint64_t* nb) {
+void CountWords(const uint8_t* data, size_t n, uint64_t a, uint64_t b, uint64_t* na, uint64_t* nb) {
   uint64_t ca = 0, cb = 0;
   for (size_t i = 0; i < n; ++i) {
     T v;
