@@ -1217,9 +1217,6 @@ const SegmentReader::Values::Parsed* SegmentReader::Values::Chunk(const ValueTab
   thread_local size_t held_bytes = 0;
   Key at{reader_->id_, &t, c};
   if (auto it = held.find(at); it != held.end()) return &it->second->parsed;
-  if (getenv("PT_DEBUG_CHUNKS"))
-    fprintf(stderr, "chunk miss thread %lu key %u chunk %zu held %zu bytes %zu\n",
-            (unsigned long)pthread_self() % 1000, t.key, c, held.size(), held_bytes);
   auto fresh = std::make_unique<Held>();
   Held* slot = fresh.get();
   const ValueChunk& chunk = t.chunks[c];
