@@ -112,6 +112,12 @@ Status Store::OpenSegments(uint64_t* sealed_through) {
     *sealed_through = std::max(*sealed_through, r->meta().max_wal_seq);
     segments_.push_back(r);
   }
+  // The newest segments' strings into the cache searches share, while it
+  // has room: the first search after a start meets them cold otherwise.
+  std::vector<std::shared_ptr<SegmentReader>> newest = segments_;
+  std::sort(newest.begin(), newest.end(),
+            [](const auto& a, const auto& b) { return a->meta().max_end > b->meta().max_end; });
+  for (const auto& r : newest) r->WarmValueTables();
   return Status::Ok();
 }
 
@@ -252,6 +258,7 @@ Status Store::SealFrozenHeads() {
                      table.rows(), reader.status().message());
       return reader.status();
     }
+    (*reader)->WarmValueTables();
     {
       std::unique_lock lock(mu_);
       segments_.push_back(*reader);

@@ -137,6 +137,9 @@ std::vector<std::shared_ptr<SegmentReader>> Store::CapBySize(
 }
 
 Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, bool final_merge) {
+  // The inputs are read once, in full: what they decompress stays out of
+  // the cache searches share.
+  SegmentReader::PrivateReads private_reads;
   // A window still filling is merged again later: its tiers use a cheap
   // zstd level; the merge of a closed window is the one that stays.
   constexpr int kOpenWindowZstdLevel = 3;
@@ -209,6 +212,7 @@ Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, 
   if (!size.ok()) return size.status();
   Result<std::shared_ptr<SegmentReader>> reader = SegmentReader::Open(SegmentPath(id));
   if (!reader.ok()) return reader.status();
+  (*reader)->WarmValueTables();
   {
     std::unique_lock lock(mu_);
     std::erase_if(segments_, [&](const auto& s) {

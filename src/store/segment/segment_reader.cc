@@ -18,6 +18,7 @@
 #include "store/format/coding.h"
 #include "store/format/crc32c.h"
 #include "store/segment/attribute_columns.h"
+#include "store/segment/shared_lru.h"
 #include "store/table/value_codec.h"
 
 namespace polytrace::store {
@@ -753,7 +754,14 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(const std::string& pa
   return reader;
 }
 
-SegmentReader::~SegmentReader() { ::close(fd_); }
+SegmentReader::~SegmentReader() {
+  tables_.Forget();
+  ::close(fd_);
+}
+
+size_t SegmentReader::WarmValueTables() const { return tables_.Warm(); }
+
+size_t SegmentReader::SharedValueBytes() { return Values::SharedBytes(); }
 
 Result<std::string> SegmentReader::ReadBlock(const ColumnBlock& block, size_t group,
                                              int column) const {
@@ -1106,6 +1114,7 @@ Result<std::optional<std::vector<uint32_t>>> SegmentReader::ValueGroups(
 }
 
 Status SegmentReader::Check() const {
+  PrivateReads private_reads;  // every chunk once: not for the shared cache
   if (Status st = tables_.Check(); !st.ok()) return st;
   Result<std::shared_ptr<const AttributeIndex>> index = ReadAttributeIndex();
   if (!index.ok()) return index.status();
@@ -1201,24 +1210,76 @@ bool SkipPostings(ByteReader& in, size_t services, size_t groups, uint8_t shift)
 
 }  // namespace
 
+namespace {
+
+// The value-table chunks every thread shares, by (reader id, key id, chunk).
+using ChunkKey = std::tuple<uint64_t, uint32_t, size_t>;
+
+}  // namespace
+
+template <typename Held>
+static SharedLru<ChunkKey, Held>& SharedChunks() {
+  static auto* cache = new SharedLru<ChunkKey, Held>(SegmentReader::kSharedValueBytes);
+  return *cache;
+}
+
 const SegmentReader::Values::Parsed* SegmentReader::Values::Chunk(const ValueTable& t, size_t c,
                                                                   Status* error) const {
-  // The chunks this thread decompressed, up to kHeldBytes: a row group
-  // read in full (compaction, a check) meets a user ID from every chunk of
-  // the table, and a cache of a few chunks decompressed one per cell (a
-  // full read took 10x as long). Past the bound the cache starts afresh.
-  struct Held {
-    std::string raw;
-    Parsed parsed;
-  };
-  using Key = std::tuple<uint64_t, const ValueTable*, size_t>;  // reader id: never reused
-  constexpr size_t kHeldBytes = 16 << 20;
-  thread_local absl::flat_hash_map<Key, std::unique_ptr<Held>> held;
-  thread_local size_t held_bytes = 0;
-  Key at{reader_->id_, &t, c};
-  if (auto it = held.find(at); it != held.end()) return &it->second->parsed;
-  auto fresh = std::make_unique<Held>();
-  Held* slot = fresh.get();
+  // A front per thread, up to kFrontBytes, before the shared cache: a row
+  // group read in full (compaction, a check) meets a user ID from every
+  // chunk of the table, and asks for a chunk once per cell. Past the bound
+  // the front starts afresh (the shared cache keeps what it keeps).
+  constexpr size_t kFrontBytes = 16 << 20;
+  thread_local absl::flat_hash_map<ChunkKey, std::shared_ptr<const HeldChunk>> front;
+  thread_local size_t front_bytes = 0;
+  ChunkKey at{reader_->id_, t.key, c};
+  if (auto it = front.find(at); it != front.end()) return &it->second->parsed;
+  auto& shared = SharedChunks<HeldChunk>();
+  const bool share = !PrivateReads::active();
+  std::shared_ptr<const HeldChunk> held = share ? shared.Find(at) : nullptr;
+  if (held == nullptr) {
+    std::shared_ptr<HeldChunk> loaded = LoadChunk(t, c, error);
+    if (loaded == nullptr) return nullptr;
+    const size_t bytes = loaded->bytes();
+    held = share ? shared.Insert(at, std::move(loaded), bytes) : std::move(loaded);
+  }
+  if (front_bytes + held->bytes() > kFrontBytes) {
+    front.clear();
+    front_bytes = 0;
+  }
+  front_bytes += held->bytes();
+  return &front.emplace(at, std::move(held)).first->second->parsed;
+}
+
+size_t SegmentReader::Values::Warm() const {
+  auto& shared = SharedChunks<HeldChunk>();
+  size_t loaded = 0;
+  for (const ValueTable& t : reader_->footer_.value_tables) {
+    for (size_t c = 0; c < t.chunks.size(); ++c) {
+      if (shared.Full()) return loaded;
+      ChunkKey at{reader_->id_, t.key, c};
+      if (shared.Find(at) != nullptr) continue;
+      std::shared_ptr<HeldChunk> held = LoadChunk(t, c, nullptr);
+      if (held == nullptr) return loaded;  // damaged: reported when a read meets it
+      const size_t bytes = held->bytes();
+      shared.Insert(at, std::move(held), bytes);
+      ++loaded;
+    }
+  }
+  return loaded;
+}
+
+size_t SegmentReader::Values::SharedBytes() { return SharedChunks<HeldChunk>().bytes(); }
+
+void SegmentReader::Values::Forget() const {
+  const uint64_t id = reader_->id_;
+  SharedChunks<HeldChunk>().EraseIf([id](const ChunkKey& k) { return std::get<0>(k) == id; });
+}
+
+std::shared_ptr<SegmentReader::Values::HeldChunk> SegmentReader::Values::LoadChunk(
+    const ValueTable& t, size_t c, Status* error) const {
+  auto fresh = std::make_shared<HeldChunk>();
+  HeldChunk* slot = fresh.get();
   const ValueChunk& chunk = t.chunks[c];
   uint32_t end = c + 1 < t.chunks.size() ? t.chunks[c + 1].first : t.values;
   uint32_t n = end - chunk.first;
@@ -1255,14 +1316,7 @@ const SegmentReader::Values::Parsed* SegmentReader::Values::Chunk(const ValueTab
     if (error != nullptr) *error = st;
     return nullptr;
   }
-  size_t bytes = slot->raw.capacity() + slot->parsed.strings.capacity() * sizeof(std::string_view) +
-                 slot->parsed.postings.capacity() * sizeof(std::string_view);
-  if (held_bytes + bytes > kHeldBytes) {
-    held.clear();
-    held_bytes = 0;
-  }
-  held_bytes += bytes;
-  return &held.emplace(at, std::move(fresh)).first->second->parsed;
+  return fresh;
 }
 
 bool SegmentReader::Values::PostingsLists(const ValueTable& t, size_t c, std::string* raw,

@@ -115,6 +115,34 @@ class SegmentReader {
   // found.
   Status Check() const;
 
+  // The value tables' chunks decompressed by any thread are shared (up to
+  // kSharedValueBytes, least recently used dropped): a search's first
+  // asking met a user ID from a chunk no earlier query on its thread had
+  // read, dozens of them per search. Decompresses this segment's chunks
+  // into that cache now, while it has room (after a seal, a compaction or
+  // a start, newest segments first); how many chunks it added.
+  static constexpr size_t kSharedValueBytes = size_t(64) << 20;
+  size_t WarmValueTables() const;
+  // What the shared cache holds now, in bytes.
+  static size_t SharedValueBytes();
+  // While one lives, the reads of its thread keep what they decompress to
+  // themselves, not in the shared cache: compaction and checks meet every
+  // chunk once and would push out what searches use.
+  class PrivateReads {
+   public:
+    PrivateReads() { ++depth(); }
+    ~PrivateReads() { --depth(); }
+    PrivateReads(const PrivateReads&) = delete;
+    PrivateReads& operator=(const PrivateReads&) = delete;
+    static bool active() { return depth() > 0; }
+
+   private:
+    static int& depth() {
+      thread_local int d = 0;
+      return d;
+    }
+  };
+
  private:
   SegmentReader(std::string path, int fd) : path_(std::move(path)), fd_(fd), id_(NextId()) {}
   // A process-wide identity that no other reader ever has (an address can
@@ -168,13 +196,32 @@ class SegmentReader {
     bool Postings(uint32_t key, uint32_t id, std::optional<uint32_t> service,
                   std::vector<uint32_t>* groups, std::vector<uint32_t>* services = nullptr) const;
 
+    // Loads the chunks of every table into the shared cache while it has
+    // room; how many it loaded.
+    size_t Warm() const;
+    // Drops this segment's chunks from the shared cache (it is closed).
+    void Forget() const;
+    static size_t SharedBytes();
+
    private:
     struct Parsed {
       std::vector<std::string_view> strings;
       std::vector<std::string_view> postings;  // per string, with postings (version 7)
     };
-    // Chunk `c` of `t`; null (and *error set) when damaged.
+    struct HeldChunk {
+      std::string raw;
+      Parsed parsed;
+      size_t bytes() const {
+        return raw.capacity() +
+               (parsed.strings.capacity() + parsed.postings.capacity()) * sizeof(std::string_view);
+      }
+    };
+    // Chunk `c` of `t`; null (and *error set) when damaged. The pointer
+    // lasts while this thread's front of the cache keeps it (at least until
+    // its next call).
     const Parsed* Chunk(const ValueTable& t, size_t c, Status* error = nullptr) const;
+    // Reads and parses chunk `c` of `t`; null (and *error set) when damaged.
+    std::shared_ptr<HeldChunk> LoadChunk(const ValueTable& t, size_t c, Status* error) const;
     // Version 8: the postings list of each string of chunk `c`, views into
     // `raw` (its block, read), each list unchecked; false (and *error set)
     // when the block is damaged.

@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "store/segment/segment_reader.h"
 #include "store/segment/segment_writer.h"
@@ -464,6 +465,37 @@ TEST_F(SegmentTest, ValueChunkFiltersLeadALookupToItsChunk) {
 // Format 6 keeps a key's strings once per segment; a key whose strings do
 // not repeat, and every key once the tables reach their budget, falls back
 // to a dictionary per row group. Either way every span comes back.
+// Value-table chunks are shared by every thread: readers on four threads
+// at once read the same rows as one alone (ThreadSanitizer runs this in
+// CI); warming puts a segment's chunks in the shared cache, and closing the
+// segment takes them out.
+TEST_F(SegmentTest, ThreadsShareValueTableChunks) {
+  SpanTable table;
+  table.Append(MakeVariedTraces(9, 3000, /*with_arrays=*/false));
+  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 128}).ok());
+  const size_t before = SegmentReader::SharedValueBytes();
+  {
+    auto reader = SegmentReader::Open(path_);
+    ASSERT_TRUE(reader.ok());
+    ASSERT_FALSE((*reader)->footer().value_tables.empty());
+    const auto expected = testing::CanonicalSpans(ReadAll(**reader));
+    std::vector<decltype(testing::CanonicalSpans(Traces()))> seen(4);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < seen.size(); ++t) {
+      threads.emplace_back([&, t] { seen[t] = testing::CanonicalSpans(ReadAll(**reader)); });
+    }
+    for (auto& th : threads) th.join();
+    for (const auto& s : seen) EXPECT_EQ(s, expected);
+    EXPECT_GT(SegmentReader::SharedValueBytes(), before);
+    EXPECT_EQ((*reader)->WarmValueTables(), 0u);  // every chunk already there
+  }
+  EXPECT_EQ(SegmentReader::SharedValueBytes(), before);
+  auto reopened = SegmentReader::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_GT((*reopened)->WarmValueTables(), 0u);
+  EXPECT_GT(SegmentReader::SharedValueBytes(), before);
+}
+
 TEST_F(SegmentTest, ValueTablesKeepRepeatedStringsOnceAndGiveWayToDictionaries) {
   Traces in = MakeVariedTraces(5, 20000, /*with_arrays=*/false);
   std::set<std::string> users;
