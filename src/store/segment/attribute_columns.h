@@ -16,7 +16,9 @@
 //                   | 2 first_new bit-packed(code×n)         (version 7, for a
 //                     table of 256 strings or more: a user ID's codes are
 //                     random 16-bit numbers, which zstd cannot squeeze out
-//                     of 3-byte varints)
+//                     of 3-byte varints; since version 9 these sections are
+//                     in a column of their own, stored uncompressed, so a
+//                     probe for a user ID reads them and nothing else)
 //   dict payload   := length-prefixed string×n   (a section per key that
 //                     uses the group's dictionary)
 //   ints payload   := zigzag(value)×n
