@@ -12,6 +12,7 @@
 #include <span>
 #include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
 #include "store/engine/span_matcher.h"
 #include "store/engine/store.h"
 #include "store/engine/trace_order.h"
@@ -262,6 +263,36 @@ struct GraphBuilder {
     l.messaging_count += consumer ? 1 : 0;
     l.latency.Add(duration);
   }
+
+  // The calls of the table being counted, by (parent, child) service ids,
+  // merged into `links` by name once per table: a pair of strings built and
+  // compared per call was a fifth of a service map over 10M spans.
+  absl::flat_hash_map<uint64_t, DependencyLink> table_links;
+  // Span ID -> service id within the trace being counted (kept, cleared).
+  absl::flat_hash_map<uint64_t, uint32_t> trace_services;
+
+  void AddTableCall(uint32_t parent, uint32_t child, uint64_t duration, bool error, bool consumer) {
+    DependencyLink& l = table_links[(uint64_t(parent) << 32) | child];
+    ++l.call_count;
+    l.error_count += error ? 1 : 0;
+    l.messaging_count += consumer ? 1 : 0;
+    l.latency.Add(duration);
+  }
+  void FlushTableCalls(const StringDict& names) {
+    for (auto& [pair, from] : table_links) {
+      std::string parent(names.Get(uint32_t(pair >> 32))), child(names.Get(uint32_t(pair)));
+      DependencyLink& l = links[{parent, child}];
+      if (l.call_count == 0) {
+        l.parent = std::move(parent);
+        l.child = std::move(child);
+      }
+      l.call_count += from.call_count;
+      l.error_count += from.error_count;
+      l.messaging_count += from.messaging_count;
+      l.latency.Merge(from.latency);
+    }
+    table_links.clear();
+  }
 };
 
 constexpr uint8_t kErrorStatus = static_cast<uint8_t>(StatusCodeValue::kError);
@@ -271,18 +302,22 @@ uint64_t RowDuration(const SpanTable& t, uint32_t row) {
   return t.end[row] > t.start[row] ? t.end[row] - t.start[row] : 0;
 }
 
+// A span ID as a hash key (its eight bytes).
+uint64_t IdKey(const SpanId& id) {
+  uint64_t key;
+  std::memcpy(&key, id.bytes.data(), 8);
+  return key;
+}
+
 // Counts parent -> child service calls within one trace's `rows`.
 // `nodes`: per service id of `t`, its span and error counts (names are
 // attached once per table, in FlushNodes, not per span).
 void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t start, uint64_t end,
                 GraphBuilder* graph, std::vector<ServiceGraph::Node>* nodes,
                 std::vector<UnresolvedParent>* unresolved) {
-  std::unordered_map<uint64_t, uint32_t> service_of;  // span ID -> service id
-  for (uint32_t row : rows) {
-    uint64_t key;
-    std::memcpy(&key, t.span_id[row].bytes.data(), 8);
-    service_of[key] = t.service[row];
-  }
+  auto& service_of = graph->trace_services;
+  service_of.clear();
+  for (uint32_t row : rows) service_of[IdKey(t.span_id[row])] = t.service[row];
   const StringDict& services = t.dicts().services;
   for (uint32_t row : rows) {
     if (t.start[row] < start || t.start[row] > end) continue;
@@ -291,24 +326,22 @@ void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t sta
     ++node.spans;
     node.errors += error ? 1 : 0;
     if (t.parent_span_id[row].IsZero()) continue;
-    uint64_t key;
-    std::memcpy(&key, t.parent_span_id[row].bytes.data(), 8);
-    auto it = service_of.find(key);
+    auto it = service_of.find(IdKey(t.parent_span_id[row]));
     bool consumer = t.kind[row] == kConsumerKind;
     if (it == service_of.end()) {
       unresolved->push_back({t.trace_id[row], t.parent_span_id[row],
                              std::string(services.Get(t.service[row])), RowDuration(t, row), error,
                              consumer});
     } else if (it->second != t.service[row]) {
-      graph->AddCall(std::string(services.Get(it->second)),
-                     std::string(services.Get(t.service[row])), RowDuration(t, row), error,
-                     consumer);
+      graph->AddTableCall(it->second, t.service[row], RowDuration(t, row), error, consumer);
     }
   }
 }
 
+// Merges a table's counts into the graph by name: its nodes and its calls.
 void FlushNodes(const SpanTable& t, const std::vector<ServiceGraph::Node>& nodes,
                 GraphBuilder* graph) {
+  graph->FlushTableCalls(t.dicts().services);
   for (uint32_t id = 0; id < nodes.size(); ++id) {
     if (nodes[id].spans == 0) continue;
     ServiceGraph::Node& node = graph->services[std::string(t.dicts().services.Get(id))];
@@ -500,7 +533,11 @@ Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
     const auto& groups = seg->footer().row_groups;
     for (size_t g = 0; g < groups.size(); ++g) {
       if (groups[g].max_end < start || groups[g].min_start > end) continue;
-      Result<SpanTable> table = seg->ReadRowGroup(g);
+      // Who called whom, when and how it ended: no attributes, events or
+      // links (decoding and interning them was most of the map's time).
+      constexpr ColumnMask kGraphColumns =
+          kSearchColumns | ColumnBit(kSpanIds) | ColumnBit(kParents) | ColumnBit(kParentIds);
+      Result<SpanTable> table = seg->ReadRowGroup(g, {}, kGraphColumns);
       if (!table.ok()) return Damaged(table.status());
       CountLinksSorted(*table, start, end, &graph, &unresolved);
     }
@@ -515,11 +552,19 @@ Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
   for (const auto& [id, children] : by_trace) {
     Result<Traces> trace = GetTrace(id);
     if (!trace.ok()) return trace.status();
+    // The children by their parent's ID: a big trace split over row groups
+    // has thousands, and comparing each span with each was quadratic (most
+    // of an 8 s service map over 10M spans holding one 84k-span trace).
+    std::unordered_multimap<uint64_t, const UnresolvedParent*> by_parent;
+    by_parent.reserve(children.size());
+    for (const UnresolvedParent* u : children) by_parent.emplace(IdKey(u->parent), u);
     for (const ResourceSpans& rs : trace->resource_spans()) {
       std::string_view service = ServiceNameOf(rs.resource);
       for (const ScopeSpans& ss : rs.scope_spans) {
         for (const Span& s : ss.spans) {
-          for (const UnresolvedParent* u : children) {
+          auto [begin, end] = by_parent.equal_range(IdKey(s.span_id));
+          for (auto it = begin; it != end; ++it) {
+            const UnresolvedParent* u = it->second;
             if (u->parent == s.span_id && u->child_service != service) {
               graph.AddCall(std::string(service), u->child_service, u->duration, u->error,
                             u->consumer);
