@@ -563,9 +563,9 @@ Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
       for (const ScopeSpans& ss : rs.scope_spans) {
         for (const Span& s : ss.spans) {
           auto [begin, end] = by_parent.equal_range(IdKey(s.span_id));
-          for (auto it = begin; it != end; ++it) {
+          for (auto it = begin; it != end; ++it) {  // the key is the whole span ID
             const UnresolvedParent* u = it->second;
-            if (u->parent == s.span_id && u->child_service != service) {
+            if (u->child_service != service) {
               graph.AddCall(std::string(service), u->child_service, u->duration, u->error,
                             u->consumer);
             }

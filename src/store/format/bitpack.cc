@@ -22,6 +22,23 @@ uint64_t LoadBits(const uint8_t* data, size_t size, uint64_t bit, unsigned width
   return width == 64 ? v : v & ((uint64_t(1) << width) - 1);
 }
 
+// The stream's value count (a block takes at least two bytes: a count
+// beyond that is damage).
+bool GetCount(ByteReader& in, uint64_t* count) {
+  return in.GetVarint(count) && *count <= (in.remaining() / 2 + 1) * kBlock;
+}
+
+// The next block of `n` values: its minimum, its bit width and its bits.
+bool GetBlock(ByteReader& in, size_t n, uint64_t* min, uint8_t* width, std::string_view* packed) {
+  uint64_t min_zz;
+  if (!in.GetVarint(&min_zz) || !in.GetByte(width) || *width > 64 ||
+      !in.GetBytes((n * *width + 7) / 8, packed)) {
+    return false;
+  }
+  *min = uint64_t(UnZigZag(min_zz));
+  return true;
+}
+
 // Counts the n values of `width` bits in `data` (offsets from `min`)
 // equal to a and to b; whole-byte widths compared as arrays (vectorised).
 template <typename T>
@@ -43,18 +60,14 @@ bool CountInBitPacked(ByteReader& in, int64_t a, int64_t b, uint64_t* equal_a, u
                       uint64_t* values) {
   *equal_a = *equal_b = 0;
   uint64_t count;
-  if (!in.GetVarint(&count) || count > (in.remaining() / 2 + 1) * kBlock) return false;
+  if (!GetCount(in, &count)) return false;
   *values = count;
   for (uint64_t begin = 0; begin < count; begin += kBlock) {
     size_t n = size_t(std::min<uint64_t>(kBlock, count - begin));
-    uint64_t min_zz;
+    uint64_t min;
     uint8_t width;
     std::string_view packed;
-    if (!in.GetVarint(&min_zz) || !in.GetByte(&width) || width > 64 ||
-        !in.GetBytes((n * width + 7) / 8, &packed)) {
-      return false;
-    }
-    const uint64_t min = uint64_t(UnZigZag(min_zz));
+    if (!GetBlock(in, n, &min, &width, &packed)) return false;
     const uint64_t mask = width == 64 ? ~uint64_t(0) : (uint64_t(1) << width) - 1;
     // The offsets a and b would have; one out of the block's range is in
     // none of its values.
@@ -112,22 +125,19 @@ void PutBitPacked(std::string* out, std::span<const int64_t> values) {
 
 bool GetBitPacked(ByteReader& in, std::vector<int64_t>* out) {
   uint64_t count;
-  // A block takes at least two bytes: a count beyond that is damage.
-  if (!in.GetVarint(&count) || count > (in.remaining() / 2 + 1) * kBlock) return false;
+  if (!GetCount(in, &count)) return false;
   size_t at = out->size();
   out->resize(at + count);
   int64_t* next = out->data() + at;
   for (uint64_t begin = 0; begin < count; begin += kBlock) {
     size_t n = size_t(std::min<uint64_t>(kBlock, count - begin));
-    uint64_t min_zz;
+    uint64_t min;
     uint8_t width;
     std::string_view packed;
-    if (!in.GetVarint(&min_zz) || !in.GetByte(&width) || width > 64 ||
-        !in.GetBytes((n * width + 7) / 8, &packed)) {
+    if (!GetBlock(in, n, &min, &width, &packed)) {
       out->resize(at);
       return false;
     }
-    uint64_t min = uint64_t(UnZigZag(min_zz));
     const auto* data = reinterpret_cast<const uint8_t*>(packed.data());
     size_t i = 0;
     if (width == 0) {

@@ -776,7 +776,6 @@ Status SegmentReader::ReadBlockInto(const ColumnBlock& block, size_t group, int 
   // block was a page fault per 4 KiB of every search.
   thread_local std::string compressed;
   if (Status s = CheckInFile(block, group, column); !s.ok()) return s;
-  if (StoredRaw(column) && block.size == 0) return DecompressBlock(block, {}, group, column, raw);
   if (Status s = PRead(fd_, block.offset, block.size, &compressed, path_); !s.ok()) return s;
   return DecompressBlock(block, compressed, group, column, raw);
 }
@@ -1212,8 +1211,9 @@ bool SkipPostings(ByteReader& in, size_t services, size_t groups, uint8_t shift)
 
 namespace {
 
-// The value-table chunks every thread shares, by (reader id, key id, chunk).
-using ChunkKey = std::tuple<uint64_t, uint32_t, size_t>;
+// The value-table chunks every thread shares, by (reader id, key id, chunk,
+// whether it is the chunk's postings block rather than its strings).
+using ChunkKey = std::tuple<uint64_t, uint32_t, size_t, bool>;
 
 }  // namespace
 
@@ -1225,6 +1225,12 @@ static SharedLru<ChunkKey, Held>& SharedChunks() {
 
 const SegmentReader::Values::Parsed* SegmentReader::Values::Chunk(const ValueTable& t, size_t c,
                                                                   Status* error) const {
+  return Cached(t, c, /*postings=*/false, error);
+}
+
+const SegmentReader::Values::Parsed* SegmentReader::Values::Cached(const ValueTable& t, size_t c,
+                                                                   bool postings,
+                                                                   Status* error) const {
   // A front per thread, up to kFrontBytes, before the shared cache: a row
   // group read in full (compaction, a check) meets a user ID from every
   // chunk of the table, and asks for a chunk once per cell. Past the bound
@@ -1232,13 +1238,13 @@ const SegmentReader::Values::Parsed* SegmentReader::Values::Chunk(const ValueTab
   constexpr size_t kFrontBytes = 16 << 20;
   thread_local absl::flat_hash_map<ChunkKey, std::shared_ptr<const HeldChunk>> front;
   thread_local size_t front_bytes = 0;
-  ChunkKey at{reader_->id_, t.key, c};
+  ChunkKey at{reader_->id_, t.key, c, postings};
   if (auto it = front.find(at); it != front.end()) return &it->second->parsed;
   auto& shared = SharedChunks<HeldChunk>();
   const bool share = !PrivateReads::active();
   std::shared_ptr<const HeldChunk> held = share ? shared.Find(at) : nullptr;
   if (held == nullptr) {
-    std::shared_ptr<HeldChunk> loaded = LoadChunk(t, c, error);
+    std::shared_ptr<HeldChunk> loaded = Load(t, c, postings, error);
     if (loaded == nullptr) return nullptr;
     const size_t bytes = loaded->bytes();
     held = share ? shared.Insert(at, std::move(loaded), bytes) : std::move(loaded);
@@ -1256,14 +1262,17 @@ size_t SegmentReader::Values::Warm() const {
   size_t loaded = 0;
   for (const ValueTable& t : reader_->footer_.value_tables) {
     for (size_t c = 0; c < t.chunks.size(); ++c) {
-      if (shared.Full()) return loaded;
-      ChunkKey at{reader_->id_, t.key, c};
-      if (shared.Find(at) != nullptr) continue;
-      std::shared_ptr<HeldChunk> held = LoadChunk(t, c, nullptr);
-      if (held == nullptr) return loaded;  // damaged: reported when a read meets it
-      const size_t bytes = held->bytes();
-      shared.Insert(at, std::move(held), bytes);
-      ++loaded;
+      for (bool postings : {false, true}) {
+        if (postings && t.chunks[c].postings.size == 0) continue;  // none, or before version 8
+        if (shared.Full()) return loaded;
+        ChunkKey at{reader_->id_, t.key, c, postings};
+        if (shared.Find(at) != nullptr) continue;
+        std::shared_ptr<HeldChunk> held = Load(t, c, postings, nullptr);
+        if (held == nullptr) return loaded;  // damaged: reported when a read meets it
+        const size_t bytes = held->bytes();
+        shared.Insert(at, std::move(held), bytes);
+        ++loaded;
+      }
     }
   }
   return loaded;
@@ -1276,10 +1285,16 @@ void SegmentReader::Values::Forget() const {
   SharedChunks<HeldChunk>().EraseIf([id](const ChunkKey& k) { return std::get<0>(k) == id; });
 }
 
-std::shared_ptr<SegmentReader::Values::HeldChunk> SegmentReader::Values::LoadChunk(
-    const ValueTable& t, size_t c, Status* error) const {
+std::shared_ptr<SegmentReader::Values::HeldChunk> SegmentReader::Values::Load(const ValueTable& t,
+                                                                              size_t c,
+                                                                              bool postings,
+                                                                              Status* error) const {
   auto fresh = std::make_shared<HeldChunk>();
   HeldChunk* slot = fresh.get();
+  if (postings) {  // version 8: the lists of the chunk's strings, in `parsed.postings`
+    if (!PostingsLists(t, c, &slot->raw, &slot->parsed.postings, error)) return nullptr;
+    return fresh;
+  }
   const ValueChunk& chunk = t.chunks[c];
   uint32_t end = c + 1 < t.chunks.size() ? t.chunks[c + 1].first : t.values;
   uint32_t n = end - chunk.first;
@@ -1382,31 +1397,12 @@ bool SegmentReader::Values::Postings(uint32_t key, uint32_t id, std::optional<ui
   const SegmentFooter& f = reader_->footer_;
   std::string_view list;
   if (f.version >= 8) {
-    // The chunks' lists this thread read stay, up to kHeldBytes: a search
-    // asks each segment for its postings (a 20 KiB block decompressed again
-    // each time was 16 us of every user-ID search).
-    struct Held {
-      std::string raw;
-      std::vector<std::string_view> lists;
-    };
-    using Key = std::tuple<uint64_t, const ValueTable*, size_t>;
-    constexpr size_t kHeldBytes = 4 << 20;
-    thread_local absl::flat_hash_map<Key, std::unique_ptr<Held>> held;
-    thread_local size_t held_bytes = 0;
-    Key at{reader_->id_, t, c};
-    auto it = held.find(at);
-    if (it == held.end()) {
-      auto fresh = std::make_unique<Held>();
-      if (!PostingsLists(*t, c, &fresh->raw, &fresh->lists, nullptr)) return false;
-      size_t bytes = fresh->raw.capacity() + fresh->lists.capacity() * sizeof(std::string_view);
-      if (held_bytes + bytes > kHeldBytes) {
-        held.clear();
-        held_bytes = 0;
-      }
-      held_bytes += bytes;
-      it = held.emplace(at, std::move(fresh)).first;
-    }
-    list = it->second->lists[id - t->chunks[c].first];
+    // Kept like the strings (a search asks each segment for its postings: a
+    // 20 KiB block decompressed again each time was 16 us of every user-ID
+    // search).
+    const Parsed* lists = Cached(*t, c, /*postings=*/true, nullptr);
+    if (lists == nullptr) return false;
+    list = lists->postings[id - t->chunks[c].first];
     ByteReader check(list);
     if (!SkipPostings(check, f.dicts->services.size(), f.row_groups.size(), t->postings_shift) ||
         !check.done()) {

@@ -206,7 +206,9 @@ class SegmentReader {
    private:
     struct Parsed {
       std::vector<std::string_view> strings;
-      std::vector<std::string_view> postings;  // per string, with postings (version 7)
+      // Per string: its postings list (version 7: in the strings chunk;
+      // version 8: a chunk's postings block, kept on its own, no strings).
+      std::vector<std::string_view> postings;
     };
     struct HeldChunk {
       std::string raw;
@@ -220,8 +222,14 @@ class SegmentReader {
     // lasts while this thread's front of the cache keeps it (at least until
     // its next call).
     const Parsed* Chunk(const ValueTable& t, size_t c, Status* error = nullptr) const;
-    // Reads and parses chunk `c` of `t`; null (and *error set) when damaged.
-    std::shared_ptr<HeldChunk> LoadChunk(const ValueTable& t, size_t c, Status* error) const;
+    // Chunk `c` of `t`, its strings or (`postings`, version 8) its postings
+    // block's lists in `postings`, from this thread's front of the shared
+    // cache, the shared cache, or the file; null (and *error set) when
+    // damaged.
+    const Parsed* Cached(const ValueTable& t, size_t c, bool postings, Status* error) const;
+    // Reads and parses it; null (and *error set) when damaged.
+    std::shared_ptr<HeldChunk> Load(const ValueTable& t, size_t c, bool postings,
+                                    Status* error) const;
     // Version 8: the postings list of each string of chunk `c`, views into
     // `raw` (its block, read), each list unchecked; false (and *error set)
     // when the block is damaged.
