@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config ccache clang-format
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc libnghttp2-dev libprotobuf-dev protobuf-compiler
   libboost-dev libboost-system-dev libssl-dev
   libyaml-cpp-dev libsimdjson-dev libzstd-dev zlib1g-dev libisal-dev libabsl-dev
   libcli11-dev libfmt-dev libspdlog-dev libre2-dev libcrypt-dev

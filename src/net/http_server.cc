@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "core/log_throttle.h"
+#include "net/http2_session.h"
 
 namespace polytrace {
 
@@ -255,7 +256,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       if constexpr (kTls) {
         self->Handshake();
       } else {
-        self->ReadHeader();
+        self->FirstRead();
       }
     });
   }
@@ -282,7 +283,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->OnHandshakeError(ec);
-                                self->ReadHeader();
+                                self->FirstRead();
                               });
     }
   }
@@ -310,6 +311,103 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       shared_->LogHandshakeFailure(remote_, ec.message());
     }
     Close();
+  }
+
+  // The first bytes tell HTTP/2 (its preface) from HTTP/1.1; both parsers
+  // start from what was read here.
+  void FirstRead() {
+    if (!shared_->options.http2) return ReadHeader();
+    static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    size_t n = std::min(held.size(), kPreface.size());
+    if (held.substr(0, n) != kPreface.substr(0, n)) return ReadHeader();
+    if (held.size() >= kPreface.size()) return StartHttp2();
+    Lowest().expires_after(shared_->options.read_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t read) {
+                              if (ec) return self->OnReadError(ec);
+                              self->buffer_.commit(read);
+                              self->FirstRead();
+                            });
+  }
+
+  void StartHttp2() {
+    const HttpServerOptions& o = shared_->options;
+    Http2Limits limits;
+    limits.max_request_body_size = o.max_request_body_size;
+    limits.max_concurrent_streams = o.max_concurrent_streams;
+    Http2Hooks hooks;
+    hooks.check_head = [shared = shared_.get()](const HttpRequest& head) {
+      return CheckHttp2Head(*shared, head);
+    };
+    if (AdmissionGate* gate = o.admission) {
+      hooks.admit = [gate](uint64_t bytes) { return gate->Admit(bytes); };
+    }
+    hooks.refusal_form = o.refusal_form;
+    hooks.handle = [shared = shared_.get()](HttpRequest& r) { return shared->handler(r); };
+    h2_ = std::make_unique<Http2Session>(limits, remote_, std::move(hooks));
+    h2_in_ = std::make_unique<char[]>(kMaxReadChunk);
+    std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    bool ok = h2_->Receive(held);
+    buffer_ = beast::flat_buffer();
+    AfterHttp2Input(ok);
+  }
+
+  // What HTTP/1.1's OnHeader checks, for an HTTP/2 request's head. gRPC
+  // calls skip the Host check: no browser page can make one.
+  static std::optional<HttpResponse> CheckHttp2Head(const Shared& shared, const HttpRequest& head) {
+    if (TargetHasNul(head.target)) {
+      return HttpResponse::Text(400, "request target contains a NUL byte\n");
+    }
+    std::string_view content_type = head.Header("content-type");
+    if (!content_type.starts_with("application/grpc") &&
+        !HostAllowed(head.Header("host"), shared.listener_host, shared.options.allowed_hosts)) {
+      return HttpResponse::Text(
+          403, fmt::format("Host \"{}\" is not allowed on {} (a DNS-rebinding guard)\n",
+                           head.Header("host"), shared.options.endpoint));
+    }
+    if (shared.options.authorize) return shared.options.authorize(head);
+    return std::nullopt;
+  }
+
+  void AfterHttp2Input(bool ok) {
+    if (!ok) broken_ = true;
+    if (shared_->stopping.load()) h2_->GoAway();
+    SetBusy(h2_->Busy());
+    FlushHttp2();
+    if (!broken_ && !reading_ && h2_->WantsRead() && Lowest().socket().is_open()) ReadHttp2();
+  }
+
+  void ReadHttp2() {
+    reading_ = true;
+    Lowest().expires_after(h2_->Busy() ? shared_->options.read_timeout
+                                       : shared_->options.idle_timeout);
+    stream_.async_read_some(asio::buffer(h2_in_.get(), kMaxReadChunk),
+                            [self = shared_from_this()](beast::error_code ec, size_t read) {
+                              self->reading_ = false;
+                              if (ec) return self->Close();
+                              bool ok = self->h2_->Receive({self->h2_in_.get(), read});
+                              self->AfterHttp2Input(ok);
+                            });
+  }
+
+  // One write at a time; what the session has to say meanwhile waits for it.
+  void FlushHttp2() {
+    if (writing_) return;
+    h2_out_.clear();
+    h2_->Output(&h2_out_);
+    if (h2_out_.empty()) {
+      if (broken_ || (!h2_->WantsRead() && !h2_->WantsWrite())) Close();
+      return;
+    }
+    writing_ = true;
+    asio::async_write(stream_, asio::buffer(h2_out_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) return self->Close();
+                        self->SetBusy(self->h2_->Busy());
+                        self->FlushHttp2();
+                      });
   }
 
   void ReadHeader() {
@@ -523,6 +621,12 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   bool busy_ = false;
   std::unique_ptr<char[]> linger_;  // scratch for LingeringClose
   AdmissionGate::Ticket ticket_;    // the body's memory, while the request runs
+  // HTTP/2 (after its preface): the protocol state, what was read, what is
+  // being written.
+  std::unique_ptr<Http2Session> h2_;
+  std::unique_ptr<char[]> h2_in_;
+  std::string h2_out_;
+  bool reading_ = false, writing_ = false, broken_ = false;
 };
 
 }  // namespace

@@ -18,6 +18,11 @@
 // With `tls_context` the listener speaks TLS (OpenSSL through Beast), and
 // `authorize` lets an authenticator refuse a request by its headers.
 //
+// With `http2`, connections that open with HTTP/2's preface are served as
+// HTTP/2 (several requests at once on one connection), the same handler
+// answering; the same checks apply, and request bodies are admitted as they
+// are announced (content-length or a gRPC message's length).
+//
 // Threading: handlers run on the server's I/O threads (`threads` of them),
 // several at once; a handler may block (e.g. on a pipeline refusing), which
 // holds only its own connection.
@@ -59,6 +64,8 @@ struct HttpResponse {
   int status = 200;
   HttpHeaders headers;
   std::string body;
+  // Sent after the body over HTTP/2 (gRPC's grpc-status); HTTP/1.1 has none.
+  HttpHeaders trailers;
 
   static HttpResponse Text(int status, std::string body);
   static HttpResponse WithBody(int status, std::string content_type, std::string body);
@@ -95,6 +102,16 @@ struct HttpServerOptions {
   // the connection closed, so an unauthenticated client cannot make the
   // server read its body.
   std::function<std::optional<HttpResponse>(const HttpRequest& head)> authorize;
+  // Also serve HTTP/2 (net/http2_session.h): a connection that opens with
+  // HTTP/2's preface (h2c with prior knowledge, or after ALPN "h2" on TLS:
+  // give tls_context one made with http2) is served as HTTP/2, others as
+  // HTTP/1.1. gRPC is served this way.
+  bool http2 = false;
+  uint32_t max_concurrent_streams = 128;  // per HTTP/2 connection
+  // Puts the server's own refusals of an HTTP/2 request (credentials,
+  // admission, limits) in the listener's protocol, e.g. gRPC's
+  // trailers-only answers; unset: sent as they are.
+  std::function<HttpResponse(const HttpRequest& head, HttpResponse refusal)> refusal_form;
 };
 
 class HttpServer {

@@ -1,13 +1,10 @@
 #include "tls/grpc_credentials.h"
 
 #include <grpcpp/security/credentials.h>
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/channel_arguments.h>
-
-#include <algorithm>
 
 #include "tls/tls_context.h"
 
@@ -15,11 +12,6 @@ namespace polytrace {
 namespace {
 
 namespace gx = grpc::experimental;
-
-unsigned ReloadSeconds(std::chrono::nanoseconds interval) {
-  auto s = std::chrono::ceil<std::chrono::seconds>(interval).count();
-  return static_cast<unsigned>(std::clamp<int64_t>(s, 1, 86400 * 365));
-}
 
 }  // namespace
 
@@ -31,43 +23,6 @@ Status ValidateGrpcTlsVersions(const TlsConfig& c) {
         "or lower and max_version unset or 1.3");
   }
   return Status::Ok();
-}
-
-Result<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(const TlsServerConfig& c) {
-  POLYTRACE_RETURN_IF_ERROR(ValidateGrpcTlsVersions(c));
-  // gRPC would accept unreadable files and fail every handshake later.
-  Result<SslContextPtr> check = NewServerSslContext(c);
-  if (!check.ok()) return check.status();
-
-  std::shared_ptr<gx::CertificateProviderInterface> provider;
-  bool files = !c.cert_file.empty() && !c.key_file.empty();
-  if (files && (c.reload_interval.count() > 0 || c.reload_client_ca_file)) {
-    provider = std::make_shared<gx::FileWatcherCertificateProvider>(
-        c.key_file, c.cert_file, c.client_ca_file,
-        ReloadSeconds(c.reload_interval.count() > 0 ? c.reload_interval : std::chrono::seconds(1)));
-  } else {
-    Result<std::string> cert = LoadPem(c.cert_file, c.cert_pem, "tls.cert_file");
-    if (!cert.ok()) return cert.status();
-    Result<std::string> key = LoadPem(c.key_file, c.key_pem, "tls.key_file");
-    if (!key.ok()) return key.status();
-    std::string roots;
-    if (!c.client_ca_file.empty()) {
-      Result<std::string> ca = LoadPem(c.client_ca_file, "", "tls.client_ca_file");
-      if (!ca.ok()) return ca.status();
-      roots = ca.value();
-    }
-    provider = std::make_shared<gx::StaticDataCertificateProvider>(
-        roots, std::vector<gx::IdentityKeyCertPair>{{key.value(), cert.value()}});
-  }
-  gx::TlsServerCredentialsOptions options(provider);
-  options.watch_identity_key_cert_pairs();
-  if (c.client_ca_file.empty()) {
-    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  } else {
-    options.watch_root_certs();
-    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  }
-  return gx::TlsServerCredentials(options);
 }
 
 Result<std::shared_ptr<grpc::ChannelCredentials>> GrpcChannelCredentials(

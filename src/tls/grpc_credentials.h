@@ -1,11 +1,11 @@
 // gRPC credentials from the Collector's TLS settings, for the OTLP/gRPC
-// receiver and exporter. grpc++ does its own TLS (BoringSSL-style API over
-// OpenSSL), so these settings are first loaded with OpenSSL
+// exporter (the receiver serves gRPC itself: receivers/otlp/grpc_server.h). grpc++ does its own TLS
+// (BoringSSL-style API over OpenSSL), so these settings are first loaded with OpenSSL
 // (tls_context.h) for precise errors at start, then handed to gRPC.
 //
 // grpc++ 1.51 negotiates TLS 1.2 and 1.3 and offers no way to narrow that:
-// min_version "1.3" or max_version "1.2" are refused on gRPC rather than
-// silently ignored.
+// min_version "1.3" or max_version "1.2" are refused on the exporter rather
+// than silently ignored.
 #pragma once
 
 #include <memory>
@@ -14,17 +14,11 @@
 #include "tls/tls_config.h"
 
 namespace grpc {
-class ServerCredentials;
 class ChannelCredentials;
 class ChannelArguments;
 }  // namespace grpc
 
 namespace polytrace {
-
-// With reload_interval, certificate and client CA files are re-read by
-// gRPC's file watcher at that interval (rounded up to a second).
-Result<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(
-    const TlsServerConfig& config);
 
 // insecure: plaintext. Otherwise TLS, verifying the server against ca_file
 // (or the system's CAs), with server_name_override set on `args`.

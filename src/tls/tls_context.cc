@@ -135,7 +135,30 @@ Result<std::string> LoadPem(const std::string& file, const std::string& pem,
   return text.str();
 }
 
-Result<SslContextPtr> NewServerSslContext(const TlsServerConfig& c) {
+namespace {
+
+// ALPN (RFC 7301): the first of the server's protocols the client offers;
+// none offered (an older client), the handshake goes on without ALPN.
+int SelectProtocol(SSL*, const unsigned char** out, unsigned char* out_length,
+                   const unsigned char* offered, unsigned int offered_length, void* arg) {
+  const auto* ours = static_cast<const std::string_view*>(arg);
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, out_length,
+                            reinterpret_cast<const unsigned char*>(ours->data()),
+                            static_cast<unsigned int>(ours->size()), offered,
+                            offered_length) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+const std::string_view kHttp2Protocols("\x02h2\x08http/1.1", 12);
+const std::string_view kHttp1Protocols("\x08http/1.1", 9);
+
+}  // namespace
+
+Result<SslContextPtr> NewServerSslContext(const TlsServerConfig& c, bool http2) {
   SslContextPtr ctx = Own(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return Status::Internal("SSL_CTX_new: " + OpenSslErrors());
   // No compression (CRIME), no renegotiation (a client-driven CPU sink).
@@ -153,6 +176,9 @@ Result<SslContextPtr> NewServerSslContext(const TlsServerConfig& c) {
     POLYTRACE_RETURN_IF_ERROR(TrustCertificates(ctx.get(), pem.value(), what, true));
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
+  SSL_CTX_set_alpn_select_cb(
+      ctx.get(), SelectProtocol,
+      const_cast<std::string_view*>(http2 ? &kHttp2Protocols : &kHttp1Protocols));
   return ctx;
 }
 
@@ -199,7 +225,8 @@ Status PrepareClientConnection(ssl_st* ssl, const std::string& host, const TlsCl
 }
 
 Result<std::shared_ptr<TlsContextSource>> TlsContextSource::ForServer(const TlsServerConfig& c,
-                                                                      LogError log_error) {
+                                                                      LogError log_error,
+                                                                      bool http2) {
   std::vector<std::string> files;
   for (const std::string* f : {&c.cert_file, &c.key_file, &c.client_ca_file}) {
     if (!f->empty()) files.push_back(*f);
@@ -210,7 +237,7 @@ Result<std::shared_ptr<TlsContextSource>> TlsContextSource::ForServer(const TlsS
   if (c.reload_client_ca_file && (interval.count() == 0 || interval > std::chrono::seconds(1))) {
     interval = std::chrono::seconds(1);
   }
-  return Make([c] { return NewServerSslContext(c); }, std::move(files), interval,
+  return Make([c, http2] { return NewServerSslContext(c, http2); }, std::move(files), interval,
               std::move(log_error));
 }
 

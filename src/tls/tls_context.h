@@ -22,8 +22,10 @@ using SslContextPtr = std::shared_ptr<ssl_ctx_st>;
 
 // A server context: certificate chain and key, versions, and with
 // client_ca_file a required, verified client certificate. Errors name the
-// setting and the file ("tls.key_file \"k.pem\": ...").
-Result<SslContextPtr> NewServerSslContext(const TlsServerConfig& config);
+// setting and the file ("tls.key_file \"k.pem\": ..."). With `http2`, ALPN
+// selects "h2" when the client offers it (gRPC clients require it), else
+// "http/1.1".
+Result<SslContextPtr> NewServerSslContext(const TlsServerConfig& config, bool http2 = false);
 // A client context: trusted CAs (ca_file/ca_pem, else the system's),
 // optional client certificate, versions; insecure_skip_verify verifies
 // nothing.
@@ -47,7 +49,8 @@ class TlsContextSource {
   using LogError = std::function<void(const std::string&)>;
 
   static Result<std::shared_ptr<TlsContextSource>> ForServer(const TlsServerConfig& config,
-                                                             LogError log_error = nullptr);
+                                                             LogError log_error = nullptr,
+                                                             bool http2 = false);
   static Result<std::shared_ptr<TlsContextSource>> ForClient(const TlsClientConfig& config,
                                                              LogError log_error = nullptr);
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "pipeline/auth.h"
-#include "tls/grpc_credentials.h"
 
 namespace polytrace {
 namespace {
@@ -51,10 +50,6 @@ Status OtlpReceiverConfig::Unmarshal(ConfigReader& reader) {
     POLYTRACE_RETURN_IF_ERROR(g->Read("max_concurrent_streams", &c.max_concurrent_streams));
     POLYTRACE_RETURN_IF_ERROR(g->Read("include_metadata", &c.include_metadata));
     POLYTRACE_RETURN_IF_ERROR(ReadTlsAndAuth(*g, &c));
-    if (c.tls) {
-      Status versions = ValidateGrpcTlsVersions(*c.tls);
-      if (!versions.ok()) return g->KeyError("tls", versions.message());
-    }
     POLYTRACE_RETURN_IF_ERROR(ReadAcceptedButUnused(*g));
     POLYTRACE_RETURN_IF_ERROR(g->Finish());
     if (c.max_recv_msg_size_mib == 0) c.max_recv_msg_size_mib = 4;

@@ -23,8 +23,8 @@ Status OtlpReceiver::Start(Host& host) {
     }
     grpc_ingest_ = std::make_unique<Ingest>(next_, host.metrics(), id, "grpc", host.admission(),
                                             settings_.logger);
-    grpc_ =
-        std::make_unique<OtlpGrpcServer>(*config_.grpc, grpc_ingest_.get(), auth, settings_.logger);
+    grpc_ = std::make_unique<OtlpGrpcServer>(*config_.grpc, id + "/grpc", grpc_ingest_.get(), auth,
+                                             host.admission(), settings_.logger);
     POLYTRACE_RETURN_IF_ERROR(grpc_->Start());
     settings_.logger->info("OTLP/gRPC listening on {} (port {}{})", config_.grpc->endpoint,
                            grpc_->port(), config_.grpc->tls ? ", TLS" : "");

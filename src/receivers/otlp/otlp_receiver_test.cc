@@ -231,6 +231,10 @@ TEST_P(OtlpReceiverTest, CorsPreflightAndSimpleRequest) {
 
 constexpr char kExport[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
+// grpc++ (the client here) shuts its library down when its last channel
+// goes, joining a thread that may sleep for 10 s: kept up for the process.
+const bool kGrpcKeptUp = (grpc_init(), true);
+
 grpc::Status CallExport(int port, const std::string& payload, std::string* response,
                         bool gzip = false, const char* method = kExport) {
   auto channel =
