@@ -360,7 +360,7 @@ def test_polytrace_forwards_to_polytrace_over_tls_with_a_bearer_token(
     assert not problems, "\n".join(problems[:40])
 
     # The same forwarder with a wrong token: refused, said on both sides.
-    refusal = "otlp/grpc: refused a call" if exporter == "otlp" else "otlp/http: refused POST"
+    refusal = "otlp/grpc: refused POST" if exporter == "otlp" else "otlp/http: refused POST"
     refusals_before = protected.logs().count(refusal)
     wrong_front = free_port()
     wrong = start_collector(FORWARDER.format(token="not-the-token", http=wrong_front,
