@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 all=(otlp_proto_fuzz otlp_json_fuzz traceql_fuzz ottl_fuzz http_request_fuzz query_api_fuzz
-  config_fuzz segment_fuzz wal_fuzz auth_fuzz)
+  config_fuzz segment_fuzz wal_fuzz auth_fuzz http2_session_fuzz)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all[@]}")
 
