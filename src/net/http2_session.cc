@@ -312,8 +312,8 @@ void Http2Session::Respond(Stream& s, HttpResponse response) {
   if (s.answered) return;
   s.answered = true;
   s.response = std::move(response);
-  std::vector<std::string> names;  // lower-case, as HTTP/2 requires
-  names.reserve(s.response.headers.size() + 2);
+  std::vector<std::string> names;  // lower-case, as HTTP/2 requires (kept while nva points)
+  names.reserve(s.response.headers.size());
   std::vector<nghttp2_nv> nva;
   const std::string status_name = ":status", status = std::to_string(s.response.status);
   nva.push_back(Nv(status_name, status));
@@ -323,6 +323,10 @@ void Http2Session::Respond(Stream& s, HttpResponse response) {
     if (ConnectionSpecific(names.back())) continue;
     has_length = has_length || names.back() == "content-length";
     nva.push_back(Nv(names.back(), value));
+  }
+  for (const auto& [name, value] : hooks_.default_headers) {  // names already lower-case
+    bool set = std::any_of(names.begin(), names.end(), [&](const auto& n) { return n == name; });
+    if (!set) nva.push_back(Nv(name, value));
   }
   const std::string length_name = "content-length", length = std::to_string(s.response.body.size());
   if (!has_length && !s.grpc) nva.push_back(Nv(length_name, length));

@@ -50,6 +50,9 @@ struct Http2Hooks {
   // (gRPC's trailers-only answers); empty: as it is.
   std::function<HttpResponse(const HttpRequest& head, HttpResponse refusal)> refusal_form;
   HttpHandler handle;
+  // Headers every answer carries unless it set them (the server's security
+  // headers).
+  HttpHeaders default_headers;
 };
 
 class Http2Session {

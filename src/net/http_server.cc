@@ -345,6 +345,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     }
     hooks.refusal_form = o.refusal_form;
     hooks.handle = [shared = shared_.get()](HttpRequest& r) { return shared->handler(r); };
+    for (const auto& [name, value] : kSecurityHeaders) {
+      hooks.default_headers.emplace_back(Lower(name), value);
+    }
     h2_ = std::make_unique<Http2Session>(limits, remote_, std::move(hooks));
     h2_in_ = std::make_unique<char[]>(kMaxReadChunk);
     std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "testing/h2_client.h"
 #include "testing/raw_http_client.h"
 
 namespace polytrace {
@@ -313,6 +314,128 @@ TEST(HttpServerTest, AcceptBacksOffWhenOutOfDescriptorsAndRecovers) {
 TEST(HttpServerTest, ShutdownWithoutStartIsSafe) {
   HttpServer server(TestOptions(), Echo);
   server.Shutdown();
+  server.Shutdown();
+}
+
+// --- HTTP/2 (prior knowledge), as gRPC clients speak it ---
+
+HttpServerOptions Http2Options() {
+  HttpServerOptions o = TestOptions();
+  o.http2 = true;
+  return o;
+}
+
+testing::H2Request Post(std::string path, std::string body) {
+  testing::H2Request r;
+  r.path = std::move(path);
+  r.body = std::move(body);
+  return r;
+}
+
+TEST(HttpServerTest, Http2AndHttp1AreServedOnOnePort) {
+  HttpServer server(Http2Options(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  testing::H2Client h2(server.port());
+  ASSERT_TRUE(h2.connected());
+  std::vector<testing::H2Request> requests;
+  for (int i = 0; i < 20; ++i)
+    requests.push_back(Post("/p" + std::to_string(i), "b" + std::to_string(i)));
+  std::vector<testing::H2Answer> answers = h2.Exchange(requests);
+  for (int i = 0; i < 20; ++i) {
+    const testing::H2Answer& a = answers[i];
+    ASSERT_TRUE(a.closed) << i;
+    EXPECT_EQ(a.headers.at(":status"), "200");
+    EXPECT_EQ(a.body, "POST /p" + std::to_string(i) + " q= body=b" + std::to_string(i));
+    EXPECT_EQ(a.headers.at("content-length"), std::to_string(a.body.size()));
+    EXPECT_EQ(a.headers.at("x-content-type-options"), "nosniff");
+  }
+  RawClient h1(server.port());
+  h1.Send("GET /h1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  EXPECT_NE(h1.ReadResponse().find("GET /h1 q= body="), std::string::npos);
+}
+
+TEST(HttpServerTest, Http2SendsTrailersAfterTheBody) {
+  HttpServer server(Http2Options(), [](HttpRequest&) {
+    HttpResponse r = HttpResponse::WithBody(200, "application/grpc", "xyz");
+    r.trailers.emplace_back("grpc-status", "0");
+    return r;
+  });
+  ASSERT_TRUE(server.Start().ok());
+  testing::H2Client h2(server.port());
+  std::vector<testing::H2Answer> a = h2.Exchange({Post("/t", "")});
+  ASSERT_TRUE(a[0].closed);
+  EXPECT_EQ(a[0].body, "xyz");
+  EXPECT_EQ(a[0].trailers.at("grpc-status"), "0");
+}
+
+TEST(HttpServerTest, Http2BodyOverTheLimitGets413AndTheConnectionServesOn) {
+  std::atomic<int> handled{0};
+  HttpServer server(Http2Options(), [&](HttpRequest& r) {
+    ++handled;
+    return Echo(r);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  testing::H2Client h2(server.port());
+  std::vector<testing::H2Answer> a =
+      h2.Exchange({Post("/big", std::string(5000, 'x')), Post("/small", "ok")});
+  ASSERT_TRUE(a[0].closed && a[1].closed);
+  EXPECT_EQ(a[0].headers.at(":status"), "413");
+  EXPECT_NE(a[0].body.find("exceeds the limit of 1024 bytes"), std::string::npos);
+  EXPECT_EQ(a[1].body, "POST /small q= body=ok");
+  EXPECT_EQ(handled.load(), 1);
+}
+
+TEST(HttpServerTest, Http2BodiesAreAdmittedBeforeTheyAreBuffered) {
+  AdmissionGate gate;
+  gate.SetLimit(2000);
+  gate.SetUsage(1500);  // 500 bytes to spare: not enough for the announced 1,000
+  HttpServerOptions o = Http2Options();
+  o.admission = &gate;
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  testing::H2Client h2(server.port());
+  testing::H2Request announced = Post("/a", std::string(1000, 'x'));
+  announced.headers.emplace_back("content-length", "1000");
+  std::vector<testing::H2Answer> a = h2.Exchange({announced});
+  ASSERT_TRUE(a[0].closed);
+  EXPECT_EQ(a[0].headers.at(":status"), "429");
+  EXPECT_EQ(a[0].headers.at("retry-after"), "1");
+  gate.SetUsage(0);
+  a = h2.Exchange({Post("/b", "fits")});
+  ASSERT_TRUE(a[0].closed);
+  EXPECT_EQ(a[0].headers.at(":status"), "200");
+  EXPECT_EQ(gate.in_flight(), 0u);  // released with the answer
+}
+
+// Several connections at once, each with several streams, on the server's
+// threads (run under ThreadSanitizer in CI).
+TEST(HttpServerTest, Http2ConnectionsInParallelGetTheirOwnAnswers) {
+  HttpServerOptions o = Http2Options();
+  o.threads = 4;
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<std::thread> clients;
+  std::atomic<int> right{0};
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      testing::H2Client h2(server.port());
+      for (int round = 0; round < 5; ++round) {
+        std::vector<testing::H2Request> requests;
+        for (int i = 0; i < 10; ++i) {
+          requests.push_back(Post("/c" + std::to_string(c), std::to_string(round * 10 + i)));
+        }
+        std::vector<testing::H2Answer> answers = h2.Exchange(requests);
+        for (int i = 0; i < 10; ++i) {
+          if (answers[i].body ==
+              "POST /c" + std::to_string(c) + " q= body=" + std::to_string(round * 10 + i)) {
+            ++right;
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(right.load(), 4 * 5 * 10);
   server.Shutdown();
 }
 

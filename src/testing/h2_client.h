@@ -1,0 +1,52 @@
+// H2Client: a blocking HTTP/2 client (prior knowledge, plaintext) over
+// libnghttp2's client session, for tests of the server's HTTP/2 side: several
+// requests at once on one connection, each answer with its headers, body and
+// trailers. Reads time out (5 s) so a hung server fails the test.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct nghttp2_session;
+
+namespace polytrace::testing {
+
+struct H2Answer {
+  std::map<std::string, std::string> headers;  // ":status" included
+  std::map<std::string, std::string> trailers;
+  std::string body;
+  uint32_t reset = 0;  // RST_STREAM error code, if the stream was reset
+  bool closed = false;
+};
+
+struct H2Request {
+  std::string method = "POST";
+  std::string path = "/";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+class H2Client {
+ public:
+  explicit H2Client(uint16_t port);
+  ~H2Client();
+  bool connected() const { return fd_ >= 0; }
+  // Sends every request at once and waits for all their answers; an answer
+  // missing at the deadline has closed == false.
+  std::vector<H2Answer> Exchange(const std::vector<H2Request>& requests);
+
+  struct State;  // what the library's callbacks fill in
+
+ private:
+  int fd_ = -1;
+  nghttp2_session* session_ = nullptr;
+  std::unique_ptr<State> state_;
+};
+
+// A gRPC message: the 5-byte prefix and the bytes.
+std::string GrpcFrame(const std::string& message);
+
+}  // namespace polytrace::testing
