@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -350,6 +351,10 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     }
     h2_ = std::make_unique<Http2Session>(limits, remote_, std::move(hooks));
     h2_in_ = std::make_unique<char[]>(kMaxReadChunk);
+    Lowest().expires_never();
+    last_progress_ = std::chrono::steady_clock::now();
+    deadline_timer_.emplace(stream_.get_executor());
+    WatchHttp2Deadline();
     std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     bool ok = h2_->Receive(held);
     buffer_ = beast::flat_buffer();
@@ -383,15 +388,28 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
 
   void ReadHttp2() {
     reading_ = true;
-    Lowest().expires_after(h2_->Busy() ? shared_->options.read_timeout
-                                       : shared_->options.idle_timeout);
     stream_.async_read_some(asio::buffer(h2_in_.get(), kMaxReadChunk),
                             [self = shared_from_this()](beast::error_code ec, size_t read) {
                               self->reading_ = false;
                               if (ec) return self->Close();
+                              self->last_progress_ = std::chrono::steady_clock::now();
                               bool ok = self->h2_->Receive({self->h2_in_.get(), read});
                               self->AfterHttp2Input(ok);
                             });
+  }
+
+  // Timeouts checked lazily: one timer per connection, re-armed only when
+  // it fires early, instead of a timer armed (a timerfd_settime) on every
+  // read and write: three system calls of eleven a request.
+  void WatchHttp2Deadline() {
+    auto timeout = h2_->Busy() ? shared_->options.read_timeout : shared_->options.idle_timeout;
+    auto deadline = last_progress_ + timeout;
+    if (deadline <= std::chrono::steady_clock::now()) return Close();
+    deadline_timer_->expires_at(deadline);
+    deadline_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->Lowest().socket().is_open()) return;
+      self->WatchHttp2Deadline();
+    });
   }
 
   // One write at a time; what the session has to say meanwhile waits for it.
@@ -408,6 +426,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->writing_ = false;
                         if (ec) return self->Close();
+                        self->last_progress_ = std::chrono::steady_clock::now();
                         self->SetBusy(self->h2_->Busy());
                         self->FlushHttp2();
                       });
@@ -608,6 +627,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   void Close() {
     SetBusy(false);
     ticket_ = AdmissionGate::Ticket();
+    if (deadline_timer_) deadline_timer_->cancel();
     beast::error_code ec;
     Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     Lowest().close();
@@ -630,13 +650,19 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   std::unique_ptr<char[]> h2_in_;
   std::string h2_out_;
   bool reading_ = false, writing_ = false, broken_ = false;
+  std::chrono::steady_clock::time_point last_progress_;  // the last read or write done
+  std::optional<asio::steady_timer> deadline_timer_;
 };
 
 }  // namespace
 
 struct HttpServer::Impl {
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
-  asio::io_context io;
+  // One event loop run by every thread, or (event_loop_per_thread) one per
+  // thread; loops[0] accepts.
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  size_t next_loop = 0;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   uint16_t port = 0;
@@ -648,8 +674,15 @@ struct HttpServer::Impl {
   std::chrono::milliseconds accept_backoff{0};
   std::chrono::steady_clock::time_point last_accept_log;
 
+  // Where the next connection runs: a loop of its own thread (its steps
+  // need no strand), or a strand of the shared loop.
+  asio::any_io_executor NextConnectionExecutor() {
+    if (!shared->options.event_loop_per_thread) return asio::make_strand(*loops[0]);
+    return loops[next_loop++ % loops.size()]->get_executor();
+  }
+
   void Accept() {
-    acceptor->async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket s) {
+    acceptor->async_accept(NextConnectionExecutor(), [this](beast::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || shared->stopping.load()) return;
       if (ec) return BackOff(ec);
       accept_backoff = std::chrono::milliseconds(0);
@@ -704,7 +737,15 @@ Status HttpServer::Start() {
         fmt::format("{}: invalid endpoint \"{}\" (expected host:port)", o.name, o.endpoint));
   }
   beast::error_code ec;
-  tcp::resolver resolver(impl_->io);
+  const int threads = std::max(1, o.threads);
+  const int loops = o.event_loop_per_thread ? threads : 1;
+  for (int i = 0; i < loops; ++i) {
+    impl_->loops.push_back(
+        std::make_unique<asio::io_context>(o.event_loop_per_thread ? 1 : threads));
+    impl_->keep_running.push_back(asio::make_work_guard(*impl_->loops.back()));
+  }
+  asio::io_context& io = *impl_->loops[0];
+  tcp::resolver resolver(io);
   // "localhost" is the IPv4 loopback, as Go's listeners take it (the
   // resolver may list ::1 first, which IPv4 clients could not reach).
   std::string bind_host = host == "localhost" ? "127.0.0.1" : host;
@@ -714,7 +755,7 @@ Status HttpServer::Start() {
         fmt::format("{}: cannot resolve \"{}\": {}", o.name, host, ec.message()));
   }
   tcp::endpoint ep = results.begin()->endpoint();
-  auto& acc = impl_->acceptor.emplace(impl_->io);
+  auto& acc = impl_->acceptor.emplace(io);
   acc.open(ep.protocol(), ec);
   if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(ep, ec);
@@ -724,11 +765,12 @@ Status HttpServer::Start() {
   }
   impl_->port = acc.local_endpoint().port();
   impl_->shared->listener_host = host;
-  impl_->accept_timer.emplace(impl_->io);
+  impl_->accept_timer.emplace(io);
   impl_->started = true;
   impl_->Accept();
-  for (int i = 0; i < std::max(1, o.threads); ++i) {
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  for (int i = 0; i < threads; ++i) {
+    asio::io_context* loop = impl_->loops[static_cast<size_t>(i) % impl_->loops.size()].get();
+    impl_->threads.emplace_back([loop] { loop->run(); });
   }
   return Status::Ok();
 }
@@ -740,7 +782,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   impl_->shut_down = true;
   if (!impl_->started) return;
   impl_->shared->stopping.store(true);
-  asio::post(impl_->io, [this] {
+  asio::post(*impl_->loops[0], [this] {
     beast::error_code ec;
     impl_->acceptor->close(ec);
     impl_->accept_timer->cancel();
@@ -751,7 +793,8 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   while (impl_->shared->busy.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  impl_->io.stop();
+  impl_->keep_running.clear();
+  for (auto& loop : impl_->loops) loop->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }

@@ -407,11 +407,24 @@ TEST(HttpServerTest, Http2BodiesAreAdmittedBeforeTheyAreBuffered) {
   EXPECT_EQ(gate.in_flight(), 0u);  // released with the answer
 }
 
+TEST(HttpServerTest, Http2IdleConnectionsAreClosedAfterTheIdleTimeout) {
+  HttpServerOptions o = Http2Options();
+  o.idle_timeout = std::chrono::milliseconds(300);
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  testing::H2Client h2(server.port());
+  ASSERT_EQ(h2.Exchange({Post("/x", "1")})[0].body, "POST /x q= body=1");
+  EXPECT_FALSE(h2.ClosedByServerWithin(100));  // still open well before the timeout
+  EXPECT_TRUE(h2.ClosedByServerWithin(3000));
+}
+
 // Several connections at once, each with several streams, on the server's
-// threads (run under ThreadSanitizer in CI).
+// threads, each with its own event loop as the receivers run them (run under
+// ThreadSanitizer in CI).
 TEST(HttpServerTest, Http2ConnectionsInParallelGetTheirOwnAnswers) {
   HttpServerOptions o = Http2Options();
   o.threads = 4;
+  o.event_loop_per_thread = true;
   HttpServer server(o, Echo);
   ASSERT_TRUE(server.Start().ok());
   std::vector<std::thread> clients;

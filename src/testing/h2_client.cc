@@ -137,6 +137,17 @@ std::vector<H2Answer> H2Client::Exchange(const std::vector<H2Request>& requests)
   return s.answers;
 }
 
+bool H2Client::ClosedByServerWithin(int ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 20) <= 0) continue;
+    if (recv(fd_, buf, sizeof(buf), 0) <= 0) return true;
+  }
+  return false;
+}
+
 std::string GrpcFrame(const std::string& message) {
   std::string out(1, '\0');
   for (int shift = 24; shift >= 0; shift -= 8) {

@@ -37,6 +37,9 @@ class H2Client {
   // Sends every request at once and waits for all their answers; an answer
   // missing at the deadline has closed == false.
   std::vector<H2Answer> Exchange(const std::vector<H2Request>& requests);
+  // Whether the server closes the connection within `ms` (reading and
+  // discarding what it sends first, e.g. a GOAWAY).
+  bool ClosedByServerWithin(int ms);
 
   struct State;  // what the library's callbacks fill in
 

@@ -50,7 +50,8 @@ Status OtlpGrpcServer::Start() {
   if (config_.max_concurrent_streams > 0) {
     options.max_concurrent_streams = config_.max_concurrent_streams;
   }
-  options.threads = 4;  // a handler may wait on a refusing pipeline
+  options.threads = 4;  // a handler may wait (the store's WAL): other loops go on
+  options.event_loop_per_thread = true;
   options.log_error = [log = log_](const std::string& m) { log->error(m); };
   options.admission = admission_;
   if (config_.tls) {

@@ -39,6 +39,7 @@ Status OtlpReceiver::Start(Host& host) {
     // Compressed bodies are checked again after decompression.
     options.max_request_body_size = config_.http->max_request_body_size;
     options.threads = 4;
+    options.event_loop_per_thread = true;
     options.name = id + "/http";
     options.log_error = [logger = settings_.logger](const std::string& m) { logger->error(m); };
     options.admission = host.admission();

@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""CPU per span, polytrace vs the reference otelcol, at the loads collectors
+really run (issue #20, item 1): fixed rates from 5k spans/s up, and
+saturation; over gRPC and HTTP; tiny spans and spans of 20 attributes;
+forwarding (otlp -> batch -> otlphttp -> a sink) and otlp -> batch -> nop.
+
+The load comes from the Collector project's own `telemetrygen` (built from
+the Go module proxy, 512-span batches as the SDKs send them, 10 workers) and
+from polytrace's load generator. Each collector is pinned to one core
+(taskset), its load generator and the sink to the other. polytrace and
+otelcol alternate run by run (A B A B ...), so the machine's drift hits both;
+each figure is the median of the repeats.
+
+Per run it measures, over the same window after a warm-up second: the
+collector's CPU (utime + stime), the spans its receiver accepted (its own
+otelcol_receiver_accepted_spans), context switches of all its threads
+(/proc/PID/task/*/status), and derives CPU per span, per request and
+context switches per request. A run that accepted no spans fails the
+benchmark.
+
+usage: bench/load_ratio_bench.py [--loads 5000,10000,20000,50000,0] [--seconds 6]
+         [--repeats 2] [--generators telemetrygen,loadgen] [--protocols grpc,http]
+         [--shapes tiny,attrs20] [--pipelines forward,nop]
+  load 0 = saturation (no rate limit)
+"""
+import argparse
+import json
+import os
+import pathlib
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
+LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
+CACHE = pathlib.Path(os.environ.get("POLYTRACE_CACHE", pathlib.Path.home() / ".cache" / "polytrace"))
+TELEMETRYGEN_VERSION = "v0.161.0"
+BATCH = 512  # spans per request from either generator
+COLLECTOR_CORE, LOAD_CORES = "1", "0"
+
+SINK = """
+receivers:
+  otlp:
+    protocols:
+      http: {{endpoint: "127.0.0.1:{http}"}}
+exporters:
+  nop: {{}}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], exporters: [nop]}}
+  telemetry: {{metrics: {{address: "127.0.0.1:{metrics}"}}}}
+"""
+
+UNDER_TEST = """
+receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:{grpc}"}}
+      http: {{endpoint: "127.0.0.1:{http}"}}
+processors:
+  batch: {{}}
+exporters:
+{exporter}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], processors: [batch], exporters: [{exporter_name}]}}
+  telemetry:
+    metrics:
+      level: basic
+      readers:
+        - pull: {{exporter: {{prometheus: {{host: "127.0.0.1", port: {metrics}}}}}}}
+"""
+
+
+def telemetrygen():
+    binary = CACHE / "telemetrygen" / TELEMETRYGEN_VERSION / "telemetrygen"
+    if not binary.exists():
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["go", "install", "github.com/open-telemetry/opentelemetry-collector-contrib/"
+                        f"cmd/telemetrygen@{TELEMETRYGEN_VERSION}"], check=True,
+                       env={**os.environ, "GOBIN": str(binary.parent)})
+    return binary
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, deadline=30):
+    end = time.time() + deadline
+    while time.time() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"port {port} never opened")
+
+
+def cpu_seconds(pid):
+    """CPU time of every live thread, in nanoseconds' precision (/proc/PID/stat counts
+    10 ms ticks: too coarse for a collector using 0.5% of a core)."""
+    total = 0
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int(open(task / "schedstat").read().split()[0])
+        except FileNotFoundError:
+            pass  # a thread that ended meanwhile
+    return total / 1e9
+
+
+def context_switches(pid):
+    total = 0
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            for line in open(task / "status"):
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass  # a thread that ended meanwhile
+    return total
+
+
+def accepted(port):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return sum(float(line.split()[-1]) for line in text.splitlines()
+               if line.startswith("otelcol_receiver_accepted_spans"))
+
+
+def start(binary, config, workdir, name, core):
+    path = pathlib.Path(workdir) / f"{name}.yaml"
+    path.write_text(config)
+    log = open(pathlib.Path(workdir) / f"{name}.log", "w")
+    return subprocess.Popen(["taskset", "-c", core, str(binary), "--config", str(path)],
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def generator_command(gen, protocol, port, shape, load, seconds):
+    if gen == "telemetrygen":
+        cmd = ["taskset", "-c", LOAD_CORES, str(telemetrygen()), "traces", "--otlp-insecure",
+               "--otlp-endpoint", f"127.0.0.1:{port}", "--workers", "10", "--batch-size", str(BATCH),
+               "--duration", f"{seconds}s", "--child-spans", "1",
+               "--rate", str(load / 10 if load else 0)]
+        if protocol == "http":
+            cmd.append("--otlp-http")
+        if shape == "attrs20":
+            for i in range(20):
+                cmd += ["--telemetry-attributes", f'attr.{i}="value-{i}"']
+        return cmd
+    return ["taskset", "-c", LOAD_CORES, str(LOADGEN), "--protocol", protocol,
+            "--endpoint", f"127.0.0.1:{port}", "--shape", "tiny" if shape == "tiny" else "realistic",
+            "--spans-per-request", str(BATCH), "--workers", "4", "--rate", str(load),
+            "--total-spans", str(int((load or 400_000) * seconds))]
+
+
+def run_one(kind, binary, gen, protocol, shape, load, pipeline, seconds, workdir):
+    sink_http, sink_metrics = free_port(), free_port()
+    grpc, http, metrics = free_port(), free_port(), free_port()
+    sink = None
+    if pipeline == "forward":
+        sink = start(POLYTRACE, SINK.format(http=sink_http, metrics=sink_metrics), workdir,
+                     f"sink-{kind}", LOAD_CORES)
+        exporter = (f'  otlphttp:\n    endpoint: "http://127.0.0.1:{sink_http}"\n'
+                    "    sending_queue: {queue_size: 5000}")
+        exporter_name = "otlphttp"
+    else:
+        exporter, exporter_name = "  nop: {}", "nop"
+    proc = start(binary, UNDER_TEST.format(grpc=grpc, http=http, metrics=metrics, exporter=exporter,
+                                           exporter_name=exporter_name),
+                 workdir, kind, COLLECTOR_CORE)
+    try:
+        for p in (grpc, http, metrics) + ((sink_http,) if sink else ()):
+            wait_port(p)
+        port = grpc if protocol == "grpc" else http
+        gen_proc = subprocess.Popen(generator_command(gen, protocol, port, shape, load, seconds + 2),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # warm-up: connections made, first batches through
+        cpu0, cs0, spans0, t0 = cpu_seconds(proc.pid), context_switches(proc.pid), accepted(metrics), time.time()
+        time.sleep(seconds)
+        cpu1, cs1, spans1, t1 = cpu_seconds(proc.pid), context_switches(proc.pid), accepted(metrics), time.time()
+        gen_proc.kill()
+        gen_proc.wait()
+        spans = spans1 - spans0
+        if spans <= 0:
+            raise RuntimeError(f"{kind} accepted no spans ({gen} {protocol} {shape} {load}/s {pipeline})")
+        requests = spans / BATCH
+        return {"collector": kind, "generator": gen, "protocol": protocol, "shape": shape,
+                "load": load, "pipeline": pipeline, "spans": spans, "spans_per_s": spans / (t1 - t0),
+                "cpu_us_per_span": (cpu1 - cpu0) / spans * 1e6,
+                "cpu_us_per_request": (cpu1 - cpu0) / requests * 1e6,
+                "ctx_switches_per_request": (cs1 - cs0) / requests,
+                "cpu_share": (cpu1 - cpu0) / (t1 - t0)}
+    finally:
+        stop(proc)
+        if sink:
+            stop(sink)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--loads", default="5000,10000,20000,50000,0")
+    p.add_argument("--seconds", type=float, default=6)
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--generators", default="telemetrygen,loadgen")
+    p.add_argument("--protocols", default="grpc,http")
+    p.add_argument("--shapes", default="tiny,attrs20")
+    p.add_argument("--pipelines", default="forward,nop")
+    p.add_argument("--otelcol", default=None)
+    args = p.parse_args()
+    otelcol = args.otelcol or subprocess.check_output([str(ROOT / "scripts" / "build-otelcol.sh")],
+                                                      text=True).strip().splitlines()[-1]
+    telemetrygen()
+    rows = []
+    print(f"{'pipeline':8s} {'gen':12s} {'proto':5s} {'shape':7s} {'load':>7s} | "
+          f"{'polytrace spans/s':>17s} {'us/span':>8s} {'us/req':>7s} {'cs/req':>6s} | "
+          f"{'otelcol spans/s':>15s} {'us/span':>8s} {'us/req':>7s} {'cs/req':>6s} | ratio")
+    with tempfile.TemporaryDirectory() as workdir:
+        for pipeline in args.pipelines.split(","):
+            for gen in args.generators.split(","):
+                for protocol in args.protocols.split(","):
+                    for shape in args.shapes.split(","):
+                        for load in (int(x) for x in args.loads.split(",")):
+                            runs = {"polytrace": [], "otelcol": []}
+                            for _ in range(args.repeats):
+                                for kind, binary in (("polytrace", POLYTRACE), ("otelcol", otelcol)):
+                                    runs[kind].append(run_one(kind, binary, gen, protocol, shape, load,
+                                                              pipeline, args.seconds, workdir))
+                            med = {k: {m: statistics.median(r[m] for r in v)
+                                       for m in ("spans_per_s", "cpu_us_per_span",
+                                                 "cpu_us_per_request", "ctx_switches_per_request")}
+                                   for k, v in runs.items()}
+                            ratio = med["polytrace"]["cpu_us_per_span"] / med["otelcol"]["cpu_us_per_span"]
+                            a, b = med["polytrace"], med["otelcol"]
+                            print(f"{pipeline:8s} {gen:12s} {protocol:5s} {shape:7s} "
+                                  f"{(str(load // 1000) + 'k/s') if load else 'sat':>7s} | "
+                                  f"{a['spans_per_s']:>17,.0f} {a['cpu_us_per_span']:8.3f} "
+                                  f"{a['cpu_us_per_request']:7.0f} {a['ctx_switches_per_request']:6.1f} | "
+                                  f"{b['spans_per_s']:>15,.0f} {b['cpu_us_per_span']:8.3f} "
+                                  f"{b['cpu_us_per_request']:7.0f} {b['ctx_switches_per_request']:6.1f} | "
+                                  f"{ratio:.3f}", flush=True)
+                            rows.append({"pipeline": pipeline, "generator": gen, "protocol": protocol,
+                                         "shape": shape, "load": load, "ratio": ratio, "median": med,
+                                         "runs": runs})
+    out = pathlib.Path(tempfile.gettempdir()) / "load_ratio_bench.json"
+    out.write_text(json.dumps(rows, indent=1))
+    print(f"all runs: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
