@@ -156,7 +156,8 @@ def generator_command(gen, protocol, port, shape, load, seconds):
         cmd = ["taskset", "-c", LOAD_CORES, str(telemetrygen()), "traces", "--otlp-insecure",
                "--otlp-endpoint", f"127.0.0.1:{port}", "--workers", "10", "--batch-size", str(BATCH),
                "--duration", f"{seconds}s", "--child-spans", "1",
-               "--rate", str(load / 10 if load else 0)]
+               # --rate 0 ("no throttling") sent 1-3k spans/s here: saturation asks for 1M/s.
+               "--rate", str((load or 1_000_000) / 10)]
         if protocol == "http":
             cmd.append("--otlp-http")
         if shape == "attrs20":
@@ -166,7 +167,7 @@ def generator_command(gen, protocol, port, shape, load, seconds):
     return ["taskset", "-c", LOAD_CORES, str(LOADGEN), "--protocol", protocol,
             "--endpoint", f"127.0.0.1:{port}", "--shape", "tiny" if shape == "tiny" else "realistic",
             "--spans-per-request", str(BATCH), "--workers", "4", "--rate", str(load),
-            "--total-spans", str(int((load or 400_000) * seconds))]
+            "--total-spans", str(int((load or 3_000_000) * seconds))]
 
 
 def run_one(kind, binary, gen, protocol, shape, load, pipeline, seconds, workdir):
@@ -253,7 +254,7 @@ def main():
                                   f"{a['cpu_us_per_request']:7.0f} {a['ctx_switches_per_request']:6.1f} | "
                                   f"{b['spans_per_s']:>15,.0f} {b['cpu_us_per_span']:8.3f} "
                                   f"{b['cpu_us_per_request']:7.0f} {b['ctx_switches_per_request']:6.1f} | "
-                                  f"{ratio:.3f}", flush=True)
+                                  f"{ratio:.3f}  ({time.strftime('%H:%M:%S')})", flush=True)
                             rows.append({"pipeline": pipeline, "generator": gen, "protocol": protocol,
                                          "shape": shape, "load": load, "ratio": ratio, "median": med,
                                          "runs": runs})

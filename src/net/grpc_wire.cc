@@ -51,7 +51,6 @@ HttpResponse Refusal(Code code, std::string_view message, std::string_view detai
 
 Code CodeForHttpStatus(int status) {
   switch (status) {
-    case 400: return kInvalidArgument;
     case 401: return kUnauthenticated;
     case 403: return kPermissionDenied;
     case 404: return kUnimplemented;

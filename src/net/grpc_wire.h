@@ -47,8 +47,8 @@ HttpResponse Reply(std::string_view message);
 HttpResponse Refusal(Code code, std::string_view message, std::string_view details = {});
 
 // The code a server's own HTTP refusal means to a gRPC client (401 ->
-// UNAUTHENTICATED, 413 and 429 -> RESOURCE_EXHAUSTED, ...), as gRPC maps
-// HTTP statuses.
+// UNAUTHENTICATED, 413 and 429 -> RESOURCE_EXHAUSTED, 400 -> INTERNAL, ...),
+// as gRPC maps HTTP statuses.
 Code CodeForHttpStatus(int status);
 
 // grpc-message's percent-encoding: bytes outside 0x20..0x7E and '%'.

@@ -19,6 +19,7 @@ struct Http2Session::Stream {
   bool grpc = false;
   std::optional<uint64_t> content_length;
   bool admitted = false;
+  uint64_t allowed = 0;          // what the body may hold once admitted
   AdmissionGate::Ticket ticket;  // the body's memory, until the stream closes
   bool answered = false;         // a response was submitted
   bool refused = false;          // answered before the body: the rest is discarded
@@ -260,6 +261,13 @@ void Http2Session::OnBody(Stream& s, std::string_view data) {
                                                          "bytes\n",
                                                          limits_.max_request_body_size)));
   }
+  if (s.admitted && body.size() + data.size() > s.allowed) {
+    // More than it announced (a gRPC prefix, content-length): memory that
+    // was never admitted.
+    return Refuse(s, HttpResponse::Text(400, fmt::format("the request body is longer than the {} "
+                                                         "bytes it announced",
+                                                         s.allowed)));
+  }
   if (!s.admitted) {
     if (!s.grpc) {
       Admit(s, limits_.max_request_body_size);
@@ -287,6 +295,7 @@ void Http2Session::OnBody(Stream& s, std::string_view data) {
 
 void Http2Session::Admit(Stream& s, uint64_t bytes) {
   s.admitted = true;
+  s.allowed = bytes;
   if (!hooks_.admit) return;
   Result<AdmissionGate::Ticket> ticket = hooks_.admit(bytes);
   if (ticket.ok()) {

@@ -244,6 +244,10 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       : ssl_(Wrap(tls)), stream_(MakeStream(std::move(socket), ssl_)), shared_(std::move(shared)) {
     shared_->connections.fetch_add(1);
     beast::error_code ec;
+    // No Nagle: HTTP/2 writes small frames apart (an answer, then a PING's
+    // acknowledgement), and the second would wait for the client's delayed
+    // ACK (40 ms): gRPC at saturation ran at a fifth of its speed.
+    Lowest().socket().set_option(tcp::no_delay(true), ec);
     auto ep = Lowest().socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
   }

@@ -31,7 +31,7 @@ struct OtlpHttpConfig {
 struct OtlpGrpcConfig {
   std::string endpoint = "localhost:4317";
   uint64_t max_recv_msg_size_mib = 4;   // gRPC's own default when unset
-  uint32_t max_concurrent_streams = 0;  // 0: gRPC's default
+  uint32_t max_concurrent_streams = 0;  // 0: 128 (HttpServerOptions)
   bool include_metadata = false;
   std::optional<TlsServerConfig> tls;  // set: TLS only
   std::string authenticator;           // auth.authenticator: a server authenticator extension
