@@ -261,34 +261,32 @@ void Http2Session::OnBody(Stream& s, std::string_view data) {
                                                          "bytes\n",
                                                          limits_.max_request_body_size)));
   }
+  if (!s.admitted && !s.grpc) Admit(s, limits_.max_request_body_size);
+  if (!s.admitted && body.size() + data.size() >= grpc_wire::kPrefixBytes) {
+    // A gRPC message says its length in its first five bytes: admit that,
+    // before the rest arrives.
+    std::string prefix = body;  // fewer than five bytes
+    prefix.append(data.substr(0, grpc_wire::kPrefixBytes - body.size()));
+    std::optional<grpc_wire::MessagePrefix> p = grpc_wire::ParsePrefix(prefix);
+    uint64_t declared = grpc_wire::kPrefixBytes + (p ? p->length : 0);
+    if (declared > limits_.max_request_body_size) {
+      return Refuse(s,
+                    HttpResponse::Text(
+                        413, fmt::format("received message larger than max ({} vs. {})",
+                                         declared - grpc_wire::kPrefixBytes,
+                                         limits_.max_request_body_size - grpc_wire::kPrefixBytes)));
+    }
+    Admit(s, declared);
+    if (!s.refused) body.reserve(declared);
+  }
+  if (s.refused) return;
   if (s.admitted && body.size() + data.size() > s.allowed) {
     // More than it announced (a gRPC prefix, content-length): memory that
     // was never admitted.
-    return Refuse(s, HttpResponse::Text(400, fmt::format("the request body is longer than the {} "
-                                                         "bytes it announced",
-                                                         s.allowed)));
-  }
-  if (!s.admitted) {
-    if (!s.grpc) {
-      Admit(s, limits_.max_request_body_size);
-    } else if (body.size() + data.size() >= grpc_wire::kPrefixBytes) {
-      // A gRPC message says its length in its first five bytes: admit that,
-      // before the rest arrives.
-      std::string prefix = body;  // fewer than five bytes
-      prefix.append(data.substr(0, grpc_wire::kPrefixBytes - body.size()));
-      std::optional<grpc_wire::MessagePrefix> p = grpc_wire::ParsePrefix(prefix);
-      uint64_t declared = grpc_wire::kPrefixBytes + (p ? p->length : 0);
-      if (declared > limits_.max_request_body_size) {
-        return Refuse(
-            s, HttpResponse::Text(
-                   413, fmt::format("received message larger than max ({} vs. {})",
-                                    declared - grpc_wire::kPrefixBytes,
-                                    limits_.max_request_body_size - grpc_wire::kPrefixBytes)));
-      }
-      Admit(s, declared);
-      if (!s.refused) body.reserve(declared);
-    }
-    if (s.refused) return;
+    return Refuse(
+        s, HttpResponse::Text(400, fmt::format("the request body is longer than the {} bytes it "
+                                               "announced",
+                                               s.allowed)));
   }
   body.append(data);
 }
