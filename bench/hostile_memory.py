@@ -15,11 +15,18 @@ in turn at the largest size under the 20 MiB body limit:
 and one well-behaved client sends realistic 100-span requests throughout
 (how many it got accepted is printed: the limiter must not starve it).
 
+With --protocol grpc the same protobuf shapes go to the OTLP/gRPC receiver
+(max_recv_msg_size_mib 20, so each is a legal message), from grpcio clients,
+with the gzip bomb as a gzip-compressed message, plus `stalled`: raw HTTP/2
+calls that announce a 20 MiB message in their 5-byte prefix, send 1 KB of
+it and stop (memory the server would hold for each if it trusted them).
+
 Prints, per collector: peak RSS (sampled every 20 ms, and VmHWM), whether it
 survived, and the answers per kind; then the polytrace/otelcol peak ratio.
 Exits non-zero if polytrace died or its peak passed limit_mib + 64 MiB.
 
 usage: bench/hostile_memory.py [--duration 30] [--limit-mib 256] [--only polytrace]
+                               [--protocol http|grpc]
 """
 import argparse
 import collections
@@ -43,6 +50,7 @@ receivers:
   otlp:
     protocols:
       http: {{endpoint: "127.0.0.1:{http}"}}
+      grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 20}}
 processors:
   memory_limiter: {{check_interval: 1s, limit_mib: {limit}, spike_limit_mib: {spike}}}
   batch: {{}}
@@ -130,6 +138,50 @@ def realistic_body(seq):
     return req.SerializeToString()
 
 
+EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+
+def grpc_call(port, body, headers):
+    """One unary Export over gRPC (grpcio): the status code's name."""
+    import grpc
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[
+        ("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)])
+    try:
+        call = channel.unary_unary(EXPORT, request_serializer=None, response_deserializer=None)
+        compression = grpc.Compression.Gzip if headers.get("Content-Encoding") == "gzip" else None
+        payload = gzip.decompress(body) if compression else body  # grpcio compresses it again
+        call(payload, timeout=60, compression=compression)
+        return "OK"
+    except grpc.RpcError as e:
+        return e.code().name
+    finally:
+        channel.close()
+
+
+def stalled_call(port):
+    """Announces a 20 MiB message, sends 1 KB of it, waits for the answer."""
+    import h2.config
+    import h2.connection
+    import h2.events
+    with socket.create_connection(("127.0.0.1", port), timeout=45) as sock:
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        conn.send_headers(1, [(":method", "POST"), (":scheme", "http"), (":path", EXPORT),
+                              (":authority", "127.0.0.1"), ("content-type", "application/grpc")])
+        conn.send_data(1, b"\0" + (BODY_LIMIT - 1024).to_bytes(4, "big") + b"x" * 1024)
+        sock.sendall(conn.data_to_send())
+        while True:
+            try:
+                data = sock.recv(65536)
+            except OSError as e:  # a timeout, a reset
+                return type(e).__name__
+            if not data:
+                return "closed (read timeout)"
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.ResponseReceived):
+                    return "grpc-status " + dict(event.headers).get(b"grpc-status", b"?").decode()
+            sock.sendall(conn.data_to_send())
+
+
 def post(port, body, content_type, headers):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/traces", body,
                                  {"Content-Type": content_type, **headers})
@@ -155,21 +207,23 @@ def rss_kib(pid, key="VmRSS"):
 
 
 def run(name, binary, args, bodies):
-    http, metrics = free_port(), free_port()
+    http, grpc_port, metrics = free_port(), free_port(), free_port()
     metrics_cfg = (f'address: "127.0.0.1:{metrics}"' if name == "polytrace" else
                    f'readers: [{{pull: {{exporter: {{prometheus: {{host: "127.0.0.1", port: {metrics}}}}}}}}}]')
-    text = CONFIG.format(http=http, limit=args.limit_mib, spike=args.limit_mib // 5, metrics=metrics_cfg)
+    text = CONFIG.format(http=http, grpc=grpc_port, limit=args.limit_mib, spike=args.limit_mib // 5,
+                         metrics=metrics_cfg)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix=f"hostile-{name}-"))
     (workdir / "c.yaml").write_text(text)
     log = open(workdir / "log", "w")
     proc = subprocess.Popen([str(binary), "--config", str(workdir / "c.yaml")], stdout=log,
                             stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", http)) == 0:
-                break
-        time.sleep(0.05)
+    for port in (http, grpc_port):
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
     peak = [0]
     stop = threading.Event()
 
@@ -191,7 +245,12 @@ def run(name, binary, args, bodies):
             kind = kinds[i % len(kinds)]
             i += 1
             content_type, headers, body = bodies[kind]
-            status = post(http, body, content_type, headers)
+            if kind == "stalled":
+                status = stalled_call(grpc_port)
+            elif args.protocol == "grpc":
+                status = grpc_call(grpc_port, body, headers)
+            else:
+                status = post(http, body, content_type, headers)
             with lock:
                 answers[kind][status] += 1
 
@@ -199,7 +258,11 @@ def run(name, binary, args, bodies):
         seq = 0
         while time.monotonic() < end and proc.poll() is None:
             seq += 1
-            status = post(http, realistic_body(seq), "application/x-protobuf", {})
+            if args.protocol == "grpc":
+                status = grpc_call(grpc_port, realistic_body(seq), {})
+                status = 200 if status == "OK" else status
+            else:
+                status = post(http, realistic_body(seq), "application/x-protobuf", {})
             with lock:
                 answers["realistic (good client)"][status] += 1
             time.sleep(0.05)
@@ -239,8 +302,12 @@ def main():
     p.add_argument("--clients", type=int, default=6)
     p.add_argument("--only", choices=["polytrace", "otelcol"], default=None)
     p.add_argument("--otelcol", default=None)
+    p.add_argument("--protocol", choices=["http", "grpc"], default="http")
     args = p.parse_args()
     bodies = hostile_bodies()
+    if args.protocol == "grpc":
+        bodies = {k: v for k, v in bodies.items() if not k.startswith("json-")}
+        bodies["stalled"] = ("application/grpc", {}, b"")
     print(f"bodies: " + ", ".join(f"{k} {len(v[2]) / 1e6:.1f} MB" for k, v in bodies.items()))
     results = {}
     if args.only != "otelcol":

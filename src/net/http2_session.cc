@@ -18,12 +18,14 @@ struct Http2Session::Stream {
   bool head_done = false;
   bool grpc = false;
   std::optional<uint64_t> content_length;
-  bool admitted = false;
-  uint64_t allowed = 0;          // what the body may hold once admitted
-  AdmissionGate::Ticket ticket;  // the body's memory, until the stream closes
-  bool answered = false;         // a response was submitted
-  bool refused = false;          // answered before the body: the rest is discarded
-  bool ended = false;            // the peer sent END_STREAM
+  // What the body may hold: its content-length, its gRPC message's declared
+  // length, else the body limit; unknown until the gRPC prefix is in.
+  std::optional<uint64_t> allowed;
+  uint64_t admitted = 0;                       // bytes of body admitted so far
+  std::vector<AdmissionGate::Ticket> tickets;  // their memory, until the stream closes
+  bool answered = false;                       // a response was submitted
+  bool refused = false;                        // answered before the body: the rest is discarded
+  bool ended = false;                          // the peer sent END_STREAM
   HttpResponse response;
   size_t sent = 0;  // bytes of response.body handed to the library
 };
@@ -239,32 +241,27 @@ void Http2Session::OnHead(Stream& s) {
     }
   }
   std::string_view length = s.request.Header("content-length");
-  if (!length.empty()) {
-    uint64_t v = 0;
-    auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), v);
-    if (ec == std::errc() && end == length.data() + length.size()) s.content_length = v;
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), v);
+  if (!length.empty() && ec == std::errc() && end == length.data() + length.size()) {
+    if (v > limits_.max_request_body_size) return Refuse(s, TooLarge());
+    s.allowed = v;
+  } else if (!s.grpc) {
+    s.allowed = limits_.max_request_body_size;
   }
-  if (s.content_length) {
-    if (*s.content_length > limits_.max_request_body_size) {
-      return Refuse(s, HttpResponse::Text(413, fmt::format("request body exceeds the limit of {} "
-                                                           "bytes\n",
-                                                           limits_.max_request_body_size)));
-    }
-    Admit(s, *s.content_length);
-  }
+}
+
+HttpResponse Http2Session::TooLarge() const {
+  return HttpResponse::Text(413, fmt::format("request body exceeds the limit of {} bytes\n",
+                                             limits_.max_request_body_size));
 }
 
 void Http2Session::OnBody(Stream& s, std::string_view data) {
   std::string& body = s.request.body;
-  if (body.size() + data.size() > limits_.max_request_body_size) {
-    return Refuse(s, HttpResponse::Text(413, fmt::format("request body exceeds the limit of {} "
-                                                         "bytes\n",
-                                                         limits_.max_request_body_size)));
-  }
-  if (!s.admitted && !s.grpc) Admit(s, limits_.max_request_body_size);
-  if (!s.admitted && body.size() + data.size() >= grpc_wire::kPrefixBytes) {
-    // A gRPC message says its length in its first five bytes: admit that,
-    // before the rest arrives.
+  const uint64_t total = body.size() + data.size();
+  if (total > limits_.max_request_body_size) return Refuse(s, TooLarge());
+  if (!s.allowed && total >= grpc_wire::kPrefixBytes) {
+    // A gRPC message says its length in its first five bytes.
     std::string prefix = body;  // fewer than five bytes
     prefix.append(data.substr(0, grpc_wire::kPrefixBytes - body.size()));
     std::optional<grpc_wire::MessagePrefix> p = grpc_wire::ParsePrefix(prefix);
@@ -276,41 +273,50 @@ void Http2Session::OnBody(Stream& s, std::string_view data) {
                                          declared - grpc_wire::kPrefixBytes,
                                          limits_.max_request_body_size - grpc_wire::kPrefixBytes)));
     }
-    Admit(s, declared);
-    if (!s.refused) body.reserve(declared);
+    s.allowed = declared;
   }
-  if (s.refused) return;
-  if (s.admitted && body.size() + data.size() > s.allowed) {
+  if (s.allowed && total > *s.allowed) {
     // More than it announced (a gRPC prefix, content-length): memory that
-    // was never admitted.
+    // would never have been admitted.
     return Refuse(
         s, HttpResponse::Text(400, fmt::format("the request body is longer than the {} bytes it "
                                                "announced",
-                                               s.allowed)));
+                                               *s.allowed)));
   }
+  if (total > s.admitted && !Admit(s, total)) return;
   body.append(data);
 }
 
-void Http2Session::Admit(Stream& s, uint64_t bytes) {
-  s.admitted = true;
-  s.allowed = bytes;
-  if (!hooks_.admit) return;
-  Result<AdmissionGate::Ticket> ticket = hooks_.admit(bytes);
-  if (ticket.ok()) {
-    s.ticket = std::move(*ticket);
-    return;
+bool Http2Session::Admit(Stream& s, uint64_t needed) {
+  // Admitted as the bytes arrive, in steps that double (64 KiB, 128 KiB,
+  // ... up to what the stream announced), and held until it closes: a
+  // client that announces 20 MiB and sends 1 KB holds 64 KiB of the
+  // budget, not 20 MiB (such stalled calls starved every other client).
+  uint64_t step = std::max<uint64_t>({needed, uint64_t{64} << 10, 2 * s.admitted});
+  if (s.allowed) step = std::min(step, *s.allowed);
+  step = std::max(step, needed);
+  if (hooks_.admit) {
+    Result<AdmissionGate::Ticket> ticket = hooks_.admit(step - s.admitted);
+    if (!ticket.ok()) {
+      bool retry = ticket.status().retryable();
+      HttpResponse refusal =
+          HttpResponse::Text(retry ? 429 : 413, ticket.status().message() + "\n");
+      if (retry) refusal.SetHeader("Retry-After", "1");
+      Refuse(s, std::move(refusal));
+      return false;
+    }
+    s.tickets.push_back(std::move(*ticket));
   }
-  bool retry = ticket.status().retryable();
-  HttpResponse refusal = HttpResponse::Text(retry ? 429 : 413, ticket.status().message() + "\n");
-  if (retry) refusal.SetHeader("Retry-After", "1");
-  Refuse(s, std::move(refusal));
+  s.admitted = step;
+  s.request.body.reserve(step);
+  return true;
 }
 
 void Http2Session::Refuse(Stream& s, HttpResponse refusal) {
   s.refused = true;
   s.request.body.clear();
   s.request.body.shrink_to_fit();
-  s.ticket = AdmissionGate::Ticket();
+  s.tickets.clear();
   if (hooks_.refusal_form) refusal = hooks_.refusal_form(s.request, std::move(refusal));
   Respond(s, std::move(refusal));
 }

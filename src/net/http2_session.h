@@ -7,9 +7,12 @@
 // A request reaches the handler once its body is complete, after the bytes
 // that completed it were parsed (never from inside a libnghttp2 callback).
 // Before that, its head is checked (`check_head`: Host, credentials) and its
-// body admitted before it is buffered: by content-length, by a gRPC
-// message's declared length (its 5-byte prefix), else by the body limit. A
-// body past the limit is refused as it arrives, never buffered whole.
+// body admitted as it arrives, before each part is buffered, in doubling
+// steps up to what the stream announced (content-length, a gRPC message's
+// declared length in its 5-byte prefix, else the body limit). A message
+// announced past the limit is refused from its prefix; a body past what it
+// announced, or past the limit, is refused as it arrives, never buffered
+// whole.
 //
 // Limits: concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS; more are
 // refused by the library), a header list of 64 KiB, the body limit per
@@ -85,7 +88,10 @@ class Http2Session {
   Stream* Find(int32_t id);
   void OnHead(Stream& s);
   void OnBody(Stream& s, std::string_view data);
-  void Admit(Stream& s, uint64_t bytes);
+  // Admits the body up to `needed` bytes (and a step more); false when
+  // refused (the stream is answered).
+  bool Admit(Stream& s, uint64_t needed);
+  HttpResponse TooLarge() const;
   void Refuse(Stream& s, HttpResponse refusal);
   void Respond(Stream& s, HttpResponse response);
 

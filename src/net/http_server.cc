@@ -386,6 +386,11 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (!ok) broken_ = true;
     if (shared_->stopping.load()) h2_->GoAway();
     SetBusy(h2_->Busy());
+    // A request began: its (shorter) read timeout runs from now on.
+    if (h2_->Busy() &&
+        deadline_timer_->expiry() > last_progress_ + shared_->options.read_timeout) {
+      WatchHttp2Deadline();
+    }
     FlushHttp2();
     if (!broken_ && !reading_ && h2_->WantsRead() && Lowest().socket().is_open()) ReadHttp2();
   }

@@ -418,6 +418,20 @@ TEST(HttpServerTest, Http2IdleConnectionsAreClosedAfterTheIdleTimeout) {
   EXPECT_TRUE(h2.ClosedByServerWithin(3000));
 }
 
+TEST(HttpServerTest, Http2RequestStalledMidBodyIsCutAfterTheReadTimeout) {
+  HttpServerOptions o = Http2Options();
+  o.read_timeout = std::chrono::milliseconds(300);  // the idle timeout stays at 120 s
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  testing::H2Client h2(server.port());
+  testing::H2Request stalled = Post("/s", "12345");
+  stalled.headers.emplace_back("content-length", "900");  // 5 of 900 bytes, then nothing
+  stalled.end = false;
+  std::vector<testing::H2Answer> a = h2.Exchange({stalled});
+  EXPECT_FALSE(a[0].closed);
+  EXPECT_TRUE(h2.ClosedByServerWithin(3000));
+}
+
 // Several connections at once, each with several streams, on the server's
 // threads, each with its own event loop as the receivers run them (run under
 // ThreadSanitizer in CI).

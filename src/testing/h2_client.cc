@@ -17,6 +17,7 @@ struct H2Client::State {
   std::vector<H2Answer> answers;
   std::vector<std::string> bodies;
   std::vector<size_t> sent;
+  std::vector<bool> ends;
   size_t open = 0;
 };
 
@@ -88,7 +89,11 @@ std::vector<H2Answer> H2Client::Exchange(const std::vector<H2Request>& requests)
   s.answers.assign(requests.size(), H2Answer{});
   s.bodies.clear();
   s.sent.assign(requests.size(), 0);
-  for (const H2Request& r : requests) s.bodies.push_back(r.body);
+  s.ends.clear();
+  for (const H2Request& r : requests) {
+    s.bodies.push_back(r.body);
+    s.ends.push_back(r.end);
+  }
   if (fd_ < 0) return s.answers;
   for (size_t i = 0; i < requests.size(); ++i) {
     const H2Request& r = requests[i];
@@ -110,7 +115,10 @@ std::vector<H2Answer> H2Client::Exchange(const std::vector<H2Request>& requests)
       size_t take = std::min(length, b.size() - st->sent[n]);
       std::memcpy(buf, b.data() + st->sent[n], take);
       st->sent[n] += take;
-      if (st->sent[n] == b.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+      if (st->sent[n] == b.size()) {
+        if (!st->ends[n]) return take > 0 ? static_cast<ssize_t>(take) : ssize_t{NGHTTP2_ERR_DEFERRED};
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+      }
       return static_cast<ssize_t>(take);
     };
     int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), &body, nullptr);

@@ -27,6 +27,7 @@ struct H2Request {
   std::string path = "/";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  bool end = true;  // false: the body is sent and the stream left open (stalled)
 };
 
 class H2Client {
