@@ -387,8 +387,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (shared_->stopping.load()) h2_->GoAway();
     SetBusy(h2_->Busy());
     // A request began: its (shorter) read timeout runs from now on.
-    if (h2_->Busy() &&
-        deadline_timer_->expiry() > last_progress_ + shared_->options.read_timeout) {
+    if (h2_->Busy() && deadline_timer_->expiry() > last_progress_ + shared_->options.read_timeout) {
       WatchHttp2Deadline();
     }
     FlushHttp2();

@@ -116,7 +116,8 @@ std::vector<H2Answer> H2Client::Exchange(const std::vector<H2Request>& requests)
       std::memcpy(buf, b.data() + st->sent[n], take);
       st->sent[n] += take;
       if (st->sent[n] == b.size()) {
-        if (!st->ends[n]) return take > 0 ? static_cast<ssize_t>(take) : ssize_t{NGHTTP2_ERR_DEFERRED};
+        if (!st->ends[n])
+          return take > 0 ? static_cast<ssize_t>(take) : ssize_t{NGHTTP2_ERR_DEFERRED};
         *flags |= NGHTTP2_DATA_FLAG_EOF;
       }
       return static_cast<ssize_t>(take);
