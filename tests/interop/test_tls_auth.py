@@ -10,6 +10,7 @@ token) must fail with a clear error on both sides and deliver nothing."""
 import base64
 import json
 import os
+import socket
 import subprocess
 import time
 import uuid
@@ -410,5 +411,50 @@ def test_sdks_send_over_server_only_tls(start_collector, pki, tmp_path, language
     run_id = str(uuid.uuid4())
     port = grpc if protocol == "grpc" else http
     expected = send(language, protocol, f"https://127.0.0.1:{port}", env, tmp_path, run_id)
+    problems = diff(expected, wait_for_run(out, run_id, expected), "spans")
+    assert not problems, "\n".join(problems[:40])
+
+
+TLS13_ONLY = """
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: "127.0.0.1:{grpc}"
+        tls: {{cert_file: "{pki}/server.crt", key_file: "{pki}/server.key", min_version: "1.3"}}
+exporters:
+  file: {{path: "{out}"}}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], exporters: [file]}}
+  telemetry: {{metrics: {{level: none}}}}
+"""
+
+
+def handshake(port, pki, version, alpn=("h2",)):
+    """(negotiated TLS version, ALPN protocol) or the handshake's error."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(str(pki / "ca.crt"))
+    ctx.minimum_version = ctx.maximum_version = version
+    ctx.set_alpn_protocols(list(alpn))
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                return tls.version(), tls.selected_alpn_protocol()
+    except (ssl.SSLError, ConnectionError) as e:
+        return type(e).__name__
+
+
+def test_grpc_receiver_honours_min_version_and_selects_h2(pki, start_collector, tmp_path):
+    """grpc++ could not narrow TLS; polytrace's own HTTP/2 over OpenSSL can."""
+    import ssl
+    grpc_port, out = free_port(), tmp_path / "tls13.jsonl"
+    start_collector(TLS13_ONLY.format(grpc=grpc_port, pki=pki, out=out), [grpc_port])
+    assert handshake(grpc_port, pki, ssl.TLSVersion.TLSv1_3) == ("TLSv1.3", "h2")
+    assert handshake(grpc_port, pki, ssl.TLSVersion.TLSv1_2) == "SSLError"
+    run_id = str(uuid.uuid4())
+    env = dict(os.environ, OTEL_EXPORTER_OTLP_CERTIFICATE=str(pki / "ca.crt"))
+    expected = send("go", "grpc", f"https://127.0.0.1:{grpc_port}", env, tmp_path, run_id)
     problems = diff(expected, wait_for_run(out, run_id, expected), "spans")
     assert not problems, "\n".join(problems[:40])
