@@ -337,9 +337,10 @@ void Http2Session::Respond(Stream& s, HttpResponse response) {
     has_length = has_length || names.back() == "content-length";
     nva.push_back(Nv(names.back(), value));
   }
-  for (const auto& [name, value] : hooks_.default_headers) {  // names already lower-case
-    bool set = std::any_of(names.begin(), names.end(), [&](const auto& n) { return n == name; });
-    if (!set) nva.push_back(Nv(name, value));
+  for (const auto& header : hooks_.default_headers) {  // names already lower-case
+    if (std::find(names.begin(), names.end(), header.first) == names.end()) {
+      nva.push_back(Nv(header.first, header.second));
+    }
   }
   const std::string length_name = "content-length", length = std::to_string(s.response.body.size());
   if (!has_length && !s.grpc) nva.push_back(Nv(length_name, length));
