@@ -90,7 +90,13 @@ class H2Client:
         self.flush()
 
     def flush(self):
-        self.sock.sendall(self.conn.data_to_send())
+        data = self.conn.data_to_send()
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The server closed the connection (after a GOAWAY, say): what
+            # it said is still to be read.
+            self.terminated = self.terminated or "closed"
 
     def start(self, path=EXPORT, extra_headers=()):
         sid = self.conn.get_next_available_stream_id()
@@ -118,7 +124,10 @@ class H2Client:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout}s")
             self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            chunk = self.sock.recv(65536)
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:
+                chunk = b""
             if not chunk:
                 self.terminated = self.terminated or "closed"
                 return
