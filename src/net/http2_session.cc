@@ -17,7 +17,6 @@ struct Http2Session::Stream {
   size_t header_bytes = 0;
   bool head_done = false;
   bool grpc = false;
-  std::optional<uint64_t> content_length;
   // What the body may hold: its content-length, its gRPC message's declared
   // length, else the body limit; unknown until the gRPC prefix is in.
   std::optional<uint64_t> allowed;
@@ -76,7 +75,7 @@ class Http2Session::Callbacks {
     auto* self = static_cast<Http2Session*>(user);
     Stream* s = self->Find(frame->hd.stream_id);
     if (s == nullptr || s->head_done) return 0;  // trailers from the client: not used
-    // RFC 9113 section 4.3.1's 32 bytes of overhead per field, as SETTINGS counts.
+    // 32 bytes of overhead per field, as SETTINGS_MAX_HEADER_LIST_SIZE counts (RFC 9113 6.5.2).
     s->header_bytes += name_length + value_length + 32;
     if (s->header_bytes > self->limits_.max_header_list_bytes) {
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // the stream is reset
