@@ -18,17 +18,13 @@ import argparse
 import json
 import os
 import pathlib
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
-LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
+from benchlib import LOADGEN, POLYTRACE, ROOT, accepted_spans, free_port, start, stop, wait_port
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 SINK = """
@@ -64,20 +60,8 @@ service:
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_port(port, deadline=30):
-    end = time.time() + deadline
-    while time.time() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"port {port} never opened")
 
 
 def cpu_seconds(pid):
@@ -99,28 +83,10 @@ def rss_mib(pid):
     return 0.0
 
 
-def sink_accepted(port):
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith("otelcol_receiver_accepted_spans"):
-            total += float(line.split()[-1])
-    return total
 
 
-def start(binary, config, workdir, name):
-    path = pathlib.Path(workdir) / f"{name}.yaml"
-    path.write_text(config)
-    log = open(pathlib.Path(workdir) / f"{name}.log", "w")
-    return subprocess.Popen([str(binary), "--config", str(path)], stdout=log, stderr=subprocess.STDOUT)
 
 
-def stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def make_certs(workdir):
@@ -151,7 +117,7 @@ def run_one(binary, kind, shape, spans, workdir, rate=0, protocol="grpc", tls=No
         wait_port(grpc)
         wait_port(http)
         cpu0, t0 = cpu_seconds(proc.pid), time.time()
-        before = sink_accepted(sink_metrics)
+        before = accepted_spans(sink_metrics)
         port = grpc if protocol == "grpc" else http
         cmd = [str(LOADGEN), "--protocol", protocol, "--endpoint", f"127.0.0.1:{port}", "--shape", shape,
                "--spans-per-request", "500", "--total-spans", str(spans), "--workers", "4",
@@ -166,9 +132,9 @@ def run_one(binary, kind, shape, spans, workdir, rate=0, protocol="grpc", tls=No
         load = json.loads(gen.stdout.read().strip().splitlines()[-1])
         # The collector is done when the sink has every span it acknowledged.
         end = time.time() + 120
-        while sink_accepted(sink_metrics) - before < load["acked_spans"] and time.time() < end:
+        while accepted_spans(sink_metrics) - before < load["acked_spans"] and time.time() < end:
             time.sleep(0.05)
-        delivered = sink_accepted(sink_metrics) - before
+        delivered = accepted_spans(sink_metrics) - before
         seconds, cpu = time.time() - t0, cpu_seconds(proc.pid) - cpu0
         return {"collector": kind, "shape": shape, "acked": load["acked_spans"], "delivered": delivered,
                 "spans_per_s": delivered / seconds, "cpu_s_per_million": cpu / (delivered / 1e6),

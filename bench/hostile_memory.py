@@ -41,8 +41,7 @@ import time
 import urllib.error
 import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
+from benchlib import POLYTRACE, ROOT, free_port
 BODY_LIMIT = 20 << 20
 
 CONFIG = """
@@ -64,10 +63,6 @@ service:
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def varint(n):

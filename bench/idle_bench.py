@@ -22,15 +22,13 @@ import argparse
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
+from benchlib import POLYTRACE, ROOT, context_switches, free_port
 TICK = os.sysconf("SC_CLK_TCK")
 
 FORWARDING = """
@@ -74,10 +72,6 @@ service:
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ready(port, proc, deadline=60):
@@ -99,16 +93,6 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])  # utime, stime
 
 
-def context_switches(pid):
-    total = 0
-    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
-        try:
-            for line in (task / "status").read_text().splitlines():
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            pass  # a thread that ended while we read
-    return total
 
 
 def threads(pid):

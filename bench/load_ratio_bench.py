@@ -27,18 +27,15 @@ import argparse
 import json
 import os
 import pathlib
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
-LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
+from benchlib import (LOADGEN, POLYTRACE, ROOT, accepted_spans, context_switches, free_port, start,
+                      stop, thread_cpu_seconds, wait_port)
+
 CACHE = pathlib.Path(os.environ.get("POLYTRACE_CACHE", pathlib.Path.home() / ".cache" / "polytrace"))
 TELEMETRYGEN_VERSION = "v0.161.0"
 BATCH = 512  # spans per request from either generator
@@ -88,67 +85,18 @@ def telemetrygen():
     return binary
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_port(port, deadline=30):
-    end = time.time() + deadline
-    while time.time() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"port {port} never opened")
 
 
-def cpu_seconds(pid):
-    """CPU time of every live thread, in nanoseconds' precision (/proc/PID/stat counts
-    10 ms ticks: too coarse for a collector using 0.5% of a core)."""
-    total = 0
-    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
-        try:
-            total += int(open(task / "schedstat").read().split()[0])
-        except FileNotFoundError:
-            pass  # a thread that ended meanwhile
-    return total / 1e9
 
 
-def context_switches(pid):
-    total = 0
-    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
-        try:
-            for line in open(task / "status"):
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            pass  # a thread that ended meanwhile
-    return total
 
 
-def accepted(port):
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    return sum(float(line.split()[-1]) for line in text.splitlines()
-               if line.startswith("otelcol_receiver_accepted_spans"))
 
 
-def start(binary, config, workdir, name, core):
-    path = pathlib.Path(workdir) / f"{name}.yaml"
-    path.write_text(config)
-    log = open(pathlib.Path(workdir) / f"{name}.log", "w")
-    return subprocess.Popen(["taskset", "-c", core, str(binary), "--config", str(path)],
-                            stdout=log, stderr=subprocess.STDOUT)
 
 
-def stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def generator_command(gen, protocol, port, shape, load, seconds):
@@ -176,7 +124,7 @@ def run_one(kind, binary, gen, protocol, shape, load, pipeline, seconds, workdir
     sink = None
     if pipeline == "forward":
         sink = start(POLYTRACE, SINK.format(http=sink_http, metrics=sink_metrics), workdir,
-                     f"sink-{kind}", LOAD_CORES)
+                     f"sink-{kind}", core=LOAD_CORES)
         exporter = (f'  otlphttp:\n    endpoint: "http://127.0.0.1:{sink_http}"\n'
                     "    sending_queue: {queue_size: 5000}")
         exporter_name = "otlphttp"
@@ -184,7 +132,7 @@ def run_one(kind, binary, gen, protocol, shape, load, pipeline, seconds, workdir
         exporter, exporter_name = "  nop: {}", "nop"
     proc = start(binary, UNDER_TEST.format(grpc=grpc, http=http, metrics=metrics, exporter=exporter,
                                            exporter_name=exporter_name),
-                 workdir, kind, COLLECTOR_CORE)
+                 workdir, kind, core=COLLECTOR_CORE)
     try:
         for p in (grpc, http, metrics) + ((sink_http,) if sink else ()):
             wait_port(p)
@@ -192,9 +140,9 @@ def run_one(kind, binary, gen, protocol, shape, load, pipeline, seconds, workdir
         gen_proc = subprocess.Popen(generator_command(gen, protocol, port, shape, load, seconds + 2),
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # warm-up: connections made, first batches through
-        cpu0, cs0, spans0, t0 = cpu_seconds(proc.pid), context_switches(proc.pid), accepted(metrics), time.time()
+        cpu0, cs0, spans0, t0 = thread_cpu_seconds(proc.pid), context_switches(proc.pid), accepted_spans(metrics), time.time()
         time.sleep(seconds)
-        cpu1, cs1, spans1, t1 = cpu_seconds(proc.pid), context_switches(proc.pid), accepted(metrics), time.time()
+        cpu1, cs1, spans1, t1 = thread_cpu_seconds(proc.pid), context_switches(proc.pid), accepted_spans(metrics), time.time()
         gen_proc.kill()
         gen_proc.wait()
         spans = spans1 - spans0

@@ -22,23 +22,16 @@ import argparse
 import json
 import pathlib
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
-LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
+from benchlib import LOADGEN, POLYTRACE, free_port
 BIG_SERVICES = ["big-edge", "big-auth", "big-billing", "big-stock", "big-mail"]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(port, path, timeout=120):

@@ -41,13 +41,6 @@ bool ConnectionSpecific(std::string_view lower_name) {
          lower_name == "proxy-connection";
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 nghttp2_nv Nv(const std::string& name, const std::string& value) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
@@ -159,7 +152,7 @@ class Http2Session::Callbacks {
         names.reserve(s->response.trailers.size());
         std::vector<nghttp2_nv> nva;
         for (const auto& [name, value] : s->response.trailers) {
-          names.push_back(Lower(name));
+          names.push_back(AsciiLower(name));
           nva.push_back(Nv(names.back(), value));
         }
         if (nghttp2_submit_trailer(session, stream_id, nva.data(), nva.size()) != 0) {
@@ -331,7 +324,7 @@ void Http2Session::Respond(Stream& s, HttpResponse response) {
   nva.push_back(Nv(status_name, status));
   bool has_length = false;
   for (const auto& [name, value] : s.response.headers) {
-    names.push_back(Lower(name));
+    names.push_back(AsciiLower(name));
     if (ConnectionSpecific(names.back())) continue;
     has_length = has_length || names.back() == "content-length";
     nva.push_back(Nv(names.back(), value));

@@ -60,6 +60,13 @@ void HttpResponse::SetHeader(std::string name, std::string value) {
   headers.emplace_back(std::move(name), std::move(value));
 }
 
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
 bool SplitHostPort(const std::string& endpoint, std::string* host, uint16_t* port) {
   size_t colon = endpoint.rfind(':');
   if (colon == std::string::npos) return false;
@@ -77,13 +84,6 @@ bool SplitHostPort(const std::string& endpoint, std::string* host, uint16_t* por
 }
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -110,7 +110,7 @@ bool HostAllowed(std::string_view host_header, const std::string& listener_host,
     if (close == std::string_view::npos) return false;
     host = host_header.substr(1, close - 1);
   } else {
-    host = Lower(host_header.substr(0, host_header.rfind(':')));
+    host = AsciiLower(host_header.substr(0, host_header.rfind(':')));
   }
   if (!host.empty() && host.back() == '.') host.pop_back();
   // A rebinding page reaches us under its own name; an address it cannot fake.
@@ -232,6 +232,25 @@ bool TargetHasNul(std::string_view target) {
   return false;
 }
 
+// What every request's head must pass, in either protocol, before its body
+// is admitted or read: no NUL in the target, a Host this listener answers
+// to (gRPC calls skip it: no browser page can make one), credentials.
+std::optional<HttpResponse> CheckHead(const Shared& shared, const HttpRequest& head) {
+  if (TargetHasNul(head.target)) {
+    return HttpResponse::Text(400, "request target contains a NUL byte\n");
+  }
+  std::string_view host = head.Header("host");
+  if (!head.Header("content-type").starts_with("application/grpc") &&
+      !HostAllowed(host, shared.listener_host, shared.options.allowed_hosts)) {
+    return HttpResponse::Text(403, fmt::format("Host \"{}\" is not allowed on {} (a DNS-rebinding "
+                                               "guard): use an IP address or localhost, or add the "
+                                               "name to allowed_hosts\n",
+                                               host, shared.options.endpoint));
+  }
+  if (shared.options.authorize) return shared.options.authorize(head);
+  return std::nullopt;
+}
+
 // One connection: (TLS handshake,) read a request, run the handler, write
 // the response, repeat while keep-alive. All its steps run on its strand.
 template <bool kTls>
@@ -343,15 +362,15 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     limits.max_concurrent_streams = o.max_concurrent_streams;
     Http2Hooks hooks;
     hooks.check_head = [shared = shared_.get()](const HttpRequest& head) {
-      return CheckHttp2Head(*shared, head);
+      return CheckHead(*shared, head);
     };
     if (AdmissionGate* gate = o.admission) {
       hooks.admit = [gate](uint64_t bytes) { return gate->Admit(bytes); };
     }
     hooks.refusal_form = o.refusal_form;
-    hooks.handle = [shared = shared_.get()](HttpRequest& r) { return shared->handler(r); };
+    hooks.handle = shared_->handler;
     for (const auto& [name, value] : kSecurityHeaders) {
-      hooks.default_headers.emplace_back(Lower(name), value);
+      hooks.default_headers.emplace_back(AsciiLower(name), value);
     }
     h2_ = std::make_unique<Http2Session>(limits, remote_, std::move(hooks));
     h2_in_ = std::make_unique<char[]>(kMaxReadChunk);
@@ -363,23 +382,6 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     bool ok = h2_->Receive(held);
     buffer_ = beast::flat_buffer();
     AfterHttp2Input(ok);
-  }
-
-  // What HTTP/1.1's OnHeader checks, for an HTTP/2 request's head. gRPC
-  // calls skip the Host check: no browser page can make one.
-  static std::optional<HttpResponse> CheckHttp2Head(const Shared& shared, const HttpRequest& head) {
-    if (TargetHasNul(head.target)) {
-      return HttpResponse::Text(400, "request target contains a NUL byte\n");
-    }
-    std::string_view content_type = head.Header("content-type");
-    if (!content_type.starts_with("application/grpc") &&
-        !HostAllowed(head.Header("host"), shared.listener_host, shared.options.allowed_hosts)) {
-      return HttpResponse::Text(
-          403, fmt::format("Host \"{}\" is not allowed on {} (a DNS-rebinding guard)\n",
-                           head.Header("host"), shared.options.endpoint));
-    }
-    if (shared.options.authorize) return shared.options.authorize(head);
-    return std::nullopt;
   }
 
   void AfterHttp2Input(bool ok) {
@@ -460,21 +462,10 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (auto error = TransferEncodingError(Std(req[http::field::transfer_encoding]))) {
       return WriteError(error->first, std::move(error->second));
     }
-    if (TargetHasNul(Std(req.target())))
-      return WriteError(400, "request target contains a NUL byte");
-    if (!HostAllowed(Std(req[http::field::host]), shared_->listener_host,
-                     shared_->options.allowed_hosts)) {
-      return WriteError(403, fmt::format("Host \"{}\" is not allowed on {} (a DNS-rebinding "
-                                         "guard): use an IP address or localhost, or add the "
-                                         "name to allowed_hosts",
-                                         Std(req[http::field::host]), shared_->options.endpoint));
-    }
     request_ = RequestHead(req);
     request_.remote_address = remote_;
-    if (shared_->options.authorize) {
-      if (std::optional<HttpResponse> refused = shared_->options.authorize(request_)) {
-        return WriteEarly(std::move(*refused));
-      }
+    if (std::optional<HttpResponse> refused = CheckHead(*shared_, request_)) {
+      return WriteEarly(std::move(*refused));
     }
     if (AdmissionGate* gate = shared_->options.admission) {
       // The body is not read yet: what it will hold is known from its length.
@@ -585,9 +576,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     req.path = req.target.substr(0, q);
     if (q != std::string::npos) req.query = req.target.substr(q + 1);
     for (const auto& field : beast_req) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-      req.headers.emplace_back(std::move(name), std::string(field.value()));
+      req.headers.emplace_back(AsciiLower(Std(field.name_string())), std::string(field.value()));
     }
     return req;
   }

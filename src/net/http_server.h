@@ -153,6 +153,8 @@ bool SplitHostPort(const std::string& endpoint, std::string* host, uint16_t* por
 // Decodes one query parameter's value (percent-encoding and '+'); nullopt
 // when absent.
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
+// ASCII lower-case (header names, host names).
+std::string AsciiLower(std::string_view text);
 // Percent-encodes everything but RFC 3986's unreserved characters, for a
 // query value or a path segment.
 std::string PercentEncode(std::string_view text);

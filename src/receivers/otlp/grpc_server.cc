@@ -110,8 +110,9 @@ HttpResponse OtlpGrpcServer::Export(HttpRequest& request) {
                     "carries exactly one message)",
                     prefix->length, request.body.size() - grpc_wire::kPrefixBytes));
   }
+  // The message follows its prefix: viewed there, not moved to the front.
   std::string body = std::move(request.body);
-  body.erase(0, grpc_wire::kPrefixBytes);
+  size_t skip = grpc_wire::kPrefixBytes;
   AdmissionGate::Ticket inflated;  // what decompression may produce, held with the body
   if (prefix->compressed) {
     std::string_view encoding = request.Header("grpc-encoding");
@@ -129,7 +130,8 @@ HttpResponse OtlpGrpcServer::Export(HttpRequest& request) {
     Result<AdmissionGate::Ticket> admitted = ingest_->AdmitBytes(limit);
     if (!admitted.ok()) return Refused(admitted.status());
     inflated = std::move(*admitted);
-    Result<std::string> plain = Decompress(*compression, body, limit);
+    Result<std::string> plain =
+        Decompress(*compression, std::string_view(body).substr(skip), limit);
     if (!plain.ok()) {
       bool too_large = plain.status().code() == StatusCode::kResourceExhausted;
       ingest_->CountBadRequest(too_large ? "too_large" : "decompress");
@@ -137,11 +139,12 @@ HttpResponse OtlpGrpcServer::Export(HttpRequest& request) {
                                 plain.status().message());
     }
     body = std::move(*plain);
+    skip = 0;
   }
-  Result<AdmissionGate::Ticket> admitted = ingest_->Admit(body.size(), /*json=*/false);
+  Result<AdmissionGate::Ticket> admitted = ingest_->Admit(body.size() - skip, /*json=*/false);
   if (!admitted.ok()) return Refused(admitted.status());
   Traces traces;
-  std::string_view bytes = traces.Adopt(std::move(body));
+  std::string_view bytes = traces.Adopt(std::move(body)).substr(skip);
   Status decoded = ingest_->DecodeProto(bytes, &traces);
   if (!decoded.ok()) {
     ingest_->CountBadRequest("decode");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "compression/compression.h"
+#include "net/grpc_wire.h"
 #include "otlp/json_codec.h"
 #include "otlp/proto_codec.h"
 
@@ -79,7 +80,7 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
   Result<Compression> compression = ParseCompression(request.Header("content-encoding"));
   if (!compression.ok()) {
     ingest_->CountBadRequest("content_encoding");
-    return RpcStatus(415, json, grpc_code::kInvalidArgument, compression.status().message());
+    return RpcStatus(415, json, grpc_wire::kInvalidArgument, compression.status().message());
   }
   std::string body = std::move(request.body);
   AdmissionGate::Ticket inflated;  // what decompression may produce, held with the body
@@ -91,7 +92,7 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
     if (!plain.ok()) {
       bool too_large = plain.status().code() == StatusCode::kResourceExhausted;
       ingest_->CountBadRequest(too_large ? "too_large" : "decompress");
-      return RpcStatus(too_large ? 413 : 400, json, grpc_code::kInvalidArgument,
+      return RpcStatus(too_large ? 413 : 400, json, grpc_wire::kInvalidArgument,
                        plain.status().message());
     }
     body = std::move(*plain);
@@ -108,7 +109,7 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
     ingest_->CountBadRequest("decode");
     log_->debug("rejected a request from {}: {}", request.remote_address, decoded.message());
     return RpcStatus(
-        400, json, grpc_code::kInvalidArgument,
+        400, json, grpc_wire::kInvalidArgument,
         fmt::format("invalid OTLP {} request: {}", json ? "JSON" : "protobuf", decoded.message()));
   }
 
@@ -124,11 +125,11 @@ HttpResponse OtlpHttpHandler::HandleExport(HttpRequest& request, bool json) {
 }
 
 HttpResponse OtlpHttpHandler::Refused(const Status& st, bool json) const {
-  if (!st.retryable()) return RpcStatus(400, json, grpc_code::kInvalidArgument, st.message());
+  if (!st.retryable()) return RpcStatus(400, json, grpc_wire::kInvalidArgument, st.message());
   bool exhausted = st.code() == StatusCode::kResourceExhausted;
   HttpResponse r =
       RpcStatus(exhausted ? 429 : 503, json,
-                exhausted ? grpc_code::kResourceExhausted : grpc_code::kUnavailable, st.message());
+                exhausted ? grpc_wire::kResourceExhausted : grpc_wire::kUnavailable, st.message());
   int64_t ms = st.retry_after() ? st.retry_after()->count() : 1000;
   r.SetHeader("Retry-After", std::to_string(std::max<int64_t>(1, (ms + 999) / 1000)));
   return r;

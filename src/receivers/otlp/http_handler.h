@@ -33,14 +33,4 @@ class OtlpHttpHandler {
   std::shared_ptr<spdlog::logger> log_;
 };
 
-// gRPC canonical code numbers used in google.rpc.Status bodies.
-namespace grpc_code {
-constexpr int kInvalidArgument = 3;
-constexpr int kNotFound = 5;
-constexpr int kResourceExhausted = 8;
-constexpr int kUnimplemented = 12;
-constexpr int kInternal = 13;
-constexpr int kUnavailable = 14;
-}  // namespace grpc_code
-
 }  // namespace polytrace

@@ -1,0 +1,85 @@
+"""What the benchmark scripts share: loopback ports, collector processes
+(pinned to cores when asked), and what /proc says about a process."""
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
+LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, deadline=30):
+    end = time.time() + deadline
+    while time.time() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"port {port} never opened")
+
+
+def start(binary, config, workdir, name, core=None):
+    """A collector running `config` (YAML text), its log in workdir/name.log;
+    with `core`, pinned to that CPU list (taskset)."""
+    path = pathlib.Path(workdir) / f"{name}.yaml"
+    path.write_text(config)
+    log = open(pathlib.Path(workdir) / f"{name}.log", "w")
+    pin = ["taskset", "-c", core] if core is not None else []
+    return subprocess.Popen(pin + [str(binary), "--config", str(path)], stdout=log,
+                            stderr=subprocess.STDOUT)
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _tasks(pid):
+    return pathlib.Path(f"/proc/{pid}/task").iterdir()
+
+
+def thread_cpu_seconds(pid):
+    """CPU time of every live thread, to the nanosecond (/proc/PID/stat counts
+    10 ms ticks: too coarse for a collector using 0.5% of a core)."""
+    total = 0
+    for task in _tasks(pid):
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except FileNotFoundError:
+            pass  # a thread that ended meanwhile
+    return total / 1e9
+
+
+def context_switches(pid):
+    """Voluntary and involuntary, summed over every live thread."""
+    total = 0
+    for task in _tasks(pid):
+        try:
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass  # a thread that ended meanwhile
+    return total
+
+
+def accepted_spans(metrics_port):
+    """otelcol_receiver_accepted_spans summed over its series (both collectors' name)."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics",
+                                  timeout=5).read().decode()
+    return sum(float(line.split()[-1]) for line in text.splitlines()
+               if line.startswith("otelcol_receiver_accepted_spans"))
