@@ -218,6 +218,10 @@ bool Http2Session::Receive(std::string_view bytes) {
     } catch (const std::exception& e) {
       response = HttpResponse::Text(500, fmt::format("internal error: {}\n", e.what()));
     }
+    // One body per answer here: a streamed one is run to its end first.
+    if (!response.DrainStream()) {
+      response = HttpResponse::Text(500, "internal error: the answer could not be completed\n");
+    }
     s->request.body.clear();
     s->request.body.shrink_to_fit();
     Respond(*s, std::move(response));

@@ -50,6 +50,30 @@ HttpResponse HttpResponse::WithBody(int status, std::string content_type, std::s
   return r;
 }
 
+HttpResponse HttpResponse::Streamed(int status, std::string content_type, BodyProducer stream) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", std::move(content_type));
+  r.stream = std::move(stream);
+  return r;
+}
+
+bool HttpResponse::DrainStream() {
+  if (!stream) return true;
+  BodyProducer producer = std::move(stream);
+  stream = nullptr;
+  for (;;) {
+    switch (producer(&body)) {
+      case BodyStep::kMore:
+        continue;
+      case BodyStep::kDone:
+        return true;
+      case BodyStep::kFailed:
+        return false;
+    }
+  }
+}
+
 void HttpResponse::SetHeader(std::string name, std::string value) {
   for (auto& [k, v] : headers) {
     if (beast::iequals(k, name)) {
@@ -594,6 +618,13 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     }
     // Decided after the handler: a shutdown that began meanwhile closes the connection.
     bool keep_alive = beast_req.keep_alive() && !shared_->stopping.load();
+    if (out.stream) {
+      if (beast_req.version() >= 11) {
+        return WriteStreamed(std::move(out), keep_alive, beast_req.method() == http::verb::head);
+      }
+      // HTTP/1.0 has no chunks: its one body is made whole.
+      if (!out.DrainStream()) out = HttpResponse::Text(500, "internal error: the answer failed\n");
+    }
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(beast_req.version());
     res->result(static_cast<unsigned>(out.status));
@@ -609,6 +640,69 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
                         self->SetBusy(false);
                         self->ReadHeader();
                       });
+  }
+
+  // The head now, then each piece of the body as a chunk once the last one
+  // is written: the producer runs only as fast as the client reads.
+  void WriteStreamed(HttpResponse out, bool keep_alive, bool head_only) {
+    auto res = std::make_shared<http::response<http::empty_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(out.status));
+    for (const auto& [name, value] : kSecurityHeaders) res->set(name, value);
+    for (auto& [k, v] : out.headers) res->set(k, v);
+    res->keep_alive(keep_alive);
+    res->chunked(true);
+    producer_ = std::move(out.stream);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    Lowest().expires_after(shared_->options.read_timeout);
+    http::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), res, serializer, keep_alive, head_only](beast::error_code ec,
+                                                                            size_t) {
+          if (ec) return self->EndStreamed(false, keep_alive);
+          if (head_only) return self->EndStreamed(true, keep_alive);
+          self->WriteNextChunk(keep_alive);
+        });
+  }
+
+  void WriteNextChunk(bool keep_alive) {
+    piece_.clear();
+    BodyStep step = BodyStep::kMore;
+    // A producer may yield an empty piece (a part of the answer with nothing
+    // to say): asked again until it has bytes or ends.
+    while (piece_.empty() && step == BodyStep::kMore) {
+      try {
+        step = producer_(&piece_);
+      } catch (const std::exception&) {
+        step = BodyStep::kFailed;
+      }
+    }
+    if (step == BodyStep::kFailed) return EndStreamed(false, keep_alive);
+    auto after = [self = shared_from_this(), keep_alive, last = step == BodyStep::kDone](
+                     beast::error_code ec, size_t) {
+      if (ec) return self->EndStreamed(false, keep_alive);
+      if (!last) return self->WriteNextChunk(keep_alive);
+      self->Lowest().expires_after(self->shared_->options.read_timeout);
+      asio::async_write(self->stream_, http::make_chunk_last(),
+                        [self, keep_alive](beast::error_code e, size_t) {
+                          self->EndStreamed(!e, keep_alive);
+                        });
+    };
+    // A client that stops reading is given up after the read timeout per
+    // piece, and its producer (a store snapshot, say) with it.
+    Lowest().expires_after(shared_->options.read_timeout);
+    if (piece_.empty()) return after({}, 0);
+    asio::async_write(stream_, http::make_chunk(asio::buffer(piece_)), std::move(after));
+  }
+
+  void EndStreamed(bool complete, bool keep_alive) {
+    producer_ = nullptr;
+    piece_.clear();
+    piece_.shrink_to_fit();
+    ticket_ = AdmissionGate::Ticket();
+    if (!complete || !keep_alive) return Close();
+    SetBusy(false);
+    ReadHeader();
   }
 
   void SetBusy(bool busy) {
@@ -641,6 +735,8 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   bool busy_ = false;
   std::unique_ptr<char[]> linger_;  // scratch for LingeringClose
   AdmissionGate::Ticket ticket_;    // the body's memory, while the request runs
+  BodyProducer producer_;           // a streamed answer's, while it is written
+  std::string piece_;               // its piece being written
   // HTTP/2 (after its preface): the protocol state, what was read, what is
   // being written.
   std::unique_ptr<Http2Session> h2_;

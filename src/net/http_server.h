@@ -61,16 +61,34 @@ struct HttpRequest {
   std::string_view Header(std::string_view lower_name) const;
 };
 
+// A body made a piece at a time, for an answer too big to hold whole (a
+// trace of a million spans). Each call appends the next piece to `*out`
+// and says whether more follow; kFailed cuts the body short (HTTP/1.1: the
+// connection closes before the last chunk, so the client sees an incomplete
+// answer, never a wrong one).
+enum class BodyStep { kMore, kDone, kFailed };
+using BodyProducer = std::function<BodyStep(std::string* out)>;
+
 struct HttpResponse {
   int status = 200;
   HttpHeaders headers;
   std::string body;
+  // Set instead of `body`: HTTP/1.1 sends each piece as a chunk once the
+  // previous one is written, so a slow client holds the producer back (and
+  // its memory bounded) instead of it running ahead, and a client that goes
+  // away ends it (the producer is dropped, its remaining work not done).
+  // Called on the connection's thread; never for a HEAD request.
+  BodyProducer stream;
   // Sent after the body over HTTP/2 (gRPC's grpc-status); HTTP/1.1 has none.
   HttpHeaders trailers;
 
   static HttpResponse Text(int status, std::string body);
   static HttpResponse WithBody(int status, std::string content_type, std::string body);
+  static HttpResponse Streamed(int status, std::string content_type, BodyProducer stream);
   void SetHeader(std::string name, std::string value);
+  // Runs `stream` to its end into `body` (HTTP/2 and HTTP/1.0, which send
+  // one body); false when it failed.
+  bool DrainStream();
 };
 
 using HttpHandler = std::function<HttpResponse(HttpRequest&)>;

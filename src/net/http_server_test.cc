@@ -466,5 +466,136 @@ TEST(HttpServerTest, Http2ConnectionsInParallelGetTheirOwnAnswers) {
   server.Shutdown();
 }
 
+// A streamed answer: `pieces` pieces of `piece_bytes` each ('a', 'b', ...),
+// counting the producer's calls and whether it is still alive.
+struct Pieces {
+  std::atomic<int> calls{0};
+  std::atomic<bool> alive{false};
+};
+HttpResponse StreamPieces(std::shared_ptr<Pieces> p, int pieces, size_t piece_bytes,
+                          bool fail_after_first = false) {
+  struct Guard {
+    std::shared_ptr<Pieces> p;
+    explicit Guard(std::shared_ptr<Pieces> q) : p(std::move(q)) { p->alive = true; }
+    ~Guard() { p->alive = false; }
+  };
+  auto guard = std::make_shared<Guard>(p);
+  return HttpResponse::Streamed(
+      200, "text/plain", [guard, pieces, piece_bytes, fail_after_first](std::string* out) {
+        int n = guard->p->calls.fetch_add(1);
+        if (fail_after_first && n == 1) return BodyStep::kFailed;
+        out->append(piece_bytes, static_cast<char>('a' + n % 26));
+        return n + 1 < pieces ? BodyStep::kMore : BodyStep::kDone;
+      });
+}
+
+std::string ExpectedPieces(int pieces, size_t piece_bytes) {
+  std::string body;
+  for (int n = 0; n < pieces; ++n) body.append(piece_bytes, static_cast<char>('a' + n % 26));
+  return body;
+}
+
+// Waits up to `ms` for `done`.
+template <typename Fn>
+bool Within(int ms, Fn done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+TEST(HttpServerTest, StreamedAnswerComesInChunksAndTheConnectionServesOn) {
+  auto pieces = std::make_shared<Pieces>();
+  HttpServer server(TestOptions(), [&](HttpRequest& r) {
+    return r.path == "/big" ? StreamPieces(pieces, 5, 100'000) : Echo(r);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  testing::RawHttpClient c(server.port());
+  c.Send("GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  testing::RawResponse r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(r.Header("Content-Length"), "");
+  EXPECT_EQ(r.Header("X-Content-Type-Options"), "nosniff");
+  EXPECT_TRUE(r.complete_chunks);
+  EXPECT_EQ(r.chunks, 5u);
+  EXPECT_TRUE(r.body == ExpectedPieces(5, 100'000)) << r.body.size();
+  EXPECT_TRUE(Within(3000, [&] { return !pieces->alive; }));
+  c.Send("GET /next HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  EXPECT_EQ(c.Read().body, "GET /next q= body=");
+}
+
+// The producer runs only as fast as the client reads, and a client that
+// goes away ends it: the rest of the answer is never made.
+TEST(HttpServerTest, StreamedAnswerWaitsForItsReaderAndStopsWhenItLeaves) {
+  auto pieces = std::make_shared<Pieces>();
+  HttpServer server(TestOptions(), [&](HttpRequest&) {
+    return StreamPieces(pieces, 1'000'000, 1 << 20);  // a terabyte, if it ran ahead
+  });
+  ASSERT_TRUE(server.Start().ok());
+  testing::RawHttpClient c(server.port());
+  c.Send("GET /huge HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  ASSERT_EQ(c.Read(/*head_only=*/true).status, 200);
+  // The client reads nothing more: the socket buffers fill and the
+  // producer is not asked again.
+  int settled = -1;
+  ASSERT_TRUE(Within(10'000, [&] {
+    int now = pieces->calls.load();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (pieces->calls.load() != now) return false;
+    settled = now;
+    return true;
+  }));
+  EXPECT_LT(settled, 64) << "pieces made for a client that reads none";
+  EXPECT_TRUE(pieces->alive);
+  c.Close();
+  EXPECT_TRUE(Within(5000, [&] { return !pieces->alive.load(); }))
+      << "the producer outlived its client";
+  EXPECT_LE(pieces->calls.load(), settled + 1);
+}
+
+TEST(HttpServerTest, StreamedAnswerThatFailsIsCutShort) {
+  auto pieces = std::make_shared<Pieces>();
+  HttpServer server(TestOptions(), [&](HttpRequest&) {
+    return StreamPieces(pieces, 5, 1000, /*fail_after_first=*/true);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  testing::RawHttpClient c(server.port());
+  c.Send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  testing::RawResponse r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.complete_chunks) << "a failed answer must not look complete";
+  EXPECT_EQ(r.body, ExpectedPieces(1, 1000));
+}
+
+TEST(HttpServerTest, StreamedAnswerToHeadAndToHttp10) {
+  auto pieces = std::make_shared<Pieces>();
+  HttpServer server(TestOptions(), [&](HttpRequest&) { return StreamPieces(pieces, 3, 10); });
+  ASSERT_TRUE(server.Start().ok());
+  testing::RawHttpClient c(server.port());
+  c.Send("HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  EXPECT_EQ(c.Read(/*head_only=*/true).status, 200);
+  EXPECT_EQ(pieces->calls.load(), 0);
+  EXPECT_TRUE(Within(3000, [&] { return !pieces->alive; }));
+  testing::RawHttpClient old(server.port());
+  old.Send("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
+  testing::RawResponse r = old.Read();
+  EXPECT_EQ(r.Header("Content-Length"), "30");
+  EXPECT_EQ(r.body, ExpectedPieces(3, 10));
+}
+
+TEST(HttpServerTest, Http2GetsAStreamedAnswerWhole) {
+  auto pieces = std::make_shared<Pieces>();
+  HttpServer server(Http2Options(), [&](HttpRequest&) { return StreamPieces(pieces, 4, 5000); });
+  ASSERT_TRUE(server.Start().ok());
+  testing::H2Client h2(server.port());
+  std::vector<testing::H2Answer> a = h2.Exchange({Post("/s", "")});
+  ASSERT_TRUE(a[0].closed);
+  EXPECT_EQ(a[0].headers.at("content-length"), "20000");
+  EXPECT_TRUE(a[0].body == ExpectedPieces(4, 5000));
+}
+
 }  // namespace
 }  // namespace polytrace

@@ -37,7 +37,9 @@ RawHttpClient::RawHttpClient(uint16_t port) {
   connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
 }
 
-RawHttpClient::~RawHttpClient() { close(fd_); }
+RawHttpClient::~RawHttpClient() {
+  if (fd_ >= 0) close(fd_);
+}
 
 void RawHttpClient::Send(const std::string& data) {
   size_t sent = 0;
@@ -49,26 +51,58 @@ void RawHttpClient::Send(const std::string& data) {
   }
 }
 
-RawResponse RawHttpClient::Read() {
+bool RawHttpClient::Fill() {
+  char buf[65536];
+  ssize_t n = read(fd_, buf, sizeof(buf));
+  if (n <= 0) return false;
+  buffer_.append(buf, static_cast<size_t>(n));
+  return true;
+}
+
+RawResponse RawHttpClient::Read(bool head_only) {
   RawResponse r;
-  while (true) {
-    size_t end = buffer_.find("\r\n\r\n");
-    if (end != std::string::npos) {
-      r.headers = buffer_.substr(0, end + 2);
-      std::string cl = r.Header("Content-Length");
-      size_t len = cl.empty() ? 0 : std::stoul(cl);
-      if (buffer_.size() >= end + 4 + len) {
-        r.status = std::stoi(buffer_.substr(9, 3));
-        r.body = buffer_.substr(end + 4, len);
-        buffer_.erase(0, end + 4 + len);
+  size_t end;
+  while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+    if (!Fill()) return RawResponse{};
+  }
+  r.headers = buffer_.substr(0, end + 2);
+  r.status = std::stoi(buffer_.substr(9, 3));
+  buffer_.erase(0, end + 4);
+  if (head_only) return r;
+  if (strcasecmp(r.Header("Transfer-Encoding").c_str(), "chunked") == 0) {
+    for (;;) {
+      size_t eol;
+      while ((eol = buffer_.find("\r\n")) == std::string::npos) {
+        if (!Fill()) return r;
+      }
+      size_t size = std::stoul(buffer_.substr(0, eol), nullptr, 16);
+      while (buffer_.size() < eol + 2 + size + 2) {
+        if (!Fill()) return r;
+      }
+      buffer_.erase(0, eol + 2);
+      if (size == 0) {
+        buffer_.erase(0, 2);  // no trailers are sent
+        r.complete_chunks = true;
         return r;
       }
+      r.body.append(buffer_, 0, size);
+      ++r.chunks;
+      buffer_.erase(0, size + 2);
     }
-    char buf[65536];
-    ssize_t n = read(fd_, buf, sizeof(buf));
-    if (n <= 0) return RawResponse{};
-    buffer_.append(buf, static_cast<size_t>(n));
   }
+  std::string cl = r.Header("Content-Length");
+  size_t len = cl.empty() ? 0 : std::stoul(cl);
+  while (buffer_.size() < len) {
+    if (!Fill()) return RawResponse{};
+  }
+  r.body = buffer_.substr(0, len);
+  buffer_.erase(0, len);
+  return r;
+}
+
+void RawHttpClient::Close() {
+  close(fd_);
+  fd_ = -1;
 }
 
 RawResponse RawHttpClient::Post(const std::string& path, const std::string& content_type,

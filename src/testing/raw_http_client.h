@@ -11,7 +11,9 @@ namespace polytrace::testing {
 struct RawResponse {
   int status = 0;
   std::string headers;  // the raw header block
-  std::string body;
+  std::string body;          // chunked bodies decoded
+  size_t chunks = 0;         // how many chunks a chunked body came in
+  bool complete_chunks = false;  // a chunked body ended with its last (0) chunk
   std::string Header(const std::string& name) const;  // case-insensitive, "" if absent
 };
 
@@ -21,12 +23,17 @@ class RawHttpClient {
   ~RawHttpClient();
   bool connected() const { return connected_; }
   void Send(const std::string& data);
-  // Reads one response with a Content-Length body; status 0 on EOF/timeout.
-  RawResponse Read();
+  // Reads one response with a Content-Length or chunked body (a HEAD's:
+  // `head_only`); status 0 on EOF/timeout before the head. A chunked body
+  // cut short comes back as far as it got, complete_chunks false.
+  RawResponse Read(bool head_only = false);
+  // Closes the connection now (a client that went away).
+  void Close();
   RawResponse Post(const std::string& path, const std::string& content_type,
                    const std::string& body, const std::string& extra_headers = "");
 
  private:
+  bool Fill();  // one read into buffer_; false on EOF/timeout
   int fd_ = -1;
   bool connected_ = false;
   std::string buffer_;
