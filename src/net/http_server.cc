@@ -64,12 +64,9 @@ bool HttpResponse::DrainStream() {
   stream = nullptr;
   for (;;) {
     switch (producer(&body)) {
-      case BodyStep::kMore:
-        continue;
-      case BodyStep::kDone:
-        return true;
-      case BodyStep::kFailed:
-        return false;
+      case BodyStep::kMore: continue;
+      case BodyStep::kDone: return true;
+      case BodyStep::kFailed: return false;
     }
   }
 }
@@ -655,14 +652,13 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     producer_ = std::move(out.stream);
     auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*res);
     Lowest().expires_after(shared_->options.read_timeout);
-    http::async_write_header(
-        stream_, *serializer,
-        [self = shared_from_this(), res, serializer, keep_alive, head_only](beast::error_code ec,
-                                                                            size_t) {
-          if (ec) return self->EndStreamed(false, keep_alive);
-          if (head_only) return self->EndStreamed(true, keep_alive);
-          self->WriteNextChunk(keep_alive);
-        });
+    http::async_write_header(stream_, *serializer,
+                             [self = shared_from_this(), res, serializer, keep_alive, head_only](
+                                 beast::error_code ec, size_t) {
+                               if (ec) return self->EndStreamed(false, keep_alive);
+                               if (head_only) return self->EndStreamed(true, keep_alive);
+                               self->WriteNextChunk(keep_alive);
+                             });
   }
 
   void WriteNextChunk(bool keep_alive) {
@@ -683,10 +679,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       if (ec) return self->EndStreamed(false, keep_alive);
       if (!last) return self->WriteNextChunk(keep_alive);
       self->Lowest().expires_after(self->shared_->options.read_timeout);
-      asio::async_write(self->stream_, http::make_chunk_last(),
-                        [self, keep_alive](beast::error_code e, size_t) {
-                          self->EndStreamed(!e, keep_alive);
-                        });
+      asio::async_write(
+          self->stream_, http::make_chunk_last(),
+          [self, keep_alive](beast::error_code e, size_t) { self->EndStreamed(!e, keep_alive); });
     };
     // A client that stops reading is given up after the read timeout per
     // piece, and its producer (a store snapshot, say) with it.

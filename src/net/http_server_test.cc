@@ -480,13 +480,13 @@ HttpResponse StreamPieces(std::shared_ptr<Pieces> p, int pieces, size_t piece_by
     ~Guard() { p->alive = false; }
   };
   auto guard = std::make_shared<Guard>(p);
-  return HttpResponse::Streamed(
-      200, "text/plain", [guard, pieces, piece_bytes, fail_after_first](std::string* out) {
-        int n = guard->p->calls.fetch_add(1);
-        if (fail_after_first && n == 1) return BodyStep::kFailed;
-        out->append(piece_bytes, static_cast<char>('a' + n % 26));
-        return n + 1 < pieces ? BodyStep::kMore : BodyStep::kDone;
-      });
+  return HttpResponse::Streamed(200, "text/plain",
+                                [guard, pieces, piece_bytes, fail_after_first](std::string* out) {
+                                  int n = guard->p->calls.fetch_add(1);
+                                  if (fail_after_first && n == 1) return BodyStep::kFailed;
+                                  out->append(piece_bytes, static_cast<char>('a' + n % 26));
+                                  return n + 1 < pieces ? BodyStep::kMore : BodyStep::kDone;
+                                });
 }
 
 std::string ExpectedPieces(int pieces, size_t piece_bytes) {

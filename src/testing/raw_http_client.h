@@ -10,9 +10,9 @@ namespace polytrace::testing {
 
 struct RawResponse {
   int status = 0;
-  std::string headers;  // the raw header block
-  std::string body;          // chunked bodies decoded
-  size_t chunks = 0;         // how many chunks a chunked body came in
+  std::string headers;           // the raw header block
+  std::string body;              // chunked bodies decoded
+  size_t chunks = 0;             // how many chunks a chunked body came in
   bool complete_chunks = false;  // a chunked body ended with its last (0) chunk
   std::string Header(const std::string& name) const;  // case-insensitive, "" if absent
 };
