@@ -40,6 +40,7 @@
 #include "store/engine/latency_histogram.h"
 #include "store/engine/span_filter.h"
 #include "store/engine/store_options.h"
+#include "store/engine/trace_reader.h"
 #include "store/segment/segment_reader.h"
 #include "store/wal/wal.h"
 #include "telemetry/metrics.h"
@@ -112,6 +113,10 @@ class Store {
   // GetTrace of each of `ids`, in their order; traces sharing a row group
   // are read from it in one pass (a search's hits usually do).
   Result<std::vector<Traces>> GetTraces(std::span<const TraceId> ids) const;
+  // Trace `id` a piece at a time, in bounded memory (a streamed answer):
+  // what the store holds now, every tier, as GetTrace would read it.
+  std::unique_ptr<TraceReader> ReadTrace(const TraceId& id,
+                                         size_t piece_spans = TraceReader::kPieceSpans) const;
   // Traces with a span matching `filter`, at most `limit`, newest first: the
   // heads and the newest segments are searched first and the search stops
   // once `limit` traces matched (within a segment, in trace ID order).

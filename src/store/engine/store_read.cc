@@ -419,6 +419,22 @@ Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids) const
   return out;
 }
 
+std::unique_ptr<TraceReader> Store::ReadTrace(const TraceId& id, size_t piece_spans) const {
+  TraceReader::Sources sources;
+  sources.trace_id = id;
+  Snapshot snapshot = TakeSnapshot([&](const HeadBlock& head) {
+    std::span<const uint32_t> rows = head.RowsOf(id);
+    sources.live_rows.assign(rows.begin(), rows.end());
+    sources.live_head = head_;
+  });
+  sources.live_mu = &mu_;
+  sources.frozen_heads = std::move(snapshot.heads);
+  for (auto& seg : snapshot.segments) {
+    if (seg->MayContain(id)) sources.segments.push_back(std::move(seg));
+  }
+  return std::make_unique<TraceReader>(std::move(sources), piece_spans);
+}
+
 Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t limit) const {
   HitCollector hits;
   auto scan_head = [&](const HeadBlock& head) {

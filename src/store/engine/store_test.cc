@@ -445,6 +445,92 @@ TEST_F(StoreTest, CompactionGathersATraceAndSurvivesACrashMidSwap) {
   EXPECT_EQ(SpansOf(Tid(7)), 3u);  // exactly once, not four or six times
 }
 
+// `count` spans of trace `trace`, IDs from `first`, over three services,
+// each with its parent the span a quarter of its ID (a wide tree).
+Traces SpanRange(const TraceId& trace, uint64_t first, uint64_t count) {
+  Traces t;
+  Arena& a = t.arena();
+  for (uint64_t i = first; i < first + count; ++i) {
+    ResourceSpans& rs = t.resource_spans().Append(a);
+    rs.resource.attributes.Append(
+        a, {kServiceNameKey, AnyValue::String(a.Copy("svc" + std::to_string(i % 3)))});
+    Span& s = rs.scope_spans.Append(a).spans.Append(a);
+    s.trace_id = trace;
+    for (int b = 0; b < 8; ++b) s.span_id.bytes[b] = uint8_t((i + 1) >> (56 - 8 * b));
+    for (int b = 0; b < 8; ++b) s.parent_span_id.bytes[b] = uint8_t((i / 4) >> (56 - 8 * b));
+    s.name = a.Copy("op" + std::to_string(i % 7));
+    s.start_time_unix_nano = 1'000'000 + i * 10;
+    s.end_time_unix_nano = s.start_time_unix_nano + 5;
+    s.attributes.Append(a, {"i", AnyValue::Int(int64_t(i))});
+  }
+  return t;
+}
+
+// A trace read a piece at a time holds exactly what GetTrace returns, from
+// every tier at once, and what the store held when the reader was made:
+// spans appended later are not read, and segments compacted away meanwhile
+// still are.
+TEST_F(StoreTest, TraceReaderReadsEveryTierInBoundedPieces) {
+  Open();
+  ASSERT_TRUE(store_->Append(SpanRange(Tid(9), 0, 1200)).ok());
+  ASSERT_TRUE(store_->Append(OneSpan("other", Tid(2), 1, 0, "x", 5, 1)).ok());
+  ASSERT_TRUE(store_->SealHead().ok());
+  ASSERT_TRUE(store_->Append(SpanRange(Tid(9), 1200, 800)).ok());
+  ASSERT_TRUE(store_->SealHead().ok());
+  ASSERT_TRUE(store_->Append(SpanRange(Tid(9), 2000, 500)).ok());  // stays in the head
+  ASSERT_TRUE(store_->Append(OneSpan("small", Tid(1), 1, 0, "root", 5, 1)).ok());
+  Result<Traces> whole = store_->GetTrace(Tid(9));
+  ASSERT_TRUE(whole.ok());
+  ASSERT_EQ(whole->SpanCount(), 2500u);
+
+  constexpr size_t kPiece = 256;
+  std::unique_ptr<TraceReader> reader = store_->ReadTrace(Tid(9), kPiece);
+  ASSERT_TRUE(store_->Append(SpanRange(Tid(9), 2500, 100)).ok());  // after the reader: not read
+  ASSERT_TRUE(store_->SealHead().ok());
+  ASSERT_TRUE(store_->CompactAllWindows().ok());  // the reader's segment files are deleted
+
+  std::multiset<std::string> read;
+  size_t pieces = 0;
+  Traces piece;
+  for (;;) {
+    Result<bool> more = reader->Next(&piece);
+    ASSERT_TRUE(more.ok()) << more.status().message();
+    if (!*more) break;
+    ++pieces;
+    EXPECT_GT(piece.SpanCount(), 0u);
+    // A head's rows are cut at the piece size; a row group is read whole.
+    EXPECT_LT(piece.SpanCount(), kPiece + options_.row_group_rows) << "piece " << pieces;
+    read.merge(testing::CanonicalSpans(piece));
+  }
+  EXPECT_GE(pieces, 2500 / (kPiece + options_.row_group_rows));
+  EXPECT_TRUE(read == testing::CanonicalSpans(*whole)) << read.size() << " spans read";
+
+  reader->Rewind();
+  std::vector<std::pair<SpanId, SpanId>> ids, want;
+  for (;;) {
+    Result<bool> more = reader->NextIds(&ids);
+    ASSERT_TRUE(more.ok()) << more.status().message();
+    if (!*more) break;
+  }
+  for (const ResourceSpans& rs : whole->resource_spans())
+    for (const ScopeSpans& ss : rs.scope_spans)
+      for (const Span& sp : ss.spans) want.emplace_back(sp.span_id, sp.parent_span_id);
+  std::sort(ids.begin(), ids.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ids, want);
+
+  // A trace that fits in one piece reads exactly as GetTrace returns it.
+  std::unique_ptr<TraceReader> small = store_->ReadTrace(Tid(1));
+  ASSERT_TRUE(small->Next(&piece).ok());
+  Result<Traces> small_whole = store_->GetTrace(Tid(1));
+  ASSERT_TRUE(small_whole.ok());
+  EXPECT_EQ(otlp::EncodeTracesProto(piece), otlp::EncodeTracesProto(*small_whole));
+  Result<bool> more = small->Next(&piece);
+  EXPECT_TRUE(more.ok() && !*more) << "one piece only";
+  more = store_->ReadTrace(Tid(77))->Next(&piece);
+  EXPECT_TRUE(more.ok() && !*more) << "no such trace";
+}
+
 TEST(HeadBlockTest, SortedRowsIsTheSegmentOrder) {
   HeadBlock head;
   std::mt19937 rng(3);

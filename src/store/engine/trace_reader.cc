@@ -1,0 +1,120 @@
+#include "store/engine/trace_reader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mutex>
+#include <numeric>
+
+#include "store/engine/trace_order.h"
+
+namespace polytrace::store {
+
+TraceReader::TraceReader(Sources sources, size_t piece_spans)
+    : sources_(std::move(sources)), piece_spans_(std::max<size_t>(piece_spans, 1)) {
+  // Heads first, then segments, as GetTraces gathers a trace.
+  if (sources_.live_head && !sources_.live_rows.empty()) {
+    parts_.push_back(Part{sources_.live_head.get(), sources_.live_rows, /*live=*/true, nullptr, 0});
+  }
+  for (const auto& head : sources_.frozen_heads) {
+    std::span<const uint32_t> rows = head->RowsOf(sources_.trace_id);
+    if (!rows.empty()) parts_.push_back(Part{head.get(), rows, /*live=*/false, nullptr, 0});
+  }
+  for (const auto& seg : sources_.segments) {
+    const auto& groups = seg->footer().row_groups;
+    for (uint32_t g = 0; g < groups.size(); ++g) {
+      if (groups[g].first_trace <= sources_.trace_id && sources_.trace_id <= groups[g].last_trace)
+        parts_.push_back(Part{nullptr, {}, /*live=*/false, seg.get(), g});
+    }
+  }
+}
+
+void TraceReader::Rewind() {
+  part_ = 0;
+  row_ = 0;
+}
+
+template <typename Take>
+Result<bool> TraceReader::Advance(Take&& take) {
+  size_t taken = 0;
+  bool any = false;
+  while (part_ < parts_.size() && taken < piece_spans_) {
+    const Part& p = parts_[part_];
+    any = true;
+    if (p.head != nullptr) {
+      size_t n = std::min(p.rows.size() - row_, piece_spans_ - taken);
+      std::span<const uint32_t> rows = p.rows.subspan(row_, n);
+      std::shared_lock<std::shared_mutex> lock;
+      if (p.live) lock = std::shared_lock(*sources_.live_mu);
+      if (Status s = take(p.head->table(), rows); !s.ok()) return s;
+      taken += n;
+      row_ += n;
+      if (row_ == p.rows.size()) {
+        ++part_;
+        row_ = 0;
+      }
+      continue;
+    }
+    Result<SpanTable> table = take.Read(*p.segment, p.group, sources_.trace_id);
+    if (!table.ok()) return table.status();
+    std::vector<uint32_t> rows(table->rows());  // only the trace's rows were decoded
+    std::iota(rows.begin(), rows.end(), 0u);
+    if (Status s = take(*table, rows); !s.ok()) return s;
+    taken += rows.size();
+    ++part_;
+  }
+  return any;
+}
+
+namespace {
+
+Status Undecodable(const std::string& where) {
+  return Status::Internal(fmt::format("store: {} holds an undecodable span", where));
+}
+
+// Materializes whole spans into a piece.
+struct TakeSpans {
+  Traces* piece;
+  Result<SpanTable> Read(const SegmentReader& seg, uint32_t group, const TraceId& id) const {
+    Result<SpanTable> t = seg.ReadRowGroup(group, {&id, 1});
+    if (!t.ok()) return Status::Internal(fmt::format("store: {}", t.status().message()));
+    return t;
+  }
+  Status operator()(const SpanTable& table, std::span<const uint32_t> rows) const {
+    if (!table.Materialize(rows, piece)) return Undecodable("a head or row group");
+    return Status::Ok();
+  }
+};
+
+// Only the IDs: the columns that hold them.
+struct TakeIds {
+  std::vector<std::pair<SpanId, SpanId>>* ids;
+  Result<SpanTable> Read(const SegmentReader& seg, uint32_t group, const TraceId& id) const {
+    // The span fields every row decode reads (times and operations, small
+    // bit-packed columns), and the IDs; no attributes, events or links.
+    constexpr ColumnMask kIdColumns =
+        kSearchColumns | ColumnBit(kSpanIds) | ColumnBit(kParents) | ColumnBit(kParentIds);
+    Result<SpanTable> t = seg.ReadRowGroup(group, {&id, 1}, kIdColumns);
+    if (!t.ok()) return Status::Internal(fmt::format("store: {}", t.status().message()));
+    return t;
+  }
+  Status operator()(const SpanTable& table, std::span<const uint32_t> rows) const {
+    for (uint32_t row : rows) ids->emplace_back(table.span_id[row], table.parent_span_id[row]);
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+Result<bool> TraceReader::Next(Traces* piece) {
+  *piece = Traces();
+  Result<bool> more = Advance(TakeSpans{piece});
+  if (more.ok() && *more) OrderTrace(piece);
+  return more;
+}
+
+Result<bool> TraceReader::NextIds(std::vector<std::pair<SpanId, SpanId>>* ids) {
+  return Advance(TakeIds{ids});
+}
+
+}  // namespace polytrace::store
