@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "core/traces.h"
+#include "otlp/json_writer.h"
 
 namespace polytrace::otlp {
 
@@ -26,6 +27,9 @@ Status DecodeTracesJson(std::string_view json, Traces* out, bool* used_library_s
 
 // An ExportTraceServiceRequest as one line of JSON (no trailing newline).
 std::string EncodeTracesJson(const Traces& traces);
+// Each of the batch's ResourceSpans as an element of the array `w` is in
+// (a streamed answer writes a trace's pieces into one array).
+void WriteResourceSpansJson(const Traces& traces, JsonWriter& w);
 
 std::string EncodeExportResponseJson(int64_t rejected_spans, std::string_view error_message);
 std::string EncodeRpcStatusJson(int grpc_code, std::string_view message);

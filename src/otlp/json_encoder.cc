@@ -136,6 +136,12 @@ class Encoder {
     w_.BeginObject();
     w_.Key("resourceSpans");
     w_.BeginArray();
+    ResourceSpansElements(traces);
+    w_.EndArray();
+    w_.EndObject();
+  }
+
+  void ResourceSpansElements(const Traces& traces) {
     for (const ResourceSpans& rs : traces.resource_spans()) {
       w_.BeginObject();
       w_.Key("resource");
@@ -165,8 +171,6 @@ class Encoder {
       Field("schemaUrl", rs.schema_url);
       w_.EndObject();
     }
-    w_.EndArray();
-    w_.EndObject();
   }
 
  private:
@@ -174,6 +178,10 @@ class Encoder {
 };
 
 }  // namespace
+
+void WriteResourceSpansJson(const Traces& traces, JsonWriter& w) {
+  Encoder(w).ResourceSpansElements(traces);
+}
 
 std::string EncodeTracesJson(const Traces& traces) {
   JsonWriter w;

@@ -42,6 +42,8 @@ Status ScanTracesProto(std::string_view request, TracesScan* out);
 // received when it has one (Traces::wire), else encoded from the spans.
 std::string EncodeTracesProto(const Traces& traces);
 void EncodeTracesProto(const Traces& traces, std::string* out);
+// How many bytes EncodeTracesProto makes, without making them.
+size_t TracesProtoSize(const Traces& traces);
 
 // ExportTraceServiceResponse; empty partial_success when rejected == 0.
 std::string EncodeExportResponseProto(int64_t rejected_spans, std::string_view error_message);

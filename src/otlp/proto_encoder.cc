@@ -285,6 +285,19 @@ void EncodeTracesProto(const Traces& traces, std::string* out) {
   if (writer.position() != out->data() + out->size()) std::abort();
 }
 
+size_t TracesProtoSize(const Traces& traces) {
+  size_t total = 0;
+  if (const std::vector<std::string_view>* wire = traces.wire()) {
+    for (std::string_view part : *wire) total += part.size();
+    return total;
+  }
+  Sizer sizer;
+  for (const ResourceSpans& rs : traces.resource_spans()) {
+    total += LenFieldSize(1, sizer.ResourceSpansBody(rs));
+  }
+  return total;
+}
+
 std::string EncodeTracesProto(const Traces& traces) {
   std::string out;
   EncodeTracesProto(traces, &out);

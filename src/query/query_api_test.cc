@@ -8,7 +8,11 @@
 #include <fstream>
 #include <set>
 
+#include "otlp/json_codec.h"
+#include "otlp/proto_codec.h"
+#include "otlp/wire.h"
 #include "query/query_service.h"
+#include "testing/traces_compare.h"
 
 namespace polytrace::query {
 namespace {
@@ -114,7 +118,10 @@ class QueryApiTest : public ::testing::Test {
     r.path = target.substr(0, q);
     r.query = q == std::string::npos ? "" : target.substr(q + 1);
     if (!accept.empty()) r.headers.emplace_back("accept", accept);
-    return service_->Handle(r);
+    HttpResponse out = service_->Handle(r);
+    last_streamed_ = static_cast<bool>(out.stream);
+    EXPECT_TRUE(out.DrainStream()) << target;
+    return out;
   }
 
   // The trace IDs (last byte) a Jaeger search returns, in order.
@@ -149,6 +156,7 @@ class QueryApiTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<QueryService> service_;
+  bool last_streamed_ = false;  // the last Get's answer came in pieces
 };
 
 using V = std::vector<int>;
@@ -258,6 +266,116 @@ TEST_F(QueryApiTest, TempoTraceByIdInJsonAndProtobuf) {
   ASSERT_EQ(v2proto.status, 200);
   EXPECT_EQ(v2proto.body[0], '\x0a');  // TraceByIDResponse.trace, field 1
   EXPECT_EQ(Get("/api/echo").body, "echo");
+}
+
+// A trace bigger than a piece (8,192 spans) is streamed, from a segment and
+// the head, and every form of it holds exactly the stored spans: OTLP
+// protobuf and JSON, Tempo's v2 envelopes, Jaeger's model with its orphan
+// and duplicate warnings over the whole trace.
+TEST_F(QueryApiTest, BigTraceIsStreamedAndEveryFormHoldsEverySpan) {
+  constexpr int kSpans = 20'000;
+  const TraceId big = Tid(0x50);
+  auto add = [&](int first, int count) {
+    Traces t;
+    Arena& a = t.arena();
+    for (int i = first; i < first + count; ++i) {
+      ResourceSpans& rs = t.resource_spans().Append(a);
+      rs.resource.attributes.Append(
+          a, {kServiceNameKey, AnyValue::String(a.Copy("svc" + std::to_string(i % 3)))});
+      Span& s = rs.scope_spans.Append(a).spans.Append(a);
+      s.trace_id = big;
+      // Span i has ID i + 1 and parent i / 8 + 1, but the last span repeats
+      // the one before's ID (a leaf: no span's parent), and span 9's parent
+      // is nowhere.
+      uint32_t id = i == kSpans - 1 ? uint32_t(i) : uint32_t(i + 1);
+      uint32_t parent = i == 0 ? 0 : i == 9 ? 0xdead : uint32_t(i / 8 + 1);
+      for (int b = 0; b < 4; ++b) {
+        s.span_id.bytes[4 + b] = uint8_t(id >> (24 - 8 * b));
+        s.parent_span_id.bytes[4 + b] = uint8_t(parent >> (24 - 8 * b));
+      }
+      s.name = a.Copy("op" + std::to_string(i % 5));
+      s.start_time_unix_nano = kBase + uint64_t(i) * 1000;
+      s.end_time_unix_nano = s.start_time_unix_nano + 500;
+      s.attributes.Append(a, {"i", AnyValue::Int(i)});
+    }
+    ASSERT_TRUE(store_->Append(t).ok());
+  };
+  add(0, kSpans / 2);
+  ASSERT_TRUE(store_->SealHead().ok());
+  add(kSpans / 2, kSpans / 2);
+  Result<Traces> stored = store_->GetTrace(big);
+  ASSERT_TRUE(stored.ok());
+  const std::multiset<std::string> want = testing::CanonicalSpans(*stored);
+  ASSERT_EQ(want.size(), size_t(kSpans));
+  const std::string path = "/api/traces/10000000000000000000000000000050";
+  const std::string v2 = "/api/v2/traces/10000000000000000000000000000050";
+
+  auto from_json = [&](const HttpResponse& r, const char* envelope) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element inner;
+    EXPECT_FALSE(parser.parse(r.body)[envelope].get(inner)) << envelope;
+    Traces t;
+    EXPECT_TRUE(otlp::DecodeTracesJson(simdjson::minify(inner), &t).ok()) << envelope;
+    return testing::CanonicalSpans(t);
+  };
+  HttpResponse r = Get(v2);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(last_streamed_);
+  EXPECT_TRUE(from_json(r, "trace") == want) << "Tempo v2 JSON";
+  r = Get("/api/v3/traces/10000000000000000000000000000050");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(last_streamed_);
+  EXPECT_TRUE(from_json(r, "result") == want) << "Jaeger v3";
+
+  r = Get(path, "application/protobuf");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(last_streamed_);
+  Traces t;
+  ASSERT_TRUE(otlp::DecodeTracesProto(r.body, &t).ok());
+  EXPECT_TRUE(testing::CanonicalSpans(t) == want) << "OTLP protobuf";
+  r = Get(v2, "application/protobuf");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(last_streamed_);
+  ASSERT_EQ(r.body[0], '\x0a');  // TraceByIDResponse.trace
+  otlp::wire::Reader reader(std::string_view(r.body).substr(1), 1);
+  uint64_t length = 0;
+  ASSERT_TRUE(reader.ReadVarint(&length));
+  std::string_view body = std::string_view(r.body).substr(reader.offset());
+  EXPECT_EQ(length, body.size()) << "the length written before the pieces";
+  Traces inner;
+  ASSERT_TRUE(otlp::DecodeTracesProto(body, &inner).ok());
+  EXPECT_TRUE(testing::CanonicalSpans(inner) == want) << "Tempo v2 protobuf";
+
+  r = Get(path);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(last_streamed_);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(r.body);
+  EXPECT_EQ(uint64_t(doc["total"]), 1u);
+  simdjson::dom::element trace = doc["data"].at(0);
+  EXPECT_EQ(std::string_view(trace["traceID"]), "10000000000000000000000000000050");
+  std::multiset<std::string> ids;
+  int orphans = 0, duplicates = 0;
+  for (simdjson::dom::element span : trace["spans"].get_array()) {
+    ids.insert(std::string(std::string_view(span["spanID"])));
+    std::string_view process = span["processID"];
+    EXPECT_FALSE(trace["processes"][process].error()) << process;
+    simdjson::dom::array warnings;
+    if (span["warnings"].get(warnings)) continue;  // null
+    for (std::string_view w : warnings) {
+      orphans += w.find("is not in this trace") != std::string_view::npos;
+      duplicates += w.starts_with("duplicate span ID");
+    }
+  }
+  EXPECT_EQ(ids.size(), size_t(kSpans));
+  EXPECT_EQ(ids.count(fmt::format("{:016x}", kSpans - 1)), 2u);
+  EXPECT_EQ(orphans, 1) << "only span 9's parent is missing from the whole trace";
+  EXPECT_EQ(duplicates, 1) << "the second of the two spans with one ID";
+  EXPECT_EQ(trace["processes"].get_object().size(), 3u);
+
+  // A small trace is answered whole, as before.
+  EXPECT_EQ(Get("/api/traces/10000000000000000000000000000002").status, 200);
+  EXPECT_FALSE(last_streamed_);
 }
 
 TEST_F(QueryApiTest, TempoSearchWithTraceQL) {

@@ -6,6 +6,7 @@
 #include "query/jaeger/jaeger_json.h"
 #include "query/jaeger/jaeger_params.h"
 #include "query/query_params.h"
+#include "query/trace_answer.h"
 
 namespace polytrace::query {
 namespace {
@@ -273,14 +274,10 @@ HttpResponse JaegerApi::TracesById(const std::vector<std::string>& ids) {
 HttpResponse JaegerApi::GetTrace(std::string_view id_text) {
   Result<TraceId> id = ParseTraceIdParam(id_text);
   if (!id.ok()) return BadRequest(id.status().message());
-  Result<Traces> trace = store_.GetTrace(*id);
-  if (!trace.ok()) return ServerError(trace.status());
-  if (trace->empty()) return Json(404, JaegerError(404, "trace not found"));
-  JsonWriter w;
-  w.BeginArray();
-  WriteJaegerTrace(AssembleTrace(*trace), w);
-  w.EndArray();
-  return Json(200, JaegerEnvelope(w.str(), 1));
+  Result<std::optional<HttpResponse>> answer = AnswerTrace(store_, *id, TraceForm::kJaegerJson);
+  if (!answer.ok()) return ServerError(answer.status());
+  if (!*answer) return Json(404, JaegerError(404, "trace not found"));
+  return std::move(**answer);
 }
 
 HttpResponse JaegerApi::Dependencies(const HttpRequest& request) {

@@ -13,6 +13,7 @@
 #include "otlp/json_writer.h"
 #include "query/jaeger/jaeger_params.h"
 #include "query/query_params.h"
+#include "query/trace_answer.h"
 
 namespace polytrace::query {
 namespace {
@@ -223,11 +224,10 @@ HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
 HttpResponse JaegerApiV3::GetTrace(std::string_view id_text) {
   Result<TraceId> id = ParseTraceIdParam(id_text);
   if (!id.ok()) return Error(400, id.status().message());
-  Result<Traces> trace = store_.GetTrace(*id);
-  if (!trace.ok()) return Error(500, trace.status().message());
-  if (trace->empty()) return Error(404, fmt::format("trace {} not found", id->ToHex()));
-  return HttpResponse::WithBody(200, "application/json",
-                                fmt::format("{{\"result\":{}}}", otlp::EncodeTracesJson(*trace)));
+  Result<std::optional<HttpResponse>> answer = AnswerTrace(store_, *id, TraceForm::kJaegerV3Json);
+  if (!answer.ok()) return Error(500, answer.status().message());
+  if (!*answer) return Error(404, fmt::format("trace {} not found", id->ToHex()));
+  return std::move(**answer);
 }
 
 }  // namespace polytrace::query

@@ -155,8 +155,9 @@ void WriteWarnings(JsonWriter& w, const std::vector<std::string>& warnings) {
   w.EndArray();
 }
 
-void WriteSpan(JsonWriter& w, const AssembledTrace& trace, const AssembledSpan& a,
-               const std::string& process_id) {
+}  // namespace
+
+void WriteJaegerSpan(const AssembledSpan& a, const std::string& process_id, JsonWriter& w) {
   const Span& s = *a.span;
   w.BeginObject();
   w.Key("traceID");
@@ -193,56 +194,57 @@ void WriteSpan(JsonWriter& w, const AssembledTrace& trace, const AssembledSpan& 
   if (a.duplicate) warnings.push_back(fmt::format("duplicate span ID {}", s.span_id.ToHex()));
   w.Key("warnings");
   WriteWarnings(w, warnings);
-  (void)trace;
   w.EndObject();
 }
 
-}  // namespace
+const std::string& JaegerProcesses::IdOf(const ResourceSpans& rs) {
+  key_.clear();
+  for (const KeyValue& kv : rs.resource.attributes) {
+    key_ += kv.key;
+    key_ += '\x1f';
+    key_ += ValueToString(kv.value);
+    key_ += '\x1e';
+  }
+  auto it = ids_.find(key_);
+  if (it != ids_.end()) return processes_[it->second].first;
+  ids_.emplace(key_, processes_.size());
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("serviceName");
+  const AnyValue* service = FindAttribute(rs.resource.attributes, kServiceNameKey);
+  w.String(service != nullptr && service->type == ValueType::kString ? service->string_value
+                                                                     : "unknown_service");
+  w.Key("tags");
+  w.BeginArray();
+  for (const KeyValue& kv : rs.resource.attributes) {
+    if (kv.key != kServiceNameKey) WriteTag(w, kv.key, kv.value);
+  }
+  w.EndArray();
+  w.EndObject();
+  processes_.emplace_back(fmt::format("p{}", processes_.size() + 1), w.Take());
+  return processes_.back().first;
+}
+
+void JaegerProcesses::Write(JsonWriter& w) const {
+  w.BeginObject();
+  for (const auto& [id, json] : processes_) {
+    w.Key(id);
+    w.Raw(json);
+  }
+  w.EndObject();
+}
 
 void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& w) {
-  // Processes: one per distinct resource (service + attributes).
-  std::map<std::string, std::string> process_ids;  // encoded resource -> "p<n>"
-  std::vector<std::pair<std::string, const ResourceSpans*>> processes;
-  std::vector<std::string> span_process(trace.spans.size());
-  for (size_t i = 0; i < trace.spans.size(); ++i) {
-    const ResourceSpans* rs = trace.spans[i].resource;
-    std::string key;
-    for (const KeyValue& kv : rs->resource.attributes) {
-      key += kv.key;
-      key += '\x1f';
-      key += ValueToString(kv.value);
-      key += '\x1e';
-    }
-    auto [it, inserted] = process_ids.emplace(key, fmt::format("p{}", process_ids.size() + 1));
-    if (inserted) processes.emplace_back(it->second, rs);
-    span_process[i] = it->second;
-  }
+  JaegerProcesses processes;
   w.BeginObject();
   w.Key("traceID");
   w.String(JaegerTraceIdHex(trace.trace_id));
   w.Key("spans");
   w.BeginArray();
-  for (size_t i = 0; i < trace.spans.size(); ++i)
-    WriteSpan(w, trace, trace.spans[i], span_process[i]);
+  for (const AssembledSpan& a : trace.spans) WriteJaegerSpan(a, processes.IdOf(*a.resource), w);
   w.EndArray();
   w.Key("processes");
-  w.BeginObject();
-  for (const auto& [id, rs] : processes) {
-    w.Key(id);
-    w.BeginObject();
-    w.Key("serviceName");
-    const AnyValue* service = FindAttribute(rs->resource.attributes, kServiceNameKey);
-    w.String(service != nullptr && service->type == ValueType::kString ? service->string_value
-                                                                       : "unknown_service");
-    w.Key("tags");
-    w.BeginArray();
-    for (const KeyValue& kv : rs->resource.attributes) {
-      if (kv.key != kServiceNameKey) WriteTag(w, kv.key, kv.value);
-    }
-    w.EndArray();
-    w.EndObject();
-  }
-  w.EndObject();
+  processes.Write(w);
   w.Key("warnings");
   w.Null();
   w.EndObject();

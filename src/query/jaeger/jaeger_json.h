@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "analysis/trace_assembly.h"
@@ -23,6 +24,26 @@ using analysis::AssembleTrace;
 std::string JaegerTraceIdHex(const TraceId& id);
 
 void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& out);
+
+// A trace's processes as Jaeger names them: one per distinct resource
+// (service and attributes), "p1", "p2", ... in the order first met. Each is
+// kept as its JSON, not as the resource: a streamed trace's pieces (and
+// their resources) are gone by the time the processes are written.
+class JaegerProcesses {
+ public:
+  const std::string& IdOf(const ResourceSpans& resource);
+  // The "processes" object.
+  void Write(JsonWriter& out) const;
+
+ private:
+  std::unordered_map<std::string, size_t> ids_;                 // encoded resource -> index
+  std::vector<std::pair<std::string, std::string>> processes_;  // id, JSON
+  std::string key_;
+};
+
+// One span in Jaeger's model, its warnings from `span`'s orphan and
+// duplicate marks.
+void WriteJaegerSpan(const AssembledSpan& span, const std::string& process_id, JsonWriter& out);
 
 // {"data": <data>, "total": N, "limit": 0, "offset": 0, "errors": null}:
 // Jaeger's envelope around every response.

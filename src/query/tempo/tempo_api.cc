@@ -51,26 +51,20 @@ std::optional<HttpResponse> TempoApi::Handle(const HttpRequest& request) {
 HttpResponse TempoApi::GetTraceProto(std::string_view id_text) {
   Result<TraceId> id = ParseTraceIdParam(id_text);
   if (!id.ok()) return Text(400, id.status().message());
-  Result<Traces> trace = store_.GetTrace(*id);
-  if (!trace.ok()) return Text(500, trace.status().message());
-  if (trace->empty()) return Text(404, "trace not found");
-  return HttpResponse::WithBody(200, "application/protobuf", otlp::EncodeTracesProto(*trace));
+  return Answer(*id, TraceForm::kOtlpProto);
+}
+
+HttpResponse TempoApi::Answer(const TraceId& id, TraceForm form) {
+  Result<std::optional<HttpResponse>> answer = AnswerTrace(store_, id, form);
+  if (!answer.ok()) return Text(500, answer.status().message());
+  if (!*answer) return Text(404, "trace not found");
+  return std::move(**answer);
 }
 
 HttpResponse TempoApi::GetTraceV2(const HttpRequest& request, std::string_view id_text) {
   Result<TraceId> id = ParseTraceIdParam(id_text);
   if (!id.ok()) return Text(400, id.status().message());
-  Result<Traces> trace = store_.GetTrace(*id);
-  if (!trace.ok()) return Text(500, trace.status().message());
-  if (trace->empty()) return Text(404, "trace not found");
-  if (WantsProtobuf(request)) {
-    // TraceByIDResponse { Trace trace = 1; }
-    std::string body;
-    otlp::wire::PutBytes(&body, 1, otlp::EncodeTracesProto(*trace));
-    return HttpResponse::WithBody(200, "application/protobuf", std::move(body));
-  }
-  return HttpResponse::WithBody(200, "application/json",
-                                fmt::format(R"({{"trace":{}}})", otlp::EncodeTracesJson(*trace)));
+  return Answer(*id, WantsProtobuf(request) ? TraceForm::kTempoV2Proto : TraceForm::kTempoV2Json);
 }
 
 HttpResponse TempoApi::TagNames(bool v2) {

@@ -14,6 +14,7 @@
 
 #include "net/http_server.h"
 #include "query/semconv_search.h"
+#include "query/trace_answer.h"
 #include "store/engine/store.h"
 
 namespace polytrace::query {
@@ -29,6 +30,8 @@ class TempoApi {
 
  private:
   HttpResponse GetTraceV2(const HttpRequest& request, std::string_view id_text);
+  // Trace `id` in `form`, streamed when big (query/trace_answer.h).
+  HttpResponse Answer(const TraceId& id, TraceForm form);
   HttpResponse Search(const HttpRequest& request);
   HttpResponse TagNames(bool v2);
   HttpResponse TagValues(std::string_view tag, bool v2);

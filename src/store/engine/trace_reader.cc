@@ -37,10 +37,8 @@ void TraceReader::Rewind() {
 template <typename Take>
 Result<bool> TraceReader::Advance(Take&& take) {
   size_t taken = 0;
-  bool any = false;
   while (part_ < parts_.size() && taken < piece_spans_) {
     const Part& p = parts_[part_];
-    any = true;
     if (p.head != nullptr) {
       size_t n = std::min(p.rows.size() - row_, piece_spans_ - taken);
       std::span<const uint32_t> rows = p.rows.subspan(row_, n);
@@ -63,7 +61,7 @@ Result<bool> TraceReader::Advance(Take&& take) {
     taken += rows.size();
     ++part_;
   }
-  return any;
+  return taken > 0;
 }
 
 namespace {

@@ -41,7 +41,8 @@ class TraceReader {
   };
   explicit TraceReader(Sources sources, size_t piece_spans = kPieceSpans);
 
-  // The next piece into `*piece` (replaced); false when the trace is read.
+  // The next piece into `*piece` (replaced; never empty when true); false
+  // when the trace is read.
   Result<bool> Next(Traces* piece);
   // The span and parent span IDs of the next piece's spans, appended
   // (pairs), reading only those columns: for an answer that must know every
@@ -50,6 +51,9 @@ class TraceReader {
   Result<bool> NextIds(std::vector<std::pair<SpanId, SpanId>>* ids);
   // From the first piece again.
   void Rewind();
+  // Whether every place the trace may lie was read: after a first piece, a
+  // trace that fit in it.
+  bool done() const { return part_ == parts_.size(); }
 
  private:
   // One place the trace's spans lie: a head's rows, or a row group.
@@ -61,15 +65,16 @@ class TraceReader {
     uint32_t group = 0;
   };
   // Reads parts (a head's rows `piece_spans` at a time) until about
-  // `piece_spans` spans were given to `take`; false when none was left.
+  // `piece_spans` spans were given to `take`; false when no span was left
+  // (a row group whose ID range covers the trace need not hold it).
   template <typename Take>
   Result<bool> Advance(Take&& take);
 
   Sources sources_;
   size_t piece_spans_;
   std::vector<Part> parts_;
-  size_t part_ = 0;      // the next part
-  size_t row_ = 0;       // within a head part: its next row
+  size_t part_ = 0;  // the next part
+  size_t row_ = 0;   // within a head part: its next row
 };
 
 }  // namespace polytrace::store
