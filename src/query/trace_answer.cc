@@ -24,8 +24,7 @@ uint64_t IdKey(const SpanId& id) {
 // The answer in one body, from a trace read whole.
 std::string WholeBody(const Traces& trace, TraceForm form) {
   switch (form) {
-    case TraceForm::kOtlpProto:
-      return otlp::EncodeTracesProto(trace);
+    case TraceForm::kOtlpProto: return otlp::EncodeTracesProto(trace);
     case TraceForm::kTempoV2Proto: {
       std::string body;
       otlp::wire::PutBytes(&body, 1, otlp::EncodeTracesProto(trace));
@@ -106,8 +105,7 @@ class PieceWriter {
 
   void Open(std::string* out) {
     switch (form_) {
-      case TraceForm::kOtlpProto:
-        return;
+      case TraceForm::kOtlpProto: return;
       case TraceForm::kTempoV2Proto:
         otlp::wire::PutTag(out, 1, otlp::wire::kLen);
         otlp::wire::PutVarint(out, proto_bytes_);
@@ -154,8 +152,7 @@ class PieceWriter {
   void Close(std::string* out) {
     switch (form_) {
       case TraceForm::kOtlpProto:
-      case TraceForm::kTempoV2Proto:
-        return;
+      case TraceForm::kTempoV2Proto: return;
       case TraceForm::kTempoV2Json:
       case TraceForm::kJaegerV3Json:
         w_.EndArray();
