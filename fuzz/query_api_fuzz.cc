@@ -66,5 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (q != std::string::npos) request.query = request.target.substr(q + 1);
   HttpResponse response = service->Handle(request);
   if (response.status < 200 || response.status > 599) __builtin_trap();
+  // A streamed answer is made as the server would send it.
+  if (!response.DrainStream()) __builtin_trap();
   return 0;
 }

@@ -56,7 +56,7 @@ interop_tests_asan() {
     tests/interop/test_sdk_roundtrip.py tests/interop/test_bad_input.py \
     tests/interop/test_cli_and_restart.py tests/interop/test_store_roundtrip.py \
     tests/interop/test_hostile_requests.py tests/interop/test_tls_auth.py \
-    tests/interop/test_grpc_server.py
+    tests/interop/test_grpc_server.py tests/interop/test_big_trace.py
   POLYTRACE_BIN="$root/build/asan/src/polytrace" POLYTRACE_CRASH_KILLS=5 .venv/bin/python -m pytest -q \
     tests/interop/test_store_crash.py
 }

@@ -21,11 +21,25 @@ TlsClientConfig TlsFromEnv() {
 QueryClient::QueryClient(const Url& url)
     : client_(url, TlsFromEnv()), authorization_(Env("POLYTRACE_AUTHORIZATION")) {}
 
-Result<HttpClientResponse> QueryClient::Get(const std::string& target, const std::string& accept,
-                                            std::chrono::milliseconds timeout) {
+std::vector<std::pair<std::string, std::string>> QueryClient::Headers(
+    const std::string& accept) const {
   std::vector<std::pair<std::string, std::string>> headers = {{"Accept", accept}};
   if (!authorization_.empty()) headers.emplace_back("Authorization", authorization_);
-  Result<HttpClientResponse> r = client_.Get(target, headers, timeout);
+  return headers;
+}
+
+Result<HttpClientResponse> QueryClient::Get(const std::string& target, const std::string& accept,
+                                            std::chrono::milliseconds timeout) {
+  return Explained(client_.Get(target, Headers(accept), timeout));
+}
+
+Result<HttpClientResponse> QueryClient::GetStreamed(
+    const std::string& target, const std::string& accept, std::chrono::milliseconds timeout,
+    const std::function<bool(std::string_view)>& on_body) {
+  return Explained(client_.GetStreamed(target, Headers(accept), timeout, on_body));
+}
+
+Result<HttpClientResponse> QueryClient::Explained(Result<HttpClientResponse> r) const {
   if (r.ok() && r->status == 401) {
     r->body += authorization_.empty()
                    ? " (set POLYTRACE_AUTHORIZATION to the Authorization header to send)"

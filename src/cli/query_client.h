@@ -7,7 +7,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "net/http_client.h"
 
@@ -19,8 +23,15 @@ class QueryClient {
   // GET `target` with `accept`, plus the Authorization header if configured.
   Result<HttpClientResponse> Get(const std::string& target, const std::string& accept,
                                  std::chrono::milliseconds timeout);
+  // Get, its 200 body handed to `on_body` as it arrives (HttpClient::GetStreamed).
+  Result<HttpClientResponse> GetStreamed(const std::string& target, const std::string& accept,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<bool(std::string_view)>& on_body);
 
  private:
+  std::vector<std::pair<std::string, std::string>> Headers(const std::string& accept) const;
+  // A 401 answer's body says how to send credentials.
+  Result<HttpClientResponse> Explained(Result<HttpClientResponse> r) const;
   HttpClient client_;
   std::string authorization_;
 };

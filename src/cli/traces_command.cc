@@ -19,26 +19,64 @@ namespace {
 
 constexpr std::chrono::seconds kTimeout{30};
 
-// GETs `target`; prints the error and returns nullopt unless 200.
-std::optional<std::string> Fetch(const std::string& endpoint, const std::string& target) {
+// GETs `target`, its body handed to `on_body` as it arrives (a trace of a
+// million spans is never held whole); prints the error and returns false
+// unless 200.
+bool FetchStreamed(const std::string& endpoint, const std::string& target,
+                   const std::function<bool(std::string_view)>& on_body) {
   Result<Url> url = Url::Parse(endpoint);
   if (!url.ok()) {
     std::cerr << "polytrace: --endpoint: " << url.status().message() << "\n";
-    return std::nullopt;
+    return false;
   }
   QueryClient client(*url);
-  Result<HttpClientResponse> r = client.Get(target, "application/json", kTimeout);
+  Result<HttpClientResponse> r = client.GetStreamed(target, "application/json", kTimeout, on_body);
   if (!r.ok()) {
-    std::cerr << fmt::format("polytrace: cannot reach the query API at {}: {}\n", endpoint,
-                             r.status().message());
-    return std::nullopt;
+    std::cerr << fmt::format("polytrace: cannot read the answer of the query API at {}: {}\n",
+                             endpoint, r.status().message());
+    return false;
   }
   if (r->status != 200) {
     std::cerr << fmt::format("polytrace: {} answered {}: {}\n", target, r->status, r->body);
+    return false;
+  }
+  return true;
+}
+
+// GETs `target` whole; prints the error and returns nullopt unless 200.
+std::optional<std::string> Fetch(const std::string& endpoint, const std::string& target) {
+  std::string body;
+  if (!FetchStreamed(endpoint, target, [&](std::string_view piece) {
+        body.append(piece);
+        return true;
+      })) {
     return std::nullopt;
   }
-  return r->body;
+  return body;
 }
+
+// Writes `{"trace":X}`'s X to stdout as the pieces of the answer arrive.
+class TraceUnwrapper {
+ public:
+  bool operator()(std::string_view piece) {
+    while (head_.size() < kHead.size() && !piece.empty()) {
+      head_ += piece.front();
+      piece.remove_prefix(1);
+      if (!kHead.starts_with(head_)) return false;
+    }
+    if (piece.empty()) return true;
+    std::cout << last_
+              << piece.substr(0, piece.size() - 1);  // the last byte may be the closing '}'
+    last_ = piece.substr(piece.size() - 1);
+    return true;
+  }
+  bool complete() const { return head_ == kHead && last_ == "}"; }
+
+ private:
+  static constexpr std::string_view kHead = R"({"trace":)";
+  std::string head_;
+  std::string last_;
+};
 
 std::string Millis(uint64_t nanos) { return fmt::format("{:.3f}ms", double(nanos) / 1e6); }
 
@@ -88,18 +126,36 @@ void PrintTree(const analysis::AssembledTrace& t) {
 
 int RunTracesGet(const TracesGetOptions& o) {
   std::string format = o.format.empty() && o.json ? "jaeger" : o.format;
+  // The JSON forms are written out as they arrive, in bounded memory
+  // whatever the trace's size; the tree needs the whole trace.
   if (format == "jaeger") {
-    std::optional<std::string> body = Fetch(o.endpoint, "/api/traces/" + PercentEncode(o.trace_id));
-    if (!body) return 1;
-    std::cout << *body << "\n";
+    if (!FetchStreamed(o.endpoint, "/api/traces/" + PercentEncode(o.trace_id),
+                       [](std::string_view piece) {
+                         std::cout << piece;
+                         return true;
+                       })) {
+      return 1;
+    }
+    std::cout << "\n";
     return 0;
   }
   if (!format.empty() && format != "otlp-json") {
     std::cerr << fmt::format("polytrace: --format \"{}\" is not jaeger or otlp-json\n", format);
     return 2;
   }
-  std::optional<std::string> body =
-      Fetch(o.endpoint, "/api/v2/traces/" + PercentEncode(o.trace_id));
+  const std::string target = "/api/v2/traces/" + PercentEncode(o.trace_id);
+  if (format == "otlp-json") {
+    TraceUnwrapper unwrap;
+    bool fetched = FetchStreamed(o.endpoint, target, std::ref(unwrap));
+    if (fetched && !unwrap.complete()) {
+      std::cerr << "\npolytrace: the query API returned an unexpected body\n";
+      return 1;
+    }
+    if (!fetched) return 1;
+    std::cout << "\n";
+    return 0;
+  }
+  std::optional<std::string> body = Fetch(o.endpoint, target);
   if (!body) return 1;
   simdjson::dom::parser parser;
   simdjson::dom::element trace;
@@ -108,10 +164,6 @@ int RunTracesGet(const TracesGetOptions& o) {
     return 1;
   }
   std::string otlp_json = simdjson::minify(trace);
-  if (format == "otlp-json") {
-    std::cout << otlp_json << "\n";
-    return 0;
-  }
   Traces traces;
   if (Status st = otlp::DecodeTracesJson(otlp_json, &traces); !st.ok()) {
     std::cerr << "polytrace: " << st.message() << "\n";

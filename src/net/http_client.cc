@@ -10,6 +10,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 
@@ -154,6 +156,60 @@ struct HttpClient::Impl {
     out.keep_alive = res.keep_alive();
     return out;
   }
+
+  // As Exchange, but a 200 answer's body goes to `sink` as it arrives
+  // (nothing of it held), the deadline counting per read, not for the
+  // whole body; other answers' bodies are kept, up to kMaxErrorBody.
+  template <typename Stream>
+  Result<HttpClientResponse> ExchangeStreamed(Stream& s, Connection& c,
+                                              http::request<http::string_body>& req,
+                                              std::chrono::milliseconds timeout,
+                                              const std::function<bool(std::string_view)>& sink) {
+    constexpr size_t kMaxErrorBody = 1 << 20;
+    beast::error_code ec;
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(std::numeric_limits<uint64_t>::max());
+    auto run = [&] {
+      c.io.restart();
+      c.io.run();
+      if (ec == beast::error::timeout) {
+        return Status::DeadlineExceeded(
+            fmt::format("no response from {} within {} ms", url.host, timeout.count()));
+      }
+      if (ec) return Status::Unavailable(fmt::format("{}: {}", url.host, ec.message()));
+      return Status::Ok();
+    };
+    c.lowest().expires_after(timeout);
+    http::async_write(s, req, [&](beast::error_code e, size_t) {
+      ec = e;
+      if (e) return;
+      http::async_read_header(s, c.buffer, parser, [&](beast::error_code e2, size_t) { ec = e2; });
+    });
+    POLYTRACE_RETURN_IF_ERROR(run());
+    HttpClientResponse out;
+    out.status = static_cast<int>(parser.get().result_int());
+    out.content_type = std::string(parser.get()[http::field::content_type]);
+    out.retry_after = std::string(parser.get()[http::field::retry_after]);
+    std::vector<char> piece(64 * 1024);
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      c.lowest().expires_after(timeout);
+      http::async_read(s, c.buffer, parser, [&](beast::error_code e, size_t) {
+        ec = e == http::error::need_buffer ? beast::error_code() : e;
+      });
+      POLYTRACE_RETURN_IF_ERROR(run());
+      std::string_view got(piece.data(), piece.size() - parser.get().body().size);
+      if (out.status != 200) {
+        out.body.append(got.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, out.body.size())));
+      } else if (!got.empty() && !sink(got)) {
+        return Status::InvalidArgument(
+            fmt::format("the answer of {} was not what its reader expects", url.host));
+      }
+    }
+    out.keep_alive = false;  // never pooled
+    return out;
+  }
 };
 
 HttpClient::HttpClient(Url url, TlsClientConfig tls) : impl_(std::make_unique<Impl>()) {
@@ -194,6 +250,30 @@ Result<HttpClientResponse> HttpClient::Get(
     const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
     std::chrono::milliseconds timeout) {
   return Send(false, target, headers, "", timeout);
+}
+
+Result<HttpClientResponse> HttpClient::GetStreamed(
+    const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
+    std::chrono::milliseconds timeout, const std::function<bool(std::string_view)>& on_body) {
+  if (!impl_->init_status.ok()) return impl_->init_status;
+  // A connection of its own: a body half delivered is never asked for
+  // again, as a retry on a pooled connection would.
+  auto c = std::make_unique<Connection>();
+  if (!impl_->BeginUse(c.get())) {
+    return Status::Unavailable(
+        fmt::format("request to {} cancelled: shutting down", impl_->url.host));
+  }
+  Result<HttpClientResponse> res = [&]() -> Result<HttpClientResponse> {
+    POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
+    http::request<http::string_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, impl_->url.host);
+    req.set(http::field::user_agent, "polytrace");
+    for (const auto& [k, v] : headers) req.set(k, v);
+    return impl_->url.https ? impl_->ExchangeStreamed(*c->tls, *c, req, timeout, on_body)
+                            : impl_->ExchangeStreamed(*c->plain, *c, req, timeout, on_body);
+  }();
+  impl_->EndUse(c.get());
+  return res;
 }
 
 Result<HttpClientResponse> HttpClient::Send(

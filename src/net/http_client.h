@@ -8,8 +8,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -52,6 +54,14 @@ class HttpClient {
   Result<HttpClientResponse> Get(const std::string& target,
                                  const std::vector<std::pair<std::string, std::string>>& headers,
                                  std::chrono::milliseconds timeout);
+  // GET whose 200 answer's body goes to `on_body` piece by piece as it
+  // arrives (a trace of a million spans, never held whole; `on_body`
+  // returning false stops the read): `timeout` bounds each read, not the
+  // whole body. Other answers come back with their bodies. On a connection
+  // of its own.
+  Result<HttpClientResponse> GetStreamed(
+      const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
+      std::chrono::milliseconds timeout, const std::function<bool(std::string_view)>& on_body);
 
  private:
   Result<HttpClientResponse> Send(bool post, const std::string& target,
