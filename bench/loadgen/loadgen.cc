@@ -94,7 +94,9 @@ void Worker(const Options& o, const std::vector<std::string>& payloads, uint64_t
       SpanShape shape = o.shape == "tiny"   ? SpanShape::kTiny
                         : o.shape == "demo" ? SpanShape::kDemo
                                             : SpanShape::kRealistic;
-      fresh = polytrace::otlp::EncodeTracesProto(MakeBatch(shape, o.spans_per_request, 1000 + n));
+      fresh = polytrace::otlp::EncodeTracesProto(
+          o.shape == "bigtrace" ? MakeBigTraceBatch(o.spans_per_request, n * o.spans_per_request)
+                                : MakeBatch(shape, o.spans_per_request, 1000 + n));
     }
     const std::string& payload = o.unique ? fresh : payloads[n % payloads.size()];
     bool ok = o.protocol == "grpc" ? SendGrpc(*stub, payload).ok()
@@ -117,13 +119,18 @@ int main(int argc, char** argv) {
   app.add_option("--protocol", o.protocol)->check(CLI::IsMember({"grpc", "http"}));
   app.add_option("--ca-file", o.ca_file, "gRPC over TLS, trusting this CA (PEM)");
   app.add_option("--endpoint", o.endpoint, "host:port");
-  app.add_option("--shape", o.shape)->check(CLI::IsMember({"tiny", "realistic", "demo"}));
+  app.add_option("--shape", o.shape)
+      ->check(CLI::IsMember({"tiny", "realistic", "demo", "bigtrace"}));
   app.add_flag("--unique", o.unique, "Build each request afresh: distinct IDs, current times");
   app.add_option("--spans-per-request", o.spans_per_request);
   app.add_option("--total-spans", o.total_spans);
   app.add_option("--workers", o.workers);
   app.add_option("--rate", o.rate, "spans/s (0 = unlimited)");
   CLI11_PARSE(app, argc, argv);
+  if (o.shape == "bigtrace" && !o.unique) {
+    fmt::print(stderr, "--shape bigtrace needs --unique (each request its own spans)\n");
+    return 2;
+  }
 
   SpanShape shape = o.shape == "tiny"   ? SpanShape::kTiny
                     : o.shape == "demo" ? SpanShape::kDemo

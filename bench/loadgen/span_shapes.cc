@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 namespace polytrace::bench {
@@ -181,6 +183,53 @@ Traces MakeDemoBatch(size_t spans, uint64_t seed) {
       s.end_time_unix_nano = ends[i];
       AddDemoAttributes(a, s, step, rng, error && step.service == 3);
     }
+  }
+  return t;
+}
+
+}  // namespace polytrace::bench
+
+namespace polytrace::bench {
+
+Traces MakeBigTraceBatch(size_t spans, uint64_t first) {
+  constexpr uint64_t kRootChildren = 2000, kHubs = 50;
+  constexpr uint64_t kBase = 1'750'000'000'000'000'000ULL;
+  std::optional<TraceId> trace = TraceId::FromHex(kBigTraceId);
+  auto id_of = [](uint64_t g) {
+    SpanId id;
+    for (int b = 0; b < 8; ++b) id.bytes[b] = static_cast<uint8_t>((g + 1) >> (56 - 8 * b));
+    return id;
+  };
+  Traces t;
+  Arena& a = t.arena();
+  std::array<ScopeSpans*, 5> scopes{};
+  for (size_t svc = 0; svc < scopes.size(); ++svc) {
+    ResourceSpans& rs = t.resource_spans().Append(a);
+    Put(a, rs.resource.attributes, "service.name", AnyValue::String(kDemoServices[svc]));
+    Put(a, rs.resource.attributes, "telemetry.sdk.language",
+        AnyValue::String(svc % 2 ? "java" : "go"));
+    Put(a, rs.resource.attributes, "host.name",
+        AnyValue::String(a.Copy(fmt::format("node-{}", svc))));
+    scopes[svc] = &rs.scope_spans.Append(a);
+    scopes[svc]->scope.name = "polytrace.loadgen.bigtrace";
+  }
+  uint64_t rng = first;
+  for (uint64_t g = first; g < first + spans; ++g) {
+    uint64_t parent = g == 0                   ? UINT64_MAX
+                      : g <= kRootChildren     ? 0
+                      : g % 10 == 0            ? 1 + (g / 10) % kHubs
+                      : g == kRootChildren + 1 ? 1
+                                               : kRootChildren + 1 + (g - kRootChildren - 1) / 3;
+    const DemoStep& step = kDemoTrace[g % 8];
+    Span& s = scopes[g % 5]->spans.Append(a);
+    s.trace_id = *trace;
+    s.span_id = id_of(g);
+    if (parent != UINT64_MAX) s.parent_span_id = id_of(parent);
+    s.name = step.name;
+    s.kind = step.kind;
+    s.start_time_unix_nano = kBase + g * 1000;
+    s.end_time_unix_nano = s.start_time_unix_nano + 200'000 + SplitMix(rng) % 800'000;
+    AddDemoAttributes(a, s, step, rng, g % 97 == 0);
   }
   return t;
 }

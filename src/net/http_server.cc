@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -16,6 +17,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -607,6 +609,15 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     HttpRequest req = std::move(request_);
     req.body = std::move(beast_req.body());
     req.remote_address = remote_;
+    if constexpr (!kTls) {
+      // TLS sends records (a close_notify) before its EOF: only plain
+      // connections are told apart this cheaply.
+      req.client_gone = [fd = Lowest().socket().native_handle()] {
+        char byte;
+        ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+      };
+    }
     HttpResponse out;
     try {
       out = shared_->handler(req);

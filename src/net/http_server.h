@@ -57,8 +57,14 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;
 
+  // Set by the server while the handler runs (HTTP/1.1 without TLS): whether
+  // the client closed its connection meanwhile (as Go's servers cancel a
+  // request's context on EOF), for a handler with long work to stop it.
+  std::function<bool()> client_gone;
+
   // The first header with that (lower-case) name, or "".
   std::string_view Header(std::string_view lower_name) const;
+  bool ClientGone() const { return client_gone && client_gone(); }
 };
 
 // A body made a piece at a time, for an answer too big to hold whole (a

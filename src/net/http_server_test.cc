@@ -597,5 +597,35 @@ TEST(HttpServerTest, Http2GetsAStreamedAnswerWhole) {
   EXPECT_TRUE(a[0].body == ExpectedPieces(4, 5000));
 }
 
+// A handler with long work can tell that its client went away (and stop).
+TEST(HttpServerTest, HandlerSeesItsClientGo) {
+  std::atomic<int> seen_gone{-1};  // -1: not yet asked
+  std::atomic<bool> waiting{false};
+  HttpServer server(TestOptions(), [&](HttpRequest& r) {
+    if (r.path == "/stay") {
+      seen_gone = r.ClientGone() ? 1 : 0;
+      return Echo(r);
+    }
+    waiting = true;
+    bool gone = Within(5000, [&] { return r.ClientGone(); });
+    seen_gone = gone ? 1 : 0;
+    return Echo(r);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  {
+    testing::RawHttpClient c(server.port());
+    c.Send("GET /stay HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_EQ(c.Read().status, 200);
+    EXPECT_EQ(seen_gone.load(), 0) << "a client still connected is not gone";
+  }
+  seen_gone = -1;
+  testing::RawHttpClient c(server.port());
+  c.Send("GET /long HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  ASSERT_TRUE(Within(5000, [&] { return waiting.load(); }));
+  c.Close();
+  ASSERT_TRUE(Within(8000, [&] { return seen_gone.load() != -1; }));
+  EXPECT_EQ(seen_gone.load(), 1);
+}
+
 }  // namespace
 }  // namespace polytrace

@@ -197,6 +197,8 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
     // Read in chunks of what is still missing: traces sharing a row group
     // come from one read, and none is read past the limit.
     for (size_t begin = 0; begin < fresh.size() && found < req.limit;) {
+      // A client that went away gets no answer: the rest is not worked out.
+      if (request.ClientGone()) return HttpResponse::Text(499, "client closed the request\n");
       size_t n = std::min(fresh.size() - begin, size_t(req.limit - found));
       Result<std::vector<Traces>> traces =
           store_.GetTraces(std::span<const TraceId>(fresh).subspan(begin, n));
