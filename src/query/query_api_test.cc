@@ -268,7 +268,7 @@ TEST_F(QueryApiTest, TempoTraceByIdInJsonAndProtobuf) {
   EXPECT_EQ(Get("/api/echo").body, "echo");
 }
 
-// A trace bigger than a piece (8,192 spans) is streamed, from a segment and
+// A trace bigger than a piece (2,048 spans) is streamed, from a segment and
 // the head, and every form of it holds exactly the stored spans: OTLP
 // protobuf and JSON, Tempo's v2 envelopes, Jaeger's model with its orphan
 // and duplicate warnings over the whole trace.

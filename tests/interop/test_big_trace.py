@@ -1,4 +1,4 @@
-"""A trace bigger than the store's read piece (8,192 spans) is streamed in chunks by every
+"""A trace bigger than the store's read piece (2,048 spans) is streamed in chunks by every
 trace-by-ID endpoint (Jaeger's v1 and v3, Tempo's OTLP protobuf and v2 JSON and protobuf) and by
 `polytrace traces get`, whole and exact, from the head and a segment; a client that leaves
 mid-answer costs the server nothing (it stays up, the next answer is whole)."""
