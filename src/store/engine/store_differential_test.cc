@@ -23,6 +23,7 @@
 
 #include "core/traces.h"
 #include "store/engine/store.h"
+#include "testing/traces_compare.h"
 
 // Filters below name only the fields they set (designated initializers).
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -754,6 +755,17 @@ class TierChecker {
         failures_[{tier, "get-trace"}].push_back(
             fmt::format("GetTrace({}) holds {} spans, {} appended", id.ToHex(), got, spans));
         continue;
+      }
+      // Read a few spans at a time (a streamed answer), it holds the same spans.
+      std::unique_ptr<TraceReader> reader = store.ReadTrace(id, /*piece_spans=*/2);
+      std::multiset<std::string> pieces;
+      Traces piece;
+      for (Result<bool> more = reader->Next(&piece); more.ok() && *more;
+           more = reader->Next(&piece))
+        pieces.merge(testing::CanonicalSpans(piece));
+      if (pieces != testing::CanonicalSpans(*trace)) {
+        failures_[{tier, "read-trace"}].push_back(fmt::format(
+            "ReadTrace({}) gave {} spans, not GetTrace's {}", id.ToHex(), pieces.size(), spans));
       }
       std::string shape = Shape(*trace);
       auto [first, inserted] = shapes_.emplace(id, shape);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <mutex>
 #include <numeric>
 
@@ -21,10 +22,18 @@ TraceReader::TraceReader(Sources sources, size_t piece_spans)
     if (!rows.empty()) parts_.push_back(Part{head.get(), rows, /*live=*/false, nullptr, 0});
   }
   for (const auto& seg : sources_.segments) {
+    // A segment's rows are sorted by trace ID, so are its groups' ranges:
+    // the groups that may hold the trace are the last ones starting at or
+    // before it, back to the first that ends before it.
     const auto& groups = seg->footer().row_groups;
-    for (uint32_t g = 0; g < groups.size(); ++g) {
-      if (groups[g].first_trace <= sources_.trace_id && sources_.trace_id <= groups[g].last_trace)
-        parts_.push_back(Part{nullptr, {}, /*live=*/false, seg.get(), g});
+    auto after = std::partition_point(groups.begin(), groups.end(), [&](const RowGroupInfo& g) {
+      return g.first_trace <= sources_.trace_id;
+    });
+    auto first = after;
+    while (first != groups.begin() && sources_.trace_id <= std::prev(first)->last_trace) --first;
+    for (auto g = first; g != after; ++g) {
+      parts_.push_back(
+          Part{nullptr, {}, /*live=*/false, seg.get(), static_cast<uint32_t>(g - groups.begin())});
     }
   }
 }
