@@ -91,6 +91,7 @@ FORMS = {
     "OTLP JSON (Tempo v2)": (f"/api/v2/traces/{TRACE_ID}", "application/json", "otlp-json"),
     "OTLP protobuf (Tempo v1)": (f"/api/traces/{TRACE_ID}", "application/protobuf", "otlp-proto"),
     "Tempo v2 protobuf": (f"/api/v2/traces/{TRACE_ID}", "application/protobuf", "tempo-v2-proto"),
+    "UI columns": (f"/api/v2/traces/{TRACE_ID}", "application/vnd.polytrace.trace-columns", "columns"),
 }
 
 
@@ -159,12 +160,26 @@ def count_proto_spans(buf, start, end):
     return spans
 
 
+def count_column_spans(buf):
+    """Spans in the UI's columns (src/query/trace_columns.h): the counts of its span frames."""
+    at, spans = 0, 0
+    while at < len(buf):
+        kind, length = int.from_bytes(buf[at:at + 4], "little"), int.from_bytes(buf[at + 4:at + 8], "little")
+        if kind == 3:
+            spans += int.from_bytes(buf[at + 8:at + 12], "little")
+        at += 8 + length
+    assert at == len(buf), "frames end where the answer ends"
+    return spans
+
+
 def count_spans(path, how):
     if how == "jaeger":
         return count_in_file(path, b'"operationName"')  # once per span
     if how == "otlp-json":
         return count_in_file(path, b'"spanId"')  # once per span ("parentSpanId" differs; no links)
     buf = pathlib.Path(path).read_bytes()
+    if how == "columns":
+        return count_column_spans(buf)
     if how == "otlp-proto":
         return count_proto_spans(buf, 0, len(buf))
     (field, start, end), = list(fields(buf, 0, len(buf)))  # TraceByIDResponse.trace

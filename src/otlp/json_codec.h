@@ -30,6 +30,9 @@ std::string EncodeTracesJson(const Traces& traces);
 // Each of the batch's ResourceSpans as an element of the array `w` is in
 // (a streamed answer writes a trace's pieces into one array).
 void WriteResourceSpansJson(const Traces& traces, JsonWriter& w);
+// One value ({"stringValue": ...}) and a KeyValue list, as in a request.
+void WriteAnyValueJson(const AnyValue& value, JsonWriter& w);
+void WriteAttributesJson(const Attributes& attributes, JsonWriter& w);
 
 std::string EncodeExportResponseJson(int64_t rejected_spans, std::string_view error_message);
 std::string EncodeRpcStatusJson(int grpc_code, std::string_view message);

@@ -179,6 +179,12 @@ class Encoder {
 
 }  // namespace
 
+void WriteAnyValueJson(const AnyValue& value, JsonWriter& w) { Encoder(w).Value(value); }
+
+void WriteAttributesJson(const Attributes& attributes, JsonWriter& w) {
+  Encoder(w).Attributes(attributes);
+}
+
 void WriteResourceSpansJson(const Traces& traces, JsonWriter& w) {
   Encoder(w).ResourceSpansElements(traces);
 }

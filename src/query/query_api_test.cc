@@ -378,6 +378,190 @@ TEST_F(QueryApiTest, BigTraceIsStreamedAndEveryFormHoldsEverySpan) {
   EXPECT_FALSE(last_streamed_);
 }
 
+// The web UI's columns, read back by a decoder written from the format's
+// description (query/trace_columns.h): every span's IDs, times, name,
+// kind, status, resource and attributes, against the stored trace.
+struct ColumnSpan {
+  std::string id, parent, name, service;
+  uint64_t start = 0, end = 0;
+  int kind = 0, status = 0;
+  std::vector<std::string> attributes;  // key=value (text as sent)
+  size_t events = 0;
+  friend auto operator<=>(const ColumnSpan&, const ColumnSpan&) = default;
+};
+
+std::vector<ColumnSpan> DecodeColumns(std::string_view body, size_t* frames_of_spans) {
+  std::vector<ColumnSpan> out;
+  std::vector<std::string> strings = {""};
+  std::vector<std::string> services;  // per resource
+  uint64_t base = 0;
+  size_t at = 0;
+  *frames_of_spans = 0;
+  auto u32 = [&](size_t pos) {
+    uint32_t v;
+    std::memcpy(&v, body.data() + pos, 4);
+    return v;
+  };
+  auto f64 = [&](size_t pos) {
+    double v;
+    std::memcpy(&v, body.data() + pos, 8);
+    return v;
+  };
+  auto hex = [](uint32_t high, uint32_t low) { return fmt::format("{:08x}{:08x}", high, low); };
+  simdjson::dom::parser parser;
+  while (at < body.size()) {
+    EXPECT_LE(at + 8, body.size());
+    uint32_t type = u32(at), length = u32(at + 4);
+    EXPECT_EQ(length % 8, 0u);
+    std::string_view frame = body.substr(at + 8, length);
+    size_t f = at + 8;
+    at += 8 + length;
+    if (type == 1) {
+      simdjson::dom::element head = parser.parse(std::string(frame));
+      base = std::stoull(std::string(std::string_view(head["baseUnixNanos"])));
+    } else if (type == 2) {
+      simdjson::dom::element tables = parser.parse(std::string(frame));
+      for (std::string_view s : tables["strings"].get_array()) strings.emplace_back(s);
+      for (simdjson::dom::element r : tables["resources"].get_array()) {
+        std::string service;
+        for (simdjson::dom::element kv : r["attributes"].get_array()) {
+          if (std::string_view(kv["key"]) == "service.name")
+            service = std::string(std::string_view(kv["value"]["stringValue"]));
+        }
+        services.push_back(service);
+      }
+    } else if (type == 3) {
+      ++*frames_of_spans;
+      uint32_t n = u32(f), n_attrs = u32(f + 4), n_events = u32(f + 8);
+      size_t p = f + 32;
+      auto section = [&](size_t bytes) {
+        size_t here = p;
+        p += (bytes + 7) / 8 * 8;
+        return here;
+      };
+      size_t start = section(8 * n), end = section(8 * n), id_hi = section(4 * n),
+             id_lo = section(4 * n), par_hi = section(4 * n), par_lo = section(4 * n),
+             name = section(4 * n), resource = section(4 * n);
+      section(4 * n);  // scope
+      section(4 * n);  // status message
+      section(4 * n);  // trace state
+      size_t attr_end = section(4 * n), event_end = section(4 * n);
+      section(4 * n);  // link end
+      size_t kind = section(n), status = section(n);
+      size_t key = section(4 * n_attrs), value = section(4 * n_attrs);
+      section(n_attrs);  // types
+      (void)n_events;
+      uint32_t attr_begin = 0, event_begin = 0;
+      for (uint32_t i = 0; i < n; ++i) {
+        ColumnSpan s;
+        s.id = hex(u32(id_hi + 4 * i), u32(id_lo + 4 * i));
+        s.parent = hex(u32(par_hi + 4 * i), u32(par_lo + 4 * i));
+        s.name = strings.at(u32(name + 4 * i));
+        s.service = services.at(u32(resource + 4 * i));
+        s.start = base + uint64_t(int64_t(f64(start + 8 * i)));
+        s.end = base + uint64_t(int64_t(f64(end + 8 * i)));
+        s.kind = uint8_t(body[kind + i]);
+        s.status = uint8_t(body[status + i]);
+        for (uint32_t a = attr_begin; a < u32(attr_end + 4 * i); ++a) {
+          s.attributes.push_back(strings.at(u32(key + 4 * a)) + "=" +
+                                 strings.at(u32(value + 4 * a)));
+        }
+        attr_begin = u32(attr_end + 4 * i);
+        s.events = u32(event_end + 4 * i) - event_begin;
+        event_begin = u32(event_end + 4 * i);
+        out.push_back(std::move(s));
+      }
+      EXPECT_LE(p, f + length);
+    } else {
+      EXPECT_EQ(type, 4u);
+    }
+  }
+  return out;
+}
+
+std::vector<ColumnSpan> StoredSpans(const Traces& traces) {
+  std::vector<ColumnSpan> out;
+  for (const ResourceSpans& rs : traces.resource_spans()) {
+    for (const ScopeSpans& ss : rs.scope_spans) {
+      for (const Span& sp : ss.spans) {
+        ColumnSpan s;
+        s.id = sp.span_id.ToHex();
+        s.parent = sp.parent_span_id.ToHex();
+        s.name = std::string(sp.name);
+        const AnyValue* svc = FindAttribute(rs.resource.attributes, kServiceNameKey);
+        s.service = svc ? std::string(svc->string_value) : "";
+        s.start = sp.start_time_unix_nano;
+        s.end = sp.end_time_unix_nano;
+        s.kind = int(sp.kind);
+        s.status = int(sp.status.code);
+        for (const KeyValue& kv : sp.attributes)
+          s.attributes.push_back(std::string(kv.key) + "=" + ValueToString(kv.value));
+        s.events = sp.events.size();
+        out.push_back(std::move(s));
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(QueryApiTest, TheUiColumnsHoldEverySpanOfSmallAndBigTraces) {
+  const std::string accept = "application/vnd.polytrace.trace-columns";
+  size_t frames = 0;
+  // Trace 1: a segment and the head, one piece.
+  HttpResponse r = Get("/api/v2/traces/10000000000000000000000000000001", accept);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_FALSE(last_streamed_);
+  Result<Traces> one = store_->GetTrace(Tid(1));
+  ASSERT_TRUE(one.ok());
+  std::vector<ColumnSpan> got = DecodeColumns(r.body, &frames);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, StoredSpans(*one));
+  EXPECT_EQ(frames, 1u);
+
+  // 5,000 spans: streamed in pieces, a frame of columns each.
+  const TraceId big = Tid(0x60);
+  Traces t;
+  Arena& a = t.arena();
+  for (int i = 0; i < 5000; ++i) {
+    ResourceSpans& rs = t.resource_spans().Append(a);
+    rs.resource.attributes.Append(
+        a, {kServiceNameKey, AnyValue::String(a.Copy("svc" + std::to_string(i % 4)))});
+    Span& s = rs.scope_spans.Append(a).spans.Append(a);
+    s.trace_id = big;
+    s.span_id.bytes[6] = uint8_t((i + 1) >> 8);
+    s.span_id.bytes[7] = uint8_t(i + 1);
+    if (i) {
+      s.parent_span_id.bytes[6] = uint8_t((i / 3 + 1) >> 8);
+      s.parent_span_id.bytes[7] = uint8_t(i / 3 + 1);
+    }
+    s.name = a.Copy("op" + std::to_string(i % 7));
+    s.kind = SpanKind(i % 6);
+    s.status.code = i % 11 == 0 ? StatusCodeValue::kError : StatusCodeValue::kUnset;
+    s.start_time_unix_nano = kBase + uint64_t(i) * 1'000'003;
+    s.end_time_unix_nano = s.start_time_unix_nano + 777 + uint64_t(i);
+    s.attributes.Append(a, {"i", AnyValue::Int(i)});
+    s.attributes.Append(a, {"half", AnyValue::Double(i / 2.0)});
+    s.attributes.Append(a, {"user", AnyValue::String(a.Copy("u" + std::to_string(i % 50)))});
+    s.attributes.Append(a, {"ok", AnyValue::Bool(i % 2 == 0)});
+    if (i % 5 == 0) s.events.Append(a).name = "tick";
+  }
+  ASSERT_TRUE(store_->Append(t).ok());
+  ASSERT_TRUE(store_->SealHead().ok());
+  r = Get("/api/v2/traces/10000000000000000000000000000060", accept);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(last_streamed_);
+  EXPECT_EQ(r.headers[0].second, accept);
+  Result<Traces> stored = store_->GetTrace(big);
+  ASSERT_TRUE(stored.ok());
+  got = DecodeColumns(r.body, &frames);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got.size(), 5000u);
+  EXPECT_TRUE(got == StoredSpans(*stored));
+  EXPECT_GE(frames, 2u) << "one frame of columns per piece";
+  EXPECT_LT(r.body.size(), 5000u * 120) << "bytes per span of the columns";
+}
+
 TEST_F(QueryApiTest, TempoSearchWithTraceQL) {
   EXPECT_EQ(TraceQL("{ resource.service.name = \"gw\" }"), (V{2, 1}));
   EXPECT_EQ(TraceQL("{ status = error }"), (V{1}));

@@ -10,12 +10,29 @@
 #include "otlp/proto_codec.h"
 #include "otlp/wire.h"
 #include "query/jaeger/jaeger_json.h"
+#include "query/trace_columns.h"
 
 namespace polytrace::query {
 namespace {
 
 bool IsProto(TraceForm form) {
   return form == TraceForm::kOtlpProto || form == TraceForm::kTempoV2Proto;
+}
+
+std::string ContentType(TraceForm form) {
+  if (form == TraceForm::kColumns) return std::string(kTraceColumnsMediaType);
+  return IsProto(form) ? "application/protobuf" : "application/json";
+}
+
+// The earliest start in `piece` (the columns' time base).
+uint64_t FirstStart(const Traces& piece) {
+  uint64_t first = UINT64_MAX;
+  for (const ResourceSpans& rs : piece.resource_spans()) {
+    for (const ScopeSpans& ss : rs.scope_spans) {
+      for (const Span& s : ss.spans) first = std::min(first, s.start_time_unix_nano);
+    }
+  }
+  return first == UINT64_MAX ? 0 : first;
 }
 
 uint64_t IdKey(const SpanId& id) {
@@ -43,6 +60,15 @@ std::string WholeBody(const Traces& trace, TraceForm form) {
       WriteJaegerTrace(AssembleTrace(trace), w);
       w.EndArray();
       return JaegerEnvelope(w.str(), 1);
+    }
+    case TraceForm::kColumns: {
+      std::string body;
+      TraceColumnsEncoder columns;
+      columns.Head(trace.resource_spans()[0].scope_spans[0].spans[0].trace_id, FirstStart(trace),
+                   &body);
+      columns.Piece(trace, &body);
+      columns.End(&body);
+      return body;
     }
   }
   return {};
@@ -87,12 +113,12 @@ class PieceWriter {
   }
 
   BodyStep operator()(std::string* out) {
-    if (!opened_) {
-      Open(out);
-      opened_ = true;
-    }
     Result<bool> more = reader_->Next(&piece_);
     if (!more.ok()) return BodyStep::kFailed;  // the client sees the body cut short
+    if (!opened_) {
+      Open(out);  // after the first piece: the columns take their time base from it
+      opened_ = true;
+    }
     if (!*more) {
       Close(out);
       return BodyStep::kDone;
@@ -109,6 +135,7 @@ class PieceWriter {
 
   void Open(std::string* out) {
     switch (form_) {
+      case TraceForm::kColumns: return columns_.Head(id_, FirstStart(piece_), out);
       case TraceForm::kOtlpProto: return;
       case TraceForm::kTempoV2Proto:
         otlp::wire::PutTag(out, 1, otlp::wire::kLen);
@@ -136,6 +163,7 @@ class PieceWriter {
   }
 
   void Write(std::string* out) {
+    if (form_ == TraceForm::kColumns) return columns_.Piece(piece_, out);
     if (IsProto(form_)) return otlp::EncodeTracesProto(piece_, out);
     if (form_ != TraceForm::kJaegerJson) {
       otlp::WriteResourceSpansJson(piece_, w_);
@@ -156,6 +184,7 @@ class PieceWriter {
 
   void Close(std::string* out) {
     switch (form_) {
+      case TraceForm::kColumns: return columns_.End(out);
       case TraceForm::kOtlpProto:
       case TraceForm::kTempoV2Proto: return;
       case TraceForm::kTempoV2Json:
@@ -193,6 +222,7 @@ class PieceWriter {
   JsonWriter w_;  // keeps the JSON's nesting across pieces
   uint64_t proto_bytes_ = 0;
   JaegerProcesses processes_;
+  TraceColumnsEncoder columns_;
   std::vector<uint64_t> span_ids_;  // every span's, sorted (Jaeger JSON)
   absl::flat_hash_set<uint64_t> duplicated_, duplicates_met_;
 };
@@ -206,7 +236,7 @@ Result<std::optional<HttpResponse>> AnswerTrace(const store::Store& store, const
   Result<bool> found = reader->Next(&first);
   if (!found.ok()) return found.status();
   if (!*found) return std::optional<HttpResponse>();
-  std::string content_type = IsProto(form) ? "application/protobuf" : "application/json";
+  std::string content_type = ContentType(form);
   if (reader->done()) {
     return std::optional<HttpResponse>(
         HttpResponse::WithBody(200, std::move(content_type), WholeBody(first, form)));

@@ -27,6 +27,7 @@ enum class TraceForm {
   kTempoV2Json,   // {"trace": OTLP JSON}
   kJaegerV3Json,  // {"result": OTLP JSON}
   kJaegerJson,    // {"data": [the Jaeger trace], "total": 1, ...}
+  kColumns,       // the web UI's typed columns (query/trace_columns.h)
 };
 
 // 200 with trace `id` in `form`; nullopt when the store holds no span of

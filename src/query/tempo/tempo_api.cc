@@ -9,6 +9,7 @@
 #include "otlp/proto_codec.h"
 #include "otlp/wire.h"
 #include "query/query_params.h"
+#include "query/trace_columns.h"
 
 namespace polytrace::query {
 namespace {
@@ -64,6 +65,10 @@ HttpResponse TempoApi::Answer(const TraceId& id, TraceForm form) {
 HttpResponse TempoApi::GetTraceV2(const HttpRequest& request, std::string_view id_text) {
   Result<TraceId> id = ParseTraceIdParam(id_text);
   if (!id.ok()) return Text(400, id.status().message());
+  // The web UI asks for its own columns (query/trace_columns.h).
+  if (request.Header("accept").find(kTraceColumnsMediaType) != std::string_view::npos) {
+    return Answer(*id, TraceForm::kColumns);
+  }
   return Answer(*id, WantsProtobuf(request) ? TraceForm::kTempoV2Proto : TraceForm::kTempoV2Json);
 }
 
