@@ -8,10 +8,12 @@
 //   fetchMs/buildMs when the download / the model build finished (navigation-relative)
 //   collapseMs, expandMs, collapseAllMs, expandAllMs, scrollEndMs   latencies of those actions
 //   heapMB          JS heap in use after a garbage collection, trace open
+//   arrayBuffersMB  the typed arrays' memory besides (outside the JS heap), when Chromium says
 //
 //   POLYTRACE_URL   the UI's base URL (polytrace's query server or `vite preview`)
 //   POLYTRACE_OTLP  the OTLP/HTTP endpoint, e.g. http://127.0.0.1:24318
 //   BIGTRACE_SIZES  comma-separated span counts (default 1000,10000,100000)
+//   BIGTRACE_SHAPE  tree (default) or wide (tests/lib/bigtrace_data.mjs)
 import { launch } from './lib/browser.mjs';
 import { PAGE_PROBE } from './lib/bigtrace_probe.mjs';
 import { bigtraceSizes, bigtraceTimeoutMs, sendTrace } from './lib/bigtrace_data.mjs';
@@ -96,6 +98,7 @@ async function measure(page, cdp, traceId, n) {
     expandAllMs: Math.round(expandAllMs),
     scrollEndMs: Math.round(scrollEndMs),
     heapMB: Math.round(heap.usedSize / 1048576),
+    arrayBuffersMB: heap.backingStorageSize === undefined ? undefined : Math.round(heap.backingStorageSize / 1048576),
     rows: rowsHeader?.match(/\(([^)]*)\)/)?.[1],
   };
 }

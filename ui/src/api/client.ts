@@ -9,6 +9,7 @@ import type {
   TempoSearchTrace,
   TraceAnalysis,
 } from './types';
+import { ColumnsReader, TRACE_COLUMNS_MEDIA_TYPE, type TraceColumns } from '../model/columns';
 
 export class ApiError extends Error {
   constructor(
@@ -137,6 +138,34 @@ export async function getTraceOtlp(id: string, signal?: AbortSignal, onProgress?
   }
   const body = JSON.parse(text) as { trace?: OtlpTrace };
   return body.trace ?? {};
+}
+
+/**
+ * A trace in the server's typed columns (model/columns.ts), read frame by frame as the answer
+ * streams in: no JSON text or object per span. `onProgress` hears the bytes and spans so far.
+ */
+export async function getTraceColumns(
+  id: string,
+  signal?: AbortSignal,
+  onProgress?: (received: number, spans: number) => void,
+): Promise<TraceColumns> {
+  const res = await fetch(`/api/v2/traces/${encodeURIComponent(id)}`, { signal, headers: { Accept: TRACE_COLUMNS_MEDIA_TYPE } });
+  if (!res.ok) throw new ApiError(await errorText(res), res.status);
+  const columns = new ColumnsReader();
+  if (!res.body) {
+    columns.push(new Uint8Array(await res.arrayBuffer()));
+    return columns.finish();
+  }
+  const reader = res.body.getReader();
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    columns.push(value);
+    onProgress?.(received, columns.spans);
+  }
+  return columns.finish();
 }
 
 export function getAnalysis(id: string, signal?: AbortSignal): Promise<TraceAnalysis> {

@@ -45,11 +45,26 @@ export interface ScopeInfo {
   schemaUrl: string;
 }
 
+/** Spans by index: an array (from OTLP JSON), or made on demand from columns. */
+export interface SpanList {
+  readonly [i: number]: OtlpSpan;
+  readonly length: number;
+}
+
+export interface IdList {
+  readonly [i: number]: string;
+  readonly length: number;
+}
+
+export interface IdLookup {
+  get(id: string): number | undefined;
+}
+
 export interface TraceModel {
   traceId: string;
   size: number;
-  raw: OtlpSpan[];
-  spanIds: string[];
+  raw: SpanList;
+  spanIds: IdList;
   start: Float64Array;
   end: Float64Array;
   parent: Int32Array;
@@ -72,7 +87,7 @@ export interface TraceModel {
   services: ServiceInfo[];
   resources: ResourceInfo[];
   scopes: ScopeInfo[];
-  indexById: Map<string, number>;
+  indexById: IdLookup;
   /** Wall-clock time of the first span start, milliseconds since the epoch. */
   startEpochMs: number;
   /** Model time t is Unix time (baseSecs s + originNs ns + t ns): see modelTime. */
@@ -184,15 +199,7 @@ export function buildTraceModel(trace: OtlpTrace, traceIdHint = ''): TraceModel 
     else parent[k] = p;
   }
 
-  let errorCount = 0;
-  for (let k = 0; k < size; k++) {
-    const sv = services[service[k]];
-    sv.spanCount++;
-    if (flags[k] & SpanFlag.Error) {
-      sv.errorCount++;
-      errorCount++;
-    }
-  }
+  const errorCount = countServiceSpans(size, service, flags, services);
 
   const tree = buildTree(size, parent, start, flags);
   return {
@@ -221,7 +228,7 @@ export function buildTraceModel(trace: OtlpTrace, traceIdHint = ''): TraceModel 
   };
 }
 
-function collectServices(resourceSpans: OtlpResourceSpans[]) {
+export function collectServices(resourceSpans: OtlpResourceSpans[]) {
   const services: ServiceInfo[] = [];
   const byName = new Map<string, number>();
   const resources: ResourceInfo[] = [];
@@ -251,6 +258,20 @@ function collectServices(resourceSpans: OtlpResourceSpans[]) {
     serviceOfResource.push(s);
   }
   return { services, resources, serviceOfResource };
+}
+
+/** Each service's spans and errors; the trace's errors. */
+export function countServiceSpans(size: number, service: Uint16Array, flags: Uint8Array, services: ServiceInfo[]): number {
+  let errorCount = 0;
+  for (let k = 0; k < size; k++) {
+    const sv = services[service[k]];
+    sv.spanCount++;
+    if (flags[k] & SpanFlag.Error) {
+      sv.errorCount++;
+      errorCount++;
+    }
+  }
+  return errorCount;
 }
 
 /** A stable palette slot for a service name (FNV-1a). */

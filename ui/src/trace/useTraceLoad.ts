@@ -1,12 +1,13 @@
-// Loading a trace for the trace view: the OTLP JSON download, then the model build, each a
-// phase the page can show. Performance marks (trace-fetched, trace-built) let the big-trace
-// benchmark see where the time goes.
+// Loading a trace for the trace view: the download of its typed columns (read as they stream
+// in), then the model build, each a phase the page can show. Performance marks (trace-fetched,
+// trace-built) let the big-trace benchmark see where the time goes.
 import { useEffect, useState } from 'preact/hooks';
-import { getAnalysis, getBacklinks, getTraceOtlp } from '../api/client';
+import { getAnalysis, getBacklinks, getTraceColumns } from '../api/client';
 import type { Backlinks, TraceAnalysis } from '../api/types';
 import { registerServices } from '../common/colors';
 import { useAsync, type AsyncState } from '../common/hooks';
-import { buildTraceModel, type TraceModel } from '../model/trace';
+import { buildTraceModelFromColumns } from '../model/columnsModel';
+import type { TraceModel } from '../model/trace';
 
 export type TraceLoad =
   | { phase: 'fetch'; received?: number; total?: number }
@@ -22,17 +23,17 @@ export function useTraceLoad(traceId: string): TraceLoad {
     (async () => {
       performance.mark('trace-fetch-start');
       let last = 0;
-      const raw = await getTraceOtlp(traceId, ctl.signal, (received, total) => {
+      const columns = await getTraceColumns(traceId, ctl.signal, (received) => {
         // Progress only for big downloads, at most every 4 MB.
         if (received - last < 4 << 20) return;
         last = received;
-        setState({ phase: 'fetch', received, total });
+        setState({ phase: 'fetch', received, total: 0 });
       });
       performance.mark('trace-fetched');
       if (ctl.signal.aborted) return;
       setState({ phase: 'build' });
       await new Promise((r) => setTimeout(r, 0)); // let "building" show before the work
-      const model = buildTraceModel(raw, traceId);
+      const model = buildTraceModelFromColumns(columns);
       registerServices(model.services.map((s) => s.name));
       performance.mark('trace-built');
       if (model.size === 0) throw Object.assign(new Error(`trace ${traceId} has no spans`), { status: 404 });
