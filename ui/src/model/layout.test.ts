@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collapseAll, initialCollapsed, revealSpan, rowOf, visibleRows } from './layout';
-import { hexId, otlpTrace } from './testing';
+import { hexId, otlpTrace, type SpanSpec } from './testing';
 import { buildTraceModel } from './trace';
 import { computeWindow, scrollTopForRow } from './virtualWindow';
 
@@ -55,6 +55,15 @@ describe('visibleRows', () => {
     const rows = visibleRows(big, initialCollapsed(big, 50));
     expect(rows.length).toBe(11); // root + 10 collapsed children
     expect(visibleRows(big, initialCollapsed(big, 5000)).length).toBe(big.size);
+  });
+
+  it('always shows the root\'s children, however many (a wide fan-out opens expanded)', () => {
+    const specs: SpanSpec[] = [{ id: 'r', start: 0, end: 100 }];
+    for (let k = 0; k < 30; k++) specs.push({ id: `c${k}`, parent: 'r', start: k + 1, end: k + 2 });
+    specs.push({ id: 'g', parent: 'c0', start: 1, end: 2 });
+    const wide = buildTraceModel(otlpTrace(specs));
+    const rows = visibleRows(wide, initialCollapsed(wide, 10));
+    expect(rows.length).toBe(31); // the root and its 30 children, the grandchild folded away
   });
 });
 

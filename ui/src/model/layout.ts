@@ -27,7 +27,9 @@ export function initialCollapsed(m: TreeShape, budget = 2000): Uint8Array {
   for (let v = 0; v < m.size; v++) perDepth[m.depth[v]] = (perDepth[m.depth[v]] ?? 0) + 1;
   let shown = 0;
   let depth = 0;
-  while (depth < perDepth.length && shown + perDepth[depth] <= budget) shown += perDepth[depth++];
+  // The roots' children are always shown, however many: a root with 2,000 children (a batch
+  // job's loop) opened as a lone collapsed row.
+  while (depth < perDepth.length && (depth <= 1 || shown + perDepth[depth] <= budget)) shown += perDepth[depth++];
   const last = Math.max(0, depth - 1);
   for (let v = 0; v < m.size; v++) if (m.depth[v] >= last && hasChildren(m, v)) collapsed[v] = 1;
   return collapsed;
