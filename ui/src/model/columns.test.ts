@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { OtlpKeyValue, OtlpTrace } from '../api/types';
 import { ColumnsReader, spanAt, type TraceColumns } from './columns';
 import { buildTraceModelFromColumns } from './columnsModel';
+import { findSpans } from './find';
 import { buildTraceModel } from './trace';
 import { otlpTrace } from './testing';
 
@@ -166,6 +167,15 @@ describe('trace columns', () => {
       expect(m.raw[want.indexById.get('b2')!].status?.code).toBe(2);
     });
   }
+
+  it('finds in the trace what the OTLP JSON model finds', () => {
+    const m = buildTraceModelFromColumns(read(encode(trace, 2), 64));
+    const ids = (model: typeof m, q: string) => Array.from(findSpans(model, q), (i) => model.spanIds[i].replace(/^0+/, ''));
+    for (const q of ['checkout', 'AUTH', '/check', 'http.route=/checkout', 'http.response.status_code=200', 'nothing here', 'twin']) {
+      expect(ids(m, q), q).toEqual(ids(want, q));
+    }
+    expect(ids(m, 'checkout').length).toBeGreaterThan(0);
+  });
 
   it('refuses an answer that ends early', () => {
     const bytes = encode(trace, 2);

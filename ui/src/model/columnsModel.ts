@@ -124,6 +124,7 @@ export function buildTraceModelFromColumns(c: TraceColumns): TraceModel {
   return {
     traceId: c.traceId,
     size,
+    matchText: textMatcher(c),
     raw,
     spanIds,
     start,
@@ -144,5 +145,54 @@ export function buildTraceModelFromColumns(c: TraceColumns): TraceModel {
     originNs: t0,
     durationNs: t1 - t0,
     errorCount,
+  };
+}
+
+/**
+ * Find in trace over the columns: each string of the table is tested once (lower-cased once, on
+ * the first search), then spans are flagged by the indexes of their name, attributes and events.
+ */
+function textMatcher(c: TraceColumns): (text: string, eq: [string, string] | null) => Uint8Array {
+  let lower: string[] | null = null;
+  return (text, eq) => {
+    lower ??= c.strings.map((s) => s.toLowerCase());
+    const hit = new Uint8Array(c.size);
+    const attrs = c.attributes;
+    if (eq) {
+      const keyIs = new Uint8Array(lower.length);
+      const valueIs = new Uint8Array(lower.length);
+      lower.forEach((s, k) => {
+        if (s === eq[0]) keyIs[k] = 1;
+        if (s === eq[1]) valueIs[k] = 1;
+      });
+      for (let i = 0; i < c.size; i++) {
+        for (let k = attrs.start[i]; k < attrs.start[i + 1] && !hit[i]; k++) if (keyIs[attrs.key[k]] && valueIs[attrs.value[k]]) hit[i] = 1;
+      }
+      return hit;
+    }
+    const has = new Uint8Array(lower.length);
+    lower.forEach((s, k) => {
+      if (s.includes(text)) has[k] = 1;
+    });
+    for (let i = 0; i < c.size; i++) {
+      if (has[c.name[i]]) {
+        hit[i] = 1;
+        continue;
+      }
+      for (let k = attrs.start[i]; k < attrs.start[i + 1]; k++) {
+        if (has[attrs.key[k]] || has[attrs.value[k]]) {
+          hit[i] = 1;
+          break;
+        }
+      }
+      if (hit[i]) continue;
+      for (let e = c.eventStart[i]; e < c.eventStart[i + 1]; e++) {
+        if (has[c.eventName[e]]) {
+          hit[i] = 1;
+          break;
+        }
+      }
+    }
+    return hit;
   };
 }

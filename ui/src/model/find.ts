@@ -4,7 +4,7 @@
 import { anyValueToString } from './attributes';
 import type { TraceModel } from './trace';
 
-type Shape = Pick<TraceModel, 'size' | 'order' | 'raw' | 'spanIds' | 'service' | 'services' | 'resource' | 'resources'>;
+type Shape = Pick<TraceModel, 'size' | 'order' | 'raw' | 'spanIds' | 'service' | 'services' | 'resource' | 'resources' | 'matchText'>;
 
 export function findSpans(m: Shape, text: string): Int32Array {
   const q = text.trim().toLowerCase();
@@ -15,8 +15,14 @@ export function findSpans(m: Shape, text: string): Int32Array {
     r.attributes.some((kv) => (eq ? kv.key.toLowerCase() === eq[1] && anyValueToString(kv.value).toLowerCase() === eq[2] : false)),
   );
   const out: number[] = [];
+  const own = m.matchText?.(q, eq ? [eq[1], eq[2]] : null);
+  const maybeId = /^[0-9a-f]+$/.test(q); // a span ID's prefix (made on demand from columns)
   for (let p = 0; p < m.size; p++) {
     const v = m.order[p];
+    if (own) {
+      if (own[v] || (eq ? resourceHit[m.resource[v]] : serviceHit[m.service[v]] || (maybeId && m.spanIds[v].startsWith(q)))) out.push(v);
+      continue;
+    }
     const s = m.raw[v];
     let hit: boolean;
     if (eq) {

@@ -88,6 +88,12 @@ export interface TraceModel {
   resources: ResourceInfo[];
   scopes: ScopeInfo[];
   indexById: IdLookup;
+  /**
+   * Spans whose name, attribute key or value, or event name contains `text` (lower case), or
+   * (with `eq`) that hold attribute key = value exactly, as a flag per span: a model made from
+   * columns answers from its string table instead of making every span's OTLP form.
+   */
+  matchText?: (text: string, eq: [string, string] | null) => Uint8Array;
   /** Wall-clock time of the first span start, milliseconds since the epoch. */
   startEpochMs: number;
   /** Model time t is Unix time (baseSecs s + originNs ns + t ns): see modelTime. */
