@@ -61,9 +61,17 @@ ours_status=0 jaeger_status=0
 POLYTRACE_URL=$query_url POLYTRACE_OTLP=$otlp_url node ui/tests/bigtrace.mjs |
   tee "$work/ours.jsonl" || ours_status=$?
 stop_polytrace
-start_polytrace jaeger "$(realpath "$JAEGER_UI_DIST")"
-JAEGER_UI_URL=$query_url POLYTRACE_OTLP=$otlp_url node ui/tests/bigtrace_jaeger.mjs |
+start_polytrace jaeger "$root/ui/dist"
+# Jaeger UI is served as Jaeger serves it (its files, /api/* passed to this polytrace): under
+# polytrace's Content-Security-Policy its page cannot set the <base> it needs.
+jaeger_port=$(port)
+JAEGER_UI_DIST=$(realpath "$JAEGER_UI_DIST") POLYTRACE_URL=$query_url \
+  node ui/tests/lib/jaeger_ui_server.mjs "$jaeger_port" >"$work/jaeger-ui-server.log" 2>&1 &
+jaeger_ui_pid=$!
+for _ in $(seq 100); do grep -q listening "$work/jaeger-ui-server.log" && break; sleep 0.1; done
+JAEGER_UI_URL=http://127.0.0.1:$jaeger_port POLYTRACE_OTLP=$otlp_url node ui/tests/bigtrace_jaeger.mjs |
   tee "$work/jaeger.jsonl" || jaeger_status=$?
+kill "$jaeger_ui_pid" 2>/dev/null || true
 stop_polytrace
 
 # Ours beside Jaeger UI's, per size; ratio = ours / Jaeger UI's (below 1: ours is less).

@@ -30,7 +30,15 @@ std::vector<std::pair<std::string, std::string>> QueryClient::Headers(
 
 Result<HttpClientResponse> QueryClient::Get(const std::string& target, const std::string& accept,
                                             std::chrono::milliseconds timeout) {
-  return Explained(client_.Get(target, Headers(accept), timeout));
+  // Read as a stream and gathered: a whole answer has no size limit here
+  // (`verify` of a trace bigger than 8 MB failed on Beast's default one).
+  std::string body;
+  Result<HttpClientResponse> r = GetStreamed(target, accept, timeout, [&](std::string_view piece) {
+    body.append(piece);
+    return true;
+  });
+  if (r.ok() && r->status == 200) r->body = std::move(body);
+  return r;
 }
 
 Result<HttpClientResponse> QueryClient::GetStreamed(

@@ -20,7 +20,8 @@ namespace polytrace {
 class QueryClient {
  public:
   explicit QueryClient(const Url& url);
-  // GET `target` with `accept`, plus the Authorization header if configured.
+  // GET `target` with `accept`, plus the Authorization header if configured;
+  // the whole body, whatever its size (`timeout` bounds each read).
   Result<HttpClientResponse> Get(const std::string& target, const std::string& accept,
                                  std::chrono::milliseconds timeout);
   // Get, its 200 body handed to `on_body` as it arrives (HttpClient::GetStreamed).
