@@ -11,6 +11,40 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
 LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
 
+# Jaeger v2 with Badger on disk, as the store benchmarks run it beside polytrace (format with
+# data, grpc, http, query, query_grpc).
+JAEGER_CONFIG = """
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces: {{receivers: [otlp], processors: [batch], exporters: [jaeger_storage_exporter]}}
+  telemetry:
+    metrics:
+      level: none
+extensions:
+  jaeger_query:
+    storage: {{traces: store}}
+    http: {{endpoint: "127.0.0.1:{query}"}}
+    grpc: {{endpoint: "127.0.0.1:{query_grpc}"}}
+  jaeger_storage:
+    backends:
+      store:
+        badger:
+          directories: {{keys: "{data}/keys", values: "{data}/values"}}
+          ephemeral: false
+          ttl: {{spans: 72h}}
+receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 64}}
+      http: {{endpoint: "127.0.0.1:{http}"}}
+processors:
+  batch: {{}}
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: store
+"""
+
 
 def free_port():
     with socket.socket() as s:

@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchlib import LOADGEN, POLYTRACE, ROOT, free_port, thread_cpu_seconds, wait_port  # noqa: E402
+from benchlib import JAEGER_CONFIG, LOADGEN, POLYTRACE, ROOT, free_port, thread_cpu_seconds, wait_port  # noqa: E402
 
 TRACE_ID = "b16b16b16b16b16b16b16b16b16b16b1"  # span_shapes.h kBigTraceId
 
@@ -52,37 +52,6 @@ service:
     traces: {{receivers: [otlp], processors: [batch], exporters: [polytrace_store]}}
   telemetry:
     metrics: {{address: "127.0.0.1:{metrics}"}}
-"""
-
-JAEGER_CONFIG = """
-service:
-  extensions: [jaeger_storage, jaeger_query]
-  pipelines:
-    traces: {{receivers: [otlp], processors: [batch], exporters: [jaeger_storage_exporter]}}
-  telemetry:
-    metrics:
-      level: none
-extensions:
-  jaeger_query:
-    storage: {{traces: store}}
-    http: {{endpoint: "127.0.0.1:{query}"}}
-    grpc: {{endpoint: "127.0.0.1:{query_grpc}"}}
-  jaeger_storage:
-    backends:
-      store:
-        badger:
-          directories: {{keys: "{data}/keys", values: "{data}/values"}}
-          ephemeral: false
-          ttl: {{spans: 72h}}
-receivers:
-  otlp:
-    protocols:
-      grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 64}}
-processors:
-  batch: {{}}
-exporters:
-  jaeger_storage_exporter:
-    trace_storage: store
 """
 
 # name: path, Accept header, how to count the spans in the answer
@@ -207,7 +176,7 @@ def download(port, path, accept, out):
 class System:
     def __init__(self, name, binary, config, workdir):
         self.name, self.binary, self.workdir = name, binary, workdir
-        self.ports = {k: free_port() for k in ("grpc", "query", "query_grpc", "metrics")}
+        self.ports = {k: free_port() for k in ("grpc", "http", "query", "query_grpc", "metrics")}
         self.data = workdir / f"{name}-data"
         self.data.mkdir(parents=True)
         self.config = workdir / f"{name}.yaml"
@@ -231,10 +200,12 @@ class System:
         while time.monotonic() < end:
             time.sleep(0.25)
             now = thread_cpu_seconds(self.proc.pid)
+            # Busy: more than 10 ms of CPU in this quarter second (Jaeger idles at ~2 ms).
             if now - last > 0.01:
-                last, since = now, time.monotonic()
+                since = time.monotonic()
             elif time.monotonic() - since >= quiet:
                 return
+            last = now
         raise RuntimeError(f"{self.name} never settled")
 
 

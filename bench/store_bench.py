@@ -41,6 +41,9 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from benchlib import JAEGER_CONFIG  # noqa: E402
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
 LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
@@ -71,39 +74,6 @@ service:
   telemetry:
     metrics: {{address: "127.0.0.1:{metrics}"}}
 """
-
-JAEGER_CONFIG = """
-service:
-  extensions: [jaeger_storage, jaeger_query]
-  pipelines:
-    traces: {{receivers: [otlp], processors: [batch], exporters: [jaeger_storage_exporter]}}
-  telemetry:
-    metrics:
-      level: none
-extensions:
-  jaeger_query:
-    storage: {{traces: store}}
-    http: {{endpoint: "127.0.0.1:{query}"}}
-    grpc: {{endpoint: "127.0.0.1:{query_grpc}"}}
-  jaeger_storage:
-    backends:
-      store:
-        badger:
-          directories: {{keys: "{data}/keys", values: "{data}/values"}}
-          ephemeral: false
-          ttl: {{spans: 72h}}
-receivers:
-  otlp:
-    protocols:
-      grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 64}}
-      http: {{endpoint: "127.0.0.1:{http}"}}
-processors:
-  batch: {{}}
-exporters:
-  jaeger_storage_exporter:
-    trace_storage: store
-"""
-
 
 def free_port():
     with socket.socket() as s:
