@@ -4,15 +4,6 @@
 #include <unordered_map>
 
 namespace polytrace::analysis {
-namespace {
-
-uint64_t Key(const SpanId& id) {
-  uint64_t k;
-  std::memcpy(&k, id.bytes.data(), 8);
-  return k;
-}
-
-}  // namespace
 
 AssembledTrace AssembleTrace(const Traces& traces) {
   AssembledTrace out;
@@ -36,7 +27,7 @@ AssembledTrace AssembleTrace(const Traces& traces) {
     const Span& s = *out.spans[i].span;
     out.start_nanos = std::min(out.start_nanos, s.start_time_unix_nano);
     out.end_nanos = std::max(out.end_nanos, s.end_time_unix_nano);
-    auto [it, inserted] = index.emplace(Key(s.span_id), static_cast<int>(i));
+    auto [it, inserted] = index.emplace(s.span_id.Key(), static_cast<int>(i));
     out.spans[i].duplicate = !inserted;
   }
   for (size_t i = 0; i < out.spans.size(); ++i) {
@@ -45,7 +36,7 @@ AssembledTrace AssembleTrace(const Traces& traces) {
       if (out.root < 0) out.root = static_cast<int>(i);
       continue;
     }
-    auto it = index.find(Key(a.span->parent_span_id));
+    auto it = index.find(a.span->parent_span_id.Key());
     if (it == index.end() || it->second == static_cast<int>(i)) {
       a.orphan = true;
     } else {

@@ -19,18 +19,20 @@ namespace {
 
 constexpr std::chrono::seconds kTimeout{30};
 
-// GETs `target`, its body handed to `on_body` as it arrives (a trace of a
-// million spans is never held whole); prints the error and returns false
-// unless 200.
-bool FetchStreamed(const std::string& endpoint, const std::string& target,
-                   const std::function<bool(std::string_view)>& on_body) {
+// The query client for --endpoint; prints why not and returns nullopt when
+// the endpoint is not a URL.
+std::optional<QueryClient> ClientFor(const std::string& endpoint) {
   Result<Url> url = Url::Parse(endpoint);
   if (!url.ok()) {
     std::cerr << "polytrace: --endpoint: " << url.status().message() << "\n";
-    return false;
+    return std::nullopt;
   }
-  QueryClient client(*url);
-  Result<HttpClientResponse> r = client.GetStreamed(target, "application/json", kTimeout, on_body);
+  return std::optional<QueryClient>(std::in_place, *url);
+}
+
+// Whether `r` is a 200 answer; prints what went wrong otherwise.
+bool Answered(const Result<HttpClientResponse>& r, const std::string& endpoint,
+              const std::string& target) {
   if (!r.ok()) {
     std::cerr << fmt::format("polytrace: cannot read the answer of the query API at {}: {}\n",
                              endpoint, r.status().message());
@@ -43,16 +45,22 @@ bool FetchStreamed(const std::string& endpoint, const std::string& target,
   return true;
 }
 
-// GETs `target` whole; prints the error and returns nullopt unless 200.
+// GETs `target`, its body handed to `on_body` as it arrives (a trace of a
+// million spans is never held whole); false unless 200 (said why).
+bool FetchStreamed(const std::string& endpoint, const std::string& target,
+                   const std::function<bool(std::string_view)>& on_body) {
+  std::optional<QueryClient> client = ClientFor(endpoint);
+  return client && Answered(client->GetStreamed(target, "application/json", kTimeout, on_body),
+                            endpoint, target);
+}
+
+// GETs `target` whole; nullopt unless 200 (said why).
 std::optional<std::string> Fetch(const std::string& endpoint, const std::string& target) {
-  std::string body;
-  if (!FetchStreamed(endpoint, target, [&](std::string_view piece) {
-        body.append(piece);
-        return true;
-      })) {
-    return std::nullopt;
-  }
-  return body;
+  std::optional<QueryClient> client = ClientFor(endpoint);
+  if (!client) return std::nullopt;
+  Result<HttpClientResponse> r = client->Get(target, "application/json", kTimeout);
+  if (!Answered(r, endpoint, target)) return std::nullopt;
+  return std::move(r->body);
 }
 
 // Writes `{"trace":X}`'s X to stdout as the pieces of the answer arrive.

@@ -29,6 +29,15 @@ struct Id {
   // Copies exactly N bytes; nullopt when the length differs.
   static std::optional<Id> FromBytes(std::string_view raw);
   std::string_view AsBytes() const { return {reinterpret_cast<const char*>(bytes.data()), N}; }
+  // The first eight bytes as one word, in memory order: a hash key (IDs
+  // are random, no mixing needed).
+  uint64_t Key() const { return Word(*this, 0); }
+  // Bytes [offset, offset + 4) as a big-endian 32-bit word (the web UI's
+  // columns carry IDs as such words).
+  uint32_t Word32(size_t offset) const {
+    return uint32_t(bytes[offset]) << 24 | uint32_t(bytes[offset + 1]) << 16 |
+           uint32_t(bytes[offset + 2]) << 8 | bytes[offset + 3];
+  }
 
   // Byte-wise (lexicographic) order, computed on big-endian 64-bit words:
   // the store sorts and searches by trace ID, and a memcmp call per

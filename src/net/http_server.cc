@@ -33,6 +33,13 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+bool HttpRequest::ClientGone() const {
+  if (connection_fd < 0) return false;
+  char byte;
+  ssize_t n = ::recv(connection_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 std::string_view HttpRequest::Header(std::string_view lower_name) const {
   for (const auto& [k, v] : headers) {
     if (k == lower_name) return v;
@@ -609,15 +616,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     HttpRequest req = std::move(request_);
     req.body = std::move(beast_req.body());
     req.remote_address = remote_;
-    if constexpr (!kTls) {
-      // TLS sends records (a close_notify) before its EOF: only plain
-      // connections are told apart this cheaply.
-      req.client_gone = [fd = Lowest().socket().native_handle()] {
-        char byte;
-        ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-      };
-    }
+    if constexpr (!kTls) req.connection_fd = Lowest().socket().native_handle();
     HttpResponse out;
     try {
       out = shared_->handler(req);

@@ -57,14 +57,17 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;
 
-  // Set by the server while the handler runs (HTTP/1.1 without TLS): whether
-  // the client closed its connection meanwhile (as Go's servers cancel a
-  // request's context on EOF), for a handler with long work to stop it.
-  std::function<bool()> client_gone;
+  // The connection's socket while the handler runs (HTTP/1.1 without TLS;
+  // -1 otherwise), for ClientGone.
+  int connection_fd = -1;
 
   // The first header with that (lower-case) name, or "".
   std::string_view Header(std::string_view lower_name) const;
-  bool ClientGone() const { return client_gone && client_gone(); }
+  // Whether the client closed its connection meanwhile (EOF, as Go's servers
+  // cancel a request's context), for a handler with long work to stop it.
+  // Always false over TLS (a close_notify record comes before the EOF) and
+  // HTTP/2.
+  bool ClientGone() const;
 };
 
 // A body made a piece at a time, for an answer too big to hold whole (a

@@ -432,7 +432,7 @@ std::vector<ColumnSpan> DecodeColumns(std::string_view body, size_t* frames_of_s
       }
     } else if (type == 3) {
       ++*frames_of_spans;
-      uint32_t n = u32(f), n_attrs = u32(f + 4), n_events = u32(f + 8);
+      uint32_t n = u32(f), n_attrs = u32(f + 4);
       size_t p = f + 32;
       auto section = [&](size_t bytes) {
         size_t here = p;
@@ -450,7 +450,6 @@ std::vector<ColumnSpan> DecodeColumns(std::string_view body, size_t* frames_of_s
       size_t kind = section(n), status = section(n);
       size_t key = section(4 * n_attrs), value = section(4 * n_attrs);
       section(n_attrs);  // types
-      (void)n_events;
       uint32_t attr_begin = 0, event_begin = 0;
       for (uint32_t i = 0; i < n; ++i) {
         ColumnSpan s;

@@ -35,12 +35,6 @@ uint64_t FirstStart(const Traces& piece) {
   return first == UINT64_MAX ? 0 : first;
 }
 
-uint64_t IdKey(const SpanId& id) {
-  uint64_t key;
-  std::memcpy(&key, id.bytes.data(), 8);
-  return key;
-}
-
 // The answer in one body, from a trace read whole.
 std::string WholeBody(const Traces& trace, TraceForm form) {
   switch (form) {
@@ -92,7 +86,7 @@ class PieceWriter {
         Result<bool> more = reader_->NextIds(&ids);
         if (!more.ok()) return more.status();
         if (!*more) break;
-        for (const auto& [span, parent] : ids) span_ids_.push_back(IdKey(span));
+        for (const auto& [span, parent] : ids) span_ids_.push_back(span.Key());
       }
       std::sort(span_ids_.begin(), span_ids_.end());
       for (size_t i = 1; i < span_ids_.size(); ++i) {
@@ -174,9 +168,9 @@ class PieceWriter {
       const Span& s = *a.span;
       a.orphan = !s.parent_span_id.IsZero() &&
                  (s.parent_span_id == s.span_id ||
-                  !std::binary_search(span_ids_.begin(), span_ids_.end(), IdKey(s.parent_span_id)));
-      a.duplicate = duplicated_.contains(IdKey(s.span_id)) &&
-                    !duplicates_met_.insert(IdKey(s.span_id)).second;
+                  !std::binary_search(span_ids_.begin(), span_ids_.end(), s.parent_span_id.Key()));
+      a.duplicate =
+          duplicated_.contains(s.span_id.Key()) && !duplicates_met_.insert(s.span_id.Key()).second;
       WriteJaegerSpan(a, processes_.IdOf(*a.resource), w_);
     }
     Flush(out);

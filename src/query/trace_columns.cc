@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -47,10 +46,6 @@ template <typename T>
 void Section(FrameBuilder& f, const std::vector<T>& column) {
   for (T v : column) f.Put(v);
   f.Pad();
-}
-
-uint32_t High(const std::array<uint8_t, 8>& b, size_t at = 0) {
-  return uint32_t(b[at]) << 24 | uint32_t(b[at + 1]) << 16 | uint32_t(b[at + 2]) << 8 | b[at + 3];
 }
 
 std::string DoubleText(double d) {
@@ -184,7 +179,8 @@ void TraceColumnsEncoder::Piece(const Traces& piece, std::string* out) {
   std::vector<uint8_t> kind, status;
   AttributeColumns attrs, event_attrs, link_attrs;
   std::vector<double> event_time;
-  std::vector<uint32_t> event_name, event_attr_end, link_ids, link_trace_state, link_attr_end;
+  std::vector<uint32_t> event_name, event_attr_end, link_trace, link_span, link_trace_state,
+      link_attr_end;
   for (const ResourceSpans& rs : piece.resource_spans()) {
     for (const ScopeSpans& ss : rs.scope_spans) {
       uint32_t scope_index = 0;
@@ -192,10 +188,10 @@ void TraceColumnsEncoder::Piece(const Traces& piece, std::string* out) {
       for (const Span& s : ss.spans) {
         start.push_back(double(int64_t(s.start_time_unix_nano - base_)));
         end.push_back(double(int64_t(s.end_time_unix_nano - base_)));
-        id_high.push_back(High(s.span_id.bytes));
-        id_low.push_back(High(s.span_id.bytes, 4));
-        parent_high.push_back(High(s.parent_span_id.bytes));
-        parent_low.push_back(High(s.parent_span_id.bytes, 4));
+        id_high.push_back(s.span_id.Word32(0));
+        id_low.push_back(s.span_id.Word32(4));
+        parent_high.push_back(s.parent_span_id.Word32(0));
+        parent_low.push_back(s.parent_span_id.Word32(4));
         name.push_back(String(s.name));
         resource.push_back(resource_index);
         scope.push_back(scope_index);
@@ -213,13 +209,9 @@ void TraceColumnsEncoder::Piece(const Traces& piece, std::string* out) {
         }
         event_end.push_back(uint32_t(event_time.size()));
         for (const SpanLink& l : s.links) {
-          for (size_t at = 0; at < 16; at += 4) {
-            link_ids.push_back(uint32_t(l.trace_id.bytes[at]) << 24 |
-                               uint32_t(l.trace_id.bytes[at + 1]) << 16 |
-                               uint32_t(l.trace_id.bytes[at + 2]) << 8 | l.trace_id.bytes[at + 3]);
-          }
-          link_ids.push_back(High(l.span_id.bytes));
-          link_ids.push_back(High(l.span_id.bytes, 4));
+          for (size_t at = 0; at < 16; at += 4) link_trace.push_back(l.trace_id.Word32(at));
+          link_span.push_back(l.span_id.Word32(0));
+          link_span.push_back(l.span_id.Word32(4));
           link_trace_state.push_back(String(l.trace_state));
           attributes(l.attributes, &link_attrs);
           link_attr_end.push_back(uint32_t(link_attrs.key.size()));
@@ -262,13 +254,6 @@ void TraceColumnsEncoder::Piece(const Traces& piece, std::string* out) {
   Section(f, event_name);
   Section(f, event_attr_end);
   event_attrs.Write(f);
-  // The links' IDs, then their trace states and attribute ends.
-  std::vector<uint32_t> link_trace, link_span;
-  for (size_t i = 0; i < link_trace_state.size(); ++i) {
-    for (int k = 0; k < 4; ++k) link_trace.push_back(link_ids[i * 6 + k]);
-    link_span.push_back(link_ids[i * 6 + 4]);
-    link_span.push_back(link_ids[i * 6 + 5]);
-  }
   Section(f, link_trace);
   Section(f, link_span);
   Section(f, link_trace_state);

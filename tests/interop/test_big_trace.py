@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
-from conftest import free_port, polytrace_bin, wait_until
+from conftest import Collector, free_port, polytrace_bin, wait_until
 
 SPANS = 30_000
 TRACE_ID = "5b1f0000000000000000000000000b16"
@@ -70,10 +70,8 @@ def otlp_span_ids(traces_data):
 def big(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("big")
     ports = {"http": free_port(), "query": free_port()}
-    config = tmp / "config.yaml"
-    config.write_text(CONFIG.format(data=tmp / "data", **ports))
-    log = open(tmp / "polytrace.log", "w")
-    proc = subprocess.Popen([polytrace_bin(), "--config", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    collector = Collector(polytrace_bin(), CONFIG.format(data=tmp / "data", **ports), tmp,
+                          [ports["http"], ports["query"]])
 
     def send(first, count):
         conn = http.client.HTTPConnection("127.0.0.1", ports["http"], timeout=30)
@@ -83,7 +81,6 @@ def big(tmp_path_factory):
         conn.close()
 
     try:
-        wait_until(lambda: port_open(ports["http"]) and port_open(ports["query"]), 30, "polytrace to listen")
         for first in range(0, SPANS, 5000):
             send(first, 5000)
 
@@ -91,16 +88,9 @@ def big(tmp_path_factory):
             status, _, body = get(ports["query"], f"/api/v2/traces/{TRACE_ID}")
             return status == 200 and body.count(b'"spanId"') == SPANS
         wait_until(stored, 60, f"{SPANS} spans stored")
-        yield ports["query"], proc
+        yield ports["query"], collector.proc
     finally:
-        proc.kill()
-        proc.wait()
-
-
-def port_open(port):
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        collector.kill()
 
 
 WANT = sorted(span_id(i) for i in range(SPANS))

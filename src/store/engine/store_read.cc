@@ -302,13 +302,6 @@ uint64_t RowDuration(const SpanTable& t, uint32_t row) {
   return t.end[row] > t.start[row] ? t.end[row] - t.start[row] : 0;
 }
 
-// A span ID as a hash key (its eight bytes).
-uint64_t IdKey(const SpanId& id) {
-  uint64_t key;
-  std::memcpy(&key, id.bytes.data(), 8);
-  return key;
-}
-
 // Counts parent -> child service calls within one trace's `rows`.
 // `nodes`: per service id of `t`, its span and error counts (names are
 // attached once per table, in FlushNodes, not per span).
@@ -317,7 +310,7 @@ void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t sta
                 std::vector<UnresolvedParent>* unresolved) {
   auto& service_of = graph->trace_services;
   service_of.clear();
-  for (uint32_t row : rows) service_of[IdKey(t.span_id[row])] = t.service[row];
+  for (uint32_t row : rows) service_of[t.span_id[row].Key()] = t.service[row];
   const StringDict& services = t.dicts().services;
   for (uint32_t row : rows) {
     if (t.start[row] < start || t.start[row] > end) continue;
@@ -326,7 +319,7 @@ void CountLinks(const SpanTable& t, std::span<const uint32_t> rows, uint64_t sta
     ++node.spans;
     node.errors += error ? 1 : 0;
     if (t.parent_span_id[row].IsZero()) continue;
-    auto it = service_of.find(IdKey(t.parent_span_id[row]));
+    auto it = service_of.find(t.parent_span_id[row].Key());
     bool consumer = t.kind[row] == kConsumerKind;
     if (it == service_of.end()) {
       unresolved->push_back({t.trace_id[row], t.parent_span_id[row],
@@ -573,12 +566,12 @@ Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
     // of an 8 s service map over 10M spans holding one 84k-span trace).
     std::unordered_multimap<uint64_t, const UnresolvedParent*> by_parent;
     by_parent.reserve(children.size());
-    for (const UnresolvedParent* u : children) by_parent.emplace(IdKey(u->parent), u);
+    for (const UnresolvedParent* u : children) by_parent.emplace(u->parent.Key(), u);
     for (const ResourceSpans& rs : trace->resource_spans()) {
       std::string_view service = ServiceNameOf(rs.resource);
       for (const ScopeSpans& ss : rs.scope_spans) {
         for (const Span& s : ss.spans) {
-          auto [begin, end] = by_parent.equal_range(IdKey(s.span_id));
+          auto [begin, end] = by_parent.equal_range(s.span_id.Key());
           for (auto it = begin; it != end; ++it) {  // the key is the whole span ID
             const UnresolvedParent* u = it->second;
             if (u->child_service != service) {
