@@ -225,6 +225,11 @@ JAEGER_SEARCHES = [
     ("service + tag + minDuration, many",
      "service=payment&minDuration=1ms&tags=" + jaeger_tags({"http.response.status_code": "500"})),
     ("service + tag, few", "service=gateway&tags=" + jaeger_tags({"user.id": "user-17"})),
+    # A different user at each asking: every asking is a first one, for both
+    # systems (asking user-17 again and again measures warm caches after the
+    # first). Traces returned: the sum over the askings.
+    ("service + tag, few, a new user each asking",
+     lambda i: "service=gateway&tags=" + jaeger_tags({"user.id": f"user-{i}"})),
     ("service + tag, needles (rare route)", "service=gateway&tags=" + jaeger_tags({"http.route": NEEDLE_ROUTE})),
     ("service + tag, needles (rare user)", "service=gateway&tags=" + jaeger_tags({"user.id": NEEDLE_USER})),
     ("service + tag, none", "service=gateway&tags=" + jaeger_tags({"http.route": "/nowhere"})),
@@ -238,6 +243,7 @@ JAEGER_SEARCHES = [
 TRACEQL_SEARCHES = [
     ("TraceQL status_code = 500, many", '{ span.http.response.status_code = 500 }'),
     ("TraceQL user.id, few", '{ span.user.id = "user-17" }'),
+    ("TraceQL user.id, few, a new user each asking", lambda i: '{ span.user.id = "user-%d" }' % i),
     ("TraceQL route, none", '{ span.http.route = "/nowhere" }'),
     ("TraceQL service && status_code = 500, none on this service",
      '{ resource.service.name = "gateway" && span.http.response.status_code = 500 }'),
@@ -248,18 +254,23 @@ TRACEQL_SEARCHES = [
 ]
 
 
-def timed_search(port, path, searches, count, expect=None):
-    times, found = [], 0
-    for _ in range(searches):
+def timed_search(port, path, searches, count, expect=None, first_user=1000):
+    """`path`: a string, or a function of a user number giving one (a new
+    user at each asking, numbered from `first_user`; `found` is then the
+    sum over the askings)."""
+    times, found, total = [], 0, 0
+    for i in range(searches):
+        p = path(first_user + i) if callable(path) else path
         t0 = time.perf_counter()
-        body = get(port, path)  # the whole answer, as a client receives it; parsed outside the clock
+        body = get(port, p)  # the whole answer, as a client receives it; parsed outside the clock
         times.append((time.perf_counter() - t0) * 1000)
         found = count(json.loads(body))
-        assert expect is None or found == expect, f"{path}: {found} traces, expected {expect}"
+        total += found
+        assert expect is None or found == expect, f"{p}: {found} traces, expected {expect}"
     # The first asking is the coldest (nothing of it in either system's caches
     # yet, e.g. polytrace's per-thread decompressed row groups): reported too.
-    return {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "found": found,
-            "first_ms": times[0]}
+    return {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99),
+            "found": total if callable(path) else found, "first_ms": times[0]}
 
 
 def expected(name, needles):
@@ -274,7 +285,9 @@ def expected(name, needles):
     return None
 
 
-def query_latencies(system, lookups, searches, needles):
+def query_latencies(system, lookups, searches, needles, phase):
+    """`phase` 0 (fresh) or 1 (restarted): the users asked one per asking
+    differ between phases and between the two APIs."""
     port = system.ports["query"]
     body = json.loads(get(port, f"/api/traces?service=gateway&limit={lookups}&lookback=1h"))
     ids = [t["traceID"] for t in body["data"]]
@@ -288,15 +301,18 @@ def query_latencies(system, lookups, searches, needles):
     result = {"lookups": len(ids), "by_id_p50_ms": percentile(by_id, 50), "by_id_p99_ms": percentile(by_id, 99),
               "searches": {}}
     for name, query in JAEGER_SEARCHES:
-        result["searches"][name] = timed_search(port, f"/api/traces?{query}&lookback=1h&limit=20", searches,
-                                                lambda body: len(body["data"]), expected(name, needles))
+        path = (lambda i, q=query: f"/api/traces?{q(i)}&lookback=1h&limit=20") if callable(query) else \
+            f"/api/traces?{query}&lookback=1h&limit=20"
+        result["searches"][name] = timed_search(port, path, searches, lambda body: len(body["data"]),
+                                                expected(name, needles), first_user=1000 + 1000 * phase)
     main = result["searches"]["service + tag + minDuration, many"]
     result.update(search_p50_ms=main["p50_ms"], search_p99_ms=main["p99_ms"], search_found=main["found"])
     if system.name == "polytrace":
         for name, q in TRACEQL_SEARCHES:
-            path = "/api/search?limit=20&q=" + urllib.parse.quote(q)
+            path = (lambda i, q=q: "/api/search?limit=20&q=" + urllib.parse.quote(q(i))) if callable(q) else \
+                "/api/search?limit=20&q=" + urllib.parse.quote(q)
             result["searches"][name] = timed_search(port, path, searches, lambda body: len(body["traces"]),
-                                                    expected(name, needles))
+                                                    expected(name, needles), first_user=3000 + 1000 * phase)
         # Back-links (Jaeger has none): who links to a trace, over the whole
         # store. The load has no links, so every row group's extras are
         # looked at: the worst case.
@@ -317,9 +333,9 @@ def alias_cost(system, searches):
     interleaved one by one so that both see the same machine."""
     out = {}
     aliased = [(n, f"/api/traces?{q}&lookback=1h&limit=20", lambda b: len(b["data"]))
-               for n, q in JAEGER_SEARCHES if "status_code" in q]
+               for n, q in JAEGER_SEARCHES if isinstance(q, str) and "status_code" in q]
     aliased += [(n, "/api/search?limit=20&q=" + urllib.parse.quote(q), lambda b: len(b["traces"]))
-                for n, q in TRACEQL_SEARCHES if "status_code" in q]
+                for n, q in TRACEQL_SEARCHES if isinstance(q, str) and "status_code" in q]
     for name, path, count in aliased:
         times = {"query": [], "query_exact": []}
         found = {}
@@ -369,7 +385,7 @@ def run(system, args):
     # Fresh: as ingest left it (polytrace: heads in memory and the segments
     # sealed so far, before compaction has merged them).
     wait_searchable(system, args.spans)
-    result["fresh"] = query_latencies(system, args.lookups, args.searches, args.needles)
+    result["fresh"] = query_latencies(system, args.lookups, args.searches, args.needles, 0)
     # After a restart: the stored data, settled and reopened; no lookup is
     # answered from memory that a restart would lose.
     system.stop()
@@ -378,7 +394,7 @@ def run(system, args):
     if system.name == "polytrace":
         wait_compacted(system)
     wait_idle(system)
-    result.update(query_latencies(system, args.lookups, args.searches, args.needles))
+    result.update(query_latencies(system, args.lookups, args.searches, args.needles, 1))
     system.stop()
     result["disk_bytes"] = disk_bytes(system.data)
     result["bytes_per_span"] = result["disk_bytes"] / result["acked"]

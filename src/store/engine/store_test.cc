@@ -655,6 +655,8 @@ TEST_F(StoreTest, ReadsFormatVersion6AndRewritesIt) { ExpectOlderFormatReadable(
 TEST_F(StoreTest, ReadsFormatVersion7AndRewritesIt) { ExpectOlderFormatReadable("v7", 7); }
 // Bit-packed codes inside the strings column (version 9 moved them out).
 TEST_F(StoreTest, ReadsFormatVersion8AndRewritesIt) { ExpectOlderFormatReadable("v8", 8); }
+// Attribute keys and types cell by cell (version 10 stores row shapes).
+TEST_F(StoreTest, ReadsFormatVersion9AndRewritesIt) { ExpectOlderFormatReadable("v9", 9); }
 
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
   Open();

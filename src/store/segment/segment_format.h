@@ -37,8 +37,8 @@ inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 
 // 9: bit-packed string codes (a user ID's) in a column of their own,
 // stored uncompressed (kAttrPacked): a search probing a group for a user ID
 // reads them without decompressing the group's other strings.
-// Versions 1 to 8 are still read; compaction rewrites them as 9.
-inline constexpr uint8_t kSegmentVersion = 9;
+// Versions 1 to 9 are still read; compaction rewrites them as 10.
+inline constexpr uint8_t kSegmentVersion = 10;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.
@@ -56,9 +56,9 @@ enum Column : uint8_t {
   kOrigins,      // v1 only: varint dict id per row
   kKinds,        // v1 only: byte per row
   kStatuses,     // byte
-  kAttrCounts,   // varint per row
-  kAttrKeys,     // varint dict id per cell
-  kAttrTypes,    // CellType byte per cell
+  kAttrCounts,   // v10: a shape id per row (row_shapes.h); v1-9: varint cell count per row
+  kAttrKeys,     // v10: each shape's keys; v1-9: varint dict id per cell
+  kAttrTypes,    // v10: each shape's types; v1-9: CellType byte per cell
   kAttrInts,     // zigzag varint per kInt cell
   kAttrDoubles,  // 8 bytes per kDouble cell
   kAttrStrings,  // varint id in kStringDict per kString cell

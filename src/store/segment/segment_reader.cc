@@ -18,6 +18,7 @@
 #include "store/format/coding.h"
 #include "store/format/crc32c.h"
 #include "store/segment/attribute_columns.h"
+#include "store/segment/row_shapes.h"
 #include "store/segment/shared_lru.h"
 #include "store/table/value_codec.h"
 
@@ -74,6 +75,14 @@ class RowGroupDecoder {
   bool Decode() {
     if (version_ >= 2 && (!UnpackTimes() || !ReadOps())) return false;
     const TableDicts& d = t_->dicts();
+    if (by_shape_) {
+      if (!shapes_.Parse(raw_[kAttrCounts], raw_[kAttrKeys], raw_[kAttrTypes], rows_,
+                         static_cast<uint32_t>(d.keys.size()))) {
+        return false;
+      }
+      // A whole group's rows (a search's read): no vector regrows cell by cell.
+      if (only_.empty() && keep_ == nullptr && keys_.empty()) t_->Reserve(rows_, shapes_.cells());
+    }
     if (has(kAttrStrings) &&
         !values_.Parse(raw_[kAttrStrings], raw_[kStringDict], raw_[kAttrInts], raw_[kAttrDoubles],
                        d.keys.size(), version_, tables_, raw_[kAttrPacked])) {
@@ -141,10 +150,11 @@ class RowGroupDecoder {
     std::vector<size_t> next(n, 0);
     std::vector<uint64_t> position(n, 0);  // the next string cell's, per condition
     const uint64_t all = n == 64 ? ~uint64_t(0) : (uint64_t(1) << n) - 1;
+    if (by_shape_) return CandidateRowsByShape(holding, all, rows);
     ByteReader counts = in(kAttrCounts), keys = in(kAttrKeys), types = in(kAttrTypes);
     const size_t key_count = t_->dicts().keys.size();
     if (key_count <= 128) {
-      // Key ids are bytes (see SkipCellRange): each condition's key is
+      // Key ids are bytes (see CountCells): each condition's key is
       // looked for in one byte range, rows found from their cell counts.
       std::vector<uint64_t> ends(rows_);  // per row, the cell after its last
       uint64_t total = 0;
@@ -203,6 +213,50 @@ class RowGroupDecoder {
         }
       }
       if (met == all) rows->push_back(row);
+    }
+    return true;
+  }
+
+  // CandidateRows from row shapes (version 10): per shape, how many string
+  // cells of each condition's key it has and whether it has another kind
+  // of cell of it; then a row at a time.
+  bool CandidateRowsByShape(const std::vector<std::vector<uint64_t>>& holding, uint64_t all,
+                            std::vector<uint32_t>* rows) {
+    const size_t n = conditions_.size();
+    std::vector<uint64_t> met(rows_, 0);
+    std::vector<uint32_t> strings(shapes_.size());
+    std::vector<uint8_t> other(shapes_.size());
+    for (size_t i = 0; i < n; ++i) {
+      for (uint32_t s = 0; s < shapes_.size(); ++s) {
+        strings[s] = 0;
+        other[s] = 0;
+        std::span<const uint32_t> keys = shapes_.Keys(s);
+        std::span<const uint8_t> types = shapes_.Types(s);
+        for (size_t c = 0; c < keys.size(); ++c) {
+          if (keys[c] != conditions_[i].key) continue;
+          if (types[c] == uint8_t(CellType::kString)) {
+            ++strings[s];
+          } else {
+            other[s] = 1;  // judged when the row is read
+          }
+        }
+      }
+      const uint64_t bit = uint64_t(1) << i;
+      const std::vector<uint64_t>& held = holding[i];
+      size_t next = 0;
+      uint64_t position = 0;  // of the row's first string cell of the key
+      for (uint32_t row = 0; row < rows_; ++row) {
+        const uint32_t s = shapes_.ShapeOf(row);
+        if (other[s]) met[row] |= bit;
+        position += strings[s];
+        while (next < held.size() && held[next] < position) {
+          met[row] |= bit;
+          ++next;
+        }
+      }
+    }
+    for (uint32_t row = 0; row < rows_; ++row) {
+      if (met[row] == all) rows->push_back(row);
     }
     return true;
   }
@@ -421,12 +475,19 @@ class RowGroupDecoder {
     }
     if (!in(kStatuses).GetBytes(n, &unused)) return false;
     if (has(kAttrCounts)) {
-      uint64_t cells = 0;
-      for (uint64_t i = 0; i < n; ++i) {
-        if (!in(kAttrCounts).GetVarint(&v)) return false;
-        cells += v;
+      PerKeyCells per_key;
+      for (auto& counts : per_key) counts.assign(t_->dicts().keys.size(), 0);
+      if (by_shape_) {
+        if (!CountShapeCells(n, &per_key)) return false;
+      } else {
+        uint64_t cells = 0;
+        for (uint64_t i = 0; i < n; ++i) {
+          if (!in(kAttrCounts).GetVarint(&v)) return false;
+          cells += v;
+        }
+        if (!CountCells(cells, &per_key)) return false;
       }
-      if (!SkipCellRange(cells)) return false;
+      if (!StepValues(per_key)) return false;
     }
     for (uint64_t i = 0; has(kExtras) && i < n; ++i) {
       if (!in(kExtras).GetLengthPrefixed(&unused)) return false;
@@ -434,12 +495,46 @@ class RowGroupDecoder {
     return true;
   }
 
-  // Steps the cell columns over `cells` cells, and each read key's values
-  // over its cells among them.
-  bool SkipCellRange(uint64_t cells) {
+  // Per key, how many of its cells rows stepped over hold strings, ints and
+  // doubles.
+  using PerKeyCells = std::array<std::vector<uint64_t>, 3>;
+
+  // Version 10: the cells of the next `n` rows, counted by shape (a row at
+  // a time); complex values stepped in their stream.
+  bool CountShapeCells(uint64_t n, PerKeyCells* per_key) {
+    if (n > rows_ - cell_row_) return false;
+    shape_rows_.assign(shapes_.size(), 0);
+    for (uint64_t r = cell_row_; r < cell_row_ + n; ++r)
+      ++shape_rows_[shapes_.ShapeOf(uint32_t(r))];
+    cell_row_ += static_cast<uint32_t>(n);
+    std::string_view unused;
+    for (uint32_t s = 0; s < shapes_.size(); ++s) {
+      const uint32_t times = shape_rows_[s];
+      if (times == 0) continue;
+      std::span<const uint32_t> keys = shapes_.Keys(s);
+      std::span<const uint8_t> types = shapes_.Types(s);
+      for (size_t c = 0; c < keys.size(); ++c) {
+        switch (static_cast<CellType>(types[c])) {
+          case CellType::kString: (*per_key)[0][keys[c]] += times; break;
+          case CellType::kInt: (*per_key)[1][keys[c]] += times; break;
+          case CellType::kDouble: (*per_key)[2][keys[c]] += times; break;
+          case CellType::kComplex:
+            for (uint32_t i = 0; i < times; ++i) {
+              if (!in(kAttrComplex).GetLengthPrefixed(&unused)) return false;
+            }
+            break;
+          default: break;
+        }
+      }
+    }
+    return true;
+  }
+
+  // Versions 1-9: steps the cell columns over `cells` cells, counting each
+  // key's.
+  bool CountCells(uint64_t cells, PerKeyCells* per_key_cells) {
+    PerKeyCells& per_key = *per_key_cells;
     const size_t key_count = t_->dicts().keys.size();
-    std::array<std::vector<uint64_t>, 3> per_key;  // strings, ints, doubles
-    for (auto& counts : per_key) counts.assign(key_count, 0);
     std::string_view unused;
     if (key_count <= 128) {
       // Every key id is one byte (a longer varint names a key that does not
@@ -488,8 +583,13 @@ class RowGroupDecoder {
         }
       }
     }
-    // Then each key's stream stepped at once; a key the read does not look
-    // at keeps its stream untouched.
+    return true;
+  }
+
+  // Steps each key's value streams over its cells counted; a key the read
+  // does not look at keeps its stream untouched.
+  bool StepValues(const PerKeyCells& per_key) {
+    const size_t key_count = t_->dicts().keys.size();
     constexpr CellType kTypes[] = {CellType::kString, CellType::kInt, CellType::kDouble};
     for (int ty = 0; ty < 3; ++ty) {
       for (uint32_t key = 0; key < key_count; ++key) {
@@ -559,20 +659,45 @@ class RowGroupDecoder {
     return true;
   }
 
+  // The keys and types of the next row's cells: its shape's (version 10),
+  // or read cell by cell. False on damaged input.
+  bool NextRowCells(std::span<const uint32_t>* keys, std::span<const uint8_t>* types) {
+    if (by_shape_) {
+      if (cell_row_ >= rows_) return false;
+      const uint32_t shape = shapes_.ShapeOf(cell_row_++);
+      *keys = shapes_.Keys(shape);
+      *types = shapes_.Types(shape);
+      return true;
+    }
+    uint64_t count;
+    std::string_view type_bytes;
+    if (!in(kAttrCounts).GetVarint(&count) || count > in(kAttrKeys).remaining() ||
+        !in(kAttrTypes).GetBytes(count, &type_bytes)) {
+      return false;
+    }
+    row_keys_.resize(count);
+    for (uint32_t& key : row_keys_) {
+      if (!in(kAttrKeys).GetVarint32(&key) || key >= t_->dicts().keys.size()) return false;
+    }
+    *keys = row_keys_;
+    *types = std::span(reinterpret_cast<const uint8_t*>(type_bytes.data()), count);
+    for (uint8_t type : *types) {
+      if (type > uint8_t(CellType::kComplex)) return false;
+    }
+    return true;
+  }
+
   // Reads the row's cells of the keys read into cells_: strings as their
   // key-local ids, complex values as views; nothing interned yet.
   bool ReadCells() {
     cells_.clear();
     if (!has(kAttrCounts)) return true;
-    uint64_t count;
-    if (!in(kAttrCounts).GetVarint(&count) || count > in(kAttrKeys).remaining()) return false;
-    for (uint64_t i = 0; i < count; ++i) {
-      uint32_t key;
-      uint8_t type;
-      if (!in(kAttrKeys).GetVarint32(&key) || key >= t_->dicts().keys.size() ||
-          !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
-        return false;
-      }
+    std::span<const uint32_t> keys;
+    std::span<const uint8_t> types;
+    if (!NextRowCells(&keys, &types)) return false;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const uint32_t key = keys[i];
+      const uint8_t type = types[i];
       std::string_view encoded;
       if (type == uint8_t(CellType::kComplex) && !in(kAttrComplex).GetLengthPrefixed(&encoded)) {
         return false;
@@ -622,17 +747,14 @@ class RowGroupDecoder {
   // Steps over a row not kept: the values of the keys read advance in
   // their streams, complex values in theirs, the row's extras.
   bool SkipCells() {
-    uint64_t count;
     if (has(kAttrCounts)) {
-      if (!in(kAttrCounts).GetVarint(&count) || count > in(kAttrKeys).remaining()) return false;
-      for (uint64_t i = 0; i < count; ++i) {
-        uint32_t key;
-        uint8_t type;
+      std::span<const uint32_t> keys;
+      std::span<const uint8_t> types;
+      if (!NextRowCells(&keys, &types)) return false;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const uint32_t key = keys[i];
+        const uint8_t type = types[i];
         std::string_view encoded;
-        if (!in(kAttrKeys).GetVarint32(&key) || key >= t_->dicts().keys.size() ||
-            !in(kAttrTypes).GetByte(&type) || type > uint8_t(CellType::kComplex)) {
-          return false;
-        }
         if (type == uint8_t(CellType::kComplex)) {
           if (!in(kAttrComplex).GetLengthPrefixed(&encoded)) return false;
         } else if ((keys_.empty() || keys_[key]) &&
@@ -676,6 +798,13 @@ class RowGroupDecoder {
     std::string_view complex;  // the encoded value of a complex cell
   };
   std::vector<Cell> cells_;  // the row being read
+  // Version 10: the group's row shapes, and the next row whose cells are
+  // read or stepped over.
+  const bool by_shape_ = version_ >= kRowShapesVersion && has(kAttrCounts);
+  RowShapesReader shapes_;
+  uint32_t cell_row_ = 0;
+  std::vector<uint32_t> shape_rows_;  // per shape, rows stepped over
+  std::vector<uint32_t> row_keys_;    // versions 1-9: the row's keys, decoded
   std::vector<Condition> conditions_;
   std::vector<SpanId> trace_span_ids_;                          // of the trace being read
   std::vector<std::pair<uint32_t, uint64_t>> pending_parents_;  // (table row, position in trace)
@@ -924,8 +1053,9 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
   if (Status s = HeldColumns(index, mask, /*read=*/true, &columns); !s.ok()) return s;
   SpanTable table(footer_.dicts);
   // A whole group's rows (a search's read) are known in number: no vector
-  // regrows row by row (kAttrTypes holds a byte per cell).
-  if (only.empty() && rows == nullptr) {
+  // regrows row by row (kAttrTypes holds a byte per cell; from version 10
+  // the decoder reserves from the row shapes).
+  if (only.empty() && rows == nullptr && footer_.version < kRowShapesVersion) {
     table.Reserve(info.rows, keys.empty() ? columns[kAttrTypes].size() : info.rows);
   }
   if (!RowGroupDecoder(footer_.version, &tables_, columns, info.rows, info.min_start, only, mask,

@@ -22,6 +22,7 @@
 #include "store/format/file_util.h"
 #include "store/segment/attribute_columns.h"
 #include "store/segment/attribute_index.h"
+#include "store/segment/row_shapes.h"
 #include "store/table/value_codec.h"
 
 namespace polytrace::store {
@@ -89,6 +90,7 @@ class RowGroupEncoder {
     info->services.assign(services.begin(), services.end());
     values_.Finish(&(*c)[kAttrStrings], &(*c)[kStringDict], &(*c)[kAttrInts], &(*c)[kAttrDoubles],
                    &(*c)[kAttrPacked]);
+    shapes_.Finish(&(*c)[kAttrCounts], &(*c)[kAttrKeys], &(*c)[kAttrTypes]);
   }
 
  private:
@@ -145,11 +147,11 @@ class RowGroupEncoder {
   }
 
   void PutAttributes(ColumnBuffers* c, uint32_t row) {
-    PutVarint(&(*c)[kAttrCounts], t_.AttrEnd(row) - t_.AttrBegin(row));
-    for (uint32_t cell = t_.AttrBegin(row); cell < t_.AttrEnd(row); ++cell) {
-      PutVarint(&(*c)[kAttrKeys], t_.attr_key[cell]);
+    const uint32_t begin = t_.AttrBegin(row), end = t_.AttrEnd(row);
+    shapes_.AddRow(std::span(t_.attr_key).subspan(begin, end - begin),
+                   std::span(t_.attr_type).subspan(begin, end - begin));
+    for (uint32_t cell = begin; cell < end; ++cell) {
       uint8_t type = t_.attr_type[cell];
-      (*c)[kAttrTypes].push_back(static_cast<char>(type));
       uint64_t payload = t_.attr_value[cell];
       switch (static_cast<CellType>(type)) {
         case CellType::kString:
@@ -177,6 +179,7 @@ class RowGroupEncoder {
   absl::flat_hash_map<Op, uint32_t> op_ids_;
   std::span<const uint32_t> rows_;
   AttributeColumnsWriter values_;  // typed values, laid out per key
+  RowShapesWriter shapes_;         // each row's keys and types
 };
 
 // Row group boundaries: about `target` rows, moved forward to the end of a
