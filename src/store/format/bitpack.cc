@@ -123,6 +123,29 @@ void PutBitPacked(std::string* out, std::span<const int64_t> values) {
   }
 }
 
+bool BitPackedView::Parse(ByteReader& in) {
+  uint64_t count;
+  if (!GetCount(in, &count)) return false;
+  blocks_.clear();
+  size_ = 0;
+  for (uint64_t begin = 0; begin < count; begin += kBlock) {
+    size_t n = size_t(std::min<uint64_t>(kBlock, count - begin));
+    Block& b = blocks_.emplace_back();
+    std::string_view packed;
+    if (!GetBlock(in, n, &b.min, &b.width, &packed)) return false;
+    b.bits = reinterpret_cast<const uint8_t*>(packed.data());
+    b.bytes = packed.size();
+  }
+  size_ = size_t(count);
+  return true;
+}
+
+int64_t BitPackedView::operator[](size_t i) const {
+  const Block& b = blocks_[i / kBlock];
+  if (b.width == 0) return int64_t(b.min);
+  return int64_t(b.min + LoadBits(b.bits, b.bytes, (i % kBlock) * b.width, b.width));
+}
+
 bool GetBitPacked(ByteReader& in, std::vector<int64_t>* out) {
   uint64_t count;
   if (!GetCount(in, &count)) return false;

@@ -30,4 +30,28 @@ bool GetBitPacked(ByteReader& in, std::vector<int64_t>* out);
 bool CountInBitPacked(ByteReader& in, int64_t a, int64_t b, uint64_t* equal_a, uint64_t* equal_b,
                       uint64_t* values);
 
+// A stream's values by position, each unpacked when asked for: a read that
+// keeps a few traces of a row group unpacked every start and duration of
+// its 2,048 spans (the largest part of that read's own work).
+class BitPackedView {
+ public:
+  // Reads the stream's block headers from `in` (the bits stay in its
+  // buffer, which must outlive the view) and leaves `in` after the stream;
+  // false if it is damaged.
+  bool Parse(ByteReader& in);
+  size_t size() const { return size_; }
+  // REQUIRES: i < size().
+  int64_t operator[](size_t i) const;
+
+ private:
+  struct Block {
+    uint64_t min;
+    const uint8_t* bits;
+    size_t bytes;
+    uint8_t width;
+  };
+  std::vector<Block> blocks_;
+  size_t size_ = 0;
+};
+
 }  // namespace polytrace::store

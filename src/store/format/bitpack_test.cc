@@ -34,6 +34,34 @@ TEST(BitPack, RoundTripsEveryWidthAndBlockBoundary) {
   EXPECT_EQ(RoundTrip(extremes), extremes);
 }
 
+// Values by position (unpacked one at a time) are those the whole stream
+// unpacks to; a view of a damaged stream is refused.
+TEST(BitPack, ViewGivesEachValueByPosition) {
+  std::mt19937_64 rng(11);
+  for (size_t n : {0, 1, 127, 128, 129, 2048}) {
+    for (unsigned width : {0u, 3u, 8u, 16u, 33u, 57u, 64u}) {
+      std::vector<int64_t> values(n);
+      uint64_t mask = width == 0 ? 0 : (width == 64 ? ~0ull : (1ull << width) - 1);
+      for (int64_t& v : values) v = int64_t(rng() & mask) - 5;
+      std::string encoded;
+      PutBitPacked(&encoded, values);
+      encoded += "after";
+      ByteReader in(encoded);
+      BitPackedView view;
+      ASSERT_TRUE(view.Parse(in));
+      EXPECT_EQ(in.remaining(), 5u) << "the view leaves the reader after the stream";
+      ASSERT_EQ(view.size(), n);
+      for (size_t i = 0; i < n; ++i)
+        ASSERT_EQ(view[i], values[i]) << i << " of " << n << ", " << width;
+      if (n > 0) {
+        std::string cut = encoded.substr(0, encoded.size() - 6);
+        ByteReader short_in(cut);
+        EXPECT_FALSE(view.Parse(short_in)) << n << " values of " << width << " bits, cut short";
+      }
+    }
+  }
+}
+
 // Counting in place agrees with unpacking and counting, for every width
 // (whole bytes take a path of their own) and values in and out of a block's
 // range.

@@ -44,7 +44,10 @@ bool RowShapesReader::Parse(std::string_view rows, std::string_view keys, std::s
   }
   ids_ = rows.data() + (rows.size() - in.remaining());
   keys_.clear();
-  begin_.assign(1, 0);
+  keys_.reserve(keys.size());  // a key takes a byte or more
+  begin_.clear();
+  begin_.reserve(shapes + 1);
+  begin_.push_back(0);
   ByteReader key_in(keys);
   for (uint64_t s = 0; s < shapes; ++s) {
     uint64_t n;
@@ -62,17 +65,26 @@ bool RowShapesReader::Parse(std::string_view rows, std::string_view keys, std::s
                   [](uint8_t t) { return t > uint8_t(CellType::kComplex); })) {
     return false;
   }
-  // Every id names a shape; the cells of every row, for reserving.
-  std::vector<uint32_t> rows_of(shapes, 0);
-  for (uint32_t row = 0; row < row_count; ++row) {
-    uint32_t id = ShapeOf(row);
-    if (id >= shapes) return false;
-    ++rows_of[id];
+  // Every id names a shape (flags or-ed, not a running maximum: that kept
+  // the maximum in memory and was most of parsing).
+  const auto* ids = reinterpret_cast<const uint8_t*>(ids_);
+  bool bad = false;
+  if (width_ == 1) {
+    for (uint32_t row = 0; row < row_count; ++row) bad |= ids[row] >= shapes;
+  } else {
+    for (uint32_t row = 0; row < row_count; ++row) bad |= ShapeOf(row) >= shapes;
   }
-  cells_ = 0;
-  for (uint64_t s = 0; s < shapes; ++s)
-    cells_ += uint64_t(rows_of[s]) * (begin_[s + 1] - begin_[s]);
-  return true;
+  rows_ = row_count;
+  return !bad;
+}
+
+uint64_t RowShapesReader::cells() const {
+  uint64_t cells = 0;
+  for (uint32_t row = 0; row < rows_; ++row) {
+    const uint32_t shape = ShapeOf(row);
+    cells += begin_[shape + 1] - begin_[shape];
+  }
+  return cells;
 }
 
 }  // namespace polytrace::store

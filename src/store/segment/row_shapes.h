@@ -66,8 +66,8 @@ class RowShapesReader {
   std::span<const uint8_t> Types(uint32_t shape) const {
     return std::span(types_ + begin_[shape], begin_[shape + 1] - begin_[shape]);
   }
-  // The cells of every row.
-  uint64_t cells() const { return cells_; }
+  // The cells of every row, counted.
+  uint64_t cells() const;
 
  private:
   uint32_t LoadLe(size_t at, int n) const {
@@ -81,7 +81,7 @@ class RowShapesReader {
   std::vector<uint32_t> keys_;   // every shape's, in id order
   std::vector<uint32_t> begin_;  // per shape, its first cell in keys_ and types_; then the end
   const uint8_t* types_ = nullptr;
-  uint64_t cells_ = 0;
+  uint32_t rows_ = 0;
 };
 
 }  // namespace polytrace::store

@@ -73,7 +73,7 @@ class RowGroupDecoder {
   }
 
   bool Decode() {
-    if (version_ >= 2 && (!UnpackTimes() || !ReadOps())) return false;
+    if (version_ >= 2 && (!ParseTimes() || !ReadOps())) return false;
     const TableDicts& d = t_->dicts();
     if (by_shape_) {
       if (!shapes_.Parse(raw_[kAttrCounts], raw_[kAttrKeys], raw_[kAttrTypes], rows_,
@@ -299,11 +299,11 @@ class RowGroupDecoder {
     return true;
   }
 
-  // Version 2: the bit-packed times, unpacked up front (they are not a
-  // byte stream one can walk row by row).
-  bool UnpackTimes() {
-    if (!GetBitPacked(in(kStarts), &first_starts_) || !GetBitPacked(in(kStarts), &start_deltas_) ||
-        !GetBitPacked(in(kDurations), &durations_)) {
+  // Version 2: the bit-packed times, each unpacked when its row is read
+  // (they are not a byte stream one can walk row by row).
+  bool ParseTimes() {
+    if (!first_starts_.Parse(in(kStarts)) || !start_deltas_.Parse(in(kStarts)) ||
+        !durations_.Parse(in(kDurations))) {
       return false;
     }
     return first_starts_.size() + start_deltas_.size() == rows_ && durations_.size() == rows_;
@@ -809,7 +809,7 @@ class RowGroupDecoder {
   std::vector<SpanId> trace_span_ids_;                          // of the trace being read
   std::vector<std::pair<uint32_t, uint64_t>> pending_parents_;  // (table row, position in trace)
   // Version 2 times, and the next of each to use.
-  std::vector<int64_t> first_starts_, start_deltas_, durations_;
+  BitPackedView first_starts_, start_deltas_, durations_;
   struct Op {
     uint32_t service = 0, name = 0, origin = 0;
     uint8_t kind = 0;
