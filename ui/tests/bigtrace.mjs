@@ -3,7 +3,10 @@
 // sends them to polytrace's OTLP/HTTP receiver in chunks of at most 10,000 spans, opens each in
 // the UI in headless Chromium and prints one JSON line per size:
 //   firstPaintMs    navigation start → the first span row is on screen
-//   interactiveMs   navigation start → a click on the root's toggle has collapsed the tree
+//   interactiveMs   navigation start → a click on the root's toggle has collapsed the tree (on
+//                   the first spans of a big trace, shown while the rest streams in)
+//   provisionalMs   when the first spans' model was built (navigation-relative; none for small traces)
+//   completeMs      navigation start → every span is in the tree, the first click still holding
 //   settledMs       navigation start → end of the last long task near the first paint
 //   fetchMs/buildMs when the download / the model build finished (navigation-relative)
 //   collapseMs, expandMs, collapseAllMs, expandAllMs, scrollEndMs   latencies of those actions
@@ -36,18 +39,27 @@ async function measure(page, cdp, traceId, n) {
   await cdp.send('HeapProfiler.collectGarbage');
   await page.goto(`${BASE}/trace/${traceId}`, { timeout: TIMEOUT });
   await page.waitForFunction(() => window.__bench?.firstRowAt > 0, null, { timeout: TIMEOUT, polling: 100 });
-  const spans = await page.locator('[data-testid="trace-spans"]').textContent();
-  if (Number(spans.replace(/\D/g, '')) !== n) throw new Error(`the trace shows ${spans} spans, expected ${n}`);
-  const marks = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])));
-  await page.waitForFunction(() => window.__bench.firstRowAt > 0, null, { timeout: TIMEOUT });
   const firstPaintMs = await page.evaluate(() => window.__bench.firstRowAt);
 
-  // Interactive: the first click, made by the probe as soon as the page was free, took effect.
+  // Interactive: the first click, made by the probe as soon as the page was free, took effect —
+  // on the first spans of a big trace, shown while the rest streams in.
   const changeAfter = (t) =>
     page.waitForFunction((since) => window.__bench.rowChanges.find((c) => c.at > since), t, { timeout: TIMEOUT, polling: 'raf' }).then((h) => h.jsonValue());
   await page.waitForFunction(() => window.__bench.firstClickAt > 0, null, { timeout: TIMEOUT });
   const clickAt = await page.evaluate(() => window.__bench.firstClickAt);
   const interactiveMs = (await changeAfter(clickAt)).paintedAt;
+
+  // Complete: every span arrived and is in the tree; the first click still holds there (the
+  // root stays collapsed: one row).
+  await page.waitForFunction(
+    (want) => !document.querySelector('[data-testid="trace-streaming"]') && Number(document.querySelector('[data-testid="trace-spans"]')?.textContent.replace(/\D/g, '')) === want,
+    n,
+    { timeout: TIMEOUT, polling: 50 },
+  );
+  const completeMs = await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(performance.now()))));
+  const marks = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])));
+  const rowsAfterClick = await page.locator(ROW).count();
+  if (rowsAfterClick !== 1) throw new Error(`${rowsAfterClick} rows once the whole trace arrived: the first click (collapse the root) was lost`);
   const clickIn = (selector) =>
     page.evaluate((sel) => {
       const t = performance.now();
@@ -88,6 +100,8 @@ async function measure(page, cdp, traceId, n) {
     spans: n,
     firstPaintMs: Math.round(firstPaintMs),
     interactiveMs: Math.round(interactiveMs),
+    provisionalMs: Math.round(marks['trace-provisional'] ?? NaN),
+    completeMs: Math.round(completeMs),
     settledMs: Math.round(settledMs),
     fetchMs: Math.round(marks['trace-fetched'] ?? NaN),
     renderedMs: Math.round(marks['trace-rendered'] ?? NaN),

@@ -13,6 +13,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sendTrace } from './lib/bigtrace_data.mjs';
 import { launch } from './lib/browser.mjs';
 
 const BASE = (process.env.POLYTRACE_URL || '').replace(/\/$/, '');
@@ -286,6 +287,41 @@ await step('compare two traces', async () => {
   await waitCount(sel('compare-row'), 10, 'compare rows');
   await expectText(testid('compare-summary'), /matched/, 'summary');
   await shot('09-compare');
+});
+
+await step('a big trace shows its first spans while the rest streams in, and a click then holds', async () => {
+  if (!OTLP) return;
+  const n = 60_000;
+  const id = await sendTrace(OTLP, n, 'wide');
+  const deadline = Date.now() + STEP_TIMEOUT;
+  while (!(await fetch(`${BASE}/api/v2/traces/${id}`, { method: 'HEAD' })).ok) {
+    if (Date.now() > deadline) throw new Error(`the ${n}-span trace never became readable`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  // A slow link (3 MB/s): the answer (about 13 MB of columns) streams for seconds.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 3 << 20, uploadThroughput: -1 });
+  try {
+    await page.goto(`${BASE}/trace/${id}`);
+    await testid('trace-streaming').waitFor();
+    await waitCount(sel('span-row'), 2, 'rows of the first spans');
+    await shot('11-trace-streaming');
+    const clickedAt = await page.evaluate(() => {
+      document.querySelector('[data-testid="span-row"] [data-testid="span-toggle"]').dispatchEvent(new MouseEvent('click', { bubbles: true }));
+      return performance.now();
+    });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="span-row"]').length === 1);
+    await testid('trace-streaming').waitFor({ state: 'detached', timeout: 60_000 });
+    await page.waitForFunction((want) => Number(document.querySelector('[data-testid="trace-spans"]').textContent.replace(/\D/g, '')) === want, n);
+    const builtAt = await page.evaluate(() => performance.getEntriesByName('trace-built')[0]?.startTime ?? 0);
+    if (!(builtAt > clickedAt)) throw new Error(`the whole trace was built (${builtAt} ms) before the click (${clickedAt} ms): nothing was shown early`);
+    const rows = await page.locator(sel('span-row')).count();
+    if (rows !== 1) throw new Error(`${rows} rows once the whole trace arrived: the click made on its first spans (collapse the root) was lost`);
+  } finally {
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+  }
 });
 
 await step('theme switch (and back)', async () => {

@@ -4,7 +4,6 @@ import type {
   Backlinks,
   Dependency,
   JaegerTrace,
-  OtlpTrace,
   ServiceMap,
   TempoSearchTrace,
   TraceAnalysis,
@@ -110,44 +109,14 @@ export async function searchTempo(p: TempoSearchParams, signal?: AbortSignal): P
 }
 
 /**
- * A trace as OTLP JSON (Tempo's v2 API): resources, scopes, events and links as sent.
- * `onProgress` hears the bytes received so far and the total (0 when the server does not say).
- */
-export async function getTraceOtlp(id: string, signal?: AbortSignal, onProgress?: (received: number, total: number) => void): Promise<OtlpTrace> {
-  const res = await fetch(`/api/v2/traces/${encodeURIComponent(id)}`, { signal, headers: { Accept: 'application/json' } });
-  if (!res.ok) throw new ApiError(await errorText(res), res.status);
-  const total = Number(res.headers.get('Content-Length')) || 0;
-  let text: string;
-  if (onProgress && res.body) {
-    // Decode as it arrives, so a big trace can show how far the download is.
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    const parts: string[] = [];
-    let received = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      received += value.byteLength;
-      parts.push(decoder.decode(value, { stream: true }));
-      onProgress(received, total);
-    }
-    parts.push(decoder.decode());
-    text = parts.join('');
-  } else {
-    text = await res.text();
-  }
-  const body = JSON.parse(text) as { trace?: OtlpTrace };
-  return body.trace ?? {};
-}
-
-/**
  * A trace in the server's typed columns (model/columns.ts), read frame by frame as the answer
- * streams in: no JSON text or object per span. `onProgress` hears the bytes and spans so far.
+ * streams in: no JSON text or object per span. `onProgress` hears the bytes and spans so far,
+ * and can take the spans read so far as a trace of their own (`snapshot`).
  */
 export async function getTraceColumns(
   id: string,
   signal?: AbortSignal,
-  onProgress?: (received: number, spans: number) => void,
+  onProgress?: (received: number, spans: number, snapshot: () => TraceColumns | null) => void,
 ): Promise<TraceColumns> {
   const res = await fetch(`/api/v2/traces/${encodeURIComponent(id)}`, { signal, headers: { Accept: TRACE_COLUMNS_MEDIA_TYPE } });
   if (!res.ok) throw new ApiError(await errorText(res), res.status);
@@ -163,7 +132,7 @@ export async function getTraceColumns(
     if (done) break;
     received += value.byteLength;
     columns.push(value);
-    onProgress?.(received, columns.spans);
+    onProgress?.(received, columns.spans, () => columns.snapshot());
   }
   return columns.finish();
 }

@@ -2,7 +2,7 @@
 // show each side's span on its own timeline, the two durations and the difference; spans only
 // in A or only in B are marked. /compare/{a}/{b}.
 import { useMemo, useState } from 'preact/hooks';
-import { getTraceOtlp } from '../api/client';
+import { getTraceColumns } from '../api/client';
 import { navigate } from '../app/router';
 import { registerServices, serviceColor } from '../common/colors';
 import { useAsync } from '../common/hooks';
@@ -11,7 +11,8 @@ import { ErrorBox, Loading } from '../common/Status';
 import { VirtualList } from '../common/VirtualList';
 import { biggestChanges, compareTraces, type CompareNode, type CompareResult } from '../model/compare';
 import { formatDuration, formatPercent } from '../model/format';
-import { buildTraceModel, mainRoot, type TraceModel } from '../model/trace';
+import { buildTraceModelFromColumns } from '../model/columnsModel';
+import { mainRoot, type TraceModel } from '../model/trace';
 import { extractTraceId } from '../model/traceId';
 import './compare.css';
 
@@ -19,9 +20,11 @@ export function ComparePage({ a, b }: { a: string; b: string }) {
   const both = useAsync(
     a && b
       ? async (signal) => {
-          const [ta, tb] = await Promise.all([getTraceOtlp(a, signal), getTraceOtlp(b, signal)]);
-          const ma = buildTraceModel(ta, a);
-          const mb = buildTraceModel(tb, b);
+          // Typed columns, as the trace view reads them: two big traces compare without an
+          // object per span.
+          const [ca, cb] = await Promise.all([getTraceColumns(a, signal), getTraceColumns(b, signal)]);
+          const ma = buildTraceModelFromColumns(ca);
+          const mb = buildTraceModelFromColumns(cb);
           if (!ma.size) throw new Error(`trace ${a} has no spans`);
           if (!mb.size) throw new Error(`trace ${b} has no spans`);
           registerServices([...new Set([...ma.services, ...mb.services].map((s) => s.name))]);
@@ -141,7 +144,7 @@ function TraceCard({ label, m }: { label: string; m: TraceModel }) {
       <div>
         {root >= 0 && (
           <>
-            <strong>{m.services[m.service[root]].name}</strong>: {m.raw[root].name}
+            <strong>{m.services[m.service[root]].name}</strong>: {m.spanName(root)}
           </>
         )}
       </div>

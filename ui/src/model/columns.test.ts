@@ -182,6 +182,27 @@ describe('trace columns', () => {
     expect(() => read(bytes.subarray(0, bytes.length - 8), 64)).toThrow(/ended early/);
   });
 
+  it('gives the spans read so far as a trace of their own, and then the whole trace', () => {
+    const bytes = encode(trace, 2);
+    const reader = new ColumnsReader();
+    const seen: number[] = [];
+    for (let at = 0; at < bytes.length; at += 16) {
+      reader.push(bytes.subarray(at, at + 16));
+      const partial = reader.snapshot();
+      if (!partial || seen[seen.length - 1] === partial.size) continue;
+      seen.push(partial.size);
+      const m = buildTraceModelFromColumns(partial);
+      // Span i of the first frames is span i of the whole trace.
+      const spans = trace.resourceSpans!.flatMap((rs) => rs.scopeSpans!.flatMap((ss) => ss.spans!));
+      for (let i = 0; i < m.size; i++) expect(m.raw[i].name).toBe(spans[i].name);
+    }
+    expect(seen).toEqual([2, 4, 6]);
+    const whole = buildTraceModelFromColumns(reader.finish());
+    expect(whole.size).toBe(want.size);
+    expect(whole.raw[0].attributes).toEqual(buildTraceModelFromColumns(read(bytes, 64)).raw[0].attributes);
+    expect(new ColumnsReader().snapshot()).toBeNull();
+  });
+
   it('makes a span\'s OTLP form on demand', () => {
     const c = read(encode(trace, 100), 1 << 20);
     expect(spanAt(c, 1).attributes).toEqual([]);

@@ -138,7 +138,17 @@ export class ColumnsReader {
 
   finish(): TraceColumns {
     if (this.pendingBytes !== 0 || !this.ended || !this.head) throw new Error('the trace answer ended early');
-    return this.assemble();
+    return this.assemble(true);
+  }
+
+  /**
+   * The spans read so far, as a trace of their own (null before any): a view of a big trace can
+   * be drawn from its first frames while the rest streams in. Span i here is span i of the
+   * finished trace; the frames are kept for finish().
+   */
+  snapshot(): TraceColumns | null {
+    if (!this.head || this.spans === 0) return null;
+    return this.assemble(false);
   }
 
   /** The first `n` pending bytes (copied only when they span chunks). */
@@ -188,7 +198,8 @@ export class ColumnsReader {
     }
   }
 
-  private assemble(): TraceColumns {
+  /** The frames read so far as one set of columns; `consume`: the frames are let go. */
+  private assemble(consume: boolean): TraceColumns {
     const head = this.head!;
     const n = this.spans;
     let nAttrs = 0;
@@ -257,7 +268,7 @@ export class ColumnsReader {
       linkAt += f.linkTraceState.length;
       linkAttrAt += f.linkAttrs.key.length;
     }
-    this.frames = [];
+    if (consume) this.frames = [];
     const base = head.baseUnixNanos;
     const [idHigh, idLow, parentHigh, parentLow, name, resource, scope, statusMessage, traceState] = u32;
     return {
@@ -265,9 +276,10 @@ export class ColumnsReader {
       baseSecs: base.length > 9 ? Number(base.slice(0, -9)) : 0,
       baseNs: Number(base.length > 9 ? base.slice(-9) : base),
       size: n,
-      strings: this.strings,
-      resources: this.resources,
-      scopes: this.scopes,
+      // A snapshot's tables are copies: the reader goes on appending to its own.
+      strings: consume ? this.strings : this.strings.slice(),
+      resources: consume ? this.resources : this.resources.slice(),
+      scopes: consume ? this.scopes : this.scopes.slice(),
       idHigh,
       idLow,
       parentHigh,

@@ -126,6 +126,7 @@ export function buildTraceModelFromColumns(c: TraceColumns): TraceModel {
     size,
     matchText: textMatcher(c),
     raw,
+    spanName: (i) => c.strings[c.name[i]],
     spanIds,
     start,
     end,

@@ -26,7 +26,7 @@ export interface CompareResult {
   onlyB: number;
 }
 
-type Shape = Pick<TraceModel, 'size' | 'order' | 'parent' | 'service' | 'services' | 'raw' | 'start' | 'end'>;
+type Shape = Pick<TraceModel, 'size' | 'order' | 'parent' | 'service' | 'services' | 'spanName' | 'start' | 'end'>;
 
 /** Path keys of every span: parentKey / service␟name #occurrence. */
 export function pathKeys(m: Shape): string[] {
@@ -35,7 +35,7 @@ export function pathKeys(m: Shape): string[] {
   for (let p = 0; p < m.size; p++) {
     const v = m.order[p]; // pre-order: parents first, siblings by start time
     const parentKey = m.parent[v] >= 0 ? keys[m.parent[v]] : '';
-    const base = `${parentKey}/${m.services[m.service[v]].name}\u241f${m.raw[v].name ?? ''}`;
+    const base = `${parentKey}/${m.services[m.service[v]].name}\u241f${m.spanName(v)}`;
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     keys[v] = `${base}#${n}`;
@@ -60,7 +60,7 @@ export function compareTraces(a: Shape, b: Shape): CompareResult {
         nodes.push({
           key,
           service: m.services[m.service[v]].name,
-          name: m.raw[v].name ?? '',
+          name: m.spanName(v),
           depth: parentId >= 0 ? nodes[parentId].depth + 1 : 0,
           a: -1,
           b: -1,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collapseAll, initialCollapsed, revealSpan, rowOf, visibleRows } from './layout';
+import { carryCollapsed, collapseAll, initialCollapsed, revealSpan, rowOf, visibleRows } from './layout';
 import { hexId, otlpTrace, type SpanSpec } from './testing';
 import { buildTraceModel } from './trace';
 import { computeWindow, scrollTopForRow } from './virtualWindow';
@@ -14,6 +14,37 @@ const m = buildTraceModel(otlpTrace([
 ]));
 const ids = (rows: Int32Array) => Array.from(rows).map((i) => m.spanIds[i]);
 const i = (id: string) => m.indexById.get(id)!;
+
+describe('carryCollapsed', () => {
+  // A wide trace whose first spans arrive first: the root, 3,000 children, each child's own.
+  const specs: SpanSpec[] = [{ id: 'root', start: 0, end: 10_000 }];
+  for (let c = 0; c < 3000; c++) specs.push({ id: `c${c}`, parent: 'root', start: 1 + c, end: 2 + c });
+  for (let c = 0; c < 3000; c++) specs.push({ id: `g${c}`, parent: `c${c}`, start: 1 + c, end: 2 + c });
+  const whole = buildTraceModel(otlpTrace(specs));
+  const first = buildTraceModel(otlpTrace(specs.slice(0, 1500)));
+
+  it('keeps what the user collapsed and expanded in the first spans', () => {
+    const before = initialCollapsed(first);
+    const user = before.slice();
+    user[first.indexById.get('root')!] = 1; // the first click: the root collapsed
+    const c7 = first.indexById.get('c7')!;
+    user[c7] = 0;
+    const carried = carryCollapsed(first, user, whole);
+    expect(carried.length).toBe(whole.size);
+    expect(carried[whole.indexById.get('root')!]).toBe(1);
+    expect(Array.from(visibleRows(whole, carried), (v) => whole.spanIds[v])).toEqual(['root']);
+  });
+
+  it('gives the whole trace its own initial state where the user changed nothing', () => {
+    expect(Array.from(carryCollapsed(first, initialCollapsed(first), whole))).toEqual(Array.from(initialCollapsed(whole)));
+    const user = initialCollapsed(first);
+    const c7 = first.indexById.get('c7')!;
+    user[c7] = 1; // collapsed: in the whole trace c7 has a child, and stays collapsed
+    const carried = carryCollapsed(first, user, whole);
+    expect(carried[whole.indexById.get('c7')!]).toBe(1);
+    expect(carried[whole.indexById.get('c8')!]).toBe(initialCollapsed(whole)[whole.indexById.get('c8')!]);
+  });
+});
 
 describe('visibleRows', () => {
   it('lists every span in pre-order when nothing is collapsed', () => {

@@ -45,6 +45,19 @@ export function collapseAll(m: TreeShape): Uint8Array {
   return collapsed;
 }
 
+/**
+ * The collapse state for `next`, a larger load of the trace `prev` was the first spans of (span i
+ * is the same span in both, as when a big trace is shown from its first frames and then whole):
+ * next's initial state, with every span the user collapsed or expanded in prev kept so.
+ */
+export function carryCollapsed(prev: TreeShape, prevCollapsed: Uint8Array, next: TreeShape): Uint8Array {
+  const out = initialCollapsed(next);
+  const prevInitial = initialCollapsed(prev);
+  const n = Math.min(prev.size, next.size, prevCollapsed.length);
+  for (let v = 0; v < n; v++) if (prevCollapsed[v] !== prevInitial[v]) out[v] = prevCollapsed[v];
+  return out;
+}
+
 /** Expands every ancestor of v so that v becomes a row. Returns a new array when it changes. */
 export function revealSpan(m: TreeShape, collapsed: Uint8Array, v: number): Uint8Array {
   let out = collapsed;

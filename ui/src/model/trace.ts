@@ -64,6 +64,8 @@ export interface TraceModel {
   traceId: string;
   size: number;
   raw: SpanList;
+  /** Span i's name, without making its OTLP form (a columns model makes it only when asked). */
+  spanName: (i: number) => string;
   spanIds: IdList;
   start: Float64Array;
   end: Float64Array;
@@ -212,6 +214,7 @@ export function buildTraceModel(trace: OtlpTrace, traceIdHint = ''): TraceModel 
     traceId: (raw[0]?.traceId ?? traceIdHint).toLowerCase(),
     size,
     raw,
+    spanName: (i) => raw[i].name ?? '',
     spanIds,
     start,
     end,

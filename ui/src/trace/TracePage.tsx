@@ -47,6 +47,7 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
   return (
     <TraceView
       model={load.model}
+      streaming={load.phase === 'partial' ? load.received : undefined}
       search={search}
       analysis={analysis}
       backlinks={backlinks.status === 'done' ? backlinks.value.data : NO_BACKLINKS}
@@ -57,6 +58,8 @@ export function TracePage({ traceId, search }: { traceId: string; search: string
 
 interface ViewProps {
   model: TraceModel;
+  /** The model is the first spans of a trace still streaming in: the bytes received so far. */
+  streaming?: number;
   search: string;
   analysis: ReturnType<typeof useAnalysis>;
   /** Spans of other traces linking into this one. */
@@ -64,7 +67,7 @@ interface ViewProps {
   onRunAnalysis: () => void;
 }
 
-function TraceView({ model, search, analysis, backlinks, onRunAnalysis }: ViewProps) {
+function TraceView({ model, streaming, search, analysis, backlinks, onRunAnalysis }: ViewProps) {
   const params = useMemo(() => new URLSearchParams(search), [search]);
   const findings = analysis.status === 'done' ? analysis.value.findings : NO_FINDINGS;
   const skewOn = params.get('skew') === '1';
@@ -73,7 +76,8 @@ function TraceView({ model, search, analysis, backlinks, onRunAnalysis }: ViewPr
   const [showCritical, setShowCritical] = useState(true);
   const critical = useCriticalPath(model, view);
   const warnings = useMemo(() => spanWarnings(model, findings), [model, findings]);
-  const localOrphans = useMemo(() => countFlag(model, SpanFlag.Orphan), [model]);
+  // While the trace streams in, a span's parent may still be on its way: no orphans yet.
+  const localOrphans = useMemo(() => (streaming === undefined ? countFlag(model, SpanFlag.Orphan) : 0), [model, streaming]);
   const tree = useTraceSelection(model, params);
   const { select } = tree;
   const find = useFindInTrace(model, params.get('find') ?? '', (v) => select(v, 'center'));
@@ -116,6 +120,12 @@ function TraceView({ model, search, analysis, backlinks, onRunAnalysis }: ViewPr
   return (
     <div class="trace-page" onKeyDown={(e) => e.key === 'Escape' && setPanel('none')}>
       <TraceHeader model={model} view={view} backlinks={backlinks} />
+      {streaming !== undefined && (
+        <div class="status loading trace-streaming" role="status" data-testid="trace-streaming">
+          <span class="spinner" aria-hidden="true" /> Showing the first {model.size.toLocaleString('en-US')} spans; the rest of the trace is
+          still arriving ({(streaming / 1048576).toFixed(0)} MB so far)…
+        </div>
+      )}
       <FindingsBar
         analysis={analysis.status === 'done' ? analysis.value : undefined}
         analysisError={analysis.status === 'error' ? analysis.error : undefined}

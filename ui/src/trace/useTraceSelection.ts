@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { replaceQuery } from '../app/router';
 import type { ScrollRequest } from '../common/VirtualList';
-import { initialCollapsed, revealSpan, rowOf, visibleRows } from '../model/layout';
+import { carryCollapsed, initialCollapsed, revealSpan, rowOf, visibleRows } from '../model/layout';
 import type { TraceModel } from '../model/trace';
 
 export type Panel = 'none' | 'span' | 'health';
@@ -14,10 +14,26 @@ type Align = 'nearest' | 'center';
 export function useTraceSelection(model: TraceModel, params: URLSearchParams) {
   const urlSpan = params.get('span')?.toLowerCase() ?? '';
   const initial = model.indexById.get(urlSpan) ?? -1;
-  const [collapsed, setCollapsed] = useState(() => {
+  // The collapse state and the model it is for: a big trace is first shown from its first
+  // frames, then whole (a larger model of the same spans and more), and what the user collapsed
+  // or expanded meanwhile is carried over.
+  const [tree, setTree] = useState(() => {
     const c = initialCollapsed(model);
-    return initial >= 0 ? revealSpan(model, c, initial) : c;
+    return { model, collapsed: initial >= 0 ? revealSpan(model, c, initial) : c };
   });
+  const collapsed = useMemo(
+    () => (tree.model === model ? tree.collapsed : carryCollapsed(tree.model, tree.collapsed, model)),
+    [tree, model],
+  );
+  const modelRef = useRef(model);
+  modelRef.current = model;
+  const setCollapsed = useCallback((update: Uint8Array | ((c: Uint8Array) => Uint8Array)) => {
+    setTree((t) => {
+      const m = modelRef.current;
+      const base = t.model === m ? t.collapsed : carryCollapsed(t.model, t.collapsed, m);
+      return { model: m, collapsed: typeof update === 'function' ? update(base) : update };
+    });
+  }, []);
   const rows = useMemo(() => visibleRows(model, collapsed), [model, collapsed]);
   const [selected, setSelected] = useState(initial);
   const selectedRef = useRef(selected);
@@ -56,11 +72,14 @@ export function useTraceSelection(model: TraceModel, params: URLSearchParams) {
   }, [urlSpan, model, select]);
 
   useEffect(() => {
+    // A linked span not among a streaming trace's first spans may be in the rest: the link
+    // stays in the URL until it is found (or the whole trace lacks it).
+    if (selected < 0 && urlSpan && model.indexById.get(urlSpan) === undefined) return;
     const t = setTimeout(() => {
       replaceQuery({ span: selected >= 0 ? model.spanIds[selected] : undefined, panel: panel === 'health' ? 'health' : undefined });
     }, 250);
     return () => clearTimeout(t);
-  }, [selected, panel, model]);
+  }, [selected, panel, model, urlSpan]);
 
   // The row is looked up when the target changes (rows are up to date by then: both change in
   // one render); later changes of the rows do not scroll again.
