@@ -48,7 +48,7 @@ class RowShapesReader {
   // Parses a row group's three columns (views kept: they must outlive
   // this reader). False on damaged input: a key not below `key_count`, a
   // type that is not a CellType, an id not below the number of shapes, a
-  // row count other than `rows`.
+  // row count other than `row_count`.
   bool Parse(std::string_view rows, std::string_view keys, std::string_view types,
              uint32_t row_count, uint32_t key_count);
   // REQUIRES: row < the group's rows.
@@ -79,7 +79,7 @@ class RowShapesReader {
   const char* ids_ = nullptr;
   uint8_t width_ = 1;
   std::vector<uint32_t> keys_;   // every shape's, in id order
-  std::vector<uint32_t> begin_;  // per shape, its first cell in keys_ and types_; then the end
+  std::vector<uint32_t> begin_{0};  // per shape, its first cell in keys_ and types_; then the end
   const uint8_t* types_ = nullptr;
   uint32_t rows_ = 0;
 };
