@@ -6,6 +6,8 @@
 #include <iterator>
 #include <mutex>
 #include <numeric>
+#include <shared_mutex>
+#include <vector>
 
 #include "store/engine/trace_order.h"
 
@@ -13,13 +15,30 @@ namespace polytrace::store {
 
 TraceReader::TraceReader(Sources sources, size_t piece_spans)
     : sources_(std::move(sources)), piece_spans_(std::max<size_t>(piece_spans, 1)) {
-  // Heads first, then segments, as GetTraces gathers a trace.
+  // The places the trace lies, earliest first: each head, and each
+  // segment's run of row groups (its rows of a trace are sorted by start
+  // across its groups, so a run keeps its order). A client drawing the
+  // trace as it arrives gets its root in the first pieces: a head holds the
+  // newest spans, and a million-span trace sent root first had its root in
+  // the last pieces when heads came first.
+  struct Run {
+    uint64_t earliest;  // a head's trace rows' first start; a run's first group's min start
+    std::vector<Part> parts;
+  };
+  std::vector<Run> runs;
+  auto head_run = [&](const HeadBlock* head, std::span<const uint32_t> rows, bool live) {
+    std::shared_lock<std::shared_mutex> lock;
+    if (live) lock = std::shared_lock(*sources_.live_mu);
+    uint64_t earliest = UINT64_MAX;
+    for (uint32_t row : rows) earliest = std::min(earliest, head->table().start[row]);
+    runs.push_back(Run{earliest, {Part{head, rows, live, nullptr, 0}}});
+  };
   if (sources_.live_head && !sources_.live_rows.empty()) {
-    parts_.push_back(Part{sources_.live_head.get(), sources_.live_rows, /*live=*/true, nullptr, 0});
+    head_run(sources_.live_head.get(), sources_.live_rows, /*live=*/true);
   }
   for (const auto& head : sources_.frozen_heads) {
     std::span<const uint32_t> rows = head->RowsOf(sources_.trace_id);
-    if (!rows.empty()) parts_.push_back(Part{head.get(), rows, /*live=*/false, nullptr, 0});
+    if (!rows.empty()) head_run(head.get(), rows, /*live=*/false);
   }
   for (const auto& seg : sources_.segments) {
     // A segment's rows are sorted by trace ID, so are its groups' ranges:
@@ -31,11 +50,16 @@ TraceReader::TraceReader(Sources sources, size_t piece_spans)
     });
     auto first = after;
     while (first != groups.begin() && sources_.trace_id <= std::prev(first)->last_trace) --first;
+    if (first == after) continue;
+    Run& run = runs.emplace_back(Run{first->min_start, {}});
     for (auto g = first; g != after; ++g) {
-      parts_.push_back(
+      run.parts.push_back(
           Part{nullptr, {}, /*live=*/false, seg.get(), static_cast<uint32_t>(g - groups.begin())});
     }
   }
+  std::stable_sort(runs.begin(), runs.end(),
+                   [](const Run& a, const Run& b) { return a.earliest < b.earliest; });
+  for (Run& run : runs) parts_.insert(parts_.end(), run.parts.begin(), run.parts.end());
 }
 
 void TraceReader::Rewind() {

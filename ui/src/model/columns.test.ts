@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OtlpKeyValue, OtlpTrace } from '../api/types';
-import { ColumnsReader, spanAt, type TraceColumns } from './columns';
+import { ColumnsReader, hasRootSpan, spanAt, type TraceColumns } from './columns';
 import { buildTraceModelFromColumns } from './columnsModel';
 import { findSpans } from './find';
 import { buildTraceModel } from './trace';
@@ -201,6 +201,27 @@ describe('trace columns', () => {
     expect(whole.size).toBe(want.size);
     expect(whole.raw[0].attributes).toEqual(buildTraceModelFromColumns(read(bytes, 64)).raw[0].attributes);
     expect(new ColumnsReader().snapshot()).toBeNull();
+  });
+
+  it('tells whether the spans read so far hold a root', () => {
+    // Children first, as a trace's spans can come from the store: no root among the first two.
+    const childrenFirst = otlpTrace([
+      { id: 'b1', parent: 'a1', service: 'gateway', name: 'child', start: 5, end: 30 },
+      { id: 'c1', parent: 'b1', service: 'gateway', name: 'grandchild', start: 6, end: 29 },
+      { id: 'a1', service: 'gateway', name: 'root', start: 0, end: 100 },
+    ]);
+    const bytes = encode(childrenFirst, 2);
+    const reader = new ColumnsReader();
+    const roots: [number, boolean][] = [];
+    for (let at = 0; at < bytes.length; at += 8) {
+      reader.push(bytes.subarray(at, at + 8));
+      const s = reader.snapshot();
+      if (s && s.size !== roots[roots.length - 1]?.[0]) roots.push([s.size, hasRootSpan(s)]);
+    }
+    expect(roots).toEqual([
+      [2, false],
+      [3, true],
+    ]);
   });
 
   it('makes a span\'s OTLP form on demand', () => {

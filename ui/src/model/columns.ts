@@ -294,6 +294,16 @@ export class ColumnsReader {
   }
 }
 
+/**
+ * Whether some span has no parent: a trace's first frames are worth drawing only once its root
+ * is among them (the spans of a big trace arrive in the store's order, not the tree's; before
+ * the root, every row would be a fragment whose parent is still on its way).
+ */
+export function hasRootSpan(c: TraceColumns): boolean {
+  for (let i = 0; i < c.size; i++) if (c.parentHigh[i] === 0 && c.parentLow[i] === 0) return true;
+  return false;
+}
+
 function newAttributes(owners: number, n: number): AttributeColumns {
   return { start: new Uint32Array(owners + 1), key: new Uint32Array(n), value: new Uint32Array(n), type: new Uint8Array(n) };
 }

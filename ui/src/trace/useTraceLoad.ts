@@ -7,6 +7,7 @@ import { getAnalysis, getBacklinks, getTraceColumns } from '../api/client';
 import type { Backlinks, TraceAnalysis } from '../api/types';
 import { registerServices } from '../common/colors';
 import { useAsync, type AsyncState } from '../common/hooks';
+import { hasRootSpan } from '../model/columns';
 import { buildTraceModelFromColumns } from '../model/columnsModel';
 import type { TraceModel } from '../model/trace';
 
@@ -19,9 +20,11 @@ export type TraceLoad =
   | { phase: 'done'; model: TraceModel };
 
 /**
- * A trace still streaming in is shown from its first spans once this many have arrived: a
- * million-span trace's rows are then on screen in a tenth of a second instead of after its last
- * byte. Span i of the first spans is span i of the whole trace, so a click made meanwhile holds.
+ * A trace still streaming in is shown from its first spans once this many have arrived and its
+ * root is among them (else it is looked for again at twice as many, so the snapshots cost at
+ * most the trace once more): a million-span trace's rows are then on screen in a tenth of a
+ * second instead of after its last byte. Span i of the first spans is span i of the whole
+ * trace, so a click made meanwhile holds.
  */
 export const PROVISIONAL_SPANS = 20_000;
 
@@ -34,10 +37,12 @@ export function useTraceLoad(traceId: string): TraceLoad {
       performance.mark('trace-fetch-start');
       let last = 0;
       let provisional = false;
+      let nextLook = PROVISIONAL_SPANS;
       const columns = await getTraceColumns(traceId, ctl.signal, (received, spans, snapshot) => {
-        if (!provisional && spans >= PROVISIONAL_SPANS) {
+        if (!provisional && spans >= nextLook) {
+          nextLook = spans * 2;
           const first = snapshot();
-          if (first) {
+          if (first && hasRootSpan(first)) {
             provisional = true;
             const model = buildTraceModelFromColumns(first);
             registerServices(model.services.map((s) => s.name));
