@@ -78,7 +78,7 @@ class RowShapesReader {
 
   const char* ids_ = nullptr;
   uint8_t width_ = 1;
-  std::vector<uint32_t> keys_;   // every shape's, in id order
+  std::vector<uint32_t> keys_;      // every shape's, in id order
   std::vector<uint32_t> begin_{0};  // per shape, its first cell in keys_ and types_; then the end
   const uint8_t* types_ = nullptr;
   uint32_t rows_ = 0;
