@@ -687,40 +687,45 @@ class RowGroupDecoder {
     return true;
   }
 
+  // Calls f(key, type) for each cell of the next row; false on damaged
+  // input or when f returns false.
+  template <typename F>
+  bool ForEachCellOfNextRow(F&& f) {
+    std::span<const uint32_t> keys;
+    std::span<const uint8_t> types;
+    if (!NextRowCells(&keys, &types)) return false;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!f(keys[i], types[i])) return false;
+    }
+    return true;
+  }
+
   // Reads the row's cells of the keys read into cells_: strings as their
   // key-local ids, complex values as views; nothing interned yet.
   bool ReadCells() {
     cells_.clear();
     if (!has(kAttrCounts)) return true;
-    std::span<const uint32_t> keys;
-    std::span<const uint8_t> types;
-    if (!NextRowCells(&keys, &types)) return false;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      const uint32_t key = keys[i];
-      const uint8_t type = types[i];
+    return ForEachCellOfNextRow([&](uint32_t key, uint8_t type) {
       std::string_view encoded;
       if (type == uint8_t(CellType::kComplex) && !in(kAttrComplex).GetLengthPrefixed(&encoded)) {
         return false;
       }
       // A key the reader does not look at: its typed values stay in its
       // own stream, untouched; complex values share one stream, stepped.
-      if (!keys_.empty() && !keys_[key]) continue;
+      if (!keys_.empty() && !keys_[key]) return true;
       Cell& cell = cells_.emplace_back(Cell{key, type, 0, encoded});
-      bool ok = true;
       switch (static_cast<CellType>(type)) {
         case CellType::kString: {
           uint32_t local;
-          ok = values_.NextString(key, &local);
+          bool ok = values_.NextString(key, &local);
           cell.payload = local;
-          break;
+          return ok;
         }
-        case CellType::kInt: ok = values_.NextInt(key, &cell.payload); break;
-        case CellType::kDouble: ok = values_.NextDouble(key, &cell.payload); break;
-        default: break;
+        case CellType::kInt: return values_.NextInt(key, &cell.payload);
+        case CellType::kDouble: return values_.NextDouble(key, &cell.payload);
+        default: return true;
       }
-      if (!ok) return false;
-    }
-    return true;
+    });
   }
 
   // Appends the cells read to the table's row: strings interned, complex
@@ -747,21 +752,14 @@ class RowGroupDecoder {
   // Steps over a row not kept: the values of the keys read advance in
   // their streams, complex values in theirs, the row's extras.
   bool SkipCells() {
-    if (has(kAttrCounts)) {
-      std::span<const uint32_t> keys;
-      std::span<const uint8_t> types;
-      if (!NextRowCells(&keys, &types)) return false;
-      for (size_t i = 0; i < keys.size(); ++i) {
-        const uint32_t key = keys[i];
-        const uint8_t type = types[i];
-        std::string_view encoded;
-        if (type == uint8_t(CellType::kComplex)) {
-          if (!in(kAttrComplex).GetLengthPrefixed(&encoded)) return false;
-        } else if ((keys_.empty() || keys_[key]) &&
-                   !values_.SkipMany(key, static_cast<CellType>(type), 1)) {
-          return false;
-        }
-      }
+    if (has(kAttrCounts) && !ForEachCellOfNextRow([&](uint32_t key, uint8_t type) {
+          std::string_view encoded;
+          if (type == uint8_t(CellType::kComplex))
+            return in(kAttrComplex).GetLengthPrefixed(&encoded);
+          return (!keys_.empty() && !keys_[key]) ||
+                 values_.SkipMany(key, static_cast<CellType>(type), 1);
+        })) {
+      return false;
     }
     std::string_view extras;
     return !has(kExtras) || in(kExtras).GetLengthPrefixed(&extras);
