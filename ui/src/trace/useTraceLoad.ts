@@ -39,6 +39,7 @@ export function useTraceLoad(traceId: string): TraceLoad {
       let provisional = false;
       let nextLook = PROVISIONAL_SPANS;
       const columns = await getTraceColumns(traceId, ctl.signal, (received, spans, snapshot) => {
+        if (ctl.signal.aborted) return;
         if (!provisional && spans >= nextLook) {
           nextLook = spans * 2;
           const first = snapshot();
