@@ -735,7 +735,8 @@ TEST_F(StoreTest, RetentionBySizeDeletesTheOldestWholeSegments) {
 // retention deletes them together, never one half.
 TEST_F(StoreTest, RetentionByAgeLeavesNoTraceHalfDeleted) {
   options_.compaction_window = std::chrono::milliseconds(1);  // nothing merges
-  options_.retention_max_age = std::chrono::milliseconds(300);
+  constexpr uint64_t kMaxAgeNanos = 1'500'000'000;  // see the test below
+  options_.retention_max_age = std::chrono::milliseconds(kMaxAgeNanos / 1'000'000);
   Open();
   ASSERT_TRUE(
       store_->Append(OneSpan("a", Tid(1), 1, 0, "op", 1'000'000, 10)).ok());  // A, first half
@@ -746,9 +747,11 @@ TEST_F(StoreTest, RetentionByAgeLeavesNoTraceHalfDeleted) {
       store_->Append(OneSpan("a", Tid(1), 2, 1, "op", 9'000'000, 10)).ok());  // A, second half
   ASSERT_TRUE(store_->SealHead().ok());
   ASSERT_TRUE(store_->Append(OneSpan("a", Tid(3), 1, 0, "op", 20'000'000, 10)).ok());  // C, whole
-  wait_until_clock(first_written + 310'000'000);
+  wait_until_clock(first_written + kMaxAgeNanos + 10'000'000);
   ASSERT_TRUE(store_->SealHead().ok());  // C's segment is young
+  uint64_t young_written = UnixNanosNow();
   ASSERT_TRUE(store_->RunMaintenance().ok());
+  ASSERT_LT(UnixNanosNow() - young_written, kMaxAgeNanos) << "maintenance took the whole age";
   // The first two segments are old, but the first shares trace A only with
   // the second, and the second nothing with C's: both go together.
   EXPECT_EQ(SpansOf(Tid(1)), 0u);
@@ -758,20 +761,24 @@ TEST_F(StoreTest, RetentionByAgeLeavesNoTraceHalfDeleted) {
 
 TEST_F(StoreTest, RetentionByAgeWaitsForTheYoungerHalfOfATrace) {
   options_.compaction_window = std::chrono::milliseconds(1);
-  options_.retention_max_age = std::chrono::milliseconds(300);
+  // Long enough that the young segment is still young when maintenance runs
+  // on a slow (sanitized, shared) machine: 300 ms once was not.
+  constexpr uint64_t kMaxAgeNanos = 1'500'000'000;
+  options_.retention_max_age = std::chrono::milliseconds(kMaxAgeNanos / 1'000'000);
   Open();
   ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 1, 0, "op", 1'000'000, 10)).ok());
   ASSERT_TRUE(store_->Append(OneSpan("a", Tid(2), 1, 0, "op", 1'000'000, 10)).ok());
   ASSERT_TRUE(store_->SealHead().ok());
   uint64_t first_written = UnixNanosNow();
-  wait_until_clock(first_written + 310'000'000);
+  wait_until_clock(first_written + kMaxAgeNanos + 10'000'000);
   ASSERT_TRUE(store_->Append(OneSpan("a", Tid(1), 2, 1, "op", 9'000'000, 10)).ok());
   ASSERT_TRUE(store_->SealHead().ok());  // young, and holds the rest of trace 1
   uint64_t second_written = UnixNanosNow();
   ASSERT_TRUE(store_->RunMaintenance().ok());
+  ASSERT_LT(UnixNanosNow() - second_written, kMaxAgeNanos) << "maintenance took the whole age";
   EXPECT_EQ(SpansOf(Tid(1)), 2u);  // the old segment waits for its partner
   EXPECT_EQ(SpansOf(Tid(2)), 1u);
-  wait_until_clock(second_written + 310'000'000);
+  wait_until_clock(second_written + kMaxAgeNanos + 10'000'000);
   ASSERT_TRUE(store_->RunMaintenance().ok());
   EXPECT_EQ(SpansOf(Tid(1)), 0u);  // then both go together
   EXPECT_EQ(SpansOf(Tid(2)), 0u);
