@@ -735,7 +735,7 @@ TEST_F(StoreTest, RetentionBySizeDeletesTheOldestWholeSegments) {
 // retention deletes them together, never one half.
 TEST_F(StoreTest, RetentionByAgeLeavesNoTraceHalfDeleted) {
   options_.compaction_window = std::chrono::milliseconds(1);  // nothing merges
-  constexpr uint64_t kMaxAgeNanos = 1'500'000'000;  // see the test below
+  constexpr uint64_t kMaxAgeNanos = 1'500'000'000;            // see the test below
   options_.retention_max_age = std::chrono::milliseconds(kMaxAgeNanos / 1'000'000);
   Open();
   ASSERT_TRUE(
