@@ -11,9 +11,21 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
 LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
 
+# How the store benchmarks take spans in, the same for polytrace and Jaeger: OTLP on gRPC and
+# HTTP, batched (format with grpc, http).
+STORE_INTAKE = """
+receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 64}}
+      http: {{endpoint: "127.0.0.1:{http}"}}
+processors:
+  batch: {{}}
+"""
+
 # Jaeger v2 with Badger on disk, as the store benchmarks run it beside polytrace (format with
 # data, grpc, http, query, query_grpc).
-JAEGER_CONFIG = """
+JAEGER_CONFIG = STORE_INTAKE + """
 service:
   extensions: [jaeger_storage, jaeger_query]
   pipelines:
@@ -33,13 +45,6 @@ extensions:
           directories: {{keys: "{data}/keys", values: "{data}/values"}}
           ephemeral: false
           ttl: {{spans: 72h}}
-receivers:
-  otlp:
-    protocols:
-      grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 64}}
-      http: {{endpoint: "127.0.0.1:{http}"}}
-processors:
-  batch: {{}}
 exporters:
   jaeger_storage_exporter:
     trace_storage: store

@@ -42,21 +42,14 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchlib import JAEGER_CONFIG  # noqa: E402
+from benchlib import JAEGER_CONFIG, STORE_INTAKE  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
 LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
 TICK = os.sysconf("SC_CLK_TCK")
 
-POLYTRACE_CONFIG = """
-receivers:
-  otlp:
-    protocols:
-      grpc: {{endpoint: "127.0.0.1:{grpc}", max_recv_msg_size_mib: 64}}
-      http: {{endpoint: "127.0.0.1:{http}"}}
-processors:
-  batch: {{}}
+POLYTRACE_CONFIG = STORE_INTAKE + """
 exporters:
   polytrace_store:
     directory: "{data}"
