@@ -2,24 +2,22 @@
 // analysis, service-map and back-link APIs) over a small real store: any
 // target gets an answer, never a crash.
 #include <spdlog/sinks/null_sink.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
 
 #include "query/query_service.h"
+#include "scratch_path.h"
 
 using namespace polytrace;
 
 namespace {
 
 store::Store* OpenSampleStore() {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("query_api_fuzz_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
+  static const fuzz::ScratchPath dir("query_api_fuzz");
   store::StoreOptions options;
-  options.directory = dir.string();
+  options.directory = dir.str();
   options.fsync = store::FsyncPolicy::kNever;
   options.retention_max_age = std::chrono::milliseconds(0);
   auto logger =

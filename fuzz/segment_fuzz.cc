@@ -1,19 +1,16 @@
 // Segment files as found on disk, damaged in any way: opening, checking and
 // reading every row group answers or reports the damage, never crashes.
-#include <unistd.h>
-
 #include <cstdint>
-#include <filesystem>
 #include <fstream>
 
+#include "scratch_path.h"
 #include "store/segment/segment_reader.h"
 
 using namespace polytrace;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = (std::filesystem::temp_directory_path() /
-                                   ("segment_fuzz_" + std::to_string(getpid()) + ".pts"))
-                                      .string();
+  static const fuzz::ScratchPath scratch("segment_fuzz", ".pts");
+  const std::string& path = scratch.str();
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));

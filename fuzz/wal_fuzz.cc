@@ -1,20 +1,17 @@
 // WAL files after a crash or a bad disk: replay keeps every intact record
 // before the damage and reports the rest, never crashes.
-#include <unistd.h>
-
 #include <cstdint>
-#include <filesystem>
 #include <fstream>
 
 #include "otlp/proto_codec.h"
+#include "scratch_path.h"
 #include "store/wal/wal.h"
 
 using namespace polytrace;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path =
-      (std::filesystem::temp_directory_path() / ("wal_fuzz_" + std::to_string(getpid()) + ".log"))
-          .string();
+  static const fuzz::ScratchPath scratch("wal_fuzz", ".log");
+  const std::string& path = scratch.str();
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));

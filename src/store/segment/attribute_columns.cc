@@ -436,20 +436,12 @@ bool AttributeColumnsReader::SkipMany(uint32_t key, CellType type, uint64_t n) {
     return s.in.GetBytes(8 * n, &bytes);
   }
   if (type == CellType::kInt || (s.table && !s.packed)) {
-    // Varints counted by their last bytes (under 0x80), zeros (a table's
-    // next new string) by their one byte: no value decoded (stepping over
-    // the rows before a trace was a fifth of fetching it).
-    std::string_view rest = s.in.rest();
-    const auto* p = reinterpret_cast<const uint8_t*>(rest.data());
-    uint64_t ended = 0, zeros = 0;
-    size_t i = 0;
-    for (; i < rest.size() && ended < n; ++i) {
-      ended += p[i] < 0x80;
-      zeros += p[i] == 0;
-    }
-    std::string_view stepped;
-    if (ended < n || !s.in.GetBytes(i, &stepped)) return false;
-    if (s.table) s.next_new += static_cast<uint32_t>(zeros);
+    // Varints stepped over by their last bytes, zeros (a table's next new
+    // string) counted: no value decoded (stepping over the rows before a
+    // trace was a fifth of fetching it).
+    uint64_t zeros = 0;
+    if (!s.in.SkipVarints(n, 0, s.table ? &zeros : nullptr)) return false;
+    s.next_new += static_cast<uint32_t>(zeros);
     return true;
   }
   if (s.table) {  // bit-packed codes: the zeros among the next n

@@ -33,6 +33,14 @@ ZSTD_DCtx* ThreadDecompressor() {
   return ctx.get();
 }
 
+// Decompressed column blocks every thread shares, by (reader id, row group,
+// column), up to SegmentReader::kSharedColumnBytes.
+using BlockKey = std::tuple<uint64_t, uint32_t, int>;
+SharedLru<BlockKey, std::string>& SharedBlocks() {
+  static auto* cache = new SharedLru<BlockKey, std::string>(SegmentReader::kSharedColumnBytes);
+  return *cache;
+}
+
 Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::string& path) {
   out->resize(n);
   size_t done = 0;
@@ -449,19 +457,14 @@ class RowGroupDecoder {
     uint64_t v;
     if (has(kParents)) {
       uint64_t by_id = 0;  // parents given by ID (code 1) have 8 bytes in kParentIds
-      for (uint64_t i = 0; i < n; ++i) {
-        if (!in(kParents).GetVarint(&v)) return false;
-        by_id += v == 1;
-      }
+      if (!in(kParents).SkipVarints(n, 1, &by_id)) return false;
       if (by_id > 0 && !in(kParentIds).GetBytes(8 * by_id, &unused)) return false;
     }
     if (version_ >= 2) {
       next_first_ += runs;
       next_delta_ += n - runs;
       next_row_ += n;
-      for (uint64_t i = 0; i < n; ++i) {
-        if (!in(kServices).GetVarint(&v)) return false;
-      }
+      if (!in(kServices).SkipVarints(n)) return false;
     } else {
       for (Column c : {kStarts, kDurations, kServices, kNames}) {
         for (uint64_t i = 0; i < n; ++i) {
@@ -883,12 +886,16 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(const std::string& pa
 
 SegmentReader::~SegmentReader() {
   tables_.Forget();
+  const uint64_t id = id_;
+  SharedBlocks().EraseIf([id](const BlockKey& k) { return std::get<0>(k) == id; });
   ::close(fd_);
 }
 
 size_t SegmentReader::WarmValueTables() const { return tables_.Warm(); }
 
 size_t SegmentReader::SharedValueBytes() { return Values::SharedBytes(); }
+
+size_t SegmentReader::SharedColumnBytes() { return SharedBlocks().bytes(); }
 
 Result<std::string> SegmentReader::ReadBlock(const ColumnBlock& block, size_t group,
                                              int column) const {
@@ -948,23 +955,24 @@ Status SegmentReader::DecompressBlock(const ColumnBlock& block, std::string_view
   return Status::Ok();
 }
 
-// Decompressed columns in buffers kept per thread (a table copies what it
-// keeps): no page faults for fresh memory on every read. The buffers of the
-// last groups read stay, each knowing which segment's group it holds, so
-// reading a group again on this thread decompresses only the columns the
-// earlier read skipped: a search's probe of a group's strings, then its
-// read of the group; the search's reads, then the fetch of the traces it
-// found (both were decompressed twice when only four groups were kept and
-// probes had buffers of their own). A probe (`read` false) takes the
-// oldest slot and leaves it the first to go, so probing many groups does
-// not push out the groups a search read.
+// Decompressed columns (a table copies what it keeps) in a front per thread
+// before the shared cache. The front keeps the last groups read, each
+// knowing which segment's group it holds, so reading a group again on this
+// thread takes no lock and decompresses only the columns the earlier read
+// skipped: a search's probe of a group's strings, then its read of the
+// group; the search's reads, then the fetch of the traces it found. A probe
+// (`read` false) takes the oldest slot and leaves it the first to go, so
+// probing many groups does not push out the groups a search read. Behind
+// it, the blocks any thread decompressed are shared (as a block cache of an
+// LSM tree): the searches of one user, asked again and again or on another
+// thread, and the traces they open, decompress each block once.
 Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
                                   std::array<std::string_view, kColumnCount>* columns) const {
   struct Held {
     uint64_t reader = 0;  // no reader has id 0
     size_t group = 0;
     uint64_t used = 0;  // when last read (0: only probed), for replacing the oldest
-    std::array<std::string, kColumnCount> buffers;
+    std::array<std::shared_ptr<const std::string>, kColumnCount> blocks;
     ColumnMask valid = 0;
   };
   constexpr size_t kHeldGroups = 16, kMaxHeldBytes = 2 << 20;
@@ -978,19 +986,30 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
     }
     if (h.used < slot->used) slot = &h;
   }
-  if (slot->reader != id_ || slot->group != index) {  // the oldest, taken over (its memory kept)
+  if (slot->reader != id_ || slot->group != index) {  // the oldest, taken over
     // Bounded: a group of large spans is not kept once another is read.
     for (Held& h : held) {
       size_t bytes = 0;
-      for (const std::string& b : h.buffers) bytes += b.capacity();
+      for (const auto& b : h.blocks) bytes += b ? b->capacity() : 0;
       if (bytes > kMaxHeldBytes) h = Held{};
     }
+    *slot = Held{};
     slot->reader = id_;
     slot->group = index;
-    slot->valid = 0;
-    slot->used = 0;
   }
   if (read) slot->used = ++clock;
+  // What another thread (or an earlier read here) decompressed is shared;
+  // private reads (a check, a compaction) read and verify the file.
+  auto& shared = SharedBlocks();
+  const bool share = !PrivateReads::active();
+  for (int c = 0; share && c < kColumnCount; ++c) {
+    ColumnMask bit = ColumnBit(static_cast<Column>(c));
+    if (!(mask & bit) || (slot->valid & bit)) continue;
+    if (auto block = shared.Find({id_, static_cast<uint32_t>(index), c})) {
+      slot->blocks[c] = std::move(block);
+      slot->valid |= bit;
+    }
+  }
   const RowGroupInfo& info = footer_.row_groups[index];
   // The columns to read, in file order, read in runs of neighbours: one
   // read per run (a read per column was a tenth of a user-ID search, in
@@ -1023,18 +1042,23 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
     for (; i < j; ++i) {
       const int c = order[i];
       const ColumnBlock& block = info.columns[c];
+      auto fresh = std::make_shared<std::string>();
       Status s =
           run && block.size > 0
               ? DecompressBlock(block,
                                 std::string_view(together).substr(block.offset - begin, block.size),
-                                index, c, &slot->buffers[c])
-              : ReadBlockInto(block, index, c, &slot->buffers[c]);
+                                index, c, fresh.get())
+              : ReadBlockInto(block, index, c, fresh.get());
       if (!s.ok()) return s;
+      const size_t bytes = fresh->capacity();
+      slot->blocks[c] =
+          share ? shared.Insert({id_, static_cast<uint32_t>(index), c}, std::move(fresh), bytes)
+                : std::move(fresh);
       slot->valid |= ColumnBit(static_cast<Column>(c));
     }
   }
   for (int c = 0; c < kColumnCount; ++c) {
-    if (mask & ColumnBit(static_cast<Column>(c))) (*columns)[c] = slot->buffers[c];
+    if (mask & ColumnBit(static_cast<Column>(c))) (*columns)[c] = *slot->blocks[c];
   }
   return Status::Ok();
 }

@@ -125,6 +125,11 @@ class SegmentReader {
   size_t WarmValueTables() const;
   // What the shared cache holds now, in bytes.
   static size_t SharedValueBytes();
+  // Decompressed column blocks are shared the same way, up to
+  // kSharedColumnBytes (the blocks of about a million spans); what that
+  // cache holds now, in bytes. A reader's blocks go when it is closed.
+  static constexpr size_t kSharedColumnBytes = size_t(64) << 20;
+  static size_t SharedColumnBytes();
   // While one lives, the reads of its thread keep what they decompress to
   // themselves, not in the shared cache: compaction and checks meet every
   // chunk once and would push out what searches use.

@@ -496,6 +496,43 @@ TEST_F(SegmentTest, ThreadsShareValueTableChunks) {
   EXPECT_GT(SegmentReader::SharedValueBytes(), before);
 }
 
+// Decompressed column blocks are shared by every thread too: readers on
+// four threads at once read the same rows as one alone; private reads (a
+// check) neither add to nor take from the shared blocks, and a damaged
+// block is reported by a check even after searches read the group; closing
+// the segment takes its blocks out.
+TEST_F(SegmentTest, ThreadsShareDecompressedColumns) {
+  SpanTable table;
+  table.Append(MakeVariedTraces(11, 3000, /*with_arrays=*/true));
+  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 128}).ok());
+  const size_t before = SegmentReader::SharedColumnBytes();
+  {
+    auto reader = SegmentReader::Open(path_);
+    ASSERT_TRUE(reader.ok());
+    {
+      SegmentReader::PrivateReads private_reads;
+      ASSERT_TRUE((*reader)->Check().ok());
+      EXPECT_EQ(SegmentReader::SharedColumnBytes(), before);
+    }
+    const auto expected = testing::CanonicalSpans(ReadAll(**reader));
+    const size_t shared = SegmentReader::SharedColumnBytes();
+    EXPECT_GT(shared, before);
+    std::vector<decltype(testing::CanonicalSpans(Traces()))> seen(4);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < seen.size(); ++t) {
+      threads.emplace_back([&, t] { seen[t] = testing::CanonicalSpans(ReadAll(**reader)); });
+    }
+    for (auto& th : threads) th.join();
+    for (const auto& s : seen) EXPECT_EQ(s, expected);
+    EXPECT_EQ(SegmentReader::SharedColumnBytes(), shared);  // read once, shared since
+    FlipBits(path_, 20, 0x10);  // in row group 0, which every thread read
+    Status check = (*reader)->Check();
+    EXPECT_NE(check.message().find("checksum mismatch in row group 0 column"), std::string::npos)
+        << check.message();
+  }
+  EXPECT_EQ(SegmentReader::SharedColumnBytes(), before);
+}
+
 TEST_F(SegmentTest, ValueTablesKeepRepeatedStringsOnceAndGiveWayToDictionaries) {
   Traces in = MakeVariedTraces(5, 20000, /*with_arrays=*/false);
   std::set<std::string> users;
