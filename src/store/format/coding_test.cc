@@ -17,7 +17,7 @@ std::vector<uint64_t> MixedValues(std::mt19937_64& rng, size_t n) {
       case 0: v = 0; break;
       case 1: v = 1; break;
       case 2: v = rng() % 128; break;
-      case 3: v = 128 + rng() % 100000; break;   // 1 as the last byte: 0x81 0x01 is 129
+      case 3: v = 128 + rng() % 100000; break;    // 1 as the last byte: 0x81 0x01 is 129
       default: v = rng() >> (rng() % 64); break;  // up to ten bytes
     }
   }
