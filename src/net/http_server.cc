@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "core/log_throttle.h"
+#include "core/thread_name.h"
 #include "net/http2_session.h"
 
 namespace polytrace {
@@ -868,7 +869,10 @@ Status HttpServer::Start() {
   impl_->Accept();
   for (int i = 0; i < threads; ++i) {
     asio::io_context* loop = impl_->loops[static_cast<size_t>(i) % impl_->loops.size()].get();
-    impl_->threads.emplace_back([loop] { loop->run(); });
+    impl_->threads.emplace_back([loop, name = o.name] {
+      SetThreadName(name);
+      loop->run();
+    });
   }
   return Status::Ok();
 }

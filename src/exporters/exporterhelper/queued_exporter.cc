@@ -7,6 +7,7 @@
 #include <mutex>
 #include <random>
 
+#include "core/thread_name.h"
 #include "pipeline/storage.h"
 
 namespace polytrace {
@@ -62,7 +63,10 @@ Status QueuedExporter::Start(Host& host) {
   }
   queue_size_->Set(queue_->size());
   for (int i = 0; i < config_.queue.num_consumers; ++i) {
-    consumers_.emplace_back([this] { ConsumerLoop(); });
+    consumers_.emplace_back([this] {
+      SetThreadName("exp:" + settings_.id.ToString());
+      ConsumerLoop();
+    });
   }
   return Status::Ok();
 }

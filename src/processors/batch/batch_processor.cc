@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/thread_name.h"
+
 namespace polytrace {
 
 Status BatchConfig::Unmarshal(ConfigReader& r) {
@@ -49,7 +51,10 @@ Status BatchProcessor::Start(Host& host) {
   if (wait_for_delivery_) {
     settings_.logger->info("the next consumer acknowledges durably: acknowledging after delivery");
   }
-  flusher_ = std::thread([this] { Run(); });
+  flusher_ = std::thread([this] {
+    SetThreadName("batch");
+    Run();
+  });
   return Status::Ok();
 }
 

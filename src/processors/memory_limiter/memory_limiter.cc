@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/arena.h"
+#include "core/thread_name.h"
 
 namespace polytrace {
 
@@ -102,6 +103,7 @@ Status MemoryLimiter::Start(Host& host) {
   if (gate_) gate_->SetLimit(soft_);
   CheckNow();
   checker_ = std::thread([this] {
+    SetThreadName("memory_limiter");
     std::unique_lock<std::mutex> lock(mu_);
     while (!cv_.wait_for(lock, config_.check_interval, [&] { return stopping_; })) {
       lock.unlock();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/thread_name.h"
 #include "otlp/proto_codec.h"
 #include "store/format/file_util.h"
 #include "store/segment/segment_writer.h"
@@ -52,8 +53,14 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options,
                                            StoreGauges gauges) {
   std::unique_ptr<Store> store(new Store(std::move(options), std::move(logger), gauges));
   if (Status st = store->Recover(); !st.ok()) return st;
-  store->sealer_ = std::thread([s = store.get()] { s->SealLoop(); });
-  store->compactor_ = std::thread([s = store.get()] { s->CompactionLoop(); });
+  store->sealer_ = std::thread([s = store.get()] {
+    SetThreadName("store-seal");
+    s->SealLoop();
+  });
+  store->compactor_ = std::thread([s = store.get()] {
+    SetThreadName("store-compact");
+    s->CompactionLoop();
+  });
   return store;
 }
 

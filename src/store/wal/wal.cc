@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/thread_name.h"
 #include "store/format/coding.h"
 #include "store/format/crc32c.h"
 #include "store/format/file_util.h"
@@ -45,7 +46,10 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(WalOptions options, uint64_t 
   std::unique_ptr<WalWriter> writer(new WalWriter(std::move(options), seq));
   if (Status st = writer->OpenFile(); !st.ok()) return st;
   if (writer->options_.fsync == FsyncPolicy::kInterval) {
-    writer->sync_thread_ = std::thread([w = writer.get()] { w->SyncLoop(); });
+    writer->sync_thread_ = std::thread([w = writer.get()] {
+      SetThreadName("store-wal-sync");
+      w->SyncLoop();
+    });
   }
   return writer;
 }
