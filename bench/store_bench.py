@@ -391,6 +391,10 @@ def run(system, args):
     system.stop()
     result["disk_bytes"] = disk_bytes(system.data)
     result["bytes_per_span"] = result["disk_bytes"] / result["acked"]
+    if system.name == "polytrace" and args.keep:
+        # The store as the restarted queries found it, to profile them on;
+        # the final merge below changes it.
+        shutil.copytree(system.data, system.data.parent / "polytrace-data-restarted")
     if system.name == "polytrace":
         # The window is still open (1 h): what it becomes once closed is the
         # final merge, which `store compact` runs now, on the stopped store.
@@ -415,7 +419,8 @@ def main():
     parser.add_argument("--zstd-level", type=int, default=6,
                         help="zstd level of polytrace's final merge (store compact)")
     parser.add_argument("--keep", action="store_true",
-                        help="keep the stores and configs (printed at the end) to profile queries on them")
+                        help="keep the stores and configs (printed at the end) to profile queries on them; "
+                             "polytrace's as the restarted queries found it in polytrace-data-restarted")
     args = parser.parse_args()
     jaeger = subprocess.run([str(ROOT / "scripts" / "build-jaeger.sh")], capture_output=True, text=True,
                             check=True).stdout.strip()

@@ -80,6 +80,13 @@ int RunStoreStats(const std::string& directory, bool json) {
       w.Uint(bytes);
     }
     w.EndObject();
+    w.Key("columnRawBytes");
+    w.BeginObject();
+    for (const auto& [name, bytes] : s.column_raw_bytes) {
+      w.Key(name);
+      w.Uint(bytes);
+    }
+    w.EndObject();
     w.EndObject();
     std::cout << w.Take() << "\n";
   } else {
@@ -92,10 +99,12 @@ int RunStoreStats(const std::string& directory, bool json) {
               << fmt::format("wal          {} file(s), {}\n", s.wal_files, FormatBytes(s.wal_bytes))
               << fmt::format("time range   {} .. {}\n", FormatTime(s.min_start_nanos),
                              FormatTime(s.max_end_nanos));
-    for (const auto& [name, bytes] : s.column_bytes) {
-      if (s.segment_spans == 0) break;
-      std::cout << fmt::format("  column {:<14} {:>10}  {:5.1f} bytes/span\n", name,
-                               FormatBytes(bytes), double(bytes) / double(s.segment_spans));
+    for (size_t i = 0; i < s.column_bytes.size() && s.segment_spans > 0; ++i) {
+      const auto& [name, bytes] = s.column_bytes[i];
+      const uint64_t raw = s.column_raw_bytes[i].second;
+      std::cout << fmt::format(
+          "  column {:<14} {:>10}  {:5.1f} bytes/span  ({:>10} decompressed)\n", name,
+          FormatBytes(bytes), double(bytes) / double(s.segment_spans), FormatBytes(raw));
     }
     for (const std::string& p : s.problems) std::cout << "problem      " << p << "\n";
   }

@@ -55,14 +55,22 @@ Result<DirectoryStats> InspectStoreDirectory(const std::string& directory) {
       // Not columns: one block, and one set of chunks, per segment.
       stats.column_bytes.emplace_back("value_tables", 0);
       stats.column_bytes.emplace_back("attr_index", 0);
+      stats.column_raw_bytes = stats.column_bytes;
     }
     for (const RowGroupInfo& rg : (*reader)->footer().row_groups) {
-      for (int c = 0; c < kColumnCount; ++c) stats.column_bytes[c].second += rg.columns[c].size;
+      for (int c = 0; c < kColumnCount; ++c) {
+        stats.column_bytes[c].second += rg.columns[c].size;
+        stats.column_raw_bytes[c].second += rg.columns[c].raw_size;
+      }
     }
     for (const ValueTable& t : (*reader)->footer().value_tables) {
-      for (const ValueChunk& c : t.chunks) stats.column_bytes[kColumnCount].second += c.block.size;
+      for (const ValueChunk& c : t.chunks) {
+        stats.column_bytes[kColumnCount].second += c.block.size;
+        stats.column_raw_bytes[kColumnCount].second += c.block.raw_size;
+      }
     }
     stats.column_bytes.back().second += (*reader)->footer().attribute_index.size;
+    stats.column_raw_bytes.back().second += (*reader)->footer().attribute_index.raw_size;
     if (m.spans > 0) {
       stats.min_start_nanos = std::min(stats.min_start_nanos, m.min_start);
       stats.max_end_nanos = std::max(stats.max_end_nanos, m.max_end);

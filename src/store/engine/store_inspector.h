@@ -25,6 +25,9 @@ struct DirectoryStats {
   // Compressed bytes per segment column (kColumnNames order), then of the
   // attribute indexes: where space goes.
   std::vector<std::pair<std::string, uint64_t>> column_bytes;
+  // The same, decompressed: what reading them holds in memory (the shared
+  // column cache's working set).
+  std::vector<std::pair<std::string, uint64_t>> column_raw_bytes;
 };
 
 Result<DirectoryStats> InspectStoreDirectory(const std::string& directory);

@@ -16,6 +16,7 @@
 #include "otlp/json_codec.h"
 #include "otlp/proto_codec.h"
 #include "store/engine/head_block.h"
+#include "store/engine/store_inspector.h"
 #include "store/format/file_util.h"
 #include "store/segment/segment_reader.h"
 #include "store/segment/segment_writer.h"
@@ -135,6 +136,39 @@ TEST_F(StoreTest, SpansAreReadableFromTheHeadAndAfterSealing) {
   auto from_segment = store_->GetTrace(id);
   ASSERT_TRUE(from_segment.ok());
   EXPECT_EQ(testing::CanonicalSpans(*from_segment), expected);
+}
+
+// `store stats` says where the bytes go, compressed and decompressed, per
+// column: span IDs are stored as they are (eight bytes a span either way),
+// and the decompressed bytes of every column add up to what reading every
+// row group holds.
+TEST_F(StoreTest, DirectoryStatsGiveEachColumnsBytesCompressedAndNot) {
+  Open();
+  ASSERT_TRUE(store_->Append(testing::MakeKitchenSinkTraces()).ok());
+  ASSERT_TRUE(store_->SealHead().ok());
+  store_.reset();
+  Result<DirectoryStats> stats = InspectStoreDirectory(dir_.string());
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  ASSERT_EQ(stats->column_raw_bytes.size(), stats->column_bytes.size());
+  std::map<std::string, uint64_t> raw(stats->column_raw_bytes.begin(),
+                                      stats->column_raw_bytes.end());
+  EXPECT_EQ(raw["span_ids"], 8 * stats->segment_spans);
+  uint64_t total = 0;
+  for (const auto& [name, bytes] : stats->column_raw_bytes) total += bytes;
+  uint64_t read = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "segments")) {
+    auto reader = SegmentReader::Open(entry.path().string());
+    ASSERT_TRUE(reader.ok());
+    for (const RowGroupInfo& rg : (*reader)->footer().row_groups) {
+      for (const ColumnBlock& c : rg.columns) read += c.raw_size;
+    }
+    for (const ValueTable& t : (*reader)->footer().value_tables) {
+      for (const ValueChunk& c : t.chunks) read += c.block.raw_size;
+    }
+    read += (*reader)->footer().attribute_index.raw_size;
+  }
+  EXPECT_EQ(total, read);
+  EXPECT_GT(total, 0u);
 }
 
 // GetTraces reads the traces of one row group in one pass: each answer is
