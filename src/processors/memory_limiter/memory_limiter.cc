@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/arena.h"
+#include "core/reclaimable.h"
 #include "core/thread_name.h"
 
 namespace polytrace {
@@ -116,6 +117,11 @@ Status MemoryLimiter::Start(Host& host) {
 
 void MemoryLimiter::CheckNow() {
   uint64_t usage = probe_();
+  // Caches go before data is refused: they only make answers faster.
+  if (usage > soft_ && ReclaimCaches() > 0) {
+    ReleaseFreeMemory();
+    usage = probe_();
+  }
   MaybeReleaseMemory(usage);
   last_usage_.store(usage);
   if (gate_) gate_->SetUsage(usage);

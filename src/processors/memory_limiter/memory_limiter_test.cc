@@ -5,8 +5,10 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "core/reclaimable.h"
 #include "telemetry/logging.h"
 #include "testing/test_host.h"
 #include "testing/traces_sink.h"
@@ -52,6 +54,31 @@ TEST(MemoryLimiterTest, RefusesAboveSoftLimitAndRecovers) {
   EXPECT_TRUE(m.ConsumeTraces(testing::MakeTraces("s", 1)).ok());
   EXPECT_EQ(sink.SpanCount(), 3u);
   EXPECT_EQ(host.MetricValue("otelcol_processor_refused_spans{processor=\"memory_limiter\"}"), 3);
+  m.Shutdown();
+}
+
+// Above the soft limit, caches are reclaimed before data is refused (the
+// Collector forces a garbage collection there): when that brings usage
+// under the limit, nothing is refused; when it does not, data is.
+TEST(MemoryLimiterTest, ReclaimsCachesBeforeRefusing) {
+  std::atomic<uint64_t> usage{50 * kMiB};
+  uint64_t cache = 10 * kMiB;
+  Reclaimable caches([&] {
+    usage -= cache;
+    return std::exchange(cache, 0);
+  });
+  testing::TracesSink sink;
+  MemoryLimiter m(LimiterSettings(), DrivenConfig(), &sink, [&] { return usage.load(); });
+  testing::TestHost host;
+  ASSERT_TRUE(m.Start(host).ok());
+  usage = 85 * kMiB;  // soft limit 80 MiB, 10 of the 85 a cache
+  m.CheckNow();
+  EXPECT_EQ(cache, 0u);
+  EXPECT_TRUE(m.ConsumeTraces(testing::MakeTraces("s", 2)).ok());
+  usage = 95 * kMiB;  // no cache left to give back
+  m.CheckNow();
+  EXPECT_EQ(m.ConsumeTraces(testing::MakeTraces("s", 1)).code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(sink.SpanCount(), 2u);
   m.Shutdown();
 }
 

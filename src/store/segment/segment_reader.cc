@@ -14,6 +14,7 @@
 #include <span>
 #include <tuple>
 
+#include "core/reclaimable.h"
 #include "store/format/bitpack.h"
 #include "store/format/coding.h"
 #include "store/format/crc32c.h"
@@ -832,6 +833,8 @@ std::string BlockName(size_t group, int column) {
 }  // namespace
 
 Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(const std::string& path) {
+  // The shared caches are memory the memory_limiter may take back.
+  static Reclaimable caches([] { return DropSharedCaches(); });
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::NotFound(fmt::format("{}: {}", path, std::strerror(errno)));
   std::shared_ptr<SegmentReader> reader(new SegmentReader(path, fd));
@@ -896,6 +899,10 @@ size_t SegmentReader::WarmValueTables() const { return tables_.Warm(); }
 size_t SegmentReader::SharedValueBytes() { return Values::SharedBytes(); }
 
 size_t SegmentReader::SharedColumnBytes() { return SharedBlocks().bytes(); }
+
+size_t SegmentReader::DropSharedCaches() {
+  return SharedBlocks().EraseIf([](const BlockKey&) { return true; }) + Values::DropShared();
+}
 
 Result<std::string> SegmentReader::ReadBlock(const ColumnBlock& block, size_t group,
                                              int column) const {
@@ -1431,6 +1438,10 @@ size_t SegmentReader::Values::Warm() const {
 }
 
 size_t SegmentReader::Values::SharedBytes() { return SharedChunks<HeldChunk>().bytes(); }
+
+size_t SegmentReader::Values::DropShared() {
+  return SharedChunks<HeldChunk>().EraseIf([](const ChunkKey&) { return true; });
+}
 
 void SegmentReader::Values::Forget() const {
   const uint64_t id = reader_->id_;

@@ -130,6 +130,10 @@ class SegmentReader {
   // cache holds now, in bytes. A reader's blocks go when it is closed.
   static constexpr size_t kSharedColumnBytes = size_t(64) << 20;
   static size_t SharedColumnBytes();
+  // Empties both shared caches (the memory_limiter's reclaim, through
+  // core/reclaimable.h); the bytes they held. What a thread's front still
+  // holds goes as the front moves on.
+  static size_t DropSharedCaches();
   // While one lives, the reads of its thread keep what they decompress to
   // themselves, not in the shared cache: compaction and checks meet every
   // chunk once and would push out what searches use.
@@ -207,6 +211,7 @@ class SegmentReader {
     // Drops this segment's chunks from the shared cache (it is closed).
     void Forget() const;
     static size_t SharedBytes();
+    static size_t DropShared();
 
    private:
     struct Parsed {

@@ -55,20 +55,23 @@ class SharedLru {
   }
 
   // Drops every value whose key satisfies `drop` (the values of a segment
-  // that is gone).
+  // that is gone); the bytes they took.
   template <typename Pred>
-  void EraseIf(Pred drop) {
+  size_t EraseIf(Pred drop) {
     std::lock_guard lock(mu_);
+    size_t dropped = 0;
     for (auto it = order_.begin(); it != order_.end();) {
       if (!drop(*it)) {
         ++it;
         continue;
       }
       auto entry = map_.find(*it);
+      dropped += entry->second.bytes;
       bytes_ -= entry->second.bytes;
       map_.erase(entry);
       it = order_.erase(it);
     }
+    return dropped;
   }
 
   bool Full() const {
