@@ -504,6 +504,32 @@ Traces SpanRange(const TraceId& trace, uint64_t first, uint64_t count) {
 // every tier at once, and what the store held when the reader was made:
 // spans appended later are not read, and segments compacted away meanwhile
 // still are.
+// A big trace streamed passes over its row groups once: its column blocks
+// are not added to the shared cache (they would push out what searches
+// use, and hold 64 MiB as the answer's own); a small trace's are.
+TEST_F(StoreTest, ABigTraceStreamedLeavesTheSharedColumnCacheAlone) {
+  Open();
+  ASSERT_TRUE(store_->Append(SpanRange(Tid(9), 0, 400)).ok());  // 100 groups of 4
+  ASSERT_TRUE(store_->Append(OneSpan("small", Tid(1), 1, 0, "root", 5, 1)).ok());
+  ASSERT_TRUE(store_->SealHead().ok());
+  const size_t before = SegmentReader::SharedColumnBytes();
+  std::unique_ptr<TraceReader> reader = store_->ReadTrace(Tid(9), 64);
+  Traces piece;
+  size_t spans = 0;
+  for (;;) {
+    Result<bool> more = reader->Next(&piece);
+    ASSERT_TRUE(more.ok()) << more.status().message();
+    if (!*more) break;
+    spans += piece.SpanCount();
+  }
+  EXPECT_EQ(spans, 400u);
+  EXPECT_EQ(SegmentReader::SharedColumnBytes(), before);
+  std::unique_ptr<TraceReader> small = store_->ReadTrace(Tid(1), 64);
+  ASSERT_TRUE(small->Next(&piece).ok());
+  EXPECT_EQ(piece.SpanCount(), 1u);
+  EXPECT_GT(SegmentReader::SharedColumnBytes(), before);
+}
+
 TEST_F(StoreTest, TraceReaderReadsEveryTierInBoundedPieces) {
   Open();
   ASSERT_TRUE(store_->Append(SpanRange(Tid(9), 0, 1200)).ok());

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <shared_mutex>
 #include <vector>
 
@@ -60,6 +61,8 @@ TraceReader::TraceReader(Sources sources, size_t piece_spans)
   std::stable_sort(runs.begin(), runs.end(),
                    [](const Run& a, const Run& b) { return a.earliest < b.earliest; });
   for (Run& run : runs) parts_.insert(parts_.end(), run.parts.begin(), run.parts.end());
+  segment_parts_ = static_cast<size_t>(
+      std::count_if(parts_.begin(), parts_.end(), [](const Part& p) { return p.head == nullptr; }));
 }
 
 void TraceReader::Rewind() {
@@ -86,6 +89,10 @@ Result<bool> TraceReader::Advance(Take&& take) {
       }
       continue;
     }
+    // A trace over many row groups (a big one, streamed) passes over them
+    // once: its blocks stay out of the shared cache.
+    std::optional<SegmentReader::PassingReads> passing;
+    if (segment_parts_ > kSharedParts) passing.emplace();
     Result<SpanTable> table = take.Read(*p.segment, p.group, sources_.trace_id);
     if (!table.ok()) return table.status();
     std::vector<uint32_t> rows(table->rows());  // only the trace's rows were decoded

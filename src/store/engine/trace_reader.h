@@ -74,7 +74,11 @@ class TraceReader {
 
   Sources sources_;
   size_t piece_spans_;
+  // Row groups a trace usually fits in; a trace in more is read without
+  // adding to the shared column cache (SegmentReader::PassingReads).
+  static constexpr size_t kSharedParts = 4;
   std::vector<Part> parts_;
+  size_t segment_parts_ = 0;
   size_t part_ = 0;  // the next part
   size_t row_ = 0;   // within a head part: its next row
 };

@@ -1059,8 +1059,9 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
       if (!s.ok()) return s;
       const size_t bytes = fresh->capacity();
       slot->blocks[c] =
-          share ? shared.Insert({id_, static_cast<uint32_t>(index), c}, std::move(fresh), bytes)
-                : std::move(fresh);
+          share && !PassingReads::active()
+              ? shared.Insert({id_, static_cast<uint32_t>(index), c}, std::move(fresh), bytes)
+              : std::move(fresh);
       slot->valid |= ColumnBit(static_cast<Column>(c));
     }
   }

@@ -151,6 +151,24 @@ class SegmentReader {
       return d;
     }
   };
+  // While one lives, the column blocks its thread decompresses are not
+  // added to the shared cache (those already there are used): a read that
+  // passes over many row groups once, a big trace streamed, would push out
+  // what searches use and hold the cache's 64 MiB as its own.
+  class PassingReads {
+   public:
+    PassingReads() { ++depth(); }
+    ~PassingReads() { --depth(); }
+    PassingReads(const PassingReads&) = delete;
+    PassingReads& operator=(const PassingReads&) = delete;
+    static bool active() { return depth() > 0; }
+
+   private:
+    static int& depth() {
+      thread_local int d = 0;
+      return d;
+    }
+  };
 
  private:
   SegmentReader(std::string path, int fd) : path_(std::move(path)), fd_(fd), id_(NextId()) {}
