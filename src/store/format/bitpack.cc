@@ -14,7 +14,11 @@ uint64_t LoadBits(const uint8_t* data, size_t size, uint64_t bit, unsigned width
   size_t byte = size_t(bit >> 3);
   unsigned shift = unsigned(bit & 7);
   uint64_t lo = 0;
-  std::memcpy(&lo, data + byte, std::min<size_t>(8, size - byte));
+  if (byte + 8 <= size) [[likely]] {
+    std::memcpy(&lo, data + byte, 8);  // one load (a memcpy of a variable size was a call)
+  } else {
+    std::memcpy(&lo, data + byte, size - byte);
+  }
   uint64_t v = lo >> shift;
   if (shift + width > 64) {  // the value straddles a ninth byte
     v |= uint64_t(data[byte + 8]) << (64 - shift);
