@@ -25,6 +25,11 @@ system, with the polytrace/jaeger ratio:
     (http.response.status_code / http.status_code) asked, interleaved, of the
     default query server and of one with exact keys only, on the same store
 
+  Each server is pinned to one core (SERVER_CORE) and this script, the load
+  generator and the CLI to the other (CLIENT_CORE), as the issue measured
+  ("each system alone on one core"): the client's work does not share the
+  server's core, and neither system answers with more cores than the other.
+
 usage: bench/store_bench.py [--spans 1000000] [--lookups 500] [--searches 30]
 """
 import argparse
@@ -47,6 +52,7 @@ from benchlib import JAEGER_CONFIG, STORE_INTAKE  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 POLYTRACE = ROOT / "build" / "release" / "src" / "polytrace"
 LOADGEN = ROOT / "build" / "release" / "bench" / "loadgen" / "polytrace-loadgen"
+SERVER_CORE, CLIENT_CORE = 1, 0
 TICK = os.sysconf("SC_CLK_TCK")
 
 POLYTRACE_CONFIG = STORE_INTAKE + """
@@ -127,7 +133,8 @@ class System:
 
     def start(self):
         log = open(self.workdir / f"{self.name}.log", "a")
-        self.proc = subprocess.Popen([str(self.binary), "--config", str(self.config)],
+        pin = ["taskset", "-c", str(SERVER_CORE)] if (os.cpu_count() or 1) > 1 else []
+        self.proc = subprocess.Popen(pin + [str(self.binary), "--config", str(self.config)],
                                      stdout=log, stderr=subprocess.STDOUT)
         wait_port(self.ports["grpc"], self.proc)
         wait_port(self.ports["query"], self.proc)
@@ -422,6 +429,9 @@ def main():
                         help="keep the stores and configs (printed at the end) to profile queries on them; "
                              "polytrace's as the restarted queries found it in polytrace-data-restarted")
     args = parser.parse_args()
+    # Children (the load generator, the CLI) inherit this; servers are pinned apart.
+    if os.cpu_count() and os.cpu_count() > 1:
+        os.sched_setaffinity(0, {CLIENT_CORE})
     jaeger = subprocess.run([str(ROOT / "scripts" / "build-jaeger.sh")], capture_output=True, text=True,
                             check=True).stdout.strip()
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="store-bench-"))
