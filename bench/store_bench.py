@@ -25,6 +25,10 @@ system, with the polytrace/jaeger ratio:
     (http.response.status_code / http.status_code) asked, interleaved, of the
     default query server and of one with exact keys only, on the same store
 
+  Last, side by side: both stores restarted and up at once, trace by ID and
+  the user-ID searches asked of one and then the other, alternately (the
+  phases above measure the two systems minutes apart, and this machine is
+  shared: its drift fell on one system's phase and not the other's).
   Each server is pinned to one core (SERVER_CORE) and this script, the load
   generator and the CLI to the other (CLIENT_CORE), as the issue measured
   ("each system alone on one core"): the client's work does not share the
@@ -398,6 +402,10 @@ def run(system, args):
     system.stop()
     result["disk_bytes"] = disk_bytes(system.data)
     result["bytes_per_span"] = result["disk_bytes"] / result["acked"]
+    return result
+
+
+def final_merge(system, args, result):
     if system.name == "polytrace" and args.keep:
         # The store as the restarted queries found it, to profile them on;
         # the final merge below changes it.
@@ -412,7 +420,63 @@ def run(system, args):
         result["final_merge_cpu_s"] = final["cpuSeconds"]
         result["final_disk_bytes"] = disk_bytes(system.data)
         result["final_bytes_per_span"] = result["final_disk_bytes"] / result["acked"]
-    return result
+
+
+# Asked of both systems at once, alternately (below): what decides the issue's
+# ratios, so that both see the same machine from one asking to the next.
+SIDE_BY_SIDE = [
+    ("trace by ID", None),
+    ("service + tag, few", "service=gateway&tags=" + jaeger_tags({"user.id": "user-17"})),
+    ("service + tag, few, a new user each asking",
+     lambda i: "service=gateway&tags=" + jaeger_tags({"user.id": f"user-{i}"})),
+    ("service + tag, many", "service=payment&tags=" + jaeger_tags({"http.response.status_code": "500"})),
+]
+
+
+def side_by_side(systems, args):
+    """Both stores restarted and up at once (each pinned to SERVER_CORE, idle
+    but when asked), every asking put to one and then the other, who goes
+    first alternating: the machine's drift (it is shared) falls on both
+    alike, where the phases above measure the two minutes apart. Users of
+    the new-user search are ones no phase above asked."""
+    for system in systems:
+        system.start()
+        wait_searchable(system, args.spans)
+        if system.name == "polytrace":
+            wait_compacted(system)
+    for system in systems:
+        wait_idle(system)
+    out = {s.name: {} for s in systems}
+    ids = {}
+    for system in systems:
+        body = json.loads(get(system.ports["query"],
+                              f"/api/traces?service=gateway&limit={args.lookups}&lookback=1h"))
+        ids[system.name] = [t["traceID"] for t in body["data"]]
+    n_ids = min(len(v) for v in ids.values())
+    for name, query in SIDE_BY_SIDE:
+        times = {s.name: [] for s in systems}
+        found = {s.name: 0 for s in systems}
+        askings = n_ids if query is None else args.searches * 2
+        for i in range(askings):
+            order = systems if i % 2 == 0 else list(reversed(systems))
+            for system in order:
+                if query is None:
+                    path = f"/api/traces/{ids[system.name][i]}"
+                else:
+                    q = query(5000 + i) if callable(query) else query
+                    path = f"/api/traces?{q}&lookback=1h&limit=20"
+                t0 = time.perf_counter()
+                body = get(system.ports["query"], path)
+                times[system.name].append((time.perf_counter() - t0) * 1000)
+                n = len(json.loads(body)["data"])
+                found[system.name] = found[system.name] + n if callable(query) or query is None else n
+        for system in systems:
+            out[system.name][name] = {"p50_ms": percentile(times[system.name], 50),
+                                      "p99_ms": percentile(times[system.name], 99),
+                                      "found": found[system.name], "askings": askings}
+    for system in systems:
+        system.stop()
+    return out
 
 
 def main():
@@ -435,12 +499,17 @@ def main():
     jaeger = subprocess.run([str(ROOT / "scripts" / "build-jaeger.sh")], capture_output=True, text=True,
                             check=True).stdout.strip()
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="store-bench-"))
-    results = {}
+    results, systems = {}, []
     for name, binary, config in (("polytrace", POLYTRACE, POLYTRACE_CONFIG), ("jaeger", jaeger, JAEGER_CONFIG)):
         if args.only and args.only != name:
             continue
-        results[name] = run(System(name, binary, config, workdir), args)
+        system = System(name, binary, config, workdir)
+        systems.append(system)
+        results[name] = run(system, args)
         print(f"{name}: {json.dumps(results[name])}", flush=True)
+    together = side_by_side(systems, args) if len(systems) == 2 else None
+    for system in systems:
+        final_merge(system, args, results[system.name])
     for phase in ("fresh", "restarted"):
         print(f"\nsearches, {phase} (p50 / p99 ms, traces returned; ratio = polytrace / jaeger p50, p99)")
         p = results.get("polytrace", {})
@@ -471,6 +540,15 @@ def main():
             a, e = r["query"], r["query_exact"]
             print(f"  {name:<36}{a['p50_ms']:>8.1f} / {a['p99_ms']:<8.1f}{e['p50_ms']:>8.1f} / {e['p99_ms']:<8.1f}"
                   f"({r['found']})  {a['p50_ms'] / e['p50_ms']:.2f}, {a['p99_ms'] / e['p99_ms']:.2f}")
+    if together:
+        print(f"\nside by side, restarted, asked alternately (p50 / p99 ms, traces; "
+              f"ratio = polytrace / jaeger p50, p99)")
+        for name, _ in SIDE_BY_SIDE:
+            ps, js = together["polytrace"][name], together["jaeger"][name]
+            cell = lambda r: f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} ({r['found']})"
+            print(f"  {name:<44}{cell(ps):>24}{cell(js):>24}  "
+                  f"{ps['p50_ms'] / js['p50_ms']:.2f}, {ps['p99_ms'] / js['p99_ms']:.2f}  ({ps['askings']} askings)")
+        print(f"side_by_side: {json.dumps(together)}")
     if len(results) == 2:
         p, j = results["polytrace"], results["jaeger"]
         rows = [("ingest spans per CPU-second", "spans_per_cpu_s", True),
