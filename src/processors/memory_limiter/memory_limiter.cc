@@ -117,11 +117,10 @@ Status MemoryLimiter::Start(Host& host) {
 
 void MemoryLimiter::CheckNow() {
   uint64_t usage = probe_();
-  // Caches go before data is refused: they only make answers faster.
-  if (usage > soft_ && ReclaimCaches() > 0) {
-    ReleaseFreeMemory();
-    usage = probe_();
-  }
+  // Caches go before data is refused: they only make answers faster. What
+  // they held is no longer in use at once (returning it to the OS is
+  // MaybeReleaseMemory's, at its interval).
+  if (usage > soft_ && ReclaimCaches() > 0) usage = probe_();
   MaybeReleaseMemory(usage);
   last_usage_.store(usage);
   if (gate_) gate_->SetUsage(usage);

@@ -134,15 +134,15 @@ class SegmentReader {
   // core/reclaimable.h); the bytes they held. What a thread's front still
   // holds goes as the front moves on.
   static size_t DropSharedCaches();
-  // While one lives, the reads of its thread keep what they decompress to
-  // themselves, not in the shared cache: compaction and checks meet every
-  // chunk once and would push out what searches use.
-  class PrivateReads {
+  // A flag of the calling thread, raised while one lives (nested ones
+  // count).
+  template <typename Tag>
+  class ThreadScope {
    public:
-    PrivateReads() { ++depth(); }
-    ~PrivateReads() { --depth(); }
-    PrivateReads(const PrivateReads&) = delete;
-    PrivateReads& operator=(const PrivateReads&) = delete;
+    ThreadScope() { ++depth(); }
+    ~ThreadScope() { --depth(); }
+    ThreadScope(const ThreadScope&) = delete;
+    ThreadScope& operator=(const ThreadScope&) = delete;
     static bool active() { return depth() > 0; }
 
    private:
@@ -151,24 +151,16 @@ class SegmentReader {
       return d;
     }
   };
+  // While one lives, the reads of its thread keep what they decompress to
+  // themselves, not in the shared caches: compaction and checks meet every
+  // chunk once and would push out what searches use (and a check reads
+  // every block from the file).
+  using PrivateReads = ThreadScope<struct PrivateReadsTag>;
   // While one lives, the column blocks its thread decompresses are not
   // added to the shared cache (those already there are used): a read that
   // passes over many row groups once, a big trace streamed, would push out
   // what searches use and hold the cache's 64 MiB as its own.
-  class PassingReads {
-   public:
-    PassingReads() { ++depth(); }
-    ~PassingReads() { --depth(); }
-    PassingReads(const PassingReads&) = delete;
-    PassingReads& operator=(const PassingReads&) = delete;
-    static bool active() { return depth() > 0; }
-
-   private:
-    static int& depth() {
-      thread_local int d = 0;
-      return d;
-    }
-  };
+  using PassingReads = ThreadScope<struct PassingReadsTag>;
 
  private:
   SegmentReader(std::string path, int fd) : path_(std::move(path)), fd_(fd), id_(NextId()) {}

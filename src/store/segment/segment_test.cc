@@ -54,6 +54,19 @@ Traces ReadAll(const SegmentReader& reader) {
   return out;
 }
 
+// Four threads reading every row group of `reader` at once each read what
+// one thread alone read (`expected`).
+void ExpectFourThreadsReadAlike(const SegmentReader& reader,
+                                const decltype(testing::CanonicalSpans(Traces()))& expected) {
+  std::vector<decltype(testing::CanonicalSpans(Traces()))> seen(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < seen.size(); ++t) {
+    threads.emplace_back([&, t] { seen[t] = testing::CanonicalSpans(ReadAll(reader)); });
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& s : seen) EXPECT_EQ(s, expected);
+}
+
 TEST_F(SegmentTest, RoundTripsEveryFieldAcrossRowGroups) {
   Traces in = testing::MakeKitchenSinkTraces();
   for (uint8_t seed = 2; seed < 40; ++seed)
@@ -479,13 +492,7 @@ TEST_F(SegmentTest, ThreadsShareValueTableChunks) {
     ASSERT_TRUE(reader.ok());
     ASSERT_FALSE((*reader)->footer().value_tables.empty());
     const auto expected = testing::CanonicalSpans(ReadAll(**reader));
-    std::vector<decltype(testing::CanonicalSpans(Traces()))> seen(4);
-    std::vector<std::thread> threads;
-    for (size_t t = 0; t < seen.size(); ++t) {
-      threads.emplace_back([&, t] { seen[t] = testing::CanonicalSpans(ReadAll(**reader)); });
-    }
-    for (auto& th : threads) th.join();
-    for (const auto& s : seen) EXPECT_EQ(s, expected);
+    ExpectFourThreadsReadAlike(**reader, expected);
     EXPECT_GT(SegmentReader::SharedValueBytes(), before);
     EXPECT_EQ((*reader)->WarmValueTables(), 0u);  // every chunk already there
   }
@@ -517,13 +524,7 @@ TEST_F(SegmentTest, ThreadsShareDecompressedColumns) {
     const auto expected = testing::CanonicalSpans(ReadAll(**reader));
     const size_t shared = SegmentReader::SharedColumnBytes();
     EXPECT_GT(shared, before);
-    std::vector<decltype(testing::CanonicalSpans(Traces()))> seen(4);
-    std::vector<std::thread> threads;
-    for (size_t t = 0; t < seen.size(); ++t) {
-      threads.emplace_back([&, t] { seen[t] = testing::CanonicalSpans(ReadAll(**reader)); });
-    }
-    for (auto& th : threads) th.join();
-    for (const auto& s : seen) EXPECT_EQ(s, expected);
+    ExpectFourThreadsReadAlike(**reader, expected);
     EXPECT_EQ(SegmentReader::SharedColumnBytes(), shared);  // read once, shared since
     // The memory_limiter's reclaim empties the caches; reads go on.
     EXPECT_GE(SegmentReader::DropSharedCaches(), shared - before);
