@@ -26,6 +26,7 @@
 #include "core/log_throttle.h"
 #include "core/thread_name.h"
 #include "net/http2_session.h"
+#include "net/loop_standby.h"
 
 namespace polytrace {
 
@@ -228,7 +229,8 @@ struct Shared {
   std::atomic<size_t> connections{0};
   std::atomic<size_t> busy{0};  // connections between a request's header and its response
   std::atomic<bool> stopping{false};
-  std::string listener_host;  // as configured: "localhost", "127.0.0.1", "0.0.0.0", ...
+  std::unique_ptr<LoopStandby> standby;  // standby_thread: runs the loop while a handler holds it
+  std::string listener_host;             // as configured: "localhost", "127.0.0.1", "0.0.0.0", ...
   LogThrottle handshake_log;
 
   // A few a second at most: a scanner or a misconfigured client must not
@@ -620,6 +622,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if constexpr (!kTls) req.connection_fd = Lowest().socket().native_handle();
     HttpResponse out;
     try {
+      LoopStandby::Watch watch(shared_->standby.get());
       out = shared_->handler(req);
     } catch (const std::exception& e) {
       out = HttpResponse::Text(500, fmt::format("internal error: {}\n", e.what()));
@@ -679,6 +682,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     // to say): asked again until it has bytes or ends.
     while (piece_.empty() && step == BodyStep::kMore) {
       try {
+        LoopStandby::Watch watch(shared_->standby.get());
         step = producer_(&piece_);
       } catch (const std::exception&) {
         step = BodyStep::kFailed;
@@ -836,7 +840,14 @@ Status HttpServer::Start() {
         fmt::format("{}: invalid endpoint \"{}\" (expected host:port)", o.name, o.endpoint));
   }
   beast::error_code ec;
-  const int threads = std::max(1, o.threads);
+  if (o.standby_thread && (o.http2 || o.event_loop_per_thread)) {
+    return Status::InvalidArgument(
+        fmt::format("{}: standby_thread is for HTTP/1 on one event loop (not http2, not "
+                    "event_loop_per_thread)",
+                    o.name));
+  }
+  // With a standby, one thread runs the loop (the standby joins it at times).
+  const int threads = o.standby_thread ? 1 : std::max(1, o.threads);
   const int loops = o.event_loop_per_thread ? threads : 1;
   for (int i = 0; i < loops; ++i) {
     impl_->loops.push_back(
@@ -867,10 +878,15 @@ Status HttpServer::Start() {
   impl_->accept_timer.emplace(io);
   impl_->started = true;
   impl_->Accept();
+  if (o.standby_thread) {
+    impl_->shared->standby = std::make_unique<LoopStandby>(io, o.standby_after, o.name);
+    impl_->shared->standby->Start();
+  }
   for (int i = 0; i < threads; ++i) {
     asio::io_context* loop = impl_->loops[static_cast<size_t>(i) % impl_->loops.size()].get();
-    impl_->threads.emplace_back([loop, name = o.name] {
+    impl_->threads.emplace_back([loop, name = o.name, standby = impl_->shared->standby.get()] {
       SetThreadName(name);
+      if (standby != nullptr) standby->MarkLoopThread();
       loop->run();
     });
   }
@@ -899,6 +915,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   for (auto& loop : impl_->loops) loop->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  if (impl_->shared->standby) impl_->shared->standby->Stop();
 }
 
 }  // namespace polytrace

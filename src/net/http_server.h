@@ -26,7 +26,8 @@
 // Threading: handlers run on the server's I/O threads (`threads` of them),
 // several at once; a handler may block (e.g. on a pipeline refusing), which
 // holds only its own connection (with event_loop_per_thread: the
-// connections of its thread's loop).
+// connections of its thread's loop; with standby_thread, nothing for longer
+// than standby_after).
 #pragma once
 
 #include <chrono>
@@ -111,8 +112,15 @@ struct HttpServerOptions {
   // on one thread, with no wake-ups of another (at 10k spans/s over gRPC,
   // 23 context switches a request became 2.5). A handler that waits then
   // holds the other connections of its loop: for ingest, whose handlers
-  // answer promptly; the query API keeps one loop shared by its threads.
+  // answer promptly; the query API runs one loop with a standby thread.
   bool event_loop_per_thread = false;
+  // One thread runs the event loop and its handlers inline; a second
+  // stands by and runs the loop only while a handler has held it longer
+  // than `standby_after` (net/loop_standby.h). For the query API: a lookup
+  // costs no hand-over between threads, and a search that takes a second
+  // holds up no other connection. `threads` is then not read.
+  bool standby_thread = false;
+  std::chrono::milliseconds standby_after{2};
   std::chrono::milliseconds read_timeout{30'000};   // per request: headers and body
   std::chrono::milliseconds idle_timeout{120'000};  // keep-alive connection with no request
   size_t max_connections = 4096;

@@ -95,9 +95,9 @@ TEST(HttpServerTest, AnswersExpectContinue) {
   EXPECT_NE(c.ReadResponse().find("body=abc"), std::string::npos);
 }
 
-TEST(HttpServerTest, ManyConcurrentClients) {
-  HttpServer server(TestOptions(), Echo);
-  ASSERT_TRUE(server.Start().ok());
+// Eight clients at once, 50 requests each on a kept-alive connection: all
+// answered.
+void ExpectEightClientsServed(const HttpServer& server) {
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -111,6 +111,12 @@ TEST(HttpServerTest, ManyConcurrentClients) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 400);
+}
+
+TEST(HttpServerTest, ManyConcurrentClients) {
+  HttpServer server(TestOptions(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  ExpectEightClientsServed(server);
 }
 
 TEST(HttpServerTest, ShutdownLetsInFlightRequestsFinish) {
@@ -130,6 +136,87 @@ TEST(HttpServerTest, ShutdownLetsInFlightRequestsFinish) {
   std::string res = c.ReadResponse();
   stopper.join();
   EXPECT_NE(res.find("finished"), std::string::npos) << res;
+}
+
+// One loop thread running handlers inline, a standby for slow ones (the
+// query API): while one request's handler holds the loop, other connections
+// are answered, and once it is done, the loop's own thread answers again.
+TEST(HttpServerTest, StandbyAnswersOthersWhileAHandlerHoldsTheLoop) {
+  HttpServerOptions o = TestOptions();
+  o.standby_thread = true;
+  o.standby_after = std::chrono::milliseconds(2);
+  std::promise<void> entered, release;
+  auto release_future = release.get_future().share();
+  HttpServer server(o, [&](HttpRequest& r) {
+    if (r.path == "/slow") {
+      entered.set_value();
+      release_future.wait();
+    }
+    return Echo(r);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  RawClient slow(server.port());
+  slow.Send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  entered.get_future().wait();
+  RawClient kept(server.port());  // one kept-alive connection, and new ones
+  for (int i = 0; i < 20; ++i) {
+    kept.Send("GET /kept HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_NE(kept.ReadResponse().find("GET /kept"), std::string::npos) << i;
+    RawClient quick(server.port());
+    quick.Send("GET /quick HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_NE(quick.ReadResponse().find("GET /quick"), std::string::npos) << i;
+  }
+  release.set_value();
+  EXPECT_NE(slow.ReadResponse().find("GET /slow"), std::string::npos);
+  // The loop's own thread is back: everything is answered as before (the
+  // standby hands the loop back as it leaves).
+  for (int i = 0; i < 20; ++i) {
+    RawClient after(server.port());
+    after.Send("GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_NE(after.ReadResponse().find("GET /after"), std::string::npos) << i;
+    kept.Send("GET /kept HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_NE(kept.ReadResponse().find("GET /kept"), std::string::npos) << i;
+  }
+}
+
+// A handler held in turn on each connection while others ask: nothing
+// waits longer than the slow handler itself.
+TEST(HttpServerTest, StandbyKeepsAnsweringThroughSlowHandlers) {
+  HttpServerOptions o = TestOptions();
+  o.standby_thread = true;
+  o.standby_after = std::chrono::milliseconds(1);
+  HttpServer server(o, [](HttpRequest& r) {
+    if (r.path == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return Echo(r);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      RawClient c(server.port());
+      for (int i = 0; i < 25; ++i) {
+        std::string path = (i + t) % 5 == 0 ? "/slow" : "/quick";
+        c.Send("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        if (c.ReadResponse().find("GET " + path) != std::string::npos) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 100);
+}
+
+TEST(HttpServerTest, StandbyServesManyClientsAndIsForHttp1Only) {
+  HttpServerOptions o = TestOptions();
+  o.standby_thread = true;
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  ExpectEightClientsServed(server);
+  o.http2 = true;
+  HttpServer h2(o, Echo);
+  Status st = h2.Start();
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("standby_thread"), std::string::npos) << st.message();
 }
 
 TEST(HttpServerTest, BindErrorNamesTheEndpoint) {

@@ -55,6 +55,9 @@ Status PolytraceQueryExtension::Start(Host& host) {
   HttpServerOptions options;
   options.endpoint = config_.endpoint;
   options.name = "query";
+  // Handlers run on the loop; a standby thread takes the loop over while a
+  // slow search holds it (net/loop_standby.h).
+  options.standby_thread = true;
   options.max_request_body_size = 1 << 20;
   options.allowed_hosts = config_.allowed_hosts;
   options.log_error = [logger = settings_.logger](const std::string& m) { logger->error(m); };
