@@ -37,6 +37,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       keep.attributes.push_back({key, "user-1"});
     }
     (void)(*reader)->ReadRowGroup(i, {}, store::kAllColumns, {}, &keep);
+    // The traces holding a value the group has, read whole (a search's
+    // read kept for its fetch), and a search's read of that key alone,
+    // stepping over the rows it drops.
+    store::RowPredicate holding;
+    store::KeyMask only_key((*reader)->dicts().keys.size(), false);
+    for (uint32_t c = 0; c < table->attr_key.size(); ++c) {
+      if (table->attr_type[c] != uint8_t(store::CellType::kString)) continue;
+      holding.attributes.push_back(
+          {table->attr_key[c], table->strings.Get(uint32_t(table->attr_value[c]))});
+      if (table->attr_key[c] < only_key.size()) only_key[table->attr_key[c]] = true;
+      break;
+    }
+    if (auto whole = (*reader)->ReadTracesHolding(i, holding); whole.ok() && *whole) {
+      std::vector<uint32_t> all((*whole)->rows());
+      for (uint32_t r = 0; r < all.size(); ++r) all[r] = r;
+      Traces got;
+      (void)(*whole)->Materialize(all, &got);
+    }
+    (void)(*reader)->ReadRowGroup(i, {}, store::kSearchColumns | store::kAttributeColumns, only_key,
+                                  &holding);
+    // A lookup of the group's last trace: every row before it stepped over.
+    if (auto ids = (*reader)->ReadTraceIds(i); ids.ok() && !ids->empty()) {
+      (void)(*reader)->ReadRowGroup(i, std::span<const TraceId>(&ids->back(), 1));
+    }
   }
   return 0;
 }

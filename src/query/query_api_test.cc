@@ -179,6 +179,12 @@ TEST_F(QueryApiTest, JaegerSearchParameters) {
   uint64_t t10 = (kBase + 10'000 * kMs) / 1000;
   EXPECT_EQ(Search(fmt::format("service=gw&start={}", t10)), (V{2}));
   EXPECT_EQ(Search(fmt::format("service=gw&end={}", t10 - 1)), (V{1}));
+  // The Jaeger UI's custom range: explicit start/end, lookback=custom beside
+  // them (and empty duration fields), read as Jaeger reads it.
+  EXPECT_EQ(Search(fmt::format("service=gw&start={}&end={}&lookback=custom&minDuration=&"
+                               "maxDuration=",
+                               t10, t10 + 60'000'000)),
+            (V{2}));
   EXPECT_EQ(Search("service=nope"), V{});
   EXPECT_EQ(Search("traceID=10000000000000000000000000000003&traceID=ff"), (V{3}));
 }
@@ -196,6 +202,7 @@ TEST_F(QueryApiTest, JaegerBadParametersAre400WithTheirName) {
            {"service=gw&tags=%7Bbroken", "parameter 'tags': malformed JSON"},
            {"service=gw&tag=novalue", "parameter 'tag': \\\"novalue\\\" is not key:value"},
            {"service=gw&start=10&end=5", "'start' is after 'end'"},
+           {"service=gw&lookback=custom", "parameter 'lookback': \\\"custom\\\" is not a duration"},
            {"traceID=xyz",
             "parameter 'traceID': trace ID \\\"xyz\\\" is not 1 to 32 hexadecimal digits"},
        }) {

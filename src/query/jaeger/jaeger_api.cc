@@ -158,7 +158,12 @@ Status ParseSearch(const QueryParams& p, store::SpanFilter* f, int64_t* limit) {
   }
   auto start = p.GetInt("start");
   auto end = p.GetInt("end");
-  auto lookback = p.GetDuration("lookback");
+  // Jaeger reads only start/end; the Jaeger UI also sends its time-range
+  // choice as `lookback` ("1h", or "custom" beside an explicit start), so
+  // lookback is read only when no start is given.
+  auto lookback = start.ok() && *start
+                      ? Result<std::optional<std::chrono::nanoseconds>>(std::nullopt)
+                      : p.GetDuration("lookback");
   auto lim = p.GetInt("limit");
   for (const auto* r : {&start.status(), &end.status(), &lookback.status(), &lim.status()}) {
     if (!r->ok()) return *r;
@@ -237,10 +242,11 @@ HttpResponse JaegerApi::FindTraces(const HttpRequest& request) {
   int64_t limit = 0;
   if (Status st = ParseSearch(p, &filter, &limit); !st.ok()) return BadRequest(st.message());
   if (filter.service.empty()) return BadRequest("parameter 'service' is required");
+  store::SearchReads reads;  // the traces found, read whole where the search could
   Result<std::vector<store::TraceHit>> hits =
-      query::FindTraces(store_, filter, static_cast<size_t>(limit), options_);
+      query::FindTraces(store_, filter, static_cast<size_t>(limit), options_, &reads);
   if (!hits.ok()) return ServerError(hits.status());
-  Result<std::vector<Traces>> traces = store_.GetTraces(store::TraceIdsOf(*hits));
+  Result<std::vector<Traces>> traces = store_.GetTraces(store::TraceIdsOf(*hits), &reads);
   if (!traces.ok()) return ServerError(traces.status());
   JsonWriter w;
   w.BeginArray();

@@ -203,10 +203,11 @@ HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
   if (Status st = ParseQuery(QueryParams(request.query), &filter, &depth); !st.ok()) {
     return Error(400, st.message());
   }
+  store::SearchReads reads;  // the traces found, read whole where the search could
   Result<std::vector<store::TraceHit>> hits =
-      query::FindTraces(store_, filter, size_t(depth), options_);
+      query::FindTraces(store_, filter, size_t(depth), options_, &reads);
   if (!hits.ok()) return Error(500, hits.status().message());
-  Result<std::vector<Traces>> traces = store_.GetTraces(store::TraceIdsOf(*hits));
+  Result<std::vector<Traces>> traces = store_.GetTraces(store::TraceIdsOf(*hits), &reads);
   if (!traces.ok()) return Error(500, traces.status().message());
   JsonWriter w;
   w.BeginObject();

@@ -38,6 +38,7 @@
 #include "core/traces.h"
 #include "store/engine/head_block.h"
 #include "store/engine/latency_histogram.h"
+#include "store/engine/search_reads.h"
 #include "store/engine/span_filter.h"
 #include "store/engine/store_options.h"
 #include "store/engine/trace_reader.h"
@@ -111,8 +112,11 @@ class Store {
   // All stored spans of the trace (an empty batch when none).
   Result<Traces> GetTrace(const TraceId& id) const;
   // GetTrace of each of `ids`, in their order; traces sharing a row group
-  // are read from it in one pass (a search's hits usually do).
-  Result<std::vector<Traces>> GetTraces(std::span<const TraceId> ids) const;
+  // are read from it in one pass (a search's hits usually do). With
+  // `reads` (FindTraces's), the traces a search read whole are taken from
+  // there, not read again.
+  Result<std::vector<Traces>> GetTraces(std::span<const TraceId> ids,
+                                        const SearchReads* reads = nullptr) const;
   // Trace `id` a piece at a time, in bounded memory (a streamed answer):
   // what the store holds now, every tier, as GetTrace would read it.
   std::unique_ptr<TraceReader> ReadTrace(const TraceId& id,
@@ -120,7 +124,11 @@ class Store {
   // Traces with a span matching `filter`, at most `limit`, newest first: the
   // heads and the newest segments are searched first and the search stops
   // once `limit` traces matched (within a segment, in trace ID order).
-  Result<std::vector<TraceHit>> FindTraces(const SpanFilter& filter, size_t limit) const;
+  // With `reads`: a selective search (a value of a key too varied to be
+  // indexed by value, e.g. a user ID) reads the traces it finds whole and
+  // keeps them there, for GetTraces.
+  Result<std::vector<TraceHit>> FindTraces(const SpanFilter& filter, size_t limit,
+                                           SearchReads* reads = nullptr) const;
   std::vector<std::string> Services() const;
   std::vector<OperationEntry> Operations(std::string_view service) const;
   // Calls between services (a span whose parent belongs to another service)

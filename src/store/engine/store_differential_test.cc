@@ -722,6 +722,7 @@ class TierChecker {
     for (const Query& q : queries_) {
       std::string diff = DescribeDifference(q.expected, store.FindTraces(q.filter, kNoLimit));
       if (!diff.empty()) failures_[{tier, q.label}].push_back(Describe(q.filter) + ": " + diff);
+      CheckSearchReads(tier, store, q);
     }
     CheckTraceSizes(tier, store);
   }
@@ -773,6 +774,33 @@ class TierChecker {
         failures_[{tier, "get-trace shape"}].push_back(
             fmt::format("GetTrace({}) is [{}], was [{}] from the first tier", id.ToHex(), shape,
                         first->second));
+      }
+    }
+  }
+
+  // The search as the Jaeger API asks it (the traces it finds read whole
+  // where it can, SearchReads): the same hits, and fetched through them,
+  // the same traces, span for span and in the same shape, as read afresh.
+  void CheckSearchReads(const std::string& tier, const Store& store, const Query& q) {
+    SearchReads reads;
+    Result<std::vector<TraceHit>> hits = store.FindTraces(q.filter, kNoLimit, &reads);
+    std::string diff = DescribeDifference(q.expected, hits);
+    if (!diff.empty()) {
+      failures_[{tier, q.label + ", reads kept"}].push_back(Describe(q.filter) + ": " + diff);
+      return;
+    }
+    std::vector<TraceId> ids = TraceIdsOf(*hits);
+    Result<std::vector<Traces>> kept = store.GetTraces(ids, &reads), fresh = store.GetTraces(ids);
+    if (!kept.ok() || !fresh.ok()) {
+      failures_[{tier, q.label + ", fetched"}].push_back(Describe(q.filter) + ": a fetch failed");
+      return;
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (testing::CanonicalSpans((*kept)[i]) != testing::CanonicalSpans((*fresh)[i]) ||
+          Shape((*kept)[i]) != Shape((*fresh)[i])) {
+        failures_[{tier, q.label + ", fetched"}].push_back(
+            fmt::format("{}: trace {} fetched through the search's reads differs",
+                        Describe(q.filter), ids[i].ToHex()));
       }
     }
   }

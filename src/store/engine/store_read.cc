@@ -365,7 +365,8 @@ Result<Traces> Store::GetTrace(const TraceId& id) const {
   return std::move(traces->front());
 }
 
-Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids) const {
+Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids,
+                                             const SearchReads* reads) const {
   std::vector<Traces> out(ids.size());
   bool ok = true;
   auto from_head = [&](const HeadBlock& head) {
@@ -394,16 +395,32 @@ Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids) const
       auto hi =
           std::upper_bound(here.begin(), here.end(), std::pair{groups[g].last_trace, ids.size()});
       if (lo == hi) continue;
+      auto undecodable = [&] {
+        return Status::Internal(
+            fmt::format("store: {}: row group {} holds an undecodable span", seg->path(), g));
+      };
+      // The traces a search read whole here are answered from its read;
+      // the others (not there, or only here by a filter's false positive)
+      // from the group.
+      const SpanTable* searched = reads ? reads->Find(seg.get(), uint32_t(g)) : nullptr;
       group_ids.clear();
       for (auto it = lo; it != hi; ++it) {
+        if (searched != nullptr) {
+          std::vector<uint32_t> rows = SortedRowsOf(*searched, it->first);
+          if (!rows.empty()) {
+            if (!searched->Materialize(rows, &out[it->second])) return undecodable();
+            continue;
+          }
+        }
         if (group_ids.empty() || group_ids.back() != it->first) group_ids.push_back(it->first);
       }
+      if (group_ids.empty()) continue;
       Result<SpanTable> table = seg->ReadRowGroup(g, group_ids);
       if (!table.ok()) return Damaged(table.status());
       for (auto it = lo; it != hi; ++it) {
+        if (!std::binary_search(group_ids.begin(), group_ids.end(), it->first)) continue;
         if (!table->Materialize(SortedRowsOf(*table, it->first), &out[it->second])) {
-          return Status::Internal(
-              fmt::format("store: {}: row group {} holds an undecodable span", seg->path(), g));
+          return undecodable();
         }
       }
     }
@@ -428,7 +445,8 @@ std::unique_ptr<TraceReader> Store::ReadTrace(const TraceId& id, size_t piece_sp
   return std::make_unique<TraceReader>(std::move(sources), piece_spans);
 }
 
-Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t limit) const {
+Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t limit,
+                                                SearchReads* reads) const {
   HitCollector hits;
   auto scan_head = [&](const HeadBlock& head) {
     hits.Scan(filter, head.table(), &head.tag_summary());
@@ -479,6 +497,17 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
       ColumnMask group_columns = columns;
       if (!filter.linked_trace && !plan->NeedsEvents(g)) group_columns &= ~ColumnBit(kExtras);
       plan->AddRowConditions(g, filter, seg->dicts(), &rows);
+      // A value of a varied key (a user ID) is on a few traces of the
+      // group: read them whole, for the fetch that follows.
+      if (reads != nullptr && !plan->dictionary_tags.empty() && !rows.attributes.empty()) {
+        Result<std::optional<SpanTable>> whole = seg->ReadTracesHolding(g, rows);
+        if (!whole.ok()) return Damaged(whole.status());
+        if (*whole) {
+          hits.Scan(filter, **whole);
+          reads->Keep(seg, g, std::move(**whole));
+          continue;
+        }
+      }
       Result<SpanTable> table = seg->ReadRowGroup(g, {}, group_columns, keys, &rows);
       if (!table.ok()) return Damaged(table.status());
       hits.Scan(filter, *table);

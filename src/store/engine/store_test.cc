@@ -204,6 +204,63 @@ TEST_F(StoreTest, GetTracesAnswersAsGetTraceDoesForEachId) {
   }
 }
 
+// A search for a value of a varied key (a user ID, one per trace) reads the
+// traces it finds whole and keeps them (SearchReads); fetched through them,
+// each is what a fresh read gives: every span, of every tier.
+TEST_F(StoreTest, TracesASearchReadWholeAreFetchedAsReadAfresh) {
+  options_.row_group_rows = 16;
+  Open();
+  auto id_of = [](int t) {
+    TraceId id;
+    id.bytes[0] = uint8_t(t >> 8);
+    id.bytes[1] = uint8_t(t);
+    id.bytes[15] = 0xcd;
+    return id;
+  };
+  auto with_user = [](Traces t, int user) {
+    for (ResourceSpans& rs : t.resource_spans()) {
+      for (ScopeSpans& ss : rs.scope_spans) {
+        for (Span& s : ss.spans) {
+          s.attributes.Append(
+              t.arena(), {"user.id", AnyValue::String(t.arena().Copy(fmt::format("u-{}", user)))});
+        }
+      }
+    }
+    return t;
+  };
+  constexpr int kTraces = 400;  // a user per trace: too varied to index by value
+  for (int t = 0; t < kTraces; ++t) {
+    uint64_t start = 1'000'000 + uint64_t(t) * 1000;
+    ASSERT_TRUE(
+        store_->Append(with_user(OneSpan("gw", id_of(t), 1, 0, "GET /", start, 50), t)).ok());
+    ASSERT_TRUE(
+        store_->Append(with_user(OneSpan("auth", id_of(t), 2, 1, "check", start + 1, 9), t)).ok());
+    ASSERT_TRUE(store_->Append(OneSpan("db", id_of(t), 3, 2, "select", start + 2, 5)).ok());
+  }
+  ASSERT_TRUE(store_->SealHead().ok());
+  // A late span of trace 123 in the head: the fetch must still find it.
+  ASSERT_TRUE(store_->Append(OneSpan("db", id_of(123), 4, 2, "late", 9'000'000, 5)).ok());
+  size_t kept = 0;
+  for (int user : {0, 5, 123, 250, 399}) {
+    SpanFilter filter;
+    filter.service = "gw";
+    filter.tags.emplace_back("user.id", fmt::format("u-{}", user));
+    SearchReads reads;
+    auto hits = store_->FindTraces(filter, 20, &reads);
+    ASSERT_TRUE(hits.ok()) << hits.status().message();
+    ASSERT_EQ(hits->size(), 1u) << user;
+    EXPECT_EQ(hits->front().trace_id, id_of(user));
+    kept += reads.size();
+    std::vector<TraceId> ids = TraceIdsOf(*hits);
+    auto through = store_->GetTraces(ids, &reads);
+    auto fresh = store_->GetTraces(ids);
+    ASSERT_TRUE(through.ok() && fresh.ok());
+    EXPECT_EQ(testing::CanonicalSpans(through->front()), testing::CanonicalSpans(fresh->front()));
+    EXPECT_EQ(through->front().SpanCount(), user == 123 ? 4u : 3u) << user;
+  }
+  EXPECT_GE(kept, 5u);  // each search read its trace's group whole
+}
+
 // A head's summary of its attributes rules out a search no row can match
 // (by key, type, int range, string, per service), never one a row matches.
 TEST(TagSummaryTest, RulesOutOnlyWhatNoRowHolds) {

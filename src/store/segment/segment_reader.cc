@@ -67,7 +67,7 @@ class RowGroupDecoder {
   RowGroupDecoder(uint8_t version, const ValueTables* tables,
                   const std::array<std::string_view, kColumnCount>& c, uint32_t rows,
                   uint64_t min_start, std::span<const TraceId> only, ColumnMask columns,
-                  const KeyMask& keys, const RowPredicate* keep, SpanTable* t)
+                  const KeyMask& keys, const RowPredicate* keep, SpanTable* t, bool whole = false)
       : version_(version),
         tables_(tables),
         raw_(c),
@@ -77,9 +77,15 @@ class RowGroupDecoder {
         columns_(columns),
         keys_(keys),
         keep_(keep),
+        whole_(whole),
         t_(t) {
     for (int i = 0; i < kColumnCount; ++i) in_[i] = std::make_unique<ByteReader>(c[i]);
   }
+
+  // Whether Decode read only the traces holding candidate rows (whole ones
+  // with `whole`). With `whole` and no attribute condition to narrow by,
+  // Decode reads nothing.
+  bool narrowed() const { return narrowed_; }
 
   bool Decode() {
     if (version_ >= 2 && (!ParseTimes() || !ReadOps())) return false;
@@ -97,12 +103,17 @@ class RowGroupDecoder {
                        d.keys.size(), version_, tables_, raw_[kAttrPacked])) {
       return false;
     }
+    if (has(kAttrCounts)) {
+      for (auto& counts : pending_) counts.assign(d.keys.size(), 0);
+    }
     CompileConditions();
     if (only_.empty() && !conditions_.empty() && conditions_.size() <= 64 && has(kAttrKeys) &&
         has(kAttrTypes)) {
       std::vector<uint32_t> candidates;
+      narrowed_ = true;
       return CandidateRows(&candidates) && DecodeTracesHolding(candidates);
     }
+    if (whole_) return true;  // nothing narrows: not read (narrowed() false)
     uint32_t row = 0;
     size_t next = 0;  // the next trace of `only_` to look for
     while (row < rows_) {
@@ -393,11 +404,12 @@ class RowGroupDecoder {
         (has(kOrigins) && origin >= d.origins.size())) {
       return false;
     }
-    if (keep_ != nullptr && !keep_->Keeps(service, name, kind, status, start, start + duration)) {
+    if (!whole_ && keep_ != nullptr &&
+        !keep_->Keeps(service, name, kind, status, start, start + duration)) {
       return SkipCells();
     }
     if (!ReadCells()) return false;
-    if (!CellsMayMatch()) {
+    if (!whole_ && !CellsMayMatch()) {
       std::string_view extras;
       return !has(kExtras) || in(kExtras).GetLengthPrefixed(&extras);
     }
@@ -479,19 +491,19 @@ class RowGroupDecoder {
     }
     if (!in(kStatuses).GetBytes(n, &unused)) return false;
     if (has(kAttrCounts)) {
-      PerKeyCells per_key;
-      for (auto& counts : per_key) counts.assign(t_->dicts().keys.size(), 0);
+      // Counted now, stepped over when a later row reads the key (Settle):
+      // a key no row read after this uses is never stepped (a trace's
+      // spans carry some of the group's keys, not all).
       if (by_shape_) {
-        if (!CountShapeCells(n, &per_key)) return false;
+        if (!CountShapeCells(n, &pending_)) return false;
       } else {
         uint64_t cells = 0;
         for (uint64_t i = 0; i < n; ++i) {
           if (!in(kAttrCounts).GetVarint(&v)) return false;
           cells += v;
         }
-        if (!CountCells(cells, &per_key)) return false;
+        if (!CountCells(cells, &pending_)) return false;
       }
-      if (!StepValues(per_key)) return false;
     }
     for (uint64_t i = 0; has(kExtras) && i < n; ++i) {
       if (!in(kExtras).GetLengthPrefixed(&unused)) return false;
@@ -534,8 +546,8 @@ class RowGroupDecoder {
     return true;
   }
 
-  // Versions 1-9: steps the cell columns over `cells` cells, counting each
-  // key's.
+  // Versions 1-9: steps the cell columns over `cells` cells, adding each
+  // key's to `per_key_cells`.
   bool CountCells(uint64_t cells, PerKeyCells* per_key_cells) {
     PerKeyCells& per_key = *per_key_cells;
     const size_t key_count = t_->dicts().keys.size();
@@ -564,9 +576,9 @@ class RowGroupDecoder {
         for (uint32_t i = 0; i < of[uint8_t(CellType::kComplex)]; ++i) {
           if (!in(kAttrComplex).GetLengthPrefixed(&unused)) return false;
         }
-        per_key[0][key] = of[uint8_t(CellType::kString)];
-        per_key[1][key] = of[uint8_t(CellType::kInt)];
-        per_key[2][key] = of[uint8_t(CellType::kDouble)];
+        per_key[0][key] += of[uint8_t(CellType::kString)];
+        per_key[1][key] += of[uint8_t(CellType::kInt)];
+        per_key[2][key] += of[uint8_t(CellType::kDouble)];
       }
     } else {
       for (uint64_t i = 0; i < cells; ++i) {
@@ -590,20 +602,22 @@ class RowGroupDecoder {
     return true;
   }
 
-  // Steps each key's value streams over its cells counted; a key the read
-  // does not look at keeps its stream untouched.
-  bool StepValues(const PerKeyCells& per_key) {
-    const size_t key_count = t_->dicts().keys.size();
-    constexpr CellType kTypes[] = {CellType::kString, CellType::kInt, CellType::kDouble};
-    for (int ty = 0; ty < 3; ++ty) {
-      for (uint32_t key = 0; key < key_count; ++key) {
-        if (!keys_.empty() && (key >= keys_.size() || !keys_[key])) continue;
-        if (per_key[ty][key] > 0 && !values_.SkipMany(key, kTypes[ty], per_key[ty][key])) {
-          return false;
-        }
-      }
+  // A cell type's slot in PerKeyCells; -1: no stream of its own.
+  static int TypeSlot(uint8_t type) {
+    switch (static_cast<CellType>(type)) {
+      case CellType::kString: return 0;
+      case CellType::kInt: return 1;
+      case CellType::kDouble: return 2;
+      default: return -1;
     }
-    return true;
+  }
+
+  // Steps `key`'s stream of `type` over the cells of the rows stepped over
+  // since it was last read (pending_), before a cell of it is read.
+  bool Settle(uint32_t key, uint8_t type) {
+    const int ty = TypeSlot(type);
+    if (ty < 0 || pending_[ty][key] == 0) return true;
+    return values_.SkipMany(key, static_cast<CellType>(type), std::exchange(pending_[ty][key], 0));
   }
 
   bool ResolveParents() {
@@ -717,6 +731,7 @@ class RowGroupDecoder {
       // A key the reader does not look at: its typed values stay in its
       // own stream, untouched; complex values share one stream, stepped.
       if (!keys_.empty() && !keys_[key]) return true;
+      if (!Settle(key, type)) return false;
       Cell& cell = cells_.emplace_back(Cell{key, type, 0, encoded});
       switch (static_cast<CellType>(type)) {
         case CellType::kString: {
@@ -760,8 +775,10 @@ class RowGroupDecoder {
           std::string_view encoded;
           if (type == uint8_t(CellType::kComplex))
             return in(kAttrComplex).GetLengthPrefixed(&encoded);
-          return (!keys_.empty() && !keys_[key]) ||
-                 values_.SkipMany(key, static_cast<CellType>(type), 1);
+          if (!keys_.empty() && !keys_[key]) return true;
+          const int ty = TypeSlot(type);
+          if (ty >= 0) ++pending_[ty][key];  // stepped over when next read
+          return true;
         })) {
       return false;
     }
@@ -790,6 +807,10 @@ class RowGroupDecoder {
   ColumnMask columns_;
   const KeyMask& keys_;
   const RowPredicate* keep_;  // null: every row
+  // The traces holding candidate rows read whole, keep_ not applied to
+  // their rows (ReadTracesHolding).
+  const bool whole_;
+  bool narrowed_ = false;
   SpanTable* t_;
   std::array<std::unique_ptr<ByteReader>, kColumnCount> in_;
   AttributeColumnsReader values_;
@@ -808,6 +829,10 @@ class RowGroupDecoder {
   std::vector<uint32_t> shape_rows_;  // per shape, rows stepped over
   std::vector<uint32_t> row_keys_;    // versions 1-9: the row's keys, decoded
   std::vector<Condition> conditions_;
+  // Per key and type (string, int, double), cells of rows stepped over not
+  // yet stepped over in the key's stream (sized when the group's attribute
+  // columns are read).
+  PerKeyCells pending_;
   std::vector<SpanId> trace_span_ids_;                          // of the trace being read
   std::vector<std::pair<uint32_t, uint64_t>> pending_parents_;  // (table row, position in trace)
   // Version 2 times, and the next of each to use.
@@ -1095,6 +1120,23 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
         fmt::format("{}: row group {} has inconsistent columns", path_, index));
   }
   return table;
+}
+
+Result<std::optional<SpanTable>> SegmentReader::ReadTracesHolding(size_t index,
+                                                                  const RowPredicate& rows) const {
+  const RowGroupInfo& info = footer_.row_groups[index];
+  std::array<std::string_view, kColumnCount> columns{};
+  if (Status s = HeldColumns(index, kAllColumns, /*read=*/true, &columns); !s.ok()) return s;
+  SpanTable table(footer_.dicts);
+  const KeyMask every_key;
+  RowGroupDecoder decoder(footer_.version, &tables_, columns, info.rows, info.min_start, {},
+                          kAllColumns, every_key, &rows, &table, /*whole=*/true);
+  if (!decoder.Decode()) {
+    return Status::InvalidArgument(
+        fmt::format("{}: row group {} has inconsistent columns", path_, index));
+  }
+  if (!decoder.narrowed()) return std::optional<SpanTable>();
+  return std::optional<SpanTable>(std::move(table));
 }
 
 Result<bool> SegmentReader::MayHaveStringValue(size_t index, std::string_view key,

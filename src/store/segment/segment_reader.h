@@ -85,6 +85,14 @@ class SegmentReader {
   Result<SpanTable> ReadRowGroup(size_t index, std::span<const TraceId> only = {},
                                  ColumnMask columns = kAllColumns, const KeyMask& keys = {},
                                  const RowPredicate* rows = nullptr) const;
+  // As ReadRowGroup(index, {}, kAllColumns, {}, &rows), but the traces
+  // holding a row that may pass `rows`'s attribute conditions are decoded
+  // whole: all of their rows in the group, with every column and key, no
+  // predicate applied; no other row. A search can then answer them without
+  // reading the group again (GetTraces after FindTraces read each group
+  // twice). nullopt when no attribute condition narrows the group's rows
+  // (read it with ReadRowGroup).
+  Result<std::optional<SpanTable>> ReadTracesHolding(size_t index, const RowPredicate& rows) const;
   // False only when no span of row group `index` can match attribute
   // `key` = `value` by a string value: not in the group's dictionary for the
   // key, not on any event (unless `events` is false: the caller knows no
