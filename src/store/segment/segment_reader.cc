@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -40,6 +41,32 @@ using BlockKey = std::tuple<uint64_t, uint32_t, int>;
 SharedLru<BlockKey, std::string>& SharedBlocks() {
   static auto* cache = new SharedLru<BlockKey, std::string>(SegmentReader::kSharedColumnBytes);
   return *cache;
+}
+
+// The content of a zstd frame holding it as one raw block, a view into
+// `frame`; nullopt for any other frame. zstd stores a block it cannot
+// shrink that way: random span IDs, bit-packed times.
+std::optional<std::string_view> RawFrameContent(std::string_view frame, uint32_t raw_size) {
+  constexpr uint32_t kZstdMagic = 0xFD2FB528;
+  if (frame.size() < 5 || DecodeFixed32(frame.data()) != kZstdMagic) return std::nullopt;
+  const auto byte = [&](size_t i) { return static_cast<uint8_t>(frame[i]); };
+  // Frame header descriptor: content size field size (bits 7-6), single
+  // segment (5), reserved (3), content checksum (2), dictionary ID (1-0).
+  const uint8_t descriptor = byte(4);
+  const bool single_segment = descriptor & 0x20, checksum = descriptor & 0x04;
+  if ((descriptor & 0x08) || (descriptor & 0x03)) return std::nullopt;  // reserved; a dictionary
+  const unsigned size_flag = descriptor >> 6;
+  const size_t size_bytes = size_flag == 0 ? (single_segment ? 1 : 0) : size_t(1) << size_flag;
+  const size_t header = 5 + (single_segment ? 0 : 1) + size_bytes;
+  if (frame.size() < header + 3) return std::nullopt;
+  // Block header: last block (bit 0), type (2-1, 0: raw), size (23-3).
+  const uint32_t block = byte(header) | byte(header + 1) << 8 | byte(header + 2) << 16;
+  const uint32_t type = (block >> 1) & 3, size = block >> 3;
+  if (!(block & 1) || type != 0 || size != raw_size ||
+      frame.size() != header + 3 + size + (checksum ? 4 : 0)) {
+    return std::nullopt;
+  }
+  return frame.substr(header + 3, size);
 }
 
 Status PRead(int fd, uint64_t offset, size_t n, std::string* out, const std::string& path) {
@@ -909,6 +936,11 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(const std::string& pa
   }
   if (Status s = DecodeFooter(raw, path, &reader->footer_); !s.ok()) return s;
   reader->tables_.Index();
+  // A segment never changes once written: blocks stored as they are are
+  // read in place (InPlace). Without a mapping, every block is read.
+  void* mapped = ::mmap(nullptr, reader->file_bytes_, PROT_READ, MAP_SHARED, fd, 0);
+  if (mapped != MAP_FAILED) reader->mapped_ = static_cast<const char*>(mapped);
+  reader->in_place_ = std::make_unique<std::atomic<uint64_t>[]>(reader->footer_.row_groups.size());
   return reader;
 }
 
@@ -916,6 +948,7 @@ SegmentReader::~SegmentReader() {
   tables_.Forget();
   const uint64_t id = id_;
   SharedBlocks().EraseIf([id](const BlockKey& k) { return std::get<0>(k) == id; });
+  if (mapped_ != nullptr) ::munmap(const_cast<char*>(mapped_), file_bytes_);
   ::close(fd_);
 }
 
@@ -987,6 +1020,37 @@ Status SegmentReader::DecompressBlock(const ColumnBlock& block, std::string_view
   return Status::Ok();
 }
 
+Result<std::optional<std::string_view>> SegmentReader::InPlace(size_t group, int column) const {
+  if (mapped_ == nullptr) return std::optional<std::string_view>();
+  const ColumnBlock& block = footer_.row_groups[group].columns[column];
+  const uint64_t in_place = uint64_t(1) << column, not_in_place = in_place << 32;
+  std::atomic<uint64_t>& known = in_place_[group];
+  const uint64_t was = known.load(std::memory_order_acquire);
+  if (was & not_in_place) return std::optional<std::string_view>();
+  if (Status s = CheckInFile(block, group, column); !s.ok()) return s;
+  const std::string_view bytes(mapped_ + block.offset, block.size);
+  std::optional<std::string_view> content;
+  if (StoredRaw(column) && footer_.version >= 9 && block.raw_size == block.size) {
+    content = bytes;
+  } else if (!StoredRaw(column)) {
+    content = RawFrameContent(bytes, block.raw_size);
+  }
+  if (!content) {
+    known.fetch_or(not_in_place, std::memory_order_acq_rel);
+    return content;
+  }
+  // Verified once (a check, every time): the mapping is the file.
+  if (!(was & in_place) || PrivateReads::active()) {
+    if (block.size > 0 && Crc32c(bytes) != block.crc) {
+      return Status::InvalidArgument(fmt::format("{}: checksum mismatch in {} (bytes {}..{})",
+                                                 path_, BlockName(group, column), block.offset,
+                                                 block.offset + block.size));
+    }
+    known.fetch_or(in_place, std::memory_order_acq_rel);
+  }
+  return content;
+}
+
 // Decompressed columns (a table copies what it keeps) in a front per thread
 // before the shared cache. The front keeps the last groups read, each
 // knowing which segment's group it holds, so reading a group again on this
@@ -1005,6 +1069,7 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
     size_t group = 0;
     uint64_t used = 0;  // when last read (0: only probed), for replacing the oldest
     std::array<std::shared_ptr<const std::string>, kColumnCount> blocks;
+    std::array<std::string_view, kColumnCount> views;  // into blocks, or the file's mapping
     ColumnMask valid = 0;
   };
   constexpr size_t kHeldGroups = 16, kMaxHeldBytes = 2 << 20;
@@ -1018,7 +1083,9 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
     }
     if (h.used < slot->used) slot = &h;
   }
-  if (slot->reader != id_ || slot->group != index) {  // the oldest, taken over
+  // The oldest taken over; and under PrivateReads (a check, a compaction)
+  // every block is read from the file again, even one this thread holds.
+  if (slot->reader != id_ || slot->group != index || PrivateReads::active()) {
     // Bounded: a group of large spans is not kept once another is read.
     for (Held& h : held) {
       size_t bytes = 0;
@@ -1030,6 +1097,17 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
     slot->group = index;
   }
   if (read) slot->used = ++clock;
+  // Blocks stored as they are (InPlace) are views into the file's mapping:
+  // nothing copied, no memory of the process's own.
+  for (int c = 0; c < kColumnCount; ++c) {
+    ColumnMask bit = ColumnBit(static_cast<Column>(c));
+    if (!(mask & bit) || (slot->valid & bit)) continue;
+    Result<std::optional<std::string_view>> in_place = InPlace(index, c);
+    if (!in_place.ok()) return in_place.status();
+    if (!*in_place) continue;
+    slot->views[c] = **in_place;
+    slot->valid |= bit;
+  }
   // What another thread (or an earlier read here) decompressed is shared;
   // private reads (a check, a compaction) read and verify the file.
   auto& shared = SharedBlocks();
@@ -1039,6 +1117,7 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
     if (!(mask & bit) || (slot->valid & bit)) continue;
     if (auto block = shared.Find({id_, static_cast<uint32_t>(index), c})) {
       slot->blocks[c] = std::move(block);
+      slot->views[c] = *slot->blocks[c];
       slot->valid |= bit;
     }
   }
@@ -1087,11 +1166,12 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
           share && !PassingReads::active()
               ? shared.Insert({id_, static_cast<uint32_t>(index), c}, std::move(fresh), bytes)
               : std::move(fresh);
+      slot->views[c] = *slot->blocks[c];
       slot->valid |= ColumnBit(static_cast<Column>(c));
     }
   }
   for (int c = 0; c < kColumnCount; ++c) {
-    if (mask & ColumnBit(static_cast<Column>(c))) (*columns)[c] = *slot->blocks[c];
+    if (mask & ColumnBit(static_cast<Column>(c))) (*columns)[c] = slot->views[c];
   }
   return Status::Ok();
 }

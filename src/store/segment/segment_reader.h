@@ -93,6 +93,13 @@ class SegmentReader {
   // twice). nullopt when no attribute condition narrows the group's rows
   // (read it with ReadRowGroup).
   Result<std::optional<SpanTable>> ReadTracesHolding(size_t index, const RowPredicate& rows) const;
+  // Column `column` of row group `group` as it lies in the file's mapping,
+  // when the file holds it as it is (a raw column, or a zstd frame of one
+  // raw block: random span IDs, bit-packed times), its checksum verified
+  // (once; under PrivateReads, every time); nullopt when it must be
+  // decompressed, or the file is not mapped. Reads use it: such blocks are
+  // neither copied nor kept in the shared cache.
+  Result<std::optional<std::string_view>> InPlace(size_t group, int column) const;
   // False only when no span of row group `index` can match attribute
   // `key` = `value` by a string value: not in the group's dictionary for the
   // key, not on any event (unless `events` is false: the caller knows no
@@ -272,6 +279,10 @@ class SegmentReader {
   const uint64_t id_;
   Values tables_{this};
   uint64_t file_bytes_ = 0;
+  const char* mapped_ = nullptr;  // the whole file, read-only; null: not mapped
+  // Per row group, the columns found read in place (bit c, verified) and
+  // those found not to be (bit 32 + c).
+  std::unique_ptr<std::atomic<uint64_t>[]> in_place_;
   SegmentFooter footer_;
   mutable std::mutex index_mu_;
   mutable std::shared_ptr<const AttributeIndex> index_;  // guarded by index_mu_

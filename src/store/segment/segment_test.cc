@@ -539,6 +539,57 @@ TEST_F(SegmentTest, ThreadsShareDecompressedColumns) {
   EXPECT_EQ(SegmentReader::SharedColumnBytes(), 0u);
 }
 
+// Blocks the file holds as they are (a zstd frame of one raw block: random
+// span IDs) are read in place from its mapping: not copied into the shared
+// cache, verified on a first read (damage reported with its place) and by a
+// check every time, even after reads verified them.
+TEST_F(SegmentTest, BlocksStoredAsTheyAreAreReadInPlace) {
+  SpanTable table;
+  table.Append(MakeVariedTraces(12, 3000, /*with_arrays=*/false));
+  ASSERT_TRUE(WriteSegment(path_, table, SortedRowOrder(table), {}, {.row_group_rows = 256}).ok());
+  auto reader = SegmentReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  const auto& groups = (*reader)->footer().row_groups;
+  ASSERT_GE(groups.size(), 3u);
+  auto ids = (*reader)->InPlace(0, kSpanIds);
+  ASSERT_TRUE(ids.ok() && *ids) << "random span IDs are not one raw zstd block";
+  auto rows = (*reader)->ReadRowGroup(0);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ((*ids)->size(), rows->rows() * 8);
+  for (size_t i = 0; i < rows->rows(); ++i) {
+    EXPECT_EQ((*ids)->substr(8 * i, 8), rows->span_id[i].AsBytes()) << "row " << i;
+  }
+  // A block zstd shrank is decompressed, not read in place.
+  size_t raw_bytes = 0;
+  for (int c = 0; c < kColumnCount; ++c) {
+    const ColumnBlock& block = groups[1].columns[c];
+    raw_bytes += block.raw_size;
+    auto in_place = (*reader)->InPlace(1, c);
+    ASSERT_TRUE(in_place.ok());
+    if (block.size < block.raw_size) {
+      EXPECT_FALSE(*in_place) << kColumnNames[c];
+    }
+  }
+  const size_t before = SegmentReader::SharedColumnBytes();
+  ASSERT_TRUE((*reader)->ReadRowGroup(1).ok());
+  EXPECT_LE(SegmentReader::SharedColumnBytes() - before,
+            raw_bytes - groups[1].columns[kSpanIds].raw_size);
+  // Damage in a block no read has verified yet is found by the first read.
+  const ColumnBlock& damaged = groups[2].columns[kSpanIds];
+  FlipBits(path_, damaged.offset + damaged.size / 2, 0x04);
+  auto read = (*reader)->ReadRowGroup(2);
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find("checksum mismatch in row group 2 column span_ids"),
+            std::string::npos)
+      << read.status().message();
+  // Damage in a block reads verified is still found by a check.
+  FlipBits(path_, groups[0].columns[kSpanIds].offset + 9, 0x01);
+  Status check = (*reader)->Check();
+  EXPECT_NE(check.message().find("checksum mismatch in row group 0 column span_ids"),
+            std::string::npos)
+      << check.message();
+}
+
 TEST_F(SegmentTest, ValueTablesKeepRepeatedStringsOnceAndGiveWayToDictionaries) {
   Traces in = MakeVariedTraces(5, 20000, /*with_arrays=*/false);
   std::set<std::string> users;
