@@ -3,7 +3,9 @@
 // \uXXXX). Used by the OTLP/JSON encoder and every JSON API response.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,20 +30,26 @@ class JsonWriter {
   }
   void Int(int64_t v) {
     Separate();
-    out_ += std::to_string(v);
+    AppendNumber(v);
   }
   void Uint(uint64_t v) {
     Separate();
-    out_ += std::to_string(v);
+    AppendNumber(v);
   }
+  // `bytes` as a string of lowercase hex digits (IDs), written in place.
+  void Hex(std::span<const uint8_t> bytes);
   // protojson writes 64-bit integers as strings.
   void Int64AsString(int64_t v) {
     Separate();
-    out_ += '"' + std::to_string(v) + '"';
+    out_ += '"';
+    AppendNumber(v);
+    out_ += '"';
   }
   void Uint64AsString(uint64_t v) {
     Separate();
-    out_ += '"' + std::to_string(v) + '"';
+    out_ += '"';
+    AppendNumber(v);
+    out_ += '"';
   }
   void Double(double v);  // NaN and infinities as strings, as protojson does
   void Bool(bool v) {
@@ -58,6 +66,9 @@ class JsonWriter {
     out_ += json;
   }
 
+  // Room for `bytes` more (an answer's size known roughly in advance: no
+  // copy of what is written as the string grows).
+  void Reserve(size_t bytes) { out_.reserve(out_.size() + bytes); }
   std::string& str() { return out_; }
   std::string Take() { return std::move(out_); }
 
@@ -82,6 +93,11 @@ class JsonWriter {
     }
   }
   void AppendString(std::string_view s);
+  template <typename T>
+  void AppendNumber(T v) {
+    char buf[24];
+    out_.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+  }
 
   std::string out_;
   std::vector<bool> first_;

@@ -50,10 +50,12 @@ std::string WholeBody(const Traces& trace, TraceForm form) {
       return fmt::format(R"({{"result":{}}})", otlp::EncodeTracesJson(trace));
     case TraceForm::kJaegerJson: {
       JsonWriter w;
+      w.Reserve(1024 * trace.SpanCount() + 1024);  // about a KiB a span: no regrowth
+      OpenJaegerEnvelope(w);
       w.BeginArray();
       WriteJaegerTrace(AssembleTrace(trace), w);
       w.EndArray();
-      return JaegerEnvelope(w.str(), 1);
+      return CloseJaegerEnvelope(w, 1);
     }
     case TraceForm::kColumns: {
       std::string body;
@@ -173,6 +175,7 @@ class PieceWriter {
           duplicated_.contains(s.span_id.Key()) && !duplicates_met_.insert(s.span_id.Key()).second;
       WriteJaegerSpan(a, processes_.IdOf(*a.resource), w_);
     }
+    processes_.ForgetAddresses();  // the next piece reuses piece_'s memory
     Flush(out);
   }
 

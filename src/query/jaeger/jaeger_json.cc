@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
 
 #include "analysis/span_facts.h"
 #include "core/base64.h"
@@ -19,6 +20,13 @@ std::string JaegerTraceIdHex(const TraceId& id) {
 }
 
 namespace {
+
+// As JaegerTraceIdHex, written in place.
+void WriteTraceId(JsonWriter& w, const TraceId& id) {
+  bool high_zero =
+      std::all_of(id.bytes.begin(), id.bytes.begin() + 8, [](uint8_t b) { return b == 0; });
+  w.Hex(std::span<const uint8_t>(id.bytes).subspan(high_zero ? 8 : 0));
+}
 
 // Arrays and maps have no Jaeger type: they travel as JSON strings.
 std::string ComplexAsJson(const AnyValue& v);
@@ -102,9 +110,9 @@ void WriteReference(JsonWriter& w, const char* type, const TraceId& trace, const
   w.Key("refType");
   w.String(type);
   w.Key("traceID");
-  w.String(JaegerTraceIdHex(trace));
+  WriteTraceId(w, trace);
   w.Key("spanID");
-  w.String(span.ToHex());
+  w.Hex(span.bytes);
   w.EndObject();
 }
 
@@ -161,9 +169,9 @@ void WriteJaegerSpan(const AssembledSpan& a, const std::string& process_id, Json
   const Span& s = *a.span;
   w.BeginObject();
   w.Key("traceID");
-  w.String(JaegerTraceIdHex(s.trace_id));
+  WriteTraceId(w, s.trace_id);
   w.Key("spanID");
-  w.String(s.span_id.ToHex());
+  w.Hex(s.span_id.bytes);
   w.Key("flags");
   w.Uint(s.flags & 0xff);
   w.Key("operationName");
@@ -198,6 +206,9 @@ void WriteJaegerSpan(const AssembledSpan& a, const std::string& process_id, Json
 }
 
 const std::string& JaegerProcesses::IdOf(const ResourceSpans& rs) {
+  if (auto known = by_address_.find(&rs); known != by_address_.end()) {
+    return processes_[known->second].first;
+  }
   key_.clear();
   for (const KeyValue& kv : rs.resource.attributes) {
     key_ += kv.key;
@@ -206,7 +217,11 @@ const std::string& JaegerProcesses::IdOf(const ResourceSpans& rs) {
     key_ += '\x1e';
   }
   auto it = ids_.find(key_);
-  if (it != ids_.end()) return processes_[it->second].first;
+  if (it != ids_.end()) {
+    by_address_.emplace(&rs, it->second);
+    return processes_[it->second].first;
+  }
+  by_address_.emplace(&rs, processes_.size());
   ids_.emplace(key_, processes_.size());
   JsonWriter w;
   w.BeginObject();
@@ -238,7 +253,7 @@ void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& w) {
   JaegerProcesses processes;
   w.BeginObject();
   w.Key("traceID");
-  w.String(JaegerTraceIdHex(trace.trace_id));
+  WriteTraceId(w, trace.trace_id);
   w.Key("spans");
   w.BeginArray();
   for (const AssembledSpan& a : trace.spans) WriteJaegerSpan(a, processes.IdOf(*a.resource), w);
@@ -258,6 +273,13 @@ std::string JaegerEnvelope(std::string_view data_json, size_t total) {
   out.reserve(data_json.size() + tail.size() + 8);
   out.append(R"({"data":)").append(data_json).append(tail);
   return out;
+}
+
+void OpenJaegerEnvelope(JsonWriter& w) { w.str() += R"({"data":)"; }
+
+std::string CloseJaegerEnvelope(JsonWriter& w, size_t total) {
+  w.str() += fmt::format(R"(,"total":{},"limit":0,"offset":0,"errors":null}})", total);
+  return w.Take();
 }
 
 std::string JaegerError(int code, std::string_view message) {

@@ -31,12 +31,18 @@ void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& out);
 // their resources) are gone by the time the processes are written.
 class JaegerProcesses {
  public:
+  // `resource`'s process ID, known by its address until ForgetAddresses
+  // (the resources it was given may be gone and their memory reused).
   const std::string& IdOf(const ResourceSpans& resource);
+  void ForgetAddresses() { by_address_.clear(); }
   // The "processes" object.
   void Write(JsonWriter& out) const;
 
  private:
-  std::unordered_map<std::string, size_t> ids_;                 // encoded resource -> index
+  std::unordered_map<std::string, size_t> ids_;  // encoded resource -> index
+  // A trace's spans share a few resources: each one's index, by address
+  // (encoding the resource for every span was most of writing its process).
+  std::unordered_map<const ResourceSpans*, size_t> by_address_;
   std::vector<std::pair<std::string, std::string>> processes_;  // id, JSON
   std::string key_;
 };
@@ -48,6 +54,10 @@ void WriteJaegerSpan(const AssembledSpan& span, const std::string& process_id, J
 // {"data": <data>, "total": N, "limit": 0, "offset": 0, "errors": null}:
 // Jaeger's envelope around every response.
 std::string JaegerEnvelope(std::string_view data_json, size_t total);
+// The same envelope written in place around what goes into `w` between
+// the two (a search's answer, hundreds of KiB, not copied again).
+void OpenJaegerEnvelope(JsonWriter& w);
+std::string CloseJaegerEnvelope(JsonWriter& w, size_t total);
 // The envelope of an error: data null, errors [{code, msg}].
 std::string JaegerError(int code, std::string_view message);
 
