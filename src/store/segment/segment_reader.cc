@@ -1098,8 +1098,10 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
   }
   if (read) slot->used = ++clock;
   // Blocks stored as they are (InPlace) are views into the file's mapping:
-  // nothing copied, no memory of the process's own.
-  for (int c = 0; c < kColumnCount; ++c) {
+  // nothing copied, no memory of the process's own. Not for a read passing
+  // over many groups once (a big trace streamed): the pages it maps would
+  // stay in the process's resident set, unbounded.
+  for (int c = 0; c < kColumnCount && !PassingReads::active(); ++c) {
     ColumnMask bit = ColumnBit(static_cast<Column>(c));
     if (!(mask & bit) || (slot->valid & bit)) continue;
     Result<std::optional<std::string_view>> in_place = InPlace(index, c);

@@ -97,8 +97,9 @@ class SegmentReader {
   // when the file holds it as it is (a raw column, or a zstd frame of one
   // raw block: random span IDs, bit-packed times), its checksum verified
   // (once; under PrivateReads, every time); nullopt when it must be
-  // decompressed, or the file is not mapped. Reads use it: such blocks are
-  // neither copied nor kept in the shared cache.
+  // decompressed, or the file is not mapped. Reads use it (not under
+  // PassingReads): such blocks are neither copied nor kept in the shared
+  // cache.
   Result<std::optional<std::string_view>> InPlace(size_t group, int column) const;
   // False only when no span of row group `index` can match attribute
   // `key` = `value` by a string value: not in the group's dictionary for the
