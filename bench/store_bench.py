@@ -430,6 +430,10 @@ SIDE_BY_SIDE = [
     ("service + tag, few, a new user each asking",
      lambda i: "service=gateway&tags=" + jaeger_tags({"user.id": f"user-{i}"})),
     ("service + tag, many", "service=payment&tags=" + jaeger_tags({"http.response.status_code": "500"})),
+    ("service + tag, none", "service=gateway&tags=" + jaeger_tags({"http.route": "/nowhere"})),
+    # No search at all: what any request costs this client (a new connection
+    # each), the floor under every figure above ("found": the services).
+    ("a request alone: /api/services", "/api/services"),
 ]
 
 
@@ -464,7 +468,7 @@ def side_by_side(systems, args):
                     path = f"/api/traces/{ids[system.name][i]}"
                 else:
                     q = query(5000 + i) if callable(query) else query
-                    path = f"/api/traces?{q}&lookback=1h&limit=20"
+                    path = q if q.startswith("/") else f"/api/traces?{q}&lookback=1h&limit=20"
                 t0 = time.perf_counter()
                 body = get(system.ports["query"], path)
                 times[system.name].append((time.perf_counter() - t0) * 1000)
