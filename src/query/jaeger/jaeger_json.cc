@@ -12,21 +12,26 @@
 
 namespace polytrace::query {
 
-std::string JaegerTraceIdHex(const TraceId& id) {
-  std::string hex = id.ToHex();
+namespace {
+
+// Jaeger drops the high half of a trace ID that is zero (a 64-bit ID).
+std::span<const uint8_t> JaegerTraceIdBytes(const TraceId& id) {
   bool high_zero =
       std::all_of(id.bytes.begin(), id.bytes.begin() + 8, [](uint8_t b) { return b == 0; });
-  return high_zero ? hex.substr(16) : hex;
+  return std::span<const uint8_t>(id.bytes).subspan(high_zero ? 8 : 0);
+}
+
+}  // namespace
+
+std::string JaegerTraceIdHex(const TraceId& id) {
+  std::string hex = id.ToHex();
+  return JaegerTraceIdBytes(id).size() == 8 ? hex.substr(16) : hex;
 }
 
 namespace {
 
 // As JaegerTraceIdHex, written in place.
-void WriteTraceId(JsonWriter& w, const TraceId& id) {
-  bool high_zero =
-      std::all_of(id.bytes.begin(), id.bytes.begin() + 8, [](uint8_t b) { return b == 0; });
-  w.Hex(std::span<const uint8_t>(id.bytes).subspan(high_zero ? 8 : 0));
-}
+void WriteTraceId(JsonWriter& w, const TraceId& id) { w.Hex(JaegerTraceIdBytes(id)); }
 
 // Arrays and maps have no Jaeger type: they travel as JSON strings.
 std::string ComplexAsJson(const AnyValue& v);
