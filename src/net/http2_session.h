@@ -78,6 +78,8 @@ class Http2Session {
   bool WantsWrite() const;
   // A request is open (between its head and its answer's last byte).
   bool Busy() const { return !streams_.empty(); }
+  // Streams closed so far (each request answered, refused or reset).
+  uint64_t StreamsClosed() const { return streams_closed_; }
   // No new requests: a GOAWAY; open ones finish.
   void GoAway();
 
@@ -102,6 +104,7 @@ class Http2Session {
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   std::vector<int32_t> complete_;  // requests whose body is in, to handle
   bool going_away_ = false;
+  uint64_t streams_closed_ = 0;
 };
 
 }  // namespace polytrace

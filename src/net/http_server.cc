@@ -429,12 +429,32 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (!broken_ && !reading_ && h2_->WantsRead() && Lowest().socket().is_open()) ReadHttp2();
   }
 
+  // Every request answered: small input (the client's ping after an
+  // answer) waits for more, or for the deadline timer, which lowers the
+  // mark again within quiet_input_wait (lowering it wakes the loop when
+  // bytes wait: the kernel signals them readable).
+  void AwaitQuietInput() {
+    if (shared_->options.quiet_input_bytes <= 1 || quiet_input_) return;
+    SetReceiveLowWatermark(shared_->options.quiet_input_bytes);
+    quiet_since_ = std::chrono::steady_clock::now();
+    if (deadline_timer_->expiry() > quiet_since_ + shared_->options.quiet_input_wait) {
+      WatchHttp2Deadline();
+    }
+  }
+
+  void SetReceiveLowWatermark(int bytes) {
+    int fd = Lowest().socket().native_handle();
+    quiet_input_ =
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) == 0 && bytes > 1;
+  }
+
   void ReadHttp2() {
     reading_ = true;
     stream_.async_read_some(asio::buffer(h2_in_.get(), kMaxReadChunk),
                             [self = shared_from_this()](beast::error_code ec, size_t read) {
                               self->reading_ = false;
                               if (ec) return self->Close();
+                              if (self->quiet_input_) self->SetReceiveLowWatermark(1);
                               self->last_progress_ = std::chrono::steady_clock::now();
                               bool ok = self->h2_->Receive({self->h2_in_.get(), read});
                               self->AfterHttp2Input(ok);
@@ -445,9 +465,13 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   // it fires early, instead of a timer armed (a timerfd_settime) on every
   // read and write: three system calls of eleven a request.
   void WatchHttp2Deadline() {
+    auto now = std::chrono::steady_clock::now();
+    auto wait = shared_->options.quiet_input_wait;
+    if (quiet_input_ && now >= quiet_since_ + wait) SetReceiveLowWatermark(1);
     auto timeout = h2_->Busy() ? shared_->options.read_timeout : shared_->options.idle_timeout;
     auto deadline = last_progress_ + timeout;
-    if (deadline <= std::chrono::steady_clock::now()) return Close();
+    if (deadline <= now) return Close();
+    if (quiet_input_) deadline = std::min(deadline, quiet_since_ + wait);
     deadline_timer_->expires_at(deadline);
     deadline_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || !self->Lowest().socket().is_open()) return;
@@ -460,6 +484,10 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (writing_) return;
     h2_out_.clear();
     h2_->Output(&h2_out_);
+    if (h2_->StreamsClosed() != streams_closed_) {
+      streams_closed_ = h2_->StreamsClosed();
+      if (!h2_->Busy()) AwaitQuietInput();
+    }
     if (h2_out_.empty()) {
       if (broken_ || (!h2_->WantsRead() && !h2_->WantsWrite())) Close();
       return;
@@ -753,6 +781,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   std::unique_ptr<char[]> h2_in_;
   std::string h2_out_;
   bool reading_ = false, writing_ = false, broken_ = false;
+  uint64_t streams_closed_ = 0;  // as last seen: a change means a request was answered
+  bool quiet_input_ = false;     // the receive low watermark is raised, since quiet_since_
+  std::chrono::steady_clock::time_point quiet_since_;
   std::chrono::steady_clock::time_point last_progress_;  // the last read or write done
   std::optional<asio::steady_timer> deadline_timer_;
 };

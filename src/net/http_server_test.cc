@@ -505,6 +505,32 @@ TEST(HttpServerTest, Http2IdleConnectionsAreClosedAfterTheIdleTimeout) {
   EXPECT_TRUE(h2.ClosedByServerWithin(3000));
 }
 
+// Once every request is answered, input below the low watermark (a client's
+// PING) waits for more or for quiet_input_wait; then it is read and answered.
+TEST(HttpServerTest, Http2SmallInputAfterAnAnswerIsReadWithinTheQuietWait) {
+  HttpServerOptions o = Http2Options();
+  o.quiet_input_bytes = 31;
+  o.quiet_input_wait = std::chrono::milliseconds(1000);
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  testing::H2Client h2(server.port());
+  ASSERT_EQ(h2.Exchange({Post("/x", "1")})[0].body, "POST /x q= body=1");
+  // A PING is 17 bytes: held by the mark, then answered once it is lowered.
+  std::optional<std::chrono::milliseconds> held = h2.PingAnsweredWithin(5000);
+  ASSERT_TRUE(held.has_value());
+  EXPECT_GE(held->count(), 900);
+  // With no answer since, nothing is held: the next PING is answered at once
+  // (well within the wait), and requests go on.
+  std::optional<std::chrono::milliseconds> prompt = h2.PingAnsweredWithin(5000);
+  ASSERT_TRUE(prompt.has_value());
+  EXPECT_LT(prompt->count(), 700);
+  EXPECT_EQ(h2.Exchange({Post("/y", "2"), Post("/z", "3")})[1].body, "POST /z q= body=3");
+  // A request after an answer is read when it comes, not after the wait.
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(h2.Exchange({Post("/w", std::string(100, 'w'))})[0].closed, true);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(700));
+}
+
 TEST(HttpServerTest, Http2RequestStalledMidBodyIsCutAfterTheReadTimeout) {
   HttpServerOptions o = Http2Options();
   o.read_timeout = std::chrono::milliseconds(300);  // the idle timeout stays at 120 s

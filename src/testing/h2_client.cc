@@ -19,6 +19,7 @@ struct H2Client::State {
   std::vector<size_t> sent;
   std::vector<bool> ends;
   size_t open = 0;
+  bool ping_acked = false;
 };
 
 namespace {
@@ -70,6 +71,13 @@ H2Client::H2Client(uint16_t port) : state_(std::make_unique<State>()) {
           s->answers[it->second].closed = true;
           s->answers[it->second].reset = error;
           --s->open;
+        }
+        return 0;
+      });
+  nghttp2_session_callbacks_set_on_frame_recv_callback(
+      cb, [](nghttp2_session*, const nghttp2_frame* frame, void* user) {
+        if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) != 0) {
+          StateOf(user)->ping_acked = true;
         }
         return 0;
       });
@@ -155,6 +163,33 @@ bool H2Client::ClosedByServerWithin(int ms) {
     if (recv(fd_, buf, sizeof(buf), 0) <= 0) return true;
   }
   return false;
+}
+
+std::optional<std::chrono::milliseconds> H2Client::PingAnsweredWithin(int ms) {
+  if (fd_ < 0) return std::nullopt;
+  state_->ping_acked = false;
+  nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + std::chrono::milliseconds(ms);
+  char buf[4096];
+  while (!state_->ping_acked && std::chrono::steady_clock::now() < deadline) {
+    const uint8_t* out = nullptr;
+    ssize_t n;
+    while ((n = nghttp2_session_mem_send(session_, &out)) > 0) {
+      if (send(fd_, out, static_cast<size_t>(n), MSG_NOSIGNAL) != n) return std::nullopt;
+    }
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 20) <= 0) continue;
+    ssize_t got = recv(fd_, buf, sizeof(buf), 0);
+    if (got <= 0) return std::nullopt;
+    if (nghttp2_session_mem_recv(session_, reinterpret_cast<uint8_t*>(buf),
+                                 static_cast<size_t>(got)) < 0) {
+      return std::nullopt;
+    }
+  }
+  if (!state_->ping_acked) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start);
 }
 
 std::string GrpcFrame(const std::string& message) {

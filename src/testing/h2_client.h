@@ -4,9 +4,11 @@
 // trailers. Reads time out (5 s) so a hung server fails the test.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,9 @@ class H2Client {
   // Whether the server closes the connection within `ms` (reading and
   // discarding what it sends first, e.g. a GOAWAY).
   bool ClosedByServerWithin(int ms);
+  // Sends a PING and waits up to `ms` for its acknowledgement: how long it
+  // took, or nothing.
+  std::optional<std::chrono::milliseconds> PingAnsweredWithin(int ms);
 
   struct State;  // what the library's callbacks fill in
 

@@ -52,6 +52,9 @@ Status OtlpGrpcServer::Start() {
   }
   options.threads = 4;  // a handler may wait (the store's WAL): other loops go on
   options.event_loop_per_thread = true;
+  // grpc-go's PING and WINDOW_UPDATE after each answer are 30 bytes; any
+  // request (its HEADERS and a DATA frame) is more.
+  options.quiet_input_bytes = 31;
   options.log_error = [log = log_](const std::string& m) { log->error(m); };
   options.admission = admission_;
   if (config_.tls) {
