@@ -186,6 +186,53 @@ TEST(ProtoCodecTest, ScanAcceptsExactlyWhatDecodingAccepts) {
   EXPECT_GT(rejected, 100);  // the mutations did reach the checks
 }
 
+// Scans check runs of ASCII string attributes by their shape alone: every
+// byte of such a run, changed to each value that matters there (non-ASCII,
+// lengths one off, other tags), is accepted by the scan exactly when
+// decoding accepts it.
+TEST(ProtoCodecTest, ScanOfStringAttributeRunsAcceptsExactlyWhatDecodingAccepts) {
+  Traces in;
+  Arena& a = in.arena();
+  ResourceSpans& rs = in.resource_spans().Append(a);
+  rs.resource.attributes.Append(a, {"service.name", AnyValue::String("svc")});
+  rs.resource.attributes.Append(a, {"host", AnyValue::String("")});
+  Span& span = rs.scope_spans.Append(a).spans.Append(a);
+  span.trace_id.bytes[0] = 1;
+  span.span_id.bytes[0] = 1;
+  span.name = "op";
+  span.attributes.Append(a, {"a", AnyValue::String("xy")});
+  span.attributes.Append(a, {"", AnyValue::String("")});
+  span.attributes.Append(a, {"empty", AnyValue()});
+  span.attributes.Append(a, {"n", AnyValue::Int(5)});
+  span.attributes.Append(a, {"b", AnyValue::String("\xc3\xbc")});  // UTF-8, not ASCII
+  span.attributes.Append(a, {"c", AnyValue::String("z")});
+  std::string good = EncodeTracesProto(in);
+  TracesScan scan;
+  ASSERT_TRUE(ScanTracesProto(good, &scan).ok());
+  ASSERT_EQ(scan.spans, 1u);
+  int accepted = 0, rejected = 0;
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (int change : {0x00, 0x01, 0x0A, 0x12, 0x4A, 0x7F, 0x80, 0xC3, 0xFF, -1, +1}) {
+      std::string bad = good;
+      bad[i] = change == -1 || change == +1 ? static_cast<char>(bad[i] + change)
+                                            : static_cast<char>(change);
+      Traces out;
+      Status decoded = Decode(bad, &out);
+      Status scanned = ScanTracesProto(bad, &scan);
+      ASSERT_EQ(scanned.ok(), decoded.ok())
+          << "byte " << i << " -> " << change << ": " << decoded.message();
+      if (decoded.ok()) {
+        EXPECT_EQ(scan.spans, out.SpanCount());
+        ++accepted;
+      } else {
+        ++rejected;
+      }
+    }
+  }
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(rejected, 100);
+}
+
 // The attribute fast path (one-byte lengths, ASCII, scalars) and the
 // general path must decode alike at every boundary between them.
 TEST(ProtoCodecTest, AttributesAtTheFastPathsEdgesDecodeExactly) {

@@ -53,6 +53,11 @@ struct FieldCounts {
   }
 };
 
+// Tag bytes of Span.attributes (field 9) and Resource.attributes (field 1),
+// length-delimited.
+constexpr uint8_t kSpanAttributesTag = (9 << 3) | wire::kLen;
+constexpr uint8_t kResourceAttributesTag = (1 << 3) | wire::kLen;
+
 // ResourceSpans.instrumentation_library_spans, removed in OTLP 1.0.
 constexpr uint32_t kInstrumentationLibrarySpans = 1000;
 
@@ -105,6 +110,33 @@ inline bool DecodeCommonKeyValue(std::string_view msg, KeyValue* kv) {
   }
   kv->key = key;
   return true;
+}
+
+// For scans: the length of the run of attributes (each a field with tag
+// byte `tag`) at [p, end) that are a string key with a string value, or an
+// empty one, and whose bytes are all ASCII: tags and one-byte lengths are
+// under 0x80 as well, so one check of the whole encoding validates their
+// text, and each needs its shape checked only. The first attribute of any
+// other form ends the run; the general path reads it (and reports errors).
+// Attributes were two thirds of scanning 20-attribute spans.
+inline size_t AsciiStringAttributesRun(const uint8_t* p, const uint8_t* end, uint8_t tag) {
+  const uint8_t* start = p;
+  while (end - p >= 6 && p[0] == tag && p[1] < 0x80) {
+    const size_t n = p[1];  // KeyValue: 0x0A key-length key 0x12 value-length value
+    const uint8_t* kv = p + 2;
+    if (n < 4 || n > size_t(end - kv) || kv[0] != 0x0A || size_t{kv[1]} + 4 > n) break;
+    const uint8_t* value = kv + 2 + kv[1];
+    const size_t value_length = n - kv[1] - 4;  // the rest of the KeyValue
+    if (value[0] != 0x12 || value[1] != value_length) break;
+    // AnyValue: empty, or 0x0A string-length string and nothing else.
+    if (value_length != 0 &&
+        (value_length < 2 || value[2] != 0x0A || size_t{value[3]} + 2 != value_length)) {
+      break;
+    }
+    if (!IsAscii(std::string_view(reinterpret_cast<const char*>(kv), n))) break;
+    p = kv + n;
+  }
+  return static_cast<size_t>(p - start);
 }
 
 // kBuild: decode into `out`. Otherwise only check the request, exactly as
@@ -401,6 +433,10 @@ bool Decoder<kBuild>::DecodeResource(std::string_view data, size_t base, Resourc
   uint32_t field;
   WireType type;
   while (!r.done()) {
+    if constexpr (!kBuild) {
+      r.Advance(AsciiStringAttributesRun(r.cursor(), r.end(), kResourceAttributesTag));
+      if (r.done()) break;
+    }
     if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
     if (field == 1) {
       if (!DecodeAttribute(r, type, "attributes", &res->attributes, 0)) return false;
@@ -486,6 +522,10 @@ bool Decoder<kBuild>::DecodeSpan(std::string_view data, size_t base, Span* s) {
   std::string_view msg;
   uint64_t v = 0;
   while (!r.done()) {
+    if constexpr (!kBuild) {
+      r.Advance(AsciiStringAttributesRun(r.cursor(), r.end(), kSpanAttributesTag));
+      if (r.done()) break;
+    }
     if (!r.ReadTag(&field, &type)) return Fail(r, "invalid field tag"), false;
     bool ok = true;
     switch (field) {

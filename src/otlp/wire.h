@@ -70,6 +70,10 @@ class Reader {
     p_ += len;
     return true;
   }
+  // The bytes not yet read, and a step over some of them (at most those).
+  const uint8_t* cursor() const { return p_; }
+  const uint8_t* end() const { return end_; }
+  void Advance(size_t n) { p_ += n; }
   // Skips a field of the given type; false on groups or truncation.
   bool Skip(WireType type) {
     uint64_t v;
