@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/ssl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -442,6 +443,21 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     }
   }
 
+  // A read that filled the buffer may have left bytes in the socket: read
+  // before answering, so that what the first part asked (a PING's
+  // acknowledgement) goes out with the answer to the rest, in one write.
+  // Each write over loopback also delivers to the client and wakes it: a
+  // quarter of a gRPC call's CPU was its two writes. Plain TCP only (a TLS
+  // record cut short would leave the next read waiting).
+  bool MoreInputWaiting() {
+    if constexpr (kTls) {
+      return false;
+    } else {
+      int waiting = 0;
+      return ::ioctl(Lowest().socket().native_handle(), FIONREAD, &waiting) == 0 && waiting > 0;
+    }
+  }
+
   void SetReceiveLowWatermark(int bytes) {
     int fd = Lowest().socket().native_handle();
     quiet_input_ =
@@ -457,6 +473,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
                               if (self->quiet_input_) self->SetReceiveLowWatermark(1);
                               self->last_progress_ = std::chrono::steady_clock::now();
                               bool ok = self->h2_->Receive({self->h2_in_.get(), read});
+                              if (ok && read == kMaxReadChunk && self->MoreInputWaiting()) {
+                                return self->ReadHttp2();
+                              }
                               self->AfterHttp2Input(ok);
                             });
   }

@@ -511,6 +511,7 @@ TEST(HttpServerTest, Http2SmallInputAfterAnAnswerIsReadWithinTheQuietWait) {
   HttpServerOptions o = Http2Options();
   o.quiet_input_bytes = 31;
   o.quiet_input_wait = std::chrono::milliseconds(1000);
+  o.max_request_body_size = 2 << 20;
   HttpServer server(o, Echo);
   ASSERT_TRUE(server.Start().ok());
   testing::H2Client h2(server.port());
@@ -525,6 +526,15 @@ TEST(HttpServerTest, Http2SmallInputAfterAnAnswerIsReadWithinTheQuietWait) {
   ASSERT_TRUE(prompt.has_value());
   EXPECT_LT(prompt->count(), 700);
   EXPECT_EQ(h2.Exchange({Post("/y", "2"), Post("/z", "3")})[1].body, "POST /z q= body=3");
+  // Bodies larger than a read (several at once, with a PING among them)
+  // are read whole before the answers go out together.
+  std::vector<testing::H2Request> big;
+  for (int i = 0; i < 4; ++i) big.push_back(Post("/big", std::string(300'000 + i, 'b')));
+  std::vector<testing::H2Answer> answers = h2.Exchange(big);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(answers[i].closed) << i;
+    EXPECT_EQ(answers[i].body.size(), std::string("POST /big q= body=").size() + 300'000 + i);
+  }
   // A request after an answer is read when it comes, not after the wait.
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(h2.Exchange({Post("/w", std::string(100, 'w'))})[0].closed, true);
