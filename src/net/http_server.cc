@@ -430,10 +430,11 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (!broken_ && !reading_ && h2_->WantsRead() && Lowest().socket().is_open()) ReadHttp2();
   }
 
-  // Every request answered: small input (the client's ping after an
-  // answer) waits for more, or for the deadline timer, which lowers the
-  // mark again within quiet_input_wait (lowering it wakes the loop when
-  // bytes wait: the kernel signals them readable).
+  // No request open (after the first): small input (the client's ping
+  // after an answer) waits for more, or for the deadline timer, which
+  // lowers the mark again within quiet_input_wait (lowering it wakes the
+  // loop when bytes wait: the kernel signals them readable). Any read
+  // lowers it; the connection idle again raises it.
   void AwaitQuietInput() {
     if (shared_->options.quiet_input_bytes <= 1 || quiet_input_) return;
     SetReceiveLowWatermark(shared_->options.quiet_input_bytes);
@@ -503,10 +504,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (writing_) return;
     h2_out_.clear();
     h2_->Output(&h2_out_);
-    if (h2_->StreamsClosed() != streams_closed_) {
-      streams_closed_ = h2_->StreamsClosed();
-      if (!h2_->Busy()) AwaitQuietInput();
-    }
+    if (!h2_->Busy() && h2_->StreamsClosed() > 0) AwaitQuietInput();
     if (h2_out_.empty()) {
       if (broken_ || (!h2_->WantsRead() && !h2_->WantsWrite())) Close();
       return;
@@ -800,8 +798,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   std::unique_ptr<char[]> h2_in_;
   std::string h2_out_;
   bool reading_ = false, writing_ = false, broken_ = false;
-  uint64_t streams_closed_ = 0;  // as last seen: a change means a request was answered
-  bool quiet_input_ = false;     // the receive low watermark is raised, since quiet_since_
+  bool quiet_input_ = false;  // the receive low watermark is raised, since quiet_since_
   std::chrono::steady_clock::time_point quiet_since_;
   std::chrono::steady_clock::time_point last_progress_;  // the last read or write done
   std::optional<asio::steady_timer> deadline_timer_;

@@ -121,9 +121,9 @@ struct HttpServerOptions {
   // holds up no other connection. `threads` is then not read.
   bool standby_thread = false;
   std::chrono::milliseconds standby_after{2};
-  // HTTP/2: once every request on a connection is answered, its next input
-  // wakes the loop only when at least this many bytes wait (SO_RCVLOWAT),
-  // or `quiet_input_wait` later; 0: off. A gRPC client answers each answer
+  // HTTP/2: while no request is open on a connection (after its first
+  // answer), input wakes the loop only when at least this many bytes wait
+  // (SO_RCVLOWAT), or `quiet_input_wait` later; 0: off. A gRPC client answers each answer
   // with a flow-control PING and a WINDOW_UPDATE (grpc-go: 30 bytes), which
   // then come in with its next request instead of waking the loop on their
   // own: one wake-up a call instead of two (see docs/BENCHMARKS.md).

@@ -505,11 +505,14 @@ TEST(HttpServerTest, Http2IdleConnectionsAreClosedAfterTheIdleTimeout) {
   EXPECT_TRUE(h2.ClosedByServerWithin(3000));
 }
 
-// Once every request is answered, input below the low watermark (a client's
-// PING) waits for more or for quiet_input_wait; then it is read and answered.
+// While no request is open (after the first answer), input below the low
+// watermark (a client's PING) waits for more or for quiet_input_wait; then
+// it is read and answered.
 TEST(HttpServerTest, Http2SmallInputAfterAnAnswerIsReadWithinTheQuietWait) {
   HttpServerOptions o = Http2Options();
-  o.quiet_input_bytes = 31;
+  // Above a PING (17 bytes) and what the client's library may send with it
+  // (a SETTINGS acknowledgement, WINDOW_UPDATEs: 9 + 13 + 13).
+  o.quiet_input_bytes = 64;
   o.quiet_input_wait = std::chrono::milliseconds(1000);
   o.max_request_body_size = 2 << 20;
   HttpServer server(o, Echo);
@@ -520,14 +523,10 @@ TEST(HttpServerTest, Http2SmallInputAfterAnAnswerIsReadWithinTheQuietWait) {
   std::optional<std::chrono::milliseconds> held = h2.PingAnsweredWithin(5000);
   ASSERT_TRUE(held.has_value());
   EXPECT_GE(held->count(), 900);
-  // With no answer since, nothing is held: the next PING is answered at once
-  // (well within the wait), and requests go on.
-  std::optional<std::chrono::milliseconds> prompt = h2.PingAnsweredWithin(5000);
-  ASSERT_TRUE(prompt.has_value());
-  EXPECT_LT(prompt->count(), 700);
+  // Requests go on, each read as it comes.
   EXPECT_EQ(h2.Exchange({Post("/y", "2"), Post("/z", "3")})[1].body, "POST /z q= body=3");
-  // Bodies larger than a read (several at once, with a PING among them)
-  // are read whole before the answers go out together.
+  // Bodies larger than a read, several at once, are read whole (what the
+  // socket still holds after a full read is read before writing).
   std::vector<testing::H2Request> big;
   for (int i = 0; i < 4; ++i) big.push_back(Post("/big", std::string(300'000 + i, 'b')));
   std::vector<testing::H2Answer> answers = h2.Exchange(big);
