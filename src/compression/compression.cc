@@ -98,9 +98,8 @@ Result<std::string> InflateBounded(std::string_view input, size_t max, bool gzip
       return Status::InvalidArgument(fmt::format("truncated {} body", what));
     }
   }
-  std::string result(out.data(), produced);
-  if (out.size() > (8 << 20)) std::string().swap(out);  // not kept past a big batch
-  return result;
+  out.resize(produced);
+  return out;
 }
 
 Result<std::string> ZstdBounded(std::string_view input, size_t max) {
@@ -167,7 +166,7 @@ std::string DeflateLevel1(std::span<const std::string_view> input, bool gzip) {
     produced = reinterpret_cast<char*>(s.next_out) - out.data();
   }
   std::string result(out.data(), produced);
-  if (out.size() > (8 << 20)) std::string().swap(out);  // not kept past a big batch
+  if (out.size() > (4 << 20)) std::string().swap(out);  // not kept past a big batch
   return result;
 }
 
