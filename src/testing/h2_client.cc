@@ -135,23 +135,23 @@ std::vector<H2Answer> H2Client::Exchange(const std::vector<H2Request>& requests)
     ++s.open;
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  char buf[65536];
-  while (s.open > 0 && std::chrono::steady_clock::now() < deadline) {
-    const uint8_t* out = nullptr;
-    ssize_t n;
-    while ((n = nghttp2_session_mem_send(session_, &out)) > 0) {
-      if (send(fd_, out, static_cast<size_t>(n), MSG_NOSIGNAL) != n) return s.answers;
-    }
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    ssize_t got = recv(fd_, buf, sizeof(buf), 0);
-    if (got <= 0) break;
-    if (nghttp2_session_mem_recv(session_, reinterpret_cast<uint8_t*>(buf),
-                                 static_cast<size_t>(got)) < 0) {
-      break;
-    }
+  while (s.open > 0 && std::chrono::steady_clock::now() < deadline && Step(100)) {
   }
   return s.answers;
+}
+
+bool H2Client::Step(int poll_ms) {
+  const uint8_t* out = nullptr;
+  ssize_t n;
+  while ((n = nghttp2_session_mem_send(session_, &out)) > 0) {
+    if (send(fd_, out, static_cast<size_t>(n), MSG_NOSIGNAL) != n) return false;
+  }
+  pollfd p{fd_, POLLIN, 0};
+  if (poll(&p, 1, poll_ms) <= 0) return true;
+  char buf[65536];
+  ssize_t got = recv(fd_, buf, sizeof(buf), 0);
+  return got > 0 && nghttp2_session_mem_recv(session_, reinterpret_cast<uint8_t*>(buf),
+                                             static_cast<size_t>(got)) >= 0;
 }
 
 bool H2Client::ClosedByServerWithin(int ms) {
@@ -171,21 +171,8 @@ std::optional<std::chrono::milliseconds> H2Client::PingAnsweredWithin(int ms) {
   nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
   auto start = std::chrono::steady_clock::now();
   auto deadline = start + std::chrono::milliseconds(ms);
-  char buf[4096];
   while (!state_->ping_acked && std::chrono::steady_clock::now() < deadline) {
-    const uint8_t* out = nullptr;
-    ssize_t n;
-    while ((n = nghttp2_session_mem_send(session_, &out)) > 0) {
-      if (send(fd_, out, static_cast<size_t>(n), MSG_NOSIGNAL) != n) return std::nullopt;
-    }
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, 20) <= 0) continue;
-    ssize_t got = recv(fd_, buf, sizeof(buf), 0);
-    if (got <= 0) return std::nullopt;
-    if (nghttp2_session_mem_recv(session_, reinterpret_cast<uint8_t*>(buf),
-                                 static_cast<size_t>(got)) < 0) {
-      return std::nullopt;
-    }
+    if (!Step(20)) return std::nullopt;
   }
   if (!state_->ping_acked) return std::nullopt;
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -

@@ -50,6 +50,10 @@ class H2Client {
   struct State;  // what the library's callbacks fill in
 
  private:
+  // Sends what the session has to say, then waits up to `poll_ms` for bytes
+  // and feeds them to it; false when the connection failed or closed.
+  bool Step(int poll_ms);
+
   int fd_ = -1;
   nghttp2_session* session_ = nullptr;
   std::unique_ptr<State> state_;
