@@ -227,5 +227,37 @@ TEST(QueuedExporterTest, ShutdownDrainsTheMemoryQueue) {
   EXPECT_EQ(sender->delivered().size(), 5u);
 }
 
+// Under light load the consumer that waited least takes the next request
+// (warm), not the one that has waited longest; Close still wakes them all.
+TEST(RequestQueueTest, TheLatestIdleConsumerTakesTheNextRequest) {
+  RequestQueue queue(10, /*count_spans=*/false, "");
+  std::mutex mu;
+  std::vector<int> taken_by;  // consumer numbers, in the order they took a request
+  std::vector<std::thread> consumers;
+  auto idle = [&](size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + milliseconds(5000);
+    while (queue.idle_consumers() != n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    return queue.idle_consumers() == n;
+  };
+  for (int i = 0; i < 3; ++i) {
+    consumers.emplace_back([&, i] {
+      while (auto r = queue.Take()) {
+        std::lock_guard<std::mutex> lock(mu);
+        taken_by.push_back(i);
+      }
+    });
+    ASSERT_TRUE(idle(i + 1));  // consumer i waits after consumers 0..i-1
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(queue.Offer(ExportRequest{"x", 1, 0}, false).ok());
+    ASSERT_TRUE(idle(3));  // the taker is back, now the latest
+  }
+  queue.Close(/*drain=*/true);
+  for (std::thread& t : consumers) t.join();  // every waiter woken
+  EXPECT_EQ(taken_by, std::vector<int>({2, 2, 2}));
+}
+
 }  // namespace
 }  // namespace polytrace

@@ -134,13 +134,22 @@ Status RequestQueue::Offer(ExportRequest request, bool block) {
   }
   used_ += cost;
   items_.push_back(std::move(request));
-  not_empty_.notify_one();
+  if (!idle_consumers_.empty()) {
+    idle_consumers_.back()->notify_one();
+    idle_consumers_.pop_back();
+  }
   return Status::Ok();
 }
 
 std::optional<ExportRequest> RequestQueue::Take() {
   std::unique_lock<std::mutex> lock(mu_);
-  not_empty_.wait(lock, [&] { return !items_.empty() || closed_; });
+  while (items_.empty() && !closed_) {
+    std::condition_variable woken;
+    idle_consumers_.push_back(&woken);
+    woken.wait(lock);
+    // Woken spuriously, it is still listed (Offer and Close unlist whom they wake).
+    std::erase(idle_consumers_, &woken);
+  }
   if (items_.empty() || (closed_ && !drain_)) return std::nullopt;
   ExportRequest r = std::move(items_.front());
   items_.pop_front();
@@ -158,13 +167,19 @@ void RequestQueue::Close(bool drain) {
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;
   drain_ = drain;
-  not_empty_.notify_all();
+  for (std::condition_variable* consumer : idle_consumers_) consumer->notify_one();
+  idle_consumers_.clear();
   not_full_.notify_all();
 }
 
 int64_t RequestQueue::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return used_;
+}
+
+size_t RequestQueue::idle_consumers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idle_consumers_.size();
 }
 
 }  // namespace polytrace

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "core/thread_name.h"
 
 namespace polytrace {
@@ -74,10 +76,15 @@ Status BatchProcessor::ConsumeTraces(Traces traces) {
   pending_.Append(std::move(traces));
   pending_spans_ += n;
   if (wait_for_delivery_) return WaitForDelivery(lock);
-  // The flusher sleeps until the first span (to start the timeout) and
-  // until the size trigger.
-  if (first || pending_spans_ >= config_.send_batch_size) cv_.notify_one();
+  // A sleeping flusher wakes for the first span (to start the timeout); a
+  // ticking one sends it at its next tick. Either wakes for the size trigger.
+  if ((first && flusher_asleep_) || pending_spans_ >= config_.send_batch_size) cv_.notify_one();
   return Status::Ok();
+}
+
+uint64_t BatchProcessor::flusher_wakeups() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return flusher_wakeups_;
 }
 
 Status BatchProcessor::WaitForDelivery(std::unique_lock<std::mutex>& lock) {
@@ -132,18 +139,27 @@ void BatchProcessor::Run() {
     RunDelivery(lock);
     return;
   }
+  // Set after a send: spans arriving until then go at this tick, without
+  // waking the flusher (each wake-up is a context switch per batch).
+  std::optional<std::chrono::steady_clock::time_point> tick;
   while (true) {
-    if (pending_spans_ == 0) {
+    if (pending_spans_ == 0 && !tick) {
       if (stopping_) return;
-      cv_.wait(lock, [&] { return stopping_ || pending_spans_ > 0; });
+      flusher_asleep_ = true;
+      cv_.wait(lock, CountingWakeUps([&] { return stopping_ || pending_spans_ > 0; }));
+      flusher_asleep_ = false;
       continue;  // the first span starts the timeout
     }
     bool timed_out = false;
     if (pending_spans_ < config_.send_batch_size && !stopping_) {
-      auto deadline = first_arrival_ + config_.timeout;
-      timed_out = !cv_.wait_until(
-          lock, deadline, [&] { return stopping_ || pending_spans_ >= config_.send_batch_size; });
+      // A tick comes at most a timeout after the spans pending at it arrived.
+      auto deadline = tick ? *tick : first_arrival_ + config_.timeout;
+      timed_out = !cv_.wait_until(lock, deadline, CountingWakeUps([&] {
+                                    return stopping_ || pending_spans_ >= config_.send_batch_size;
+                                  }));
     }
+    tick.reset();
+    if (pending_spans_ == 0) continue;  // a quiet tick: sleep until the next span
     Trigger trigger = pending_spans_ >= config_.send_batch_size ? Trigger::kSize
                       : timed_out                               ? Trigger::kTimeout
                                                                 : Trigger::kShutdown;
@@ -169,6 +185,7 @@ void BatchProcessor::Run() {
     // to its producers already (the Collector's batch processor drops it too).
     for (Traces& batch : out) (void)Send(std::move(batch), trigger);
     lock.lock();
+    if (pending_spans_ == 0) tick = std::chrono::steady_clock::now() + config_.timeout;
   }
 }
 

@@ -13,7 +13,10 @@
 //
 // Threading: ConsumeTraces runs on receiver threads and only appends under
 // mu_ (waiting while a full batch is pending); one flusher thread sends (the
-// downstream call never holds mu_).
+// downstream call never holds mu_). While spans keep coming, the flusher
+// wakes once a timeout after each send (as the Collector's batch timer
+// does), not also at each batch's first span; after a timeout with nothing
+// to send it sleeps, with no timer, until the next span.
 #pragma once
 
 #include <chrono>
@@ -51,6 +54,10 @@ class BatchProcessor : public Processor {
   Status ConsumeTraces(Traces traces) override;
   bool NeedsSpans() const override { return next_->NeedsSpans(); }
 
+  // How often the flusher has woken up (tests: at most once a batch while
+  // spans keep coming).
+  uint64_t flusher_wakeups() const;
+
  private:
   enum class Trigger { kSize, kTimeout, kShutdown, kDelivery };
   // The outcome of one delivery-mode send, kept until its waiters read it.
@@ -63,6 +70,16 @@ class BatchProcessor : public Processor {
   void RunDelivery(std::unique_lock<std::mutex>& lock);
   Status WaitForDelivery(std::unique_lock<std::mutex>& lock);
   Status Send(Traces batch, Trigger trigger);
+  // A wait predicate that counts each evaluation after the first (each is
+  // the flusher woken: notified, timed out or spuriously).
+  template <class Predicate>
+  auto CountingWakeUps(Predicate ready) {
+    return [this, ready, first = true]() mutable {
+      if (!first) ++flusher_wakeups_;
+      first = false;
+      return ready();
+    };
+  }
 
   Settings settings_;
   BatchConfig config_;
@@ -72,13 +89,15 @@ class BatchProcessor : public Processor {
   Counter* timeout_triggers_ = nullptr;
   Counter* send_failed_ = nullptr;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;                           // wakes the flusher
   std::condition_variable room_cv_;                      // wakes producers waiting for room
   Traces pending_;                                       // guarded by mu_
   size_t pending_spans_ = 0;                             // guarded by mu_
   std::chrono::steady_clock::time_point first_arrival_;  // guarded by mu_
   bool stopping_ = false;                                // guarded by mu_
+  bool flusher_asleep_ = false;                          // guarded by mu_: waiting with no deadline
+  uint64_t flusher_wakeups_ = 0;                         // guarded by mu_
   bool wait_for_delivery_ = false;                       // set at Start
   uint64_t open_batch_ = 1;                              // guarded by mu_: delivery mode
   std::map<uint64_t, Delivery> deliveries_;              // guarded by mu_: delivery mode

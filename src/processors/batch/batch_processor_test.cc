@@ -55,6 +55,33 @@ TEST_F(BatchProcessorTest, SendsOnTimeout) {
             1);
 }
 
+// Under steady traffic the flusher wakes once a timeout (its tick), not also
+// at each batch's first span; spans still leave within a timeout.
+TEST_F(BatchProcessorTest, SteadyTrafficWakesTheFlusherOnceABatch) {
+  BatchConfig c;
+  c.send_batch_size = 1000000;
+  c.timeout = milliseconds(100);
+  auto p = Make(c);
+  size_t sent = 0;
+  auto end = std::chrono::steady_clock::now() + milliseconds(700);
+  while (std::chrono::steady_clock::now() < end) {
+    ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 1)).ok());
+    ++sent;
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  ASSERT_TRUE(sink_.WaitForSpans(sent, milliseconds(5000)));
+  size_t batches = sink_.BatchSizes().size();
+  EXPECT_GE(batches, 3u);
+  // One wake-up for the first span after idle, one per batch, one for the
+  // quiet tick after the last, one of slack; a wake-up at each batch's first
+  // span too would nearly double it.
+  EXPECT_LE(p->flusher_wakeups(), batches + 3) << batches << " batches";
+  // Idle: the quiet tick ends the ticking, then no timer wakes the flusher.
+  uint64_t wakeups = p->flusher_wakeups();
+  std::this_thread::sleep_for(milliseconds(350));
+  EXPECT_LE(p->flusher_wakeups(), wakeups + 1);
+}
+
 TEST_F(BatchProcessorTest, SplitsToMaxSize) {
   BatchConfig c;
   c.send_batch_size = 4;
