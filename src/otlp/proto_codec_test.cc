@@ -233,6 +233,59 @@ TEST(ProtoCodecTest, ScanOfStringAttributeRunsAcceptsExactlyWhatDecodingAccepts)
   EXPECT_GT(rejected, 100);
 }
 
+// A span's head and tail as SDKs write them (IDs, parent, name, kind,
+// times; empty status, flags) take the scan's straight run; every byte of
+// such a request changed to 11 values must still be accepted by the scan
+// exactly when decoding accepts it, with the same span count and the same
+// verdict on zero IDs.
+TEST(ProtoCodecTest, ScanOfSpanHeadsAcceptsExactlyWhatDecodingAccepts) {
+  auto field = [](uint8_t tag, std::string_view body) {
+    std::string out(1, char(tag));
+    for (size_t n = body.size();; n >>= 7) {  // the length, a varint
+      out += char(n < 0x80 ? n : (n & 0x7F) | 0x80);
+      if (n < 0x80) break;
+    }
+    return out + std::string(body);
+  };
+  auto span = [&](bool with_parent, std::string_view name) {
+    std::string id16(16, '\x11'), id8(8, '\x22'), time(8, '\x33');
+    std::string out = field(0x0A, id16) + field(0x12, id8);
+    if (with_parent) out += field(0x22, id8);
+    out += field(0x2A, name) + "\x30\x02" + "\x39" + time + "\x41" + time;
+    out += field(0x4A, field(0x0A, "a") + field(0x12, field(0x0A, "xy")));
+    return out + std::string("\x7A\x00\x85\x01\x01\x00\x00\x00", 8);
+  };
+  std::string scope_spans = field(0x12, span(true, "op")) + field(0x12, span(false, "r\xc3\xbc"));
+  std::string good = field(0x0A, field(0x12, scope_spans));
+  TracesScan scan;
+  ASSERT_TRUE(ScanTracesProto(good, &scan).ok());
+  ASSERT_EQ(scan.spans, 2u);
+  int accepted = 0, rejected = 0;
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (int change : {0x00, 0x01, 0x0A, 0x12, 0x4A, 0x7F, 0x80, 0xC3, 0xFF, -1, +1}) {
+      std::string bad = good;
+      bad[i] = change == -1 || change == +1 ? static_cast<char>(bad[i] + change)
+                                            : static_cast<char>(change);
+      Traces out;
+      TracesScan decoded_info;
+      Status decoded = DecodeTracesProto(bad, &out, &decoded_info);
+      Status scanned = ScanTracesProto(bad, &scan);
+      ASSERT_EQ(scanned.ok(), decoded.ok())
+          << "byte " << i << " -> " << change << ": " << decoded.message();
+      if (decoded.ok()) {
+        EXPECT_EQ(scan.spans, out.SpanCount()) << "byte " << i << " -> " << change;
+        EXPECT_EQ(scan.has_invalid_ids, decoded_info.has_invalid_ids)
+            << "byte " << i << " -> " << change;
+        ++accepted;
+      } else {
+        ++rejected;
+      }
+    }
+  }
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(rejected, 100);
+}
+
 // The attribute fast path (one-byte lengths, ASCII, scalars) and the
 // general path must decode alike at every boundary between them.
 TEST(ProtoCodecTest, AttributesAtTheFastPathsEdgesDecodeExactly) {
