@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +17,7 @@
 #include <mutex>
 #include <optional>
 
+#include "net/polling_stream.h"
 #include "tls/tls_context.h"
 
 namespace polytrace {
@@ -73,6 +76,12 @@ struct HttpClient::Impl {
   std::vector<std::unique_ptr<Connection>> idle;  // guarded by mu
   std::vector<Connection*> in_flight;             // guarded by mu
   bool cancelled = false;                         // guarded by mu
+  // Readable once cancelled: ends the polls of plain exchanges.
+  int cancel_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+  ~Impl() {
+    if (cancel_fd >= 0) ::close(cancel_fd);
+  }
 
   // Registers a connection for Cancel; false once cancelled.
   bool BeginUse(Connection* c) {
@@ -143,6 +152,25 @@ struct HttpClient::Impl {
     });
     c.io.restart();
     c.io.run();
+    return Outcome(ec, res, timeout);
+  }
+
+  // Plain HTTP, from the calling thread without the event loop: one sendmsg,
+  // one poll and one recv a request (see PollingStream).
+  Result<HttpClientResponse> ExchangeByPolling(Connection& c, http::request<http::string_body>& req,
+                                               std::chrono::milliseconds timeout) {
+    PollingStream s(c.plain->socket().native_handle(), cancel_fd,
+                    std::chrono::steady_clock::now() + timeout);
+    beast::error_code ec;
+    http::response<http::string_body> res;
+    http::write(s, req, ec);
+    if (!ec) http::read(s, c.buffer, res, ec);
+    return Outcome(ec, res, timeout);
+  }
+
+  Result<HttpClientResponse> Outcome(const beast::error_code& ec,
+                                     http::response<http::string_body>& res,
+                                     std::chrono::milliseconds timeout) {
     if (ec == beast::error::timeout) {
       return Status::DeadlineExceeded(
           fmt::format("no response from {} within {} ms", url.host, timeout.count()));
@@ -238,6 +266,10 @@ void HttpClient::Cancel() {
   for (Connection* c : impl_->in_flight) {
     asio::post(c->io, [c] { c->lowest().cancel(); });
   }
+  if (impl_->cancel_fd >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(impl_->cancel_fd, &one, sizeof one);
+  }
 }
 
 Result<HttpClientResponse> HttpClient::Post(
@@ -319,7 +351,7 @@ Result<HttpClientResponse> HttpClient::SendOn(
   }
   req.keep_alive(true);
   Result<HttpClientResponse> res = impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
-                                                    : impl_->Exchange(*c->plain, *c, req, timeout);
+                                                    : impl_->ExchangeByPolling(*c, req, timeout);
   if (!res.ok() && reused && res.status().code() == StatusCode::kUnavailable) {
     // The server may have closed an idle keep-alive connection: retry once
     // fresh (on the same Connection, still registered for Cancel).
@@ -328,7 +360,7 @@ Result<HttpClientResponse> HttpClient::SendOn(
     c->buffer.clear();
     POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
     res = impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
-                           : impl_->Exchange(*c->plain, *c, req, timeout);
+                           : impl_->ExchangeByPolling(*c, req, timeout);
   }
   return res;
 }
