@@ -85,20 +85,6 @@ def telemetrygen():
     return binary
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def generator_command(gen, protocol, port, shape, load, seconds):
     if gen == "telemetrygen":
         cmd = ["taskset", "-c", LOAD_CORES, str(telemetrygen()), "traces", "--otlp-insecure",
