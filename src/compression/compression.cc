@@ -144,12 +144,12 @@ std::string DeflateLevel1(std::span<const std::string_view> input, bool gzip) {
   s.gzip_flag = gzip ? IGZIP_GZIP : IGZIP_ZLIB;
   size_t total = 0;
   for (std::string_view part : input) total += part.size();
-  // Room for what level 1 makes of OTLP (a fifth of it or less), in a
-  // buffer each thread keeps: zero-filling a fresh one per batch cost a
-  // tenth of the compression, and one sized for the input (kept only up to
-  // 4 MiB) faulted in 1,700 pages a batch of 8,192 spans of 20 attributes.
-  // Incompressible input grows it below. The result is copied out at its
-  // final size.
+  // Room for a quarter of the input (level 1 makes a fifth of OTLP or
+  // less), in a buffer each thread keeps: zero-filling a fresh one per
+  // batch cost a tenth of the compression, and one sized for the input
+  // (kept only up to 4 MiB) faulted in 1,700 pages a batch of 8,192 spans
+  // of 20 attributes. Incompressible input grows it below. The result is
+  // copied out at its final size.
   thread_local std::string out;
   if (out.size() < std::max<size_t>(total / 4, 64 << 10)) {
     out.resize(std::max<size_t>(total / 4, 64 << 10));
