@@ -18,10 +18,20 @@ def polytrace_bin():
     return os.environ.get("POLYTRACE_BIN", str(ROOT / "build" / "release" / "src" / "polytrace"))
 
 
+_PORTS_GIVEN = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now and not handed out before in this run: the kernel may
+    offer the same free port twice in a row, and a config given it for two
+    listeners fails to start ("Address already in use"; CI saw it once)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
 
 
 def wait_until(predicate, timeout, what):

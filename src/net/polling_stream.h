@@ -46,23 +46,24 @@ class PollingStream {
     }
     return Write(pieces, n, ec);
   }
+  // The throwing forms the stream concepts also ask for.
   template <class MutableBuffers>
   size_t read_some(const MutableBuffers& buffers) {
     boost::beast::error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return OrThrow(read_some(buffers, ec), ec);
   }
   template <class ConstBuffers>
   size_t write_some(const ConstBuffers& buffers) {
     boost::beast::error_code ec;
-    size_t n = write_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return OrThrow(write_some(buffers, ec), ec);
   }
 
  private:
   static constexpr size_t kMaxPieces = 16;
+  static size_t OrThrow(size_t n, const boost::beast::error_code& ec) {
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
   // Until the socket is ready for `events`; false (and `ec` set) at the
   // deadline, on cancellation or when poll fails.
   bool Wait(short events, boost::beast::error_code& ec);

@@ -186,6 +186,36 @@ TEST(ProtoCodecTest, ScanAcceptsExactlyWhatDecodingAccepts) {
   EXPECT_GT(rejected, 100);  // the mutations did reach the checks
 }
 
+// Every byte of `good` changed to each value that matters somewhere (tags,
+// non-ASCII, lengths one off): the scan accepts exactly when decoding does,
+// with the same span count and the same verdict on zero IDs.
+void ExpectScanAgreesWithDecodingAfterEveryByteChange(const std::string& good) {
+  int accepted = 0, rejected = 0;
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (int change : {0x00, 0x01, 0x0A, 0x12, 0x4A, 0x7F, 0x80, 0xC3, 0xFF, -1, +1}) {
+      std::string bad = good;
+      bad[i] = change == -1 || change == +1 ? static_cast<char>(bad[i] + change)
+                                            : static_cast<char>(change);
+      Traces out;
+      TracesScan decoded_info, scan;
+      Status decoded = DecodeTracesProto(bad, &out, &decoded_info);
+      Status scanned = ScanTracesProto(bad, &scan);
+      ASSERT_EQ(scanned.ok(), decoded.ok())
+          << "byte " << i << " -> " << change << ": " << decoded.message();
+      if (decoded.ok()) {
+        EXPECT_EQ(scan.spans, out.SpanCount()) << "byte " << i << " -> " << change;
+        EXPECT_EQ(scan.has_invalid_ids, decoded_info.has_invalid_ids)
+            << "byte " << i << " -> " << change;
+        ++accepted;
+      } else {
+        ++rejected;
+      }
+    }
+  }
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(rejected, 100);
+}
+
 // Scans check runs of ASCII string attributes by their shape alone: every
 // byte of such a run, changed to each value that matters there (non-ASCII,
 // lengths one off, other tags), is accepted by the scan exactly when
@@ -210,27 +240,7 @@ TEST(ProtoCodecTest, ScanOfStringAttributeRunsAcceptsExactlyWhatDecodingAccepts)
   TracesScan scan;
   ASSERT_TRUE(ScanTracesProto(good, &scan).ok());
   ASSERT_EQ(scan.spans, 1u);
-  int accepted = 0, rejected = 0;
-  for (size_t i = 0; i < good.size(); ++i) {
-    for (int change : {0x00, 0x01, 0x0A, 0x12, 0x4A, 0x7F, 0x80, 0xC3, 0xFF, -1, +1}) {
-      std::string bad = good;
-      bad[i] = change == -1 || change == +1 ? static_cast<char>(bad[i] + change)
-                                            : static_cast<char>(change);
-      Traces out;
-      Status decoded = Decode(bad, &out);
-      Status scanned = ScanTracesProto(bad, &scan);
-      ASSERT_EQ(scanned.ok(), decoded.ok())
-          << "byte " << i << " -> " << change << ": " << decoded.message();
-      if (decoded.ok()) {
-        EXPECT_EQ(scan.spans, out.SpanCount());
-        ++accepted;
-      } else {
-        ++rejected;
-      }
-    }
-  }
-  EXPECT_GT(accepted, 100);
-  EXPECT_GT(rejected, 100);
+  ExpectScanAgreesWithDecodingAfterEveryByteChange(good);
 }
 
 // A span's head and tail as SDKs write them (IDs, parent, name, kind,
@@ -260,30 +270,7 @@ TEST(ProtoCodecTest, ScanOfSpanHeadsAcceptsExactlyWhatDecodingAccepts) {
   TracesScan scan;
   ASSERT_TRUE(ScanTracesProto(good, &scan).ok());
   ASSERT_EQ(scan.spans, 2u);
-  int accepted = 0, rejected = 0;
-  for (size_t i = 0; i < good.size(); ++i) {
-    for (int change : {0x00, 0x01, 0x0A, 0x12, 0x4A, 0x7F, 0x80, 0xC3, 0xFF, -1, +1}) {
-      std::string bad = good;
-      bad[i] = change == -1 || change == +1 ? static_cast<char>(bad[i] + change)
-                                            : static_cast<char>(change);
-      Traces out;
-      TracesScan decoded_info;
-      Status decoded = DecodeTracesProto(bad, &out, &decoded_info);
-      Status scanned = ScanTracesProto(bad, &scan);
-      ASSERT_EQ(scanned.ok(), decoded.ok())
-          << "byte " << i << " -> " << change << ": " << decoded.message();
-      if (decoded.ok()) {
-        EXPECT_EQ(scan.spans, out.SpanCount()) << "byte " << i << " -> " << change;
-        EXPECT_EQ(scan.has_invalid_ids, decoded_info.has_invalid_ids)
-            << "byte " << i << " -> " << change;
-        ++accepted;
-      } else {
-        ++rejected;
-      }
-    }
-  }
-  EXPECT_GT(accepted, 100);
-  EXPECT_GT(rejected, 100);
+  ExpectScanAgreesWithDecodingAfterEveryByteChange(good);
 }
 
 // The attribute fast path (one-byte lengths, ASCII, scalars) and the
