@@ -55,8 +55,10 @@ Result<Url> Url::Parse(const std::string& text) {
   return u;
 }
 
-// One connection with its own io_context: each request runs its async steps
-// on it with a deadline, so a dead peer never blocks a sender forever.
+// One connection with its own io_context, on which connecting, TLS requests
+// and streamed reads run their async steps with a deadline (plain requests
+// poll the socket instead, see ExchangeByPolling), so a dead peer never
+// blocks a sender forever.
 struct HttpClient::Connection {
   asio::io_context io;
   std::unique_ptr<beast::tcp_stream> plain;
@@ -261,13 +263,14 @@ HttpClient::~HttpClient() = default;
 void HttpClient::Cancel() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->cancelled = true;
-  // Each connection's operations run on its own io_context in the sending
-  // thread: closing the socket there completes them with operation_aborted.
+  // Each connection's async operations run on its own io_context in the
+  // sending thread: cancelling the socket there completes them with
+  // operation_aborted. Plain requests poll the cancel eventfd instead.
   for (Connection* c : impl_->in_flight) {
     asio::post(c->io, [c] { c->lowest().cancel(); });
   }
   if (impl_->cancel_fd >= 0) {
-    uint64_t one = 1;
+    uint64_t one = 1;  // level-triggered: every later poll sees it too
     [[maybe_unused]] ssize_t n = ::write(impl_->cancel_fd, &one, sizeof one);
   }
 }
