@@ -191,6 +191,9 @@ Traces Traces::Clone() const {
       }
     }
   }
+  // The copy neither keeps the original's bytes alive nor is it built from
+  // them: its wire form is unknown, not the zero bytes of an empty batch.
+  out.ForgetWire();
   return out;
 }
 

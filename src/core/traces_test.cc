@@ -162,6 +162,15 @@ TEST(TracesTest, UndecodedBatchesMergeAsBytesAndDecodeWhenRead) {
   EXPECT_EQ(Names(split), "yz");
 }
 
+TEST(TracesTest, ACloneHasNoWireForm) {
+  Traces a = Make(1, 2);
+  a.SetWire("AA");
+  Traces b = a.Clone();
+  EXPECT_EQ(b.wire(), nullptr);  // not "zero bytes": it has two spans
+  ASSERT_NE(a.wire(), nullptr);
+  EXPECT_EQ(*a.wire(), std::vector<std::string_view>{"AA"});
+}
+
 TEST(TracesTest, ValueToStringMatchesCollectorForms) {
   EXPECT_EQ(ValueToString(AnyValue::Bool(true)), "true");
   EXPECT_EQ(ValueToString(AnyValue::Int(-42)), "-42");
