@@ -27,6 +27,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+// Requests point at the caller's body instead of copying it (an export's
+// compressed batch, tens of kilobytes each).
+using Request = http::request<http::span_body<const char>>;
 
 Result<Url> Url::Parse(const std::string& text) {
   Url u;
@@ -141,8 +144,7 @@ struct HttpClient::Impl {
   }
 
   template <typename Stream>
-  Result<HttpClientResponse> Exchange(Stream& s, Connection& c,
-                                      http::request<http::string_body>& req,
+  Result<HttpClientResponse> Exchange(Stream& s, Connection& c, Request& req,
                                       std::chrono::milliseconds timeout) {
     beast::error_code ec;
     http::response<http::string_body> res;
@@ -159,7 +161,7 @@ struct HttpClient::Impl {
 
   // Plain HTTP, from the calling thread without the event loop: one sendmsg,
   // one poll and one recv a request (see PollingStream).
-  Result<HttpClientResponse> ExchangeByPolling(Connection& c, http::request<http::string_body>& req,
+  Result<HttpClientResponse> ExchangeByPolling(Connection& c, Request& req,
                                                std::chrono::milliseconds timeout) {
     PollingStream s(c.plain->socket().native_handle(), cancel_fd,
                     std::chrono::steady_clock::now() + timeout);
@@ -191,8 +193,7 @@ struct HttpClient::Impl {
   // (nothing of it held), the deadline counting per read, not for the
   // whole body; other answers' bodies are kept, up to kMaxErrorBody.
   template <typename Stream>
-  Result<HttpClientResponse> ExchangeStreamed(Stream& s, Connection& c,
-                                              http::request<http::string_body>& req,
+  Result<HttpClientResponse> ExchangeStreamed(Stream& s, Connection& c, Request& req,
                                               std::chrono::milliseconds timeout,
                                               const std::function<bool(std::string_view)>& sink) {
     constexpr size_t kMaxErrorBody = 1 << 20;
@@ -300,7 +301,7 @@ Result<HttpClientResponse> HttpClient::GetStreamed(
   }
   Result<HttpClientResponse> res = [&]() -> Result<HttpClientResponse> {
     POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
-    http::request<http::string_body> req{http::verb::get, target, 11};
+    Request req{http::verb::get, target, 11};
     req.set(http::field::host, impl_->url.host);
     req.set(http::field::user_agent, "polytrace");
     for (const auto& [k, v] : headers) req.set(k, v);
@@ -344,12 +345,12 @@ Result<HttpClientResponse> HttpClient::SendOn(
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
     std::chrono::milliseconds timeout) {
   if (!reused) POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
-  http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
+  Request req{post ? http::verb::post : http::verb::get, target, 11};
   req.set(http::field::host, impl_->url.host);
   req.set(http::field::user_agent, "polytrace");
   for (const auto& [k, v] : headers) req.set(k, v);
   if (post) {
-    req.body() = body;
+    req.body() = {body.data(), body.size()};  // `body` outlives the request
     req.prepare_payload();
   }
   req.keep_alive(true);

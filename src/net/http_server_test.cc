@@ -43,6 +43,13 @@ HttpResponse Echo(HttpRequest& r) {
   return HttpResponse::Text(200, r.method + " " + r.path + " q=" + r.query + " body=" + r.body);
 }
 
+TEST(HttpServerTest, AsciiLowerChangesOnlyAsciiCapitals) {
+  EXPECT_EQ(AsciiLower("Content-Type"), "content-type");
+  EXPECT_EQ(AsciiLower("X-AZ@[`az{"), "x-az@[`az{");      // the neighbours of A-Z stay
+  EXPECT_EQ(AsciiLower("\xC3\x84\xFF"), "\xC3\x84\xFF");  // bytes above ASCII stay
+  EXPECT_EQ(AsciiLower(""), "");
+}
+
 TEST(HttpServerTest, ServesKeepAliveRequestsOnOneConnection) {
   HttpServer server(TestOptions(), Echo);
   ASSERT_TRUE(server.Start().ok());
