@@ -2,7 +2,11 @@
 """CPU per span, polytrace vs the reference otelcol, at the loads collectors
 really run (issue #20, item 1): fixed rates from 5k spans/s up, and
 saturation; over gRPC and HTTP; tiny spans and spans of 20 attributes;
-forwarding (otlp -> batch -> otlphttp -> a sink) and otlp -> batch -> nop.
+forwarding (otlp -> batch -> otlphttp -> a sink), otlp -> batch -> nop, and
+storing (otlp -> batch -> polytrace_store, against Jaeger v2, the Collector
+with its Badger storage, taking the same load: otlp -> batch ->
+jaeger_storage_exporter; its ratio to otelcol forwarding in the same run is
+printed too when the forward pipeline ran).
 
 The load comes from the Collector project's own `telemetrygen` (built from
 the Go module proxy, 512-span batches as the SDKs send them, 10 workers) and
@@ -20,21 +24,22 @@ benchmark.
 
 usage: bench/load_ratio_bench.py [--loads 5000,10000,20000,50000,0] [--seconds 6]
          [--repeats 2] [--generators telemetrygen,loadgen] [--protocols grpc,http]
-         [--shapes tiny,attrs20] [--pipelines forward,nop]
+         [--shapes tiny,attrs20] [--pipelines forward,nop,store]
   load 0 = saturation (no rate limit)
 """
 import argparse
 import json
 import os
 import pathlib
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-from benchlib import (LOADGEN, POLYTRACE, ROOT, accepted_spans, context_switches, free_port, start,
-                      stop, thread_cpu_seconds, wait_port)
+from benchlib import (LOADGEN, POLYTRACE, ROOT, STORE_INTAKE, accepted_spans, context_switches,
+                      free_port, start, stop, thread_cpu_seconds, wait_port)
 
 CACHE = pathlib.Path(os.environ.get("POLYTRACE_CACHE", pathlib.Path.home() / ".cache" / "polytrace"))
 TELEMETRYGEN_VERSION = "v0.161.0"
@@ -74,6 +79,30 @@ service:
         - pull: {{exporter: {{prometheus: {{host: "127.0.0.1", port: {metrics}}}}}}}
 """
 
+# The storing peer (format with grpc, http, metrics, data): Jaeger v2 with Badger on disk.
+JAEGER_STORE = STORE_INTAKE + """
+service:
+  extensions: [jaeger_storage]
+  pipelines:
+    traces: {{receivers: [otlp], processors: [batch], exporters: [jaeger_storage_exporter]}}
+  telemetry:
+    metrics:
+      level: basic
+      readers:
+        - pull: {{exporter: {{prometheus: {{host: "127.0.0.1", port: {metrics}}}}}}}
+extensions:
+  jaeger_storage:
+    backends:
+      store:
+        badger:
+          directories: {{keys: "{data}/keys", values: "{data}/values"}}
+          ephemeral: false
+          ttl: {{spans: 72h}}
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: store
+"""
+
 
 def telemetrygen():
     binary = CACHE / "telemetrygen" / TELEMETRYGEN_VERSION / "telemetrygen"
@@ -107,8 +136,12 @@ def generator_command(gen, protocol, port, shape, load, seconds):
 def run_one(kind, binary, gen, protocol, shape, load, pipeline, seconds, workdir):
     sink_http, sink_metrics = free_port(), free_port()
     grpc, http, metrics = free_port(), free_port(), free_port()
+    data = tempfile.mkdtemp(dir=workdir, prefix=f"{kind}-data-")
     sink = None
-    if pipeline == "forward":
+    if pipeline == "store":
+        exporter = f'  polytrace_store: {{directory: "{data}"}}'
+        exporter_name = "polytrace_store"
+    elif pipeline == "forward":
         sink = start(POLYTRACE, SINK.format(http=sink_http, metrics=sink_metrics), workdir,
                      f"sink-{kind}", core=LOAD_CORES)
         exporter = (f'  otlphttp:\n    endpoint: "http://127.0.0.1:{sink_http}"\n'
@@ -116,9 +149,12 @@ def run_one(kind, binary, gen, protocol, shape, load, pipeline, seconds, workdir
         exporter_name = "otlphttp"
     else:
         exporter, exporter_name = "  nop: {}", "nop"
-    proc = start(binary, UNDER_TEST.format(grpc=grpc, http=http, metrics=metrics, exporter=exporter,
-                                           exporter_name=exporter_name),
-                 workdir, kind, core=COLLECTOR_CORE)
+    if kind == "jaeger":
+        config = JAEGER_STORE.format(grpc=grpc, http=http, metrics=metrics, data=data)
+    else:
+        config = UNDER_TEST.format(grpc=grpc, http=http, metrics=metrics, exporter=exporter,
+                                   exporter_name=exporter_name)
+    proc = start(binary, config, workdir, kind, core=COLLECTOR_CORE)
     try:
         for p in (grpc, http, metrics) + ((sink_http,) if sink else ()):
             wait_port(p)
@@ -145,6 +181,7 @@ def run_one(kind, binary, gen, protocol, shape, load, pipeline, seconds, workdir
         stop(proc)
         if sink:
             stop(sink)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def main():
@@ -155,33 +192,40 @@ def main():
     p.add_argument("--generators", default="telemetrygen,loadgen")
     p.add_argument("--protocols", default="grpc,http")
     p.add_argument("--shapes", default="tiny,attrs20")
-    p.add_argument("--pipelines", default="forward,nop")
+    p.add_argument("--pipelines", default="forward,nop,store")
     p.add_argument("--otelcol", default=None)
+    p.add_argument("--jaeger", default=None)
     args = p.parse_args()
     otelcol = args.otelcol or subprocess.check_output([str(ROOT / "scripts" / "build-otelcol.sh")],
                                                       text=True).strip().splitlines()[-1]
+    jaeger = None
+    if "store" in args.pipelines.split(","):
+        jaeger = args.jaeger or subprocess.check_output([str(ROOT / "scripts" / "build-jaeger.sh")],
+                                                        text=True).strip().splitlines()[-1]
     telemetrygen()
     rows = []
     print(f"{'pipeline':8s} {'gen':12s} {'proto':5s} {'shape':7s} {'load':>7s} | "
           f"{'polytrace spans/s':>17s} {'us/span':>8s} {'us/req':>7s} {'cs/req':>6s} | "
-          f"{'otelcol spans/s':>15s} {'us/span':>8s} {'us/req':>7s} {'cs/req':>6s} | ratio")
+          f"{'peer spans/s':>15s} {'us/span':>8s} {'us/req':>7s} {'cs/req':>6s} | ratio "
+          "(peer: otelcol; store: Jaeger v2 + Badger)")
     with tempfile.TemporaryDirectory() as workdir:
         for pipeline in args.pipelines.split(","):
             for gen in args.generators.split(","):
                 for protocol in args.protocols.split(","):
                     for shape in args.shapes.split(","):
                         for load in (int(x) for x in args.loads.split(",")):
-                            runs = {"polytrace": [], "otelcol": []}
+                            peer = ("jaeger", jaeger) if pipeline == "store" else ("otelcol", otelcol)
+                            runs = {"polytrace": [], peer[0]: []}
                             for _ in range(args.repeats):
-                                for kind, binary in (("polytrace", POLYTRACE), ("otelcol", otelcol)):
+                                for kind, binary in (("polytrace", POLYTRACE), peer):
                                     runs[kind].append(run_one(kind, binary, gen, protocol, shape, load,
                                                               pipeline, args.seconds, workdir))
                             med = {k: {m: statistics.median(r[m] for r in v)
                                        for m in ("spans_per_s", "cpu_us_per_span",
                                                  "cpu_us_per_request", "ctx_switches_per_request")}
                                    for k, v in runs.items()}
-                            ratio = med["polytrace"]["cpu_us_per_span"] / med["otelcol"]["cpu_us_per_span"]
-                            a, b = med["polytrace"], med["otelcol"]
+                            ratio = med["polytrace"]["cpu_us_per_span"] / med[peer[0]]["cpu_us_per_span"]
+                            a, b = med["polytrace"], med[peer[0]]
                             print(f"{pipeline:8s} {gen:12s} {protocol:5s} {shape:7s} "
                                   f"{(str(load // 1000) + 'k/s') if load else 'sat':>7s} | "
                                   f"{a['spans_per_s']:>17,.0f} {a['cpu_us_per_span']:8.3f} "
@@ -192,6 +236,16 @@ def main():
                             rows.append({"pipeline": pipeline, "generator": gen, "protocol": protocol,
                                          "shape": shape, "load": load, "ratio": ratio, "median": med,
                                          "runs": runs})
+    forwarded = {(r["generator"], r["protocol"], r["shape"], r["load"]): r["median"]["otelcol"]
+                 for r in rows if r["pipeline"] == "forward"}
+    for r in rows:
+        key = (r["generator"], r["protocol"], r["shape"], r["load"])
+        if r["pipeline"] == "store" and key in forwarded:
+            r["ratio_to_otelcol_forwarding"] = (r["median"]["polytrace"]["cpu_us_per_span"] /
+                                                forwarded[key]["cpu_us_per_span"])
+            print(f"store vs otelcol forwarding: {key[0]} {key[1]} {key[2]} "
+                  f"{(str(key[3] // 1000) + 'k/s') if key[3] else 'sat'}: "
+                  f"{r['ratio_to_otelcol_forwarding']:.3f}")
     out = pathlib.Path(tempfile.gettempdir()) / "load_ratio_bench.json"
     out.write_text(json.dumps(rows, indent=1))
     print(f"all runs: {out}")

@@ -108,6 +108,7 @@ Status WalWriter::Append(std::span<const std::string_view> payload) {
     writing_ = false;
     if (st.ok()) {
       durable_ = last;
+      if (sync_idle_) sync_cv_.notify_one();  // the first write since the last sync
     } else {
       error_ = st;
     }
@@ -129,11 +130,25 @@ Status WalWriter::Rotate() {
   return st;
 }
 
+// Syncs an interval after the first write since the last sync (what is
+// written meanwhile goes in the same sync), and sleeps with no timer while
+// nothing is written. It has its own condition variable: woken with the
+// appenders' at every write, it synced after every batch (16 context
+// switches a request where 10 would do, a fifth of the store's CPU).
 void WalWriter::SyncLoop() {
   std::unique_lock lock(mu_);
+  uint64_t synced = durable_;
   while (!closed_) {
-    cv_.wait_for(lock, options_.fsync_interval);
-    if (closed_ || fd_ < 0) continue;
+    if (durable_ == synced) {
+      sync_idle_ = true;
+      sync_cv_.wait(lock, [&] { return closed_ || durable_ != synced; });
+      sync_idle_ = false;
+      continue;
+    }
+    auto due = std::chrono::steady_clock::now() + options_.fsync_interval;
+    sync_cv_.wait_until(lock, due, [&] { return closed_; });
+    if (closed_ || fd_ < 0) continue;  // Close and Rotate sync what they close
+    synced = durable_;
     int fd = ::dup(fd_);  // syncs the same file without holding the lock
     lock.unlock();
     if (fd >= 0) {
@@ -141,7 +156,13 @@ void WalWriter::SyncLoop() {
       ::close(fd);
     }
     lock.lock();
+    ++interval_syncs_;
   }
+}
+
+uint64_t WalWriter::interval_syncs() const {
+  std::lock_guard lock(mu_);
+  return interval_syncs_;
 }
 
 void WalWriter::Close() {
@@ -156,6 +177,7 @@ void WalWriter::Close() {
       fd_ = -1;
     }
     cv_.notify_all();
+    sync_cv_.notify_all();
   }
   if (sync_thread_.joinable()) sync_thread_.join();
 }

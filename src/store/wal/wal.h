@@ -54,6 +54,9 @@ class WalWriter {
   uint64_t seq() const { return seq_; }
   // Syncs and closes; Append fails afterwards. Idempotent.
   void Close();
+  // How many times the `interval` policy's thread has synced (tests: once
+  // an interval while records keep coming, never while none do).
+  uint64_t interval_syncs() const;
 
  private:
   WalWriter(WalOptions options, uint64_t seq);
@@ -62,15 +65,18 @@ class WalWriter {
 
   const WalOptions options_;
   uint64_t seq_;  // changed only by Rotate
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int fd_ = -1;            // guarded by mu_
-  std::string pending_;    // guarded by mu_: records not yet written
-  uint64_t appended_ = 0;  // guarded by mu_: records queued so far
-  uint64_t durable_ = 0;   // guarded by mu_: records written (and synced per policy)
-  bool writing_ = false;   // guarded by mu_: a leader is writing
-  bool closed_ = false;    // guarded by mu_
-  Status error_;           // guarded by mu_: a failed write fails every later Append
+  mutable std::mutex mu_;
+  std::condition_variable cv_;       // a leader finished writing; closing
+  std::condition_variable sync_cv_;  // wakes the interval sync thread
+  int fd_ = -1;                      // guarded by mu_
+  std::string pending_;              // guarded by mu_: records not yet written
+  uint64_t appended_ = 0;            // guarded by mu_: records queued so far
+  uint64_t durable_ = 0;             // guarded by mu_: records written (and synced per policy)
+  bool writing_ = false;             // guarded by mu_: a leader is writing
+  bool closed_ = false;              // guarded by mu_
+  Status error_;                     // guarded by mu_: a failed write fails every later Append
+  bool sync_idle_ = false;           // guarded by mu_: the sync thread waits for a write
+  uint64_t interval_syncs_ = 0;      // guarded by mu_
   std::thread sync_thread_;
 };
 

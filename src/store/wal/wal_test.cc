@@ -60,6 +60,46 @@ INSTANTIATE_TEST_SUITE_P(Policies, WalTest,
                          ::testing::Values(FsyncPolicy::kAlways, FsyncPolicy::kInterval,
                                            FsyncPolicy::kNever));
 
+class WalIntervalTest : public WalTest {
+ protected:
+  static bool WaitForSyncs(WalWriter& wal, uint64_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (wal.interval_syncs() < n) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+};
+
+// `fsync: interval` syncs an interval after the first write, taking in
+// what is written meanwhile, and sleeps with no timer while nothing is.
+TEST_F(WalIntervalTest, SyncsOnceAnIntervalWhileWritingAndNeverWhileIdle) {
+  constexpr auto kInterval = std::chrono::milliseconds(400);
+  auto wal = WalWriter::Open({dir_.string(), FsyncPolicy::kInterval, kInterval}, 1);
+  ASSERT_TRUE(wal.ok()) << wal.status().message();
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE((*wal)->Append("r" + std::to_string(i)).ok());
+  // Checked only when the appends took less than an interval (a stalled
+  // machine could make the first sync due before they end).
+  bool within_interval = std::chrono::steady_clock::now() - start < kInterval;
+  if (within_interval) {
+    EXPECT_EQ((*wal)->interval_syncs(), 0u);  // not due yet
+  }
+  ASSERT_TRUE(WaitForSyncs(**wal, 1));
+  if (within_interval) {
+    EXPECT_EQ((*wal)->interval_syncs(), 1u);  // one for all 100
+  }
+
+  std::this_thread::sleep_for(3 * kInterval);  // idle: nothing to sync, no timer
+  EXPECT_EQ((*wal)->interval_syncs(), 1u);
+
+  ASSERT_TRUE((*wal)->Append("later").ok());
+  EXPECT_TRUE(WaitForSyncs(**wal, 2));  // a write after idle is synced in its turn
+  (*wal)->Close();
+  EXPECT_EQ(ReadWalFile(Path(1), false)->records.size(), 101u);
+}
+
 class WalDamageTest : public WalTest {};
 
 TEST_F(WalDamageTest, TornTailIsReportedAndTruncated) {
