@@ -137,7 +137,9 @@ Status WalWriter::Rotate() {
 // switches a request where 10 would do, a fifth of the store's CPU).
 void WalWriter::SyncLoop() {
   std::unique_lock lock(mu_);
-  uint64_t synced = durable_;
+  // Not durable_: records written before this thread first ran are not
+  // synced yet (the file held only its header when Open synced it).
+  uint64_t synced = 0;
   while (!closed_) {
     if (durable_ == synced) {
       sync_idle_ = true;

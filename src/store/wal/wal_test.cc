@@ -91,11 +91,16 @@ TEST_F(WalIntervalTest, SyncsOnceAnIntervalWhileWritingAndNeverWhileIdle) {
     EXPECT_EQ((*wal)->interval_syncs(), 1u);  // one for all 100
   }
 
-  std::this_thread::sleep_for(3 * kInterval);  // idle: nothing to sync, no timer
-  EXPECT_EQ((*wal)->interval_syncs(), 1u);
+  // Idle for five intervals: at most one more sync, for records written
+  // after the first one when the appends outlasted an interval on a
+  // loaded machine (a periodic sync makes four or five).
+  uint64_t before_idle = (*wal)->interval_syncs();
+  std::this_thread::sleep_for(5 * kInterval);
+  uint64_t after_idle = (*wal)->interval_syncs();
+  EXPECT_LE(after_idle - before_idle, 1u);
 
   ASSERT_TRUE((*wal)->Append("later").ok());
-  EXPECT_TRUE(WaitForSyncs(**wal, 2));  // a write after idle is synced in its turn
+  EXPECT_TRUE(WaitForSyncs(**wal, after_idle + 1));  // a write after idle is synced in its turn
   (*wal)->Close();
   EXPECT_EQ(ReadWalFile(Path(1), false)->records.size(), 101u);
 }
