@@ -53,6 +53,9 @@ Status BatchProcessor::Start(Host& host) {
   if (wait_for_delivery_) {
     settings_.logger->info("the next consumer acknowledges durably: acknowledging after delivery");
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  started_ = true;
+  if (wait_for_delivery_) return Status::Ok();  // producers send themselves (Deliver)
   flusher_ = std::thread([this] {
     SetThreadName("batch");
     Run();
@@ -68,14 +71,14 @@ Status BatchProcessor::ConsumeTraces(Traces traces) {
   // time: while a full batch waits for the flusher, producers wait too, so
   // pending data stays bounded (send_batch_size plus one request).
   room_cv_.wait(lock, [&] { return stopping_ || pending_spans_ < config_.send_batch_size; });
-  if (stopping_ || !flusher_.joinable()) {
+  if (stopping_ || !started_) {
     return Status::Unavailable("batch processor is shutting down");
   }
   bool first = pending_spans_ == 0;
   if (first) first_arrival_ = std::chrono::steady_clock::now();
   pending_.Append(std::move(traces));
   pending_spans_ += n;
-  if (wait_for_delivery_) return WaitForDelivery(lock);
+  if (wait_for_delivery_) return Deliver(lock);
   // A sleeping flusher wakes for the first span (to start the timeout); a
   // ticking one sends it at its next tick. Either wakes for the size trigger.
   if ((first && flusher_asleep_) || pending_spans_ >= config_.send_batch_size) cv_.notify_one();
@@ -87,22 +90,22 @@ uint64_t BatchProcessor::flusher_wakeups() const {
   return flusher_wakeups_;
 }
 
-Status BatchProcessor::WaitForDelivery(std::unique_lock<std::mutex>& lock) {
+// Delivery mode, a group commit as the WAL's: the first producer to find
+// no send in progress sends everything pending (its spans and those of
+// the producers that arrived meanwhile) from its own thread, then hands
+// each of them the result; producers arriving during a send wait for the
+// next, which one of them leads. Handing each request to a flusher thread
+// instead cost two more context switches a request.
+Status BatchProcessor::Deliver(std::unique_lock<std::mutex>& lock) {
   uint64_t mine = open_batch_;
   ++deliveries_[mine].waiters;
-  cv_.notify_one();
-  delivered_cv_.wait(lock, [&] { return deliveries_[mine].done || flusher_done_; });
-  Delivery& d = deliveries_[mine];
-  Status st = d.done ? d.status : Status::Unavailable("batch processor stopped before delivery");
-  if (--d.waiters == 0) deliveries_.erase(mine);
-  return st;
-}
-
-// Delivery mode: send everything pending whenever the downstream is free.
-void BatchProcessor::RunDelivery(std::unique_lock<std::mutex>& lock) {
-  while (true) {
-    cv_.wait(lock, [&] { return stopping_ || pending_spans_ > 0; });
-    if (pending_spans_ == 0) break;  // stopping, and nothing left to deliver
+  while (!deliveries_[mine].done) {
+    if (delivering_) {
+      delivered_cv_.wait(lock);
+      continue;
+    }
+    delivering_ = true;
+    uint64_t batch = open_batch_++;
     std::vector<Traces> out;
     size_t max = config_.send_batch_max_size;
     while (pending_spans_ > 0) {
@@ -111,10 +114,10 @@ void BatchProcessor::RunDelivery(std::unique_lock<std::mutex>& lock) {
         pending_spans_ -= max;
       } else {
         out.push_back(std::move(pending_));
+        pending_ = Traces();
         pending_spans_ = 0;
       }
     }
-    uint64_t batch = open_batch_++;
     room_cv_.notify_all();
     lock.unlock();
     Status first_failure;
@@ -123,22 +126,20 @@ void BatchProcessor::RunDelivery(std::unique_lock<std::mutex>& lock) {
       if (!st.ok() && first_failure.ok()) first_failure = st;
     }
     lock.lock();
+    delivering_ = false;
     Delivery& d = deliveries_[batch];
     d.status = first_failure;
     d.done = true;
-    if (d.waiters == 0) deliveries_.erase(batch);
     delivered_cv_.notify_all();
   }
-  flusher_done_ = true;
-  delivered_cv_.notify_all();
+  Delivery& d = deliveries_[mine];
+  Status st = d.status;
+  if (--d.waiters == 0) deliveries_.erase(mine);
+  return st;
 }
 
 void BatchProcessor::Run() {
   std::unique_lock<std::mutex> lock(mu_);
-  if (wait_for_delivery_) {
-    RunDelivery(lock);
-    return;
-  }
   // Set after a send: spans arriving until then go at this tick, without
   // waking the flusher (each wake-up is a context switch per batch).
   std::optional<std::chrono::steady_clock::time_point> tick;

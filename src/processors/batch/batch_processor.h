@@ -7,9 +7,10 @@
 // Except in front of a consumer that acknowledges durably (polytrace_store,
 // see TracesConsumer::AcknowledgesDurably): there a client's OK must mean
 // "in the WAL", so each producer waits for the result of the send holding
-// its spans, and the flusher sends whatever is pending as soon as the
-// previous send returns (group commit: spans still merge while a write is
-// in progress, and an idle pipeline adds no timeout to the latency).
+// its spans, and whatever is pending is sent as soon as the previous send
+// returns, by one of the producers waiting for it (group commit: spans
+// still merge while a write is in progress, and an idle pipeline adds no
+// timeout to the latency). There is no flusher thread in this mode.
 //
 // Threading: ConsumeTraces runs on receiver threads and only appends under
 // mu_ (waiting while a full batch is pending); one flusher thread sends (the
@@ -67,8 +68,9 @@ class BatchProcessor : public Processor {
     bool done = false;
   };
   void Run();
-  void RunDelivery(std::unique_lock<std::mutex>& lock);
-  Status WaitForDelivery(std::unique_lock<std::mutex>& lock);
+  // Delivery mode: sends what is pending, or waits for the send that holds
+  // this producer's spans; returns that send's result.
+  Status Deliver(std::unique_lock<std::mutex>& lock);
   Status Send(Traces batch, Trigger trigger);
   // A wait predicate that counts each evaluation after the first (each is
   // the flusher woken: notified, timed out or spuriously).
@@ -101,8 +103,9 @@ class BatchProcessor : public Processor {
   bool wait_for_delivery_ = false;                       // set at Start
   uint64_t open_batch_ = 1;                              // guarded by mu_: delivery mode
   std::map<uint64_t, Delivery> deliveries_;              // guarded by mu_: delivery mode
-  std::condition_variable delivered_cv_;                 // wakes producers awaiting a result
-  bool flusher_done_ = false;                            // guarded by mu_
+  std::condition_variable delivered_cv_;                 // a delivery-mode send ended
+  bool delivering_ = false;                              // guarded by mu_: delivery mode
+  bool started_ = false;                                 // guarded by mu_
   std::thread flusher_;
 };
 
