@@ -23,6 +23,21 @@ processors:
   batch: {{}}
 """
 
+# Jaeger's Badger storage on disk and its exporter: the end of a Jaeger v2 config, under its
+# `extensions:` (format with data).
+JAEGER_BADGER = """
+  jaeger_storage:
+    backends:
+      store:
+        badger:
+          directories: {{keys: "{data}/keys", values: "{data}/values"}}
+          ephemeral: false
+          ttl: {{spans: 72h}}
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: store
+"""
+
 # Jaeger v2 with Badger on disk, as the store benchmarks run it beside polytrace (format with
 # data, grpc, http, query, query_grpc).
 JAEGER_CONFIG = STORE_INTAKE + """
@@ -37,18 +52,7 @@ extensions:
   jaeger_query:
     storage: {{traces: store}}
     http: {{endpoint: "127.0.0.1:{query}"}}
-    grpc: {{endpoint: "127.0.0.1:{query_grpc}"}}
-  jaeger_storage:
-    backends:
-      store:
-        badger:
-          directories: {{keys: "{data}/keys", values: "{data}/values"}}
-          ephemeral: false
-          ttl: {{spans: 72h}}
-exporters:
-  jaeger_storage_exporter:
-    trace_storage: store
-"""
+    grpc: {{endpoint: "127.0.0.1:{query_grpc}"}}""" + JAEGER_BADGER
 
 
 def free_port():

@@ -38,8 +38,8 @@ import sys
 import tempfile
 import time
 
-from benchlib import (LOADGEN, POLYTRACE, ROOT, STORE_INTAKE, accepted_spans, context_switches,
-                      free_port, start, stop, thread_cpu_seconds, wait_port)
+from benchlib import (JAEGER_BADGER, LOADGEN, POLYTRACE, ROOT, STORE_INTAKE, accepted_spans,
+                      context_switches, free_port, start, stop, thread_cpu_seconds, wait_port)
 
 CACHE = pathlib.Path(os.environ.get("POLYTRACE_CACHE", pathlib.Path.home() / ".cache" / "polytrace"))
 TELEMETRYGEN_VERSION = "v0.161.0"
@@ -90,18 +90,7 @@ service:
       level: basic
       readers:
         - pull: {{exporter: {{prometheus: {{host: "127.0.0.1", port: {metrics}}}}}}}
-extensions:
-  jaeger_storage:
-    backends:
-      store:
-        badger:
-          directories: {{keys: "{data}/keys", values: "{data}/values"}}
-          ephemeral: false
-          ttl: {{spans: 72h}}
-exporters:
-  jaeger_storage_exporter:
-    trace_storage: store
-"""
+extensions:""" + JAEGER_BADGER
 
 
 def telemetrygen():

@@ -133,8 +133,8 @@ Status WalWriter::Rotate() {
 // Syncs an interval after the first write since the last sync (what is
 // written meanwhile goes in the same sync), and sleeps with no timer while
 // nothing is written. It has its own condition variable: woken with the
-// appenders' at every write, it synced after every batch (16 context
-// switches a request where 10 would do, a fifth of the store's CPU).
+// appenders' at every write, it synced after every batch (storing at 5k
+// spans/s: 15 context switches a request instead of 7, a fifth of the CPU).
 void WalWriter::SyncLoop() {
   std::unique_lock lock(mu_);
   // Not durable_: records written before this thread first ran are not
