@@ -595,6 +595,50 @@ TEST(HttpServerTest, Http2ConnectionsInParallelGetTheirOwnAnswers) {
   server.Shutdown();
 }
 
+// Plain HTTP/2 connections read into one buffer per thread: bodies larger
+// than it (several reads each), from connections served at once by the
+// threads of one loop and by a loop per thread, each come back whole and
+// as their own.
+TEST(HttpServerTest, Http2BigBodiesFromConnectionsAtOnceStayApart) {
+  for (bool loop_per_thread : {false, true}) {
+    HttpServerOptions o = Http2Options();
+    o.threads = 3;
+    o.event_loop_per_thread = loop_per_thread;
+    o.max_request_body_size = 2 << 20;
+    HttpServer server(o, [](HttpRequest& r) {
+      return HttpResponse::Text(200, std::to_string(std::hash<std::string>{}(r.body)));
+    });
+    ASSERT_TRUE(server.Start().ok());
+    std::vector<std::thread> clients;
+    std::atomic<int> right{0};
+    for (int c = 0; c < 3; ++c) {
+      clients.emplace_back([&, c] {
+        testing::H2Client h2(server.port());
+        for (int round = 0; round < 3; ++round) {
+          std::vector<testing::H2Request> requests;
+          std::vector<std::string> sent;
+          for (int i = 0; i < 2; ++i) {
+            std::string body((700 << 10) + 4099 * i, '\0');
+            for (size_t k = 0; k < body.size(); ++k) body[k] = char('a' + (k * 7 + c + round) % 26);
+            sent.push_back(body);
+            requests.push_back(Post("/big", std::move(body)));
+          }
+          std::vector<testing::H2Answer> answers = h2.Exchange(requests);
+          for (int i = 0; i < 2; ++i) {
+            if (answers[i].closed &&
+                answers[i].body == std::to_string(std::hash<std::string>{}(sent[i]))) {
+              ++right;
+            }
+          }
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+    EXPECT_EQ(right.load(), 3 * 3 * 2) << "loop per thread: " << loop_per_thread;
+    server.Shutdown();
+  }
+}
+
 // A streamed answer: `pieces` pieces of `piece_bytes` each ('a', 'b', ...),
 // counting the producer's calls and whether it is still alive.
 struct Pieces {
