@@ -556,12 +556,42 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
                       });
   }
 
+  // HTTP/1.1's deadlines (waiting for a request, reading it, writing the
+  // answer), checked lazily as HTTP/2's: each phase moves the deadline,
+  // and the one timer is re-armed only when it would fire too late or
+  // fires before the deadline. The timed stream armed a timer per phase:
+  // three timerfd_settime a request. At the deadline the connection is
+  // closed, and what was pending on it ends with an error.
+  void SetDeadline(std::chrono::steady_clock::duration timeout) {
+    http1_deadline_ = std::chrono::steady_clock::now() + timeout;
+    if (!deadline_timer_) {
+      Lowest().expires_never();  // the handshake's or the first read's
+      deadline_timer_.emplace(stream_.get_executor());
+    } else if (http1_timer_armed_ && deadline_timer_->expiry() <= http1_deadline_) {
+      return;
+    }
+    WatchHttp1Deadline();
+  }
+
+  void WatchHttp1Deadline() {
+    http1_timer_armed_ = true;
+    deadline_timer_->expires_at(http1_deadline_);
+    deadline_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // re-armed, or the connection closed
+      self->http1_timer_armed_ = false;
+      if (std::chrono::steady_clock::now() < self->http1_deadline_) {
+        return self->WatchHttp1Deadline();
+      }
+      self->Close();
+    });
+  }
+
   void ReadHeader() {
     if (shared_->stopping.load()) return Close();
     parser_.emplace();
     parser_->body_limit(shared_->options.max_request_body_size);
     parser_->header_limit(64 * 1024);
-    Lowest().expires_after(first_ ? shared_->options.read_timeout : shared_->options.idle_timeout);
+    SetDeadline(first_ ? shared_->options.read_timeout : shared_->options.idle_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -571,7 +601,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     first_ = false;
     if (ec) return OnReadError(ec);
     SetBusy(true);
-    Lowest().expires_after(shared_->options.read_timeout);
+    SetDeadline(shared_->options.read_timeout);
     auto& req = parser_->get();
     if (auto error = TransferEncodingError(Std(req[http::field::transfer_encoding]))) {
       return WriteError(error->first, std::move(error->second));
@@ -668,7 +698,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     beast::error_code ec;
     Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
-    Lowest().expires_after(std::chrono::seconds(2));
+    SetDeadline(std::chrono::seconds(2));
     linger_ = std::make_unique<char[]>(kLingerBuffer);
     DiscardMore();
   }
@@ -746,7 +776,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     res->chunked(true);
     producer_ = std::move(out.stream);
     auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*res);
-    Lowest().expires_after(shared_->options.read_timeout);
+    SetDeadline(shared_->options.read_timeout);
     http::async_write_header(stream_, *serializer,
                              [self = shared_from_this(), res, serializer, keep_alive, head_only](
                                  beast::error_code ec, size_t) {
@@ -774,14 +804,14 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
                      beast::error_code ec, size_t) {
       if (ec) return self->EndStreamed(false, keep_alive);
       if (!last) return self->WriteNextChunk(keep_alive);
-      self->Lowest().expires_after(self->shared_->options.read_timeout);
+      self->SetDeadline(self->shared_->options.read_timeout);
       asio::async_write(
           self->stream_, http::make_chunk_last(),
           [self, keep_alive](beast::error_code e, size_t) { self->EndStreamed(!e, keep_alive); });
     };
     // A client that stops reading is given up after the read timeout per
     // piece, and its producer (a store snapshot, say) with it.
-    Lowest().expires_after(shared_->options.read_timeout);
+    SetDeadline(shared_->options.read_timeout);
     if (piece_.empty()) return after({}, 0);
     asio::async_write(stream_, http::make_chunk(asio::buffer(piece_)), std::move(after));
   }
@@ -837,7 +867,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   bool quiet_input_ = false;  // the receive low watermark is raised, since quiet_since_
   std::chrono::steady_clock::time_point quiet_since_;
   std::chrono::steady_clock::time_point last_progress_;  // the last read or write done
-  std::optional<asio::steady_timer> deadline_timer_;
+  std::optional<asio::steady_timer> deadline_timer_;     // HTTP/2's, or HTTP/1.1's
+  std::chrono::steady_clock::time_point http1_deadline_;
+  bool http1_timer_armed_ = false;
 };
 
 }  // namespace

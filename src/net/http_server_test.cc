@@ -405,6 +405,57 @@ TEST(HttpServerTest, AcceptBacksOffWhenOutOfDescriptorsAndRecovers) {
   EXPECT_NE(waiting.ReadResponse().find("GET /b"), std::string::npos);
 }
 
+// HTTP/1.1's deadlines move with each phase of a connection: waiting for a
+// request (idle_timeout; read_timeout for the first), reading it
+// (read_timeout), writing the answer.
+TEST(HttpServerTest, Http1IdleKeepAliveConnectionsAreClosedAfterTheIdleTimeout) {
+  HttpServerOptions o = TestOptions();
+  o.idle_timeout = std::chrono::milliseconds(300);
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  testing::RawHttpClient c(server.port());
+  EXPECT_EQ(c.Post("/x", "text/plain", "1").body, "POST /x q= body=1");
+  EXPECT_FALSE(c.ClosedByServerWithin(100));  // still open well before the timeout
+  EXPECT_TRUE(c.ClosedByServerWithin(3000));
+}
+
+TEST(HttpServerTest, Http1RequestStalledMidHeadOrBodyIsCutAfterTheReadTimeout) {
+  HttpServerOptions o = TestOptions();
+  o.read_timeout = std::chrono::milliseconds(300);  // the idle timeout stays at 120 s
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  testing::RawHttpClient body(server.port());
+  ASSERT_EQ(body.Post("/a", "text/plain", "1").status, 200);  // a keep-alive connection
+  body.Send("POST /b HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n0123456789");
+  EXPECT_FALSE(body.ClosedByServerWithin(100));
+  EXPECT_TRUE(body.ClosedByServerWithin(3000));
+  testing::RawHttpClient head(server.port());  // a first request's head never finished
+  head.Send("POST /c HTTP/1.1\r\nHost: local");
+  EXPECT_TRUE(head.ClosedByServerWithin(3000));
+}
+
+TEST(HttpServerTest, Http1ConnectionThatKeepsAskingOutlivesItsTimeouts) {
+  HttpServerOptions o = TestOptions();
+  o.read_timeout = std::chrono::milliseconds(300);
+  o.idle_timeout = std::chrono::milliseconds(300);
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  testing::RawHttpClient c(server.port());
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  int answered = 0, asked = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    ++asked;
+    if (c.Post("/k", "text/plain", std::to_string(asked)).body ==
+        "POST /k q= body=" + std::to_string(asked)) {
+      ++answered;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GE(asked, 5);
+  EXPECT_EQ(answered, asked);
+  EXPECT_TRUE(c.ClosedByServerWithin(3000));  // then idle: closed
+}
+
 TEST(HttpServerTest, ShutdownWithoutStartIsSafe) {
   HttpServer server(TestOptions(), Echo);
   server.Shutdown();

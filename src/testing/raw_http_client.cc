@@ -2,10 +2,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <utility>
 
 namespace polytrace::testing {
@@ -49,6 +51,17 @@ void RawHttpClient::Send(const std::string& data) {
     if (n <= 0) return;
     sent += static_cast<size_t>(n);
   }
+}
+
+bool RawHttpClient::ClosedByServerWithin(int ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 20) <= 0) continue;
+    if (recv(fd_, buf, sizeof(buf), 0) <= 0) return true;
+  }
+  return false;
 }
 
 bool RawHttpClient::Fill() {

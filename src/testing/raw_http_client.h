@@ -29,6 +29,9 @@ class RawHttpClient {
   RawResponse Read(bool head_only = false);
   // Closes the connection now (a client that went away).
   void Close();
+  // Whether the server closes the connection within `ms` (what it sends
+  // meanwhile is dropped).
+  bool ClosedByServerWithin(int ms);
   RawResponse Post(const std::string& path, const std::string& content_type,
                    const std::string& body, const std::string& extra_headers = "");
 
