@@ -59,6 +59,9 @@ class Http2Session::Callbacks {
     auto s = std::make_unique<Stream>();
     s->id = frame->hd.stream_id;
     s->request.remote_address = self->remote_;
+    // A gRPC client's call has about eight regular headers: room for them
+    // at once (growing one by one was 2% of a call's receiving thread).
+    s->request.headers.reserve(8);
     self->streams_[s->id] = std::move(s);
     return 0;
   }
