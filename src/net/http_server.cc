@@ -502,7 +502,8 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       ssize_t n = ::recv(fd, buffer.get(), kChunk, MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (n <= 0) return Close();  // the client closed, or the connection broke
+      if (n == 0 && read_any) break;  // what came before the end is answered first
+      if (n <= 0) return Close();     // the client closed, or the connection broke
       read_any = true;
       Received();
       ok = h2_->Receive({buffer.get(), static_cast<size_t>(n)});

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "testing/raw_http_client.h"
+
 namespace polytrace::testing {
 
 struct H2Client::State {
@@ -154,16 +156,7 @@ bool H2Client::Step(int poll_ms) {
                                              static_cast<size_t>(got)) >= 0;
 }
 
-bool H2Client::ClosedByServerWithin(int ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  char buf[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, 20) <= 0) continue;
-    if (recv(fd_, buf, sizeof(buf), 0) <= 0) return true;
-  }
-  return false;
-}
+bool H2Client::ClosedByServerWithin(int ms) { return PeerClosesWithin(fd_, ms); }
 
 std::optional<std::chrono::milliseconds> H2Client::PingAnsweredWithin(int ms) {
   if (fd_ < 0) return std::nullopt;

@@ -53,13 +53,13 @@ void RawHttpClient::Send(const std::string& data) {
   }
 }
 
-bool RawHttpClient::ClosedByServerWithin(int ms) {
+bool PeerClosesWithin(int fd, int ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   char buf[4096];
   while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 20) <= 0) continue;
-    if (recv(fd_, buf, sizeof(buf), 0) <= 0) return true;
+    if (recv(fd, buf, sizeof(buf), 0) <= 0) return true;
   }
   return false;
 }

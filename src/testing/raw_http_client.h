@@ -17,6 +17,10 @@ struct RawResponse {
   std::string Header(const std::string& name) const;  // case-insensitive, "" if absent
 };
 
+// Whether the peer of socket `fd` closes the connection within `ms` (what it
+// sends meanwhile is read and dropped).
+bool PeerClosesWithin(int fd, int ms);
+
 class RawHttpClient {
  public:
   explicit RawHttpClient(uint16_t port);
@@ -29,9 +33,7 @@ class RawHttpClient {
   RawResponse Read(bool head_only = false);
   // Closes the connection now (a client that went away).
   void Close();
-  // Whether the server closes the connection within `ms` (what it sends
-  // meanwhile is dropped).
-  bool ClosedByServerWithin(int ms);
+  bool ClosedByServerWithin(int ms) { return PeerClosesWithin(fd_, ms); }
   RawResponse Post(const std::string& path, const std::string& content_type,
                    const std::string& body, const std::string& extra_headers = "");
 
