@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -577,12 +578,24 @@ TEST(HttpServerTest, Http2SmallInputAfterAnAnswerIsReadWithinTheQuietWait) {
   ASSERT_TRUE(server.Start().ok());
   testing::H2Client h2(server.port());
   ASSERT_EQ(h2.Exchange({Post("/x", "1")})[0].body, "POST /x q= body=1");
-  // A PING is 17 bytes: held by the mark, then answered once it is lowered.
-  std::optional<std::chrono::milliseconds> held = h2.PingAnsweredWithin(5000);
-  ASSERT_TRUE(held.has_value());
-  EXPECT_GE(held->count(), 900);
-  // Requests go on, each read as it comes.
-  EXPECT_EQ(h2.Exchange({Post("/y", "2"), Post("/z", "3")})[1].body, "POST /z q= body=3");
+  // A PING is 17 bytes: held by the mark, then answered once it is lowered
+  // (the mark is raised again after each answer). The kernel may signal a
+  // socket readable below its mark (under socket memory pressure, or with
+  // a small receive window): one CI run saw a first PING answered at once.
+  // So the hold is the longest of up to three PINGs; without the mark, all
+  // three are answered at once.
+  std::chrono::milliseconds held{0};
+  for (int ping = 0; ping < 3 && held.count() < 900; ++ping) {
+    std::optional<std::chrono::milliseconds> answered = h2.PingAnsweredWithin(5000);
+    ASSERT_TRUE(answered.has_value()) << "PING " << ping;
+    held = std::max(held, *answered);
+  }
+  EXPECT_GE(held.count(), 900);
+  // Requests go on, each read as it comes (these two are above the mark).
+  std::string two(40, '2'), three(40, '3');
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(h2.Exchange({Post("/y", two), Post("/z", three)})[1].body, "POST /z q= body=" + three);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(700));
   // Bodies larger than a read, several at once, are read whole (what the
   // socket still holds after a full read is read before writing).
   std::vector<testing::H2Request> big;
@@ -593,7 +606,7 @@ TEST(HttpServerTest, Http2SmallInputAfterAnAnswerIsReadWithinTheQuietWait) {
     EXPECT_EQ(answers[i].body.size(), std::string("POST /big q= body=").size() + 300'000 + i);
   }
   // A request after an answer is read when it comes, not after the wait.
-  auto start = std::chrono::steady_clock::now();
+  start = std::chrono::steady_clock::now();
   EXPECT_EQ(h2.Exchange({Post("/w", std::string(100, 'w'))})[0].closed, true);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(700));
 }
