@@ -36,6 +36,8 @@ RawHttpClient::RawHttpClient(uint16_t port) {
   inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
   timeval tv{15, 0};
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  // A server that stops reading fails a sending test instead of hanging it.
+  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
 }
 
