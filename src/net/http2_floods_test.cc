@@ -6,6 +6,7 @@
 // library the build links.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -37,7 +38,7 @@ std::string Frame(uint8_t type, uint8_t flags, uint32_t stream, const std::strin
 
 constexpr uint8_t kHeaders = 0x1, kRstStream = 0x3, kSettings = 0x4, kPing = 0x6,
                   kContinuation = 0x9;
-constexpr uint8_t kEndHeaders = 0x4;
+constexpr uint8_t kEndStream = 0x1, kEndHeaders = 0x4;
 
 std::string Preface() {
   return std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + Frame(kSettings, 0, 0, "");
@@ -127,6 +128,28 @@ TEST(Http2FloodTest, PingsFromAClientThatNeverReadsCloseTheConnection) {
   for (int round = 0; round < 200; ++round) flood.Send(burst);
   EXPECT_TRUE(flood.ClosedByServerWithin(5000));
   EXPECT_TRUE(ServesAnotherClient(server));
+}
+
+// A header block of 5 KB that decodes to 4 MB (one 4,000-byte header put in
+// the HPACK table, then named by its index a thousand times): the stream is
+// refused once its decoded headers pass the limit (64 KiB), never handled,
+// and the connection and the server serve on.
+TEST(Http2FloodTest, HpackBombIsRefusedAndTheConnectionServesOn) {
+  std::atomic<int> handled{0};
+  HttpServer server(FloodOptions(), [&handled](HttpRequest& r) {
+    ++handled;
+    return Echo(r);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  std::string block = RequestHead();
+  block += std::string("\x40\x01x\x7f\xa1\x1e", 6) + std::string(4000, 'v');  // indexed as 62
+  block += std::string(1000, '\xbe');
+  testing::RawHttpClient bomb(server.port());
+  bomb.Send(Preface() + Frame(kHeaders, kEndHeaders | kEndStream, 1, block));
+  EXPECT_FALSE(bomb.ClosedByServerWithin(300));
+  EXPECT_EQ(handled.load(), 0);
+  EXPECT_TRUE(ServesAnotherClient(server));
+  EXPECT_EQ(handled.load(), 1);
 }
 
 }  // namespace
