@@ -579,11 +579,11 @@ TEST(HttpServerTest, Http2SmallInputAfterAnAnswerIsReadWithinTheQuietWait) {
   testing::H2Client h2(server.port());
   ASSERT_EQ(h2.Exchange({Post("/x", "1")})[0].body, "POST /x q= body=1");
   // A PING is 17 bytes: held by the mark, then answered once it is lowered
-  // (the mark is raised again after each answer). The kernel may signal a
-  // socket readable below its mark (under socket memory pressure, or with
-  // a small receive window): one CI run saw a first PING answered at once.
-  // So the hold is the longest of up to three PINGs; without the mark, all
-  // three are answered at once.
+  // (the mark is raised again after each answer). One CI run saw a first
+  // PING answered at once, which no local run reproduced (the kernel may
+  // signal a socket readable below its mark, under memory pressure or with
+  // a small receive window). So the hold is the longest of up to three
+  // PINGs; without the mark, all three are answered at once.
   std::chrono::milliseconds held{0};
   for (int ping = 0; ping < 3 && held.count() < 900; ++ping) {
     std::optional<std::chrono::milliseconds> answered = h2.PingAnsweredWithin(5000);
