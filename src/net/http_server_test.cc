@@ -580,9 +580,11 @@ TEST(HttpServerTest, Http2SmallInputAfterAnAnswerIsReadWithinTheQuietWait) {
   ASSERT_EQ(h2.Exchange({Post("/x", "1")})[0].body, "POST /x q= body=1");
   // A PING is 17 bytes: held by the mark, then answered once it is lowered
   // (the mark is raised again after each answer). One CI run saw a first
-  // PING answered at once, which no local run reproduced (the kernel may
-  // signal a socket readable below its mark, under memory pressure or with
-  // a small receive window). So the hold is the longest of up to three
+  // PING answered at once, which no local run reproduced. A likely cause:
+  // with two threads on one loop, one can collect the socket's readiness
+  // (the client's SETTINGS acknowledgement, arriving before the mark was
+  // raised) while the other runs the connection, and complete its next wait
+  // with it once the PING is in. So the hold is the longest of up to three
   // PINGs; without the mark, all three are answered at once.
   std::chrono::milliseconds held{0};
   for (int ping = 0; ping < 3 && held.count() < 900; ++ping) {
