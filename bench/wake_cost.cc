@@ -82,10 +82,12 @@ int main() {
   double cold = HandOff(microseconds(100'000), 50);
   std::printf("sleep 100 ms and wake:                 %6.1f us of CPU each (50 rounds)\n", idle);
   std::printf("sleep 1 ms and wake:                   %6.1f us of CPU each (1,000 rounds)\n", busy);
-  std::printf("hand-off round trip, back to back:     %6.1f us of CPU each (20,000 rounds)\n", warm);
-  std::printf("hand-off round trip after 100 ms idle: %6.1f us of CPU each, the sleep included "
-              "(50 rounds)\n",
-              cold);
+  std::printf("hand-off round trip, back to back:     %6.1f us of CPU each (20,000 rounds)\n",
+              warm);
+  std::printf(
+      "hand-off round trip after 100 ms idle: %6.1f us of CPU each, the sleep included "
+      "(50 rounds)\n",
+      cold);
   std::printf("ratio, a round trip after idle / back to back: %.1f\n", cold / warm);
   return 0;
 }

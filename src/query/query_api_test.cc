@@ -680,6 +680,16 @@ TEST_F(QueryApiTest, TempoTagsAndValues) {
   EXPECT_EQ(Get("/api/search/tag/service.name/values").body, R"({"tagValues":["gw","pay"]})");
   EXPECT_EQ(Get("/api/v2/search/tag/span.http.status_code/values").body,
             R"({"tagValues":[{"type":"int","value":"500"}]})");
+  // Grafana's time range (Unix seconds): data outside it is not read
+  // (store_differential_test checks which); a bad one is refused, named.
+  EXPECT_EQ(Get("/api/search/tag/service.name/values?start=0&end=99999999999999").body,
+            R"({"tagValues":["gw","pay"]})");
+  HttpResponse bad = Get("/api/v2/search/tag/span.http.status_code/values?end=abc");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("'end'"), std::string::npos) << bad.body;
+  bad = Get("/api/search/tag/service.name/values?start=20&end=10");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body, "'start' is after 'end'");
 }
 
 TEST_F(QueryApiTest, OnlyGetIsAllowedAndUnknownPathsAre404) {

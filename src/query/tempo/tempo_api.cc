@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "otlp/json_codec.h"
@@ -43,7 +44,7 @@ std::optional<HttpResponse> TempoApi::Handle(const HttpRequest& request) {
       std::optional<std::string> tag =
           PercentDecode(path.substr(prefix.size(), path.size() - prefix.size() - 7));
       if (!tag || tag->empty()) return Text(400, "malformed tag name in the path");
-      return TagValues(*tag, prefix.starts_with("/api/v2"));
+      return TagValues(request, *tag, prefix.starts_with("/api/v2"));
     }
   }
   return std::nullopt;
@@ -103,7 +104,26 @@ HttpResponse TempoApi::TagNames(bool v2) {
   return HttpResponse::WithBody(200, "application/json", w.Take());
 }
 
-HttpResponse TempoApi::TagValues(std::string_view tag, bool v2) {
+Result<NanosRange> ParseTempoTimeRange(const QueryParams& params) {
+  auto start = params.GetInt("start"), end = params.GetInt("end");
+  if (!start.ok()) return start.status();
+  if (!end.ok()) return end.status();
+  constexpr int64_t kMaxSeconds = std::numeric_limits<uint64_t>::max() / 1'000'000'000 - 1;
+  auto nanos = [&](int64_t seconds) {
+    return uint64_t(std::clamp<int64_t>(seconds, 0, kMaxSeconds)) * 1'000'000'000;
+  };
+  NanosRange range;
+  if (*start) range.start = nanos(**start);
+  if (*end) range.end = nanos(**end) + 999'999'999;
+  if (range.start > range.end) return Status::InvalidArgument("'start' is after 'end'");
+  return range;
+}
+
+HttpResponse TempoApi::TagValues(const HttpRequest& request, std::string_view tag, bool v2) {
+  // Grafana sends the time picker's range: only data that may hold spans
+  // in it is read (Tempo reads the blocks of the range too).
+  Result<NanosRange> range = ParseTempoTimeRange(QueryParams(request.query));
+  if (!range.ok()) return Text(400, range.status().message());
   // v2 tags carry their scope: resource.x, span.x, or .x (either).
   bool span = true, resource = true;
   if (tag.starts_with("resource.")) {
@@ -118,7 +138,7 @@ HttpResponse TempoApi::TagValues(std::string_view tag, bool v2) {
   std::set<std::pair<std::string, std::string>> values;
   for (bool span_scope : {true, false}) {
     if ((span_scope && !span) || (!span_scope && !resource)) continue;
-    auto found = store_.AttributeValues(tag, span_scope, kTagValuesLimit);
+    auto found = store_.AttributeValues(tag, span_scope, kTagValuesLimit, range->start, range->end);
     if (!found.ok()) return Text(500, found.status().message());
     values.insert(found->begin(), found->end());
   }

@@ -4,20 +4,32 @@
 //   GET /api/v2/traces/{id}   OTLP JSON {"trace": ...}, or TraceByIDResponse protobuf
 //   GET /api/search?q=<TraceQL>&start=&end=&limit=&spss=&minDuration=&maxDuration=
 //   GET /api/search/tags, /api/v2/search/tags
-//   GET /api/search/tag/{tag}/values, /api/v2/search/tag/{tag}/values
+//   GET /api/search/tag/{tag}/values, /api/v2/search/tag/{tag}/values  (&start=&end=)
 //   GET /api/echo, /api/status/buildinfo
 // tempopb.Trace is `repeated ResourceSpans = 1`: byte for byte an OTLP
 // ExportTraceServiceRequest, so the store's protobuf encoder serves it.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <optional>
 
 #include "net/http_server.h"
+#include "query/query_params.h"
 #include "query/semconv_search.h"
 #include "query/trace_answer.h"
 #include "store/engine/store.h"
 
 namespace polytrace::query {
+
+// Tempo's `start` and `end` (Unix seconds, each optional) as the nanosecond
+// range of span start times they cover, [start, end + 1 s); an error names
+// the parameter. Seconds beyond the nanosecond clock's range saturate.
+struct NanosRange {
+  uint64_t start = 0;
+  uint64_t end = std::numeric_limits<uint64_t>::max();
+};
+Result<NanosRange> ParseTempoTimeRange(const QueryParams& params);
 
 class TempoApi {
  public:
@@ -34,7 +46,7 @@ class TempoApi {
   HttpResponse Answer(const TraceId& id, TraceForm form);
   HttpResponse Search(const HttpRequest& request);
   HttpResponse TagNames(bool v2);
-  HttpResponse TagValues(std::string_view tag, bool v2);
+  HttpResponse TagValues(const HttpRequest& request, std::string_view tag, bool v2);
 
   const store::Store& store_;
   QueryOptions options_;

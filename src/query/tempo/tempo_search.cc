@@ -78,19 +78,15 @@ Status ParseRequest(const HttpRequest& request, const QueryOptions& options, Sea
   // generation instead (query::FindTraces).
   out->filter = traceql::RequiredSpanFilter(*out->query);
   if (options.semconv_aliases) traceql::AliasSemconvGenerations(*out->query);
-  auto start = p.GetInt("start"), end = p.GetInt("end"), limit = p.GetInt("limit"),
-       spss = p.GetInt("spss");
-  for (const Status* st : {&start.status(), &end.status(), &limit.status(), &spss.status()}) {
+  Result<NanosRange> range = ParseTempoTimeRange(p);
+  if (!range.ok()) return range.status();
+  auto limit = p.GetInt("limit"), spss = p.GetInt("spss");
+  for (const Status* st : {&limit.status(), &spss.status()}) {
     if (!st->ok()) return *st;
   }
   // Tempo's start and end are Unix seconds; the trace must overlap them.
-  if (*start) out->filter.start_min_nanos = uint64_t(std::max<int64_t>(0, **start)) * 1'000'000'000;
-  if (*end)
-    out->filter.start_max_nanos =
-        uint64_t(std::max<int64_t>(0, **end)) * 1'000'000'000 + 999'999'999;
-  if (out->filter.start_min_nanos > out->filter.start_max_nanos) {
-    return Status::InvalidArgument("'start' is after 'end'");
-  }
+  if (range->start > 0) out->filter.start_min_nanos = range->start;
+  if (range->end != std::numeric_limits<uint64_t>::max()) out->filter.start_max_nanos = range->end;
   if (*limit && **limit > 0) out->limit = **limit;
   if (*spss && **spss > 0) out->spans_per_spanset = **spss;
   for (const char* name : {"minDuration", "maxDuration"}) {

@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -150,9 +151,12 @@ class Store {
   // Distinct values of attribute `key` (on spans when `span_scope`, else on
   // resources), newest data first, at most `limit`. Each value is its
   // string form with its OTLP type ("string", "int", "double", "bool").
-  Result<std::vector<std::pair<std::string, std::string>>> AttributeValues(std::string_view key,
-                                                                           bool span_scope,
-                                                                           size_t limit) const;
+  // Only data that may hold spans between `start_nanos` and `end_nanos`
+  // counts: the head, and the segments and row groups (8,192 spans) whose
+  // spans overlap the range.
+  Result<std::vector<std::pair<std::string, std::string>>> AttributeValues(
+      std::string_view key, bool span_scope, size_t limit, uint64_t start_nanos = 0,
+      uint64_t end_nanos = std::numeric_limits<uint64_t>::max()) const;
 
   // Merges every window as if it had closed, until nothing is left to merge
   // (`polytrace store compact`, on a store no server has open).

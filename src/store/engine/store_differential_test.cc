@@ -727,6 +727,7 @@ class TierChecker {
       CheckSearchReads(tier, store, q);
     }
     CheckTraceSizes(tier, store);
+    CheckAttributeValues(tier, store);
   }
 
   // One line per (tier, label) with mismatches, and a few examples; empty
@@ -777,6 +778,83 @@ class TierChecker {
             fmt::format("GetTrace({}) is [{}], was [{}] from the first tier", id.ToHex(), shape,
                         first->second));
       }
+    }
+  }
+
+  // Tempo's tag values: each key's distinct (value, type) over the spans,
+  // and over the resources, asked twice (a segment remembers its answer);
+  // with a time range, at least the values of the spans starting in it and
+  // none no span holds (whole row groups are read), and nothing from
+  // segments wholly outside it; at most `limit`.
+  void CheckAttributeValues(const std::string& tier, const Store& store) {
+    using Values = std::set<std::pair<std::string, std::string>>;  // (type, value)
+    std::map<std::string, Values> on_spans, on_resources, in_first_half;
+    uint64_t first = std::numeric_limits<uint64_t>::max(), last = 0;
+    for (const SpanRef& ref : data_.spans) {
+      first = std::min(first, ref.span->start_time_unix_nano);
+      last = std::max(last, ref.span->start_time_unix_nano);
+    }
+    const uint64_t middle = first + (last - first) / 2;
+    auto add = [](const Attributes& attrs, std::map<std::string, Values>* into) {
+      for (const KeyValue& kv : attrs) {
+        if (kv.value.type != ValueType::kEmpty) {
+          (*into)[std::string(kv.key)].emplace(TypeName(kv.value.type), ValueToString(kv.value));
+        }
+      }
+    };
+    for (const SpanRef& ref : data_.spans) {
+      add(ref.span->attributes, &on_spans);
+      add(ref.resource->attributes, &on_resources);
+      if (ref.span->start_time_unix_nano <= middle) add(ref.span->attributes, &in_first_half);
+    }
+    auto values = [&](std::string_view key, bool span_scope, size_t limit, uint64_t start,
+                      uint64_t end) {
+      Values got;
+      auto found = store.AttributeValues(key, span_scope, limit, start, end);
+      if (found.ok()) got.insert(found->begin(), found->end());
+      return got;
+    };
+    auto fail = [&](std::string what) { failures_[{tier, "tag-values"}].push_back(what); };
+    constexpr uint64_t kAll = std::numeric_limits<uint64_t>::max();
+    for (bool span_scope : {true, false}) {
+      for (const auto& [key, expected] : span_scope ? on_spans : on_resources) {
+        for (int asking = 1; asking <= 2; ++asking) {
+          Values got = values(key, span_scope, kNoLimit, 0, kAll);
+          if (got != expected) {
+            fail(fmt::format("{} key {} (asking {}): {} values, {} expected",
+                             span_scope ? "span" : "resource", key, asking, got.size(),
+                             expected.size()));
+          }
+        }
+        Values one = values(key, span_scope, 1, 0, kAll);
+        if (one.size() != 1 || !expected.contains(*one.begin())) {
+          fail(fmt::format("key {} with limit 1: {} values", key, one.size()));
+        }
+      }
+    }
+    const bool only_segments = tier == "sealed" || tier == "compacted" || tier == "reopened";
+    for (const auto& [key, all] : on_spans) {
+      Values got = values(key, true, kNoLimit, first, middle);
+      const Values& wanted = in_first_half[key];
+      if (!std::includes(got.begin(), got.end(), wanted.begin(), wanted.end()) ||
+          !std::includes(all.begin(), all.end(), got.begin(), got.end())) {
+        fail(fmt::format("key {} over the first half: {} values, {} to {} expected", key,
+                         got.size(), wanted.size(), all.size()));
+      }
+      Values later = values(key, true, kNoLimit, last + 3'600'000'000'000, kAll);
+      if (only_segments && !later.empty()) {
+        fail(fmt::format("key {} after the last span: {} values", key, later.size()));
+      }
+    }
+  }
+
+  static std::string TypeName(ValueType t) {
+    switch (t) {
+      case ValueType::kString: return "string";
+      case ValueType::kInt: return "int";
+      case ValueType::kDouble: return "double";
+      case ValueType::kBool: return "bool";
+      default: return "keyword";
     }
   }
 

@@ -281,6 +281,12 @@ AttributeIndex::Candidates AttributeIndex::FindForService(std::string_view servi
   return FindIn(scoped->second, key, value);
 }
 
+std::span<const uint32_t> AttributeIndex::Presence(std::string_view key) const {
+  auto k = keys_.find(std::string(key));
+  if (k == keys_.end()) return {};
+  return k->second.presence;
+}
+
 size_t AttributeIndex::indexed_keys() const {
   return std::count_if(keys_.begin(), keys_.end(),
                        [](const auto& k) { return k.second.values_indexed; });

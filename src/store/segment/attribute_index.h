@@ -133,6 +133,9 @@ class AttributeIndex {
   // per-service entries (version 4), Find's answer.
   Candidates FindForService(std::string_view service, std::string_view key,
                             std::string_view value) const;
+  // The row groups where a span or an event holds `key` at all, ascending
+  // (empty: none does).
+  std::span<const uint32_t> Presence(std::string_view key) const;
   bool per_service() const { return per_service_; }
   size_t keys() const { return keys_.size(); }
   size_t indexed_keys() const;

@@ -1327,6 +1327,29 @@ Result<std::shared_ptr<const AttributeIndex>> SegmentReader::ReadAttributeIndex(
   return index_;
 }
 
+std::shared_ptr<const SegmentReader::KeyValues> SegmentReader::RememberedValues(
+    std::string_view key) const {
+  std::lock_guard lock(index_mu_);
+  auto it = value_memo_.find(std::string(key));
+  return it == value_memo_.end() ? nullptr : it->second;
+}
+
+void SegmentReader::RememberValues(std::string_view key,
+                                   std::shared_ptr<const KeyValues> values) const {
+  size_t bytes = key.size();
+  for (const auto& [value, type] : values->values) bytes += value.size() + type.size();
+  std::lock_guard lock(index_mu_);
+  // Keys a client made up are never here (the caller keeps only keys the
+  // segment holds), so the memo is bounded by the segment's own keys.
+  if (value_memo_bytes_ + bytes > kValueMemoBytes) return;
+  auto [it, fresh] = value_memo_.try_emplace(std::string(key), values);
+  if (!fresh) {
+    if (it->second->complete || !values->complete) return;
+    it->second = std::move(values);  // the first ones' bytes stay counted: a bound, not a tally
+  }
+  value_memo_bytes_ += bytes;
+}
+
 Status SegmentReader::CheckValueGroups(size_t group, const SpanTable& t,
                                        ValueGroupsCheck* check) const {
   // Every string a span of the group holds, in a key with postings, must

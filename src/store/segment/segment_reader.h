@@ -124,6 +124,16 @@ class SegmentReader {
   // The segment's attribute index (version 4), read and decoded on first
   // use and kept; null for older segments, which have none.
   Result<std::shared_ptr<const AttributeIndex>> ReadAttributeIndex() const;
+  // The distinct values of a span attribute key over the whole segment, as
+  // a tag-values query found them (the segment never changes): kept per key
+  // while their strings fit in kValueMemoBytes; null when not kept.
+  struct KeyValues {
+    std::vector<std::pair<std::string, std::string>> values;  // (string form, type)
+    bool complete = false;  // every distinct value, not only the first ones asked for
+  };
+  static constexpr size_t kValueMemoBytes = size_t(1) << 20;
+  std::shared_ptr<const KeyValues> RememberedValues(std::string_view key) const;
+  void RememberValues(std::string_view key, std::shared_ptr<const KeyValues> values) const;
   // The value tables, as row-group decoding looks strings up in them.
   const ValueTables& value_tables() const { return tables_; }
   // Reads and verifies every block of the file, and that the attribute
@@ -287,6 +297,9 @@ class SegmentReader {
   SegmentFooter footer_;
   mutable std::mutex index_mu_;
   mutable std::shared_ptr<const AttributeIndex> index_;  // guarded by index_mu_
+  // Guarded by index_mu_, as the index: both are what queries learned.
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const KeyValues>> value_memo_;
+  mutable size_t value_memo_bytes_ = 0;
 };
 
 }  // namespace polytrace::store
