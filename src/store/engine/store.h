@@ -33,6 +33,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -232,6 +233,14 @@ class Store {
   std::atomic<uint64_t> next_segment_id_{1};
   int lock_fd_ = -1;    // flock on <directory>/LOCK: one process per store
   std::mutex seal_mu_;  // one seal at a time
+
+  // Each sealed segment's share of the service map over its whole time
+  // range, by segment id, kept once computed (a segment never changes):
+  // Grafana's service graph asks again every refresh. Entries of segments
+  // gone (compacted, expired) are dropped at the next map.
+  struct SegmentGraph;
+  mutable std::mutex graph_parts_mu_;
+  mutable std::unordered_map<uint64_t, std::shared_ptr<const SegmentGraph>> graph_parts_;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

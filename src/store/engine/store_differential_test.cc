@@ -728,6 +728,7 @@ class TierChecker {
     }
     CheckTraceSizes(tier, store);
     CheckAttributeValues(tier, store);
+    CheckServiceMap(tier, store);
   }
 
   // One line per (tier, label) with mismatches, and a few examples; empty
@@ -848,6 +849,43 @@ class TierChecker {
     }
   }
 
+  // The service map, over everything and over the first half of the time
+  // range: the same in every tier as in the first (whether a segment's share
+  // is computed or kept: each is asked twice).
+  void CheckServiceMap(const std::string& tier, const Store& store) {
+    uint64_t first = std::numeric_limits<uint64_t>::max(), last = 0;
+    for (const SpanRef& ref : data_.spans) {
+      first = std::min(first, ref.span->start_time_unix_nano);
+      last = std::max(last, ref.span->start_time_unix_nano);
+    }
+    const std::pair<uint64_t, uint64_t> ranges[] = {{0, std::numeric_limits<uint64_t>::max()},
+                                                    {first, first + (last - first) / 2}};
+    for (const auto& [from, to] : ranges) {
+      for (int asking = 1; asking <= 2; ++asking) {
+        Result<ServiceGraph> graph = store.ServiceMap(from, to);
+        std::string got = graph.ok() ? Canonical(*graph) : "error: " + graph.status().message();
+        auto [expected, inserted] = service_maps_.emplace(std::make_pair(from, to), got);
+        if (!inserted && expected->second != got) {
+          failures_[{tier, "service-map"}].push_back(fmt::format(
+              "[{}, {}] asking {}: {}, was {}", from, to, asking, got, expected->second));
+        }
+        if (got.find("->") == std::string::npos) {
+          failures_[{tier, "service-map"}].push_back(fmt::format("no edge at all: {}", got));
+        }
+      }
+    }
+  }
+
+  static std::string Canonical(const ServiceGraph& g) {
+    std::map<std::string, std::string> parts;
+    for (const auto& n : g.services) parts[n.service] = fmt::format("{}/{}", n.spans, n.errors);
+    for (const auto& l : g.links) {
+      parts[l.parent + "->" + l.child] = fmt::format("{}/{}/{}/{}", l.call_count, l.error_count,
+                                                     l.messaging_count, l.latency.count());
+    }
+    return fmt::format("{}", parts);
+  }
+
   static std::string TypeName(ValueType t) {
     switch (t) {
       case ValueType::kString: return "string";
@@ -901,6 +939,7 @@ class TierChecker {
   const std::vector<Query>& queries_;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> failures_;
   std::map<TraceId, std::string> shapes_;  // each sampled trace's, from the first tier
+  std::map<std::pair<uint64_t, uint64_t>, std::string> service_maps_;  // from the first tier
 };
 
 // ---------------------------------------------------------------------------

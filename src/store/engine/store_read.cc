@@ -553,6 +553,35 @@ std::vector<OperationEntry> Store::Operations(std::string_view service) const {
   return {ops.begin(), ops.end()};
 }
 
+// A segment's share of the service map: its calls and nodes by name, and the
+// parents it could not find in its own row groups.
+struct Store::SegmentGraph {
+  std::map<std::pair<std::string, std::string>, DependencyLink> links;
+  std::map<std::string, ServiceGraph::Node> services;
+  std::vector<UnresolvedParent> unresolved;
+  // Kept only while small: each unresolved parent costs ~100 bytes.
+  static constexpr size_t kMaxKeptUnresolved = 100'000;
+};
+
+namespace {
+
+void MergeLinks(const std::map<std::pair<std::string, std::string>, DependencyLink>& from,
+                GraphBuilder* graph) {
+  for (const auto& [names, link] : from) {
+    DependencyLink& l = graph->links[names];
+    if (l.call_count == 0) {
+      l.parent = link.parent;
+      l.child = link.child;
+    }
+    l.call_count += link.call_count;
+    l.error_count += link.error_count;
+    l.messaging_count += link.messaging_count;
+    l.latency.Merge(link.latency);
+  }
+}
+
+}  // namespace
+
 Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
   // Bounds the second pass: parents looked up across segments and heads.
   constexpr size_t kMaxUnresolvedTraces = 10'000;
@@ -566,19 +595,61 @@ Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
   };
   Snapshot snapshot = TakeSnapshot(add_head);
   for (const auto& head : snapshot.heads) add_head(*head);
-  for (const auto& seg : snapshot.segments) {
-    if (seg->meta().max_end < start || seg->meta().min_start > end) continue;
-    const auto& groups = seg->footer().row_groups;
+  // Segments the range covers whole answer from their kept share; the
+  // others (and a share not kept yet) are read, only the row groups in range.
+  auto count_segment = [&](const SegmentReader& seg, uint64_t from, uint64_t to, GraphBuilder* into,
+                           std::vector<UnresolvedParent>* open) -> Status {
+    const auto& groups = seg.footer().row_groups;
     for (size_t g = 0; g < groups.size(); ++g) {
-      if (groups[g].max_end < start || groups[g].min_start > end) continue;
+      if (groups[g].max_end < from || groups[g].min_start > to) continue;
       // Who called whom, when and how it ended: no attributes, events or
       // links (decoding and interning them was most of the map's time).
       constexpr ColumnMask kGraphColumns =
           kSearchColumns | ColumnBit(kSpanIds) | ColumnBit(kParents) | ColumnBit(kParentIds);
-      Result<SpanTable> table = seg->ReadRowGroup(g, {}, kGraphColumns);
+      Result<SpanTable> table = seg.ReadRowGroup(g, {}, kGraphColumns);
       if (!table.ok()) return Damaged(table.status());
-      CountLinksSorted(*table, start, end, &graph, &unresolved);
+      CountLinksSorted(*table, from, to, into, open);
     }
+    return Status::Ok();
+  };
+  std::unordered_map<uint64_t, std::shared_ptr<const SegmentGraph>> kept;
+  {
+    std::lock_guard lock(graph_parts_mu_);
+    for (const auto& seg : snapshot.segments) {
+      auto it = graph_parts_.find(seg->meta().id);
+      if (it != graph_parts_.end()) kept.emplace(it->first, it->second);
+    }
+    graph_parts_ = kept;  // the shares of segments gone are dropped
+  }
+  for (const auto& seg : snapshot.segments) {
+    const SegmentMeta& meta = seg->meta();
+    if (meta.max_end < start || meta.min_start > end) continue;
+    if (start > meta.min_start || end < meta.max_end) {
+      POLYTRACE_RETURN_IF_ERROR(count_segment(*seg, start, end, &graph, &unresolved));
+      continue;
+    }
+    std::shared_ptr<const SegmentGraph> part;
+    if (auto it = kept.find(meta.id); it != kept.end()) part = it->second;
+    if (part == nullptr) {
+      GraphBuilder own;
+      auto fresh = std::make_shared<SegmentGraph>();
+      POLYTRACE_RETURN_IF_ERROR(
+          count_segment(*seg, 0, std::numeric_limits<uint64_t>::max(), &own, &fresh->unresolved));
+      fresh->links = std::move(own.links);
+      fresh->services = std::move(own.services);
+      if (fresh->unresolved.size() <= SegmentGraph::kMaxKeptUnresolved) {
+        std::lock_guard lock(graph_parts_mu_);
+        graph_parts_.emplace(meta.id, fresh);
+      }
+      part = std::move(fresh);
+    }
+    MergeLinks(part->links, &graph);
+    for (const auto& [name, node] : part->services) {
+      ServiceGraph::Node& n = graph.services[name];
+      n.spans += node.spans;
+      n.errors += node.errors;
+    }
+    unresolved.insert(unresolved.end(), part->unresolved.begin(), part->unresolved.end());
   }
   // A trace's spans may sit in several segments and heads: find the parents
   // the per-source pass could not see.
