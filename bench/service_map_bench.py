@@ -171,7 +171,16 @@ service:
             assert got == expected, f"service map differs: {got} vs {expected}"
             times.append(ms)
         times.sort()
-        # After a restart nothing is kept: the first asking reads every segment.
+
+        def analyse():
+            t0 = time.perf_counter()
+            analysis = json.loads(get(query, f"/api/analysis/traces/{trace_id}"))
+            ms = (time.perf_counter() - t0) * 1000
+            assert analysis["spans"] == big_count, f"analysis saw {analysis['spans']} of {big_count} spans"
+            return ms, analysis
+        analysis_ms, analysis = analyse()
+        # After a restart nothing is kept: the first asking reads the segments
+        # the store's background count (started with it) has not reached yet.
         proc.terminate()
         proc.wait(60)
         proc = subprocess.Popen([str(POLYTRACE), "--config", str(config)], stdout=log, stderr=log)
@@ -179,10 +188,7 @@ service:
         first_ms, links = dependencies()
         got = {(l["parent"], l["child"]): l["callCount"] for l in links}
         assert got == expected, f"service map after a restart differs: {got} vs {expected}"
-        t0 = time.perf_counter()
-        analysis = json.loads(get(query, f"/api/analysis/traces/{trace_id}"))
-        analysis_ms = (time.perf_counter() - t0) * 1000
-        assert analysis["spans"] == big_count, f"analysis saw {analysis['spans']} of {big_count} spans"
+        restarted_analysis_ms, _ = analyse()
         stats = json.loads(subprocess.run([str(POLYTRACE), "store", "stats", f"{work}/data", "--json"],
                                           capture_output=True, text=True).stdout or "{}")
         result = {"spans": args.spans + big_count, "segments": stats.get("segments"),
@@ -191,14 +197,14 @@ service:
                   "service_map_first_after_restart_ms": first_ms,
                   "big_trace_spans": big_count,
                   "unanswered_calls": len(analysis.get("unansweredCalls", [])),
-                  "analysis_ms": analysis_ms}
+                  "analysis_ms": analysis_ms, "analysis_after_restart_ms": restarted_analysis_ms}
         print(f"service map over {result['spans']:,} spans ({result['segments']} segments): "
               f"p50 {result['service_map_p50_ms']:.0f} ms, max {result['service_map_max_ms']:.0f} ms "
               f"over {args.repeats} askings; {result['edges']} edges, {result['calls']:,} calls, "
               "each as expected")
-        print(f"first asking after a restart (every segment read): {first_ms:.0f} ms, as expected")
+        print(f"first asking right after a restart: {first_ms:.0f} ms, as expected")
         print(f"analysis of one {big_count:,}-span trace ({result['unanswered_calls']} unanswered "
-              f"calls): {analysis_ms:.0f} ms")
+              f"calls): {analysis_ms:.0f} ms; right after the restart {restarted_analysis_ms:.0f} ms")
         print(json.dumps(result))
     finally:
         proc.terminate()

@@ -317,6 +317,14 @@ void Store::SealLoop() {
 }
 
 void Store::CompactionLoop() {
+  // The segments found at the start: their shares of the service map, so
+  // that the first map after a restart does not read the whole store.
+  {
+    std::shared_lock lock(mu_);
+    std::vector<std::shared_ptr<SegmentReader>> found = segments_;
+    lock.unlock();
+    KeepGraphShares(std::move(found));
+  }
   std::unique_lock lock(stop_mu_);
   while (!stopping_) {
     // Woken early only by Close (the sealer's wake-ups do not count).

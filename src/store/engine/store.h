@@ -235,14 +235,19 @@ class Store {
   std::mutex seal_mu_;  // one seal at a time
 
   // Each sealed segment's share of the service map over its whole time
-  // range, by segment id, kept once computed (a segment never changes):
-  // Grafana's service graph asks again every refresh. Entries of segments
-  // gone (compacted, expired) are dropped at the next map.
+  // range, by segment id (a segment never changes): counted when a segment
+  // is written, after a start in the background, or at the first asking,
+  // so that a map over millions of spans merges shares instead of reading
+  // the store. Dropped with the segment (compaction, retention).
   struct SegmentGraph;
   mutable std::mutex graph_parts_mu_;
   mutable std::unordered_map<uint64_t, std::shared_ptr<const SegmentGraph>> graph_parts_;
+  Result<std::shared_ptr<const SegmentGraph>> GraphShare(const SegmentReader& seg) const;
+  // Counts the shares not kept yet, newest segments first; stops at Close.
+  void KeepGraphShares(std::vector<std::shared_ptr<SegmentReader>> segments) const;
+  void ForgetGraphShares(const std::vector<uint64_t>& ids) const;
 
-  std::mutex stop_mu_;
+  mutable std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_
   // Whether two segments share a trace (retention), by segment ids; used by

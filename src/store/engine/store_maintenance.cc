@@ -221,6 +221,11 @@ Status Store::CompactWindow(std::vector<std::shared_ptr<SegmentReader>> inputs, 
     });
     segments_.push_back(*reader);
   }
+  // The merged segment's share of the service map, counted here in the
+  // background rather than at a query (a seal's small segment is counted at
+  // its first asking).
+  ForgetGraphShares(meta.replaces);
+  KeepGraphShares({*reader});
   for (uint64_t old : meta.replaces) RemoveOrWarn(SegmentPath(old));
   logger_->debug("store: compacted {} segments ({} bytes) into {} ({} bytes, {} spans)",
                  inputs.size(), input_bytes, SegmentFileName(id), *size, rows_written);
@@ -329,6 +334,7 @@ void Store::RemoveSegments(const std::vector<uint64_t>& ids) {
       return std::find(ids.begin(), ids.end(), s->meta().id) != ids.end();
     });
   }
+  ForgetGraphShares(ids);
   for (uint64_t id : ids) RemoveOrWarn(SegmentPath(id));
   logger_->info("store: retention deleted {} segment(s)", ids.size());
 }

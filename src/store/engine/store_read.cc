@@ -560,7 +560,7 @@ struct Store::SegmentGraph {
   std::map<std::string, ServiceGraph::Node> services;
   std::vector<UnresolvedParent> unresolved;
   // Kept only while small: each unresolved parent costs ~100 bytes.
-  static constexpr size_t kMaxKeptUnresolved = 100'000;
+  static constexpr size_t kMaxKeptUnresolved = 20'000;
 };
 
 namespace {
@@ -580,7 +580,66 @@ void MergeLinks(const std::map<std::pair<std::string, std::string>, DependencyLi
   }
 }
 
+// Counts the calls of `seg`'s row groups overlapping [from, to] into `graph`.
+Status CountSegmentCalls(const SegmentReader& seg, uint64_t from, uint64_t to, GraphBuilder* graph,
+                         std::vector<UnresolvedParent>* unresolved) {
+  // It passes over every group once: what searches keep in the shared cache stays.
+  SegmentReader::PassingReads passing;
+  const auto& groups = seg.footer().row_groups;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].max_end < from || groups[g].min_start > to) continue;
+    // Who called whom, when and how it ended: no attributes, events or
+    // links (decoding and interning them was most of the map's time).
+    constexpr ColumnMask kGraphColumns =
+        kSearchColumns | ColumnBit(kSpanIds) | ColumnBit(kParents) | ColumnBit(kParentIds);
+    Result<SpanTable> table = seg.ReadRowGroup(g, {}, kGraphColumns);
+    if (!table.ok()) return Damaged(table.status());
+    CountLinksSorted(*table, from, to, graph, unresolved);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Result<std::shared_ptr<const Store::SegmentGraph>> Store::GraphShare(
+    const SegmentReader& seg) const {
+  {
+    std::lock_guard lock(graph_parts_mu_);
+    if (auto it = graph_parts_.find(seg.meta().id); it != graph_parts_.end()) return it->second;
+  }
+  GraphBuilder own;
+  auto share = std::make_shared<SegmentGraph>();
+  POLYTRACE_RETURN_IF_ERROR(
+      CountSegmentCalls(seg, 0, std::numeric_limits<uint64_t>::max(), &own, &share->unresolved));
+  share->links = std::move(own.links);
+  share->services = std::move(own.services);
+  if (share->unresolved.size() <= SegmentGraph::kMaxKeptUnresolved) {
+    std::lock_guard lock(graph_parts_mu_);
+    graph_parts_.emplace(seg.meta().id, share);
+  }
+  return std::shared_ptr<const SegmentGraph>(std::move(share));
+}
+
+void Store::KeepGraphShares(std::vector<std::shared_ptr<SegmentReader>> segments) const {
+  std::sort(segments.begin(), segments.end(),
+            [](const auto& a, const auto& b) { return a->meta().max_end > b->meta().max_end; });
+  for (const auto& seg : segments) {
+    {
+      std::lock_guard lock(stop_mu_);
+      if (stopping_) return;
+    }
+    // A damaged segment is named when a query reads it.
+    if (Result<std::shared_ptr<const SegmentGraph>> share = GraphShare(*seg); !share.ok()) {
+      logger_->warn("store: counting the service map of {} failed: {}", seg->path(),
+                    share.status().message());
+    }
+  }
+}
+
+void Store::ForgetGraphShares(const std::vector<uint64_t>& ids) const {
+  std::lock_guard lock(graph_parts_mu_);
+  for (uint64_t id : ids) graph_parts_.erase(id);
+}
 
 Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
   // Bounds the second pass: parents looked up across segments and heads.
@@ -595,61 +654,25 @@ Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
   };
   Snapshot snapshot = TakeSnapshot(add_head);
   for (const auto& head : snapshot.heads) add_head(*head);
-  // Segments the range covers whole answer from their kept share; the
-  // others (and a share not kept yet) are read, only the row groups in range.
-  auto count_segment = [&](const SegmentReader& seg, uint64_t from, uint64_t to, GraphBuilder* into,
-                           std::vector<UnresolvedParent>* open) -> Status {
-    const auto& groups = seg.footer().row_groups;
-    for (size_t g = 0; g < groups.size(); ++g) {
-      if (groups[g].max_end < from || groups[g].min_start > to) continue;
-      // Who called whom, when and how it ended: no attributes, events or
-      // links (decoding and interning them was most of the map's time).
-      constexpr ColumnMask kGraphColumns =
-          kSearchColumns | ColumnBit(kSpanIds) | ColumnBit(kParents) | ColumnBit(kParentIds);
-      Result<SpanTable> table = seg.ReadRowGroup(g, {}, kGraphColumns);
-      if (!table.ok()) return Damaged(table.status());
-      CountLinksSorted(*table, from, to, into, open);
-    }
-    return Status::Ok();
-  };
-  std::unordered_map<uint64_t, std::shared_ptr<const SegmentGraph>> kept;
-  {
-    std::lock_guard lock(graph_parts_mu_);
-    for (const auto& seg : snapshot.segments) {
-      auto it = graph_parts_.find(seg->meta().id);
-      if (it != graph_parts_.end()) kept.emplace(it->first, it->second);
-    }
-    graph_parts_ = kept;  // the shares of segments gone are dropped
-  }
+  // A segment the range covers whole answers from its share (counted when
+  // it was written, or at the first asking); one the range cuts is read,
+  // only its row groups in range.
   for (const auto& seg : snapshot.segments) {
     const SegmentMeta& meta = seg->meta();
     if (meta.max_end < start || meta.min_start > end) continue;
     if (start > meta.min_start || end < meta.max_end) {
-      POLYTRACE_RETURN_IF_ERROR(count_segment(*seg, start, end, &graph, &unresolved));
+      POLYTRACE_RETURN_IF_ERROR(CountSegmentCalls(*seg, start, end, &graph, &unresolved));
       continue;
     }
-    std::shared_ptr<const SegmentGraph> part;
-    if (auto it = kept.find(meta.id); it != kept.end()) part = it->second;
-    if (part == nullptr) {
-      GraphBuilder own;
-      auto fresh = std::make_shared<SegmentGraph>();
-      POLYTRACE_RETURN_IF_ERROR(
-          count_segment(*seg, 0, std::numeric_limits<uint64_t>::max(), &own, &fresh->unresolved));
-      fresh->links = std::move(own.links);
-      fresh->services = std::move(own.services);
-      if (fresh->unresolved.size() <= SegmentGraph::kMaxKeptUnresolved) {
-        std::lock_guard lock(graph_parts_mu_);
-        graph_parts_.emplace(meta.id, fresh);
-      }
-      part = std::move(fresh);
-    }
-    MergeLinks(part->links, &graph);
-    for (const auto& [name, node] : part->services) {
+    Result<std::shared_ptr<const SegmentGraph>> share = GraphShare(*seg);
+    if (!share.ok()) return share.status();
+    MergeLinks((*share)->links, &graph);
+    for (const auto& [name, node] : (*share)->services) {
       ServiceGraph::Node& n = graph.services[name];
       n.spans += node.spans;
       n.errors += node.errors;
     }
-    unresolved.insert(unresolved.end(), part->unresolved.begin(), part->unresolved.end());
+    unresolved.insert(unresolved.end(), (*share)->unresolved.begin(), (*share)->unresolved.end());
   }
   // A trace's spans may sit in several segments and heads: find the parents
   // the per-source pass could not see.
@@ -805,6 +828,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SegmentAttributeValues(
   }
   KeyMask keys(std::max<size_t>(1, seg.dicts().keys.size()), false);
   keys[key_id] = true;
+  SegmentReader::PassingReads passing;  // many groups once: the searches' cache stays
   ValueSet found;
   for (uint32_t g : candidates) {
     if (found.size() >= limit) break;
