@@ -242,6 +242,8 @@ class Store {
   struct SegmentGraph;
   mutable std::mutex graph_parts_mu_;
   mutable std::unordered_map<uint64_t, std::shared_ptr<const SegmentGraph>> graph_parts_;
+  mutable size_t graph_parts_unresolved_ =
+      0;  // their unresolved parents, guarded by graph_parts_mu_
   Result<std::shared_ptr<const SegmentGraph>> GraphShare(const SegmentReader& seg) const;
   // Counts the shares not kept yet, newest segments first; stops at Close.
   void KeepGraphShares(std::vector<std::shared_ptr<SegmentReader>> segments) const;

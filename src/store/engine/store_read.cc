@@ -559,8 +559,10 @@ struct Store::SegmentGraph {
   std::map<std::pair<std::string, std::string>, DependencyLink> links;
   std::map<std::string, ServiceGraph::Node> services;
   std::vector<UnresolvedParent> unresolved;
-  // Kept only while small: each unresolved parent costs ~100 bytes.
-  static constexpr size_t kMaxKeptUnresolved = 20'000;
+  // Each unresolved parent costs ~100 bytes: shares are kept while all of
+  // them together hold at most this many (~20 MB); the others are counted
+  // at each asking.
+  static constexpr size_t kMaxKeptUnresolved = 200'000;
 };
 
 namespace {
@@ -613,9 +615,13 @@ Result<std::shared_ptr<const Store::SegmentGraph>> Store::GraphShare(
       CountSegmentCalls(seg, 0, std::numeric_limits<uint64_t>::max(), &own, &share->unresolved));
   share->links = std::move(own.links);
   share->services = std::move(own.services);
-  if (share->unresolved.size() <= SegmentGraph::kMaxKeptUnresolved) {
+  {
     std::lock_guard lock(graph_parts_mu_);
-    graph_parts_.emplace(seg.meta().id, share);
+    size_t n = share->unresolved.size();
+    if (graph_parts_unresolved_ + n <= SegmentGraph::kMaxKeptUnresolved &&
+        graph_parts_.emplace(seg.meta().id, share).second) {
+      graph_parts_unresolved_ += n;
+    }
   }
   return std::shared_ptr<const SegmentGraph>(std::move(share));
 }
@@ -638,7 +644,12 @@ void Store::KeepGraphShares(std::vector<std::shared_ptr<SegmentReader>> segments
 
 void Store::ForgetGraphShares(const std::vector<uint64_t>& ids) const {
   std::lock_guard lock(graph_parts_mu_);
-  for (uint64_t id : ids) graph_parts_.erase(id);
+  for (uint64_t id : ids) {
+    auto it = graph_parts_.find(id);
+    if (it == graph_parts_.end()) continue;
+    graph_parts_unresolved_ -= it->second->unresolved.size();
+    graph_parts_.erase(it);
+  }
 }
 
 Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
