@@ -11,6 +11,7 @@
 #include "otlp/json_codec.h"
 #include "otlp/proto_codec.h"
 #include "otlp/wire.h"
+#include "query/found_traces.h"
 #include "query/query_service.h"
 #include "testing/traces_compare.h"
 
@@ -690,6 +691,40 @@ TEST_F(QueryApiTest, TempoTagsAndValues) {
   bad = Get("/api/search/tag/service.name/values?start=20&end=10");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body, "'start' is after 'end'");
+}
+
+// A search answer holds whole traces up to a span budget: the newest that
+// fit, the rest left out (and counted); when the newest alone does not fit,
+// nothing, and which trace it was. Traces no longer stored are skipped.
+TEST_F(QueryApiTest, FoundTracesAreReadWithinTheAnswersSpanBudget) {
+  // Newest first, as a search returns them: trace 3 (1 span), 2 (1), 1 (3).
+  std::vector<store::TraceHit> hits = {{Tid(3), 0}, {Tid(9), 0}, {Tid(2), 0}, {Tid(1), 0}};
+  auto read = [&](size_t budget, std::vector<TraceId>* got) {
+    return ReadFoundTraces(*store_, hits, nullptr, budget, [&](const Traces& t) {
+      got->push_back(t.resource_spans()[0].scope_spans[0].spans[0].trace_id);
+    });
+  };
+  std::vector<TraceId> got;
+  Result<FoundTracesRead> all = read(5, &got);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(got, (std::vector<TraceId>{Tid(3), Tid(2), Tid(1)}));  // Tid(9) is not stored
+  EXPECT_EQ(all->spans, 5u);
+  EXPECT_EQ(all->left_out, 0u);
+  got.clear();
+  Result<FoundTracesRead> two = read(4, &got);  // trace 1's three spans do not fit
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(got, (std::vector<TraceId>{Tid(3), Tid(2)}));
+  EXPECT_EQ(two->traces, 2u);
+  EXPECT_EQ(two->left_out, 1u);
+  EXPECT_FALSE(two->first_too_big);
+  hits = {{Tid(1), 0}, {Tid(2), 0}};
+  got.clear();
+  Result<FoundTracesRead> none = read(2, &got);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(got.empty());
+  EXPECT_EQ(none->first_too_big, 3u);
+  EXPECT_EQ(none->left_out, 2u);
+  EXPECT_NE(TooBigForSearch(Tid(1), 3).find(Tid(1).ToHex()), std::string::npos);
 }
 
 TEST_F(QueryApiTest, OnlyGetIsAllowedAndUnknownPathsAre404) {

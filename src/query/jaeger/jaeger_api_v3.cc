@@ -11,6 +11,7 @@
 #include "analysis/trace_assembly.h"
 #include "otlp/json_codec.h"
 #include "otlp/json_writer.h"
+#include "query/found_traces.h"
 #include "query/jaeger/jaeger_params.h"
 #include "query/query_params.h"
 #include "query/trace_answer.h"
@@ -204,18 +205,19 @@ HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
     return Error(400, st.message());
   }
   store::SearchReads reads;  // the traces found, read whole where the search could
-  Result<std::vector<store::TraceHit>> hits =
-      query::FindTraces(store_, filter, size_t(depth), options_, &reads);
+  Result<std::vector<store::TraceHit>> hits = query::FindTraces(
+      store_, filter, std::min(size_t(depth), kMaxSearchTraces), options_, &reads);
   if (!hits.ok()) return Error(500, hits.status().message());
-  Result<std::vector<Traces>> traces = store_.GetTraces(store::TraceIdsOf(*hits), &reads);
-  if (!traces.ok()) return Error(500, traces.status().message());
   JsonWriter w;
   w.BeginObject();
   w.Key("summaries");
   w.BeginArray();
-  for (const Traces& trace : *traces) {
-    if (trace.empty()) continue;  // deleted by retention since the search
-    WriteSummary(analysis::AssembleTrace(trace), w);
+  Result<FoundTracesRead> read = ReadFoundTraces(
+      store_, *hits, &reads, kMaxSearchAnswerSpans,
+      [&](const Traces& trace) { WriteSummary(analysis::AssembleTrace(trace), w); });
+  if (!read.ok()) return Error(500, read.status().message());
+  if (read->first_too_big) {
+    return Error(422, TooBigForSearch((*hits)[0].trace_id, *read->first_too_big));
   }
   w.EndArray();
   w.EndObject();

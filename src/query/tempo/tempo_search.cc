@@ -4,6 +4,7 @@
 // to `spss` matched spans each, in Tempo's response shape.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "otlp/json_writer.h"
@@ -195,7 +196,10 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
     for (size_t begin = 0; begin < fresh.size() && found < req.limit;) {
       // A client that went away gets no answer: the rest is not worked out.
       if (request.ClientGone()) return HttpResponse::Text(499, "client closed the request\n");
-      size_t n = std::min(fresh.size() - begin, size_t(req.limit - found));
+      // At most kChunk traces in memory at once: a limit of 10^8 read all
+      // 20,000 candidates at once (+660 MB over 12M spans).
+      constexpr size_t kChunk = 256;
+      size_t n = std::min({fresh.size() - begin, size_t(req.limit - found), kChunk});
       Result<std::vector<Traces>> traces =
           store_.GetTraces(std::span<const TraceId>(fresh).subspan(begin, n));
       if (!traces.ok()) return HttpResponse::Text(500, traces.status().message());
