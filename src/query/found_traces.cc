@@ -9,8 +9,8 @@ namespace polytrace::query {
 
 std::string TooBigForSearch(const TraceId& id, size_t spans) {
   return fmt::format(
-      "the newest matching trace, {}, has {} spans, more than a search answer holds ({}): "
-      "open it by its ID",
+      "trace {} has {} spans, more than an answer of several traces holds ({}): "
+      "open it alone, by its ID (/api/traces/{{id}})",
       id.ToHex(), spans, kMaxSearchAnswerSpans);
 }
 

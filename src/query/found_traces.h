@@ -35,7 +35,7 @@ struct FoundTracesRead {
   std::optional<size_t> first_too_big;
 };
 
-// The message for a search whose newest trace alone passes the budget.
+// The message for an answer whose first trace alone passes the budget.
 std::string TooBigForSearch(const TraceId& id, size_t spans);
 
 // Reads the traces of `hits` (in their order) and calls `each` on every one
