@@ -6,6 +6,7 @@
 
 #include "analysis/span_facts.h"
 #include "otlp/json_writer.h"
+#include "query/found_traces.h"
 #include "query/jaeger/jaeger_json.h"
 #include "query/query_params.h"
 
@@ -20,10 +21,13 @@ HttpResponse Error(int code, std::string_view message) {
   return HttpResponse::WithBody(code, "application/json", JaegerError(code, message));
 }
 
+// Owned: the linking traces are read a chunk at a time and dropped.
 struct Backlink {
   TraceId trace_id;
-  const Span* span;
-  std::string_view service;
+  SpanId span_id;
+  std::string service;
+  std::string name;
+  uint64_t start_time_unix_nano = 0;
   SpanId linked_span;
 };
 
@@ -35,7 +39,8 @@ void CollectBacklinks(const Traces& traces, const TraceId& target, std::vector<B
       for (const Span& span : ss.spans) {
         for (const SpanLink& link : span.links) {
           if (link.trace_id != target) continue;
-          out->push_back({span.trace_id, &span, service, link.span_id});
+          out->push_back({span.trace_id, span.span_id, std::string(service), std::string(span.name),
+                          span.start_time_unix_nano, link.span_id});
         }
       }
     }
@@ -70,17 +75,20 @@ std::optional<HttpResponse> BacklinksApi::Handle(const HttpRequest& request) {
   bool truncated = hits->size() > size_t(max);
   if (truncated) hits->resize(size_t(max));
 
-  std::vector<TraceId> others;  // links inside the trace are shown with it
+  std::vector<store::TraceHit> others;  // links inside the trace are shown with it
   for (const store::TraceHit& hit : *hits) {
-    if (hit.trace_id != *id) others.push_back(hit.trace_id);
+    if (hit.trace_id != *id) others.push_back(hit);
   }
-  // Keeps the spans the backlinks point into alive.
-  Result<std::vector<Traces>> traces = store_.GetTraces(others);
-  if (!traces.ok()) return Error(500, traces.status().message());
+  // Up to a search answer's span budget: linking traces past it (or one
+  // bigger than it) are left out, and the answer says it is truncated.
   std::vector<Backlink> backlinks;
-  for (const Traces& t : *traces) CollectBacklinks(t, *id, &backlinks);
+  Result<FoundTracesRead> read =
+      ReadFoundTraces(store_, others, nullptr, kMaxSearchAnswerSpans,
+                      [&](const Traces& t) { CollectBacklinks(t, *id, &backlinks); });
+  if (!read.ok()) return Error(500, read.status().message());
+  truncated = truncated || read->left_out > 0;
   std::sort(backlinks.begin(), backlinks.end(), [](const Backlink& a, const Backlink& b) {
-    return a.span->start_time_unix_nano < b.span->start_time_unix_nano;
+    return a.start_time_unix_nano < b.start_time_unix_nano;
   });
 
   JsonWriter w;
@@ -92,13 +100,13 @@ std::optional<HttpResponse> BacklinksApi::Handle(const HttpRequest& request) {
     w.Key("traceID");
     w.String(b.trace_id.ToHex());
     w.Key("spanID");
-    w.String(b.span->span_id.ToHex());
+    w.String(b.span_id.ToHex());
     w.Key("serviceName");
     w.String(b.service);
     w.Key("operationName");
-    w.String(b.span->name);
+    w.String(b.name);
     w.Key("startTimeUnixNano");
-    w.Uint64AsString(b.span->start_time_unix_nano);
+    w.Uint64AsString(b.start_time_unix_nano);
     w.Key("linkedSpanID");
     w.String(b.linked_span.ToHex());
     w.EndObject();
