@@ -681,6 +681,11 @@ TEST_F(QueryApiTest, TempoTagsAndValues) {
   EXPECT_EQ(Get("/api/search/tag/service.name/values").body, R"({"tagValues":["gw","pay"]})");
   EXPECT_EQ(Get("/api/v2/search/tag/span.http.status_code/values").body,
             R"({"tagValues":[{"type":"int","value":"500"}]})");
+  // Tempo's spans-per-spanset bound (max_spans_per_span_set, 100 by default).
+  EXPECT_EQ(Get("/api/search?q=%7B%7D&spss=100").status, 200);
+  HttpResponse spss = Get("/api/search?q=%7B%7D&spss=101");
+  EXPECT_EQ(spss.status, 400);
+  EXPECT_NE(spss.body.find("spans per span set exceeds 100"), std::string::npos) << spss.body;
   // Grafana's time range (Unix seconds): data outside it is not read
   // (store_differential_test checks which); a bad one is refused, named.
   EXPECT_EQ(Get("/api/search/tag/service.name/values?start=0&end=99999999999999").body,

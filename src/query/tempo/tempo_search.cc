@@ -23,6 +23,9 @@ using analysis::AssembleTrace;
 
 constexpr int64_t kDefaultLimit = 20;
 constexpr int64_t kDefaultSpansPerSpanset = 3;
+// Tempo's query_frontend.search.max_spans_per_span_set default: more is a
+// 400, as there (each spanset carries up to spss spans of its trace).
+constexpr int64_t kMaxSpansPerSpanset = 100;
 // Candidates examined per search: bounds the work of a query whose
 // conditions the store cannot narrow.
 constexpr size_t kMaxCandidates = 20'000;
@@ -89,6 +92,10 @@ Status ParseRequest(const HttpRequest& request, const QueryOptions& options, Sea
   if (range->start > 0) out->filter.start_min_nanos = range->start;
   if (range->end != std::numeric_limits<uint64_t>::max()) out->filter.start_max_nanos = range->end;
   if (*limit && **limit > 0) out->limit = **limit;
+  if (*spss && **spss > kMaxSpansPerSpanset) {
+    return Status::InvalidArgument(
+        fmt::format("spans per span set exceeds {}, got {}", kMaxSpansPerSpanset, **spss));
+  }
   if (*spss && **spss > 0) out->spans_per_spanset = **spss;
   for (const char* name : {"minDuration", "maxDuration"}) {
     auto d = p.GetDuration(name);
