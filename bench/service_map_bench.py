@@ -18,7 +18,10 @@ cross-service calls answered by a server span, half not), then asks:
     same data and the first asking, which reads every segment, is timed and
     checked too;
   - GET /api/analysis/traces/{big trace}: wall time, and the span count the
-    analysis reports checked.
+    analysis reports checked;
+  - GET /api/search/tag/http.request.method/values (Tempo's tag values):
+    first, again, and first after the restart, each answer checked (GET and
+    POST, nothing else).
 
 usage: bench/service_map_bench.py [--spans 10000000] [--big-spans 100000] [--repeats 5]
 """
@@ -179,6 +182,18 @@ service:
             assert analysis["spans"] == big_count, f"analysis saw {analysis['spans']} of {big_count} spans"
             return ms, analysis
         analysis_ms, analysis = analyse()
+
+        # Tempo's tag values (Grafana's autocomplete) read the same store: the
+        # demo spans' http.request.method is GET or POST, nothing else.
+        def tag_values():
+            t0 = time.perf_counter()
+            raw = get(query, "/api/search/tag/http.request.method/values")
+            ms = (time.perf_counter() - t0) * 1000
+            values = json.loads(raw)["tagValues"]
+            assert values == ["GET", "POST"], f"tag values: {values}"
+            return ms, len(values)
+        tag_first_ms, tag_count = tag_values()
+        tag_again_ms, _ = tag_values()
         # After a restart nothing is kept: the first asking reads the segments
         # the store's background count (started with it) has not reached yet.
         proc.terminate()
@@ -189,6 +204,7 @@ service:
         got = {(l["parent"], l["child"]): l["callCount"] for l in links}
         assert got == expected, f"service map after a restart differs: {got} vs {expected}"
         restarted_analysis_ms, _ = analyse()
+        tag_restarted_ms, _ = tag_values()
         stats = json.loads(subprocess.run([str(POLYTRACE), "store", "stats", f"{work}/data", "--json"],
                                           capture_output=True, text=True).stdout or "{}")
         result = {"spans": args.spans + big_count, "segments": stats.get("segments"),
@@ -197,7 +213,10 @@ service:
                   "service_map_first_after_restart_ms": first_ms,
                   "big_trace_spans": big_count,
                   "unanswered_calls": len(analysis.get("unansweredCalls", [])),
-                  "analysis_ms": analysis_ms, "analysis_after_restart_ms": restarted_analysis_ms}
+                  "analysis_ms": analysis_ms, "analysis_after_restart_ms": restarted_analysis_ms,
+                  "tag_values": tag_count, "tag_values_first_ms": tag_first_ms,
+                  "tag_values_again_ms": tag_again_ms,
+                  "tag_values_after_restart_ms": tag_restarted_ms}
         print(f"service map over {result['spans']:,} spans ({result['segments']} segments): "
               f"p50 {result['service_map_p50_ms']:.0f} ms, max {result['service_map_max_ms']:.0f} ms "
               f"over {args.repeats} askings; {result['edges']} edges, {result['calls']:,} calls, "
@@ -205,6 +224,9 @@ service:
         print(f"first asking right after a restart: {first_ms:.0f} ms, as expected")
         print(f"analysis of one {big_count:,}-span trace ({result['unanswered_calls']} unanswered "
               f"calls): {analysis_ms:.0f} ms; right after the restart {restarted_analysis_ms:.0f} ms")
+        print(f"tag values of http.request.method ({tag_count} values, as expected): first "
+              f"{tag_first_ms:.0f} ms, again {tag_again_ms:.0f} ms, first after the restart "
+              f"{tag_restarted_ms:.0f} ms")
         print(json.dumps(result))
     finally:
         proc.terminate()
