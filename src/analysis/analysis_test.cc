@@ -251,6 +251,7 @@ class MapSource : public TraceSource {
  public:
   void Add(const SpanSpec& s) { specs_[s.trace].push_back(s); }
   Result<Traces> GetTrace(const TraceId& id) override {
+    ++reads;
     auto it = specs_.find(id.bytes[15]);
     if (it == specs_.end()) return Status::NotFound("no trace");
     Traces t;
@@ -273,6 +274,7 @@ class MapSource : public TraceSource {
     return ids;
   }
   int searches = 0;
+  int reads = 0;  // GetTrace calls
 
  private:
   std::map<uint8_t, std::vector<SpanSpec>> specs_;
@@ -364,10 +366,17 @@ TEST(PropagationSearchTest, ManyCallsToOnePeerCostOneSearchAndSearchesAreBounded
                      {Port(9000 + i)}});
   }
   MapSource other;
+  // Three healthy traces whose server roots lie in every call's window: each
+  // search finds them, and each is read once, not once a search.
+  for (uint8_t t = 2; t <= 4; ++t) {
+    other.Add({t, "other", 1, 0, "GET /", SpanKind::kServer, 0, 200, {Port(8000)}});
+  }
   b = Analyze(specs);
   ASSERT_TRUE(FindBrokenPropagation(b->trace, other, {}, &b->analysis).ok());
   EXPECT_EQ(other.searches, 64);
+  EXPECT_EQ(other.reads, 3);
   EXPECT_TRUE(b->analysis.propagation_search_limited);
+  EXPECT_TRUE(b->analysis.findings.empty()) << b->analysis.findings[0].message;
 }
 
 KeyValue Str(std::string_view k, std::string_view v) { return {k, AnyValue::String(v)}; }

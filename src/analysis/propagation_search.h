@@ -8,6 +8,7 @@
 // or messaging destination), and reports the hop that broke.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "analysis/trace_analysis.h"
@@ -20,6 +21,10 @@ class TraceSource {
  public:
   virtual ~TraceSource() = default;
   virtual Result<Traces> GetTrace(const TraceId& id) = 0;
+  // GetTrace of each of `ids`, in their order; a trace that could not be
+  // read comes back empty. The store reads traces sharing a row group in
+  // one pass: a search's candidates usually do.
+  virtual std::vector<Traces> GetTraces(std::span<const TraceId> ids);
   // Traces with a span of `kind` starting within [start, end] (at most `limit`).
   virtual Result<std::vector<TraceId>> FindTraces(SpanKind kind, uint64_t start_nanos,
                                                   uint64_t end_nanos, size_t limit) = 0;

@@ -23,11 +23,18 @@ Result<std::vector<TraceId>> StoreTraceSource::FindTraces(SpanKind kind, uint64_
   filter.kind = kind;
   filter.start_min_nanos = start_nanos;
   filter.start_max_nanos = end_nanos;
-  Result<std::vector<store::TraceHit>> hits = store_.FindTraces(filter, limit);
+  last_search_ = {};
+  Result<std::vector<store::TraceHit>> hits = store_.FindTraces(filter, limit, &last_search_);
   if (!hits.ok()) return hits.status();
   std::vector<TraceId> ids;
   for (const store::TraceHit& h : *hits) ids.push_back(h.trace_id);
   return ids;
+}
+
+std::vector<Traces> StoreTraceSource::GetTraces(std::span<const TraceId> ids) {
+  Result<std::vector<Traces>> traces = store_.GetTraces(ids, &last_search_);
+  if (traces.ok()) return std::move(*traces);
+  return TraceSource::GetTraces(ids);  // one at a time: what can be read is
 }
 
 std::optional<HttpResponse> AnalysisApi::Handle(const HttpRequest& request) {

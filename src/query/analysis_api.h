@@ -19,11 +19,13 @@ class StoreTraceSource : public analysis::TraceSource {
  public:
   explicit StoreTraceSource(const store::Store& store) : store_(store) {}
   Result<Traces> GetTrace(const TraceId& id) override { return store_.GetTrace(id); }
+  std::vector<Traces> GetTraces(std::span<const TraceId> ids) override;
   Result<std::vector<TraceId>> FindTraces(SpanKind kind, uint64_t start_nanos, uint64_t end_nanos,
                                           size_t limit) override;
 
  private:
   const store::Store& store_;
+  store::SearchReads last_search_;  // the traces the last search read whole
 };
 
 class AnalysisApi {
