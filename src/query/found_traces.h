@@ -38,6 +38,28 @@ struct FoundTracesRead {
 // The message for an answer whose first trace alone passes the budget.
 std::string TooBigForSearch(const TraceId& id, size_t spans);
 
+// The read of ReadFoundTraces a chunk at a time, for an answer sent as it
+// is read (Jaeger's search: a hundred thousand spans are 120 MB of JSON).
+class FoundTracesReader {
+ public:
+  // `reads` (may be null) must outlive the reader.
+  FoundTracesReader(const store::Store& store, const std::vector<store::TraceHit>& hits,
+                    const store::SearchReads* reads, size_t max_spans);
+  // Reads the next chunk of traces and calls `each` on each that fits the
+  // budget. False once nothing is left to read (every trace handed on, or
+  // the budget reached).
+  Result<bool> Next(const std::function<void(const Traces&)>& each);
+  const FoundTracesRead& read() const { return read_; }
+
+ private:
+  const store::Store& store_;
+  std::vector<TraceId> ids_;
+  const store::SearchReads* reads_;
+  size_t max_spans_;
+  size_t next_ = 0;  // index in ids_ of the next chunk
+  FoundTracesRead read_;
+};
+
 // Reads the traces of `hits` (in their order) and calls `each` on every one
 // still stored, until the next would take the spans handed on past
 // `max_spans`. `reads`: what the search kept (may be null).

@@ -732,6 +732,35 @@ TEST_F(QueryApiTest, FoundTracesAreReadWithinTheAnswersSpanBudget) {
   EXPECT_NE(TooBigForSearch(Tid(1), 3).find(Tid(1).ToHex()), std::string::npos);
 }
 
+// A search whose traces take more than one read (256 traces) is sent as it
+// is read: the same bytes as the same traces asked by ID (an answer built
+// whole), newest first; a small one still comes whole.
+TEST_F(QueryApiTest, BigSearchAnswerIsStreamedWithTheSameBytes) {
+  constexpr int kTraces = 600;
+  std::string by_id = "/api/traces?";
+  for (int i = kTraces; i >= 1; --i) {  // newest first, as the search answers
+    TraceId id;
+    id.bytes[14] = uint8_t(i >> 8);
+    id.bytes[15] = uint8_t(i);
+    Add(id, 1, 0, "bulk", "job", SpanKind::kServer, 10'000 + i, 1, StatusCodeValue::kOk,
+        {{"n", AnyValue::Int(i)}});
+    by_id += fmt::format("{}traceID={}", i == kTraces ? "" : "&", id.ToHex());
+  }
+  HttpResponse search = Get("/api/traces?service=bulk&limit=1000");
+  ASSERT_EQ(search.status, 200) << search.body;
+  EXPECT_TRUE(last_streamed_);
+  HttpResponse whole = Get(by_id);
+  ASSERT_EQ(whole.status, 200);
+  EXPECT_FALSE(last_streamed_);
+  EXPECT_EQ(search.body, whole.body);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(search.body);
+  EXPECT_EQ(doc["data"].get_array().size(), size_t(kTraces));
+  EXPECT_EQ(int64_t(doc["total"]), kTraces);
+  EXPECT_EQ(Search("service=bulk&limit=3").size(), 3u);
+  EXPECT_FALSE(last_streamed_);
+}
+
 TEST_F(QueryApiTest, OnlyGetIsAllowedAndUnknownPathsAre404) {
   HttpRequest post;
   post.method = "POST";
