@@ -995,7 +995,8 @@ Status HttpServer::Start() {
   impl_->started = true;
   impl_->Accept();
   if (o.standby_thread) {
-    impl_->shared->standby = std::make_unique<LoopStandby>(io, o.standby_after, o.name);
+    impl_->shared->standby =
+        std::make_unique<LoopStandby>(io, o.standby_after, o.name, std::max(1, o.standbys));
     impl_->shared->standby->Start();
   }
   for (int i = 0; i < threads; ++i) {

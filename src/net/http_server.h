@@ -121,6 +121,9 @@ struct HttpServerOptions {
   // holds up no other connection. `threads` is then not read.
   bool standby_thread = false;
   std::chrono::milliseconds standby_after{2};
+  // Standbys chained (each takes over from the one before while it is held):
+  // this many slow handlers at once still leave the loop answering others.
+  int standbys = 1;
   // HTTP/2: while no request is open on a connection (after its first
   // answer), input wakes the loop only when at least this many bytes wait
   // (SO_RCVLOWAT), or `quiet_input_wait` later; 0: off. A gRPC client answers each answer

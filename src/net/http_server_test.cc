@@ -187,6 +187,47 @@ TEST(HttpServerTest, StandbyAnswersOthersWhileAHandlerHoldsTheLoop) {
   }
 }
 
+// Chained standbys: with three, three handlers held at once (the loop's
+// thread in one, each of the first two standbys in another) still leave
+// the third standby answering; a fourth held handler would not be.
+TEST(HttpServerTest, ChainedStandbysAnswerWhileSeveralHandlersHoldTheLoop) {
+  HttpServerOptions o = TestOptions();
+  o.standby_thread = true;
+  o.standby_after = std::chrono::milliseconds(2);
+  o.standbys = 3;
+  std::atomic<int> held{0};
+  std::promise<void> release;
+  auto release_future = release.get_future().share();
+  HttpServer server(o, [&](HttpRequest& r) {
+    if (r.path == "/slow") {
+      ++held;
+      release_future.wait();
+    }
+    return Echo(r);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<std::unique_ptr<RawClient>> slow;
+  for (int i = 0; i < 3; ++i) {
+    slow.push_back(std::make_unique<RawClient>(server.port()));
+    slow.back()->Send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (held.load() < i + 1 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(held.load(), i + 1) << "slow request " << i << " was not taken up";
+  }
+  for (int i = 0; i < 10; ++i) {
+    RawClient quick(server.port());
+    quick.Send("GET /quick HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_NE(quick.ReadResponse().find("GET /quick"), std::string::npos) << i;
+  }
+  release.set_value();
+  for (auto& c : slow) EXPECT_NE(c->ReadResponse().find("GET /slow"), std::string::npos);
+  RawClient after(server.port());
+  after.Send("GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  EXPECT_NE(after.ReadResponse().find("GET /after"), std::string::npos);
+}
+
 // A handler held in turn on each connection while others ask: nothing
 // waits longer than the slow handler itself.
 TEST(HttpServerTest, StandbyKeepsAnsweringThroughSlowHandlers) {

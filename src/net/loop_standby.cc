@@ -12,11 +12,13 @@
 namespace polytrace {
 
 LoopStandby::LoopStandby(boost::asio::io_context& io, std::chrono::milliseconds after,
-                         std::string name)
+                         std::string name, int chain)
     : io_(io),
       after_(after),
       name_(std::move(name)),
-      timer_fd_(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)) {}
+      timer_fd_(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)) {
+  if (chain > 1) next_ = std::make_unique<LoopStandby>(io, after, name_, chain - 1);
+}
 
 LoopStandby::~LoopStandby() {
   Stop();
@@ -31,10 +33,19 @@ void LoopStandby::MarkLoopThread() { watched = this; }
 
 void LoopStandby::Start() {
   if (timer_fd_ < 0) return;  // no timer: handlers hold the loop, as with one thread
+  if (next_) next_->Start();
   thread_ = std::thread([this] {
     SetThreadName(name_);
+    if (next_) next_->MarkLoopThread();  // the next standby watches this thread
     Run();
   });
+}
+
+LoopStandby* LoopStandby::WatchingThisThread() {
+  for (LoopStandby* s = this; s != nullptr; s = s->next_.get()) {
+    if (s == watched) return s->timer_fd_ >= 0 ? s : nullptr;
+  }
+  return nullptr;
 }
 
 void LoopStandby::Arm(std::chrono::nanoseconds in) {
@@ -45,21 +56,25 @@ void LoopStandby::Arm(std::chrono::nanoseconds in) {
 }
 
 void LoopStandby::HandlerStarts() {
-  if (timer_fd_ < 0 || watched != this) return;
-  loop_in_handler_.store(true);
-  Arm(after_);
+  LoopStandby* s = WatchingThisThread();
+  if (s == nullptr) return;
+  s->loop_in_handler_.store(true);
+  s->Arm(s->after_);
 }
 
 void LoopStandby::HandlerEnds() {
-  if (timer_fd_ < 0 || watched != this) return;
-  loop_in_handler_.store(false);
-  Arm(std::chrono::nanoseconds(0));
+  LoopStandby* s = WatchingThisThread();
+  if (s == nullptr) return;
+  s->loop_in_handler_.store(false);
+  s->Arm(std::chrono::nanoseconds(0));
 }
 
 void LoopStandby::Stop() {
-  if (stopping_.exchange(true) || !thread_.joinable()) return;
-  Arm(std::chrono::nanoseconds(1));  // wakes the standby to see it stop
-  thread_.join();
+  if (!stopping_.exchange(true) && thread_.joinable()) {
+    Arm(std::chrono::nanoseconds(1));  // wakes the standby to see it stop
+    thread_.join();
+  }
+  if (next_) next_->Stop();
 }
 
 void LoopStandby::Run() {
