@@ -224,6 +224,16 @@ void AppendJsonish(std::string& out, const AnyValue& v) {
 
 }  // namespace
 
+const char* ValueTypeName(ValueType type) {
+  switch (type) {
+    case ValueType::kString: return "string";
+    case ValueType::kInt: return "int";
+    case ValueType::kDouble: return "double";
+    case ValueType::kBool: return "bool";
+    default: return "keyword";
+  }
+}
+
 std::string ValueToString(const AnyValue& value) {
   switch (value.type) {
     case ValueType::kEmpty: return "";

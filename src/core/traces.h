@@ -271,6 +271,9 @@ AnyValue CloneValue(Arena& arena, const AnyValue& value);
 Attributes CloneAttributes(Arena& arena, const Attributes& attributes);
 // The string form the Collector uses for non-string values (e.g. "true", "42").
 std::string ValueToString(const AnyValue& value);
+// A value's type as Tempo's tag values name it: "string", "int", "double",
+// "bool", "keyword" (anything else).
+const char* ValueTypeName(ValueType type);
 bool ValuesEqual(const AnyValue& a, const AnyValue& b);
 
 constexpr std::string_view kServiceNameKey = "service.name";

@@ -698,6 +698,52 @@ TEST_F(QueryApiTest, TempoTagsAndValues) {
   EXPECT_EQ(bad.body, "'start' is after 'end'");
 }
 
+// Grafana's TraceQL editor asks tag values with the conditions typed so far
+// (`q`): the values of the spans meeting them. As Tempo: only one spanset
+// of && conditions filters, conditions still being typed are dropped, and
+// anything else offers every value.
+TEST_F(QueryApiTest, TagValuesUnderAQueryAreThoseOfTheMatchingSpans) {
+  auto values = [&](const std::string& tag, const std::string& q) {
+    std::string encoded;
+    for (char c : q) {
+      encoded += std::isalnum(static_cast<unsigned char>(c)) ? std::string(1, c)
+                                                             : fmt::format("%{:02X}", c);
+    }
+    HttpResponse r = Get("/api/v2/search/tag/" + tag + "/values?q=" + encoded);
+    EXPECT_EQ(r.status, 200) << q << ": " << r.body;
+    std::vector<std::string> out;
+    simdjson::dom::parser parser;
+    for (simdjson::dom::element v : parser.parse(r.body)["tagValues"].get_array()) {
+      out.emplace_back(std::string_view(v["value"]));
+    }
+    return out;
+  };
+  using S = std::vector<std::string>;
+  const std::string svc = "resource.service.name";
+  EXPECT_EQ(values(svc, "{ span.http.status_code = 500 }"), (S{"pay"}));
+  EXPECT_EQ(values(svc, "{ status = error }"), (S{"pay"}));
+  EXPECT_EQ(values(svc, "{ name = \"GET /health\" }"), (S{"gw"}));
+  EXPECT_EQ(values(svc, "{ span.tenant = \"blue\" && .http.method = }"), (S{"gw"}));
+  EXPECT_EQ(values(svc, "{ kind = server && span.tenant = \"bl"), (S{"gw", "pay"}));
+  EXPECT_EQ(values(svc, "{ name = \"charge\" && span.tenant = \"bl"), (S{"pay"}));
+  EXPECT_EQ(values(svc, "{ kind = client }"), (S{"gw"}));
+  EXPECT_EQ(values(svc, "{ name = \"nothing\" }"), S{});
+  // Span attributes under a resource condition, and unscoped.
+  EXPECT_EQ(values("span.http.status_code", "{ resource.service.name = \"pay\" }"), (S{"500"}));
+  EXPECT_EQ(values(".tenant", "{ resource.service.name = \"pay\" }"), S{});
+  EXPECT_EQ(values(".tenant", "{ resource.service.name = \"gw\" }"), (S{"blue"}));
+  // Nothing to filter by: every value.
+  for (std::string q : {"", "{}", "{ span.tenant = \"blue\" || name = \"charge\" }",
+                        "{ name = \"charge\" } && { name = \"GET /health\" }",
+                        "{ name = \"charge\" } | count() > 1", "{ span.tenant = \"bl", "{ .a = }",
+                        "name = \"charge\""}) {
+    EXPECT_EQ(values(svc, q), (S{"gw", "pay"})) << q;
+  }
+  // Tempo's v1 route takes the same query.
+  EXPECT_EQ(Get("/api/search/tag/service.name/values?q=%7Bstatus%3Derror%7D").body,
+            R"({"tagValues":["pay"]})");
+}
+
 // A search answer holds whole traces up to a span budget: the newest that
 // fit, the rest left out (and counted); when the newest alone does not fit,
 // nothing, and which trace it was. Traces no longer stored are skipped.

@@ -10,12 +10,18 @@
 #include "otlp/proto_codec.h"
 #include "otlp/wire.h"
 #include "query/query_params.h"
+#include "query/tempo/tag_values_filter.h"
 #include "query/trace_columns.h"
+#include "query/traceql/evaluator.h"
+#include "query/traceql/semconv_aliases.h"
 
 namespace polytrace::query {
 namespace {
 
 constexpr size_t kTagValuesLimit = 1000;
+// Traces read for tag values under a query (`q`): its newest matches in the
+// range, as many as a search inspects.
+constexpr size_t kTagValuesCandidates = 20'000;
 
 HttpResponse Text(int status, std::string body) {
   return HttpResponse::Text(status, std::move(body));
@@ -119,6 +125,48 @@ Result<NanosRange> ParseTempoTimeRange(const QueryParams& params) {
   return range;
 }
 
+Status TempoApi::ValuesOfMatchingSpans(const HttpRequest& request, traceql::SpansetExpr& filter,
+                                       std::string_view key, bool span, bool resource,
+                                       const NanosRange& range,
+                                       std::set<std::pair<std::string, std::string>>* values) {
+  // The candidates: traces with a span the conditions require (as a TraceQL
+  // search finds them), newest first, each then checked span by span.
+  store::SpanFilter required = traceql::RequiredSpanFilter(filter);
+  if (options_.semconv_aliases) traceql::AliasSemconvGenerations(filter);
+  required.start_min_nanos = range.start;
+  required.start_max_nanos = range.end;
+  Result<std::vector<store::TraceHit>> hits =
+      query::FindTraces(store_, required, kTagValuesCandidates, options_);
+  if (!hits.ok()) return hits.status();
+  std::vector<TraceId> ids = store::TraceIdsOf(*hits);
+  constexpr size_t kChunk = 256;  // traces in memory at once
+  for (size_t begin = 0; begin < ids.size() && values->size() < kTagValuesLimit; begin += kChunk) {
+    // A client that went away gets no answer: the rest is not worked out.
+    if (request.ClientGone()) return Status::Unavailable("client closed the request");
+    size_t n = std::min(kChunk, ids.size() - begin);
+    Result<std::vector<Traces>> traces =
+        store_.GetTraces(std::span<const TraceId>(ids).subspan(begin, n));
+    if (!traces.ok()) return traces.status();
+    for (const Traces& t : *traces) {
+      analysis::AssembledTrace trace = analysis::AssembleTrace(t);
+      if (trace.spans.empty()) continue;
+      for (int i : traceql::Evaluate(filter, traceql::MakeContext(trace))) {
+        const analysis::AssembledSpan& s = trace.spans[size_t(i)];
+        if (s.span->start_time_unix_nano < range.start ||
+            s.span->start_time_unix_nano > range.end) {
+          continue;
+        }
+        const AnyValue* v = span ? FindAttribute(s.span->attributes, key) : nullptr;
+        if (v == nullptr && resource) v = FindAttribute(s.resource->resource.attributes, key);
+        if (v == nullptr || v->type == ValueType::kEmpty) continue;
+        values->emplace(ValueTypeName(v->type), ValueToString(*v));
+        if (values->size() >= kTagValuesLimit) return Status::Ok();
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 HttpResponse TempoApi::TagValues(const HttpRequest& request, std::string_view tag, bool v2) {
   // Grafana sends the time picker's range: only data that may hold spans
   // in it is read (Tempo reads the blocks of the range too).
@@ -135,9 +183,15 @@ HttpResponse TempoApi::TagValues(const HttpRequest& request, std::string_view ta
   } else if (tag.starts_with(".")) {
     tag.remove_prefix(1);
   }
-  std::set<std::pair<std::string, std::string>> values;
+  std::set<std::pair<std::string, std::string>> values;  // (type, value)
+  std::unique_ptr<traceql::SpansetExpr> filter =
+      TagValuesFilter(QueryParams(request.query).Get("q").value_or(""));
+  if (filter) {
+    Status st = ValuesOfMatchingSpans(request, *filter, tag, span, resource, *range, &values);
+    if (!st.ok()) return Text(request.ClientGone() ? 499 : 500, st.message());
+  }
   for (bool span_scope : {true, false}) {
-    if ((span_scope && !span) || (!span_scope && !resource)) continue;
+    if (filter || (span_scope && !span) || (!span_scope && !resource)) continue;
     auto found = store_.AttributeValues(tag, span_scope, kTagValuesLimit, range->start, range->end);
     if (!found.ok()) return Text(500, found.status().message());
     values.insert(found->begin(), found->end());

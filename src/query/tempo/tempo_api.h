@@ -4,7 +4,7 @@
 //   GET /api/v2/traces/{id}   OTLP JSON {"trace": ...}, or TraceByIDResponse protobuf
 //   GET /api/search?q=<TraceQL>&start=&end=&limit=&spss=&minDuration=&maxDuration=
 //   GET /api/search/tags, /api/v2/search/tags
-//   GET /api/search/tag/{tag}/values, /api/v2/search/tag/{tag}/values  (&start=&end=)
+//   GET /api/search/tag/{tag}/values, /api/v2/search/tag/{tag}/values  (&start=&end=&q=)
 //   GET /api/echo, /api/status/buildinfo
 // tempopb.Trace is `repeated ResourceSpans = 1`: byte for byte an OTLP
 // ExportTraceServiceRequest, so the store's protobuf encoder serves it.
@@ -13,11 +13,15 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <set>
+#include <string>
+#include <utility>
 
 #include "net/http_server.h"
 #include "query/query_params.h"
 #include "query/semconv_search.h"
 #include "query/trace_answer.h"
+#include "query/traceql/ast.h"
 #include "store/engine/store.h"
 
 namespace polytrace::query {
@@ -47,6 +51,13 @@ class TempoApi {
   HttpResponse Search(const HttpRequest& request);
   HttpResponse TagNames(bool v2);
   HttpResponse TagValues(const HttpRequest& request, std::string_view tag, bool v2);
+  // Tag values (type, value) of key `key` on the spans in `range` that
+  // `filter` selects (`q`): on the span when `span`, else (or when the
+  // span lacks it) on its resource when `resource`.
+  Status ValuesOfMatchingSpans(const HttpRequest& request, traceql::SpansetExpr& filter,
+                               std::string_view key, bool span, bool resource,
+                               const NanosRange& range,
+                               std::set<std::pair<std::string, std::string>>* values);
 
   const store::Store& store_;
   QueryOptions options_;

@@ -769,16 +769,6 @@ StoreStats Store::Stats() const {
 namespace polytrace::store {
 namespace {
 
-const char* TypeName(ValueType t) {
-  switch (t) {
-    case ValueType::kString: return "string";
-    case ValueType::kInt: return "int";
-    case ValueType::kDouble: return "double";
-    case ValueType::kBool: return "bool";
-    default: return "keyword";
-  }
-}
-
 // Collects resource attribute names or one key's values from origins.
 void ScanOrigins(const StringDict& origins, const std::function<void(const Resource&)>& fn) {
   for (uint32_t i = 0; i < origins.size(); ++i) {
@@ -799,7 +789,7 @@ void AddCellValues(const SpanTable& t, std::string_view key, size_t cap, ValueSe
   for (uint32_t c = 0; c < t.attr_key.size() && into->size() < cap; ++c) {
     if (t.attr_key[c] != *id) continue;
     AnyValue v = t.CellValue(c, scratch);
-    if (v.type != ValueType::kEmpty) into->emplace(ValueToString(v), TypeName(v.type));
+    if (v.type != ValueType::kEmpty) into->emplace(ValueToString(v), ValueTypeName(v.type));
   }
 }
 
@@ -880,7 +870,7 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::AttributeValues(
     ScanOrigins(origins, [&](const Resource& r) {
       const AnyValue* v = FindAttribute(r.attributes, key);
       if (v != nullptr && v->type != ValueType::kEmpty && !full()) {
-        values.emplace(ValueToString(*v), TypeName(v->type));
+        values.emplace(ValueToString(*v), ValueTypeName(v->type));
       }
     });
   };
