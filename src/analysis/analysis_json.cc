@@ -1,5 +1,7 @@
 #include "analysis/analysis_json.h"
 
+#include <vector>
+
 #include "analysis/span_facts.h"
 
 namespace polytrace::analysis {
@@ -83,9 +85,32 @@ void WriteAnalysisJson(const AssembledTrace& trace, const TraceAnalysis& analysi
     w.EndObject();
   }
   w.EndArray();
+  // A trace of a million spans has as many hops and unanswered calls: they
+  // are counted whole and listed up to kListedAtMost, invalid hops first
+  // (listed whole, the 100k-span trace's answer was 7 MB, a million spans'
+  // 238 MB, and the UI drew every item).
+  size_t invalid = 0;
+  for (const Hop& h : analysis.hops) invalid += h.valid ? 0 : 1;
+  w.Key("hopsTotal");
+  w.Uint(analysis.hops.size());
+  w.Key("invalidHopsTotal");
+  w.Uint(invalid);
+  w.Key("unansweredCallsTotal");
+  w.Uint(analysis.unanswered_calls.size());
+  std::vector<const Hop*> listed;
+  if (analysis.hops.size() <= kListedAtMost) {
+    for (const Hop& h : analysis.hops) listed.push_back(&h);  // all, in trace order
+  } else {
+    for (bool valid : {false, true}) {
+      for (const Hop& h : analysis.hops) {
+        if (h.valid == valid && listed.size() < kListedAtMost) listed.push_back(&h);
+      }
+    }
+  }
   w.Key("hops");
   w.BeginArray();
-  for (const Hop& h : analysis.hops) {
+  for (const Hop* hop : listed) {
+    const Hop& h = *hop;
     w.BeginObject();
     w.Key("from");
     w.String(h.from);
@@ -102,7 +127,9 @@ void WriteAnalysisJson(const AssembledTrace& trace, const TraceAnalysis& analysi
   w.EndArray();
   w.Key("unansweredCalls");
   w.BeginArray();
-  for (int i : analysis.unanswered_calls) WriteSpanRef(w, trace, analysis, i);
+  for (size_t i = 0; i < analysis.unanswered_calls.size() && i < kListedAtMost; ++i) {
+    WriteSpanRef(w, trace, analysis, analysis.unanswered_calls[i]);
+  }
   w.EndArray();
   w.Key("propagationSearchLimited");
   w.Bool(analysis.propagation_search_limited);

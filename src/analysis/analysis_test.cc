@@ -618,5 +618,53 @@ TEST(AnalysisJsonTest, CarriesFindingsAndServices) {
       << json;
 }
 
+size_t Occurrences(std::string_view text, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A big trace's hops and unanswered calls are counted whole and listed up to
+// kListedAtMost, its invalid hops first; a small one's are all listed, in order.
+TEST(AnalysisJsonTest, ListsAtMostAThousandHopsInvalidOnesFirst) {
+  constexpr int kSpans = 3000;
+  Traces traces;
+  Arena& a = traces.arena();
+  ResourceSpans& rs = traces.resource_spans().Append(a);
+  ScopeSpans& ss = rs.scope_spans.Append(a);
+  for (int i = 0; i < kSpans; ++i) {
+    Span& s = ss.spans.Append(a);
+    s.trace_id = Tid(1);
+    s.span_id.bytes[6] = uint8_t(i >> 8);
+    s.span_id.bytes[7] = uint8_t(i + 1);
+    s.start_time_unix_nano = kBase + uint64_t(i);
+    s.end_time_unix_nano = s.start_time_unix_nano + 1;
+  }
+  AssembledTrace trace = AssembleTrace(traces);
+  auto json_of = [&](int hops, int invalid_from) {
+    TraceAnalysis analysis;
+    analysis.span_services.assign(kSpans, "svc");
+    for (int i = 0; i < hops; ++i) {
+      analysis.hops.push_back({i, i + 1, "a", "b", i < invalid_from});
+      analysis.unanswered_calls.push_back(i);
+    }
+    JsonWriter w;
+    WriteAnalysisJson(trace, analysis, w);
+    return w.Take();
+  };
+  std::string big = json_of(2500, 2400);  // the last 100 hops are invalid
+  EXPECT_NE(big.find(R"("hopsTotal":2500,"invalidHopsTotal":100,"unansweredCallsTotal":2500)"),
+            std::string::npos);
+  EXPECT_EQ(Occurrences(big, R"("from":"a")"), kListedAtMost);
+  EXPECT_EQ(Occurrences(big, R"("valid":false)"), 100u);
+  EXPECT_LT(big.find(R"("valid":false)"), big.find(R"("valid":true)"));  // invalid ones first
+  EXPECT_EQ(Occurrences(big, R"("service":"svc")"), 2 * kListedAtMost + kListedAtMost);
+  std::string small = json_of(10, 5);
+  EXPECT_NE(small.find(R"("hopsTotal":10,"invalidHopsTotal":5,"unansweredCallsTotal":10)"),
+            std::string::npos);
+  EXPECT_EQ(Occurrences(small, R"("from":"a")"), 10u);
+  EXPECT_LT(small.find(R"("valid":true)"), small.find(R"("valid":false)"));  // trace order
+}
+
 }  // namespace
 }  // namespace polytrace::analysis

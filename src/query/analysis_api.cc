@@ -1,6 +1,9 @@
 #include "query/analysis_api.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
+
+#include <mutex>
 
 #include "analysis/analysis_json.h"
 #include "query/jaeger/jaeger_json.h"
@@ -10,6 +13,42 @@ namespace polytrace::query {
 namespace {
 
 constexpr std::string_view kPrefix = "/api/analysis/traces/";
+
+// A big analysis (AnalysisLimits::big_spans) waits until no other runs: the
+// query API runs up to nine handlers at once, and five analyses of a
+// million spans side by side took 5-8 GiB. Smaller ones (the UI's, the
+// health page's) never wait.
+std::mutex big_analysis;
+
+// Returns the allocator's free memory to the system when a big analysis
+// ends: glibc keeps a thread's freed heap for its next request, and the
+// query API's nine threads each kept a big analysis's gigabytes.
+struct BigAnalysisTurn {
+  std::unique_lock<std::mutex> lock{big_analysis, std::defer_lock};
+  ~BigAnalysisTurn() {
+    if (lock.owns_lock()) malloc_trim(0);
+  }
+};
+
+// Trace `id` read a piece at a time, up to `limits.max_spans` (an empty
+// Traces: not stored; nullopt: too big), taking `turn` past `limits.big_spans`.
+Result<std::optional<Traces>> ReadForAnalysis(const store::Store& store, const TraceId& id,
+                                              const AnalysisLimits& limits, BigAnalysisTurn* turn) {
+  constexpr size_t kPieceSpans = 65'536;
+  std::unique_ptr<store::TraceReader> reader = store.ReadTrace(id, kPieceSpans);
+  Traces trace;
+  size_t spans = 0;
+  for (;;) {
+    Traces piece;
+    Result<bool> more = reader->Next(&piece);
+    if (!more.ok()) return more.status();
+    if (!*more) return std::optional<Traces>(std::move(trace));
+    spans += piece.SpanCount();
+    if (spans > limits.max_spans) return std::optional<Traces>();
+    if (spans > limits.big_spans && !turn->lock.owns_lock()) turn->lock.lock();
+    trace.Append(std::move(piece));
+  }
+}
 
 HttpResponse Error(int code, std::string_view message) {
   return HttpResponse::WithBody(code, "application/json", JaegerError(code, message));
@@ -49,10 +88,15 @@ std::optional<HttpResponse> AnalysisApi::Handle(const HttpRequest& request) {
     if (!d.ok()) return Error(400, d.status().message());
     if (*d) *field = static_cast<uint64_t>((*d)->count());
   }
-  Result<Traces> traces = store_.GetTrace(*id);
+  BigAnalysisTurn turn;  // declared first: its memory is given back after the trace's
+  Result<std::optional<Traces>> traces = ReadForAnalysis(store_, *id, limits_, &turn);
   if (!traces.ok()) return Error(500, traces.status().message());
-  if (traces->empty()) return Error(404, "trace not found");
-  analysis::AssembledTrace trace = analysis::AssembleTrace(*traces);
+  if (!*traces) {
+    return Error(422, fmt::format("trace {} has more than {} spans, more than an analysis reads",
+                                  id->ToHex(), limits_.max_spans));
+  }
+  if ((*traces)->empty()) return Error(404, "trace not found");
+  analysis::AssembledTrace trace = analysis::AssembleTrace(**traces);
   analysis::TraceAnalysis result = analysis::AnalyzeTrace(trace, options);
   StoreTraceSource source(store_);
   if (Status st = analysis::FindBrokenPropagation(trace, source, options, &result); !st.ok()) {

@@ -6,6 +6,7 @@
 // `polytrace verify` runs the same analysis; the UI's health panel reads this.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 
 #include "analysis/propagation_search.h"
@@ -28,14 +29,25 @@ class StoreTraceSource : public analysis::TraceSource {
   store::SearchReads last_search_;  // the traces the last search read whole
 };
 
+// What an analysis may hold: it reads its whole trace (a million spans:
+// about 2 GiB and 5-7 s).
+struct AnalysisLimits {
+  size_t max_spans = 1'000'000;  // a bigger trace is a 422 before it is read whole
+  // Past this many spans an analysis waits until no other such analysis
+  // runs, and gives its memory back to the system once done.
+  size_t big_spans = 100'000;
+};
+
 class AnalysisApi {
  public:
-  explicit AnalysisApi(const store::Store& store) : store_(store) {}
+  explicit AnalysisApi(const store::Store& store, AnalysisLimits limits = {})
+      : store_(store), limits_(limits) {}
   // nullopt when `request` is not an analysis route.
   std::optional<HttpResponse> Handle(const HttpRequest& request);
 
  private:
   const store::Store& store_;
+  AnalysisLimits limits_;
 };
 
 }  // namespace polytrace::query

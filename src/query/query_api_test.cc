@@ -11,6 +11,7 @@
 #include "otlp/json_codec.h"
 #include "otlp/proto_codec.h"
 #include "otlp/wire.h"
+#include "query/analysis_api.h"
 #include "query/found_traces.h"
 #include "query/query_service.h"
 #include "testing/traces_compare.h"
@@ -823,6 +824,26 @@ std::vector<simdjson::dom::element> Problems(simdjson::dom::element doc) {
     if (std::string_view(f["kind"]) != "missing_service_version") out.push_back(f);
   }
   return out;
+}
+
+// An analysis reads its whole trace: past its span limit it is a 422 before
+// the trace is read whole; a big one (past big_spans) still answers, in its
+// turn, the same as any.
+TEST_F(QueryApiTest, AnalysisRefusesATraceOverItsSpanLimit) {
+  HttpRequest r;
+  r.method = "GET";
+  r.path = r.target = "/api/analysis/traces/10000000000000000000000000000001";
+  std::optional<HttpResponse> whole = AnalysisApi(*store_).Handle(r);
+  ASSERT_TRUE(whole && whole->status == 200);
+  std::optional<HttpResponse> over = AnalysisApi(*store_, {.max_spans = 2}).Handle(r);
+  ASSERT_TRUE(over.has_value());
+  EXPECT_EQ(over->status, 422);
+  EXPECT_NE(over->body.find("has more than 2 spans"), std::string::npos) << over->body;
+  std::optional<HttpResponse> big =
+      AnalysisApi(*store_, {.max_spans = 3, .big_spans = 1}).Handle(r);
+  ASSERT_TRUE(big.has_value());
+  EXPECT_EQ(big->status, 200);
+  EXPECT_EQ(big->body, whole->body);
 }
 
 TEST_F(QueryApiTest, AnalysisNamesTheBrokenHopAcrossTraces) {

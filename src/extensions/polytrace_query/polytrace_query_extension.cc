@@ -57,9 +57,10 @@ Status PolytraceQueryExtension::Start(Host& host) {
   options.name = "query";
   // Handlers run on the loop; a standby thread takes the loop over while a
   // slow search holds it (net/loop_standby.h), and the next standby while
-  // that one is held: the UI's health page asks four analyses at once.
+  // that one is held: the UI's health page asks four analyses at once, and
+  // big analyses wait for each other (query/analysis_api.cc).
   options.standby_thread = true;
-  options.standbys = 4;
+  options.standbys = 8;
   options.max_request_body_size = 1 << 20;
   options.allowed_hosts = config_.allowed_hosts;
   options.log_error = [logger = settings_.logger](const std::string& m) { logger->error(m); };

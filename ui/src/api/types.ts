@@ -187,6 +187,10 @@ export interface TraceAnalysis {
   spans: number;
   durationNanos: number;
   services: AnalysisService[];
+  /** All of them; `hops` and `unansweredCalls` list at most 1,000 (invalid hops first). */
+  hopsTotal?: number;
+  invalidHopsTotal?: number;
+  unansweredCallsTotal?: number;
   hops: AnalysisHop[];
   unansweredCalls: AnalysisSpanRef[];
   findings: Finding[];

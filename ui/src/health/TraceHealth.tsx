@@ -10,13 +10,17 @@ import { formatDuration } from '../model/format';
 import './health.css';
 
 export function TraceHealth({ analysis: a, onShowSpan }: { analysis: TraceAnalysis; onShowSpan?: (spanId: string) => void }) {
-  const invalidHops = a.hops.filter((h) => !h.valid);
+  const invalidHops = a.invalidHopsTotal ?? a.hops.filter((h) => !h.valid).length;
+  const hopsTotal = a.hopsTotal ?? a.hops.length;
+  const callsTotal = a.unansweredCallsTotal ?? a.unansweredCalls.length;
+  // A big trace's lists hold the first 1,000 (invalid hops first): say so.
+  const listed = (shown: number, total: number) => (shown < total ? `${total.toLocaleString('en-US')}, the first ${shown.toLocaleString('en-US')} listed` : `${total}`);
   const byKind = new Map<string, typeof a.findings>();
   for (const f of a.findings) byKind.set(f.kind, [...(byKind.get(f.kind) ?? []), f]);
   const count = (...kinds: string[]) => kinds.reduce((n, k) => n + (byKind.get(k)?.length ?? 0), 0);
   const checks: [string, string, number][] = [
     ['broken_propagation', 'one trace across every hop', byKind.get('broken_propagation')?.length ?? 0],
-    ['invalid_hop', 'parent links valid across service hops', (byKind.get('invalid_hop')?.length ?? 0) || invalidHops.length],
+    ['invalid_hop', 'parent links valid across service hops', (byKind.get('invalid_hop')?.length ?? 0) || invalidHops],
     ['orphan', 'no orphans or duplicate span IDs', (byKind.get('orphan')?.length ?? 0) + (byKind.get('duplicate_span_id')?.length ?? 0)],
     ['missing_service_name', 'every span has a service.name', byKind.get('missing_service_name')?.length ?? 0],
     ['clock_skew', "children within their parents' time window", (byKind.get('clock_skew')?.length ?? 0) + (byKind.get('child_before_parent')?.length ?? 0)],
@@ -114,7 +118,7 @@ export function TraceHealth({ analysis: a, onShowSpan }: { analysis: TraceAnalys
         ))}
       </ul>
 
-      <h4>Hops between services ({a.hops.length})</h4>
+      <h4>Hops between services ({listed(a.hops.length, hopsTotal)})</h4>
       <ul class="hops" data-testid="health-hops">
         {a.hops.map((h) => (
           <li class={h.valid ? '' : 'bad'}>
@@ -129,7 +133,7 @@ export function TraceHealth({ analysis: a, onShowSpan }: { analysis: TraceAnalys
 
       {a.unansweredCalls.length > 0 && (
         <>
-          <h4>Calls with no answering span ({a.unansweredCalls.length})</h4>
+          <h4>Calls with no answering span ({listed(a.unansweredCalls.length, callsTotal)})</h4>
           <p class="muted">Client and producer spans with no child in another service: a database or third party — or a broken hop.</p>
           <ul class="hops">
             {a.unansweredCalls.map((s) => (
