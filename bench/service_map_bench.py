@@ -236,7 +236,7 @@ service:
                   "service_map_p50_ms": times[len(times) // 2], "service_map_max_ms": times[-1],
                   "service_map_first_after_restart_ms": first_ms,
                   "big_trace_spans": big_count,
-                  "unanswered_calls": len(analysis.get("unansweredCalls", [])),
+                  "unanswered_calls": analysis.get("unansweredCallsTotal", len(analysis.get("unansweredCalls", []))),
                   "analysis_ms": analysis_ms, "analysis_after_restart_ms": restarted_analysis_ms,
                   "services_alone_p50_ms": alone[len(alone) // 2],
                   "services_beside_4_analyses_p50_ms": beside[len(beside) // 2],

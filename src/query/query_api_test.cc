@@ -733,6 +733,7 @@ TEST_F(QueryApiTest, TagValuesUnderAQueryAreThoseOfTheMatchingSpans) {
   EXPECT_EQ(values("span.http.status_code", "{ resource.service.name = \"pay\" }"), (S{"500"}));
   EXPECT_EQ(values(".tenant", "{ resource.service.name = \"pay\" }"), S{});
   EXPECT_EQ(values(".tenant", "{ resource.service.name = \"gw\" }"), (S{"blue"}));
+  EXPECT_EQ(values(".service.name", "{ status = error }"), (S{"pay"}));  // either scope
   // Nothing to filter by: every value.
   for (std::string q : {"", "{}", "{ span.tenant = \"blue\" || name = \"charge\" }",
                         "{ name = \"charge\" } && { name = \"GET /health\" }",

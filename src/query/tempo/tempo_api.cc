@@ -156,11 +156,13 @@ Status TempoApi::ValuesOfMatchingSpans(const HttpRequest& request, traceql::Span
             s.span->start_time_unix_nano > range.end) {
           continue;
         }
-        const AnyValue* v = span ? FindAttribute(s.span->attributes, key) : nullptr;
-        if (v == nullptr && resource) v = FindAttribute(s.resource->resource.attributes, key);
-        if (v == nullptr || v->type == ValueType::kEmpty) continue;
-        values->emplace(ValueTypeName(v->type), ValueToString(*v));
-        if (values->size() >= kTagValuesLimit) return Status::Ok();
+        for (const AnyValue* v :
+             {span ? FindAttribute(s.span->attributes, key) : nullptr,
+              resource ? FindAttribute(s.resource->resource.attributes, key) : nullptr}) {
+          if (v == nullptr || v->type == ValueType::kEmpty) continue;
+          values->emplace(ValueTypeName(v->type), ValueToString(*v));
+          if (values->size() >= kTagValuesLimit) return Status::Ok();
+        }
       }
     }
   }

@@ -52,8 +52,8 @@ class TempoApi {
   HttpResponse TagNames(bool v2);
   HttpResponse TagValues(const HttpRequest& request, std::string_view tag, bool v2);
   // Tag values (type, value) of key `key` on the spans in `range` that
-  // `filter` selects (`q`): on the span when `span`, else (or when the
-  // span lacks it) on its resource when `resource`.
+  // `filter` selects (`q`): the span's when `span`, its resource's when
+  // `resource` (an unscoped tag: both, as without a query).
   Status ValuesOfMatchingSpans(const HttpRequest& request, traceql::SpansetExpr& filter,
                                std::string_view key, bool span, bool resource,
                                const NanosRange& range,
