@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "analysis/analysis_json.h"
+#include "query/found_traces.h"
 #include "query/jaeger/jaeger_json.h"
 #include "query/query_params.h"
 
@@ -71,9 +72,20 @@ Result<std::vector<TraceId>> StoreTraceSource::FindTraces(SpanKind kind, uint64_
 }
 
 std::vector<Traces> StoreTraceSource::GetTraces(std::span<const TraceId> ids) {
-  Result<std::vector<Traces>> traces = store_.GetTraces(ids, &last_search_);
-  if (traces.ok()) return std::move(*traces);
-  return TraceSource::GetTraces(ids);  // one at a time: what can be read is
+  // A candidate bigger than kMaxTraceReadSpans is not read: it stays empty,
+  // no candidate (found_traces.h).
+  std::vector<Traces> out(ids.size());
+  Status st = ForEachTraceWithin(
+      store_, ids, &last_search_, kMaxTraceReadSpans,
+      [&](size_t i, const Traces& t) { out[i] = t.Share(); }, nullptr);
+  if (st.ok()) return out;
+  for (size_t i = 0; i < ids.size(); ++i) {  // one at a time: what can be read is
+    if (!out[i].empty()) continue;
+    (void)ForEachTraceWithin(
+        store_, ids.subspan(i, 1), &last_search_, kMaxTraceReadSpans,
+        [&](size_t, const Traces& t) { out[i] = t.Share(); }, nullptr);
+  }
+  return out;
 }
 
 std::optional<HttpResponse> AnalysisApi::Handle(const HttpRequest& request) {

@@ -7,11 +7,41 @@
 
 namespace polytrace::query {
 
-std::string TooBigForSearch(const TraceId& id, size_t spans) {
+std::string TooBigForSearch(const TraceId& id, size_t budget) {
   return fmt::format(
-      "trace {} has {} spans, more than an answer of several traces holds ({}): "
+      "trace {} has more than {} spans, more than an answer of several traces holds: "
       "open it alone, by its ID (/api/traces/{{id}})",
-      id.ToHex(), spans, kMaxSearchAnswerSpans);
+      id.ToHex(), budget);
+}
+
+namespace {
+
+Status ForEachFrom(const store::Store& store, std::span<const TraceId> ids, size_t first,
+                   const store::SearchReads* reads, size_t max_spans,
+                   const std::function<void(size_t, const Traces&)>& each, size_t* skipped) {
+  if (ids.empty()) return Status::Ok();
+  Result<std::vector<Traces>> traces = store.GetTraces(ids, reads, max_spans);
+  if (traces.status().code() == StatusCode::kResourceExhausted) {
+    if (ids.size() == 1) {
+      if (skipped != nullptr) ++*skipped;
+      return Status::Ok();
+    }
+    size_t half = ids.size() / 2;
+    POLYTRACE_RETURN_IF_ERROR(
+        ForEachFrom(store, ids.first(half), first, reads, max_spans, each, skipped));
+    return ForEachFrom(store, ids.subspan(half), first + half, reads, max_spans, each, skipped);
+  }
+  if (!traces.ok()) return traces.status();
+  for (size_t i = 0; i < traces->size(); ++i) each(first + i, (*traces)[i]);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ForEachTraceWithin(const store::Store& store, std::span<const TraceId> ids,
+                          const store::SearchReads* reads, size_t max_spans,
+                          const std::function<void(size_t, const Traces&)>& each, size_t* skipped) {
+  return ForEachFrom(store, ids, 0, reads, max_spans, each, skipped);
 }
 
 FoundTracesReader::FoundTracesReader(const store::Store& store,
@@ -22,28 +52,41 @@ FoundTracesReader::FoundTracesReader(const store::Store& store,
 Result<bool> FoundTracesReader::Next(const std::function<void(const Traces&)>& each) {
   // Traces sharing a row group still come from one read within a chunk.
   constexpr size_t kChunk = 256;
-  if (next_ >= ids_.size()) return false;
+  if (ended_ || next_ >= ids_.size()) return false;
   size_t begin = next_;
   size_t n = std::min(kChunk, ids_.size() - begin);
+  next_ = begin + n;
+  if (Status st = HandOn(begin, n, each); !st.ok()) return st;
+  return !ended_ && next_ < ids_.size();
+}
+
+Status FoundTracesReader::HandOn(size_t begin, size_t n,
+                                 const std::function<void(const Traces&)>& each) {
+  // The store stops before it makes more spans than the budget has room
+  // for: a trace of ten million spans is never built to learn it does not
+  // fit. Then the traces are read in halves, down to the one that passes.
+  size_t room = max_spans_ - read_.spans;
   Result<std::vector<Traces>> traces =
-      store_.GetTraces(std::span<const TraceId>(ids_).subspan(begin, n), reads_);
-  if (!traces.ok()) return traces.status();
-  for (size_t i = 0; i < traces->size(); ++i) {
-    const Traces& trace = (*traces)[i];
-    if (trace.empty()) continue;  // deleted by retention since the search
-    size_t spans = trace.SpanCount();
-    if (read_.spans + spans > max_spans_) {
-      if (read_.traces == 0) read_.first_too_big = spans;
-      read_.left_out = ids_.size() - (begin + i);
-      next_ = ids_.size();
-      return false;
+      store_.GetTraces(std::span<const TraceId>(ids_).subspan(begin, n), reads_, room);
+  if (traces.status().code() == StatusCode::kResourceExhausted) {
+    if (n > 1) {
+      size_t half = n / 2;
+      if (Status st = HandOn(begin, half, each); !st.ok() || ended_) return st;
+      return HandOn(begin + half, n - half, each);
     }
+    if (read_.traces == 0) read_.first_too_big = max_spans_;
+    read_.left_out = ids_.size() - begin;
+    ended_ = true;
+    return Status::Ok();
+  }
+  if (!traces.ok()) return traces.status();
+  for (const Traces& trace : *traces) {
+    if (trace.empty()) continue;  // deleted by retention since the search
     each(trace);
     ++read_.traces;
-    read_.spans += spans;
+    read_.spans += trace.SpanCount();
   }
-  next_ = begin + n;
-  return next_ < ids_.size();
+  return Status::Ok();
 }
 
 Result<FoundTracesRead> ReadFoundTraces(const store::Store& store,

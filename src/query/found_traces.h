@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,12 +32,26 @@ struct FoundTracesRead {
   size_t traces = 0;    // handed on
   size_t spans = 0;     // in them
   size_t left_out = 0;  // traces found but not handed on: past the budget
-  // When not even the newest trace fit: its span count.
+  // When not even the newest trace fit: the budget it passed.
   std::optional<size_t> first_too_big;
 };
 
 // The message for an answer whose first trace alone passes the budget.
-std::string TooBigForSearch(const TraceId& id, size_t spans);
+std::string TooBigForSearch(const TraceId& id, size_t budget);
+
+// Spans read at once where each trace is looked at and dropped (a TraceQL
+// search's candidates, tag values under a query, the analysis' candidate
+// roots): a trace bigger than this is not read at all.
+inline constexpr size_t kMaxTraceReadSpans = 200'000;
+
+// Calls `each(i, trace)` for each of `ids` (i: its index) in order, reading
+// at most `max_spans` spans at a time: a run of traces that holds more is
+// read in halves, and a trace bigger than that alone is skipped (counted in
+// `*skipped`, may be null) instead of built whole (ten million spans would
+// take 20 GB).
+Status ForEachTraceWithin(const store::Store& store, std::span<const TraceId> ids,
+                          const store::SearchReads* reads, size_t max_spans,
+                          const std::function<void(size_t, const Traces&)>& each, size_t* skipped);
 
 // The read of ReadFoundTraces a chunk at a time, for an answer sent as it
 // is read (Jaeger's search: a hundred thousand spans are 120 MB of JSON).
@@ -52,11 +67,16 @@ class FoundTracesReader {
   const FoundTracesRead& read() const { return read_; }
 
  private:
+  // Hands on the traces ids_[begin, begin + n) that fit, in order; at the
+  // first that does not, ends the read (ended_).
+  Status HandOn(size_t begin, size_t n, const std::function<void(const Traces&)>& each);
+
   const store::Store& store_;
   std::vector<TraceId> ids_;
   const store::SearchReads* reads_;
   size_t max_spans_;
-  size_t next_ = 0;  // index in ids_ of the next chunk
+  size_t next_ = 0;     // index in ids_ of the next chunk
+  bool ended_ = false;  // a trace passed the budget
   FoundTracesRead read_;
 };
 

@@ -775,9 +775,10 @@ TEST_F(QueryApiTest, FoundTracesAreReadWithinTheAnswersSpanBudget) {
   Result<FoundTracesRead> none = read(2, &got);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(got.empty());
-  EXPECT_EQ(none->first_too_big, 3u);
+  EXPECT_EQ(none->first_too_big, 2u);  // the budget it passed
   EXPECT_EQ(none->left_out, 2u);
-  EXPECT_NE(TooBigForSearch(Tid(1), 3).find(Tid(1).ToHex()), std::string::npos);
+  EXPECT_NE(TooBigForSearch(Tid(1), 2).find(Tid(1).ToHex() + " has more than 2 spans"),
+            std::string::npos);
 }
 
 // A search whose traces take more than one read (256 traces) is sent as it
@@ -807,6 +808,28 @@ TEST_F(QueryApiTest, BigSearchAnswerIsStreamedWithTheSameBytes) {
   EXPECT_EQ(int64_t(doc["total"]), kTraces);
   EXPECT_EQ(Search("service=bulk&limit=3").size(), 3u);
   EXPECT_FALSE(last_streamed_);
+}
+
+// Traces looked at one by one are read within a span budget: a trace
+// bigger than it alone is skipped (not built), the others come in order.
+TEST_F(QueryApiTest, TracesReadWithinABudgetSkipTheOnesTooBig) {
+  std::vector<TraceId> ids = {Tid(2), Tid(1), Tid(9), Tid(3)};  // 1, 3, 0 and 1 spans
+  std::vector<std::pair<size_t, size_t>> seen;                  // (index, spans)
+  size_t skipped = 0;
+  ASSERT_TRUE(ForEachTraceWithin(
+                  *store_, ids, nullptr, 2,
+                  [&](size_t i, const Traces& t) { seen.emplace_back(i, t.SpanCount()); }, &skipped)
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::pair<size_t, size_t>>{{0, 1}, {2, 0}, {3, 1}}));
+  EXPECT_EQ(skipped, 1u);
+  seen.clear();
+  skipped = 0;
+  ASSERT_TRUE(ForEachTraceWithin(
+                  *store_, ids, nullptr, 5,
+                  [&](size_t i, const Traces& t) { seen.emplace_back(i, t.SpanCount()); }, &skipped)
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::pair<size_t, size_t>>{{0, 1}, {1, 3}, {2, 0}, {3, 1}}));
+  EXPECT_EQ(skipped, 0u);
 }
 
 TEST_F(QueryApiTest, OnlyGetIsAllowedAndUnknownPathsAre404) {

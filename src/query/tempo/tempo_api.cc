@@ -9,6 +9,7 @@
 #include "otlp/json_writer.h"
 #include "otlp/proto_codec.h"
 #include "otlp/wire.h"
+#include "query/found_traces.h"
 #include "query/query_params.h"
 #include "query/tempo/tag_values_filter.h"
 #include "query/trace_columns.h"
@@ -144,27 +145,28 @@ Status TempoApi::ValuesOfMatchingSpans(const HttpRequest& request, traceql::Span
     // A client that went away gets no answer: the rest is not worked out.
     if (request.ClientGone()) return Status::Unavailable("client closed the request");
     size_t n = std::min(kChunk, ids.size() - begin);
-    Result<std::vector<Traces>> traces =
-        store_.GetTraces(std::span<const TraceId>(ids).subspan(begin, n));
-    if (!traces.ok()) return traces.status();
-    for (const Traces& t : *traces) {
-      analysis::AssembledTrace trace = analysis::AssembleTrace(t);
-      if (trace.spans.empty()) continue;
-      for (int i : traceql::Evaluate(filter, traceql::MakeContext(trace))) {
-        const analysis::AssembledSpan& s = trace.spans[size_t(i)];
-        if (s.span->start_time_unix_nano < range.start ||
-            s.span->start_time_unix_nano > range.end) {
-          continue;
-        }
-        for (const AnyValue* v :
-             {span ? FindAttribute(s.span->attributes, key) : nullptr,
-              resource ? FindAttribute(s.resource->resource.attributes, key) : nullptr}) {
-          if (v == nullptr || v->type == ValueType::kEmpty) continue;
-          values->emplace(ValueTypeName(v->type), ValueToString(*v));
-          if (values->size() >= kTagValuesLimit) return Status::Ok();
-        }
-      }
-    }
+    // A trace bigger than kMaxTraceReadSpans is not read (found_traces.h).
+    POLYTRACE_RETURN_IF_ERROR(ForEachTraceWithin(
+        store_, std::span<const TraceId>(ids).subspan(begin, n), nullptr, kMaxTraceReadSpans,
+        [&](size_t, const Traces& t) {
+          analysis::AssembledTrace trace = analysis::AssembleTrace(t);
+          if (trace.spans.empty() || values->size() >= kTagValuesLimit) return;
+          for (int i : traceql::Evaluate(filter, traceql::MakeContext(trace))) {
+            const analysis::AssembledSpan& s = trace.spans[size_t(i)];
+            if (s.span->start_time_unix_nano < range.start ||
+                s.span->start_time_unix_nano > range.end) {
+              continue;
+            }
+            for (const AnyValue* v :
+                 {span ? FindAttribute(s.span->attributes, key) : nullptr,
+                  resource ? FindAttribute(s.resource->resource.attributes, key) : nullptr}) {
+              if (v == nullptr || v->type == ValueType::kEmpty) continue;
+              values->emplace(ValueTypeName(v->type), ValueToString(*v));
+              if (values->size() >= kTagValuesLimit) return;
+            }
+          }
+        },
+        nullptr));
   }
   return Status::Ok();
 }

@@ -116,9 +116,12 @@ class Store {
   // GetTrace of each of `ids`, in their order; traces sharing a row group
   // are read from it in one pass (a search's hits usually do). With
   // `reads` (FindTraces's), the traces a search read whole are taken from
-  // there, not read again.
-  Result<std::vector<Traces>> GetTraces(std::span<const TraceId> ids,
-                                        const SearchReads* reads = nullptr) const;
+  // there, not read again. Past `max_spans` spans in all, kResourceExhausted
+  // before more are made (a trace of ten million spans must not be built
+  // whole to learn that it does not fit an answer).
+  Result<std::vector<Traces>> GetTraces(
+      std::span<const TraceId> ids, const SearchReads* reads = nullptr,
+      size_t max_spans = std::numeric_limits<size_t>::max()) const;
   // Trace `id` a piece at a time, in bounded memory (a streamed answer):
   // what the store holds now, every tier, as GetTrace would read it.
   std::unique_ptr<TraceReader> ReadTrace(const TraceId& id,

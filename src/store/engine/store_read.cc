@@ -365,16 +365,28 @@ Result<Traces> Store::GetTrace(const TraceId& id) const {
   return std::move(traces->front());
 }
 
-Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids,
-                                             const SearchReads* reads) const {
+Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids, const SearchReads* reads,
+                                             size_t max_spans) const {
   std::vector<Traces> out(ids.size());
-  bool ok = true;
+  size_t made = 0;  // spans materialized so far
+  // Counts `rows` against the budget before they are made.
+  auto room_for = [&](size_t rows) {
+    made += rows;
+    return made <= max_spans;
+  };
+  const Status too_many = Status::ResourceExhausted(
+      fmt::format("store: the traces asked for hold more than {} spans", max_spans));
+  bool ok = true, fits = true;
   auto from_head = [&](const HeadBlock& head) {
-    for (size_t i = 0; i < ids.size(); ++i)
-      ok = ok && head.table().Materialize(head.RowsOf(ids[i]), &out[i]);
+    for (size_t i = 0; i < ids.size() && ok && fits; ++i) {
+      std::span<const uint32_t> rows = head.RowsOf(ids[i]);
+      fits = room_for(rows.size());
+      ok = !fits || head.table().Materialize(rows, &out[i]);
+    }
   };
   Snapshot snapshot = TakeSnapshot(from_head);
   for (const auto& head : snapshot.heads) from_head(*head);
+  if (!fits) return too_many;
   if (!ok) return Status::Internal("store: a head block holds an undecodable span");
   // Each wanted trace with where its answer goes, by ID: the traces of one
   // row group are then read in one pass (a search's hits often share one).
@@ -408,6 +420,7 @@ Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids,
         if (searched != nullptr) {
           std::vector<uint32_t> rows = SortedRowsOf(*searched, it->first);
           if (!rows.empty()) {
+            if (!room_for(rows.size())) return too_many;
             if (!searched->Materialize(rows, &out[it->second])) return undecodable();
             continue;
           }
@@ -419,9 +432,9 @@ Result<std::vector<Traces>> Store::GetTraces(std::span<const TraceId> ids,
       if (!table.ok()) return Damaged(table.status());
       for (auto it = lo; it != hi; ++it) {
         if (!std::binary_search(group_ids.begin(), group_ids.end(), it->first)) continue;
-        if (!table->Materialize(SortedRowsOf(*table, it->first), &out[it->second])) {
-          return undecodable();
-        }
+        std::vector<uint32_t> rows = SortedRowsOf(*table, it->first);
+        if (!room_for(rows.size())) return too_many;
+        if (!table->Materialize(rows, &out[it->second])) return undecodable();
       }
     }
   }

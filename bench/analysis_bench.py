@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""The trace analysis of a big trace in bounded memory (issue #20, item 4).
+
+Starts polytrace (the embedded store and the query API) on free loopback
+ports, sends one trace of --spans spans as loops and batch jobs make them
+(polytrace-loadgen --shape bigtrace: five services, ten attributes a span, a
+root with 2,000 children, hubs with thousands), then asks
+GET /api/analysis/traces/{id}:
+  - once, alone: wall time, the server's peak RSS rise (VmHWM reset through
+    /proc/PID/clear_refs just before, minus VmRSS), the answer's size, and
+    the span count it reports checked;
+  - --parallel times at once, as several users (or the UI's health page,
+    four at a time) would: each one's wall time and answer checked, the
+    server's peak RSS rise over all of them, and the service list asked
+    over and over meanwhile (its p50 and max beside them, against alone:
+    the ratio says how much the analyses hold up a quick lookup).
+
+usage: bench/analysis_bench.py [--spans 1000000] [--parallel 5]
+"""
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+from benchlib import LOADGEN, POLYTRACE, free_port
+
+TRACE_ID = "b16b16b16b16b16b16b16b16b16b16b1"  # the bigtrace shape's
+
+
+def get(port, path, timeout=600):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+        return r.read()
+
+
+def kib(pid, field):
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for {pid}")
+
+
+def reset_peak(pid):
+    pathlib.Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return kib(pid, "VmRSS")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--parallel", type=int, default=5)
+    args = parser.parse_args()
+    work = pathlib.Path(tempfile.mkdtemp(prefix="analysis-bench-"))
+    grpc, query, metrics = free_port(), free_port(), free_port()
+    config = work / "polytrace.yaml"
+    config.write_text(f"""
+receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:{grpc}"}}
+processors:
+  batch: {{}}
+exporters:
+  polytrace_store: {{directory: "{work}/data"}}
+extensions:
+  polytrace_query: {{endpoint: "127.0.0.1:{query}"}}
+service:
+  extensions: [polytrace_query]
+  pipelines:
+    traces: {{receivers: [otlp], processors: [batch], exporters: [polytrace_store]}}
+  telemetry:
+    metrics: {{address: "127.0.0.1:{metrics}"}}
+""")
+    log = open(work / "polytrace.log", "w")
+    proc = subprocess.Popen([str(POLYTRACE), "--config", str(config)], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get(metrics, "/readyz", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("polytrace did not start")
+                time.sleep(0.1)
+        subprocess.run([str(LOADGEN), "--protocol", "grpc", "--endpoint", f"127.0.0.1:{grpc}",
+                        "--shape", "bigtrace", "--unique", "--spans-per-request", "1000",
+                        "--total-spans", str(args.spans), "--workers", "2"],
+                       check=True, capture_output=True)
+
+        def analyse():
+            t0 = time.perf_counter()
+            body = get(query, f"/api/analysis/traces/{TRACE_ID}")
+            ms = (time.perf_counter() - t0) * 1000
+            spans = json.loads(body)["spans"]
+            assert spans == args.spans, f"the analysis saw {spans} of {args.spans} spans"
+            return ms, len(body)
+
+        # Every span acknowledged is stored: the analysis sees them all.
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                analyse()
+                break
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+        def services():
+            t0 = time.perf_counter()
+            names = json.loads(get(query, "/api/services"))["data"]
+            assert "gateway" in names, f"services: {names}"
+            return (time.perf_counter() - t0) * 1000
+
+        base = reset_peak(proc.pid)
+        alone_ms, answer_bytes = analyse()
+        alone_rise = (kib(proc.pid, "VmHWM") - base) / 1024
+        quick_alone = sorted(services() for _ in range(20))
+
+        base = reset_peak(proc.pid)
+        done = []
+        threads = [threading.Thread(target=lambda: done.append(analyse()[0]))
+                   for _ in range(args.parallel)]
+        for t in threads:
+            t.start()
+        quick_beside = []
+        while any(t.is_alive() for t in threads):
+            quick_beside.append(services())
+            time.sleep(0.05)
+        for t in threads:
+            t.join()
+        assert len(done) == args.parallel, "an analysis asked beside the others failed"
+        parallel_rise = (kib(proc.pid, "VmHWM") - base) / 1024
+        quick_beside.sort()
+        done.sort()
+        result = {"spans": args.spans, "analysis_ms": alone_ms, "answer_bytes": answer_bytes,
+                  "rss_rise_mib": alone_rise, "parallel": args.parallel,
+                  "parallel_ms": done, "parallel_rss_rise_mib": parallel_rise,
+                  "services_alone_p50_ms": quick_alone[len(quick_alone) // 2],
+                  "services_beside_p50_ms": quick_beside[len(quick_beside) // 2],
+                  "services_beside_max_ms": quick_beside[-1],
+                  "services_beside_askings": len(quick_beside)}
+        print(f"analysis of one {args.spans:,}-span trace: {alone_ms:.0f} ms, peak RSS rise "
+              f"{alone_rise:.0f} MiB, answer {answer_bytes:,} bytes, every span counted")
+        print(f"{args.parallel} at once: {done[0]:.0f}-{done[-1]:.0f} ms each, peak RSS rise "
+              f"{parallel_rise:.0f} MiB; the service list beside them: p50 "
+              f"{result['services_beside_p50_ms']:.1f} ms, max {quick_beside[-1]:.1f} ms over "
+              f"{len(quick_beside)} askings (alone: p50 {result['services_alone_p50_ms']:.1f} ms; "
+              f"ratio {result['services_beside_p50_ms'] / result['services_alone_p50_ms']:.1f})")
+        print(json.dumps(result))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()
+        subprocess.run(["rm", "-rf", str(work)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
