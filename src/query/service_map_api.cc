@@ -19,15 +19,20 @@ std::string LanguageOf(const store::Store& store, const std::string& service) {
   filter.service = service;
   Result<std::vector<store::TraceHit>> hits = store.FindTraces(filter, 1);
   if (!hits.ok() || hits->empty()) return "";
-  Result<Traces> trace = store.GetTrace((*hits)[0].trace_id);
-  if (!trace.ok()) return "";
-  for (const ResourceSpans& rs : trace->resource_spans()) {
-    const AnyValue* name = FindAttribute(rs.resource.attributes, kServiceNameKey);
-    if (name == nullptr || name->string_value != service) continue;
-    const AnyValue* lang = FindAttribute(rs.resource.attributes, "telemetry.sdk.language");
-    if (lang != nullptr) return std::string(lang->string_value);
+  // A piece at a time, until the service's resource is met: the newest
+  // trace may be one of a million spans.
+  std::unique_ptr<store::TraceReader> reader = store.ReadTrace((*hits)[0].trace_id);
+  Traces piece;
+  for (;;) {
+    Result<bool> more = reader->Next(&piece);
+    if (!more.ok() || !*more) return "";
+    for (const ResourceSpans& rs : piece.resource_spans()) {
+      const AnyValue* name = FindAttribute(rs.resource.attributes, kServiceNameKey);
+      if (name == nullptr || name->string_value != service) continue;
+      const AnyValue* lang = FindAttribute(rs.resource.attributes, "telemetry.sdk.language");
+      return lang != nullptr ? std::string(lang->string_value) : "";
+    }
   }
-  return "";
 }
 
 }  // namespace
