@@ -27,7 +27,7 @@ import threading
 import time
 import urllib.request
 
-from benchlib import LOADGEN, POLYTRACE, free_port
+from benchlib import LOADGEN, POLYTRACE, free_port, reset_peak, status_kib
 
 TRACE_ID = "b16b16b16b16b16b16b16b16b16b16b1"  # the bigtrace shape's
 
@@ -35,18 +35,6 @@ TRACE_ID = "b16b16b16b16b16b16b16b16b16b16b1"  # the bigtrace shape's
 def get(port, path, timeout=600):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
         return r.read()
-
-
-def kib(pid, field):
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} for {pid}")
-
-
-def reset_peak(pid):
-    pathlib.Path(f"/proc/{pid}/clear_refs").write_text("5")
-    return kib(pid, "VmRSS")
 
 
 def main():
@@ -117,12 +105,14 @@ service:
             assert "gateway" in names, f"services: {names}"
             return (time.perf_counter() - t0) * 1000
 
-        base = reset_peak(proc.pid)
+        reset_peak(proc.pid)
+        base = status_kib(proc.pid, "VmRSS")
         alone_ms, answer_bytes = analyse()
-        alone_rise = (kib(proc.pid, "VmHWM") - base) / 1024
+        alone_rise = (status_kib(proc.pid, "VmHWM") - base) / 1024
         quick_alone = sorted(services() for _ in range(20))
 
-        base = reset_peak(proc.pid)
+        reset_peak(proc.pid)
+        base = status_kib(proc.pid, "VmRSS")
         done = []
         threads = [threading.Thread(target=lambda: done.append(analyse()[0]))
                    for _ in range(args.parallel)]
@@ -135,7 +125,7 @@ service:
         for t in threads:
             t.join()
         assert len(done) == args.parallel, "an analysis asked beside the others failed"
-        parallel_rise = (kib(proc.pid, "VmHWM") - base) / 1024
+        parallel_rise = (status_kib(proc.pid, "VmHWM") - base) / 1024
         quick_beside.sort()
         done.sort()
         result = {"spans": args.spans, "analysis_ms": alone_ms, "answer_bytes": answer_bytes,

@@ -126,3 +126,16 @@ def accepted_spans(metrics_port):
                                   timeout=5).read().decode()
     return sum(float(line.split()[-1]) for line in text.splitlines()
                if line.startswith("otelcol_receiver_accepted_spans"))
+
+
+def status_kib(pid, field):
+    """A /proc/PID/status figure in KiB (VmRSS, VmHWM, ...)."""
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for {pid}")
+
+
+def reset_peak(pid):
+    """Resets the process's peak RSS (VmHWM := VmRSS)."""
+    pathlib.Path(f"/proc/{pid}/clear_refs").write_text("5")

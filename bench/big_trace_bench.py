@@ -28,7 +28,8 @@ import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchlib import JAEGER_CONFIG, LOADGEN, POLYTRACE, ROOT, free_port, thread_cpu_seconds, wait_port  # noqa: E402
+from benchlib import (JAEGER_CONFIG, LOADGEN, POLYTRACE, ROOT, free_port, reset_peak,  # noqa: E402
+                      status_kib, thread_cpu_seconds, wait_port)
 
 TRACE_ID = "b16b16b16b16b16b16b16b16b16b16b1"  # span_shapes.h kBigTraceId
 
@@ -62,17 +63,6 @@ FORMS = {
     "Tempo v2 protobuf": (f"/api/v2/traces/{TRACE_ID}", "application/protobuf", "tempo-v2-proto"),
     "UI columns": (f"/api/v2/traces/{TRACE_ID}", "application/vnd.polytrace.trace-columns", "columns"),
 }
-
-
-def status_kib(pid, field):
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} for {pid}")
-
-
-def reset_peak(pid):
-    pathlib.Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
 
 
 def count_in_file(path, needle, chunk=1 << 24):
