@@ -34,7 +34,8 @@ struct BigAnalysisTurn {
 // Trace `id` read a piece at a time, up to `limits.max_spans` (an empty
 // Traces: not stored; nullopt: too big), taking `turn` past `limits.big_spans`.
 Result<std::optional<Traces>> ReadForAnalysis(const store::Store& store, const TraceId& id,
-                                              const AnalysisLimits& limits, BigAnalysisTurn* turn) {
+                                              const AnalysisLimits& limits,
+                                              const HttpRequest& request, BigAnalysisTurn* turn) {
   constexpr size_t kPieceSpans = 65'536;
   std::unique_ptr<store::TraceReader> reader = store.ReadTrace(id, kPieceSpans);
   Traces trace;
@@ -47,6 +48,8 @@ Result<std::optional<Traces>> ReadForAnalysis(const store::Store& store, const T
     spans += piece.SpanCount();
     if (spans > limits.max_spans) return std::optional<Traces>();
     if (spans > limits.big_spans && !turn->lock.owns_lock()) turn->lock.lock();
+    // A client that went away gets no answer: the rest is not read.
+    if (request.ClientGone()) return Status::Unavailable("client closed the request");
     trace.Append(std::move(piece));
   }
 }
@@ -101,8 +104,8 @@ std::optional<HttpResponse> AnalysisApi::Handle(const HttpRequest& request) {
     if (*d) *field = static_cast<uint64_t>((*d)->count());
   }
   BigAnalysisTurn turn;  // declared first: its memory is given back after the trace's
-  Result<std::optional<Traces>> traces = ReadForAnalysis(store_, *id, limits_, &turn);
-  if (!traces.ok()) return Error(500, traces.status().message());
+  Result<std::optional<Traces>> traces = ReadForAnalysis(store_, *id, limits_, request, &turn);
+  if (!traces.ok()) return Error(request.ClientGone() ? 499 : 500, traces.status().message());
   if (!*traces) {
     return Error(422, fmt::format("trace {} has more than {} spans, more than an analysis reads",
                                   id->ToHex(), limits_.max_spans));
@@ -110,6 +113,7 @@ std::optional<HttpResponse> AnalysisApi::Handle(const HttpRequest& request) {
   if ((*traces)->empty()) return Error(404, "trace not found");
   analysis::AssembledTrace trace = analysis::AssembleTrace(**traces);
   analysis::TraceAnalysis result = analysis::AnalyzeTrace(trace, options);
+  if (request.ClientGone()) return Error(499, "client closed the request");
   StoreTraceSource source(store_);
   if (Status st = analysis::FindBrokenPropagation(trace, source, options, &result); !st.ok()) {
     return Error(500, st.message());

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <spdlog/sinks/null_sink.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -868,6 +870,27 @@ TEST_F(QueryApiTest, AnalysisRefusesATraceOverItsSpanLimit) {
   ASSERT_TRUE(big.has_value());
   EXPECT_EQ(big->status, 200);
   EXPECT_EQ(big->body, whole->body);
+}
+
+// Work for a client that went away is not done: its connection reads EOF.
+TEST_F(QueryApiTest, AnalysisAndFilteredTagValuesStopWhenTheClientIsGone) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  ::close(fds[1]);  // the client hung up
+  HttpRequest r;
+  r.method = "GET";
+  r.connection_fd = fds[0];
+  r.path = r.target = "/api/analysis/traces/10000000000000000000000000000001";
+  std::optional<HttpResponse> analysis = AnalysisApi(*store_).Handle(r);
+  ASSERT_TRUE(analysis.has_value());
+  EXPECT_EQ(analysis->status, 499);
+  r.path = "/api/v2/search/tag/resource.service.name/values";
+  r.query = "q=%7Bstatus%3Derror%7D";
+  r.target = r.path + "?" + r.query;
+  EXPECT_EQ(service_->Handle(r).status, 499);
+  r.connection_fd = -1;  // the same asked by a client still there
+  EXPECT_EQ(service_->Handle(r).status, 200);
+  ::close(fds[0]);
 }
 
 TEST_F(QueryApiTest, AnalysisNamesTheBrokenHopAcrossTraces) {
