@@ -12,6 +12,7 @@ import urllib.parse
 import urllib.request
 
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
 from conftest import free_port, wait_until
 
@@ -247,3 +248,67 @@ def test_the_default_configuration_listens_on_localhost_only(tmp_path):
     path = tmp_path / "default.yaml"
     path.write_text(text)
     subprocess.run([polytrace_bin(), "validate", "--config", str(path)], check=True, timeout=30)
+
+
+BIG_TRACE = bytes([0x0B]) * 16
+
+
+def big_trace_batch(first, count):
+    req = trace_service_pb2.ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    kv = rs.resource.attributes.add()
+    kv.key, kv.value.string_value = "service.name", "big"
+    scope = rs.scope_spans.add()
+    for i in range(first, first + count):
+        s = scope.spans.add()
+        s.trace_id, s.span_id, s.name = BIG_TRACE, (i + 1).to_bytes(8, "big"), f"op{i % 7}"
+        if i:
+            s.parent_span_id = (i // 8 + 1).to_bytes(8, "big")
+        s.start_time_unix_nano = 1_700_000_000_000_000_000 + i * 1000
+        s.end_time_unix_nano = s.start_time_unix_nano + 500
+    return req.SerializeToString()
+
+
+def status_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field}")
+
+
+def test_a_trace_past_the_answer_budget_is_refused_by_name_not_built(start_collector, tmp_path):
+    """A trace of 120,000 spans sent in 240 batches. A million-span one asked through Jaeger's
+    `traceID=` had grown the server to 24 GB and been killed: each batch's spans were recopied at
+    every later batch, and answers of several traces built each trace whole before checking it
+    against their 100,000-span budget. Now each such answer refuses it by name (422), the server's
+    memory barely moves, it stays up, and the trace still opens whole by ID."""
+    http, query = free_port(), free_port()
+    c = start_collector(STORE_CONFIG.format(http=http, query=query, data=tmp_path / "data",
+                                            metrics=free_port()), [http, query])
+    spans, per = 120_000, 500
+    for first in range(0, spans, per):
+        assert post(http, big_trace_batch(first, per)) == 200
+    trace_id = BIG_TRACE.hex()
+    pid = c.proc.pid
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")  # VmHWM := VmRSS
+    before = status_kib(pid, "VmRSS")
+    for path in (f"/api/traces?traceID={trace_id}", "/api/traces?service=big",
+                 "/api/v3/trace-summaries?query.serviceName=big"):
+        status, body = get(query, path)
+        assert status == 422, f"{path}: {status} {body[:300]}"
+        text = body.decode()
+        assert trace_id in text and "more than 100000 spans" in text, f"{path}: {text}"
+        assert c.proc.poll() is None, c.logs()
+    rise_mib = (status_kib(pid, "VmHWM") - before) / 1024
+    # Building it whole piece by piece took gigabytes; within the budget it is tens of MiB
+    # (hundreds under ASan).
+    assert rise_mib < 1024, f"peak RSS rose {rise_mib:.0f} MiB answering three 422s"
+    req = urllib.request.Request(f"http://127.0.0.1:{query}/api/traces/{trace_id}",
+                                 headers={"Accept": "application/protobuf"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        data = TracesData.FromString(r.read())
+    got = sum(len(ss.spans) for rs in data.resource_spans for ss in rs.scope_spans)
+    assert got == spans
+    assert c.stop() == 0
