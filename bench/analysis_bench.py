@@ -9,6 +9,7 @@ GET /api/analysis/traces/{id}:
   - once, alone: wall time, the server's peak RSS rise (VmHWM reset through
     /proc/PID/clear_refs just before, minus VmRSS), the answer's size, and
     the span count it reports checked;
+  - once more after a restart (read from the segments), the same checked;
   - --parallel times at once, as several users (or the UI's health page,
     four at a time) would: each one's wall time and answer checked, the
     server's peak RSS rise over all of them, and the service list asked
@@ -27,7 +28,8 @@ import threading
 import time
 import urllib.request
 
-from benchlib import LOADGEN, POLYTRACE, free_port, reset_peak, status_kib
+from benchlib import (LOADGEN, free_port, reset_peak, start_ready, status_kib,
+                      store_query_config)
 
 TRACE_ID = "b16b16b16b16b16b16b16b16b16b16b1"  # the bigtrace shape's
 
@@ -44,37 +46,10 @@ def main():
     args = parser.parse_args()
     work = pathlib.Path(tempfile.mkdtemp(prefix="analysis-bench-"))
     grpc, query, metrics = free_port(), free_port(), free_port()
-    config = work / "polytrace.yaml"
-    config.write_text(f"""
-receivers:
-  otlp:
-    protocols:
-      grpc: {{endpoint: "127.0.0.1:{grpc}"}}
-processors:
-  batch: {{}}
-exporters:
-  polytrace_store: {{directory: "{work}/data"}}
-extensions:
-  polytrace_query: {{endpoint: "127.0.0.1:{query}"}}
-service:
-  extensions: [polytrace_query]
-  pipelines:
-    traces: {{receivers: [otlp], processors: [batch], exporters: [polytrace_store]}}
-  telemetry:
-    metrics: {{address: "127.0.0.1:{metrics}"}}
-""")
+    config = store_query_config(work, f'grpc: {{endpoint: "127.0.0.1:{grpc}"}}', query, metrics)
     log = open(work / "polytrace.log", "w")
-    proc = subprocess.Popen([str(POLYTRACE), "--config", str(config)], stdout=log, stderr=log)
+    proc = start_ready(config, metrics, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get(metrics, "/readyz", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("polytrace did not start")
-                time.sleep(0.1)
         subprocess.run([str(LOADGEN), "--protocol", "grpc", "--endpoint", f"127.0.0.1:{grpc}",
                         "--shape", "bigtrace", "--unique", "--spans-per-request", "1000",
                         "--total-spans", str(args.spans), "--workers", "2"],
@@ -128,15 +103,25 @@ service:
         parallel_rise = (status_kib(proc.pid, "VmHWM") - base) / 1024
         quick_beside.sort()
         done.sort()
+        # Read back after a restart: from the segments only, every span counted again.
+        proc.terminate()
+        proc.wait(timeout=60)
+        proc = start_ready(config, metrics, log)
+        reset_peak(proc.pid)
+        base = status_kib(proc.pid, "VmRSS")
+        restarted_ms, _ = analyse()
+        restarted_rise = (status_kib(proc.pid, "VmHWM") - base) / 1024
         result = {"spans": args.spans, "analysis_ms": alone_ms, "answer_bytes": answer_bytes,
-                  "rss_rise_mib": alone_rise, "parallel": args.parallel,
+                  "rss_rise_mib": alone_rise, "after_restart_ms": restarted_ms,
+                  "after_restart_rss_rise_mib": restarted_rise, "parallel": args.parallel,
                   "parallel_ms": done, "parallel_rss_rise_mib": parallel_rise,
                   "services_alone_p50_ms": quick_alone[len(quick_alone) // 2],
                   "services_beside_p50_ms": quick_beside[len(quick_beside) // 2],
                   "services_beside_max_ms": quick_beside[-1],
                   "services_beside_askings": len(quick_beside)}
         print(f"analysis of one {args.spans:,}-span trace: {alone_ms:.0f} ms, peak RSS rise "
-              f"{alone_rise:.0f} MiB, answer {answer_bytes:,} bytes, every span counted")
+              f"{alone_rise:.0f} MiB, answer {answer_bytes:,} bytes, every span counted; after "
+              f"a restart {restarted_ms:.0f} ms, rise {restarted_rise:.0f} MiB, every span counted")
         print(f"{args.parallel} at once: {done[0]:.0f}-{done[-1]:.0f} ms each, peak RSS rise "
               f"{parallel_rise:.0f} MiB; the service list beside them: p50 "
               f"{result['services_beside_p50_ms']:.1f} ms, max {quick_beside[-1]:.1f} ms over "

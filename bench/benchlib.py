@@ -139,3 +139,44 @@ def status_kib(pid, field):
 def reset_peak(pid):
     """Resets the process's peak RSS (VmHWM := VmRSS)."""
     pathlib.Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def store_query_config(work, receiver, query, metrics):
+    """polytrace with its embedded store and query API: `receiver` is the OTLP
+    protocols block (e.g. 'grpc: {endpoint: "127.0.0.1:4317"}'); the store
+    lives in work/data. Returns the config file's path."""
+    config = pathlib.Path(work) / "polytrace.yaml"
+    config.write_text(f"""
+receivers:
+  otlp:
+    protocols:
+      {receiver}
+processors:
+  batch: {{}}
+exporters:
+  polytrace_store: {{directory: "{work}/data"}}
+extensions:
+  polytrace_query: {{endpoint: "127.0.0.1:{query}"}}
+service:
+  extensions: [polytrace_query]
+  pipelines:
+    traces: {{receivers: [otlp], processors: [batch], exporters: [polytrace_store]}}
+  telemetry:
+    metrics: {{address: "127.0.0.1:{metrics}"}}
+""")
+    return config
+
+
+def start_ready(config, metrics, log, timeout=120):
+    """Starts polytrace on `config` and waits (with a deadline) until its
+    /readyz on the self-metrics port `metrics` answers."""
+    proc = subprocess.Popen([str(POLYTRACE), "--config", str(config)], stdout=log, stderr=log)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/readyz", timeout=2):
+                return proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"polytrace did not become ready (exit {proc.poll()})")
+            time.sleep(0.1)

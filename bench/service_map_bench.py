@@ -38,7 +38,7 @@ import threading
 import time
 import urllib.request
 
-from benchlib import LOADGEN, POLYTRACE, free_port
+from benchlib import LOADGEN, POLYTRACE, free_port, start_ready, store_query_config
 BIG_SERVICES = ["big-edge", "big-auth", "big-billing", "big-stock", "big-mail"]
 
 
@@ -116,29 +116,12 @@ def main():
     args = parser.parse_args()
     work = pathlib.Path(tempfile.mkdtemp(prefix="service-map-bench-"))
     http, query, metrics = free_port(), free_port(), free_port()
-    config = work / "polytrace.yaml"
-    config.write_text(f"""
-receivers:
-  otlp:
-    protocols:
-      http: {{endpoint: "127.0.0.1:{http}", max_request_body_size: 1073741824}}
-processors:
-  batch: {{}}
-exporters:
-  polytrace_store: {{directory: "{work}/data"}}
-extensions:
-  polytrace_query: {{endpoint: "127.0.0.1:{query}"}}
-service:
-  extensions: [polytrace_query]
-  pipelines:
-    traces: {{receivers: [otlp], processors: [batch], exporters: [polytrace_store]}}
-  telemetry:
-    metrics: {{address: "127.0.0.1:{metrics}"}}
-""")
+    config = store_query_config(
+        work, f'http: {{endpoint: "127.0.0.1:{http}", max_request_body_size: 1073741824}}',
+        query, metrics)
     log = open(work / "polytrace.log", "w")
-    proc = subprocess.Popen([str(POLYTRACE), "--config", str(config)], stdout=log, stderr=log)
+    proc = start_ready(config, metrics, log, timeout=60)
     try:
-        wait_until(lambda: get_ok(metrics, "/readyz"), 60, "polytrace to start")
         subprocess.run([str(LOADGEN), "--protocol", "http", "--endpoint", f"127.0.0.1:{http}",
                         "--shape", "demo", "--unique", "--spans-per-request", "1000",
                         "--total-spans", str(args.spans), "--workers", "2"],
@@ -222,8 +205,7 @@ service:
         # the store's background count (started with it) has not reached yet.
         proc.terminate()
         proc.wait(60)
-        proc = subprocess.Popen([str(POLYTRACE), "--config", str(config)], stdout=log, stderr=log)
-        wait_until(lambda: get_ok(metrics, "/readyz"), 120, "polytrace to restart")
+        proc = start_ready(config, metrics, log)
         first_ms, links = dependencies()
         got = {(l["parent"], l["child"]): l["callCount"] for l in links}
         assert got == expected, f"service map after a restart differs: {got} vs {expected}"
@@ -264,14 +246,6 @@ service:
         proc.wait(timeout=60)
         log.close()
         subprocess.run(["rm", "-rf", str(work)])
-
-
-def get_ok(port, path):
-    try:
-        get(port, path, timeout=2)
-        return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":
