@@ -287,11 +287,21 @@ std::optional<HttpResponse> CheckHead(const Shared& shared, const HttpRequest& h
   return std::nullopt;
 }
 
+// What a read or write does when it completes. One type for all of them: each
+// distinct handler type built every composed operation (Beast's HTTP reads and
+// writes, over TLS and over TCP) once more, and this file compiled for
+// minutes.
+using Done = std::function<void(beast::error_code, size_t)>;
+
 // One connection: (TLS handshake,) read a request, run the handler, write
 // the response, repeat while keep-alive. All its steps run on its strand.
 template <bool kTls>
 class Session : public std::enable_shared_from_this<Session<kTls>> {
-  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+  // The raw socket, not Beast's timed stream: the session keeps its own
+  // deadlines (one timer, checked lazily), and each operation through the
+  // timed stream's layer was code to build (this file took 90-230 s to
+  // compile) and bookkeeping to run.
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<tcp::socket>, tcp::socket>;
   using std::enable_shared_from_this<Session<kTls>>::shared_from_this;
 
  public:
@@ -302,8 +312,8 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     // No Nagle: HTTP/2 writes small frames apart (an answer, then a PING's
     // acknowledgement), and the second would wait for the client's delayed
     // ACK (40 ms): gRPC at saturation ran at a fifth of its speed.
-    Lowest().socket().set_option(tcp::no_delay(true), ec);
-    auto ep = Lowest().socket().remote_endpoint(ec);
+    Lowest().set_option(tcp::no_delay(true), ec);
+    auto ep = Lowest().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
   }
   ~Session() {
@@ -335,7 +345,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       return Stream(std::move(socket));
     }
   }
-  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& Lowest() { return beast::get_lowest_layer(stream_); }
   // HTTP/2 keeps its own deadlines (WatchHttp2Deadline): over plain TCP
   // it writes to the socket itself, without the timed stream's
   // bookkeeping around every operation (and reads as ReadHttp2 says).
@@ -343,12 +353,12 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if constexpr (kTls) {
       return stream_;
     } else {
-      return Lowest().socket();
+      return Lowest();
     }
   }
 
   void Handshake() {
-    Lowest().expires_after(shared_->options.read_timeout);
+    SetDeadline(shared_->options.read_timeout);
     if constexpr (kTls) {
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = shared_from_this()](beast::error_code ec) {
@@ -368,8 +378,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
           "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
           "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
           kBody.size(), kBody);
-      asio::async_write(Lowest().socket(), asio::buffer(kAnswer),
-                        [self = shared_from_this()](beast::error_code, size_t) { self->Close(); });
+      asio::async_write(
+          Lowest(), asio::buffer(kAnswer),
+          Done([self = shared_from_this()](beast::error_code, size_t) { self->Close(); }));
       shared_->LogHandshakeFailure(remote_, "the client sent plaintext HTTP");
       return;
     }
@@ -392,13 +403,13 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     size_t n = std::min(held.size(), kPreface.size());
     if (held.substr(0, n) != kPreface.substr(0, n)) return ReadHeader();
     if (held.size() >= kPreface.size()) return StartHttp2();
-    Lowest().expires_after(shared_->options.read_timeout);
+    SetDeadline(shared_->options.read_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
-                            [self = shared_from_this()](beast::error_code ec, size_t read) {
+                            Done([self = shared_from_this()](beast::error_code ec, size_t read) {
                               if (ec) return self->OnReadError(ec);
                               self->buffer_.commit(read);
                               self->FirstRead();
-                            });
+                            }));
   }
 
   void StartHttp2() {
@@ -420,9 +431,11 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     }
     h2_ = std::make_unique<Http2Session>(limits, remote_, std::move(hooks));
     if constexpr (kTls) h2_in_ = std::make_unique<char[]>(kMaxReadChunk);
-    Lowest().expires_never();
     last_progress_ = std::chrono::steady_clock::now();
-    deadline_timer_.emplace(stream_.get_executor());
+    // The timer of the handshake's or the first read's deadline, if any,
+    // watches HTTP/2's from now on (re-arming it cancels that wait).
+    if (!deadline_timer_) deadline_timer_.emplace(stream_.get_executor());
+    http1_timer_armed_ = false;
     WatchHttp2Deadline();
     std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     bool ok = h2_->Receive(held);
@@ -439,7 +452,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       WatchHttp2Deadline();
     }
     FlushHttp2();
-    if (!broken_ && !reading_ && h2_->WantsRead() && Lowest().socket().is_open()) ReadHttp2();
+    if (!broken_ && !reading_ && h2_->WantsRead() && Lowest().is_open()) ReadHttp2();
   }
 
   // No request open (after the first): small input (the client's ping
@@ -457,7 +470,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   }
 
   void SetReceiveLowWatermark(int bytes) {
-    int fd = Lowest().socket().native_handle();
+    int fd = Lowest().native_handle();
     quiet_input_ =
         ::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) == 0 && bytes > 1;
   }
@@ -467,24 +480,24 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if constexpr (kTls) {
       stream_.async_read_some(
           asio::buffer(h2_in_.get(), kMaxReadChunk),
-          [self = shared_from_this()](beast::error_code ec, size_t read) {
+          Done([self = shared_from_this()](beast::error_code ec, size_t read) {
             self->reading_ = false;
             if (ec) return self->Close();
             self->Received();
             self->AfterHttp2Input(self->h2_->Receive({self->h2_in_.get(), read}));
-          });
+          }));
     } else {
       // Over plain TCP: wait until the socket is readable, then read what
       // waits into this thread's buffer, which stays warm in cache (a
       // buffer per connection was 64 KiB each, cold at every call when
       // clients take turns). No read is attempted before the socket is
       // readable: one system call a request fewer.
-      Lowest().socket().async_wait(tcp::socket::wait_read,
-                                   [self = shared_from_this()](beast::error_code ec) {
-                                     self->reading_ = false;
-                                     if (ec) return self->Close();
-                                     self->ReadWaitingHttp2();
-                                   });
+      Lowest().async_wait(tcp::socket::wait_read,
+                          [self = shared_from_this()](beast::error_code ec) {
+                            self->reading_ = false;
+                            if (ec) return self->Close();
+                            self->ReadWaitingHttp2();
+                          });
     }
   }
 
@@ -496,7 +509,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   void ReadWaitingHttp2() {
     constexpr size_t kChunk = 256 << 10;
     thread_local std::unique_ptr<char[]> buffer = std::make_unique<char[]>(kChunk);
-    int fd = Lowest().socket().native_handle();
+    int fd = Lowest().native_handle();
     bool read_any = false, ok = true;
     while (ok) {
       ssize_t n = ::recv(fd, buffer.get(), kChunk, MSG_DONTWAIT);
@@ -531,7 +544,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (quiet_input_) deadline = std::min(deadline, quiet_since_ + wait);
     deadline_timer_->expires_at(deadline);
     deadline_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || !self->Lowest().socket().is_open()) return;
+      if (ec || !self->Lowest().is_open()) return;
       self->WatchHttp2Deadline();
     });
   }
@@ -548,13 +561,13 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     }
     writing_ = true;
     asio::async_write(H2Stream(), asio::buffer(h2_out_),
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                      Done([self = shared_from_this()](beast::error_code ec, size_t) {
                         self->writing_ = false;
                         if (ec) return self->Close();
                         self->last_progress_ = std::chrono::steady_clock::now();
                         self->SetBusy(self->h2_->Busy());
                         self->FlushHttp2();
-                      });
+                      }));
   }
 
   // HTTP/1.1's deadlines (waiting for a request, reading it, writing the
@@ -566,7 +579,6 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   void SetDeadline(std::chrono::steady_clock::duration timeout) {
     http1_deadline_ = std::chrono::steady_clock::now() + timeout;
     if (!deadline_timer_) {
-      Lowest().expires_never();  // the handshake's or the first read's
       deadline_timer_.emplace(stream_.get_executor());
     } else if (http1_timer_armed_ && deadline_timer_->expiry() <= http1_deadline_) {
       return;
@@ -578,7 +590,8 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     http1_timer_armed_ = true;
     deadline_timer_->expires_at(http1_deadline_);
     deadline_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // re-armed, or the connection closed
+      // Re-armed, the connection closed, or HTTP/2 (which watches its own).
+      if (ec || self->h2_) return;
       self->http1_timer_armed_ = false;
       if (std::chrono::steady_clock::now() < self->http1_deadline_) {
         return self->WatchHttp1Deadline();
@@ -595,7 +608,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     SetDeadline(first_ ? shared_->options.read_timeout : shared_->options.idle_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+        Done([self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); }));
   }
 
   void OnHeader(beast::error_code ec) {
@@ -625,10 +638,10 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
       http::async_write(stream_, *cont,
-                        [self = shared_from_this(), cont](beast::error_code e, size_t) {
+                        Done([self = shared_from_this(), cont](beast::error_code e, size_t) {
                           if (e) return self->Close();
                           self->ReadBody();
-                        });
+                        }));
       return;
     }
     ReadBody();
@@ -645,10 +658,10 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       buffer_.reserve(std::min<uint64_t>(*length, kMaxReadChunk));
     }
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                     Done([self = shared_from_this()](beast::error_code ec, size_t) {
                        if (ec) return self->OnReadError(ec);
                        self->Handle();
-                     });
+                     }));
   }
 
   void OnReadError(beast::error_code ec) {
@@ -686,9 +699,10 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     res->body() = std::move(out.body);
     res->prepare_payload();
     res->keep_alive(false);
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, size_t) {
-      self->LingeringClose();
-    });
+    http::async_write(stream_, *res,
+                      Done([self = shared_from_this(), res](beast::error_code, size_t) {
+                        self->LingeringClose();
+                      }));
   }
 
   // After an early answer (e.g. 413 before the body), the client may still
@@ -697,7 +711,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   // for a short while (as nginx's lingering close does).
   void LingeringClose() {
     beast::error_code ec;
-    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
     SetDeadline(std::chrono::seconds(2));
     linger_ = std::make_unique<char[]>(kLingerBuffer);
@@ -705,10 +719,10 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   }
   void DiscardMore() {
     stream_.async_read_some(asio::buffer(linger_.get(), kLingerBuffer),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                            Done([self = shared_from_this()](beast::error_code ec, size_t) {
                               if (ec) return self->Close();
                               self->DiscardMore();
-                            });
+                            }));
   }
   static constexpr size_t kLingerBuffer = 64 * 1024;
   static constexpr size_t kMaxReadChunk = 64 * 1024;
@@ -731,7 +745,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     HttpRequest req = std::move(request_);
     req.body = std::move(beast_req.body());
     req.remote_address = remote_;
-    if constexpr (!kTls) req.connection_fd = Lowest().socket().native_handle();
+    if constexpr (!kTls) req.connection_fd = Lowest().native_handle();
     HttpResponse out;
     try {
       LoopStandby::Watch watch(shared_->standby.get());
@@ -756,13 +770,14 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     res->body() = std::move(out.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                        self->ticket_ = AdmissionGate::Ticket();  // the request is done
-                        if (ec || !keep_alive) return self->Close();
-                        self->SetBusy(false);
-                        self->ReadHeader();
-                      });
+    http::async_write(
+        stream_, *res,
+        Done([self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+          self->ticket_ = AdmissionGate::Ticket();  // the request is done
+          if (ec || !keep_alive) return self->Close();
+          self->SetBusy(false);
+          self->ReadHeader();
+        }));
   }
 
   // The head now, then each piece of the body as a chunk once the last one
@@ -779,12 +794,12 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*res);
     SetDeadline(shared_->options.read_timeout);
     http::async_write_header(stream_, *serializer,
-                             [self = shared_from_this(), res, serializer, keep_alive, head_only](
-                                 beast::error_code ec, size_t) {
+                             Done([self = shared_from_this(), res, serializer, keep_alive,
+                                   head_only](beast::error_code ec, size_t) {
                                if (ec) return self->EndStreamed(false, keep_alive);
                                if (head_only) return self->EndStreamed(true, keep_alive);
                                self->WriteNextChunk(keep_alive);
-                             });
+                             }));
   }
 
   void WriteNextChunk(bool keep_alive) {
@@ -801,15 +816,16 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       }
     }
     if (step == BodyStep::kFailed) return EndStreamed(false, keep_alive);
-    auto after = [self = shared_from_this(), keep_alive, last = step == BodyStep::kDone](
-                     beast::error_code ec, size_t) {
+    auto after = Done([self = shared_from_this(), keep_alive, last = step == BodyStep::kDone](
+                          beast::error_code ec, size_t) {
       if (ec) return self->EndStreamed(false, keep_alive);
       if (!last) return self->WriteNextChunk(keep_alive);
       self->SetDeadline(self->shared_->options.read_timeout);
-      asio::async_write(
-          self->stream_, http::make_chunk_last(),
-          [self, keep_alive](beast::error_code e, size_t) { self->EndStreamed(!e, keep_alive); });
-    };
+      asio::async_write(self->stream_, http::make_chunk_last(),
+                        Done([self, keep_alive](beast::error_code e, size_t) {
+                          self->EndStreamed(!e, keep_alive);
+                        }));
+    });
     // A client that stops reading is given up after the read timeout per
     // piece, and its producer (a store snapshot, say) with it.
     SetDeadline(shared_->options.read_timeout);
@@ -842,8 +858,8 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     ticket_ = AdmissionGate::Ticket();
     if (deadline_timer_) deadline_timer_->cancel();
     beast::error_code ec;
-    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
-    Lowest().close();
+    Lowest().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().close(ec);
   }
 
   std::optional<asio::ssl::context> ssl_;  // before stream_, which refers to it

@@ -476,6 +476,26 @@ TEST(HttpServerTest, Http1RequestStalledMidHeadOrBodyIsCutAfterTheReadTimeout) {
   EXPECT_TRUE(head.ClosedByServerWithin(3000));
 }
 
+// Before its first request a connection says nothing, or only part of the
+// HTTP/2 preface: closed after the read timeout, with or without HTTP/2.
+TEST(HttpServerTest, AConnectionThatNeverAsksIsClosedAfterTheReadTimeout) {
+  for (bool http2 : {true, false}) {
+    HttpServerOptions o = TestOptions();
+    o.http2 = http2;
+    o.read_timeout = std::chrono::milliseconds(300);
+    HttpServer server(o, Echo);
+    ASSERT_TRUE(server.Start().ok());
+    testing::RawHttpClient silent(server.port());
+    testing::RawHttpClient preface(server.port());
+    preface.Send("PRI * HTTP/2.0\r\n");
+    EXPECT_FALSE(silent.ClosedByServerWithin(100)) << http2;
+    EXPECT_TRUE(silent.ClosedByServerWithin(3000)) << http2;
+    EXPECT_TRUE(preface.ClosedByServerWithin(3000)) << http2;
+    testing::RawHttpClient asks(server.port());
+    EXPECT_EQ(asks.Post("/x", "text/plain", "1").body, "POST /x q= body=1") << http2;
+  }
+}
+
 TEST(HttpServerTest, Http1ConnectionThatKeepsAskingOutlivesItsTimeouts) {
   HttpServerOptions o = TestOptions();
   o.read_timeout = std::chrono::milliseconds(300);

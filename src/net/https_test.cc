@@ -23,11 +23,12 @@ HttpResponse Echo(HttpRequest& r) { return HttpResponse::Text(200, "ok " + r.bod
 // An HTTPS server; its TLS log lines are kept for the test to read.
 class TlsServer {
  public:
-  explicit TlsServer(
-      TlsServerConfig tls,
-      std::function<std::optional<HttpResponse>(const HttpRequest&)> authorize = {}) {
+  explicit TlsServer(TlsServerConfig tls,
+                     std::function<std::optional<HttpResponse>(const HttpRequest&)> authorize = {},
+                     std::chrono::milliseconds read_timeout = std::chrono::seconds(30)) {
     HttpServerOptions o;
     o.endpoint = "127.0.0.1:0";
+    o.read_timeout = read_timeout;
     o.max_request_body_size = 1 << 20;
     o.log_error = [this](const std::string& m) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -150,6 +151,22 @@ TEST(HttpsTest, PlaintextHttpToATlsPortGetsAPlaintext400) {
   testing::RawResponse r = raw.Read();
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("this port speaks TLS"), std::string::npos) << r.body;
+}
+
+// A client that connects and never finishes its handshake (silent, or a
+// ClientHello cut short) holds a connection only until the read timeout.
+TEST(HttpsTest, AHandshakeThatStallsIsCutAfterTheReadTimeout) {
+  TlsServer server(Server(Certs().server_crt, Certs().server_key), {},
+                   std::chrono::milliseconds(300));
+  testing::RawHttpClient silent(server.port());
+  testing::RawHttpClient partial(server.port());
+  partial.Send(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
+  EXPECT_FALSE(silent.ClosedByServerWithin(100));
+  EXPECT_TRUE(silent.ClosedByServerWithin(3000));
+  EXPECT_TRUE(partial.ClosedByServerWithin(3000));
+  auto r = Post(server.Url(), Client(Certs().ca_crt));  // and it serves on
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
 }
 
 TEST(HttpsTest, UnreadableClientFilesFailEveryRequestWithTheCause) {
