@@ -812,6 +812,93 @@ TEST_F(QueryApiTest, BigSearchAnswerIsStreamedWithTheSameBytes) {
   EXPECT_FALSE(last_streamed_);
 }
 
+// Answers streamed at once are bounded (each keeps its reader and state
+// until its client has read it): past the bound a big trace by ID, in every
+// API, and a big search are refused with 503 and Retry-After, while answers
+// sent whole go on; a slot comes back when its answer ends or is dropped.
+TEST_F(QueryApiTest, StreamedAnswersAtOnceAreBoundedAndRefusedRetryablyPastIt) {
+  constexpr int kSpans = 3'000;  // more than a piece: streamed
+  const TraceId big = Tid(0x60);
+  Traces t;
+  Arena& a = t.arena();
+  ResourceSpans& rs = t.resource_spans().Append(a);
+  rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String("bulk")});
+  ScopeSpans& ss = rs.scope_spans.Append(a);
+  for (int i = 0; i < kSpans; ++i) {
+    Span& s = ss.spans.Append(a);
+    s.trace_id = big;
+    s.span_id.bytes[6] = uint8_t((i + 1) >> 8);
+    s.span_id.bytes[7] = uint8_t(i + 1);
+    s.name = "job";
+    s.start_time_unix_nano = kBase + uint64_t(i) * 1000;
+    s.end_time_unix_nano = s.start_time_unix_nano + 500;
+  }
+  ASSERT_TRUE(store_->Append(t).ok());
+  for (int i = 1; i <= 300; ++i) {  // a search of more than 256 traces is streamed
+    TraceId id;
+    id.bytes[14] = uint8_t(i >> 8);
+    id.bytes[15] = uint8_t(i);
+    Add(id, 1, 0, "many", "job", SpanKind::kServer, 10'000 + i, 1, StatusCodeValue::kOk, {});
+  }
+  AnswerSlots slots(2);
+  service_ = std::make_unique<QueryService>([this] { return store_.get(); }, std::nullopt,
+                                            QueryOptions{.streamed_answers = &slots});
+  auto ask = [&](const std::string& target, std::string accept = "") {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    size_t q = target.find('?');
+    r.path = target.substr(0, q);
+    r.query = q == std::string::npos ? "" : target.substr(q + 1);
+    if (!accept.empty()) r.headers.emplace_back("accept", accept);
+    return service_->Handle(r);
+  };
+  auto retry_after = [](const HttpResponse& r) {
+    for (const auto& [name, value] : r.headers) {
+      if (name == "Retry-After") return value;
+    }
+    return std::string("(none)");
+  };
+  const std::string hex = big.ToHex();
+  std::optional<HttpResponse> held1 = ask("/api/traces/" + hex);
+  std::optional<HttpResponse> held2 = ask("/api/v2/traces/" + hex);
+  ASSERT_EQ(held1->status, 200);
+  ASSERT_TRUE(held1->stream && held2->stream);
+  EXPECT_EQ(slots.in_use(), 2u);
+
+  HttpResponse jaeger = ask("/api/traces/" + hex);
+  EXPECT_EQ(jaeger.status, 503) << jaeger.body;
+  EXPECT_EQ(retry_after(jaeger), "1");
+  simdjson::dom::parser parser;
+  std::string_view msg = parser.parse(jaeger.body)["errors"].at(0)["msg"];
+  EXPECT_NE(msg.find("2 big answers are being sent already"), std::string_view::npos) << msg;
+  HttpResponse tempo = ask("/api/traces/" + hex, "application/protobuf");
+  EXPECT_EQ(tempo.status, 503) << tempo.body;
+  EXPECT_EQ(retry_after(tempo), "1");
+  HttpResponse v3 = ask("/api/v3/traces/" + hex);
+  EXPECT_EQ(v3.status, 503) << v3.body;
+  EXPECT_EQ(int64_t(parser.parse(v3.body)["error"]["code"]), 503);
+  HttpResponse search = ask("/api/traces?service=many&limit=1000");
+  EXPECT_EQ(search.status, 503) << search.body.substr(0, 200);
+  // Answers sent whole need no slot.
+  EXPECT_EQ(Get("/api/traces/" + Tid(1).ToHex()).status, 200);
+  EXPECT_EQ(Search("service=many&limit=3").size(), 3u);
+  EXPECT_EQ(slots.in_use(), 2u);
+
+  held1.reset();  // its client went away: the server drops the producer
+  EXPECT_EQ(slots.in_use(), 1u);
+  HttpResponse again = Get("/api/traces?service=many&limit=1000");  // read to its end
+  ASSERT_EQ(again.status, 200);
+  EXPECT_TRUE(last_streamed_);
+  EXPECT_EQ(parser.parse(again.body)["data"].get_array().size(), 300u);
+  EXPECT_EQ(slots.in_use(), 1u);  // the ended answer's slot is back
+  ASSERT_TRUE(held2->DrainStream());
+  EXPECT_EQ(slots.in_use(), 0u);
+  HttpResponse whole = Get("/api/traces/" + hex);
+  ASSERT_EQ(whole.status, 200);
+  EXPECT_EQ(parser.parse(whole.body)["data"].at(0)["spans"].get_array().size(), size_t(kSpans));
+}
+
 // Traces looked at one by one are read within a span budget: a trace
 // bigger than it alone is skipped (not built), the others come in order.
 TEST_F(QueryApiTest, TracesReadWithinABudgetSkipTheOnesTooBig) {

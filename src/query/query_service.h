@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "net/http_server.h"
+#include "query/answer_slots.h"
 #include "query/semconv_search.h"
 #include "query/static_files.h"
 #include "store/engine/store.h"
@@ -20,12 +21,17 @@ class QueryService {
   // `ui`: the web UI's assets, served at every path outside /api/ (none: no UI).
   explicit QueryService(std::function<const store::Store*()> resolve,
                         std::optional<StaticFiles> ui = std::nullopt, QueryOptions options = {})
-      : resolve_(std::move(resolve)), ui_(std::move(ui)), options_(options) {}
+      : resolve_(std::move(resolve)), ui_(std::move(ui)), options_(options) {
+    if (options_.streamed_answers == nullptr) options_.streamed_answers = &streamed_answers_;
+  }
+  QueryService(const QueryService&) = delete;  // options_ points into it
+  QueryService& operator=(const QueryService&) = delete;
   HttpResponse Handle(HttpRequest& request);
 
  private:
   std::function<const store::Store*()> resolve_;
   std::optional<StaticFiles> ui_;
+  AnswerSlots streamed_answers_;  // every API's streamed answers together
   QueryOptions options_;
 };
 

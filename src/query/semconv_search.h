@@ -15,8 +15,12 @@
 
 namespace polytrace::query {
 
+class AnswerSlots;
+
 struct QueryOptions {
   bool semconv_aliases = true;
+  // Bounds the answers streamed at once (QueryService's); none: unbounded.
+  AnswerSlots* streamed_answers = nullptr;
 };
 
 // The tag filters to search instead of `filter`, one per combination of

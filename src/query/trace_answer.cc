@@ -227,7 +227,8 @@ class PieceWriter {
 }  // namespace
 
 Result<std::optional<HttpResponse>> AnswerTrace(const store::Store& store, const TraceId& id,
-                                                TraceForm form, size_t piece_spans) {
+                                                TraceForm form, AnswerSlots* slots,
+                                                size_t piece_spans) {
   std::unique_ptr<store::TraceReader> reader = store.ReadTrace(id, piece_spans);
   Traces first;
   Result<bool> found = reader->Next(&first);
@@ -238,11 +239,17 @@ Result<std::optional<HttpResponse>> AnswerTrace(const store::Store& store, const
     return std::optional<HttpResponse>(
         HttpResponse::WithBody(200, std::move(content_type), WholeBody(first, form)));
   }
+  AnswerSlots::Slot slot;
+  if (slots != nullptr) {
+    Result<AnswerSlots::Slot> taken = slots->Take();
+    if (!taken.ok()) return taken.status();
+    slot = std::move(*taken);
+  }
   reader->Rewind();
   auto writer = std::make_shared<PieceWriter>(std::move(reader), form, id);
   if (Status s = writer->Prepare(); !s.ok()) return s;
   return std::optional<HttpResponse>(HttpResponse::Streamed(
-      200, std::move(content_type), [writer](std::string* out) { return (*writer)(out); }));
+      200, std::move(content_type), [writer, slot](std::string* out) { return (*writer)(out); }));
 }
 
 }  // namespace polytrace::query

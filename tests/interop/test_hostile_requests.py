@@ -7,6 +7,7 @@ a stored 30,000-character value (again after a restart), and a query of
 10,000 nested parentheses. Now each gets its answer and the process stays up.
 """
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -311,4 +312,47 @@ def test_a_trace_past_the_answer_budget_is_refused_by_name_not_built(start_colle
         data = TracesData.FromString(r.read())
     got = sum(len(ss.spans) for rs in data.resource_spans for ss in rs.scope_spans)
     assert got == spans
+    assert c.stop() == 0
+
+
+def test_clients_that_stop_reading_big_answers_cannot_take_the_memory(start_collector, tmp_path):
+    """Each streamed answer keeps its reader and state (tens of MiB for a million spans in
+    Jaeger JSON) until its client has read it. 300 clients that asked for a big trace and stopped
+    reading held 4.8 GB of a server (peak RSS, a million-span trace), so a few thousand would take
+    the machine. Now at most 16 answers are streamed at once: the others are told 503 with
+    Retry-After, and small answers are served meanwhile."""
+    http, query = free_port(), free_port()
+    c = start_collector(STORE_CONFIG.format(http=http, query=query, data=tmp_path / "data",
+                                            metrics=free_port()), [http, query])
+    spans, per = 20_000, 500
+    for first in range(0, spans, per):
+        assert post(http, big_trace_batch(first, per)) == 200
+    path = f"/api/traces/{BIG_TRACE.hex()}"
+    stalled = []
+    for _ in range(40):
+        s = socket.create_connection(("127.0.0.1", query), timeout=20)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        stalled.append(s)
+    heads = []
+    for s in stalled:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            piece = s.recv(1)
+            assert piece, "closed before its answer's head"
+            head += piece
+        heads.append(head.decode())
+    codes = [h.split(" ")[1] for h in heads]
+    assert codes.count("200") == 16 and codes.count("503") == 24, codes
+    refused = next(h for h in heads if h.split(" ")[1] == "503")
+    assert "retry-after: 1" in refused.lower(), refused
+    assert get(query, "/api/services")[0] == 200  # others are served meanwhile
+    assert c.proc.poll() is None, c.logs()
+    for s in stalled:
+        s.close()
+    # The slots come back as their clients go: the trace opens whole again.
+    def whole():
+        status, body = get(query, path)
+        return status == 200 and len(json.loads(body)["data"][0]["spans"]) == spans
+    wait_until(whole, 30, "the whole trace after the stalled clients left")
     assert c.stop() == 0

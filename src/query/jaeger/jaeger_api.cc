@@ -21,7 +21,10 @@ HttpResponse Json(int status, std::string body) {
   return HttpResponse::WithBody(status, "application/json", std::move(body));
 }
 HttpResponse BadRequest(std::string_view message) { return Json(400, JaegerError(400, message)); }
-HttpResponse ServerError(const Status& st) { return Json(500, JaegerError(500, st.message())); }
+HttpResponse ServerError(const Status& st) {
+  return FailedAnswer(
+      st, [](int code, std::string_view m) { return Json(code, JaegerError(code, m)); });
+}
 
 // A search's answer, sent as its traces are read: the envelope, then a
 // chunk of traces at a time, then the total. Built whole, the answer's
@@ -316,8 +319,14 @@ HttpResponse JaegerApi::FindTraces(const HttpRequest& request) {
                 JaegerError(422, TooBigForSearch(answer->first_trace(), *answer->first_too_big())));
   }
   if (answer->whole()) return Json(200, answer->Close());
+  AnswerSlots::Slot slot;
+  if (AnswerSlots* slots = options_.streamed_answers) {
+    Result<AnswerSlots::Slot> taken = slots->Take();
+    if (!taken.ok()) return ServerError(taken.status());
+    slot = std::move(*taken);
+  }
   return HttpResponse::Streamed(200, "application/json",
-                                [answer](std::string* out) { return answer->Produce(out); });
+                                [answer, slot](std::string* out) { return answer->Produce(out); });
 }
 
 HttpResponse JaegerApi::TracesById(const std::vector<std::string>& ids) {
@@ -345,7 +354,8 @@ HttpResponse JaegerApi::TracesById(const std::vector<std::string>& ids) {
 HttpResponse JaegerApi::GetTrace(std::string_view id_text) {
   Result<TraceId> id = ParseTraceIdParam(id_text);
   if (!id.ok()) return BadRequest(id.status().message());
-  Result<std::optional<HttpResponse>> answer = AnswerTrace(store_, *id, TraceForm::kJaegerJson);
+  Result<std::optional<HttpResponse>> answer =
+      AnswerTrace(store_, *id, TraceForm::kJaegerJson, options_.streamed_answers);
   if (!answer.ok()) return ServerError(answer.status());
   if (!*answer) return Json(404, JaegerError(404, "trace not found"));
   return std::move(**answer);

@@ -227,8 +227,9 @@ HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
 HttpResponse JaegerApiV3::GetTrace(std::string_view id_text) {
   Result<TraceId> id = ParseTraceIdParam(id_text);
   if (!id.ok()) return Error(400, id.status().message());
-  Result<std::optional<HttpResponse>> answer = AnswerTrace(store_, *id, TraceForm::kJaegerV3Json);
-  if (!answer.ok()) return Error(500, answer.status().message());
+  Result<std::optional<HttpResponse>> answer =
+      AnswerTrace(store_, *id, TraceForm::kJaegerV3Json, options_.streamed_answers);
+  if (!answer.ok()) return FailedAnswer(answer.status(), Error);
   if (!*answer) return Error(404, fmt::format("trace {} not found", id->ToHex()));
   return std::move(**answer);
 }

@@ -64,8 +64,12 @@ HttpResponse TempoApi::GetTraceProto(std::string_view id_text) {
 }
 
 HttpResponse TempoApi::Answer(const TraceId& id, TraceForm form) {
-  Result<std::optional<HttpResponse>> answer = AnswerTrace(store_, id, form);
-  if (!answer.ok()) return Text(500, answer.status().message());
+  Result<std::optional<HttpResponse>> answer =
+      AnswerTrace(store_, id, form, options_.streamed_answers);
+  if (!answer.ok()) {
+    return FailedAnswer(answer.status(),
+                        [](int code, std::string_view m) { return Text(code, std::string(m)); });
+  }
   if (!*answer) return Text(404, "trace not found");
   return std::move(**answer);
 }
