@@ -879,11 +879,38 @@ TEST(HttpServerTest, StreamedAnswerToHeadAndToHttp10) {
   EXPECT_EQ(c.Read(/*head_only=*/true).status, 200);
   EXPECT_EQ(pieces->calls.load(), 0);
   EXPECT_TRUE(Within(3000, [&] { return !pieces->alive; }));
+  // HTTP/1.0: no chunks, no length: the pieces as they are, then the close.
   testing::RawHttpClient old(server.port());
   old.Send("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
   testing::RawResponse r = old.Read();
-  EXPECT_EQ(r.Header("Content-Length"), "30");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("Content-Length"), "");
+  EXPECT_EQ(r.Header("Transfer-Encoding"), "");
   EXPECT_EQ(r.body, ExpectedPieces(3, 10));
+}
+
+// An HTTP/1.0 client is paced as an HTTP/1.1 one: its answer is not made
+// whole first (a million-span trace took 1.1 GB that way).
+TEST(HttpServerTest, StreamedAnswerToHttp10WaitsForItsReader) {
+  auto pieces = std::make_shared<Pieces>();
+  HttpServer server(TestOptions(), [&](HttpRequest&) {
+    return StreamPieces(pieces, 2'000, 1 << 20);  // 2 GB, if it ran ahead
+  });
+  ASSERT_TRUE(server.Start().ok());
+  testing::RawHttpClient c(server.port());
+  c.Send("GET /huge HTTP/1.0\r\nHost: localhost\r\n\r\n");
+  ASSERT_EQ(c.Read(/*head_only=*/true).status, 200);
+  int settled = -1;
+  ASSERT_TRUE(Within(10'000, [&] {
+    int now = pieces->calls.load();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (pieces->calls.load() != now) return false;
+    settled = now;
+    return true;
+  }));
+  EXPECT_LT(settled, 64) << "pieces made for a client that reads none";
+  c.Close();
+  EXPECT_TRUE(Within(5000, [&] { return !pieces->alive.load(); }));
 }
 
 TEST(HttpServerTest, Http2GetsAStreamedAnswerWhole) {

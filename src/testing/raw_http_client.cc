@@ -106,6 +106,14 @@ RawResponse RawHttpClient::Read(bool head_only) {
     }
   }
   std::string cl = r.Header("Content-Length");
+  if (cl.empty() && r.status >= 200 && r.status != 204 && r.status != 304) {
+    // Neither a length nor chunks (HTTP/1.0): the server's close ends the body.
+    while (Fill()) {
+    }
+    r.body = std::move(buffer_);
+    buffer_.clear();
+    return r;
+  }
   size_t len = cl.empty() ? 0 : std::stoul(cl);
   while (buffer_.size() < len) {
     if (!Fill()) return RawResponse{};
