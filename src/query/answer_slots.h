@@ -1,12 +1,14 @@
-// How many answers the query API streams at once. A streamed answer (a
-// trace of more than one piece, a Jaeger search of more than 256 traces)
-// keeps its reader and its state until the client has read the last byte:
-// 20-30 MiB for a million-span trace in Jaeger JSON (its span IDs, the
-// pieces read and encoded), held as long as a client that stopped reading
-// keeps its connection (the read timeout, per piece). Unbounded, 50 such
-// clients held 1.3 GB and a few hundred would take the machine's memory;
-// past the bound a streamed answer is refused with a retryable status
-// (503 and Retry-After), and every other answer is served as before.
+// The memory the query API's answers hold while they wait for their
+// clients. A streamed answer (a trace of more than one piece, a Jaeger
+// search of more than 256 traces) keeps its reader and state until the
+// client has read the last byte (about 24 MiB for a million-span trace in
+// Jaeger JSON), and an answer made whole keeps its body (up to ~150 MB for
+// 100,000 spans of Jaeger JSON) — each for as long as a client that stopped
+// reading keeps its connection (the read timeout, per piece). Unbounded, 300
+// such clients held 4.8 GB (streamed) and 60 held 6.9 GB (whole), and a few
+// hundred more would take the machine's memory. Past the budget an answer is
+// refused with a retryable status (503 and Retry-After); answers under 1 MiB
+// sent whole need no part of it.
 #pragma once
 
 #include <atomic>
@@ -20,16 +22,26 @@ namespace polytrace::query {
 
 class AnswerSlots {
  public:
-  // Sixteen streamed answers of million-span traces in Jaeger JSON held by
-  // clients that stopped reading: about 400 MiB.
-  static constexpr size_t kDefaultCapacity = 16;
-  explicit AnswerSlots(size_t capacity = kDefaultCapacity);
+  static constexpr size_t kDefaultBytes = size_t{512} << 20;
+  // What a streamed answer counts as (its reader, its state, a piece): the
+  // budget takes sixteen of them.
+  static constexpr size_t kStreamedAnswerBytes = size_t{32} << 20;
+  // Answers made whole above this size hold a part of the budget while they
+  // are sent (and are sent in pieces: see HoldWhileSent).
+  static constexpr size_t kHeldWholeAbove = size_t{1} << 20;
 
-  // Held while its answer is streamed; released when the last copy is
-  // destroyed (the answer's producer goes when it ends or its client goes).
+  explicit AnswerSlots(size_t capacity_bytes = kDefaultBytes);
+
+  // Held while its answer is sent; released when the last copy is destroyed
+  // (the answer's producer goes when it ends or its client goes).
   using Slot = std::shared_ptr<void>;
-  // A slot, or Unavailable naming the bound when all are taken.
-  Result<Slot> Take();
+  // `bytes` of the budget, or Unavailable naming it when they do not fit.
+  Result<Slot> Take(size_t bytes = kStreamedAnswerBytes);
+  // `answer`, if it is a body made whole over kHeldWholeAbove, as a streamed
+  // answer of the same bytes holding their size of the budget until sent;
+  // Unavailable when they do not fit. Other answers come back unchanged.
+  Result<HttpResponse> HoldWhileSent(HttpResponse answer);
+
   size_t in_use() const { return state_->used.load(); }
   size_t capacity() const { return state_->capacity; }
 
@@ -45,7 +57,7 @@ class AnswerSlots {
 
 // An answer that failed with `st`, in the API's own error form (`make`:
 // code and message to response): 503 with Retry-After for a retryable
-// refusal (no slot free, the store not open), 500 otherwise.
+// refusal (no room in the budget, the store not open), 500 otherwise.
 template <typename MakeError>
 HttpResponse FailedAnswer(const Status& st, MakeError make) {
   bool later = st.code() == StatusCode::kUnavailable;

@@ -812,12 +812,13 @@ TEST_F(QueryApiTest, BigSearchAnswerIsStreamedWithTheSameBytes) {
   EXPECT_FALSE(last_streamed_);
 }
 
-// Answers streamed at once are bounded (each keeps its reader and state
-// until its client has read it): past the bound a big trace by ID, in every
-// API, and a big search are refused with 503 and Retry-After, while answers
-// sent whole go on; a slot comes back when its answer ends or is dropped.
-TEST_F(QueryApiTest, StreamedAnswersAtOnceAreBoundedAndRefusedRetryablyPastIt) {
-  constexpr int kSpans = 3'000;  // more than a piece: streamed
+// Answers waiting for their clients hold a bounded budget (a streamed one
+// its reader and state, a big one made whole its body): past it a big trace
+// by ID, in every API, a big search and a big answer made whole are refused
+// with 503 and Retry-After, while small answers go on; the budget comes back
+// when an answer ends or is dropped.
+TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
+  constexpr int kSpans = 6'000;  // more than a piece: streamed; over a MiB made whole
   const TraceId big = Tid(0x60);
   Traces t;
   Arena& a = t.arena();
@@ -840,7 +841,7 @@ TEST_F(QueryApiTest, StreamedAnswersAtOnceAreBoundedAndRefusedRetryablyPastIt) {
     id.bytes[15] = uint8_t(i);
     Add(id, 1, 0, "many", "job", SpanKind::kServer, 10'000 + i, 1, StatusCodeValue::kOk, {});
   }
-  AnswerSlots slots(2);
+  AnswerSlots slots(2 * AnswerSlots::kStreamedAnswerBytes);
   service_ = std::make_unique<QueryService>([this] { return store_.get(); }, std::nullopt,
                                             QueryOptions{.streamed_answers = &slots});
   auto ask = [&](const std::string& target, std::string accept = "") {
@@ -864,14 +865,16 @@ TEST_F(QueryApiTest, StreamedAnswersAtOnceAreBoundedAndRefusedRetryablyPastIt) {
   std::optional<HttpResponse> held2 = ask("/api/v2/traces/" + hex);
   ASSERT_EQ(held1->status, 200);
   ASSERT_TRUE(held1->stream && held2->stream);
-  EXPECT_EQ(slots.in_use(), 2u);
+  EXPECT_EQ(slots.in_use(), 2 * AnswerSlots::kStreamedAnswerBytes);
 
   HttpResponse jaeger = ask("/api/traces/" + hex);
   EXPECT_EQ(jaeger.status, 503) << jaeger.body;
   EXPECT_EQ(retry_after(jaeger), "1");
   simdjson::dom::parser parser;
   std::string_view msg = parser.parse(jaeger.body)["errors"].at(0)["msg"];
-  EXPECT_NE(msg.find("2 big answers are being sent already"), std::string_view::npos) << msg;
+  EXPECT_NE(msg.find("answers waiting for their clients hold 64 MiB of the 64 MiB"),
+            std::string_view::npos)
+      << msg;
   HttpResponse tempo = ask("/api/traces/" + hex, "application/protobuf");
   EXPECT_EQ(tempo.status, 503) << tempo.body;
   EXPECT_EQ(retry_after(tempo), "1");
@@ -880,18 +883,32 @@ TEST_F(QueryApiTest, StreamedAnswersAtOnceAreBoundedAndRefusedRetryablyPastIt) {
   EXPECT_EQ(int64_t(parser.parse(v3.body)["error"]["code"]), 503);
   HttpResponse search = ask("/api/traces?service=many&limit=1000");
   EXPECT_EQ(search.status, 503) << search.body.substr(0, 200);
+  // Made whole (one trace asked with traceID=), but over a MiB.
+  const std::string by_id = "/api/traces?traceID=" + hex;
+  HttpResponse whole_big = ask(by_id);
+  EXPECT_EQ(whole_big.status, 503) << whole_big.body.substr(0, 200);
+  EXPECT_EQ(retry_after(whole_big), "1");
   // Answers sent whole need no slot.
   EXPECT_EQ(Get("/api/traces/" + Tid(1).ToHex()).status, 200);
   EXPECT_EQ(Search("service=many&limit=3").size(), 3u);
-  EXPECT_EQ(slots.in_use(), 2u);
+  EXPECT_EQ(slots.in_use(), 2 * AnswerSlots::kStreamedAnswerBytes);
 
   held1.reset();  // its client went away: the server drops the producer
-  EXPECT_EQ(slots.in_use(), 1u);
+  EXPECT_EQ(slots.in_use(), AnswerSlots::kStreamedAnswerBytes);
   HttpResponse again = Get("/api/traces?service=many&limit=1000");  // read to its end
   ASSERT_EQ(again.status, 200);
   EXPECT_TRUE(last_streamed_);
   EXPECT_EQ(parser.parse(again.body)["data"].get_array().size(), 300u);
-  EXPECT_EQ(slots.in_use(), 1u);  // the ended answer's slot is back
+  EXPECT_EQ(slots.in_use(), AnswerSlots::kStreamedAnswerBytes);  // the ended answer's is back
+  // The big answer made whole holds its size while it is sent, in pieces.
+  std::optional<HttpResponse> whole_held = ask(by_id);
+  ASSERT_EQ(whole_held->status, 200);
+  ASSERT_TRUE(whole_held->stream);
+  EXPECT_GT(slots.in_use(), AnswerSlots::kStreamedAnswerBytes + AnswerSlots::kHeldWholeAbove);
+  ASSERT_TRUE(whole_held->DrainStream());
+  EXPECT_EQ(parser.parse(whole_held->body)["data"].at(0)["spans"].get_array().size(),
+            size_t(kSpans));
+  EXPECT_EQ(slots.in_use(), AnswerSlots::kStreamedAnswerBytes);
   ASSERT_TRUE(held2->DrainStream());
   EXPECT_EQ(slots.in_use(), 0u);
   HttpResponse whole = Get("/api/traces/" + hex);

@@ -10,7 +10,17 @@
 
 namespace polytrace::query {
 
+// Every answer of over a MiB holds its part of the answers' memory budget
+// until its client has read it (query/answer_slots.h).
 HttpResponse QueryService::Handle(HttpRequest& request) {
+  Result<HttpResponse> held = answers_budget().HoldWhileSent(Route(request));
+  if (held.ok()) return std::move(*held);
+  return FailedAnswer(held.status(), [](int code, std::string_view m) {
+    return HttpResponse::WithBody(code, "application/json", JaegerError(code, m));
+  });
+}
+
+HttpResponse QueryService::Route(HttpRequest& request) {
   if (request.method != "GET" && request.method != "HEAD") {
     HttpResponse r = HttpResponse::Text(405, "the query API accepts GET only");
     r.SetHeader("Allow", "GET, HEAD");

@@ -29,9 +29,12 @@ class QueryService {
   HttpResponse Handle(HttpRequest& request);
 
  private:
+  HttpResponse Route(HttpRequest& request);
+  AnswerSlots& answers_budget() { return *options_.streamed_answers; }
+
   std::function<const store::Store*()> resolve_;
   std::optional<StaticFiles> ui_;
-  AnswerSlots streamed_answers_;  // every API's streamed answers together
+  AnswerSlots streamed_answers_;  // every API's answers waiting for their clients, together
   QueryOptions options_;
 };
 

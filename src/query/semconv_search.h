@@ -19,7 +19,8 @@ class AnswerSlots;
 
 struct QueryOptions {
   bool semconv_aliases = true;
-  // Bounds the answers streamed at once (QueryService's); none: unbounded.
+  // The memory budget of answers waiting for their clients (QueryService's,
+  // query/answer_slots.h); none: unbounded.
   AnswerSlots* streamed_answers = nullptr;
 };
 

@@ -318,9 +318,11 @@ def test_a_trace_past_the_answer_budget_is_refused_by_name_not_built(start_colle
 def test_clients_that_stop_reading_big_answers_cannot_take_the_memory(start_collector, tmp_path):
     """Each streamed answer keeps its reader and state (tens of MiB for a million spans in
     Jaeger JSON) until its client has read it. 300 clients that asked for a big trace and stopped
-    reading held 4.8 GB of a server (peak RSS, a million-span trace), so a few thousand would take
-    the machine. Now at most 16 answers are streamed at once: the others are told 503 with
-    Retry-After, and small answers are served meanwhile. Half the clients speak HTTP/1.0, whose
+    reading held 4.8 GB of a server (peak RSS, a million-span trace), and 60 that asked for a
+    90,000-span trace with `traceID=` (an answer made whole) held 6.9 GB: a few hundred would take
+    the machine. Now answers waiting for their clients share a 512 MiB budget (a streamed answer
+    counts 32 MiB, one made whole its size): 16 streamed answers, and the others are told 503
+    with Retry-After, while small answers are served meanwhile. Half the clients speak HTTP/1.0, whose
     answer has no chunks: it was made whole first (1.1 GB for a million spans); now its pieces go
     as they are and the close ends it."""
     http, query = free_port(), free_port()
@@ -348,7 +350,11 @@ def test_clients_that_stop_reading_big_answers_cannot_take_the_memory(start_coll
     assert codes.count("200") == 16 and codes.count("503") == 24, codes
     refused = next(h for h in heads if h.split(" ")[1] == "503")
     assert "retry-after: 1" in refused.lower(), refused
-    assert get(query, "/api/services")[0] == 200  # others are served meanwhile
+    assert get(query, "/api/services")[0] == 200  # small answers are served meanwhile
+    # An answer made whole over a MiB (the trace asked with traceID=, ~4 MB) would hold its body
+    # for its client as well: refused too while the budget is spent.
+    status, body = get(query, f"/api/traces?traceID={BIG_TRACE.hex()}")
+    assert status == 503 and b"answers waiting for their clients" in body, (status, body[:200])
     assert c.proc.poll() is None, c.logs()
     for old in stalled[:2]:
         old.close()  # two slots come back once the server sees them gone
