@@ -114,7 +114,8 @@ class QueryApiTest : public ::testing::Test {
     ASSERT_TRUE(store_->Append(t).ok());
   }
 
-  HttpResponse Get(const std::string& target, std::string accept = "") {
+  // The answer as the server gets it: a streamed one not read yet.
+  HttpResponse Ask(const std::string& target, std::string accept = "") {
     HttpRequest r;
     r.method = "GET";
     r.target = target;
@@ -122,7 +123,11 @@ class QueryApiTest : public ::testing::Test {
     r.path = target.substr(0, q);
     r.query = q == std::string::npos ? "" : target.substr(q + 1);
     if (!accept.empty()) r.headers.emplace_back("accept", accept);
-    HttpResponse out = service_->Handle(r);
+    return service_->Handle(r);
+  }
+
+  HttpResponse Get(const std::string& target, std::string accept = "") {
+    HttpResponse out = Ask(target, std::move(accept));
     last_streamed_ = static_cast<bool>(out.stream);
     EXPECT_TRUE(out.DrainStream()) << target;
     return out;
@@ -844,16 +849,6 @@ TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
   AnswerSlots slots(2 * AnswerSlots::kStreamedAnswerBytes);
   service_ = std::make_unique<QueryService>([this] { return store_.get(); }, std::nullopt,
                                             QueryOptions{.streamed_answers = &slots});
-  auto ask = [&](const std::string& target, std::string accept = "") {
-    HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    size_t q = target.find('?');
-    r.path = target.substr(0, q);
-    r.query = q == std::string::npos ? "" : target.substr(q + 1);
-    if (!accept.empty()) r.headers.emplace_back("accept", accept);
-    return service_->Handle(r);
-  };
   auto retry_after = [](const HttpResponse& r) {
     for (const auto& [name, value] : r.headers) {
       if (name == "Retry-After") return value;
@@ -861,13 +856,13 @@ TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
     return std::string("(none)");
   };
   const std::string hex = big.ToHex();
-  std::optional<HttpResponse> held1 = ask("/api/traces/" + hex);
-  std::optional<HttpResponse> held2 = ask("/api/v2/traces/" + hex);
+  std::optional<HttpResponse> held1 = Ask("/api/traces/" + hex);
+  std::optional<HttpResponse> held2 = Ask("/api/v2/traces/" + hex);
   ASSERT_EQ(held1->status, 200);
   ASSERT_TRUE(held1->stream && held2->stream);
   EXPECT_EQ(slots.in_use(), 2 * AnswerSlots::kStreamedAnswerBytes);
 
-  HttpResponse jaeger = ask("/api/traces/" + hex);
+  HttpResponse jaeger = Ask("/api/traces/" + hex);
   EXPECT_EQ(jaeger.status, 503) << jaeger.body;
   EXPECT_EQ(retry_after(jaeger), "1");
   simdjson::dom::parser parser;
@@ -875,17 +870,17 @@ TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
   EXPECT_NE(msg.find("answers waiting for their clients hold 64 MiB of the 64 MiB"),
             std::string_view::npos)
       << msg;
-  HttpResponse tempo = ask("/api/traces/" + hex, "application/protobuf");
+  HttpResponse tempo = Ask("/api/traces/" + hex, "application/protobuf");
   EXPECT_EQ(tempo.status, 503) << tempo.body;
   EXPECT_EQ(retry_after(tempo), "1");
-  HttpResponse v3 = ask("/api/v3/traces/" + hex);
+  HttpResponse v3 = Ask("/api/v3/traces/" + hex);
   EXPECT_EQ(v3.status, 503) << v3.body;
   EXPECT_EQ(int64_t(parser.parse(v3.body)["error"]["code"]), 503);
-  HttpResponse search = ask("/api/traces?service=many&limit=1000");
+  HttpResponse search = Ask("/api/traces?service=many&limit=1000");
   EXPECT_EQ(search.status, 503) << search.body.substr(0, 200);
   // Made whole (one trace asked with traceID=), but over a MiB.
   const std::string by_id = "/api/traces?traceID=" + hex;
-  HttpResponse whole_big = ask(by_id);
+  HttpResponse whole_big = Ask(by_id);
   EXPECT_EQ(whole_big.status, 503) << whole_big.body.substr(0, 200);
   EXPECT_EQ(retry_after(whole_big), "1");
   // Answers sent whole need no slot.
@@ -901,7 +896,7 @@ TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
   EXPECT_EQ(parser.parse(again.body)["data"].get_array().size(), 300u);
   EXPECT_EQ(slots.in_use(), AnswerSlots::kStreamedAnswerBytes);  // the ended answer's is back
   // The big answer made whole holds its size while it is sent, in pieces.
-  std::optional<HttpResponse> whole_held = ask(by_id);
+  std::optional<HttpResponse> whole_held = Ask(by_id);
   ASSERT_EQ(whole_held->status, 200);
   ASSERT_TRUE(whole_held->stream);
   EXPECT_GT(slots.in_use(), AnswerSlots::kStreamedAnswerBytes + AnswerSlots::kHeldWholeAbove);
