@@ -846,9 +846,9 @@ TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
     id.bytes[15] = uint8_t(i);
     Add(id, 1, 0, "many", "job", SpanKind::kServer, 10'000 + i, 1, StatusCodeValue::kOk, {});
   }
-  AnswerSlots slots(2 * AnswerSlots::kStreamedAnswerBytes);
+  AnswerBudget budget(2 * AnswerBudget::kStreamedAnswerBytes);
   service_ = std::make_unique<QueryService>([this] { return store_.get(); }, std::nullopt,
-                                            QueryOptions{.streamed_answers = &slots});
+                                            QueryOptions{.answer_budget = &budget});
   auto retry_after = [](const HttpResponse& r) {
     for (const auto& [name, value] : r.headers) {
       if (name == "Retry-After") return value;
@@ -860,7 +860,7 @@ TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
   std::optional<HttpResponse> held2 = Ask("/api/v2/traces/" + hex);
   ASSERT_EQ(held1->status, 200);
   ASSERT_TRUE(held1->stream && held2->stream);
-  EXPECT_EQ(slots.in_use(), 2 * AnswerSlots::kStreamedAnswerBytes);
+  EXPECT_EQ(budget.in_use(), 2 * AnswerBudget::kStreamedAnswerBytes);
 
   HttpResponse jaeger = Ask("/api/traces/" + hex);
   EXPECT_EQ(jaeger.status, 503) << jaeger.body;
@@ -886,26 +886,26 @@ TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
   // Answers sent whole need no slot.
   EXPECT_EQ(Get("/api/traces/" + Tid(1).ToHex()).status, 200);
   EXPECT_EQ(Search("service=many&limit=3").size(), 3u);
-  EXPECT_EQ(slots.in_use(), 2 * AnswerSlots::kStreamedAnswerBytes);
+  EXPECT_EQ(budget.in_use(), 2 * AnswerBudget::kStreamedAnswerBytes);
 
   held1.reset();  // its client went away: the server drops the producer
-  EXPECT_EQ(slots.in_use(), AnswerSlots::kStreamedAnswerBytes);
+  EXPECT_EQ(budget.in_use(), AnswerBudget::kStreamedAnswerBytes);
   HttpResponse again = Get("/api/traces?service=many&limit=1000");  // read to its end
   ASSERT_EQ(again.status, 200);
   EXPECT_TRUE(last_streamed_);
   EXPECT_EQ(parser.parse(again.body)["data"].get_array().size(), 300u);
-  EXPECT_EQ(slots.in_use(), AnswerSlots::kStreamedAnswerBytes);  // the ended answer's is back
+  EXPECT_EQ(budget.in_use(), AnswerBudget::kStreamedAnswerBytes);  // the ended answer's is back
   // The big answer made whole holds its size while it is sent, in pieces.
   std::optional<HttpResponse> whole_held = Ask(by_id);
   ASSERT_EQ(whole_held->status, 200);
   ASSERT_TRUE(whole_held->stream);
-  EXPECT_GT(slots.in_use(), AnswerSlots::kStreamedAnswerBytes + AnswerSlots::kHeldWholeAbove);
+  EXPECT_GT(budget.in_use(), AnswerBudget::kStreamedAnswerBytes + AnswerBudget::kHeldWholeAbove);
   ASSERT_TRUE(whole_held->DrainStream());
   EXPECT_EQ(parser.parse(whole_held->body)["data"].at(0)["spans"].get_array().size(),
             size_t(kSpans));
-  EXPECT_EQ(slots.in_use(), AnswerSlots::kStreamedAnswerBytes);
+  EXPECT_EQ(budget.in_use(), AnswerBudget::kStreamedAnswerBytes);
   ASSERT_TRUE(held2->DrainStream());
-  EXPECT_EQ(slots.in_use(), 0u);
+  EXPECT_EQ(budget.in_use(), 0u);
   HttpResponse whole = Get("/api/traces/" + hex);
   ASSERT_EQ(whole.status, 200);
   EXPECT_EQ(parser.parse(whole.body)["data"].at(0)["spans"].get_array().size(), size_t(kSpans));

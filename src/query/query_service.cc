@@ -11,7 +11,7 @@
 namespace polytrace::query {
 
 // Every answer of over a MiB holds its part of the answers' memory budget
-// until its client has read it (query/answer_slots.h).
+// until its client has read it (query/answer_budget.h).
 HttpResponse QueryService::Handle(HttpRequest& request) {
   Result<HttpResponse> held = answers_budget().HoldWhileSent(Route(request));
   if (held.ok()) return std::move(*held);

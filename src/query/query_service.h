@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "net/http_server.h"
-#include "query/answer_slots.h"
+#include "query/answer_budget.h"
 #include "query/semconv_search.h"
 #include "query/static_files.h"
 #include "store/engine/store.h"
@@ -22,7 +22,7 @@ class QueryService {
   explicit QueryService(std::function<const store::Store*()> resolve,
                         std::optional<StaticFiles> ui = std::nullopt, QueryOptions options = {})
       : resolve_(std::move(resolve)), ui_(std::move(ui)), options_(options) {
-    if (options_.streamed_answers == nullptr) options_.streamed_answers = &streamed_answers_;
+    if (options_.answer_budget == nullptr) options_.answer_budget = &answers_;
   }
   QueryService(const QueryService&) = delete;  // options_ points into it
   QueryService& operator=(const QueryService&) = delete;
@@ -30,11 +30,11 @@ class QueryService {
 
  private:
   HttpResponse Route(HttpRequest& request);
-  AnswerSlots& answers_budget() { return *options_.streamed_answers; }
+  AnswerBudget& answers_budget() { return *options_.answer_budget; }
 
   std::function<const store::Store*()> resolve_;
   std::optional<StaticFiles> ui_;
-  AnswerSlots streamed_answers_;  // every API's answers waiting for their clients, together
+  AnswerBudget answers_;  // every API's answers waiting for their clients, together
   QueryOptions options_;
 };
 

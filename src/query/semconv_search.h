@@ -15,13 +15,13 @@
 
 namespace polytrace::query {
 
-class AnswerSlots;
+class AnswerBudget;
 
 struct QueryOptions {
   bool semconv_aliases = true;
   // The memory budget of answers waiting for their clients (QueryService's,
-  // query/answer_slots.h); none: unbounded.
-  AnswerSlots* streamed_answers = nullptr;
+  // query/answer_budget.h); none: unbounded.
+  AnswerBudget* answer_budget = nullptr;
 };
 
 // The tag filters to search instead of `filter`, one per combination of

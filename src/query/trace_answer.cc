@@ -227,7 +227,7 @@ class PieceWriter {
 }  // namespace
 
 Result<std::optional<HttpResponse>> AnswerTrace(const store::Store& store, const TraceId& id,
-                                                TraceForm form, AnswerSlots* slots,
+                                                TraceForm form, AnswerBudget* budget,
                                                 size_t piece_spans) {
   std::unique_ptr<store::TraceReader> reader = store.ReadTrace(id, piece_spans);
   Traces first;
@@ -239,17 +239,14 @@ Result<std::optional<HttpResponse>> AnswerTrace(const store::Store& store, const
     return std::optional<HttpResponse>(
         HttpResponse::WithBody(200, std::move(content_type), WholeBody(first, form)));
   }
-  AnswerSlots::Slot slot;
-  if (slots != nullptr) {
-    Result<AnswerSlots::Slot> taken = slots->Take();
-    if (!taken.ok()) return taken.status();
-    slot = std::move(*taken);
-  }
+  Result<AnswerBudget::Slot> slot = AnswerBudget::TakeFrom(budget);
+  if (!slot.ok()) return slot.status();
   reader->Rewind();
   auto writer = std::make_shared<PieceWriter>(std::move(reader), form, id);
   if (Status s = writer->Prepare(); !s.ok()) return s;
-  return std::optional<HttpResponse>(HttpResponse::Streamed(
-      200, std::move(content_type), [writer, slot](std::string* out) { return (*writer)(out); }));
+  return std::optional<HttpResponse>(
+      HttpResponse::Streamed(200, std::move(content_type),
+                             [writer, slot = *slot](std::string* out) { return (*writer)(out); }));
 }
 
 }  // namespace polytrace::query

@@ -17,7 +17,7 @@
 
 #include "core/status.h"
 #include "net/http_server.h"
-#include "query/answer_slots.h"
+#include "query/answer_budget.h"
 #include "store/engine/store.h"
 
 namespace polytrace::query {
@@ -34,10 +34,10 @@ enum class TraceForm {
 // 200 with trace `id` in `form`; nullopt when the store holds no span of
 // it; the store's error when a read failed before the answer began (once
 // streaming, a failed read cuts the body short). The store must outlive
-// the answer. A streamed answer holds one of `slots` (if given) while it
-// is sent: none free is Unavailable (answered 503, retry).
+// the answer. A streamed answer holds its part of `budget` (if given)
+// while it is sent: no room is Unavailable (answered 503, retry).
 Result<std::optional<HttpResponse>> AnswerTrace(
-    const store::Store& store, const TraceId& id, TraceForm form, AnswerSlots* slots = nullptr,
+    const store::Store& store, const TraceId& id, TraceForm form, AnswerBudget* budget = nullptr,
     size_t piece_spans = store::TraceReader::kPieceSpans);
 
 }  // namespace polytrace::query

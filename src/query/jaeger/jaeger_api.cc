@@ -319,14 +319,11 @@ HttpResponse JaegerApi::FindTraces(const HttpRequest& request) {
                 JaegerError(422, TooBigForSearch(answer->first_trace(), *answer->first_too_big())));
   }
   if (answer->whole()) return Json(200, answer->Close());
-  AnswerSlots::Slot slot;
-  if (AnswerSlots* slots = options_.streamed_answers) {
-    Result<AnswerSlots::Slot> taken = slots->Take();
-    if (!taken.ok()) return ServerError(taken.status());
-    slot = std::move(*taken);
-  }
-  return HttpResponse::Streamed(200, "application/json",
-                                [answer, slot](std::string* out) { return answer->Produce(out); });
+  Result<AnswerBudget::Slot> slot = AnswerBudget::TakeFrom(options_.answer_budget);
+  if (!slot.ok()) return ServerError(slot.status());
+  return HttpResponse::Streamed(200, "application/json", [answer, slot = *slot](std::string* out) {
+    return answer->Produce(out);
+  });
 }
 
 HttpResponse JaegerApi::TracesById(const std::vector<std::string>& ids) {
@@ -355,7 +352,7 @@ HttpResponse JaegerApi::GetTrace(std::string_view id_text) {
   Result<TraceId> id = ParseTraceIdParam(id_text);
   if (!id.ok()) return BadRequest(id.status().message());
   Result<std::optional<HttpResponse>> answer =
-      AnswerTrace(store_, *id, TraceForm::kJaegerJson, options_.streamed_answers);
+      AnswerTrace(store_, *id, TraceForm::kJaegerJson, options_.answer_budget);
   if (!answer.ok()) return ServerError(answer.status());
   if (!*answer) return Json(404, JaegerError(404, "trace not found"));
   return std::move(**answer);

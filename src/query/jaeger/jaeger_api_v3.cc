@@ -228,7 +228,7 @@ HttpResponse JaegerApiV3::GetTrace(std::string_view id_text) {
   Result<TraceId> id = ParseTraceIdParam(id_text);
   if (!id.ok()) return Error(400, id.status().message());
   Result<std::optional<HttpResponse>> answer =
-      AnswerTrace(store_, *id, TraceForm::kJaegerV3Json, options_.streamed_answers);
+      AnswerTrace(store_, *id, TraceForm::kJaegerV3Json, options_.answer_budget);
   if (!answer.ok()) return FailedAnswer(answer.status(), Error);
   if (!*answer) return Error(404, fmt::format("trace {} not found", id->ToHex()));
   return std::move(**answer);

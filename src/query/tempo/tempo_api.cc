@@ -65,7 +65,7 @@ HttpResponse TempoApi::GetTraceProto(std::string_view id_text) {
 
 HttpResponse TempoApi::Answer(const TraceId& id, TraceForm form) {
   Result<std::optional<HttpResponse>> answer =
-      AnswerTrace(store_, id, form, options_.streamed_answers);
+      AnswerTrace(store_, id, form, options_.answer_budget);
   if (!answer.ok()) {
     return FailedAnswer(answer.status(),
                         [](int code, std::string_view m) { return Text(code, std::string(m)); });

@@ -20,7 +20,7 @@
 
 namespace polytrace::query {
 
-class AnswerSlots {
+class AnswerBudget {
  public:
   static constexpr size_t kDefaultBytes = size_t{512} << 20;
   // What a streamed answer counts as (its reader, its state, a piece): the
@@ -30,13 +30,17 @@ class AnswerSlots {
   // are sent (and are sent in pieces: see HoldWhileSent).
   static constexpr size_t kHeldWholeAbove = size_t{1} << 20;
 
-  explicit AnswerSlots(size_t capacity_bytes = kDefaultBytes);
+  explicit AnswerBudget(size_t capacity_bytes = kDefaultBytes);
 
   // Held while its answer is sent; released when the last copy is destroyed
   // (the answer's producer goes when it ends or its client goes).
   using Slot = std::shared_ptr<void>;
   // `bytes` of the budget, or Unavailable naming it when they do not fit.
   Result<Slot> Take(size_t bytes = kStreamedAnswerBytes);
+  // A streamed answer's part of `budget`, or no slot when there is none.
+  static Result<Slot> TakeFrom(AnswerBudget* budget) {
+    return budget ? budget->Take() : Result<Slot>(Slot());
+  }
   // `answer`, if it is a body made whole over kHeldWholeAbove, as a streamed
   // answer of the same bytes holding their size of the budget until sent;
   // Unavailable when they do not fit. Other answers come back unchanged.

@@ -1,4 +1,4 @@
-#include "query/answer_slots.h"
+#include "query/answer_budget.h"
 
 #include <fmt/format.h>
 
@@ -6,11 +6,11 @@
 
 namespace polytrace::query {
 
-AnswerSlots::AnswerSlots(size_t capacity_bytes) : state_(std::make_shared<State>()) {
+AnswerBudget::AnswerBudget(size_t capacity_bytes) : state_(std::make_shared<State>()) {
   state_->capacity = capacity_bytes;
 }
 
-Result<AnswerSlots::Slot> AnswerSlots::Take(size_t bytes) {
+Result<AnswerBudget::Slot> AnswerBudget::Take(size_t bytes) {
   size_t used = state_->used.load();
   do {
     if (used + bytes > state_->capacity) {
@@ -23,7 +23,7 @@ Result<AnswerSlots::Slot> AnswerSlots::Take(size_t bytes) {
   return Slot(state_.get(), [state = state_, bytes](void*) { state->used.fetch_sub(bytes); });
 }
 
-Result<HttpResponse> AnswerSlots::HoldWhileSent(HttpResponse answer) {
+Result<HttpResponse> AnswerBudget::HoldWhileSent(HttpResponse answer) {
   if (answer.stream || answer.body.size() <= kHeldWholeAbove) return answer;
   Result<Slot> slot = Take(answer.body.size());
   if (!slot.ok()) return slot.status();
