@@ -270,6 +270,17 @@ def big_trace_batch(first, count):
     return req.SerializeToString()
 
 
+def store_big_trace(start_collector, tmp_path, spans, per=500):
+    """A storing collector holding BIG_TRACE of `spans` spans, sent `per` a batch: it and its
+    query port."""
+    http, query = free_port(), free_port()
+    c = start_collector(STORE_CONFIG.format(http=http, query=query, data=tmp_path / "data",
+                                            metrics=free_port()), [http, query])
+    for first in range(0, spans, per):
+        assert post(http, big_trace_batch(first, per)) == 200
+    return c, query
+
+
 def status_kib(pid, field):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -284,12 +295,8 @@ def test_a_trace_past_the_answer_budget_is_refused_by_name_not_built(start_colle
     every later batch, and answers of several traces built each trace whole before checking it
     against their 100,000-span budget. Now each such answer refuses it by name (422), the server's
     memory barely moves, it stays up, and the trace still opens whole by ID."""
-    http, query = free_port(), free_port()
-    c = start_collector(STORE_CONFIG.format(http=http, query=query, data=tmp_path / "data",
-                                            metrics=free_port()), [http, query])
-    spans, per = 120_000, 500
-    for first in range(0, spans, per):
-        assert post(http, big_trace_batch(first, per)) == 200
+    spans = 120_000
+    c, query = store_big_trace(start_collector, tmp_path, spans)
     trace_id = BIG_TRACE.hex()
     pid = c.proc.pid
     with open(f"/proc/{pid}/clear_refs", "w") as f:
@@ -325,12 +332,8 @@ def test_clients_that_stop_reading_big_answers_cannot_take_the_memory(start_coll
     with Retry-After, while small answers are served meanwhile. Half the clients speak HTTP/1.0, whose
     answer has no chunks: it was made whole first (1.1 GB for a million spans); now its pieces go
     as they are and the close ends it."""
-    http, query = free_port(), free_port()
-    c = start_collector(STORE_CONFIG.format(http=http, query=query, data=tmp_path / "data",
-                                            metrics=free_port()), [http, query])
-    spans, per = 20_000, 500
-    for first in range(0, spans, per):
-        assert post(http, big_trace_batch(first, per)) == 200
+    spans = 20_000
+    c, query = store_big_trace(start_collector, tmp_path, spans)
     path = f"/api/traces/{BIG_TRACE.hex()}"
     stalled = []
     for i in range(40):
