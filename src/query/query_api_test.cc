@@ -16,6 +16,7 @@
 #include "query/analysis_api.h"
 #include "query/found_traces.h"
 #include "query/query_service.h"
+#include "query/trace_answer.h"
 #include "testing/traces_compare.h"
 
 namespace polytrace::query {
@@ -196,6 +197,60 @@ TEST_F(QueryApiTest, JaegerSearchParameters) {
             (V{2}));
   EXPECT_EQ(Search("service=nope"), V{});
   EXPECT_EQ(Search("traceID=10000000000000000000000000000003&traceID=ff"), (V{3}));
+  // The ID not stored is named, as Jaeger names it.
+  EXPECT_NE(Get("/api/traces?traceID=10000000000000000000000000000003&traceID=ff")
+                .body.find(R"("errors":[{"msg":"trace not found","traceID":"00000000000000ff"}])"),
+            std::string::npos);
+}
+
+// Traces asked by ID that take more than a piece in all are streamed a
+// trace at a time; each one that fits in a piece comes out byte for byte as
+// in the answer made whole. The answer's span budget holds as a search's.
+TEST_F(QueryApiTest, TracesByIdStreamedHaveTheBytesOfTheWholeAnswer) {
+  const std::vector<TraceId> ids = {Tid(3), Tid(1), Tid(7), Tid(2)};  // 1, 3, 0 and 1 spans
+  Result<HttpResponse> whole = AnswerJaegerTraces(*store_, ids);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_FALSE(whole->stream);
+  AnswerBudget budget(AnswerBudget::kStreamedAnswerBytes);
+  Result<HttpResponse> streamed = AnswerJaegerTraces(*store_, ids, &budget, 3);
+  ASSERT_TRUE(streamed.ok());
+  ASSERT_TRUE(streamed->stream);
+  EXPECT_EQ(budget.in_use(), AnswerBudget::kStreamedAnswerBytes);
+  Result<HttpResponse> refused = AnswerJaegerTraces(*store_, ids, &budget, 3);
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(streamed->DrainStream());
+  EXPECT_EQ(streamed->body, whole->body);
+  EXPECT_NE(whole->body.find(R"("total":3,"limit":0,"offset":0,"errors":[{"msg":"trace not found",)"
+                             R"("traceID":"10000000000000000000000000000007"}]})"),
+            std::string::npos)
+      << whole->body;
+  EXPECT_EQ(budget.in_use(), 0u);  // the drained producer is gone, its slot with it
+
+  auto traces_in = [](const HttpResponse& r) {
+    simdjson::dom::parser parser;
+    std::vector<int> out;
+    for (simdjson::dom::element t : parser.parse(r.body)["data"].get_array()) {
+      out.push_back(std::stoi(std::string(std::string_view(t["traceID"]).substr(30)), nullptr, 16));
+    }
+    return out;
+  };
+  // Four spans at most: trace 2 is left out, past them.
+  Result<HttpResponse> within = AnswerJaegerTraces(*store_, ids, nullptr, 1, 4);
+  ASSERT_TRUE(within.ok());
+  ASSERT_TRUE(within->DrainStream());
+  EXPECT_EQ(traces_in(*within), (std::vector<int>{3, 1}));
+  // Two: only trace 3; and a first trace bigger than them alone is a 422 naming it.
+  within = AnswerJaegerTraces(*store_, ids, nullptr, 3, 2);
+  ASSERT_TRUE(within.ok());
+  ASSERT_TRUE(within->DrainStream());
+  EXPECT_EQ(traces_in(*within), (std::vector<int>{3}));
+  const std::vector<TraceId> big_first = {Tid(7), Tid(1), Tid(3)};
+  Result<HttpResponse> too_big = AnswerJaegerTraces(*store_, big_first, nullptr, 3, 2);
+  ASSERT_TRUE(too_big.ok());
+  EXPECT_EQ(too_big->status, 422);
+  EXPECT_NE(too_big->body.find("10000000000000000000000000000001 has more than 2 spans"),
+            std::string::npos)
+      << too_big->body;
 }
 
 TEST_F(QueryApiTest, JaegerBadParametersAre400WithTheirName) {
@@ -362,32 +417,50 @@ TEST_F(QueryApiTest, BigTraceIsStreamedAndEveryFormHoldsEverySpan) {
   ASSERT_TRUE(otlp::DecodeTracesProto(body, &inner).ok());
   EXPECT_TRUE(testing::CanonicalSpans(inner) == want) << "Tempo v2 protobuf";
 
+  auto expect_whole_jaeger_trace = [&](simdjson::dom::element trace) {
+    EXPECT_EQ(std::string_view(trace["traceID"]), "10000000000000000000000000000050");
+    std::multiset<std::string> ids;
+    int orphans = 0, duplicates = 0;
+    for (simdjson::dom::element span : trace["spans"].get_array()) {
+      ids.insert(std::string(std::string_view(span["spanID"])));
+      std::string_view process = span["processID"];
+      EXPECT_FALSE(trace["processes"][process].error()) << process;
+      simdjson::dom::array warnings;
+      if (span["warnings"].get(warnings)) continue;  // null
+      for (std::string_view w : warnings) {
+        orphans += w.find("is not in this trace") != std::string_view::npos;
+        duplicates += w.starts_with("duplicate span ID");
+      }
+    }
+    EXPECT_EQ(ids.size(), size_t(kSpans));
+    EXPECT_EQ(ids.count(fmt::format("{:016x}", kSpans - 1)), 2u);
+    EXPECT_EQ(orphans, 1) << "only span 9's parent is missing from the whole trace";
+    EXPECT_EQ(duplicates, 1) << "the second of the two spans with one ID";
+    EXPECT_EQ(trace["processes"].get_object().size(), 3u);
+  };
   r = Get(path);
   ASSERT_EQ(r.status, 200);
   EXPECT_TRUE(last_streamed_);
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(r.body);
   EXPECT_EQ(uint64_t(doc["total"]), 1u);
-  simdjson::dom::element trace = doc["data"].at(0);
-  EXPECT_EQ(std::string_view(trace["traceID"]), "10000000000000000000000000000050");
-  std::multiset<std::string> ids;
-  int orphans = 0, duplicates = 0;
-  for (simdjson::dom::element span : trace["spans"].get_array()) {
-    ids.insert(std::string(std::string_view(span["spanID"])));
-    std::string_view process = span["processID"];
-    EXPECT_FALSE(trace["processes"][process].error()) << process;
-    simdjson::dom::array warnings;
-    if (span["warnings"].get(warnings)) continue;  // null
-    for (std::string_view w : warnings) {
-      orphans += w.find("is not in this trace") != std::string_view::npos;
-      duplicates += w.starts_with("duplicate span ID");
-    }
-  }
-  EXPECT_EQ(ids.size(), size_t(kSpans));
-  EXPECT_EQ(ids.count(fmt::format("{:016x}", kSpans - 1)), 2u);
-  EXPECT_EQ(orphans, 1) << "only span 9's parent is missing from the whole trace";
-  EXPECT_EQ(duplicates, 1) << "the second of the two spans with one ID";
-  EXPECT_EQ(trace["processes"].get_object().size(), 3u);
+  expect_whole_jaeger_trace(doc["data"].at(0));
+
+  // Asked with others by traceID= (Jaeger's search by IDs): streamed too,
+  // whole, each ID once in the order asked, the one not stored named.
+  r =
+      Get("/api/traces?traceID=10000000000000000000000000000050&traceID=ee"
+          "&traceID=10000000000000000000000000000002&traceID=10000000000000000000000000000050");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(last_streamed_);
+  doc = parser.parse(r.body);
+  ASSERT_EQ(doc["data"].get_array().size(), 2u);
+  expect_whole_jaeger_trace(doc["data"].at(0));
+  EXPECT_EQ(std::string_view(doc["data"].at(1)["traceID"]), "10000000000000000000000000000002");
+  EXPECT_EQ(doc["data"].at(1)["spans"].get_array().size(), 1u);
+  EXPECT_EQ(uint64_t(doc["total"]), 2u);
+  EXPECT_EQ(simdjson::minify(doc["errors"]),
+            R"([{"msg":"trace not found","traceID":"00000000000000ee"}])");
 
   // A small trace is answered whole, as before.
   EXPECT_EQ(Get("/api/traces/10000000000000000000000000000002").status, 200);
@@ -878,9 +951,11 @@ TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
   EXPECT_EQ(int64_t(parser.parse(v3.body)["error"]["code"]), 503);
   HttpResponse search = Ask("/api/traces?service=many&limit=1000");
   EXPECT_EQ(search.status, 503) << search.body.substr(0, 200);
-  // Made whole (one trace asked with traceID=), but over a MiB.
-  const std::string by_id = "/api/traces?traceID=" + hex;
-  HttpResponse whole_big = Ask(by_id);
+  HttpResponse by_id = Ask("/api/traces?traceID=" + hex);  // streamed as by /api/traces/{id}
+  EXPECT_EQ(by_id.status, 503) << by_id.body.substr(0, 200);
+  // Made whole (a search that found the one big trace), but over a MiB.
+  const std::string whole_search = "/api/traces?service=bulk";
+  HttpResponse whole_big = Ask(whole_search);
   EXPECT_EQ(whole_big.status, 503) << whole_big.body.substr(0, 200);
   EXPECT_EQ(retry_after(whole_big), "1");
   // Answers sent whole need no slot.
@@ -896,7 +971,7 @@ TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
   EXPECT_EQ(parser.parse(again.body)["data"].get_array().size(), 300u);
   EXPECT_EQ(budget.in_use(), AnswerBudget::kStreamedAnswerBytes);  // the ended answer's is back
   // The big answer made whole holds its size while it is sent, in pieces.
-  std::optional<HttpResponse> whole_held = Ask(by_id);
+  std::optional<HttpResponse> whole_held = Ask(whole_search);
   ASSERT_EQ(whole_held->status, 200);
   ASSERT_TRUE(whole_held->stream);
   EXPECT_GT(budget.in_use(), AnswerBudget::kStreamedAnswerBytes + AnswerBudget::kHeldWholeAbove);

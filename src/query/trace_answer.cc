@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -71,11 +72,14 @@ std::string WholeBody(const Traces& trace, TraceForm form) {
 }
 
 // A trace bigger than a piece, written a piece per call as the client
-// takes them: the opening, each piece's spans, the closing.
+// takes them: the opening, each piece's spans, the closing. In Jaeger's form
+// without `in_envelope`, the trace's object alone (one of several traces in
+// an answer).
 class PieceWriter {
  public:
-  PieceWriter(std::unique_ptr<store::TraceReader> reader, TraceForm form, const TraceId& id)
-      : reader_(std::move(reader)), form_(form), id_(id) {}
+  PieceWriter(std::unique_ptr<store::TraceReader> reader, TraceForm form, const TraceId& id,
+              bool in_envelope = true)
+      : reader_(std::move(reader)), form_(form), id_(id), in_envelope_(in_envelope) {}
 
   // What must see the whole trace before the first byte: Jaeger's span IDs
   // (orphans), the protobuf answer's length. Then from the first piece.
@@ -107,6 +111,8 @@ class PieceWriter {
     reader_->Rewind();
     return Status::Ok();
   }
+  // After Prepare, in Jaeger's form: the trace's spans (0: none stored).
+  size_t spans() const { return span_ids_.size(); }
 
   BodyStep operator()(std::string* out) {
     Result<bool> more = reader_->Next(&piece_);
@@ -146,9 +152,10 @@ class PieceWriter {
         w_.BeginArray();
         return Flush(out);
       case TraceForm::kJaegerJson:
-        w_.BeginObject();
-        w_.Key("data");
-        w_.BeginArray();
+        if (in_envelope_) {
+          OpenJaegerEnvelope(w_);
+          w_.BeginArray();
+        }
         w_.BeginObject();
         w_.Key("traceID");
         w_.String(JaegerTraceIdHex(id_));
@@ -197,23 +204,17 @@ class PieceWriter {
         w_.Key("warnings");
         w_.Null();
         w_.EndObject();
+        if (!in_envelope_) return Flush(out);
         w_.EndArray();  // data
-        w_.Key("total");
-        w_.Int(1);
-        w_.Key("limit");
-        w_.Int(0);
-        w_.Key("offset");
-        w_.Int(0);
-        w_.Key("errors");
-        w_.Null();
-        w_.EndObject();
-        return Flush(out);
+        out->append(CloseJaegerEnvelope(w_, 1));
+        return;
     }
   }
 
   std::unique_ptr<store::TraceReader> reader_;
   const TraceForm form_;
   const TraceId id_;
+  const bool in_envelope_;
   bool opened_ = false;
   Traces piece_;
   JsonWriter w_;  // keeps the JSON's nesting across pieces
@@ -222,6 +223,81 @@ class PieceWriter {
   TraceColumnsEncoder columns_;
   std::vector<uint64_t> span_ids_;  // every span's, sorted (Jaeger JSON)
   absl::flat_hash_set<uint64_t> duplicated_, duplicates_met_;
+};
+
+// Jaeger's answer of several traces by ID, streamed: the envelope, then
+// each trace a piece per call (a PieceWriter of its own, one at a time),
+// then the total and the IDs not found. As a search's answer, it holds at
+// most `max_spans` spans: the traces past them are left out.
+class JaegerTracesWriter {
+ public:
+  JaegerTracesWriter(const store::Store& store, std::vector<TraceId> ids, size_t piece_spans,
+                     size_t max_spans)
+      : store_(store), ids_(std::move(ids)), piece_spans_(piece_spans), max_spans_(max_spans) {}
+
+  // Opens the first trace stored, before the answer's status is known.
+  Status Start() { return OpenNext(); }
+  // When the first trace stored alone has more than max_spans spans.
+  const std::optional<TraceId>& first_too_big() const { return first_too_big_; }
+
+  BodyStep operator()(std::string* out) {
+    if (!opened_) {
+      OpenJaegerEnvelope(w_);
+      w_.BeginArray();
+      out->append(w_.Take());
+      opened_ = true;
+    }
+    if (trace_ == nullptr) {
+      out->push_back(']');
+      out->append(CloseJaegerEnvelope(w_, handed_on_, not_found_));
+      return BodyStep::kDone;
+    }
+    if (trace_begins_ && handed_on_++ > 0) out->push_back(',');
+    trace_begins_ = false;
+    BodyStep step = (*trace_)(out);
+    if (step == BodyStep::kFailed) return step;
+    if (step == BodyStep::kDone && !OpenNext().ok()) return BodyStep::kFailed;
+    return BodyStep::kMore;
+  }
+
+ private:
+  // Opens the next trace asked that is stored (none: trace_ null), naming
+  // the ones that are not, unless it would take the answer past max_spans.
+  Status OpenNext() {
+    trace_.reset();
+    while (next_ < ids_.size()) {
+      const TraceId& id = ids_[next_++];
+      auto trace = std::make_unique<PieceWriter>(store_.ReadTrace(id, piece_spans_),
+                                                 TraceForm::kJaegerJson, id, false);
+      POLYTRACE_RETURN_IF_ERROR(trace->Prepare());
+      if (trace->spans() == 0) {
+        not_found_.push_back(id);
+        continue;
+      }
+      if (spans_ + trace->spans() > max_spans_) {
+        if (spans_ == 0) first_too_big_ = id;
+        next_ = ids_.size();
+        return Status::Ok();
+      }
+      spans_ += trace->spans();
+      trace_ = std::move(trace);
+      trace_begins_ = true;
+      return Status::Ok();
+    }
+    return Status::Ok();
+  }
+
+  const store::Store& store_;
+  const std::vector<TraceId> ids_;
+  const size_t piece_spans_, max_spans_;
+  size_t next_ = 0;  // in ids_: the next trace to open
+  bool opened_ = false;
+  std::unique_ptr<PieceWriter> trace_;  // the trace being written
+  bool trace_begins_ = false;
+  size_t handed_on_ = 0, spans_ = 0;
+  std::vector<TraceId> not_found_;
+  std::optional<TraceId> first_too_big_;
+  JsonWriter w_;
 };
 
 }  // namespace
@@ -247,6 +323,48 @@ Result<std::optional<HttpResponse>> AnswerTrace(const store::Store& store, const
   return std::optional<HttpResponse>(
       HttpResponse::Streamed(200, std::move(content_type),
                              [writer, slot = *slot](std::string* out) { return (*writer)(out); }));
+}
+
+Result<HttpResponse> AnswerJaegerTraces(const store::Store& store, std::span<const TraceId> asked,
+                                        AnswerBudget* budget, size_t piece_spans,
+                                        size_t max_spans) {
+  std::vector<TraceId> ids;  // each once, in the order asked
+  std::set<TraceId> seen;
+  for (const TraceId& id : asked) {
+    if (seen.insert(id).second) ids.push_back(id);
+  }
+  // A piece's worth in all (almost every asking) is read and answered whole.
+  std::vector<store::TraceHit> hits;
+  for (const TraceId& id : ids) hits.push_back({id, 0});
+  std::set<TraceId> found;
+  JsonWriter w;
+  OpenJaegerEnvelope(w);
+  w.BeginArray();
+  Result<FoundTracesRead> read = ReadFoundTraces(
+      store, hits, nullptr, std::min(piece_spans, max_spans), [&](const Traces& trace) {
+        found.insert(trace.resource_spans()[0].scope_spans[0].spans[0].trace_id);
+        WriteJaegerTrace(AssembleTrace(trace), w);
+      });
+  if (!read.ok()) return read.status();
+  if (!read->first_too_big && read->left_out == 0) {
+    w.EndArray();
+    std::vector<TraceId> not_found;
+    for (const TraceId& id : ids) {
+      if (!found.contains(id)) not_found.push_back(id);
+    }
+    return HttpResponse::WithBody(200, "application/json",
+                                  CloseJaegerEnvelope(w, read->traces, not_found));
+  }
+  auto writer = std::make_shared<JaegerTracesWriter>(store, std::move(ids), piece_spans, max_spans);
+  POLYTRACE_RETURN_IF_ERROR(writer->Start());
+  if (const std::optional<TraceId>& too_big = writer->first_too_big()) {
+    return HttpResponse::WithBody(422, "application/json",
+                                  JaegerError(422, TooBigForSearch(*too_big, max_spans)));
+  }
+  Result<AnswerBudget::Slot> slot = AnswerBudget::TakeFrom(budget);
+  if (!slot.ok()) return slot.status();
+  return HttpResponse::Streamed(
+      200, "application/json", [writer, slot = *slot](std::string* out) { return (*writer)(out); });
 }
 
 }  // namespace polytrace::query

@@ -327,25 +327,15 @@ HttpResponse JaegerApi::FindTraces(const HttpRequest& request) {
 }
 
 HttpResponse JaegerApi::TracesById(const std::vector<std::string>& ids) {
-  std::vector<store::TraceHit> wanted;  // in the order asked
+  std::vector<TraceId> wanted;  // in the order asked
   for (const std::string& text : ids) {
     Result<TraceId> id = ParseTraceIdParam(text);
     if (!id.ok()) return BadRequest(fmt::format("parameter 'traceID': {}", id.status().message()));
-    wanted.push_back({*id, 0});
+    wanted.push_back(*id);
   }
-  // The same budget as a search's answer: two traces of a million spans
-  // asked together would otherwise be built whole, side by side.
-  JsonWriter w;
-  w.BeginArray();
-  Result<FoundTracesRead> read =
-      ReadFoundTraces(store_, wanted, nullptr, kMaxSearchAnswerSpans,
-                      [&](const Traces& trace) { WriteJaegerTrace(AssembleTrace(trace), w); });
-  if (!read.ok()) return ServerError(read.status());
-  if (read->first_too_big) {
-    return Json(422, JaegerError(422, TooBigForSearch(wanted[0].trace_id, *read->first_too_big)));
-  }
-  w.EndArray();
-  return Json(200, JaegerEnvelope(w.str(), read->traces));
+  Result<HttpResponse> answer = AnswerJaegerTraces(store_, wanted, options_.answer_budget);
+  if (!answer.ok()) return ServerError(answer.status());
+  return std::move(*answer);
 }
 
 HttpResponse JaegerApi::GetTrace(std::string_view id_text) {

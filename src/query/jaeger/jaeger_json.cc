@@ -283,7 +283,28 @@ std::string JaegerEnvelope(std::string_view data_json, size_t total) {
 void OpenJaegerEnvelope(JsonWriter& w) { w.str() += R"({"data":)"; }
 
 std::string CloseJaegerEnvelope(JsonWriter& w, size_t total) {
-  w.str() += fmt::format(R"(,"total":{},"limit":0,"offset":0,"errors":null}})", total);
+  return CloseJaegerEnvelope(w, total, {});
+}
+
+std::string CloseJaegerEnvelope(JsonWriter& w, size_t total, std::span<const TraceId> not_found) {
+  w.str() += fmt::format(R"(,"total":{},"limit":0,"offset":0,"errors":)", total);
+  if (not_found.empty()) {
+    w.str() += "null}";
+    return w.Take();
+  }
+  JsonWriter errors;
+  errors.BeginArray();
+  for (const TraceId& id : not_found) {
+    errors.BeginObject();
+    errors.Key("msg");
+    errors.String("trace not found");
+    errors.Key("traceID");
+    WriteTraceId(errors, id);
+    errors.EndObject();
+  }
+  errors.EndArray();
+  w.str() += errors.str();
+  w.str() += '}';
   return w.Take();
 }
 

@@ -7,6 +7,7 @@
 // Times are microseconds. Orphans and duplicate span IDs become warnings.
 #pragma once
 
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -58,6 +59,10 @@ std::string JaegerEnvelope(std::string_view data_json, size_t total);
 // the two (a search's answer, hundreds of KiB, not copied again).
 void OpenJaegerEnvelope(JsonWriter& w);
 std::string CloseJaegerEnvelope(JsonWriter& w, size_t total);
+// The same, its "errors" naming the traces asked by ID that are not stored
+// ({"msg": "trace not found", "traceID": ...} each, as Jaeger's; null when
+// none is missing).
+std::string CloseJaegerEnvelope(JsonWriter& w, size_t total, std::span<const TraceId> not_found);
 // The envelope of an error: data null, errors [{code, msg}].
 std::string JaegerError(int code, std::string_view message);
 
