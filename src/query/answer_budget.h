@@ -1,14 +1,15 @@
 // The memory the query API's answers hold while they wait for their
 // clients. A streamed answer (a trace of more than one piece, a Jaeger
-// search of more than 256 traces) keeps its reader and state until the
-// client has read the last byte (about 24 MiB for a million-span trace in
-// Jaeger JSON), and an answer made whole keeps its body (up to ~150 MB for
-// 100,000 spans of Jaeger JSON) — each for as long as a client that stopped
+// answer of several traces longer than a run) keeps its reader and state
+// until the client has read the last byte (about 24 MiB for a million-span
+// trace in Jaeger JSON), and an answer made whole keeps its body (a Jaeger
+// run is at most ~10 MB) — each for as long as a client that stopped
 // reading keeps its connection (the read timeout, per piece). Unbounded, 300
-// such clients held 4.8 GB (streamed) and 60 held 6.9 GB (whole), and a few
-// hundred more would take the machine's memory. Past the budget an answer is
-// refused with a retryable status (503 and Retry-After); answers under 1 MiB
-// sent whole need no part of it.
+// such clients held 4.8 GB (streamed) and 60 held 6.9 GB (a 90,000-span
+// trace by traceID=, then made whole), and a few hundred more would take the
+// machine's memory. Past the budget an answer is refused with a retryable
+// status (503 and Retry-After); answers under 1 MiB sent whole need no part
+// of it.
 #pragma once
 
 #include <atomic>

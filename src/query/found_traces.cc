@@ -44,6 +44,34 @@ Status ForEachTraceWithin(const store::Store& store, std::span<const TraceId> id
   return ForEachFrom(store, ids, 0, reads, max_spans, each, skipped);
 }
 
+namespace {
+
+// ReadFoundTraces' read, a chunk at a time.
+class FoundTracesReader {
+ public:
+  // `reads` (may be null) must outlive the reader.
+  FoundTracesReader(const store::Store& store, const std::vector<store::TraceHit>& hits,
+                    const store::SearchReads* reads, size_t max_spans);
+  // Reads the next chunk of traces and calls `each` on each that fits the
+  // budget. False once nothing is left to read (every trace handed on, or
+  // the budget reached).
+  Result<bool> Next(const std::function<void(const Traces&)>& each);
+  const FoundTracesRead& read() const { return read_; }
+
+ private:
+  // Hands on the traces ids_[begin, begin + n) that fit, in order; at the
+  // first that does not, ends the read (ended_).
+  Status HandOn(size_t begin, size_t n, const std::function<void(const Traces&)>& each);
+
+  const store::Store& store_;
+  std::vector<TraceId> ids_;
+  const store::SearchReads* reads_;
+  size_t max_spans_;
+  size_t next_ = 0;     // index in ids_ of the next chunk
+  bool ended_ = false;  // a trace passed the budget
+  FoundTracesRead read_;
+};
+
 FoundTracesReader::FoundTracesReader(const store::Store& store,
                                      const std::vector<store::TraceHit>& hits,
                                      const store::SearchReads* reads, size_t max_spans)
@@ -88,6 +116,8 @@ Status FoundTracesReader::HandOn(size_t begin, size_t n,
   }
   return Status::Ok();
 }
+
+}  // namespace
 
 Result<FoundTracesRead> ReadFoundTraces(const store::Store& store,
                                         const std::vector<store::TraceHit>& hits,

@@ -53,33 +53,6 @@ Status ForEachTraceWithin(const store::Store& store, std::span<const TraceId> id
                           const store::SearchReads* reads, size_t max_spans,
                           const std::function<void(size_t, const Traces&)>& each, size_t* skipped);
 
-// The read of ReadFoundTraces a chunk at a time, for an answer sent as it
-// is read (Jaeger's search: a hundred thousand spans are 120 MB of JSON).
-class FoundTracesReader {
- public:
-  // `reads` (may be null) must outlive the reader.
-  FoundTracesReader(const store::Store& store, const std::vector<store::TraceHit>& hits,
-                    const store::SearchReads* reads, size_t max_spans);
-  // Reads the next chunk of traces and calls `each` on each that fits the
-  // budget. False once nothing is left to read (every trace handed on, or
-  // the budget reached).
-  Result<bool> Next(const std::function<void(const Traces&)>& each);
-  const FoundTracesRead& read() const { return read_; }
-
- private:
-  // Hands on the traces ids_[begin, begin + n) that fit, in order; at the
-  // first that does not, ends the read (ended_).
-  Status HandOn(size_t begin, size_t n, const std::function<void(const Traces&)>& each);
-
-  const store::Store& store_;
-  std::vector<TraceId> ids_;
-  const store::SearchReads* reads_;
-  size_t max_spans_;
-  size_t next_ = 0;     // index in ids_ of the next chunk
-  bool ended_ = false;  // a trace passed the budget
-  FoundTracesRead read_;
-};
-
 // Reads the traces of `hits` (in their order) and calls `each` on every one
 // still stored, until the next would take the spans handed on past
 // `max_spans`. `reads`: what the search kept (may be null).

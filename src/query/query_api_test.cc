@@ -15,8 +15,8 @@
 #include "otlp/wire.h"
 #include "query/analysis_api.h"
 #include "query/found_traces.h"
+#include "query/jaeger/jaeger_traces_answer.h"
 #include "query/query_service.h"
-#include "query/trace_answer.h"
 #include "testing/traces_compare.h"
 
 namespace polytrace::query {
@@ -203,28 +203,43 @@ TEST_F(QueryApiTest, JaegerSearchParameters) {
             std::string::npos);
 }
 
-// Traces asked by ID that take more than a piece in all are streamed a
-// trace at a time; each one that fits in a piece comes out byte for byte as
-// in the answer made whole. The answer's span budget holds as a search's.
+// Traces asked by ID that take more than a run in all are streamed a run
+// or a big trace's piece at a time, byte for byte as the answer made whole
+// (one run). The answer's span budget holds as a search's.
 TEST_F(QueryApiTest, TracesByIdStreamedHaveTheBytesOfTheWholeAnswer) {
   const std::vector<TraceId> ids = {Tid(3), Tid(1), Tid(7), Tid(2)};  // 1, 3, 0 and 1 spans
-  Result<HttpResponse> whole = AnswerJaegerTraces(*store_, ids);
+  auto answer = [&](std::vector<TraceId> asked, AnswerBudget* budget, JaegerTracesLimits limits) {
+    return AnswerJaegerTraces(*store_, std::move(asked), {}, true, budget, limits);
+  };
+  Result<HttpResponse> whole = answer(ids, nullptr, {});
   ASSERT_TRUE(whole.ok());
   EXPECT_FALSE(whole->stream);
   AnswerBudget budget(AnswerBudget::kStreamedAnswerBytes);
-  Result<HttpResponse> streamed = AnswerJaegerTraces(*store_, ids, &budget, 3);
-  ASSERT_TRUE(streamed.ok());
-  ASSERT_TRUE(streamed->stream);
-  EXPECT_EQ(budget.in_use(), AnswerBudget::kStreamedAnswerBytes);
-  Result<HttpResponse> refused = AnswerJaegerTraces(*store_, ids, &budget, 3);
-  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
-  ASSERT_TRUE(streamed->DrainStream());
-  EXPECT_EQ(streamed->body, whole->body);
+  for (JaegerTracesLimits limits : {JaegerTracesLimits{.run_spans = 3},  // runs of 1, 2, 1 traces
+                                    JaegerTracesLimits{.run_spans = 2, .piece_spans = 2}}) {
+    Result<HttpResponse> streamed = answer(ids, &budget, limits);
+    ASSERT_TRUE(streamed.ok());
+    ASSERT_TRUE(streamed->stream);
+    EXPECT_EQ(budget.in_use(), AnswerBudget::kStreamedAnswerBytes);
+    Result<HttpResponse> refused = answer(ids, &budget, limits);
+    EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+    ASSERT_TRUE(streamed->DrainStream());
+    if (limits.piece_spans > 3) {
+      EXPECT_EQ(streamed->body, whole->body);
+    } else {  // trace 1 in two pieces: its spans ordered within each
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc = parser.parse(streamed->body);
+      EXPECT_EQ(doc["data"].get_array().size(), 3u);
+      EXPECT_EQ(doc["data"].at(1)["spans"].get_array().size(), 3u);
+      EXPECT_EQ(simdjson::minify(doc["errors"]),
+                R"([{"msg":"trace not found","traceID":"10000000000000000000000000000007"}])");
+    }
+    EXPECT_EQ(budget.in_use(), 0u);  // the drained producer is gone, its slot with it
+  }
   EXPECT_NE(whole->body.find(R"("total":3,"limit":0,"offset":0,"errors":[{"msg":"trace not found",)"
                              R"("traceID":"10000000000000000000000000000007"}]})"),
             std::string::npos)
       << whole->body;
-  EXPECT_EQ(budget.in_use(), 0u);  // the drained producer is gone, its slot with it
 
   auto traces_in = [](const HttpResponse& r) {
     simdjson::dom::parser parser;
@@ -234,18 +249,18 @@ TEST_F(QueryApiTest, TracesByIdStreamedHaveTheBytesOfTheWholeAnswer) {
     }
     return out;
   };
-  // Four spans at most: trace 2 is left out, past them.
-  Result<HttpResponse> within = AnswerJaegerTraces(*store_, ids, nullptr, 1, 4);
+  // Four spans at most: trace 1 (bigger than a run of one span) streamed,
+  // trace 2 left out, past them.
+  Result<HttpResponse> within = answer(ids, nullptr, {.run_spans = 1, .max_spans = 4});
   ASSERT_TRUE(within.ok());
   ASSERT_TRUE(within->DrainStream());
   EXPECT_EQ(traces_in(*within), (std::vector<int>{3, 1}));
   // Two: only trace 3; and a first trace bigger than them alone is a 422 naming it.
-  within = AnswerJaegerTraces(*store_, ids, nullptr, 3, 2);
+  within = answer(ids, nullptr, {.run_spans = 3, .max_spans = 2});
   ASSERT_TRUE(within.ok());
   ASSERT_TRUE(within->DrainStream());
   EXPECT_EQ(traces_in(*within), (std::vector<int>{3}));
-  const std::vector<TraceId> big_first = {Tid(7), Tid(1), Tid(3)};
-  Result<HttpResponse> too_big = AnswerJaegerTraces(*store_, big_first, nullptr, 3, 2);
+  Result<HttpResponse> too_big = answer({Tid(7), Tid(1), Tid(3)}, nullptr, {.max_spans = 2});
   ASSERT_TRUE(too_big.ok());
   EXPECT_EQ(too_big->status, 422);
   EXPECT_NE(too_big->body.find("10000000000000000000000000000001 has more than 2 spans"),
@@ -878,14 +893,23 @@ TEST_F(QueryApiTest, BigSearchAnswerIsStreamedWithTheSameBytes) {
   HttpResponse search = Get("/api/traces?service=bulk&limit=1000");
   ASSERT_EQ(search.status, 200) << search.body;
   EXPECT_TRUE(last_streamed_);
-  HttpResponse whole = Get(by_id);
-  ASSERT_EQ(whole.status, 200);
-  EXPECT_FALSE(last_streamed_);
-  EXPECT_EQ(search.body, whole.body);
+  HttpResponse by_ids = Get(by_id);
+  ASSERT_EQ(by_ids.status, 200);
+  EXPECT_EQ(search.body, by_ids.body);
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(search.body);
   EXPECT_EQ(doc["data"].get_array().size(), size_t(kTraces));
   EXPECT_EQ(int64_t(doc["total"]), kTraces);
+  // Each trace as the answer made whole of it alone has it.
+  simdjson::dom::parser alone_parser;
+  for (simdjson::dom::element trace : doc["data"].get_array()) {
+    std::string_view id = trace["traceID"];
+    HttpResponse alone = Get("/api/traces/" + std::string(id));
+    ASSERT_FALSE(last_streamed_);
+    ASSERT_EQ(simdjson::minify(trace),
+              simdjson::minify(alone_parser.parse(alone.body)["data"].at(0).value()))
+        << id;
+  }
   EXPECT_EQ(Search("service=bulk&limit=3").size(), 3u);
   EXPECT_FALSE(last_streamed_);
 }

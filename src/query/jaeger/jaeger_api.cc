@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 
 #include "query/found_traces.h"
 #include "query/jaeger/jaeger_json.h"
 #include "query/jaeger/jaeger_params.h"
+#include "query/jaeger/jaeger_traces_answer.h"
 #include "query/query_params.h"
 #include "query/trace_answer.h"
 
@@ -26,64 +28,12 @@ HttpResponse ServerError(const Status& st) {
       st, [](int code, std::string_view m) { return Json(code, JaegerError(code, m)); });
 }
 
-// A search's answer, sent as its traces are read: the envelope, then a
-// chunk of traces at a time, then the total. Built whole, the answer's
-// 100,000 spans (120 MB of JSON) rose the server's memory by 150-170 MiB.
-class StreamedSearch {
- public:
-  StreamedSearch(const store::Store& store, std::vector<store::TraceHit> hits,
-                 store::SearchReads reads)
-      : hits_(std::move(hits)),
-        reads_(std::move(reads)),
-        reader_(store, hits_, &reads_, kMaxSearchAnswerSpans) {
-    OpenJaegerEnvelope(w_);
-    w_.BeginArray();
-  }
-
-  // Reads the first chunk, before the answer's status is known: a first
-  // trace too big for the answer makes it a 422.
-  Status Start() {
-    Result<bool> more = Read();
-    if (!more.ok()) return more.status();
-    more_ = *more;
-    return Status::Ok();
-  }
-  const std::optional<size_t>& first_too_big() const { return reader_.read().first_too_big; }
-  const TraceId& first_trace() const { return hits_[0].trace_id; }
-  bool whole() const { return !more_; }  // the first chunk was all of it
-  std::string Close() {
-    w_.EndArray();
-    return CloseJaegerEnvelope(w_, reader_.read().traces);
-  }
-
-  // The BodyProducer: the chunk read last, then the next read.
-  BodyStep Produce(std::string* out) {
-    if (started_) {
-      Result<bool> more = Read();
-      if (!more.ok()) return BodyStep::kFailed;  // cut short: never looks complete
-      more_ = *more;
-    }
-    started_ = true;
-    out->append(w_.str());
-    w_.str().clear();
-    if (more_) return BodyStep::kMore;
-    out->append(Close());
-    return BodyStep::kDone;
-  }
-
- private:
-  Result<bool> Read() {
-    return reader_.Next(
-        [this](const Traces& trace) { WriteJaegerTrace(AssembleTrace(trace), w_); });
-  }
-
-  std::vector<store::TraceHit> hits_;
-  store::SearchReads reads_;  // the traces found, read whole where the search could
-  FoundTracesReader reader_;
-  JsonWriter w_;  // keeps the JSON's nesting across chunks
-  bool more_ = false;
-  bool started_ = false;
-};
+// Each ID once, in the order first asked (as Jaeger answers a repeated one).
+std::vector<TraceId> EachOnce(std::vector<TraceId> ids) {
+  std::set<TraceId> seen;
+  std::erase_if(ids, [&](const TraceId& id) { return !seen.insert(id).second; });
+  return ids;
+}
 
 }  // namespace
 
@@ -312,18 +262,10 @@ HttpResponse JaegerApi::FindTraces(const HttpRequest& request) {
   Result<std::vector<store::TraceHit>> hits = query::FindTraces(
       store_, filter, std::min(static_cast<size_t>(limit), kMaxSearchTraces), options_, &reads);
   if (!hits.ok()) return ServerError(hits.status());
-  auto answer = std::make_shared<StreamedSearch>(store_, std::move(*hits), std::move(reads));
-  if (Status st = answer->Start(); !st.ok()) return ServerError(st);
-  if (answer->first_too_big()) {
-    return Json(422,
-                JaegerError(422, TooBigForSearch(answer->first_trace(), *answer->first_too_big())));
-  }
-  if (answer->whole()) return Json(200, answer->Close());
-  Result<AnswerBudget::Slot> slot = AnswerBudget::TakeFrom(options_.answer_budget);
-  if (!slot.ok()) return ServerError(slot.status());
-  return HttpResponse::Streamed(200, "application/json", [answer, slot = *slot](std::string* out) {
-    return answer->Produce(out);
-  });
+  Result<HttpResponse> answer = AnswerJaegerTraces(store_, store::TraceIdsOf(*hits),
+                                                   std::move(reads), false, options_.answer_budget);
+  if (!answer.ok()) return ServerError(answer.status());
+  return std::move(*answer);
 }
 
 HttpResponse JaegerApi::TracesById(const std::vector<std::string>& ids) {
@@ -333,7 +275,8 @@ HttpResponse JaegerApi::TracesById(const std::vector<std::string>& ids) {
     if (!id.ok()) return BadRequest(fmt::format("parameter 'traceID': {}", id.status().message()));
     wanted.push_back(*id);
   }
-  Result<HttpResponse> answer = AnswerJaegerTraces(store_, wanted, options_.answer_budget);
+  Result<HttpResponse> answer =
+      AnswerJaegerTraces(store_, EachOnce(std::move(wanted)), {}, true, options_.answer_budget);
   if (!answer.ok()) return ServerError(answer.status());
   return std::move(*answer);
 }
