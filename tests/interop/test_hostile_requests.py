@@ -382,3 +382,45 @@ def test_clients_that_stop_reading_big_answers_cannot_take_the_memory(start_coll
         return status == 200 and len(json.loads(body)["data"][0]["spans"]) == spans
     wait_until(whole, 30, "the whole trace after the stalled clients left")
     assert c.stop() == 0
+
+
+def wide_traces_batch(first_trace, traces, spans_each):
+    req = trace_service_pb2.ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    kv = rs.resource.attributes.add()
+    kv.key, kv.value.string_value = "service.name", "wide"
+    scope = rs.scope_spans.add()
+    for t in range(first_trace, first_trace + traces):
+        for i in range(spans_each):
+            s = scope.spans.add()
+            s.trace_id, s.span_id, s.name = (0x5100 + t).to_bytes(16, "big"), (i + 1).to_bytes(8, "big"), "step"
+            if i:
+                s.parent_span_id = (1).to_bytes(8, "big")
+            s.start_time_unix_nano = 1_700_000_000_000_000_000 + t * 1_000_000 + i
+            s.end_time_unix_nano = s.start_time_unix_nano + 500
+    return req.SerializeToString()
+
+
+def test_a_tempo_search_lists_at_most_100000_spans(start_collector, tmp_path):
+    """Tempo's search lists up to `spss` matched spans of each trace found, and up to `limit`
+    traces (20,000 candidates at most): with spss=100 over wide traces an answer grew to hundreds
+    of MB, made whole before its first byte. It now stops at 100,000 spans listed, as a limit
+    stops it; the same search with spss=3 still finds every trace."""
+    http, query = free_port(), free_port()
+    c = start_collector(STORE_CONFIG.format(http=http, query=query, data=tmp_path / "data",
+                                            metrics=free_port()), [http, query])
+    for first in range(0, 1100, 10):
+        assert post(http, wide_traces_batch(first, 10, 100)) == 200
+
+    def answer(spss):
+        status, body = get(query, f"/api/search?q=%7B%7D&limit=20000&spss={spss}")
+        assert status == 200, body[:300]
+        return json.loads(body)["traces"]
+
+    assert wait_until(lambda: len(answer(3)) == 1100, 60, "all 1,100 traces searchable")
+    wide = answer(100)
+    listed = sum(len(t["spanSet"]["spans"]) for t in wide)
+    assert len(wide) == 1000 and listed == 100_000, (len(wide), listed)
+    assert all(t["spanSet"]["matched"] == 100 for t in wide)
+    assert c.proc.poll() is None, c.logs()
+    assert c.stop() == 0

@@ -185,6 +185,11 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
   w.Key("traces");
   w.BeginArray();
   int64_t found = 0;
+  // Spans listed in the answer (up to spss a trace): past kMaxSearchAnswerSpans
+  // the search stops, as a limit stops it (limit 20,000 with spss 100 over
+  // wide traces made answers of hundreds of MB, whole, before a byte went).
+  size_t listed = 0;
+  bool full = false;
   size_t inspected = 0;
   size_t too_big = 0;  // candidates not read: bigger than kMaxTraceReadSpans
   std::set<TraceId> seen;
@@ -202,7 +207,7 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
     }
     // Read in chunks of what is still missing: traces sharing a row group
     // come from one read, and none is read past the limit.
-    for (size_t begin = 0; begin < fresh.size() && found < req.limit;) {
+    for (size_t begin = 0; begin < fresh.size() && found < req.limit && !full;) {
       // A client that went away gets no answer: the rest is not worked out.
       if (request.ClientGone()) return HttpResponse::Text(499, "client closed the request\n");
       // At most kChunk traces in memory at once: a limit of 10^8 read all
@@ -214,6 +219,7 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
       Status read = ForEachTraceWithin(
           store_, std::span<const TraceId>(fresh).subspan(begin, n), nullptr, kMaxTraceReadSpans,
           [&](size_t, const Traces& t) {
+            if (full) return;
             ++inspected;
             AssembledTrace trace = AssembleTrace(t);
             if (trace.spans.empty()) return;
@@ -225,6 +231,12 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
             traceql::TraceContext ctx = traceql::MakeContext(trace);
             std::vector<int> matched = traceql::Evaluate(*req.query, ctx);
             if (matched.empty()) return;
+            size_t spans = std::min(matched.size(), size_t(req.spans_per_spanset));
+            if (found > 0 && listed + spans > kMaxSearchAnswerSpans) {
+              full = true;
+              return;
+            }
+            listed += spans;
             ++found;
             WriteTrace(w, trace, ctx, matched, req.spans_per_spanset, attributes);
           },
@@ -232,7 +244,7 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
       if (!read.ok()) return HttpResponse::Text(500, read.message());
       begin += n;
     }
-    if (found >= req.limit || candidates->size() < ask || ask >= kMaxCandidates) break;
+    if (full || found >= req.limit || candidates->size() < ask || ask >= kMaxCandidates) break;
     ask = std::min(kMaxCandidates, ask * 8);
   }
   w.EndArray();
