@@ -254,12 +254,17 @@ def test_the_default_configuration_listens_on_localhost_only(tmp_path):
 BIG_TRACE = bytes([0x0B]) * 16
 
 
-def big_trace_batch(first, count):
+def one_service_request(service):
+    """An export request of one resource (`service`) and one scope: it and the scope."""
     req = trace_service_pb2.ExportTraceServiceRequest()
     rs = req.resource_spans.add()
     kv = rs.resource.attributes.add()
-    kv.key, kv.value.string_value = "service.name", "big"
-    scope = rs.scope_spans.add()
+    kv.key, kv.value.string_value = "service.name", service
+    return req, rs.scope_spans.add()
+
+
+def big_trace_batch(first, count):
+    req, scope = one_service_request("big")
     for i in range(first, first + count):
         s = scope.spans.add()
         s.trace_id, s.span_id, s.name = BIG_TRACE, (i + 1).to_bytes(8, "big"), f"op{i % 7}"
@@ -385,11 +390,7 @@ def test_clients_that_stop_reading_big_answers_cannot_take_the_memory(start_coll
 
 
 def wide_traces_batch(first_trace, traces, spans_each):
-    req = trace_service_pb2.ExportTraceServiceRequest()
-    rs = req.resource_spans.add()
-    kv = rs.resource.attributes.add()
-    kv.key, kv.value.string_value = "service.name", "wide"
-    scope = rs.scope_spans.add()
+    req, scope = one_service_request("wide")
     for t in range(first_trace, first_trace + traces):
         for i in range(spans_each):
             s = scope.spans.add()
