@@ -5,19 +5,47 @@
 #include "query/jaeger/jaeger_api.h"
 #include "query/jaeger/jaeger_api_v3.h"
 #include "query/jaeger/jaeger_json.h"
+#include "query/query_params.h"
 #include "query/service_map_api.h"
 #include "query/tempo/tempo_api.h"
 
 namespace polytrace::query {
 
-// Every answer of over a MiB holds its part of the answers' memory budget
-// until its client has read it (query/answer_budget.h).
-HttpResponse QueryService::Handle(HttpRequest& request) {
-  Result<HttpResponse> held = answers_budget().HoldWhileSent(Route(request));
-  if (held.ok()) return std::move(*held);
-  return FailedAnswer(held.status(), [](int code, std::string_view m) {
+namespace {
+
+// Whether `request` asks for an answer that reads much of the store: a
+// search, an analysis, the service map, tag values under a query.
+bool IsHeavy(const HttpRequest& request) {
+  const std::string& path = request.path;
+  for (std::string_view p : {"/api/traces", "/api/search", "/api/dependencies", "/api/servicemap",
+                             "/api/v3/trace-summaries", "/api/v3/traces"}) {
+    if (path == p) return true;
+  }
+  if (path.starts_with("/api/analysis/") || path.starts_with("/api/backlinks/")) return true;
+  return path.ends_with("/values") && !QueryParams(request.query).Get("q").value_or("").empty();
+}
+
+HttpResponse Failed(const Status& st) {
+  return FailedAnswer(st, [](int code, std::string_view m) {
     return HttpResponse::WithBody(code, "application/json", JaegerError(code, m));
   });
+}
+
+}  // namespace
+
+// A heavy answer waits its turn (query/heavy_turns.h); every answer of over
+// a MiB holds its part of the answers' memory budget until its client has
+// read it (query/answer_budget.h).
+HttpResponse QueryService::Handle(HttpRequest& request) {
+  HeavyTurns::Turn turn;
+  if (IsHeavy(request)) {
+    Result<HeavyTurns::Turn> taken = heavy_.Take([&] { return request.ClientGone(); });
+    if (!taken.ok()) return Failed(taken.status());
+    turn = std::move(*taken);
+  }
+  Result<HttpResponse> held = answers_budget().HoldWhileSent(Route(request));
+  if (held.ok()) return std::move(*held);
+  return Failed(held.status());
 }
 
 HttpResponse QueryService::Route(HttpRequest& request) {

@@ -22,6 +22,11 @@ struct QueryOptions {
   // The memory budget of answers waiting for their clients (QueryService's,
   // query/answer_budget.h); none: unbounded.
   AnswerBudget* answer_budget = nullptr;
+  // Answers that read much of the store worked out at once, and waiting for
+  // their turn at most (query/heavy_turns.h): together fewer than the query
+  // API's threads.
+  int heavy_running = 4;
+  int heavy_waiting = 60;
 };
 
 // The tag filters to search instead of `filter`, one per combination of

@@ -50,17 +50,21 @@ Status PolytraceQueryExtension::Start(Host& host) {
   }
   std::optional<query::StaticFiles> ui;
   if (!ui_root.empty()) ui.emplace(ui_root);
+  query::QueryOptions service_options{.semconv_aliases = config_.semconv_aliases};
   service_ = std::make_unique<query::QueryService>([this] { return ResolveStore(); }, std::move(ui),
-                                                   query::QueryOptions{config_.semconv_aliases});
+                                                   service_options);
   HttpServerOptions options;
   options.endpoint = config_.endpoint;
   options.name = "query";
   // Handlers run on the loop; a standby thread takes the loop over while a
   // slow search holds it (net/loop_standby.h), and the next standby while
   // that one is held: the UI's health page asks four analyses at once, and
-  // big analyses wait for each other (query/analysis_api.cc).
+  // big analyses wait for each other (query/analysis_api.cc). Searches and
+  // analyses run or wait for their turn on at most heavy_running +
+  // heavy_waiting of the threads (query/heavy_turns.h): one more is always
+  // left for the quick answers.
   options.standby_thread = true;
-  options.standbys = 8;
+  options.standbys = service_options.heavy_running + service_options.heavy_waiting;
   options.max_request_body_size = 1 << 20;
   options.allowed_hosts = config_.allowed_hosts;
   options.log_error = [logger = settings_.logger](const std::string& m) { logger->error(m); };
