@@ -63,14 +63,14 @@ interop_tests_asan() {
 
 # The concurrency-heavy tests under ThreadSanitizer: store, batch, queue,
 # HTTP(S) server, memory limiter and admission, exporters, certificate and
-# credential reloading.
+# credential reloading, the query API's turns for searches.
 tsan_tests() {
   local tests=(core/core_test store/store_test net/net_test processors/batch/processor_batch_test
     exporters/exporterhelper/exporterhelper_test
     processors/memory_limiter/processor_memory_limiter_test exporters/otlphttp/exporter_otlphttp_test
     tls/tls_test extensions/internal/extensions_internal_test
     extensions/bearertokenauth/extension_bearertokenauth_test
-    extensions/basicauth/extension_basicauth_test)
+    extensions/basicauth/extension_basicauth_test query/query_heavy_turns_test)
   scripts/build.sh tsan "${tests[@]##*/}"
   for t in "${tests[@]}"; do
     # Without ASLR: GCC 12's TSan cannot always place its shadow memory otherwise.

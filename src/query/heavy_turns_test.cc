@@ -1,15 +1,14 @@
 // HeavyTurns: a few at once, a few more waiting, the rest refused; a turn
 // given back lets a waiter in; a waiter whose client went away, or whose
-// patience ran out, stops waiting. And which of the query API's answers
-// take turns.
+// patience ran out, stops waiting. (Which answers take turns: query_api_test.)
 #include "query/heavy_turns.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <thread>
-
-#include "query/query_service.h"
 
 namespace polytrace::query {
 namespace {
@@ -74,38 +73,6 @@ TEST(HeavyTurnsTest, AWaiterWhoseClientLeftOrWhosePatienceRanOutStops) {
   EXPECT_NE(tired.status().message().find("waited 20 ms for a turn"), std::string::npos);
   EXPECT_EQ(turns.waiting(), 0);
   EXPECT_EQ(turns.running(), 1);
-}
-
-// With no turn to give, every answer that reads much of the store is a 503
-// and every quick one is served.
-TEST(HeavyTurnsTest, SearchesAndAnalysesTakeTurnsQuickAnswersDoNot) {
-  QueryService service([] { return nullptr; }, std::nullopt,
-                       QueryOptions{.heavy_running = 0, .heavy_waiting = 0});
-  auto status = [&](std::string target) {
-    HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    size_t q = target.find('?');
-    r.path = target.substr(0, q);
-    r.query = q == std::string::npos ? "" : target.substr(q + 1);
-    HttpResponse answer = service.Handle(r);
-    if (answer.status == 503 && answer.body.find("searches or analyses") == std::string::npos) {
-      return 0;  // the store's own 503 (not open): the request was let through
-    }
-    return answer.status;
-  };
-  for (const char* heavy :
-       {"/api/traces?service=gw", "/api/traces?traceID=1", "/api/search?q=%7B%7D",
-        "/api/v3/trace-summaries?query.serviceName=gw", "/api/analysis/traces/1",
-        "/api/backlinks/traces/1", "/api/dependencies", "/api/servicemap",
-        "/api/v2/search/tag/span.x/values?q=%7B%7D"}) {
-    EXPECT_EQ(status(heavy), 503) << heavy;
-  }
-  for (const char* quick :
-       {"/api/services", "/api/traces/1", "/api/v2/traces/1", "/api/v3/services",
-        "/api/v2/search/tag/span.x/values", "/api/search/tags", "/api/echo"}) {
-    EXPECT_EQ(status(quick), 0) << quick;
-  }
 }
 
 }  // namespace

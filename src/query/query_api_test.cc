@@ -756,6 +756,38 @@ TEST_F(QueryApiTest, SearchesFindEitherSemconvGeneration) {
   EXPECT_EQ(TraceQL("{ span.http.response.status_code = 500 }"), (V{4}));
 }
 
+// With no turn to give, every answer that reads much of the store is a 503
+// and every quick one is served.
+TEST(QueryServiceTurnsTest, SearchesAndAnalysesTakeTurnsQuickAnswersDoNot) {
+  QueryService service([] { return nullptr; }, std::nullopt,
+                       QueryOptions{.heavy_running = 0, .heavy_waiting = 0});
+  auto status = [&](std::string target) {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    size_t q = target.find('?');
+    r.path = target.substr(0, q);
+    r.query = q == std::string::npos ? "" : target.substr(q + 1);
+    HttpResponse answer = service.Handle(r);
+    if (answer.status == 503 && answer.body.find("searches or analyses") == std::string::npos) {
+      return 0;  // the store's own 503 (not open): the request was let through
+    }
+    return answer.status;
+  };
+  for (const char* heavy :
+       {"/api/traces?service=gw", "/api/traces?traceID=1", "/api/search?q=%7B%7D",
+        "/api/v3/trace-summaries?query.serviceName=gw", "/api/analysis/traces/1",
+        "/api/backlinks/traces/1", "/api/dependencies", "/api/servicemap",
+        "/api/v2/search/tag/span.x/values?q=%7B%7D"}) {
+    EXPECT_EQ(status(heavy), 503) << heavy;
+  }
+  for (const char* quick :
+       {"/api/services", "/api/traces/1", "/api/v2/traces/1", "/api/v3/services",
+        "/api/v2/search/tag/span.x/values", "/api/search/tags", "/api/echo"}) {
+    EXPECT_EQ(status(quick), 0) << quick;
+  }
+}
+
 TEST(SemconvSearchTest, VariantsAreTheProductOfEachTagsNamesAndBounded) {
   store::SpanFilter f;
   f.tags = {{"http.response.status_code", "500"}, {"tenant", "blue"}, {"db.namespace", "u"}};
