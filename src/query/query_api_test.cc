@@ -25,6 +25,18 @@ namespace {
 constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kBase = 1'700'000'000'000 * kMs;  // 2023-11-14, in nanoseconds
 
+// GET `target` (path and query), as the HTTP server hands it on.
+HttpRequest GetRequest(const std::string& target, std::string accept = "") {
+  HttpRequest r;
+  r.method = "GET";
+  r.target = target;
+  size_t q = target.find('?');
+  r.path = target.substr(0, q);
+  r.query = q == std::string::npos ? "" : target.substr(q + 1);
+  if (!accept.empty()) r.headers.emplace_back("accept", std::move(accept));
+  return r;
+}
+
 TraceId Tid(uint8_t n) {
   TraceId id;
   id.bytes[15] = n;
@@ -117,13 +129,7 @@ class QueryApiTest : public ::testing::Test {
 
   // The answer as the server gets it: a streamed one not read yet.
   HttpResponse Ask(const std::string& target, std::string accept = "") {
-    HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    size_t q = target.find('?');
-    r.path = target.substr(0, q);
-    r.query = q == std::string::npos ? "" : target.substr(q + 1);
-    if (!accept.empty()) r.headers.emplace_back("accept", accept);
+    HttpRequest r = GetRequest(target, std::move(accept));
     return service_->Handle(r);
   }
 
@@ -761,13 +767,8 @@ TEST_F(QueryApiTest, SearchesFindEitherSemconvGeneration) {
 TEST(QueryServiceTurnsTest, SearchesAndAnalysesTakeTurnsQuickAnswersDoNot) {
   QueryService service([] { return nullptr; }, std::nullopt,
                        QueryOptions{.heavy_running = 0, .heavy_waiting = 0});
-  auto status = [&](std::string target) {
-    HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    size_t q = target.find('?');
-    r.path = target.substr(0, q);
-    r.query = q == std::string::npos ? "" : target.substr(q + 1);
+  auto status = [&](const std::string& target) {
+    HttpRequest r = GetRequest(target);
     HttpResponse answer = service.Handle(r);
     if (answer.status == 503 && answer.body.find("searches or analyses") == std::string::npos) {
       return 0;  // the store's own 503 (not open): the request was let through
