@@ -36,16 +36,6 @@ Status ForEachFrom(const store::Store& store, std::span<const TraceId> ids, size
   return Status::Ok();
 }
 
-}  // namespace
-
-Status ForEachTraceWithin(const store::Store& store, std::span<const TraceId> ids,
-                          const store::SearchReads* reads, size_t max_spans,
-                          const std::function<void(size_t, const Traces&)>& each, size_t* skipped) {
-  return ForEachFrom(store, ids, 0, reads, max_spans, each, skipped);
-}
-
-namespace {
-
 // ReadFoundTraces' read, a chunk at a time.
 class FoundTracesReader {
  public:
@@ -118,6 +108,12 @@ Status FoundTracesReader::HandOn(size_t begin, size_t n,
 }
 
 }  // namespace
+
+Status ForEachTraceWithin(const store::Store& store, std::span<const TraceId> ids,
+                          const store::SearchReads* reads, size_t max_spans,
+                          const std::function<void(size_t, const Traces&)>& each, size_t* skipped) {
+  return ForEachFrom(store, ids, 0, reads, max_spans, each, skipped);
+}
 
 Result<FoundTracesRead> ReadFoundTraces(const store::Store& store,
                                         const std::vector<store::TraceHit>& hits,

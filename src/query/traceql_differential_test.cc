@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -227,7 +228,13 @@ class TraceqlDifferentialTest : public ::testing::TestWithParam<uint64_t> {
            ("traceql_differential_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::mt19937_64 rng(GetParam());
-    for (int n = 0; n < kTraces; ++n) traces_.push_back(MakeTrace(rng, n));
+    for (int n = 0; n < kTraces; ++n) {
+      traces_.push_back(MakeTrace(rng, n));
+      wholes_.push_back(std::make_unique<Traces>());
+      AppendSpans(
+          traces_.back(), [](const SpanSpec&) { return true; }, wholes_.back().get());
+      assembled_.push_back(analysis::AssembleTrace(*wholes_.back()));
+    }
     for (int q = 0; q < kQueries; ++q) queries_.push_back(RandomQuery(rng));
     for (const std::string& q : queries_) expected_.push_back(Oracle(q));
     for (const char* tag : kTags) askings_.push_back({tag, ""});
@@ -253,13 +260,9 @@ class TraceqlDifferentialTest : public ::testing::TestWithParam<uint64_t> {
     if (!query.ok()) return {};
     traceql::AliasSemconvGenerations(**query);
     Matches out;
-    for (const TraceSpec& trace : traces_) {
-      Traces whole;
-      AppendSpans(
-          trace, [](const SpanSpec&) { return true; }, &whole);
-      analysis::AssembledTrace assembled = analysis::AssembleTrace(whole);
+    for (const analysis::AssembledTrace& assembled : assembled_) {
       size_t matched = traceql::Evaluate(**query, traceql::MakeContext(assembled)).size();
-      if (matched > 0) out[trace.id.ToHex()] = matched;
+      if (matched > 0) out[assembled.trace_id.ToHex()] = matched;
     }
     return out;
   }
@@ -281,11 +284,7 @@ class TraceqlDifferentialTest : public ::testing::TestWithParam<uint64_t> {
     std::unique_ptr<traceql::SpansetExpr> filter = TagValuesFilter(asking.q);
     if (filter) traceql::AliasSemconvGenerations(*filter);
     Values out;
-    for (const TraceSpec& trace : traces_) {
-      Traces whole;
-      AppendSpans(
-          trace, [](const SpanSpec&) { return true; }, &whole);
-      analysis::AssembledTrace assembled = analysis::AssembleTrace(whole);
+    for (const analysis::AssembledTrace& assembled : assembled_) {
       std::vector<int> spans;
       if (filter) {
         spans = traceql::Evaluate(*filter, traceql::MakeContext(assembled));
@@ -420,6 +419,9 @@ class TraceqlDifferentialTest : public ::testing::TestWithParam<uint64_t> {
 
   std::filesystem::path dir_;
   std::vector<TraceSpec> traces_;
+  // Each trace whole, as generated, and assembled once: what the oracles see.
+  std::vector<std::unique_ptr<Traces>> wholes_;
+  std::vector<analysis::AssembledTrace> assembled_;
   std::vector<std::string> queries_;
   std::vector<Matches> expected_;
   std::vector<TagValuesAsking> askings_;
