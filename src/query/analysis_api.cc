@@ -67,7 +67,8 @@ Result<std::vector<TraceId>> StoreTraceSource::FindTraces(SpanKind kind, uint64_
   filter.start_min_nanos = start_nanos;
   filter.start_max_nanos = end_nanos;
   last_search_ = {};
-  Result<std::vector<store::TraceHit>> hits = store_.FindTraces(filter, limit, &last_search_);
+  Result<std::vector<store::TraceHit>> hits =
+      store_.FindTraces(filter, limit, &last_search_, store::SearchOrder::kFirstFound);
   if (!hits.ok()) return hits.status();
   std::vector<TraceId> ids;
   for (const store::TraceHit& h : *hits) ids.push_back(h.trace_id);

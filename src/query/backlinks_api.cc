@@ -70,7 +70,8 @@ std::optional<HttpResponse> BacklinksApi::Handle(const HttpRequest& request) {
     return Error(400, fmt::format("parameter 'limit' must be 1 to {}, got {}", kMaxLimit, max));
   }
   // One more than asked, to tell the caller there are more.
-  Result<std::vector<store::TraceHit>> hits = store_.FindTraces(filter, size_t(max) + 1);
+  Result<std::vector<store::TraceHit>> hits =
+      store_.FindTraces(filter, size_t(max) + 1, nullptr, store::SearchOrder::kFirstFound);
   if (!hits.ok()) return Error(500, hits.status().message());
   bool truncated = hits->size() > size_t(max);
   if (truncated) hits->resize(size_t(max));

@@ -29,13 +29,15 @@ std::vector<store::SpanFilter> GenerationVariants(const store::SpanFilter& filte
 Result<std::vector<store::TraceHit>> FindTracesEitherGeneration(const store::Store& store,
                                                                 const store::SpanFilter& filter,
                                                                 size_t limit,
-                                                                store::SearchReads* reads) {
+                                                                store::SearchReads* reads,
+                                                                store::SearchOrder order) {
   std::vector<store::SpanFilter> variants = GenerationVariants(filter);
-  if (variants.size() == 1) return store.FindTraces(filter, limit, reads);
-  // Each variant's newest `limit` hold the union's newest `limit`.
+  if (variants.size() == 1) return store.FindTraces(filter, limit, reads, order);
+  // Each variant's newest `limit` hold the union's newest `limit` (and in
+  // kFirstFound, any `limit` of theirs are matches).
   std::map<TraceId, uint64_t> latest;
   for (const store::SpanFilter& v : variants) {
-    Result<std::vector<store::TraceHit>> hits = store.FindTraces(v, limit, reads);
+    Result<std::vector<store::TraceHit>> hits = store.FindTraces(v, limit, reads, order);
     if (!hits.ok()) return hits.status();
     for (const store::TraceHit& hit : *hits) {
       uint64_t& start = latest[hit.trace_id];

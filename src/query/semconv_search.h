@@ -37,18 +37,18 @@ inline constexpr size_t kMaxVariants = 16;
 std::vector<store::SpanFilter> GenerationVariants(const store::SpanFilter& filter);
 
 // store.FindTraces over every variant, merged: newest first, at most `limit`.
-// `reads`: as store.FindTraces's, for the fetch of the hits.
+// `reads` and `order`: as store.FindTraces's.
 Result<std::vector<store::TraceHit>> FindTracesEitherGeneration(
     const store::Store& store, const store::SpanFilter& filter, size_t limit,
-    store::SearchReads* reads = nullptr);
+    store::SearchReads* reads = nullptr, store::SearchOrder order = store::SearchOrder::kNewest);
 
 // FindTraces as `options` say.
-inline Result<std::vector<store::TraceHit>> FindTraces(const store::Store& store,
-                                                       const store::SpanFilter& filter,
-                                                       size_t limit, const QueryOptions& options,
-                                                       store::SearchReads* reads = nullptr) {
-  return options.semconv_aliases ? FindTracesEitherGeneration(store, filter, limit, reads)
-                                 : store.FindTraces(filter, limit, reads);
+inline Result<std::vector<store::TraceHit>> FindTraces(
+    const store::Store& store, const store::SpanFilter& filter, size_t limit,
+    const QueryOptions& options, store::SearchReads* reads = nullptr,
+    store::SearchOrder order = store::SearchOrder::kNewest) {
+  return options.semconv_aliases ? FindTracesEitherGeneration(store, filter, limit, reads, order)
+                                 : store.FindTraces(filter, limit, reads, order);
 }
 
 }  // namespace polytrace::query

@@ -13,13 +13,15 @@ HttpResponse Error(int code, std::string_view message) {
   return HttpResponse::WithBody(code, "application/json", JaegerError(code, message));
 }
 
-// telemetry.sdk.language of a service, read off its newest span.
+// telemetry.sdk.language of a service, read off a recent span of it (the first a search finds,
+// newest data first).
 std::string LanguageOf(const store::Store& store, const std::string& service) {
   store::SpanFilter filter;
   filter.service = service;
-  Result<std::vector<store::TraceHit>> hits = store.FindTraces(filter, 1);
+  Result<std::vector<store::TraceHit>> hits =
+      store.FindTraces(filter, 1, nullptr, store::SearchOrder::kFirstFound);
   if (!hits.ok() || hits->empty()) return "";
-  // A piece at a time, until the service's resource is met: the newest
+  // A piece at a time, until the service's resource is met: that
   // trace may be one of a million spans.
   std::unique_ptr<store::TraceReader> reader = store.ReadTrace((*hits)[0].trace_id);
   Traces piece;

@@ -140,8 +140,8 @@ Status TempoApi::ValuesOfMatchingSpans(const HttpRequest& request, traceql::Span
   if (options_.semconv_aliases) traceql::AliasSemconvGenerations(filter);
   required.start_min_nanos = range.start;
   required.start_max_nanos = range.end;
-  Result<std::vector<store::TraceHit>> hits =
-      query::FindTraces(store_, required, kTagValuesCandidates, options_);
+  Result<std::vector<store::TraceHit>> hits = query::FindTraces(
+      store_, required, kTagValuesCandidates, options_, nullptr, store::SearchOrder::kFirstFound);
   if (!hits.ok()) return hits.status();
   std::vector<TraceId> ids = store::TraceIdsOf(*hits);
   constexpr size_t kChunk = 256;  // traces in memory at once

@@ -198,8 +198,10 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
   // the newest row groups, not after a scan of the whole store.
   size_t ask = std::min<size_t>(kMaxCandidates, std::max<size_t>(64, size_t(req.limit) * 2));
   for (;;) {
-    Result<std::vector<store::TraceHit>> candidates =
-        query::FindTraces(store_, req.filter, ask, options_);
+    // As Tempo's: the first traces found, the newest data read first (its
+    // `most_recent` hint is not asked for).
+    Result<std::vector<store::TraceHit>> candidates = query::FindTraces(
+        store_, req.filter, ask, options_, nullptr, store::SearchOrder::kFirstFound);
     if (!candidates.ok()) return HttpResponse::Text(500, candidates.status().message());
     std::vector<TraceId> fresh;  // not inspected in an earlier round
     for (const store::TraceHit& hit : *candidates) {

@@ -35,6 +35,18 @@ struct TraceHit {
   uint64_t start_nanos = 0;  // the latest matching span's start
 };
 
+// Which traces a search returns when more than its limit match.
+enum class SearchOrder {
+  // Exactly the newest: those whose latest matching span starts last (ties:
+  // the smaller trace ID), as Jaeger's stores answer. Data that cannot hold
+  // a newer match than the ones found is skipped, but a compacted window
+  // keeps its traces in ID order, so its row groups are all looked at.
+  kNewest,
+  // Any of them, the newest data read first, the search stopping once it
+  // has enough (Tempo's search, "is there any", candidates to look into).
+  kFirstFound,
+};
+
 inline std::vector<TraceId> TraceIdsOf(const std::vector<TraceHit>& hits) {
   std::vector<TraceId> ids;
   ids.reserve(hits.size());

@@ -126,14 +126,13 @@ class Store {
   // what the store holds now, every tier, as GetTrace would read it.
   std::unique_ptr<TraceReader> ReadTrace(const TraceId& id,
                                          size_t piece_spans = TraceReader::kPieceSpans) const;
-  // Traces with a span matching `filter`, at most `limit`, newest first: the
-  // heads and the newest segments are searched first and the search stops
-  // once `limit` traces matched (within a segment, in trace ID order).
-  // With `reads`: a selective search (a value of a key too varied to be
-  // indexed by value, e.g. a user ID) reads the traces it finds whole and
-  // keeps them there, for GetTraces.
+  // Traces with a span matching `filter`, at most `limit`, newest first;
+  // which ones when more match: `order`. With `reads`: a selective search
+  // (a value of a key too varied to be indexed by value, e.g. a user ID)
+  // reads the traces it finds whole and keeps them there, for GetTraces.
   Result<std::vector<TraceHit>> FindTraces(const SpanFilter& filter, size_t limit,
-                                           SearchReads* reads = nullptr) const;
+                                           SearchReads* reads = nullptr,
+                                           SearchOrder order = SearchOrder::kNewest) const;
   std::vector<std::string> Services() const;
   std::vector<OperationEntry> Operations(std::string_view service) const;
   // Calls between services (a span whose parent belongs to another service)

@@ -417,11 +417,20 @@ bool SpanMatches(const SpanRef& ref, const SpanFilter& f) {
   });
 }
 
-std::set<TraceId> OracleFind(const DataSet& data, const SpanFilter& filter) {
-  std::set<TraceId> out;
+// Every matching trace with its latest matching span's start, newest first
+// (ties: the smaller trace ID first), as Jaeger orders a search's traces.
+std::vector<TraceHit> OracleFind(const DataSet& data, const SpanFilter& filter) {
+  std::map<TraceId, uint64_t> latest;
   for (const SpanRef& ref : data.spans) {
-    if (SpanMatches(ref, filter)) out.insert(ref.span->trace_id);
+    if (!SpanMatches(ref, filter)) continue;
+    auto [it, fresh] = latest.try_emplace(ref.span->trace_id, ref.span->start_time_unix_nano);
+    if (!fresh) it->second = std::max(it->second, ref.span->start_time_unix_nano);
   }
+  std::vector<TraceHit> out;
+  for (const auto& [id, start] : latest) out.push_back({id, start});
+  std::sort(out.begin(), out.end(), [](const TraceHit& a, const TraceHit& b) {
+    return a.start_nanos != b.start_nanos ? a.start_nanos > b.start_nanos : a.trace_id < b.trace_id;
+  });
   return out;
 }
 
@@ -431,7 +440,14 @@ std::set<TraceId> OracleFind(const DataSet& data, const SpanFilter& filter) {
 struct Query {
   std::string label;  // what the search exercises, for the failure summary
   SpanFilter filter;
-  std::set<TraceId> expected;  // the oracle's answer
+  std::set<TraceId> expected;    // the oracle's answer
+  std::vector<TraceHit> newest;  // the same, newest first
+
+  void Answer(const DataSet& data) {
+    newest = OracleFind(data, filter);
+    expected.clear();
+    for (const TraceHit& hit : newest) expected.insert(hit.trace_id);
+  }
 };
 
 // Where a tag was found and its value's type: "span-string", "event-int"...
@@ -489,7 +505,7 @@ class QueryGenerator {
     std::vector<Query> out;
     auto add_tag_search = [&](const std::string& label, std::pair<std::string, std::string> tag) {
       Query q{.label = "tag:" + label, .filter = {.tags = {std::move(tag)}}};
-      q.expected = OracleFind(data_, q.filter);
+      q.Answer(data_);
       out.push_back(std::move(q));
     };
     for (const auto& [key, values] : values_by_key_) {
@@ -503,7 +519,7 @@ class QueryGenerator {
     while (out.size() < n) {
       double dice = std::uniform_real_distribution(0.0, 1.0)(rng_);
       Query q = dice < 0.5 ? SingleCondition() : dice < 0.9 ? Anchored() : TwoRandomConditions();
-      q.expected = OracleFind(data_, q.filter);
+      q.Answer(data_);
       out.push_back(std::move(q));
     }
     return out;
@@ -725,10 +741,12 @@ class TierChecker {
       std::string diff = DescribeDifference(q.expected, store.FindTraces(q.filter, kNoLimit));
       if (!diff.empty()) failures_[{tier, q.label}].push_back(Describe(q.filter) + ": " + diff);
       CheckSearchReads(tier, store, q);
+      CheckLimits(tier, store, q);
     }
     CheckTraceSizes(tier, store);
     CheckAttributeValues(tier, store);
     CheckServiceMap(tier, store);
+    CheckCatalog(tier, store);
   }
 
   // One line per (tier, label) with mismatches, and a few examples; empty
@@ -738,9 +756,10 @@ class TierChecker {
     for (const Query& q : queries_) ++per_label[q.label];
     std::string out;
     for (const auto& [where, examples] : failures_) {
-      size_t asked = per_label[where.second];  // 0: a GetTrace check over sampled traces
+      // 0: not a search (the sampled traces, tag values, the service map, the catalog)
+      size_t asked = per_label[where.second];
       out += fmt::format("tier {}, {}: {} of {} differ\n", where.first, where.second,
-                         examples.size(), asked ? std::to_string(asked) : "the sampled traces");
+                         examples.size(), asked ? std::to_string(asked) : "its checks");
       for (size_t i = 0; i < examples.size() && i < 2; ++i) out += "    " + examples[i] + "\n";
     }
     return out;
@@ -876,6 +895,47 @@ class TierChecker {
     }
   }
 
+  // What the UIs list before any search: the services, each service's
+  // operations (name and span kind, as Jaeger's lists them) and the
+  // attribute keys on spans and on resources (Tempo's tag names), exactly
+  // those of the appended spans: nothing lost, nothing left over, in every
+  // tier.
+  void CheckCatalog(const std::string& tier, const Store& store) {
+    std::set<std::string> services, span_keys, resource_keys;
+    std::map<std::string, std::set<OperationEntry>> operations;
+    for (const SpanRef& ref : data_.spans) {
+      const AnyValue* name = FindAttribute(ref.resource->attributes, kServiceNameKey);
+      std::string service(name != nullptr ? name->string_value : "");
+      services.insert(service);
+      operations[service].insert({std::string(ref.span->name), ref.span->kind});
+      for (const KeyValue& kv : ref.span->attributes) span_keys.emplace(kv.key);
+      for (const KeyValue& kv : ref.resource->attributes) resource_keys.emplace(kv.key);
+    }
+    auto fail = [&](std::string what) { failures_[{tier, "catalog"}].push_back(what); };
+    auto listed = [](const auto& items) { return fmt::format("{}", fmt::join(items, ", ")); };
+    std::vector<std::string> got_services = store.Services();
+    if (std::set<std::string>(got_services.begin(), got_services.end()) != services ||
+        got_services.size() != services.size()) {
+      fail(fmt::format("services [{}], expected [{}]", listed(got_services), listed(services)));
+    }
+    for (const auto& [service, expected] : operations) {
+      std::vector<OperationEntry> got = store.Operations(service);
+      if (std::set<OperationEntry>(got.begin(), got.end()) != expected ||
+          got.size() != expected.size()) {
+        fail(fmt::format("{}: {} operations, {} expected", service, got.size(), expected.size()));
+      }
+    }
+    if (!store.Operations("no-such-service").empty()) fail("operations of an unknown service");
+    Store::TagNames names = store.AttributeNames();
+    if (std::set<std::string>(names.span.begin(), names.span.end()) != span_keys) {
+      fail(fmt::format("span keys [{}], expected [{}]", listed(names.span), listed(span_keys)));
+    }
+    if (std::set<std::string>(names.resource.begin(), names.resource.end()) != resource_keys) {
+      fail(fmt::format("resource keys [{}], expected [{}]", listed(names.resource),
+                       listed(resource_keys)));
+    }
+  }
+
   static std::string Canonical(const ServiceGraph& g) {
     std::map<std::string, std::string> parts;
     for (const auto& n : g.services) parts[n.service] = fmt::format("{}/{}", n.spans, n.errors);
@@ -893,6 +953,42 @@ class TierChecker {
       case ValueType::kDouble: return "double";
       case ValueType::kBool: return "bool";
       default: return "keyword";
+    }
+  }
+
+  // With fewer traces asked for than match: in SearchOrder::kNewest (the
+  // Jaeger API's), exactly the oracle's newest, in its order and with the
+  // latest matching start of each, wherever the spans lie (a compacted
+  // segment keeps a window's traces in ID order, not by time); in
+  // kFirstFound, that many distinct matching traces.
+  void CheckLimits(const std::string& tier, const Store& store, const Query& q) {
+    for (size_t limit : {size_t{1}, size_t{6}}) {
+      if (q.newest.size() <= limit) continue;
+      Result<std::vector<TraceHit>> got = store.FindTraces(q.filter, limit);
+      std::vector<std::string> want, have;
+      for (size_t i = 0; i < limit; ++i) {
+        want.push_back(fmt::format("{}@{}", q.newest[i].trace_id.ToHex(), q.newest[i].start_nanos));
+      }
+      if (got.ok()) {
+        for (const TraceHit& h : *got)
+          have.push_back(fmt::format("{}@{}", h.trace_id.ToHex(), h.start_nanos));
+      }
+      if (want != have) {
+        failures_[{tier, q.label + ", newest"}].push_back(
+            fmt::format("{} limit {}: [{}], expected [{}]", Describe(q.filter), limit,
+                        fmt::join(have, " "), fmt::join(want, " ")));
+      }
+      Result<std::vector<TraceHit>> any =
+          store.FindTraces(q.filter, limit, nullptr, SearchOrder::kFirstFound);
+      std::set<TraceId> distinct;
+      for (const TraceHit& h : any.ok() ? *any : std::vector<TraceHit>{}) {
+        if (q.expected.contains(h.trace_id)) distinct.insert(h.trace_id);
+      }
+      if (!any.ok() || any->size() != limit || distinct.size() != limit) {
+        failures_[{tier, q.label + ", first found"}].push_back(
+            fmt::format("{} limit {}: {} traces, {} of them distinct matches", Describe(q.filter),
+                        limit, any.ok() ? any->size() : 0, distinct.size()));
+      }
     }
   }
 

@@ -36,6 +36,7 @@ Status Damaged(const Status& st) {
 
 class HitCollector {
  public:
+  explicit HitCollector(size_t limit) : limit_(limit) {}
   void Scan(const SpanFilter& filter, const SpanTable& table, const TagSummary* summary = nullptr) {
     SpanMatcher matcher(filter, table, summary);
     if (!matcher.Possible()) return;
@@ -51,6 +52,23 @@ class HitCollector {
     }
   }
   size_t size() const { return hits_.size(); }
+  // The start a trace's matching span must reach to be among the `limit`
+  // newest (0 while fewer have matched). Hits below it are forgotten: they
+  // cannot be in the answer (if such a trace has a newer match elsewhere,
+  // that one counts on its own), and the next threshold is then worked out
+  // from the few left.
+  uint64_t Threshold() {
+    if (limit_ == 0 || hits_.size() < limit_) return 0;
+    if (hits_.size() == counted_) return threshold_;
+    std::vector<uint64_t> starts;
+    starts.reserve(hits_.size());
+    for (const auto& [id, start] : hits_) starts.push_back(start);
+    std::nth_element(starts.begin(), starts.begin() + (limit_ - 1), starts.end(), std::greater<>());
+    threshold_ = starts[limit_ - 1];
+    std::erase_if(hits_, [&](const auto& hit) { return hit.second < threshold_; });
+    counted_ = hits_.size();
+    return threshold_;
+  }
   std::vector<TraceHit> Newest(size_t limit) const {
     std::vector<TraceHit> out;
     for (const auto& [id, start] : hits_) out.push_back({id, start});
@@ -64,6 +82,9 @@ class HitCollector {
 
  private:
   std::unordered_map<TraceId, uint64_t, TraceIdHash> hits_;
+  size_t limit_;
+  size_t counted_ = 0;  // hits_.size() when threshold_ was worked out
+  uint64_t threshold_ = 0;
 };
 
 bool SegmentMayMatch(const SegmentReader& seg, const SpanFilter& filter) {
@@ -459,8 +480,10 @@ std::unique_ptr<TraceReader> Store::ReadTrace(const TraceId& id, size_t piece_sp
 }
 
 Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t limit,
-                                                SearchReads* reads) const {
-  HitCollector hits;
+                                                SearchReads* reads, SearchOrder order) const {
+  if (limit == 0) return std::vector<TraceHit>{};
+  const bool newest = order == SearchOrder::kNewest;
+  HitCollector hits(limit);
   auto scan_head = [&](const HeadBlock& head) {
     hits.Scan(filter, head.table(), &head.tag_summary());
   };
@@ -469,13 +492,20 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
   std::vector<std::shared_ptr<SegmentReader>> segments = snapshot.segments;
   std::sort(segments.begin(), segments.end(),
             [](const auto& a, const auto& b) { return a->meta().max_end > b->meta().max_end; });
-  // Newest data first, and stop once `limit` traces matched: a search for
-  // something common reads a few row groups, not the whole store. Only the
-  // columns the filter looks at are decoded.
+  // Newest data first. kFirstFound stops once `limit` traces matched: a
+  // search for something common reads a few row groups. kNewest goes on
+  // where a span may start after the `limit`-th newest match found so far
+  // (a group's max_end bounds its starts), and reads only such rows. Only
+  // the columns the filter looks at are decoded.
   ColumnMask columns = kSearchColumns | (filter.tags.empty() ? 0 : kAttributeColumns) |
                        (filter.linked_trace ? ColumnBit(kExtras) : 0);
+  auto done = [&](uint64_t max_end) {
+    if (!newest) return hits.size() >= limit;
+    uint64_t floor = hits.Threshold();
+    return floor > 0 && max_end < floor;
+  };
   for (const auto& seg : segments) {
-    if (hits.size() >= limit) break;
+    if (done(seg->meta().max_end)) break;  // segments: by max_end, descending
     if (!SegmentMayMatch(*seg, filter)) continue;
     const auto& groups = seg->footer().row_groups;
     Result<RowGroupPlan> plan = PlanRowGroups(*seg, filter);
@@ -485,7 +515,6 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
     if (!filter.operation.empty()) rows.name = seg->dicts().names.Find(filter.operation);
     if (filter.kind) rows.kind = static_cast<uint8_t>(*filter.kind);
     if (filter.status) rows.status = static_cast<uint8_t>(*filter.status);
-    rows.start_min = filter.start_min_nanos;
     rows.start_max = filter.start_max_nanos;
     rows.min_duration = filter.min_duration_nanos;
     rows.max_duration = filter.max_duration_nanos;
@@ -496,9 +525,15 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
         if (auto id = seg->dicts().keys.Find(tag.first)) keys[*id] = true;
       }
     }
-    for (size_t i = 0; i < plan->groups.size() && hits.size() < limit; ++i) {
-      uint32_t g = plan->groups[i];
+    if (newest) {
+      std::stable_sort(plan->groups.begin(), plan->groups.end(), [&](uint32_t a, uint32_t b) {
+        return groups[a].max_end > groups[b].max_end;
+      });
+    }
+    for (uint32_t g : plan->groups) {
+      if (done(groups[g].max_end)) break;
       if (!RowGroupMayMatch(*seg, groups[g], filter)) continue;
+      rows.start_min = std::max(filter.start_min_nanos, newest ? hits.Threshold() : 0);
       Result<bool> may = MayHaveTagValues(*seg, g, filter, plan->dictionary_tags);
       if (!may.ok()) return Damaged(may.status());
       if (!*may) continue;

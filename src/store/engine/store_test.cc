@@ -538,6 +538,29 @@ TEST_F(StoreTest, SearchMatchesJaegerSemantics) {
   EXPECT_EQ((*deps)[0].call_count, 1u);
 }
 
+// A span whose clock is skewed ends before it starts. A search by its start,
+// for a time after its end, finds it in a segment as in the head: a row
+// group's max_end bounds its spans' starts too (it used to be the latest
+// end only, and ruled the group out).
+TEST_F(StoreTest, ASkewedSpanIsFoundByItsStartOnceSealed) {
+  Open();
+  Traces skewed = OneSpan("a", Tid(1), 1, 0, "root", 5'000, 0);
+  skewed.resource_spans()[0].scope_spans[0].spans[0].end_time_unix_nano = 4'000;
+  ASSERT_TRUE(store_->Append(skewed).ok());
+  const SpanFilter after_its_end{.start_min_nanos = 4'500, .start_max_nanos = 6'000};
+  for (SearchOrder order : {SearchOrder::kNewest, SearchOrder::kFirstFound}) {
+    auto hits = store_->FindTraces(after_its_end, 10, nullptr, order);
+    ASSERT_TRUE(hits.ok());
+    EXPECT_EQ(hits->size(), 1u) << "in the head";
+  }
+  ASSERT_TRUE(store_->SealHead().ok());
+  for (SearchOrder order : {SearchOrder::kNewest, SearchOrder::kFirstFound}) {
+    auto hits = store_->FindTraces(after_its_end, 10, nullptr, order);
+    ASSERT_TRUE(hits.ok());
+    EXPECT_EQ(hits->size(), 1u) << "in a segment";
+  }
+}
+
 TEST_F(StoreTest, CompactionGathersATraceAndSurvivesACrashMidSwap) {
   Open();
   for (uint8_t span = 1; span <= 3; ++span) {

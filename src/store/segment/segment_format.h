@@ -106,7 +106,7 @@ struct RowGroupInfo {
   TraceId first_trace;
   TraceId last_trace;
   uint64_t min_start = 0;
-  uint64_t max_end = 0;
+  uint64_t max_end = 0;            // the latest end or start (a skewed span ends first)
   std::vector<uint32_t> services;  // ids present in the group
   // Pruning statistics: a search skips a group none of whose spans can match.
   uint64_t max_duration = 0;  // longest span, nanoseconds

@@ -49,7 +49,9 @@ class RowGroupEncoder {
     info->extras = 0;
     for (uint32_t row : rows_) {
       info->min_start = std::min(info->min_start, t_.start[row]);
-      info->max_end = std::max(info->max_end, t_.end[row]);
+      // A skewed span may end before it starts: max_end must still bound
+      // every start (searches by time and for the newest prune by it).
+      info->max_end = std::max({info->max_end, t_.end[row], t_.start[row]});
     }
     std::set<uint32_t> services;
     size_t trace_begin = 0;  // index in rows_ of the current trace's first row
