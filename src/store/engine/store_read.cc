@@ -89,7 +89,8 @@ class HitCollector {
 
 bool SegmentMayMatch(const SegmentReader& seg, const SpanFilter& filter) {
   const SegmentMeta& m = seg.meta();
-  if (m.spans == 0 || m.max_end < filter.start_min_nanos || m.min_start > filter.start_max_nanos) {
+  if (m.spans == 0 || m.max_start < filter.start_min_nanos ||
+      m.min_start > filter.start_max_nanos) {
     return false;
   }
   if (!filter.service.empty() && !seg.dicts().services.Find(filter.service)) return false;
@@ -98,7 +99,7 @@ bool SegmentMayMatch(const SegmentReader& seg, const SpanFilter& filter) {
 }
 
 bool RowGroupMayMatch(const SegmentReader& seg, const RowGroupInfo& rg, const SpanFilter& filter) {
-  if (rg.max_end < filter.start_min_nanos || rg.min_start > filter.start_max_nanos) return false;
+  if (rg.max_start < filter.start_min_nanos || rg.min_start > filter.start_max_nanos) return false;
   if (filter.min_duration_nanos && rg.max_duration < *filter.min_duration_nanos) return false;
   if (filter.status && !(rg.statuses & (1u << (static_cast<unsigned>(*filter.status) & 7))))
     return false;
@@ -491,21 +492,22 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
   for (const auto& head : snapshot.heads) scan_head(*head);
   std::vector<std::shared_ptr<SegmentReader>> segments = snapshot.segments;
   std::sort(segments.begin(), segments.end(),
-            [](const auto& a, const auto& b) { return a->meta().max_end > b->meta().max_end; });
+            [](const auto& a, const auto& b) { return a->meta().max_start > b->meta().max_start; });
   // Newest data first. kFirstFound stops once `limit` traces matched: a
   // search for something common reads a few row groups. kNewest goes on
-  // where a span may start after the `limit`-th newest match found so far
-  // (a group's max_end bounds its starts), and reads only such rows. Only
-  // the columns the filter looks at are decoded.
+  // where a span starts after the `limit`-th newest match found so far
+  // (max_start), and reads only such rows: in a compacted window, whose
+  // groups each hold traces from all of it, the few groups holding its
+  // newest spans. Only the columns the filter looks at are decoded.
   ColumnMask columns = kSearchColumns | (filter.tags.empty() ? 0 : kAttributeColumns) |
                        (filter.linked_trace ? ColumnBit(kExtras) : 0);
-  auto done = [&](uint64_t max_end) {
+  auto done = [&](uint64_t max_start) {
     if (!newest) return hits.size() >= limit;
     uint64_t floor = hits.Threshold();
-    return floor > 0 && max_end < floor;
+    return floor > 0 && max_start < floor;
   };
   for (const auto& seg : segments) {
-    if (done(seg->meta().max_end)) break;  // segments: by max_end, descending
+    if (done(seg->meta().max_start)) break;  // segments: by max_start, descending
     if (!SegmentMayMatch(*seg, filter)) continue;
     const auto& groups = seg->footer().row_groups;
     Result<RowGroupPlan> plan = PlanRowGroups(*seg, filter);
@@ -527,11 +529,11 @@ Result<std::vector<TraceHit>> Store::FindTraces(const SpanFilter& filter, size_t
     }
     if (newest) {
       std::stable_sort(plan->groups.begin(), plan->groups.end(), [&](uint32_t a, uint32_t b) {
-        return groups[a].max_end > groups[b].max_end;
+        return groups[a].max_start > groups[b].max_start;
       });
     }
     for (uint32_t g : plan->groups) {
-      if (done(groups[g].max_end)) break;
+      if (done(groups[g].max_start)) break;
       if (!RowGroupMayMatch(*seg, groups[g], filter)) continue;
       rows.start_min = std::max(filter.start_min_nanos, newest ? hits.Threshold() : 0);
       Result<bool> may = MayHaveTagValues(*seg, g, filter, plan->dictionary_tags);
@@ -637,7 +639,7 @@ Status CountSegmentCalls(const SegmentReader& seg, uint64_t from, uint64_t to, G
   SegmentReader::PassingReads passing;
   const auto& groups = seg.footer().row_groups;
   for (size_t g = 0; g < groups.size(); ++g) {
-    if (groups[g].max_end < from || groups[g].min_start > to) continue;
+    if (groups[g].max_start < from || groups[g].min_start > to) continue;
     // Who called whom, when and how it ended: no attributes, events or
     // links (decoding and interning them was most of the map's time).
     constexpr ColumnMask kGraphColumns =
@@ -718,8 +720,8 @@ Result<ServiceGraph> Store::ServiceMap(uint64_t start, uint64_t end) const {
   // only its row groups in range.
   for (const auto& seg : snapshot.segments) {
     const SegmentMeta& meta = seg->meta();
-    if (meta.max_end < start || meta.min_start > end) continue;
-    if (start > meta.min_start || end < meta.max_end) {
+    if (meta.max_start < start || meta.min_start > end) continue;
+    if (start > meta.min_start || end < meta.max_start) {
       POLYTRACE_RETURN_IF_ERROR(CountSegmentCalls(*seg, start, end, &graph, &unresolved));
       continue;
     }
@@ -888,7 +890,11 @@ Result<std::vector<std::pair<std::string, std::string>>> SegmentAttributeValues(
   ValueSet found;
   for (uint32_t g : candidates) {
     if (found.size() >= limit) break;
-    if (groups[g].max_end < start || groups[g].min_start > end) continue;
+    // Spans overlapping the range (a skewed one, ending before it starts,
+    // by its start).
+    if (std::max(groups[g].max_end, groups[g].max_start) < start || groups[g].min_start > end) {
+      continue;
+    }
     Result<SpanTable> table = seg.ReadRowGroup(g, {}, kAttributeValueColumns, keys);
     if (!table.ok()) return table.status();
     AddCellValues(*table, key, limit, &found);
@@ -943,7 +949,10 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::AttributeValues(
   for (const auto& seg : snapshot.segments) {
     if (full()) break;
     const SegmentMeta& meta = seg->meta();
-    if (meta.spans == 0 || meta.max_end < start_nanos || meta.min_start > end_nanos) continue;
+    if (meta.spans == 0 || std::max(meta.max_end, meta.max_start) < start_nanos ||
+        meta.min_start > end_nanos) {
+      continue;
+    }
     if (!span_scope) {
       scan_origins(seg->dicts().origins);
       continue;

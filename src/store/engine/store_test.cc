@@ -539,9 +539,9 @@ TEST_F(StoreTest, SearchMatchesJaegerSemantics) {
 }
 
 // A span whose clock is skewed ends before it starts. A search by its start,
-// for a time after its end, finds it in a segment as in the head: a row
-// group's max_end bounds its spans' starts too (it used to be the latest
-// end only, and ruled the group out).
+// for a time after its end, finds it in a segment as in the head: row
+// groups record their latest start (format 11; before, their latest end
+// stood for it and ruled the group out).
 TEST_F(StoreTest, ASkewedSpanIsFoundByItsStartOnceSealed) {
   Open();
   Traces skewed = OneSpan("a", Tid(1), 1, 0, "root", 5'000, 0);
@@ -839,6 +839,8 @@ TEST_F(StoreTest, ReadsFormatVersion7AndRewritesIt) { ExpectOlderFormatReadable(
 TEST_F(StoreTest, ReadsFormatVersion8AndRewritesIt) { ExpectOlderFormatReadable("v8", 8); }
 // Attribute keys and types cell by cell (version 10 stores row shapes).
 TEST_F(StoreTest, ReadsFormatVersion9AndRewritesIt) { ExpectOlderFormatReadable("v9", 9); }
+// Row groups bounding their starts by max_end only (version 11 records max_start).
+TEST_F(StoreTest, ReadsFormatVersion10AndRewritesIt) { ExpectOlderFormatReadable("v10", 10); }
 
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
   Open();

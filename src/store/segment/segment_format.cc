@@ -58,6 +58,7 @@ void PutRowGroup(std::string* out, const RowGroupInfo& rg) {
   out->push_back(static_cast<char>(rg.kinds));
   out->push_back(static_cast<char>(rg.extras));
   for (const ColumnBlock& c : rg.columns) PutColumnBlock(out, c);
+  PutFixed64(out, rg.max_start);
 }
 
 bool GetRowGroup(ByteReader& in, uint8_t version, RowGroupInfo* rg) {
@@ -80,7 +81,11 @@ bool GetRowGroup(ByteReader& in, uint8_t version, RowGroupInfo* rg) {
   for (int c = 0; c < columns; ++c) {
     if (!GetColumnBlock(in, &rg->columns[c])) return false;
   }
-  return true;
+  if (version < 11) {
+    rg->max_start = rg->max_end;
+    return true;
+  }
+  return in.GetFixed64(&rg->max_start);
 }
 
 }  // namespace
@@ -95,6 +100,7 @@ std::string EncodeFooter(const SegmentFooter& f) {
   PutVarint(&out, m.traces);
   PutFixed64(&out, m.min_start);
   PutFixed64(&out, m.max_end);
+  PutFixed64(&out, m.max_start);
   PutVarint(&out, m.max_wal_seq);
   PutFixed64(&out, m.written_unix_nanos);
   PutVarint(&out, m.replaces.size());
@@ -197,10 +203,12 @@ Status DecodeFooter(std::string_view data, const std::string& where, SegmentFoot
   uint64_t replaces;
   if (!in.GetVarint(&m.id) || !in.GetVarint32(&m.level) || !in.GetVarint(&m.spans) ||
       !in.GetVarint(&m.traces) || !in.GetFixed64(&m.min_start) || !in.GetFixed64(&m.max_end) ||
-      !in.GetVarint(&m.max_wal_seq) || !in.GetFixed64(&m.written_unix_nanos) ||
-      !in.GetVarint(&replaces) || replaces > in.remaining()) {
+      (version >= 11 && !in.GetFixed64(&m.max_start)) || !in.GetVarint(&m.max_wal_seq) ||
+      !in.GetFixed64(&m.written_unix_nanos) || !in.GetVarint(&replaces) ||
+      replaces > in.remaining()) {
     return damaged("metadata");
   }
+  if (version < 11) m.max_start = m.max_end;
   m.replaces.resize(replaces);
   for (uint64_t& id : m.replaces) {
     if (!in.GetVarint(&id)) return damaged("metadata");

@@ -37,8 +37,13 @@ inline constexpr char kSegmentEndMagic[8] = {'P', 'T', 'S', 'E', 'G', 'E', 'N', 
 // 9: bit-packed string codes (a user ID's) in a column of their own,
 // stored uncompressed (kAttrPacked): a search probing a group for a user ID
 // reads them without decompressing the group's other strings.
-// Versions 1 to 9 are still read; compaction rewrites them as 10.
-inline constexpr uint8_t kSegmentVersion = 10;
+// 10: row shapes (row_shapes.h).
+// 11: the segment and each row group record their latest span start
+// (max_start): a search for the newest traces skips groups by it, and a
+// span whose clock is skewed (it ends before it starts) is no longer ruled
+// out by a search by start that falls after its end.
+// Versions 1 to 10 are still read; compaction rewrites them as 11.
+inline constexpr uint8_t kSegmentVersion = 11;
 inline constexpr size_t kSegmentTrailerSize = 32;
 
 // One zstd block per column per row group, in this order.
@@ -106,7 +111,10 @@ struct RowGroupInfo {
   TraceId first_trace;
   TraceId last_trace;
   uint64_t min_start = 0;
-  uint64_t max_end = 0;            // the latest end or start (a skewed span ends first)
+  uint64_t max_end = 0;
+  // The latest start (version 11; before, max_end stands for it: a bound
+  // except for a span that ends before it starts).
+  uint64_t max_start = 0;
   std::vector<uint32_t> services;  // ids present in the group
   // Pruning statistics: a search skips a group none of whose spans can match.
   uint64_t max_duration = 0;  // longest span, nanoseconds
@@ -135,6 +143,7 @@ struct SegmentMeta {
   uint64_t traces = 0;
   uint64_t min_start = 0;
   uint64_t max_end = 0;
+  uint64_t max_start = 0;           // as RowGroupInfo's
   uint64_t max_wal_seq = 0;         // WAL files up to this one are in segments
   uint64_t written_unix_nanos = 0;  // when its newest spans were sealed: retention counts from here
   std::vector<uint64_t> replaces;   // compaction: the segments this one supersedes

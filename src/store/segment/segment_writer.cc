@@ -46,12 +46,12 @@ class RowGroupEncoder {
     info->last_trace = t_.trace_id[rows_.back()];
     info->min_start = UINT64_MAX;
     info->max_end = 0;
+    info->max_start = 0;
     info->extras = 0;
     for (uint32_t row : rows_) {
       info->min_start = std::min(info->min_start, t_.start[row]);
-      // A skewed span may end before it starts: max_end must still bound
-      // every start (searches by time and for the newest prune by it).
-      info->max_end = std::max({info->max_end, t_.end[row], t_.start[row]});
+      info->max_start = std::max(info->max_start, t_.start[row]);
+      info->max_end = std::max(info->max_end, t_.end[row]);
     }
     std::set<uint32_t> services;
     size_t trace_begin = 0;  // index in rows_ of the current trace's first row
@@ -335,9 +335,11 @@ Result<uint64_t> SegmentBuilder::Finish(SegmentMeta meta) {
   meta.traces = trace_ids_.size();
   meta.min_start = footer_.row_groups.empty() ? 0 : UINT64_MAX;
   meta.max_end = 0;
+  meta.max_start = 0;
   for (const RowGroupInfo& rg : footer_.row_groups) {
     meta.min_start = std::min(meta.min_start, rg.min_start);
     meta.max_end = std::max(meta.max_end, rg.max_end);
+    meta.max_start = std::max(meta.max_start, rg.max_start);
   }
   if (Status st = WriteValueTables(); !st.ok()) return st;
   // The attribute index: a block of its own after the row groups, read on
