@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <span>
 #include <tuple>
@@ -134,13 +136,29 @@ class RowGroupDecoder {
       for (auto& counts : pending_) counts.assign(d.keys.size(), 0);
     }
     CompileConditions();
+    // A search's time bound that cuts the group (a Jaeger search for its
+    // newest traces, past the first groups, keeps a few rows of each).
+    std::optional<std::vector<uint32_t>> in_time;
+    if (version_ >= 2 && only_.empty() && !whole_ && keep_ != nullptr &&
+        (keep_->start_min > min_start_ || keep_->start_max < UINT64_MAX)) {
+      in_time.emplace();
+      if (!RowsInTimeRange(&*in_time)) return false;
+    }
     if (only_.empty() && !conditions_.empty() && conditions_.size() <= 64 && has(kAttrKeys) &&
         has(kAttrTypes)) {
       std::vector<uint32_t> candidates;
       narrowed_ = true;
-      return CandidateRows(&candidates) && DecodeTracesHolding(candidates);
+      if (!CandidateRows(&candidates)) return false;
+      if (in_time) {
+        std::vector<uint32_t> both;
+        std::set_intersection(candidates.begin(), candidates.end(), in_time->begin(),
+                              in_time->end(), std::back_inserter(both));
+        candidates = std::move(both);
+      }
+      return DecodeTracesHolding(candidates);
     }
     if (whole_) return true;  // nothing narrows: not read (narrowed() false)
+    if (in_time) return DecodeTracesHolding(*in_time);
     uint32_t row = 0;
     size_t next = 0;  // the next trace of `only_` to look for
     while (row < rows_) {
@@ -306,6 +324,33 @@ class RowGroupDecoder {
       if (met[row] == all) rows->push_back(row);
     }
     return true;
+  }
+
+  // The rows starting within the predicate's bounds, ascending, from the
+  // parsed times alone (walked on a copy of the trace runs: nothing
+  // consumed), so that the traces without one are stepped over column by
+  // column instead of decoded row by row.
+  bool RowsInTimeRange(std::vector<uint32_t>* rows) {
+    ByteReader runs = in(kTraceRuns);
+    size_t first = 0, delta = 0;
+    uint32_t row = 0;
+    while (runs.remaining() > 0) {
+      std::string_view raw_id;
+      uint64_t count;
+      if (!runs.GetBytes(16, &raw_id) || !runs.GetVarint(&count) || count == 0 ||
+          count > rows_ - row || first >= first_starts_.size()) {
+        return false;
+      }
+      uint64_t start = min_start_ + uint64_t(first_starts_[first++]);
+      for (uint64_t k = 0; k < count; ++k, ++row) {
+        if (k > 0) {
+          if (delta >= start_deltas_.size()) return false;
+          start += uint64_t(start_deltas_[delta++]);
+        }
+        if (start >= keep_->start_min && start <= keep_->start_max) rows->push_back(row);
+      }
+    }
+    return row == rows_;
   }
 
   // Decodes the traces holding one of `rows` (ascending), stepping over the
