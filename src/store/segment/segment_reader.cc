@@ -95,13 +95,15 @@ class RowGroupDecoder {
  public:
   RowGroupDecoder(uint8_t version, const ValueTables* tables,
                   const std::array<std::string_view, kColumnCount>& c, uint32_t rows,
-                  uint64_t min_start, std::span<const TraceId> only, ColumnMask columns,
-                  const KeyMask& keys, const RowPredicate* keep, SpanTable* t, bool whole = false)
+                  uint64_t min_start, uint64_t max_start, std::span<const TraceId> only,
+                  ColumnMask columns, const KeyMask& keys, const RowPredicate* keep, SpanTable* t,
+                  bool whole = false)
       : version_(version),
         tables_(tables),
         raw_(c),
         rows_(rows),
         min_start_(min_start),
+        max_start_(max_start),
         only_(only),
         columns_(columns),
         keys_(keys),
@@ -140,7 +142,7 @@ class RowGroupDecoder {
     // newest traces, past the first groups, keeps a few rows of each).
     std::optional<std::vector<uint32_t>> in_time;
     if (version_ >= 2 && only_.empty() && !whole_ && keep_ != nullptr &&
-        (keep_->start_min > min_start_ || keep_->start_max < UINT64_MAX)) {
+        (keep_->start_min > min_start_ || keep_->start_max < max_start_)) {
       in_time.emplace();
       if (!RowsInTimeRange(&*in_time)) return false;
     }
@@ -875,6 +877,7 @@ class RowGroupDecoder {
   const std::array<std::string_view, kColumnCount>& raw_;
   uint32_t rows_;
   uint64_t min_start_;
+  uint64_t max_start_;  // the group's latest start (its max end before format 11)
   std::span<const TraceId> only_;
   ColumnMask columns_;
   const KeyMask& keys_;
@@ -1240,8 +1243,8 @@ Result<SpanTable> SegmentReader::ReadRowGroup(size_t index, std::span<const Trac
   if (only.empty() && rows == nullptr && footer_.version < kRowShapesVersion) {
     table.Reserve(info.rows, keys.empty() ? columns[kAttrTypes].size() : info.rows);
   }
-  if (!RowGroupDecoder(footer_.version, &tables_, columns, info.rows, info.min_start, only, mask,
-                       keys, rows, &table)
+  if (!RowGroupDecoder(footer_.version, &tables_, columns, info.rows, info.min_start,
+                       info.max_start, only, mask, keys, rows, &table)
            .Decode()) {
     return Status::InvalidArgument(
         fmt::format("{}: row group {} has inconsistent columns", path_, index));
@@ -1256,8 +1259,9 @@ Result<std::optional<SpanTable>> SegmentReader::ReadTracesHolding(size_t index,
   if (Status s = HeldColumns(index, kAllColumns, /*read=*/true, &columns); !s.ok()) return s;
   SpanTable table(footer_.dicts);
   const KeyMask every_key;
-  RowGroupDecoder decoder(footer_.version, &tables_, columns, info.rows, info.min_start, {},
-                          kAllColumns, every_key, &rows, &table, /*whole=*/true);
+  RowGroupDecoder decoder(footer_.version, &tables_, columns, info.rows, info.min_start,
+                          info.max_start, {}, kAllColumns, every_key, &rows, &table,
+                          /*whole=*/true);
   if (!decoder.Decode()) {
     return Status::InvalidArgument(
         fmt::format("{}: row group {} has inconsistent columns", path_, index));
