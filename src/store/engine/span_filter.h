@@ -39,8 +39,9 @@ struct TraceHit {
 enum class SearchOrder {
   // Exactly the newest: those whose latest matching span starts last (ties:
   // the smaller trace ID), as Jaeger's stores answer. Data that cannot hold
-  // a newer match than the ones found is skipped, but a compacted window
-  // keeps its traces in ID order, so its row groups are all looked at.
+  // a newer match than the ones found is skipped (by its latest start), but
+  // a compacted window keeps its traces in ID order: every row group holding
+  // any of its newest spans is looked at.
   kNewest,
   // Any of them, the newest data read first, the search stopping once it
   // has enough (Tempo's search, "is there any", candidates to look into).
