@@ -25,8 +25,10 @@ system, with the polytrace/jaeger ratio:
     (http.response.status_code / http.status_code) asked, interleaved, of the
     default query server and of one with exact keys only, on the same store
 
-  Last, side by side: both stores restarted and up at once, trace by ID and
-  the user-ID searches asked of one and then the other, alternately (the
+  Last, side by side: both stores restarted and up at once, trace by ID (on
+  a new connection each, and on one kept-alive connection per system, as a
+  browser asks) and the user-ID searches asked of one and then the other,
+  alternately (the
   phases above measure the two systems minutes apart, and this machine is
   shared: its drift fell on one system's phase and not the other's).
   Each server is pinned to one core (SERVER_CORE) and this script, the load
@@ -37,6 +39,7 @@ system, with the polytrace/jaeger ratio:
 usage: bench/store_bench.py [--spans 1000000] [--lookups 500] [--searches 30]
 """
 import argparse
+import http.client
 import json
 import os
 import pathlib
@@ -426,6 +429,9 @@ def final_merge(system, args, result):
 # ratios, so that both see the same machine from one asking to the next.
 SIDE_BY_SIDE = [
     ("trace by ID", None),
+    # The same lookups on one kept-alive connection per system, as a browser asks (the UI, Grafana):
+    # a new connection each costs both systems ~0.3 ms of this client's time.
+    ("trace by ID, a connection kept", "keepalive"),
     ("service + tag, few", "service=gateway&tags=" + jaeger_tags({"user.id": "user-17"})),
     ("service + tag, few, a new user each asking",
      lambda i: "service=gateway&tags=" + jaeger_tags({"user.id": f"user-{i}"})),
@@ -457,23 +463,29 @@ def side_by_side(systems, args):
                               f"/api/traces?service=gateway&limit={args.lookups}&lookback=1h"))
         ids[system.name] = [t["traceID"] for t in body["data"]]
     n_ids = min(len(v) for v in ids.values())
+    kept = {s.name: http.client.HTTPConnection("127.0.0.1", s.ports["query"], timeout=60) for s in systems}
     for name, query in SIDE_BY_SIDE:
         times = {s.name: [] for s in systems}
         found = {s.name: 0 for s in systems}
-        askings = n_ids if query is None else args.searches * 2
+        by_id = query is None or query == "keepalive"
+        askings = n_ids if by_id else args.searches * 2
         for i in range(askings):
             order = systems if i % 2 == 0 else list(reversed(systems))
             for system in order:
-                if query is None:
+                if by_id:
                     path = f"/api/traces/{ids[system.name][i]}"
                 else:
                     q = query(5000 + i) if callable(query) else query
                     path = q if q.startswith("/") else f"/api/traces?{q}&lookback=1h&limit=20"
                 t0 = time.perf_counter()
-                body = get(system.ports["query"], path)
+                if query == "keepalive":
+                    kept[system.name].request("GET", path)
+                    body = kept[system.name].getresponse().read()
+                else:
+                    body = get(system.ports["query"], path)
                 times[system.name].append((time.perf_counter() - t0) * 1000)
                 n = len(json.loads(body)["data"])
-                found[system.name] = found[system.name] + n if callable(query) or query is None else n
+                found[system.name] = found[system.name] + n if callable(query) or by_id else n
         for system in systems:
             out[system.name][name] = {"p50_ms": percentile(times[system.name], 50),
                                       "p99_ms": percentile(times[system.name], 99),
