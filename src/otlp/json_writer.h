@@ -65,6 +65,13 @@ class JsonWriter {
     Separate();
     out_ += json;
   }
+  // Continue the value Raw began: JSON as it is, a string (escaped), an
+  // integer. An object of a fixed shape is then a few appends (a Jaeger
+  // tag's three keys, each separated and escaped, were a tenth of
+  // answering a trace by ID).
+  void RawMore(std::string_view json) { out_ += json; }
+  void StringMore(std::string_view s) { AppendString(s); }
+  void IntMore(int64_t v) { AppendNumber(v); }
 
   // Room for `bytes` more (an answer's size known roughly in advance: no
   // copy of what is written as the string grows).

@@ -66,22 +66,36 @@ std::string ComplexAsJson(const AnyValue& v) {
   return w.Take();
 }
 
+// The common tags (strings, integers, booleans) are one value written in
+// pieces; the others key by key.
+void WriteStringTag(JsonWriter& w, std::string_view key, std::string_view value) {
+  w.Raw(R"({"key":)");
+  w.StringMore(key);
+  w.RawMore(R"(,"type":"string","value":)");
+  w.StringMore(value);
+  w.RawMore("}");
+}
+
 void WriteTag(JsonWriter& w, std::string_view key, const AnyValue& v) {
+  if (v.type == ValueType::kString) return WriteStringTag(w, key, v.string_value);
+  if (v.type == ValueType::kInt || v.type == ValueType::kBool) {
+    w.Raw(R"({"key":)");
+    w.StringMore(key);
+    if (v.type == ValueType::kInt) {
+      w.RawMore(R"(,"type":"int64","value":)");
+      w.IntMore(v.int_value);
+    } else {
+      w.RawMore(v.bool_value ? R"(,"type":"bool","value":true)"
+                             : R"(,"type":"bool","value":false)");
+    }
+    w.RawMore("}");
+    return;
+  }
   w.BeginObject();
   w.Key("key");
   w.String(key);
   w.Key("type");
   switch (v.type) {
-    case ValueType::kBool:
-      w.String("bool");
-      w.Key("value");
-      w.Bool(v.bool_value);
-      break;
-    case ValueType::kInt:
-      w.String("int64");
-      w.Key("value");
-      w.Int(v.int_value);
-      break;
     case ValueType::kDouble:
       w.String("float64");
       w.Key("value");
@@ -92,11 +106,6 @@ void WriteTag(JsonWriter& w, std::string_view key, const AnyValue& v) {
       w.Key("value");
       w.String(Base64Encode(v.string_value));
       break;
-    case ValueType::kString:
-      w.String("string");
-      w.Key("value");
-      w.String(v.string_value);
-      break;
     default:
       w.String("string");
       w.Key("value");
@@ -104,10 +113,6 @@ void WriteTag(JsonWriter& w, std::string_view key, const AnyValue& v) {
       break;
   }
   w.EndObject();
-}
-
-void WriteStringTag(JsonWriter& w, std::string_view key, std::string_view value) {
-  WriteTag(w, key, AnyValue::String(value));
 }
 
 void WriteReference(JsonWriter& w, const char* type, const TraceId& trace, const SpanId& span) {

@@ -62,6 +62,37 @@ TEST(BitPack, ViewGivesEachValueByPosition) {
   }
 }
 
+// A view counts a value over any range as the values there would: blocks
+// passed by their range, blocks of one value, ranges across block edges.
+TEST(BitPack, ViewCountsAValueOverARangeAsItsValuesWould) {
+  std::mt19937_64 rng(12);
+  for (size_t n : {1, 127, 128, 129, 700}) {
+    for (unsigned width : {0u, 1u, 3u, 8u, 17u, 64u}) {
+      std::vector<int64_t> values(n);
+      uint64_t mask = width == 0 ? 0 : (width == 64 ? ~0ull : (1ull << width) - 1);
+      // Some blocks from 0 (zeros among them), some from 5 (none).
+      for (size_t i = 0; i < n; ++i) {
+        values[i] = int64_t((rng() & mask) + ((i / 128) % 2 == 0 ? 0 : 5));
+      }
+      std::string encoded;
+      PutBitPacked(&encoded, values);
+      ByteReader in(encoded);
+      BitPackedView view;
+      ASSERT_TRUE(view.Parse(in));
+      for (int trial = 0; trial < 40; ++trial) {
+        size_t begin = rng() % n, count = rng() % (n - begin + 1);
+        for (int64_t value : {int64_t(0), int64_t(5), int64_t(-1), values[rng() % n]}) {
+          auto first = values.begin() + ptrdiff_t(begin);
+          EXPECT_EQ(view.Count(begin, count, value),
+                    uint64_t(std::count(first, first + ptrdiff_t(count), value)))
+              << n << " values of " << width << " bits, [" << begin << ", +" << count << "), "
+              << value;
+        }
+      }
+    }
+  }
+}
+
 // Counting in place agrees with unpacking and counting, for every width
 // (whole bytes take a path of their own) and values in and out of a block's
 // range.

@@ -279,6 +279,12 @@ bool AttributeColumnsReader::Stream::Unpack() {
   return true;
 }
 
+bool AttributeColumnsReader::Stream::View() {
+  viewed = true;
+  ByteReader at = in;  // `in` stays at the codes, for a later Unpack
+  return view.Parse(at) && view.size() == total;
+}
+
 bool AttributeColumnsReader::StringsHold(uint32_t key, std::string_view value, bool* holds) {
   *holds = false;
   if (key >= strings_.size()) return true;  // a key this segment never saw
@@ -445,10 +451,15 @@ bool AttributeColumnsReader::SkipMany(uint32_t key, CellType type, uint64_t n) {
     return true;
   }
   if (s.table) {  // bit-packed codes: the zeros among the next n
-    if (!s.unpacked && !s.Unpack()) return false;
-    if (n > s.codes.size() - s.next_code) return false;
-    auto begin = s.codes.begin() + static_cast<ptrdiff_t>(s.next_code);
-    s.next_new += static_cast<uint32_t>(std::count(begin, begin + static_cast<ptrdiff_t>(n), 0));
+    if (s.unpacked) {
+      if (n > s.codes.size() - s.next_code) return false;
+      auto begin = s.codes.begin() + static_cast<ptrdiff_t>(s.next_code);
+      s.next_new += static_cast<uint32_t>(std::count(begin, begin + static_cast<ptrdiff_t>(n), 0));
+    } else {
+      if (!s.viewed && !s.View()) return false;
+      if (n > s.view.size() - s.next_code) return false;
+      s.next_new += static_cast<uint32_t>(s.view.Count(s.next_code, n, 0));
+    }
     s.next_code += n;
     return true;
   }

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "store/format/bitpack.h"
 #include "store/format/coding.h"
 #include "store/segment/value_postings.h"
 #include "store/table/span_table.h"
@@ -229,22 +230,33 @@ class AttributeColumnsReader {
     int64_t previous = 0;   // strings: the last local id (ids are deltas)
     bool table = false;     // strings: ids in the segment's value table
     uint32_t next_new = 0;  // strings in a table: the id code 0 stands for
-    // Table codes bit-packed (mode 2): unpacked into `codes` on first use
-    // (a read unpacks the keys it looks at, not every key of the group).
+    // Table codes bit-packed (mode 2): read by position where they lie
+    // (`view`, its block headers parsed on first use: a lookup reads a few
+    // rows' codes and counts the zeros among those it steps over), or
+    // unpacked into `codes` by a read that walks them all (a search's).
     bool packed = false;
     bool unpacked = false;
+    bool viewed = false;
     uint64_t total = 0;  // the section's count
     std::vector<int64_t> codes;
+    BitPackedView view;
     size_t next_code = 0;
     // The next table code (REQUIRES: table; `remaining` is the caller's).
     bool NextCode(uint64_t* code) {
       if (!packed) return in.GetVarint(code);
-      if (!unpacked && !Unpack()) return false;
-      if (next_code >= codes.size()) return false;
-      *code = static_cast<uint64_t>(codes[next_code++]);
-      return true;
+      if (unpacked) {
+        if (next_code >= codes.size()) return false;
+        *code = static_cast<uint64_t>(codes[next_code++]);
+        return true;
+      }
+      if (!viewed && !View()) return false;
+      if (next_code >= view.size()) return false;
+      const int64_t v = view[next_code++];
+      *code = static_cast<uint64_t>(v);
+      return v >= 0;
     }
     bool Unpack();
+    bool View();
   };
   const std::vector<std::string_view>* Dict(uint32_t key);
   bool InternFromTable(uint32_t key, uint32_t id, SpanTable* table, uint32_t* out);
