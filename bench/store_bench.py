@@ -120,6 +120,24 @@ def get(port, path, timeout=60):
         return r.read()
 
 
+def curl_lookups(port, ids, kept=False):
+    """Each trace of `ids` asked by ID, by one curl run, with curl's own
+    figure per transfer (time_total: from connecting to the last byte) and
+    what came back (every answer a 200 holding a trace). On a new connection
+    each (Connection: close), or with `kept` on one kept-alive connection.
+    What the server takes without this script's Python HTTP client, which
+    adds ~0.15-0.2 ms of its own to every request of either system."""
+    config = "".join(f'url = "http://127.0.0.1:{port}/api/traces/{t}"\noutput = "/dev/null"\n' for t in ids)
+    cmd = ["curl", "-s", "-K", "-", "-w", "%{http_code} %{size_download} %{time_total}\\n"]
+    if not kept:
+        cmd += ["-H", "Connection: close"]
+    out = subprocess.run(cmd, input=config, capture_output=True, text=True, check=True).stdout.split()
+    codes, sizes, totals = out[0::3], [int(x) for x in out[1::3]], [float(x) * 1000 for x in out[2::3]]
+    assert len(totals) == len(ids) and set(codes) == {"200"} and min(sizes) > 100, \
+        f"curl lookups: {len(totals)} of {len(ids)} answered, codes {set(codes)}, smallest {min(sizes, default=0)} B"
+    return totals, sum(sizes)
+
+
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -305,8 +323,10 @@ def query_latencies(system, lookups, searches, needles, phase):
         by_id.append((time.perf_counter() - t0) * 1000)
         trace = json.loads(body)
         assert trace["data"] and trace["data"][0]["spans"], f"{system.name}: empty trace {trace_id}"
+    curl, curl_bytes = curl_lookups(port, ids)
     result = {"lookups": len(ids), "by_id_p50_ms": percentile(by_id, 50), "by_id_p99_ms": percentile(by_id, 99),
-              "searches": {}}
+              "by_id_curl_p50_ms": percentile(curl, 50), "by_id_curl_p99_ms": percentile(curl, 99),
+              "by_id_curl_bytes": curl_bytes, "searches": {}}
     for name, query in JAEGER_SEARCHES:
         path = (lambda i, q=query: f"/api/traces?{q(i)}&lookback=1h&limit=20") if callable(query) else \
             f"/api/traces?{query}&lookback=1h&limit=20"
@@ -432,6 +452,10 @@ SIDE_BY_SIDE = [
     # The same lookups on one kept-alive connection per system, as a browser asks (the UI, Grafana):
     # a new connection each costs both systems ~0.3 ms of this client's time.
     ("trace by ID, a connection kept", "keepalive"),
+    # The same lookups timed by curl (time_total), without this script's Python HTTP client, in runs of
+    # 10 per system, the systems taking turns going first.
+    ("trace by ID, curl's time", "curl"),
+    ("trace by ID, curl's time, a connection kept", "curl-kept"),
     ("service + tag, few", "service=gateway&tags=" + jaeger_tags({"user.id": "user-17"})),
     ("service + tag, few, a new user each asking",
      lambda i: "service=gateway&tags=" + jaeger_tags({"user.id": f"user-{i}"})),
@@ -468,8 +492,14 @@ def side_by_side(systems, args):
         times = {s.name: [] for s in systems}
         found = {s.name: 0 for s in systems}
         by_id = query is None or query == "keepalive"
-        askings = n_ids if by_id else args.searches * 2
-        for i in range(askings):
+        askings = n_ids if by_id or query in ("curl", "curl-kept") else args.searches * 2
+        for start in range(0, askings if query in ("curl", "curl-kept") else 0, 10):
+            for system in systems if start // 10 % 2 == 0 else list(reversed(systems)):
+                t, _ = curl_lookups(system.ports["query"], ids[system.name][start:start + 10],
+                                    kept=query == "curl-kept")
+                times[system.name] += t
+                found[system.name] += len(t)
+        for i in range(0 if query in ("curl", "curl-kept") else askings):
             order = systems if i % 2 == 0 else list(reversed(systems))
             for system in order:
                 if by_id:
@@ -532,8 +562,9 @@ def main():
         j = results.get("jaeger", {})
         p, j = (p.get("fresh", {}), j.get("fresh", {})) if phase == "fresh" else (p, j)
         names = [n for n, _ in JAEGER_SEARCHES] + [n for n, _ in TRACEQL_SEARCHES]
-        rows = [("trace by ID", {"p50_ms": p.get("by_id_p50_ms"), "p99_ms": p.get("by_id_p99_ms"), "found": 1},
-                 {"p50_ms": j.get("by_id_p50_ms"), "p99_ms": j.get("by_id_p99_ms"), "found": 1})]
+        by_id = lambda r, k: {"p50_ms": r.get(f"by_id{k}_p50_ms"), "p99_ms": r.get(f"by_id{k}_p99_ms"), "found": 1}
+        rows = [("trace by ID", by_id(p, ""), by_id(j, "")),
+                ("trace by ID, curl's time", by_id(p, "_curl"), by_id(j, "_curl"))]
         rows += [(n, p.get("searches", {}).get(n), j.get("searches", {}).get(n)) for n in names]
         for name, ps, js in rows:
             cell = lambda r: "-" if not r or r["p50_ms"] is None else \
@@ -543,7 +574,7 @@ def main():
                 ratio = f"{ps['p50_ms'] / js['p50_ms']:.2f}, {ps['p99_ms'] / js['p99_ms']:.2f}"
             print(f"  {name:<36}{cell(ps):>28}{cell(js):>28}  {ratio}")
         print(f"\nsearches, {phase}, the first asking of each (ms; polytrace / jaeger)")
-        for name, ps, js in rows[1:]:
+        for name, ps, js in rows[2:]:
             first = lambda r: "-" if not r or r.get("first_ms") is None else f"{r['first_ms']:.1f}"
             print(f"  {name:<36}{first(ps):>10}{first(js):>10}")
     for phase in ("fresh", "restarted"):

@@ -166,8 +166,18 @@ uint64_t BitPackedView::Count(size_t begin, size_t n, int64_t value) const {
     if (b.width == 0) {
       count += offset == 0 ? block_end - begin : 0;
     } else if (b.width == 64 || offset >> b.width == 0) {
-      for (size_t i = begin; i < block_end; ++i) {
-        count += LoadBits(b.bits, b.bytes, (i % kBlock) * b.width, b.width) == offset;
+      size_t i = begin;
+      uint64_t bit = (i % kBlock) * b.width;
+      if (b.width <= 56) {  // whole 8-byte loads while they stay inside the block
+        const uint64_t mask = (uint64_t(1) << b.width) - 1;
+        for (; i < block_end && (bit >> 3) + 8 <= b.bytes; ++i, bit += b.width) {
+          uint64_t word;
+          std::memcpy(&word, b.bits + (bit >> 3), 8);
+          count += ((word >> (bit & 7)) & mask) == offset;
+        }
+      }
+      for (; i < block_end; ++i, bit += b.width) {
+        count += LoadBits(b.bits, b.bytes, bit, b.width) == offset;
       }
     }
     begin = block_end;
