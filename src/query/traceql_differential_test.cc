@@ -15,6 +15,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -369,6 +370,43 @@ class TraceqlDifferentialTest : public ::testing::TestWithParam<uint64_t> {
     return out;
   }
 
+  // The traces `query` with (most_recent=true) answers with `limit`, in order.
+  std::vector<std::string> NewestSearch(const std::string& query, size_t limit) {
+    HttpRequest r;
+    r.method = "GET";
+    r.path = "/api/search";
+    r.query =
+        fmt::format("limit={}&spss=100&q={}", limit, Escape(query + " with (most_recent=true)"));
+    r.target = r.path + "?" + r.query;
+    HttpResponse answer = service_->Handle(r);
+    EXPECT_TRUE(answer.DrainStream());
+    EXPECT_EQ(answer.status, 200) << query << ": " << answer.body;
+    std::vector<std::string> out;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (answer.status != 200 || parser.parse(answer.body).get(doc)) return out;
+    for (simdjson::dom::element t : doc["traces"].get_array()) {
+      out.emplace_back(std::string_view(t["traceID"]));
+    }
+    return out;
+  }
+
+  // Tempo's most_recent: the `limit` matching traces that start last, newest
+  // first (ties: the smaller trace ID).
+  std::vector<std::string> NewestOracle(const Matches& matches, size_t limit) const {
+    std::vector<std::pair<uint64_t, std::string>> all;
+    for (const analysis::AssembledTrace& a : assembled_) {
+      std::string id = a.trace_id.ToHex();
+      if (matches.contains(id)) all.emplace_back(a.start_nanos, id);
+    }
+    std::sort(all.begin(), all.end(), [](const auto& x, const auto& y) {
+      return x.first != y.first ? x.first > y.first : x.second < y.second;
+    });
+    std::vector<std::string> out;
+    for (size_t i = 0; i < all.size() && i < limit; ++i) out.push_back(all[i].second);
+    return out;
+  }
+
   static std::string Escape(std::string_view text) {
     std::string out;
     for (unsigned char c : text) {
@@ -398,6 +436,18 @@ class TraceqlDifferentialTest : public ::testing::TestWithParam<uint64_t> {
         if (!expected_[q].contains(id)) diff += fmt::format(" extra {};", id);
       }
       if (++differences_ <= 20) report_ += fmt::format("{}: {}:{}\n", tier, queries_[q], diff);
+    }
+    for (size_t q = 0; q < queries_.size(); ++q) {
+      for (size_t limit : {1, 5}) {
+        std::vector<std::string> got = NewestSearch(queries_[q], limit);
+        std::vector<std::string> want = NewestOracle(expected_[q], limit);
+        if (got == want) continue;
+        if (++differences_ <= 20) {
+          report_ +=
+              fmt::format("{}: {} with (most_recent=true), limit {}: got [{}], want [{}]\n", tier,
+                          queries_[q], limit, fmt::join(got, " "), fmt::join(want, " "));
+        }
+      }
     }
     for (size_t i = 0; i < askings_.size(); ++i) {
       Values got = TagValues(askings_[i]);

@@ -1,7 +1,9 @@
 // GET /api/search: TraceQL over the store. The query's required conditions
 // narrow candidate traces in the store (newest first); each candidate is
 // assembled and evaluated; the first `limit` matches are returned with up
-// to `spss` matched spans each, in Tempo's response shape.
+// to `spss` matched spans each, in Tempo's response shape. With Tempo's
+// `with (most_recent=true)` hint, the `limit` matches that start last,
+// newest first.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -63,6 +65,7 @@ void WriteAttribute(JsonWriter& w, std::string_view key, const AnyValue& v) {
 
 struct SearchRequest {
   std::unique_ptr<traceql::SpansetExpr> query;
+  bool most_recent = false;  // the hint most_recent=true
   store::SpanFilter filter;
   int64_t limit = kDefaultLimit;
   int64_t spans_per_spanset = kDefaultSpansPerSpanset;
@@ -72,11 +75,12 @@ struct SearchRequest {
 Status ParseRequest(const HttpRequest& request, const QueryOptions& options, SearchRequest* out) {
   QueryParams p(request.query);
   std::string q = p.Get("q").value_or("{}");
-  Result<std::unique_ptr<traceql::SpansetExpr>> parsed = traceql::Parse(q);
+  Result<traceql::Query> parsed = traceql::ParseQuery(q);
   if (!parsed.ok())
     return Status::InvalidArgument(
         fmt::format("invalid TraceQL query: {}", parsed.status().message()));
-  out->query = std::move(*parsed);
+  out->query = std::move(parsed->spansets);
+  out->most_recent = parsed->BoolHint("most_recent").value_or(false);
   // The hints come from the query as written: its aliased form turns each
   // condition on such a key into a disjunction, which no single filter
   // requires. The candidate search looks the hints' keys up under either
@@ -174,6 +178,51 @@ void WriteTrace(JsonWriter& w, const AssembledTrace& trace, const traceql::Trace
   w.EndObject();
 }
 
+// With most_recent=true, Tempo's combiner keeps the `limit` matches that
+// start last (a later one replaces the oldest kept) and answers them newest
+// first: each is written aside until the search ends. Ties go to the
+// smaller trace ID, whatever order the traces come in.
+class NewestMatches {
+ public:
+  explicit NewestMatches(size_t limit) : limit_(limit) {}
+  bool empty() const { return kept_.empty(); }
+  bool full() const { return kept_.size() >= limit_; }
+  // REQUIRES: !empty().
+  uint64_t oldest_start() const { return kept_.back().start; }
+  bool Wants(uint64_t start, const TraceId& id) const {
+    return !full() || Before({start, id, 0, {}}, kept_.back());
+  }
+  size_t spans() const { return spans_; }
+  // REQUIRES: Wants(start, id).
+  void Add(uint64_t start, const TraceId& id, size_t spans, std::string json) {
+    Kept k{start, id, spans, std::move(json)};
+    auto at = std::upper_bound(kept_.begin(), kept_.end(), k, Before);
+    spans_ += spans;
+    kept_.insert(at, std::move(k));
+    if (kept_.size() > limit_) {
+      spans_ -= kept_.back().spans;
+      kept_.pop_back();
+    }
+  }
+  void WriteTo(JsonWriter& w) const {
+    for (const Kept& k : kept_) w.Raw(k.json);
+  }
+
+ private:
+  struct Kept {
+    uint64_t start;
+    TraceId id;
+    size_t spans;
+    std::string json;
+  };
+  static bool Before(const Kept& a, const Kept& b) {
+    return a.start != b.start ? a.start > b.start : a.id < b.id;
+  }
+  size_t limit_;
+  size_t spans_ = 0;
+  std::vector<Kept> kept_;  // newest first
+};
+
 }  // namespace
 
 HttpResponse TempoApi::Search(const HttpRequest& request) {
@@ -193,29 +242,42 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
   size_t inspected = 0;
   size_t too_big = 0;  // candidates not read: bigger than kMaxTraceReadSpans
   std::set<TraceId> seen;
+  NewestMatches newest(size_t(req.limit));
   // Candidates are asked for a few at a time, more each round, up to
   // kMaxCandidates: a query its required filter captures is answered from
   // the newest row groups, not after a scan of the whole store.
   size_t ask = std::min<size_t>(kMaxCandidates, std::max<size_t>(64, size_t(req.limit) * 2));
   for (;;) {
-    // As Tempo's: the first traces found, the newest data read first (its
-    // `most_recent` hint is not asked for).
+    // As Tempo's: the first traces found, the newest data read first; with
+    // most_recent, the candidates whose matching spans start last, in that
+    // order (a trace starts no later than its latest matching span).
     Result<std::vector<store::TraceHit>> candidates = query::FindTraces(
-        store_, req.filter, ask, options_, nullptr, store::SearchOrder::kFirstFound);
+        store_, req.filter, ask, options_, nullptr,
+        req.most_recent ? store::SearchOrder::kNewest : store::SearchOrder::kFirstFound);
     if (!candidates.ok()) return HttpResponse::Text(500, candidates.status().message());
-    std::vector<TraceId> fresh;  // not inspected in an earlier round
+    std::vector<TraceId> fresh;          // not inspected in an earlier round
+    std::vector<uint64_t> fresh_starts;  // their latest matching span's start
     for (const store::TraceHit& hit : *candidates) {
-      if (seen.insert(hit.trace_id).second) fresh.push_back(hit.trace_id);
+      if (!seen.insert(hit.trace_id).second) continue;
+      fresh.push_back(hit.trace_id);
+      fresh_starts.push_back(hit.start_nanos);
     }
+    // most_recent: the newest kept, a candidate whose matching spans start
+    // before the oldest of them cannot replace it, nor can any after it.
+    auto settled = [&](size_t at) {
+      return req.most_recent && newest.full() && fresh_starts[at] < newest.oldest_start();
+    };
     // Read in chunks of what is still missing: traces sharing a row group
     // come from one read, and none is read past the limit.
-    for (size_t begin = 0; begin < fresh.size() && found < req.limit && !full;) {
+    for (size_t begin = 0; begin < fresh.size() && (req.most_recent || found < req.limit) &&
+                           !full && !settled(begin);) {
       // A client that went away gets no answer: the rest is not worked out.
       if (request.ClientGone()) return HttpResponse::Text(499, "client closed the request\n");
       // At most kChunk traces in memory at once: a limit of 10^8 read all
       // 20,000 candidates at once (+660 MB over 12M spans).
       constexpr size_t kChunk = 256;
-      size_t n = std::min({fresh.size() - begin, size_t(req.limit - found), kChunk});
+      size_t n = std::min(
+          {fresh.size() - begin, req.most_recent ? kChunk : size_t(req.limit - found), kChunk});
       // A candidate of more than kMaxTraceReadSpans spans is not read (nor
       // matched): built whole, ten million spans would take 20 GB.
       Status read = ForEachTraceWithin(
@@ -234,6 +296,17 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
             std::vector<int> matched = traceql::Evaluate(*req.query, ctx);
             if (matched.empty()) return;
             size_t spans = std::min(matched.size(), size_t(req.spans_per_spanset));
+            if (req.most_recent) {
+              if (!newest.Wants(trace.start_nanos, trace.trace_id)) return;
+              if (!newest.empty() && newest.spans() + spans > kMaxSearchAnswerSpans) {
+                full = true;
+                return;
+              }
+              JsonWriter one;
+              WriteTrace(one, trace, ctx, matched, req.spans_per_spanset, attributes);
+              newest.Add(trace.start_nanos, trace.trace_id, spans, one.Take());
+              return;
+            }
             if (found > 0 && listed + spans > kMaxSearchAnswerSpans) {
               full = true;
               return;
@@ -246,9 +319,16 @@ HttpResponse TempoApi::Search(const HttpRequest& request) {
       if (!read.ok()) return HttpResponse::Text(500, read.message());
       begin += n;
     }
-    if (full || found >= req.limit || candidates->size() < ask || ask >= kMaxCandidates) break;
+    if (full || candidates->size() < ask || ask >= kMaxCandidates) break;
+    // Enough: the first `limit`; or, the newest kept, every candidate left
+    // has its matching spans start before the oldest of them.
+    if (req.most_recent ? newest.full() && candidates->back().start_nanos < newest.oldest_start()
+                        : found >= req.limit) {
+      break;
+    }
     ask = std::min(kMaxCandidates, ask * 8);
   }
+  newest.WriteTo(w);
   w.EndArray();
   w.Key("metrics");
   w.BeginObject();

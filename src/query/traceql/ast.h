@@ -1,12 +1,15 @@
 // The TraceQL subset polytrace understands, as a tree (see parser.h for
 // the grammar). A query selects spansets: `{ field-expression }` filters
-// spans; `&&`, `||`, `>` (child) and `>>` (descendant) combine spansets.
+// spans; `&&`, `||`, `>` (child) and `>>` (descendant) combine spansets;
+// hints after it say how to run it.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/regex.h"
 
@@ -61,6 +64,28 @@ struct SpansetExpr {
   std::unique_ptr<FieldExpr> filter;  // kFilter; null: `{}` selects every span
   std::unique_ptr<SpansetExpr> lhs, rhs;
   int depth = 1;  // levels of the tree from here down (filters count as one)
+};
+
+// A hint after the query, Tempo's `with (name = value, ...)`: how to run it,
+// not what it selects. Hints no one asks for are kept and ignored, as
+// Tempo ignores them.
+struct Hint {
+  std::string name;
+  Literal value;
+};
+
+struct Query {
+  std::unique_ptr<SpansetExpr> spansets;
+  std::vector<Hint> hints;
+
+  // The first hint `name` holding a boolean, as Tempo reads one (another
+  // type, or none: nullopt).
+  std::optional<bool> BoolHint(std::string_view name) const {
+    for (const Hint& h : hints) {
+      if (h.name == name && h.value.type == LiteralType::kBool) return h.value.boolean;
+    }
+    return std::nullopt;
+  }
 };
 
 }  // namespace polytrace::traceql

@@ -47,6 +47,7 @@ class Lexer {
       case '}': return op(TokenType::kRBrace, 1);
       case '(': return op(TokenType::kLParen, 1);
       case ')': return op(TokenType::kRParen, 1);
+      case ',': return op(TokenType::kComma, 1);
       case '&':
         if (two('&')) return op(TokenType::kAnd, 2);
         return ErrorAt(start + 1, "expected '&&'");

@@ -26,6 +26,7 @@ enum class TokenType {
   kMatch,
   kNotMatch,    // = != > >= < <= =~ !~
   kDescendant,  // >>
+  kComma,       // , (between hints)
   kString,      // "..." (text unescaped)
   kNumber,      // 12, 1.5, -3 (text as written)
   kDuration,    // 100ms, 1.5s (text as written)

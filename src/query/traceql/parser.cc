@@ -70,15 +70,21 @@ class Parser {
  public:
   explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
 
-  Result<std::unique_ptr<SpansetExpr>> Query() {
+  Result<traceql::Query> Query() {
     if (Peek().type == TokenType::kEnd) return Error(Peek(), "empty query: expected '{'");
     auto expr = OrExpr();
-    if (!expr.ok()) return expr;
-    if (Peek().type != TokenType::kEnd) {
-      return Error(Peek(),
-                   fmt::format("expected '&&', '||', '>' or '>>' but found {}", Describe(Peek())));
+    if (!expr.ok()) return expr.status();
+    traceql::Query query;
+    query.spansets = std::move(*expr);
+    if (Peek().type == TokenType::kIdentifier && Peek().text == "with") {
+      Take();
+      POLYTRACE_RETURN_IF_ERROR(Hints(&query.hints));
     }
-    return expr;
+    if (Peek().type != TokenType::kEnd) {
+      return Error(Peek(), fmt::format("expected '&&', '||', '>', '>>' or 'with' but found {}",
+                                       Describe(Peek())));
+    }
+    return query;
   }
 
  private:
@@ -261,6 +267,22 @@ class Parser {
     return Status::Ok();
   }
 
+  // '(' name '=' value ( ',' name '=' value )* ')', after `with`.
+  Status Hints(std::vector<Hint>* hints) {
+    POLYTRACE_RETURN_IF_ERROR(Expect(TokenType::kLParen, "'(' after 'with'"));
+    do {
+      const Token& name = Take();
+      if (name.type != TokenType::kIdentifier) {
+        return Error(name, fmt::format("expected a hint's name but found {}", Describe(name)));
+      }
+      Hint& hint = hints->emplace_back();
+      hint.name = name.text;
+      POLYTRACE_RETURN_IF_ERROR(Expect(TokenType::kEq, "'=' after the hint's name"));
+      POLYTRACE_RETURN_IF_ERROR(ParseLiteral(&hint.value));
+    } while (Accept(TokenType::kComma));
+    return Expect(TokenType::kRParen, "',' or ')' after a hint");
+  }
+
   Status ParseLiteral(Literal* lit) {
     const Token& t = Take();
     switch (t.type) {
@@ -368,10 +390,16 @@ class Parser {
 
 }  // namespace
 
-Result<std::unique_ptr<SpansetExpr>> Parse(std::string_view query) {
+Result<Query> ParseQuery(std::string_view query) {
   Result<std::vector<Token>> tokens = Tokenize(query);
   if (!tokens.ok()) return tokens.status();
   return Parser(std::move(*tokens)).Query();
+}
+
+Result<std::unique_ptr<SpansetExpr>> Parse(std::string_view query) {
+  Result<Query> parsed = ParseQuery(query);
+  if (!parsed.ok()) return parsed.status();
+  return std::move(parsed->spansets);
 }
 
 }  // namespace polytrace::traceql

@@ -1,6 +1,7 @@
 // Parses the TraceQL subset:
 //
-//   query       := or_expr
+//   query       := or_expr [ 'with' '(' hint ( ',' hint )* ')' ]
+//   hint        := identifier '=' literal        (Tempo's query hints, e.g. most_recent=true)
 //   or_expr     := and_expr ( '||' and_expr )*
 //   and_expr    := struct_expr ( '&&' struct_expr )*
 //   struct_expr := spanset ( ( '>>' | '>' ) spanset )*
@@ -28,6 +29,9 @@
 
 namespace polytrace::traceql {
 
+// The query and its hints.
+Result<Query> ParseQuery(std::string_view query);
+// The spanset expression alone (hints, if any, parsed and dropped).
 Result<std::unique_ptr<SpansetExpr>> Parse(std::string_view query);
 
 }  // namespace polytrace::traceql

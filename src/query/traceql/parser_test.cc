@@ -50,7 +50,7 @@ TEST(TraceqlParser, ErrorsNameTheColumn) {
   EXPECT_EQ(ErrorOf("{ name } "),
             "traceql: column 8: expected a comparison (= != > >= < <= =~ !~) but found '}'");
   EXPECT_EQ(ErrorOf("{ name = \"a\" } { }"),
-            "traceql: column 16: expected '&&', '||', '>' or '>>' but found '{'");
+            "traceql: column 16: expected '&&', '||', '>', '>>' or 'with' but found '{'");
   EXPECT_EQ(ErrorOf("{ name = \"a\" } | count() > 1"),
             "traceql: column 16: expected '||' (pipelines are not supported)");
   EXPECT_EQ(ErrorOf("{ kind > server }"),
@@ -98,6 +98,38 @@ TEST(TraceqlParser, RegexesAreGoSyntax) {
   EXPECT_EQ(ErrorOf("{ name =~ \"(a)\\\\1\" }"),
             "traceql: column 11: invalid regular expression \"(a)\\1\": invalid escape sequence: "
             "\\1");
+}
+
+// Tempo's hints: `with (name = value, ...)` after the query, every value
+// kept with its type; the query they follow is parsed as without them.
+TEST(TraceqlParser, HintsFollowTheQuery) {
+  Result<Query> q = ParseQuery(
+      "{ span.a = 1 } >> { status = error } with (most_recent=true, sample=0.5, job=\"x\")");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_EQ(q->spansets->type, SpansetExpr::Type::kDescendant);
+  ASSERT_EQ(q->hints.size(), 3u);
+  EXPECT_EQ(q->hints[0].name, "most_recent");
+  EXPECT_EQ(q->hints[1].value.type, LiteralType::kDouble);
+  EXPECT_EQ(q->hints[2].value.text, "x");
+  EXPECT_EQ(q->BoolHint("most_recent"), std::optional<bool>(true));
+  EXPECT_EQ(q->BoolHint("sample"), std::nullopt) << "a hint of another type is not read";
+  EXPECT_EQ(q->BoolHint("exemplars"), std::nullopt);
+  EXPECT_EQ(ParseQuery("{} with (most_recent = false)")->BoolHint("most_recent"),
+            std::optional<bool>(false));
+  EXPECT_TRUE(ParseQuery("{}")->hints.empty());
+  EXPECT_EQ(ErrorOf("{} with (most_recent=true)"), "ok") << "Parse drops the hints";
+
+  EXPECT_EQ(ErrorOf("{} with"),
+            "traceql: column 8: expected '(' after 'with' but found end of query");
+  EXPECT_EQ(ErrorOf("{} with ()"), "traceql: column 10: expected a hint's name but found ')'");
+  EXPECT_EQ(ErrorOf("{} with (most_recent)"),
+            "traceql: column 21: expected '=' after the hint's name but found ')'");
+  EXPECT_EQ(ErrorOf("{} with (a=1 b=2)"),
+            "traceql: column 14: expected ',' or ')' after a hint but found 'b'");
+  EXPECT_EQ(ErrorOf("{} with (a=1) && {}"),
+            "traceql: column 15: expected '&&', '||', '>', '>>' or 'with' but found '&&'");
+  EXPECT_EQ(ErrorOf("{ name = \"a\", kind = server }"),
+            "traceql: column 13: expected '}', '&&' or '||' but found ','");
 }
 
 }  // namespace polytrace::traceql
