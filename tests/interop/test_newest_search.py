@@ -1,7 +1,8 @@
 """A Jaeger search returns its `limit` newest traces, as Jaeger's stores do, whether the spans
 are in memory or in a compacted segment read after a restart (a compacted window keeps its
 traces in trace-ID order: a search that stopped at its first `limit` matches gave the first by
-ID there, not the newest)."""
+ID there, not the newest). So does a Tempo search with `with (most_recent=true)`, newest by the
+trace's start, as Tempo's combiner keeps them."""
 import json
 import random
 import subprocess
@@ -73,7 +74,22 @@ def search(query_port, service, limit, tags=None):
     return [t["traceID"] for t in body["data"]]  # in the order given: the newest first
 
 
+def tempo_search(query_port, query, limit):
+    q = urllib.parse.urlencode({"q": query, "limit": str(limit)})
+    with urllib.request.urlopen(f"http://127.0.0.1:{query_port}/api/search?{q}", timeout=30) as r:
+        body = json.loads(r.read())
+    return [t["traceID"] for t in body["traces"]]
+
+
 def check_searches(query_port, traces, where):
+    # Tempo's most_recent: by the trace's start (its gateway span's), then trace ID.
+    for query, limit, errors_only in (
+            ("{} with (most_recent=true)", 3, False),
+            ('{ resource.service.name = "payment" && span.http.response.status_code = 500 } '
+             "with (most_recent=true)", 5, True)):
+        got = tempo_search(query_port, query, limit)
+        want = newest(traces, limit, errors_only=errors_only)
+        assert got == want, f"{where}: {query} limit={limit}: {got} != {want}"
     for service, limit, tags in (("gateway", 1, None), ("gateway", 20, None), ("payment", 7, None),
                                  ("payment", 5, {"http.response.status_code": "500"})):
         got = search(query_port, service, limit, tags)
