@@ -1005,7 +1005,7 @@ TEST_F(QueryApiTest, AnswersWaitingForTheirClientsHoldABoundedBudget) {
   EXPECT_EQ(retry_after(tempo), "1");
   HttpResponse v3 = Ask("/api/v3/traces/" + hex);
   EXPECT_EQ(v3.status, 503) << v3.body;
-  EXPECT_EQ(int64_t(parser.parse(v3.body)["error"]["code"]), 503);
+  EXPECT_EQ(int64_t(parser.parse(v3.body)["error"]["httpCode"]), 503);
   HttpResponse search = Ask("/api/traces?service=many&limit=1000");
   EXPECT_EQ(search.status, 503) << search.body.substr(0, 200);
   HttpResponse by_id = Ask("/api/traces?traceID=" + hex);  // streamed as by /api/traces/{id}
@@ -1362,6 +1362,36 @@ TEST_F(QueryApiTest, JaegerV3ServesTheJaegerUisSearch) {
   EXPECT_EQ(spans, 3u);
   EXPECT_EQ(Get("/api/v3/traces/10000000000000000000000000000099").status, 404);
   EXPECT_EQ(Get("/api/v3/traces/xyz").status, 400);
+
+  // Find traces: the summaries' query, answered with the traces themselves in one OTLP batch,
+  // newest first; by the snake_case names Jaeger still takes as well.
+  for (const char* query : {"query.serviceName=pay&query.startTimeMin=2023-11-14T22:13:20Z"
+                            "&query.startTimeMax=2023-11-14T22:14:00.5Z&query.searchDepth=5",
+                            "query.service_name=pay&query.start_time_min=2023-11-14T22:13:20Z"
+                            "&query.start_time_max=2023-11-14T22:14:00.5Z&query.num_traces=5"}) {
+    r = Get(std::string("/api/v3/traces?") + query);
+    ASSERT_EQ(r.status, 200) << query << ": " << r.body;
+    doc = parser.parse(r.body);
+    std::vector<std::string> traces;  // each span's trace, in the answer's order
+    for (simdjson::dom::element rs : doc["result"]["resourceSpans"].get_array())
+      for (simdjson::dom::element ss : rs["scopeSpans"].get_array())
+        for (simdjson::dom::element span : ss["spans"].get_array()) {
+          std::string id{std::string_view(span["traceId"])};
+          if (traces.empty() || traces.back() != id) traces.push_back(id);
+        }
+    EXPECT_EQ(traces, (std::vector<std::string>{"10000000000000000000000000000003",
+                                                "10000000000000000000000000000001"}))
+        << query;
+  }
+  doc = parser.parse(
+      Get("/api/v3/trace-summaries?query.service_name=pay&query.duration_min=40ms").body);
+  EXPECT_EQ(doc["summaries"].get_array().size(), 1u) << "snake_case names";
+  r = Get("/api/v3/traces?query.serviceName=nobody");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"error":{"httpCode":404,"message":"No traces found"}})");
+  r = Get("/api/v3/traces?query.service_name=pay&query.start_time_min=soon");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("query.start_time_min"), std::string::npos) << r.body;
 }
 
 }  // namespace

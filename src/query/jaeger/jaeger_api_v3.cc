@@ -22,12 +22,13 @@ namespace {
 constexpr std::string_view kPrefix = "/api/v3/";
 constexpr int64_t kDefaultDepth = 20;
 
+// Jaeger's GRPCGatewayError.
 HttpResponse Error(int code, std::string_view message) {
   JsonWriter w;
   w.BeginObject();
   w.Key("error");
   w.BeginObject();
-  w.Key("code");
+  w.Key("httpCode");
   w.Int(code);
   w.Key("message");
   w.String(message);
@@ -78,15 +79,23 @@ Result<uint64_t> ParseRfc3339(std::string_view name, std::string_view text) {
   return uint64_t(seconds) * 1'000'000'000 + nanos;
 }
 
+// The name a parameter was given by: Jaeger's camelCase, else the
+// snake_case it still accepts.
+std::string Named(const QueryParams& p, const std::string& name, const std::string& alias) {
+  std::optional<std::string> v = p.Get(name);
+  return v && !v->empty() ? name : alias;
+}
+
 Status ParseQuery(const QueryParams& p, store::SpanFilter* f, int64_t* depth) {
-  f->service = p.Get("query.serviceName").value_or("");
-  f->operation = p.Get("query.operationName").value_or("");
+  f->service = p.Get(Named(p, "query.serviceName", "query.service_name")).value_or("");
+  f->operation = p.Get(Named(p, "query.operationName", "query.operation_name")).value_or("");
   if (std::optional<std::string> a = p.Get("query.attributes"); a && !a->empty()) {
     POLYTRACE_RETURN_IF_ERROR(ParseTagsJson(*a, "query.attributes", f));
   }
   TranslateDerivedTags(f);
-  for (auto [name, field] : {std::pair{"query.startTimeMin", &f->start_min_nanos},
-                             std::pair{"query.startTimeMax", &f->start_max_nanos}}) {
+  for (auto [name, field] :
+       {std::pair{Named(p, "query.startTimeMin", "query.start_time_min"), &f->start_min_nanos},
+        std::pair{Named(p, "query.startTimeMax", "query.start_time_max"), &f->start_max_nanos}}) {
     std::optional<std::string> text = p.Get(name);
     if (!text || text->empty()) continue;
     Result<uint64_t> t = ParseRfc3339(name, *text);
@@ -96,13 +105,16 @@ Status ParseQuery(const QueryParams& p, store::SpanFilter* f, int64_t* depth) {
   if (f->start_min_nanos > f->start_max_nanos) {
     return Status::InvalidArgument("'query.startTimeMin' is after 'query.startTimeMax'");
   }
-  for (auto [name, field] : {std::pair{"query.durationMin", &f->min_duration_nanos},
-                             std::pair{"query.durationMax", &f->max_duration_nanos}}) {
+  for (auto [name, field] :
+       {std::pair{Named(p, "query.durationMin", "query.duration_min"), &f->min_duration_nanos},
+        std::pair{Named(p, "query.durationMax", "query.duration_max"), &f->max_duration_nanos}}) {
     Result<std::optional<std::chrono::nanoseconds>> d = p.GetDuration(name);
     if (!d.ok()) return d.status();
     if (*d) *field = uint64_t(std::max<int64_t>(0, (*d)->count()));
   }
-  Result<std::optional<int64_t>> n = p.GetInt("query.searchDepth");
+  std::string depth_name = Named(p, "query.searchDepth", "query.search_depth");
+  if (!p.Get(depth_name).has_value()) depth_name = "query.num_traces";  // older still
+  Result<std::optional<int64_t>> n = p.GetInt(depth_name);
   if (!n.ok()) return n.status();
   *depth = n->value_or(kDefaultDepth);
   if (*depth <= 0) *depth = kDefaultDepth;
@@ -169,10 +181,11 @@ std::optional<HttpResponse> JaegerApiV3::Handle(const HttpRequest& request) {
   if (route == "services") return Services();
   if (route == "operations") return Operations(request);
   if (route == "trace-summaries") return TraceSummaries(request);
+  if (route == "traces") return FindTraces(request);
   constexpr std::string_view kTraces = "traces/";
   if (route.starts_with(kTraces)) return GetTrace(route.substr(kTraces.size()));
   return Error(404, fmt::format("no such v3 endpoint: {} (served: services, operations, "
-                                "trace-summaries, traces/{{traceID}})",
+                                "trace-summaries, traces, traces/{{traceID}})",
                                 request.path));
 }
 
@@ -220,6 +233,39 @@ HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
     return Error(422, TooBigForSearch((*hits)[0].trace_id, *read->first_too_big));
   }
   w.EndArray();
+  w.EndObject();
+  return HttpResponse::WithBody(200, "application/json", w.Take());
+}
+
+HttpResponse JaegerApiV3::FindTraces(const HttpRequest& request) {
+  store::SpanFilter filter;
+  int64_t depth = 0;
+  if (Status st = ParseQuery(QueryParams(request.query), &filter, &depth); !st.ok()) {
+    return Error(400, st.message());
+  }
+  store::SearchReads reads;
+  Result<std::vector<store::TraceHit>> hits = query::FindTraces(
+      store_, filter, std::min(size_t(depth), kMaxSearchTraces), options_, &reads);
+  if (!hits.ok()) return Error(500, hits.status().message());
+  if (hits->empty()) return Error(404, "No traces found");
+  // As Jaeger's: every trace's resource spans in one OTLP batch, the newest
+  // trace first.
+  JsonWriter w;
+  w.Reserve(1024);
+  w.BeginObject();
+  w.Key("result");
+  w.BeginObject();
+  w.Key("resourceSpans");
+  w.BeginArray();
+  Result<FoundTracesRead> read =
+      ReadFoundTraces(store_, *hits, &reads, kMaxSearchAnswerSpans,
+                      [&](const Traces& trace) { otlp::WriteResourceSpansJson(trace, w); });
+  if (!read.ok()) return Error(500, read.status().message());
+  if (read->first_too_big) {
+    return Error(422, TooBigForSearch((*hits)[0].trace_id, *read->first_too_big));
+  }
+  w.EndArray();
+  w.EndObject();
   w.EndObject();
   return HttpResponse::WithBody(200, "application/json", w.Take());
 }

@@ -7,9 +7,15 @@
 //       &query.attributes={json}&query.startTimeMin=&query.startTimeMax=  (RFC 3339)
 //       &query.durationMin=&query.durationMax=&query.searchDepth=
 //                                        {"summaries":[{traceId, rootServiceName, ...}]}
+//   GET /api/v3/traces?query.…           the traces the same query finds, newest first, as one
+//                                        {"result":{"resourceSpans":[...]}}; none: 404
+//                                        "No traces found", as Jaeger's
 //   GET /api/v3/traces/{traceID}         {"result":{"resourceSpans":[...]}} (OTLP JSON)
-// Errors are {"error":{"code","message"}} with the HTTP status; a bad
-// parameter is a 400 naming it.
+// The query.* parameters are also taken by the snake_case names Jaeger
+// still accepts (query.service_name, query.start_time_min, ...;
+// query.num_traces for the depth). Errors are Jaeger's
+// {"error":{"httpCode","message"}} with the HTTP status; a bad parameter is
+// a 400 naming it.
 #pragma once
 
 #include <optional>
@@ -31,6 +37,7 @@ class JaegerApiV3 {
   HttpResponse Services();
   HttpResponse Operations(const HttpRequest& request);
   HttpResponse TraceSummaries(const HttpRequest& request);
+  HttpResponse FindTraces(const HttpRequest& request);
   HttpResponse GetTrace(std::string_view id_text);
 
   const store::Store& store_;
