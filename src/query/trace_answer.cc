@@ -39,7 +39,7 @@ std::string WholeBody(const Traces& trace, TraceForm form) {
       w.BeginArray();
       WriteJaegerTrace(AssembleTrace(trace), w);
       w.EndArray();
-      return CloseJaegerEnvelope(w, 1);
+      return CloseJaegerEnvelope(w, kJaegerTracesTotal);
     }
     case TraceForm::kColumns: {
       std::string body;

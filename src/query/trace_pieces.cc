@@ -138,7 +138,7 @@ void TracePieceWriter::Close(std::string* out) {
       w_.EndObject();
       if (!in_envelope_) return Flush(out);
       w_.EndArray();  // data
-      out->append(CloseJaegerEnvelope(w_, 1));
+      out->append(CloseJaegerEnvelope(w_, kJaegerTracesTotal));
       return;
   }
 }
