@@ -15,7 +15,9 @@ system, with the polytrace/jaeger ratio:
   Queries run twice: fresh (right after ingest) and after a restart, once
   each server is idle (polytrace: after compaction settled), so they read
   stored data, not memory.
-  - trace by ID latency (p50/p99 over --lookups traces, Jaeger API on both)
+  - trace by ID latency (p50/p99 over --lookups traces, Jaeger API on both),
+    timed by this script's Python client and by curl (its time_total: the
+    Python client adds ~0.15-0.2 ms of its own to every request)
   - searches that match many, few and no traces (JAEGER_SEARCHES, the same
     Jaeger API request to both; TRACEQL_SEARCHES on polytrace), p50/p99 and
     how many traces each returned
@@ -27,7 +29,8 @@ system, with the polytrace/jaeger ratio:
 
   Last, side by side: both stores restarted and up at once, trace by ID (on
   a new connection each, and on one kept-alive connection per system, as a
-  browser asks) and the user-ID searches asked of one and then the other,
+  browser asks; by Python and by curl) and the user-ID searches asked of one
+  and then the other,
   alternately (the
   phases above measure the two systems minutes apart, and this machine is
   shared: its drift fell on one system's phase and not the other's).
