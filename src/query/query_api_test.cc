@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -334,6 +335,53 @@ TEST_F(QueryApiTest, JaegerTraceAssemblesAcrossSegmentAndHead) {
   EXPECT_TRUE(tags.count(R"({"key":"otel.scope.name","type":"string","value":"test.scope"})"));
   std::string_view process = charge["processID"];
   EXPECT_EQ(std::string_view(trace["processes"][process]["serviceName"]), "pay");
+  // As Jaeger's query service answers: tags (attributes and the derived ones) in key order, no
+  // "flags" (Jaeger v2 never carries OTLP's over).
+  std::vector<std::string> keys;
+  for (simdjson::dom::element tag : charge["tags"].get_array())
+    keys.emplace_back(std::string_view(tag["key"]));
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end())) << simdjson::minify(charge["tags"]);
+  EXPECT_EQ(charge["flags"].error(), simdjson::NO_SUCH_FIELD);
+}
+
+// Jaeger sorts a span's tags, its logs' fields after "event", and a process's tags by key;
+// polytrace keeps attributes in the order they came, and answers as Jaeger does.
+TEST_F(QueryApiTest, JaegerTagsAndFieldsAreInKeyOrder) {
+  Traces t;
+  Arena& a = t.arena();
+  ResourceSpans& rs = t.resource_spans().Append(a);
+  rs.resource.attributes.Append(a, {"zeta", AnyValue::String("z")});
+  rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String("sorted")});
+  rs.resource.attributes.Append(a, {"alpha", AnyValue::String("a")});
+  Span& s = rs.scope_spans.Append(a).spans.Append(a);
+  s.trace_id.bytes[0] = 0x70;
+  s.span_id.bytes[7] = 1;
+  s.name = "op";
+  s.kind = SpanKind::kServer;
+  s.start_time_unix_nano = kBase;
+  s.end_time_unix_nano = kBase + kMs;
+  s.attributes.Append(a, {"zz", AnyValue::String("v")});
+  s.attributes.Append(a, {"aa", AnyValue::Int(7)});
+  SpanEvent& e = s.events.Append(a);
+  e.time_unix_nano = kBase + 1000;
+  e.name = "ev";
+  e.attributes.Append(a, {"z", AnyValue::String("v")});
+  e.attributes.Append(a, {"a", AnyValue::String("v")});
+  ASSERT_TRUE(store_->Append(t).ok());
+  HttpResponse r = Get("/api/traces/70000000000000000000000000000000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element trace = parser.parse(r.body)["data"].at(0);
+  auto keys = [](simdjson::dom::element list) {
+    std::string out;
+    for (simdjson::dom::element kv : list.get_array())
+      out += std::string(std::string_view(kv["key"])) + " ";
+    return out;
+  };
+  simdjson::dom::element span = trace["spans"].at(0);
+  EXPECT_EQ(keys(span["tags"]), "aa span.kind zz ");
+  EXPECT_EQ(keys(span["logs"].at(0)["fields"]), "event a z ");
+  EXPECT_EQ(keys(trace["processes"]["p1"]["tags"]), "alpha zeta ");
 }
 
 TEST_F(QueryApiTest, OrphanCarriesAWarningAndMissingTraceIs404) {

@@ -126,24 +126,55 @@ void WriteReference(JsonWriter& w, const char* type, const TraceId& trace, const
   w.EndObject();
 }
 
+// Attributes in key order, as Jaeger's query service sorts tags (ties in
+// their order).
+std::vector<const KeyValue*> ByKey(const Attributes& attributes) {
+  std::vector<const KeyValue*> sorted;
+  sorted.reserve(attributes.size());
+  for (const KeyValue& kv : attributes) sorted.push_back(&kv);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const KeyValue* a, const KeyValue* b) { return a->key < b->key; });
+  return sorted;
+}
+
+// The span's attributes and the tags Jaeger derives from its OTLP fields,
+// all in key order, as Jaeger answers them.
 void WriteSpanTags(JsonWriter& w, const AssembledSpan& a) {
   const Span& s = *a.span;
-  w.BeginArray();
-  for (const KeyValue& kv : s.attributes) WriteTag(w, kv.key, kv.value);
-  if (s.kind != SpanKind::kUnspecified) {
-    WriteStringTag(w, "span.kind", analysis::KindName(s.kind));
-  }
+  struct Tag {
+    std::string_view key;
+    const AnyValue* value = nullptr;  // else the string `text`, or the bool true
+    std::string_view text;
+  };
+  std::vector<Tag> tags;
+  tags.reserve(s.attributes.size() + 7);
+  for (const KeyValue& kv : s.attributes) tags.push_back({kv.key, &kv.value, {}});
+  static const AnyValue kTrue = AnyValue::Bool(true);
+  if (s.kind != SpanKind::kUnspecified)
+    tags.push_back({"span.kind", nullptr, analysis::KindName(s.kind)});
   if (s.status.code == StatusCodeValue::kError) {
-    WriteTag(w, "error", AnyValue::Bool(true));
-    WriteStringTag(w, "otel.status_code", "ERROR");
+    tags.push_back({"error", &kTrue, {}});
+    tags.push_back({"otel.status_code", nullptr, "ERROR"});
   } else if (s.status.code == StatusCodeValue::kOk) {
-    WriteStringTag(w, "otel.status_code", "OK");
+    tags.push_back({"otel.status_code", nullptr, "OK"});
   }
-  if (!s.status.message.empty()) WriteStringTag(w, "otel.status_description", s.status.message);
-  if (!a.scope->scope.name.empty()) WriteStringTag(w, "otel.scope.name", a.scope->scope.name);
+  if (!s.status.message.empty())
+    tags.push_back({"otel.status_description", nullptr, s.status.message});
+  if (!a.scope->scope.name.empty())
+    tags.push_back({"otel.scope.name", nullptr, a.scope->scope.name});
   if (!a.scope->scope.version.empty())
-    WriteStringTag(w, "otel.scope.version", a.scope->scope.version);
-  if (!s.trace_state.empty()) WriteStringTag(w, "w3c.tracestate", s.trace_state);
+    tags.push_back({"otel.scope.version", nullptr, a.scope->scope.version});
+  if (!s.trace_state.empty()) tags.push_back({"w3c.tracestate", nullptr, s.trace_state});
+  std::stable_sort(tags.begin(), tags.end(),
+                   [](const Tag& x, const Tag& y) { return x.key < y.key; });
+  w.BeginArray();
+  for (const Tag& t : tags) {
+    if (t.value != nullptr) {
+      WriteTag(w, t.key, *t.value);
+    } else {
+      WriteStringTag(w, t.key, t.text);
+    }
+  }
   w.EndArray();
 }
 
@@ -155,8 +186,8 @@ void WriteLogs(JsonWriter& w, const Span& s) {
     w.Uint(e.time_unix_nano / 1000);
     w.Key("fields");
     w.BeginArray();
-    if (!e.name.empty()) WriteStringTag(w, "event", e.name);
-    for (const KeyValue& kv : e.attributes) WriteTag(w, kv.key, kv.value);
+    if (!e.name.empty()) WriteStringTag(w, "event", e.name);  // first, then in key order
+    for (const KeyValue* kv : ByKey(e.attributes)) WriteTag(w, kv->key, kv->value);
     w.EndArray();
     w.EndObject();
   }
@@ -182,8 +213,8 @@ void WriteJaegerSpan(const AssembledSpan& a, const std::string& process_id, Json
   WriteTraceId(w, s.trace_id);
   w.Key("spanID");
   w.Hex(s.span_id.bytes);
-  w.Key("flags");
-  w.Uint(s.flags & 0xff);
+  // No "flags": Jaeger v2 never carries an OTLP span's flags into its model
+  // (the Collector's translator leaves them 0), and its JSON omits a 0.
   w.Key("operationName");
   w.String(s.name);
   w.Key("references");
@@ -241,8 +272,8 @@ const std::string& JaegerProcesses::IdOf(const ResourceSpans& rs) {
                                                                      : "unknown_service");
   w.Key("tags");
   w.BeginArray();
-  for (const KeyValue& kv : rs.resource.attributes) {
-    if (kv.key != kServiceNameKey) WriteTag(w, kv.key, kv.value);
+  for (const KeyValue* kv : ByKey(rs.resource.attributes)) {
+    if (kv->key != kServiceNameKey) WriteTag(w, kv->key, kv->value);
   }
   w.EndArray();
   w.EndObject();
