@@ -143,7 +143,7 @@ void WriteSpanTags(JsonWriter& w, const AssembledSpan& a) {
   const Span& s = *a.span;
   struct Tag {
     std::string_view key;
-    const AnyValue* value = nullptr;  // else the string `text`, or the bool true
+    const AnyValue* value = nullptr;  // null: the string `text`
     std::string_view text;
   };
   std::vector<Tag> tags;
