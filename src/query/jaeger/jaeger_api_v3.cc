@@ -201,7 +201,8 @@ HttpResponse JaegerApiV3::Services() {
 }
 
 HttpResponse JaegerApiV3::Operations(const HttpRequest& request) {
-  Result<OperationsQuery> query = ParseOperationsQuery(QueryParams(request.query), "span_kind");
+  QueryParams p(request.query);
+  Result<OperationsQuery> query = ParseOperationsQuery(p, Named(p, "spanKind", "span_kind"));
   if (!query.ok()) return Error(400, query.status().message());
   JsonWriter w;
   w.BeginObject();

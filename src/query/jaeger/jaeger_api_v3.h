@@ -1,7 +1,7 @@
 // Jaeger's v3 query API over HTTP (the JSON form of jaeger.api_v3), which
 // the Jaeger UI's search page calls since v2:
 //   GET /api/v3/services                 {"services":[...]}
-//   GET /api/v3/operations?service=&span_kind=
+//   GET /api/v3/operations?service=&spanKind= (or span_kind)
 //                                        {"operations":[{"name","spanKind"}]}
 //   GET /api/v3/trace-summaries?query.serviceName=&query.operationName=
 //       &query.attributes={json}&query.startTimeMin=&query.startTimeMax=  (RFC 3339)
