@@ -39,7 +39,7 @@ std::string WholeBody(const Traces& trace, TraceForm form) {
       w.BeginArray();
       WriteJaegerTrace(AssembleTrace(trace), w);
       w.EndArray();
-      return CloseJaegerEnvelope(w, kJaegerTracesTotal);
+      return CloseJaegerEnvelope(w, kJaegerTotalNotCounted);
     }
     case TraceForm::kColumns: {
       std::string body;

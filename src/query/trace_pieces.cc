@@ -138,7 +138,7 @@ void TracePieceWriter::Close(std::string* out) {
       w_.EndObject();
       if (!in_envelope_) return Flush(out);
       w_.EndArray();  // data
-      out->append(CloseJaegerEnvelope(w_, kJaegerTracesTotal));
+      out->append(CloseJaegerEnvelope(w_, kJaegerTotalNotCounted));
       return;
   }
 }

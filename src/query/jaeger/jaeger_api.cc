@@ -315,7 +315,7 @@ HttpResponse JaegerApi::Dependencies(const HttpRequest& request) {
     w.EndObject();
   }
   w.EndArray();
-  return Json(200, JaegerEnvelope(w.str(), kJaegerTracesTotal));  // Jaeger's: 0 here too
+  return Json(200, JaegerEnvelope(w.str(), kJaegerTotalNotCounted));
 }
 
 }  // namespace polytrace::query

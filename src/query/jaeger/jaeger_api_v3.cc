@@ -212,7 +212,8 @@ HttpResponse JaegerApiV3::Operations(const HttpRequest& request) {
   return HttpResponse::WithBody(200, "application/json", w.Take());
 }
 
-HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
+std::optional<HttpResponse> JaegerApiV3::EachFound(const HttpRequest& request, bool none_is_404,
+                                                   const std::function<void(const Traces&)>& each) {
   store::SpanFilter filter;
   int64_t depth = 0;
   if (Status st = ParseQuery(QueryParams(request.query), &filter, &depth); !st.ok()) {
@@ -222,16 +223,25 @@ HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
   Result<std::vector<store::TraceHit>> hits = query::FindTraces(
       store_, filter, std::min(size_t(depth), kMaxSearchTraces), options_, &reads);
   if (!hits.ok()) return Error(500, hits.status().message());
+  if (none_is_404 && hits->empty()) return Error(404, "No traces found");
+  Result<FoundTracesRead> read =
+      ReadFoundTraces(store_, *hits, &reads, kMaxSearchAnswerSpans, each);
+  if (!read.ok()) return Error(500, read.status().message());
+  if (read->first_too_big) {
+    return Error(422, TooBigForSearch((*hits)[0].trace_id, *read->first_too_big));
+  }
+  return std::nullopt;
+}
+
+HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
   JsonWriter w;
   w.BeginObject();
   w.Key("summaries");
   w.BeginArray();
-  Result<FoundTracesRead> read = ReadFoundTraces(
-      store_, *hits, &reads, kMaxSearchAnswerSpans,
-      [&](const Traces& trace) { WriteSummary(analysis::AssembleTrace(trace), w); });
-  if (!read.ok()) return Error(500, read.status().message());
-  if (read->first_too_big) {
-    return Error(422, TooBigForSearch((*hits)[0].trace_id, *read->first_too_big));
+  if (std::optional<HttpResponse> failed = EachFound(
+          request, /*none_is_404=*/false,
+          [&](const Traces& trace) { WriteSummary(analysis::AssembleTrace(trace), w); })) {
+    return std::move(*failed);
   }
   w.EndArray();
   w.EndObject();
@@ -239,31 +249,18 @@ HttpResponse JaegerApiV3::TraceSummaries(const HttpRequest& request) {
 }
 
 HttpResponse JaegerApiV3::FindTraces(const HttpRequest& request) {
-  store::SpanFilter filter;
-  int64_t depth = 0;
-  if (Status st = ParseQuery(QueryParams(request.query), &filter, &depth); !st.ok()) {
-    return Error(400, st.message());
-  }
-  store::SearchReads reads;
-  Result<std::vector<store::TraceHit>> hits = query::FindTraces(
-      store_, filter, std::min(size_t(depth), kMaxSearchTraces), options_, &reads);
-  if (!hits.ok()) return Error(500, hits.status().message());
-  if (hits->empty()) return Error(404, "No traces found");
   // As Jaeger's: every trace's resource spans in one OTLP batch, the newest
-  // trace first.
+  // trace first; none found is a 404.
   JsonWriter w;
-  w.Reserve(1024);
   w.BeginObject();
   w.Key("result");
   w.BeginObject();
   w.Key("resourceSpans");
   w.BeginArray();
-  Result<FoundTracesRead> read =
-      ReadFoundTraces(store_, *hits, &reads, kMaxSearchAnswerSpans,
-                      [&](const Traces& trace) { otlp::WriteResourceSpansJson(trace, w); });
-  if (!read.ok()) return Error(500, read.status().message());
-  if (read->first_too_big) {
-    return Error(422, TooBigForSearch((*hits)[0].trace_id, *read->first_too_big));
+  if (std::optional<HttpResponse> failed =
+          EachFound(request, /*none_is_404=*/true,
+                    [&](const Traces& trace) { otlp::WriteResourceSpansJson(trace, w); })) {
+    return std::move(*failed);
   }
   w.EndArray();
   w.EndObject();

@@ -18,6 +18,7 @@
 // a 400 naming it.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "net/http_server.h"
@@ -36,6 +37,12 @@ class JaegerApiV3 {
  private:
   HttpResponse Services();
   HttpResponse Operations(const HttpRequest& request);
+  // The traces the request's query finds, newest first, each handed to
+  // `each` within the answer's span budget: an error answer when the query
+  // is bad, the search fails, the newest trace alone passes the budget (or,
+  // with `none_is_404`, nothing is found); nullopt when all went to `each`.
+  std::optional<HttpResponse> EachFound(const HttpRequest& request, bool none_is_404,
+                                        const std::function<void(const Traces&)>& each);
   HttpResponse TraceSummaries(const HttpRequest& request);
   HttpResponse FindTraces(const HttpRequest& request);
   HttpResponse GetTrace(std::string_view id_text);

@@ -58,7 +58,7 @@ void WriteJaegerSpan(const AssembledSpan& span, const std::string& process_id, J
 // Jaeger counts in "total" the services and operations it lists, and
 // nothing else: its traces (by ID, by IDs, a search) and dependencies
 // answer "total": 0, and so do these.
-inline constexpr size_t kJaegerTracesTotal = 0;
+inline constexpr size_t kJaegerTotalNotCounted = 0;
 std::string JaegerEnvelope(std::string_view data_json, size_t total);
 // The same envelope written in place around what goes into `w` between
 // the two (a search's answer, hundreds of KiB, not copied again).

@@ -40,7 +40,7 @@ class JaegerTracesWriter {
   // The answer so far and its end, once whole().
   std::string Close() {
     w_.EndArray();
-    return CloseJaegerEnvelope(w_, kJaegerTracesTotal, not_found_);
+    return CloseJaegerEnvelope(w_, kJaegerTotalNotCounted, not_found_);
   }
 
   // The BodyProducer.
