@@ -367,6 +367,28 @@ TEST_F(QueryApiTest, JaegerTagsAndFieldsAreInKeyOrder) {
   e.name = "ev";
   e.attributes.Append(a, {"z", AnyValue::String("v")});
   e.attributes.Append(a, {"a", AnyValue::String("v")});
+  // The same process with its attributes in another order (one process, as
+  // Jaeger tells them apart after sorting), and one whose "zeta" is an int.
+  auto another = [&](std::initializer_list<KeyValue> attributes, uint8_t id) {
+    ResourceSpans& r = t.resource_spans().Append(a);
+    for (const KeyValue& kv : attributes) r.resource.attributes.Append(a, kv);
+    Span& child = r.scope_spans.Append(a).spans.Append(a);
+    child = s;
+    child.span_id.bytes[7] = id;
+    child.events = {};
+  };
+  another({{"alpha", AnyValue::String("a")},
+           {"zeta", AnyValue::String("z")},
+           {kServiceNameKey, AnyValue::String("sorted")}},
+          2);
+  another({{"alpha", AnyValue::String("a")},
+           {"zeta", AnyValue::Int(1)},
+           {kServiceNameKey, AnyValue::String("sorted")}},
+          3);
+  another({{"alpha", AnyValue::String("a")},
+           {"zeta", AnyValue::String("1")},
+           {kServiceNameKey, AnyValue::String("sorted")}},
+          4);
   ASSERT_TRUE(store_->Append(t).ok());
   HttpResponse r = Get("/api/traces/70000000000000000000000000000000");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -382,6 +404,15 @@ TEST_F(QueryApiTest, JaegerTagsAndFieldsAreInKeyOrder) {
   EXPECT_EQ(keys(span["tags"]), "aa span.kind zz ");
   EXPECT_EQ(keys(span["logs"].at(0)["fields"]), "event a z ");
   EXPECT_EQ(keys(trace["processes"]["p1"]["tags"]), "alpha zeta ");
+  std::map<std::string, std::string> process_of;  // span ID -> process ID
+  for (simdjson::dom::element each : trace["spans"].get_array()) {
+    process_of[std::string(std::string_view(each["spanID"]))] = std::string_view(each["processID"]);
+  }
+  ASSERT_EQ(process_of.size(), 4u) << r.body;
+  EXPECT_EQ(process_of["0000000000000001"], process_of["0000000000000002"]) << r.body;
+  EXPECT_NE(process_of["0000000000000001"], process_of["0000000000000003"]) << r.body;
+  EXPECT_NE(process_of["0000000000000003"], process_of["0000000000000004"]) << r.body;
+  EXPECT_EQ(trace["processes"].get_object().size(), 3u) << r.body;
 }
 
 TEST_F(QueryApiTest, OrphanCarriesAWarningAndMissingTraceIs404) {

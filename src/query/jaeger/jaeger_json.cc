@@ -250,11 +250,15 @@ const std::string& JaegerProcesses::IdOf(const ResourceSpans& rs) {
   if (auto known = by_address_.find(&rs); known != by_address_.end()) {
     return processes_[known->second].first;
   }
+  // Jaeger sorts a process's tags before telling processes apart: the same
+  // attributes in another order (and type) are the same process.
+  const std::vector<const KeyValue*> attributes = ByKey(rs.resource.attributes);
   key_.clear();
-  for (const KeyValue& kv : rs.resource.attributes) {
-    key_ += kv.key;
+  for (const KeyValue* kv : attributes) {
+    key_ += kv->key;
     key_ += '\x1f';
-    key_ += ValueToString(kv.value);
+    key_ += static_cast<char>(kv->value.type);
+    key_ += ValueToString(kv->value);
     key_ += '\x1e';
   }
   auto it = ids_.find(key_);
@@ -272,7 +276,7 @@ const std::string& JaegerProcesses::IdOf(const ResourceSpans& rs) {
                                                                      : "unknown_service");
   w.Key("tags");
   w.BeginArray();
-  for (const KeyValue* kv : ByKey(rs.resource.attributes)) {
+  for (const KeyValue* kv : attributes) {
     if (kv->key != kServiceNameKey) WriteTag(w, kv->key, kv->value);
   }
   w.EndArray();

@@ -842,6 +842,39 @@ TEST_F(StoreTest, ReadsFormatVersion9AndRewritesIt) { ExpectOlderFormatReadable(
 // Row groups bounding their starts by max_end only (version 11 records max_start).
 TEST_F(StoreTest, ReadsFormatVersion10AndRewritesIt) { ExpectOlderFormatReadable("v10", 10); }
 
+// A segment of format 10 holding a span whose clock is skewed
+// (testdata/v10-skewed): trace 2222… starts 10 s after the fixture's first
+// span and ends at 5 s, after every other span of its row group has ended.
+// The group recorded its latest end only, and a search by start after that
+// end ruled the group out; the reader now reads such a segment's starts at
+// open. Found in every order, as read and once compaction rewrote it.
+TEST_F(StoreTest, ASkewedSpanInAFormat10SegmentIsFoundByItsStart) {
+  const std::filesystem::path testdata = POLYTRACE_STORE_TESTDATA "/v10-skewed";
+  std::filesystem::create_directories(dir_ / "segments");
+  std::filesystem::copy_file(testdata / "seg-0000000001.pts",
+                             dir_ / "segments" / "seg-0000000001.pts");
+  Open();
+  constexpr uint64_t kFirstStart = 1796600000ull * 1'000'000'000;
+  constexpr uint64_t kSecond = 1'000'000'000;
+  const SpanFilter after_its_end{.start_min_nanos = kFirstStart + 8 * kSecond,
+                                 .start_max_nanos = kFirstStart + 12 * kSecond};
+  const TraceId skewed = *TraceId::FromHex(std::string(32, '2'));
+  auto expect_found = [&](const char* where) {
+    for (SearchOrder order : {SearchOrder::kNewest, SearchOrder::kFirstFound}) {
+      auto hits = store_->FindTraces(after_its_end, 10, nullptr, order);
+      ASSERT_TRUE(hits.ok()) << hits.status().message();
+      ASSERT_EQ(hits->size(), 1u) << where;
+      EXPECT_EQ((*hits)[0].trace_id, skewed) << where;
+    }
+  };
+  expect_found("as written in format 10");
+  store_.reset();
+  Open();
+  expect_found("after a restart");
+  ASSERT_TRUE(store_->CompactAllWindows().ok());
+  expect_found("rewritten");
+}
+
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
   Open();
   uint64_t now = UnixNanosNow();

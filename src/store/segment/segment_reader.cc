@@ -989,7 +989,31 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(const std::string& pa
   void* mapped = ::mmap(nullptr, reader->file_bytes_, PROT_READ, MAP_SHARED, fd, 0);
   if (mapped != MAP_FAILED) reader->mapped_ = static_cast<const char*>(mapped);
   reader->in_place_ = std::make_unique<std::atomic<uint64_t>[]>(reader->footer_.row_groups.size());
+  if (reader->footer_.version < 11) {
+    if (Status s = reader->FindLatestStarts(); !s.ok()) return s;
+  }
   return reader;
+}
+
+// Before version 11 a row group recorded no latest start, and max_end
+// stood for it; but a span whose clock is skewed ends before it starts, so
+// its start may lie after every end of its group, and a search by start
+// ruled the group out (a wrong answer). Such segments have their starts
+// read once at open (two small columns a group; final merges are never
+// rewritten, so this is paid at each start: the columns a search reads).
+Status SegmentReader::FindLatestStarts() {
+  PrivateReads private_reads;
+  SegmentMeta& meta = footer_.meta;
+  meta.max_start = 0;
+  for (size_t g = 0; g < footer_.row_groups.size(); ++g) {
+    Result<SpanTable> t = ReadRowGroup(g, {}, kSearchColumns);
+    if (!t.ok()) return t.status();
+    RowGroupInfo& rg = footer_.row_groups[g];
+    rg.max_start = rg.min_start;
+    for (uint64_t start : t->start) rg.max_start = std::max(rg.max_start, start);
+    meta.max_start = std::max(meta.max_start, rg.max_start);
+  }
+  return Status::Ok();
 }
 
 SegmentReader::~SegmentReader() {
@@ -1147,9 +1171,12 @@ Status SegmentReader::HeldColumns(size_t index, ColumnMask mask, bool read,
   if (read) slot->used = ++clock;
   // Blocks stored as they are (InPlace) are views into the file's mapping:
   // nothing copied, no memory of the process's own. Not for a read passing
-  // over many groups once (a big trace streamed): the pages it maps would
-  // stay in the process's resident set, unbounded.
-  for (int c = 0; c < kColumnCount && !PassingReads::active(); ++c) {
+  // over many groups once (a big trace streamed), nor for a compaction or a
+  // check, which read every block: the pages they touch would stay in the
+  // process's resident set while the segment is open (a 100M-span store's
+  // final merge held 1 GB of them).
+  const bool in_place = !PassingReads::active() && !PrivateReads::active();
+  for (int c = 0; c < kColumnCount && in_place; ++c) {
     ColumnMask bit = ColumnBit(static_cast<Column>(c));
     if (!(mask & bit) || (slot->valid & bit)) continue;
     Result<std::optional<std::string_view>> in_place = InPlace(index, c);

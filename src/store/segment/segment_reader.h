@@ -197,6 +197,8 @@ class SegmentReader {
     static std::atomic<uint64_t> next{1};
     return next.fetch_add(1, std::memory_order_relaxed);
   }
+  // Versions before 11: each row group's latest start, read from its starts.
+  Status FindLatestStarts();
   Result<std::string> ReadBlock(const ColumnBlock& block, size_t group, int column) const;
   // The columns in `mask` of row group `index`, decompressed into this
   // thread's buffers (kept for the next reads); `read`: for a read of the
