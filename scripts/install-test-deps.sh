@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the interoperability tests need (idempotent, prints timings):
 # a Python venv with the pinned SDK, the Node.js SDK (npm ci), the Go SDK
-# program, the Java SDK program (Maven), the Rust SDK program (cargo), and
-# Debian's Chromium for the UI tests.
+# program, the Java SDK program (Maven), the Rust SDK program (cargo), Jaeger
+# v2 for the Jaeger parity test, and Debian's Chromium for the UI tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sdk=tests/interop/sdk
@@ -56,6 +56,13 @@ rust_program() {
   cp $target/release/send-spans $dir/send-spans
 }
 
+# Jaeger v2 (pinned in bench/jaeger/go.mod, built from the Go module proxy,
+# cached by its go.sum): test_jaeger_parity.py asks it and polytrace the same
+# questions.
+jaeger_binary() {
+  scripts/build-jaeger.sh >/dev/null
+}
+
 # The UI tests drive Debian's Chromium (playwright-core, no browser download).
 chromium_browser() {
   if [ ! -x /usr/bin/chromium ]; then
@@ -71,4 +78,5 @@ step "node SDK (npm ci)" node_deps
 step "go SDK program" go_program
 step "java SDK program (maven)" java_program
 step "rust SDK program (cargo)" rust_program
+step "jaeger v2 (go build)" jaeger_binary
 step "chromium (apt)" chromium_browser

@@ -24,7 +24,9 @@ def jaeger_tag(key, value):
     if kind == "bool":
         return {"key": key, "type": "bool", "value": v}
     if kind == "int":
-        return {"key": key, "type": "int64", "value": v}
+        # JavaScript holds integers to 2^53 - 1: Jaeger writes bigger ones as strings.
+        safe = abs(int(v)) <= 2**53 - 1
+        return {"key": key, "type": "int64", "value": int(v) if safe else str(v)}
     if kind == "double":
         return {"key": key, "type": "float64", "value": v}
     if kind == "bytes":

@@ -6,9 +6,13 @@
 #include <map>
 #include <span>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "analysis/span_facts.h"
 #include "core/base64.h"
 #include "otlp/json_codec.h"
+#include "otlp/proto_codec.h"
+#include "query/jaeger/jaeger_warnings.h"
 
 namespace polytrace::query {
 
@@ -67,7 +71,8 @@ std::string ComplexAsJson(const AnyValue& v) {
 }
 
 // The common tags (strings, integers, booleans) are one value written in
-// pieces; the others key by key.
+// pieces; the others key by key. WriteAttributeTag for span and resource
+// attributes.
 void WriteStringTag(JsonWriter& w, std::string_view key, std::string_view value) {
   w.Raw(R"({"key":)");
   w.StringMore(key);
@@ -83,7 +88,14 @@ void WriteTag(JsonWriter& w, std::string_view key, const AnyValue& v) {
     w.StringMore(key);
     if (v.type == ValueType::kInt) {
       w.RawMore(R"(,"type":"int64","value":)");
-      w.IntMore(v.int_value);
+      // JavaScript reads a number as a double: as Jaeger does, an integer
+      // beyond 2^53 - 1 is written as the string of its digits (still int64).
+      constexpr int64_t kJsMaxSafeInteger = (int64_t(1) << 53) - 1;
+      if (v.int_value > kJsMaxSafeInteger || v.int_value < -kJsMaxSafeInteger) {
+        w.StringMore(std::to_string(v.int_value));
+      } else {
+        w.IntMore(v.int_value);
+      }
     } else {
       w.RawMore(v.bool_value ? R"(,"type":"bool","value":true)"
                              : R"(,"type":"bool","value":false)");
@@ -113,6 +125,20 @@ void WriteTag(JsonWriter& w, std::string_view key, const AnyValue& v) {
       break;
   }
   w.EndObject();
+}
+
+// A span's or a resource's attribute: as WriteTag, but an IPv4 address
+// given as a number under `ip` or `peer.ipv4` is written dotted, as Jaeger's
+// query service rewrites it.
+void WriteAttributeTag(JsonWriter& w, std::string_view key, const AnyValue& v) {
+  if ((key == "ip" || key == "peer.ipv4") &&
+      (v.type == ValueType::kInt || v.type == ValueType::kDouble)) {
+    const auto ip = static_cast<uint32_t>(
+        v.type == ValueType::kInt ? v.int_value : static_cast<int64_t>(v.double_value));
+    return WriteStringTag(
+        w, key, fmt::format("{}.{}.{}.{}", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255));
+  }
+  WriteTag(w, key, v);
 }
 
 void WriteReference(JsonWriter& w, const char* type, const TraceId& trace, const SpanId& span) {
@@ -145,10 +171,11 @@ void WriteSpanTags(JsonWriter& w, const AssembledSpan& a) {
     std::string_view key;
     const AnyValue* value = nullptr;  // null: the string `text`
     std::string_view text;
+    bool attribute = false;  // the span's own, not derived
   };
   std::vector<Tag> tags;
   tags.reserve(s.attributes.size() + 7);
-  for (const KeyValue& kv : s.attributes) tags.push_back({kv.key, &kv.value, {}});
+  for (const KeyValue& kv : s.attributes) tags.push_back({kv.key, &kv.value, {}, true});
   static const AnyValue kTrue = AnyValue::Bool(true);
   if (s.kind != SpanKind::kUnspecified)
     tags.push_back({"span.kind", nullptr, analysis::KindName(s.kind)});
@@ -169,7 +196,9 @@ void WriteSpanTags(JsonWriter& w, const AssembledSpan& a) {
                    [](const Tag& x, const Tag& y) { return x.key < y.key; });
   w.BeginArray();
   for (const Tag& t : tags) {
-    if (t.value != nullptr) {
+    if (t.attribute) {
+      WriteAttributeTag(w, t.key, *t.value);
+    } else if (t.value != nullptr) {
       WriteTag(w, t.key, *t.value);
     } else {
       WriteStringTag(w, t.key, t.text);
@@ -206,7 +235,8 @@ void WriteWarnings(JsonWriter& w, const std::vector<std::string>& warnings) {
 
 }  // namespace
 
-void WriteJaegerSpan(const AssembledSpan& a, const std::string& process_id, JsonWriter& w) {
+void WriteJaegerSpan(const AssembledSpan& a, const std::string& process_id, JsonWriter& w,
+                     int64_t clock_skew) {
   const Span& s = *a.span;
   w.BeginObject();
   w.Key("traceID");
@@ -234,13 +264,15 @@ void WriteJaegerSpan(const AssembledSpan& a, const std::string& process_id, Json
   WriteLogs(w, s);
   w.Key("processID");
   w.String(process_id);
+  // In the order Jaeger adds them: its ingest's sanitizer, then its query
+  // service's clock-skew adjuster.
   std::vector<std::string> warnings;
-  if (a.orphan) {
-    warnings.push_back(fmt::format(
-        "parent span {} is not in this trace: its spans were lost or context propagation broke",
-        s.parent_span_id.ToHex()));
+  if (s.end_time_unix_nano <= s.start_time_unix_nano) {
+    warnings.push_back(NegativeDurationWarning(s.start_time_unix_nano, s.end_time_unix_nano));
   }
-  if (a.duplicate) warnings.push_back(fmt::format("duplicate span ID {}", s.span_id.ToHex()));
+  if (a.duplicate) warnings.push_back(DuplicateSpanIdWarning());
+  if (a.orphan) warnings.push_back(OrphanWarning(s.parent_span_id));
+  if (clock_skew != 0) warnings.push_back(ClockSkewWarning(clock_skew));
   w.Key("warnings");
   WriteWarnings(w, warnings);
   w.EndObject();
@@ -277,7 +309,7 @@ const std::string& JaegerProcesses::IdOf(const ResourceSpans& rs) {
   w.Key("tags");
   w.BeginArray();
   for (const KeyValue* kv : attributes) {
-    if (kv->key != kServiceNameKey) WriteTag(w, kv->key, kv->value);
+    if (kv->key != kServiceNameKey) WriteAttributeTag(w, kv->key, kv->value);
   }
   w.EndArray();
   w.EndObject();
@@ -294,6 +326,43 @@ void JaegerProcesses::Write(JsonWriter& w) const {
   w.EndObject();
 }
 
+namespace {
+
+// What Jaeger compares to find a span stored twice: the span, its
+// resource's attributes and its scope's attributes, in OTLP protobuf.
+std::string CopyKey(const AssembledSpan& a) {
+  Traces t;
+  ResourceSpans& rs = t.resource_spans().Append(t.arena());
+  rs.resource.attributes = a.resource->resource.attributes;
+  ScopeSpans& ss = rs.scope_spans.Append(t.arena());
+  ss.scope.attributes = a.scope->scope.attributes;
+  ss.spans.Append(t.arena(), *a.span);
+  return otlp::EncodeTracesProto(t);
+}
+
+// Per span, whether it repeats an earlier span exactly (an exporter's
+// retry): Jaeger shows it once. Only spans whose ID came before are compared.
+std::vector<bool> RepeatedSpans(const AssembledTrace& trace) {
+  std::vector<bool> repeated(trace.spans.size(), false);
+  absl::flat_hash_set<uint64_t> shared;  // IDs carried by more than one span
+  for (const AssembledSpan& a : trace.spans) {
+    if (a.duplicate) shared.insert(a.span->span_id.Key());
+  }
+  if (shared.empty()) return repeated;
+  absl::flat_hash_map<uint64_t, std::vector<std::string>> kept;
+  for (size_t i = 0; i < trace.spans.size(); ++i) {
+    const AssembledSpan& a = trace.spans[i];
+    if (!shared.contains(a.span->span_id.Key())) continue;
+    std::vector<std::string>& keys = kept[a.span->span_id.Key()];
+    std::string key = CopyKey(a);
+    repeated[i] = std::find(keys.begin(), keys.end(), key) != keys.end();
+    if (!repeated[i]) keys.push_back(std::move(key));
+  }
+  return repeated;
+}
+
+}  // namespace
+
 void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& w) {
   JaegerProcesses processes;
   w.BeginObject();
@@ -301,7 +370,12 @@ void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& w) {
   WriteTraceId(w, trace.trace_id);
   w.Key("spans");
   w.BeginArray();
-  for (const AssembledSpan& a : trace.spans) WriteJaegerSpan(a, processes.IdOf(*a.resource), w);
+  const std::vector<int64_t> skew = JaegerClockSkewDeltas(trace);
+  const std::vector<bool> repeated = RepeatedSpans(trace);
+  for (size_t i = 0; i < trace.spans.size(); ++i) {
+    const AssembledSpan& a = trace.spans[i];
+    if (!repeated[i]) WriteJaegerSpan(a, processes.IdOf(*a.resource), w, skew[i]);
+  }
   w.EndArray();
   w.Key("processes");
   processes.Write(w);

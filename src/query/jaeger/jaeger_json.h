@@ -4,7 +4,9 @@
 // `otel.scope.name`/`otel.scope.version`, trace_state as `w3c.tracestate`,
 // events as logs (an `event` field first), the parent as a CHILD_OF
 // reference and links as FOLLOWS_FROM, resource attributes as process tags.
-// Times are microseconds. Orphans and duplicate span IDs become warnings.
+// Times are microseconds. Warnings, numbers beyond JavaScript's safe
+// integers and IPv4 addresses given as numbers as Jaeger's query service
+// writes them.
 #pragma once
 
 #include <span>
@@ -48,9 +50,11 @@ class JaegerProcesses {
   std::string key_;
 };
 
-// One span in Jaeger's model, its warnings from `span`'s orphan and
-// duplicate marks.
-void WriteJaegerSpan(const AssembledSpan& span, const std::string& process_id, JsonWriter& out);
+// One span in Jaeger's model, with the warnings Jaeger would give it
+// (jaeger_warnings.h): from its times, its orphan and duplicate marks and
+// `clock_skew` (JaegerClockSkewDeltas; 0: none).
+void WriteJaegerSpan(const AssembledSpan& span, const std::string& process_id, JsonWriter& out,
+                     int64_t clock_skew = 0);
 
 // {"data": <data>, "total": N, "limit": 0, "offset": 0, "errors": null}:
 // Jaeger's envelope around every response.
