@@ -468,6 +468,49 @@ TEST_F(QueryApiTest, JaegerAnswersSpansAsJaegersQueryServiceAdjustsThem) {
       << r.body;
 }
 
+// Zipkin's shared spans: the server side of a call carries its client's
+// span ID. As in Jaeger, it gets a new ID (the lowest unused) under its
+// client, and the shared ID's children move under it.
+TEST_F(QueryApiTest, AServerSpanSharingItsClientsIdGetsANewIdAsInJaeger) {
+  Traces t;
+  Arena& a = t.arena();
+  ResourceSpans& rs = t.resource_spans().Append(a);
+  rs.resource.attributes.Append(a, {kServiceNameKey, AnyValue::String("zipkin")});
+  ScopeSpans& ss = rs.scope_spans.Append(a);
+  auto add = [&](uint8_t id, uint8_t parent, SpanKind kind, uint64_t start_ms) {
+    Span& s = ss.spans.Append(a);
+    s.trace_id.bytes[0] = 0x72;
+    s.span_id.bytes[7] = id;
+    s.parent_span_id.bytes[7] = parent;
+    s.kind = kind;
+    s.name = "call";
+    s.start_time_unix_nano = kBase + start_ms * kMs;
+    s.end_time_unix_nano = kBase + (100 - start_ms) * kMs;  // inside its parent: no skew
+  };
+  add(1, 0, SpanKind::kServer, 0);    // ID 1 is taken: the new ID is 2
+  add(5, 1, SpanKind::kClient, 1);    // the call's client side
+  add(5, 1, SpanKind::kServer, 2);    // its server side, same ID and parent
+  add(6, 5, SpanKind::kInternal, 3);  // the server's work, under the shared ID
+  ASSERT_TRUE(store_->Append(t).ok());
+  HttpResponse r = Get("/api/traces/72000000000000000000000000000000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser parser;
+  std::map<std::string, std::string> parent_of;
+  for (simdjson::dom::element span : parser.parse(r.body)["data"].at(0)["spans"].get_array()) {
+    std::string parent;
+    for (simdjson::dom::element ref : span["references"].get_array())
+      parent = std::string_view(ref["spanID"]);
+    parent_of[std::string(std::string_view(span["spanID"]))] = parent;
+    EXPECT_TRUE(span["warnings"].is_null()) << r.body;
+  }
+  EXPECT_EQ(parent_of,
+            (std::map<std::string, std::string>{{"0000000000000001", ""},
+                                                {"0000000000000005", "0000000000000001"},
+                                                {"0000000000000002", "0000000000000005"},
+                                                {"0000000000000006", "0000000000000002"}}))
+      << r.body;
+}
+
 TEST_F(QueryApiTest, OrphanCarriesAWarningAndMissingTraceIs404) {
   HttpResponse r = Get("/api/traces/10000000000000000000000000000003");
   ASSERT_EQ(r.status, 200);

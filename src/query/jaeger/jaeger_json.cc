@@ -361,9 +361,58 @@ std::vector<bool> RepeatedSpans(const AssembledTrace& trace) {
   return repeated;
 }
 
-}  // namespace
+// Zipkin's shared spans: a call's server side may carry its client's span
+// ID. As Jaeger's query service does, each such server span gets a new ID
+// (the lowest unused, counting up from 1), its parent becomes the shared
+// ID (the client), and the shared ID's other children move under it. The
+// trace's spans with those IDs, in `out` (sharing the original's memory);
+// false when no server span shares a client's ID.
+bool RenameSharedServerSpans(const AssembledTrace& trace, Traces* out) {
+  absl::flat_hash_set<uint64_t> ids, client_ids;
+  bool duplicates = false;
+  for (const AssembledSpan& a : trace.spans) {
+    ids.insert(a.span->span_id.Key());
+    if (a.span->kind == SpanKind::kClient) client_ids.insert(a.span->span_id.Key());
+    duplicates |= a.duplicate;
+  }
+  if (!duplicates) return false;
+  uint64_t last = 0;  // the last new ID, as a big-endian number
+  auto unused_id = [&] {
+    SpanId id;
+    do {
+      ++last;
+      for (int b = 0; b < 8; ++b) id.bytes[b] = uint8_t(last >> (56 - 8 * b));
+    } while (ids.contains(id.Key()));
+    return id;
+  };
+  absl::flat_hash_map<uint64_t, SpanId> renamed;  // shared ID -> its server span's new ID
+  std::vector<Span> spans;
+  spans.reserve(trace.spans.size());
+  for (const AssembledSpan& a : trace.spans) {
+    Span& s = spans.emplace_back(*a.span);
+    if (s.kind == SpanKind::kServer && client_ids.contains(s.span_id.Key())) {
+      s.parent_span_id = s.span_id;
+      s.span_id = unused_id();
+      renamed[s.parent_span_id.Key()] = s.span_id;
+    }
+  }
+  if (renamed.empty()) return false;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    Span& s = spans[i];
+    auto moved = renamed.find(s.parent_span_id.Key());
+    if (moved != renamed.end() && s.span_id != moved->second) s.parent_span_id = moved->second;
+    // One resource and scope per span: they are shared, not copied.
+    const AssembledSpan& a = trace.spans[i];
+    ResourceSpans& rs = out->resource_spans().Append(out->arena(), *a.resource);
+    rs.scope_spans = {};
+    ScopeSpans& ss = rs.scope_spans.Append(out->arena(), *a.scope);
+    ss.spans = {};
+    ss.spans.Append(out->arena(), s);
+  }
+  return true;
+}
 
-void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& w) {
+void WriteAdjustedTrace(const AssembledTrace& trace, JsonWriter& w) {
   JaegerProcesses processes;
   w.BeginObject();
   w.Key("traceID");
@@ -382,6 +431,15 @@ void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& w) {
   w.Key("warnings");
   w.Null();
   w.EndObject();
+}
+
+}  // namespace
+
+void WriteJaegerTrace(const AssembledTrace& trace, JsonWriter& w) {
+  Traces renamed;
+  if (RenameSharedServerSpans(trace, &renamed))
+    return WriteAdjustedTrace(AssembleTrace(renamed), w);
+  WriteAdjustedTrace(trace, w);
 }
 
 std::string JaegerEnvelope(std::string_view data_json, size_t total) {
