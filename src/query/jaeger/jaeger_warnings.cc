@@ -112,16 +112,26 @@ std::string ClockSkewWarning(int64_t delta_nanos) {
 std::vector<int64_t> JaegerClockSkewDeltas(const analysis::AssembledTrace& trace) {
   const size_t n = trace.spans.size();
   std::vector<int64_t> delta(n, 0);
-  std::vector<std::vector<uint32_t>> children(n);
+  // Each span's children, contiguous (counted, then placed), and its host.
+  std::vector<uint32_t> first_child(n + 1, 0), children(n);
+  std::vector<std::string_view> host(n);
   std::vector<uint32_t> roots;
+  auto joins = [&](const analysis::AssembledSpan& a) {
+    return !a.duplicate && a.parent >= 0 && !trace.spans[size_t(a.parent)].duplicate;
+  };
   for (size_t i = 0; i < n; ++i) {
     const analysis::AssembledSpan& a = trace.spans[i];
-    if (a.duplicate) continue;
-    if (a.parent >= 0 && !trace.spans[size_t(a.parent)].duplicate) {
-      children[size_t(a.parent)].push_back(uint32_t(i));
-    } else if (a.parent < 0) {
+    host[i] = HostKey(*a.resource);
+    if (joins(a)) {
+      ++first_child[size_t(a.parent) + 1];
+    } else if (!a.duplicate && a.parent < 0) {
       roots.push_back(uint32_t(i));
     }
+  }
+  for (size_t i = 0; i < n; ++i) first_child[i + 1] += first_child[i];
+  std::vector<uint32_t> placed(first_child.begin(), first_child.end() - 1);
+  for (size_t i = 0; i < n; ++i) {
+    if (joins(trace.spans[i])) children[placed[size_t(trace.spans[i].parent)]++] = uint32_t(i);
   }
   struct Visit {
     uint32_t span;
@@ -130,17 +140,18 @@ std::vector<int64_t> JaegerClockSkewDeltas(const analysis::AssembledTrace& trace
   };
   std::vector<Visit> stack;  // a deep chain must not deepen the C++ stack
   for (uint32_t root : roots) {
-    stack.push_back({root, HostKey(*trace.spans[root].resource), 0});
+    stack.push_back({root, host[root], 0});
     while (!stack.empty()) {
       Visit v = stack.back();
       stack.pop_back();
       const analysis::AssembledSpan& a = trace.spans[v.span];
-      const std::string_view host = HostKey(*a.resource);
-      if (a.parent >= 0 && (host != v.host || host.empty())) {
-        v = {v.span, host, Skew(*a.span, *trace.spans[size_t(a.parent)].span)};
+      if (a.parent >= 0 && (host[v.span] != v.host || host[v.span].empty())) {
+        v = {v.span, host[v.span], Skew(*a.span, *trace.spans[size_t(a.parent)].span)};
       }
       delta[v.span] = v.delta;
-      for (uint32_t child : children[v.span]) stack.push_back({child, v.host, v.delta});
+      for (uint32_t c = first_child[v.span]; c < first_child[v.span + 1]; ++c) {
+        stack.push_back({children[c], v.host, v.delta});
+      }
     }
   }
   return delta;
