@@ -435,7 +435,8 @@ TEST_F(QueryApiTest, JaegerAnswersSpansAsJaegersQueryServiceAdjustsThem) {
   s.end_time_unix_nano = kBase + kMs;
   s.attributes.Append(a, {"big", AnyValue::Int(int64_t(1) << 60)});
   s.attributes.Append(a, {"peer.ipv4", AnyValue::Int(3232235777)});
-  ss.spans.Append(a, s);  // the retry
+  s.attributes.Append(a, {"ip", AnyValue::Double(1e300)});  // no address: no undefined conversion
+  ss.spans.Append(a, s);                                    // the retry
   Span& other = ss.spans.Append(a, s);
   other.name = "collides";
   other.start_time_unix_nano = kBase + 2 * kMs;

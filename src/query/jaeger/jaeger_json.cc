@@ -133,8 +133,13 @@ void WriteTag(JsonWriter& w, std::string_view key, const AnyValue& v) {
 void WriteAttributeTag(JsonWriter& w, std::string_view key, const AnyValue& v) {
   if ((key == "ip" || key == "peer.ipv4") &&
       (v.type == ValueType::kInt || v.type == ValueType::kDouble)) {
-    const auto ip = static_cast<uint32_t>(
-        v.type == ValueType::kInt ? v.int_value : static_cast<int64_t>(v.double_value));
+    // A double out of int64's range (or NaN) is hostile input, not an
+    // address: converting it would be undefined.
+    const double d = v.double_value;
+    const int64_t n = v.type == ValueType::kInt     ? v.int_value
+                      : (d > -9.2e18 && d < 9.2e18) ? static_cast<int64_t>(d)
+                                                    : 0;
+    const auto ip = static_cast<uint32_t>(n);
     return WriteStringTag(
         w, key, fmt::format("{}.{}.{}.{}", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255));
   }
