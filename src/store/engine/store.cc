@@ -53,10 +53,12 @@ Result<std::unique_ptr<Store>> Store::Open(StoreOptions options,
                                            StoreGauges gauges) {
   std::unique_ptr<Store> store(new Store(std::move(options), std::move(logger), gauges));
   if (Status st = store->Recover(); !st.ok()) return st;
-  store->sealer_ = std::thread([s = store.get()] {
-    SetThreadName("store-seal");
-    s->SealLoop();
-  });
+  if (store->options_.background_sealing) {
+    store->sealer_ = std::thread([s = store.get()] {
+      SetThreadName("store-seal");
+      s->SealLoop();
+    });
+  }
   store->compactor_ = std::thread([s = store.get()] {
     SetThreadName("store-compact");
     s->CompactionLoop();
@@ -177,14 +179,12 @@ Status Store::Recover() {
 
 Status Store::Append(const Traces& traces) {
   if (traces.empty()) return Status::Ok();
-  {
-    // Frozen heads are memory not yet on disk: if sealing falls behind (a
-    // slow or full disk), refuse rather than grow; clients retry.
-    std::shared_lock lock(mu_);
-    if (sealing_.size() >= kMaxFrozenHeads) {
-      return Status::ResourceExhausted(fmt::format(
-          "store: {} head blocks are waiting to be written to disk; retry later", sealing_.size()));
-    }
+  // Frozen heads are memory not yet on disk: while sealing falls behind,
+  // producers wait for it (backpressure: ingest slows to the disk's pace),
+  // and past seal_wait (a slow or full disk) they are refused; clients retry.
+  if (!WaitForSealRoom()) {
+    return Status::ResourceExhausted(fmt::format(
+        "store: {} head blocks are waiting to be written to disk; retry later", kMaxFrozenHeads));
   }
   // The WAL record is the batch's OTLP request: as received when the
   // pipeline did not change it, else encoded.
@@ -207,8 +207,40 @@ Status Store::Append(const Traces& traces) {
     head_->Append(traces, wal_->seq());
     full = head_->MemoryBytes() >= options_.segment_max_bytes;
   }
-  if (full) stop_cv_.notify_all();  // wakes the sealer now, not at its next tick
+  if (full) {
+    ingest.unlock();
+    FreezeFullHead();
+    stop_cv_.notify_all();  // wakes the sealer now, not at its next tick
+  }
   return Status::Ok();
+}
+
+void Store::FreezeFullHead() {
+  std::unique_lock ingest(ingest_mu_);
+  std::unique_lock lock(mu_);
+  // Another producer may have frozen it first; with no room, the next
+  // Append waits (WaitForSealRoom) and the head grows by no more than that.
+  if (head_->MemoryBytes() < options_.segment_max_bytes || sealing_.size() >= kMaxFrozenHeads) {
+    return;
+  }
+  uint64_t sealed_through = wal_->seq();
+  if (Status st = wal_->Rotate(); !st.ok()) {
+    logger_->warn("store: freezing a full head: {} (the sealer retries)", st.message());
+    return;
+  }
+  sealing_.push_back({head_, sealed_through});
+  head_ = std::make_shared<HeadBlock>(ExpectedHeadRows(options_));
+}
+
+bool Store::WaitForSealRoom() {
+  auto room = [this] {
+    std::shared_lock lock(mu_);
+    return sealing_.size() < kMaxFrozenHeads;
+  };
+  if (room()) return true;
+  std::unique_lock lock(stop_mu_);
+  return stop_cv_.wait_for(lock, options_.seal_wait, [&] { return stopping_ || room(); }) &&
+         !stopping_;
 }
 
 bool Store::HeadNeedsSealing() const {
@@ -271,6 +303,10 @@ Status Store::SealFrozenHeads() {
       segments_.push_back(*reader);
       sealing_.erase(sealing_.begin());
     }
+    {
+      std::lock_guard lock(stop_mu_);  // a producer may be waiting for the room (WaitForSealRoom)
+    }
+    stop_cv_.notify_all();
     for (uint64_t seq : ListWalFiles(options_.directory + "/wal")) {
       if (seq <= frozen.sealed_through)
         RemoveOrWarn(options_.directory + "/wal/" + WalFileName(seq));

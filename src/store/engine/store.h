@@ -100,7 +100,10 @@ struct StoreGauges {
 
 class Store {
  public:
-  // Heads frozen but not yet written before Append refuses (kResourceExhausted).
+  // Full heads waiting to be written before Append waits for the sealer
+  // (StoreOptions::seal_wait), then refuses (kResourceExhausted): the
+  // store's memory for spans not yet on disk is bounded by about
+  // (kMaxFrozenHeads + 1) x segment_max_bytes.
   static constexpr size_t kMaxFrozenHeads = 4;
 
   static Result<std::unique_ptr<Store>> Open(StoreOptions options,
@@ -182,6 +185,12 @@ class Store {
   Status OpenSegments(uint64_t* sealed_through);
   Status ReplayWal(uint64_t sealed_through, uint64_t* last_seq);
   Status SealFrozenHeads();
+  // Appending: a head that reached segment_max_bytes joins the frozen ones
+  // at once (while the sealer writes another, a head it had not frozen yet
+  // grew without bound: 1.5 GB in a 100M-span ingest).
+  void FreezeFullHead();
+  // Whether a frozen head's place is free, waiting up to seal_wait for one.
+  bool WaitForSealRoom();
   // Deletes a file the store no longer needs; a failure is logged (the file
   // is superseded, and is deleted again at the next start).
   void RemoveOrWarn(const std::string& path);

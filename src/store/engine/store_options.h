@@ -40,6 +40,12 @@ struct StoreOptions {
   // Seal the head at Close so the next start has no WAL to replay (tests
   // turn it off to exercise replay).
   bool seal_on_close = true;
+  // Seal full and old heads on a thread of the store's (tests turn it off
+  // to seal by hand, as a sealer that cannot keep up).
+  bool background_sealing = true;
+  // How long Append waits for sealing to catch up while Store::kMaxFrozenHeads
+  // full heads wait to be written, before it refuses (kResourceExhausted).
+  std::chrono::milliseconds seal_wait{std::chrono::seconds(5)};
 };
 
 }  // namespace polytrace::store

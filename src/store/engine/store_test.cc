@@ -875,6 +875,57 @@ TEST_F(StoreTest, ASkewedSpanInAFormat10SegmentIsFoundByItsStart) {
   expect_found("rewritten");
 }
 
+// While sealing cannot keep up (here: no sealer runs until the end), the
+// spans not yet on disk stay bounded: a full head joins the frozen ones at
+// once, producers wait for room (seal_wait), then are refused. Before, a
+// head the sealer had not frozen yet grew without bound while it wrote
+// another (1.5 GB in a 100M-span ingest). Nothing acknowledged is lost.
+TEST_F(StoreTest, SpansNotYetOnDiskStayBoundedWhileSealingFallsBehind) {
+  options_.segment_max_bytes = 256 << 10;
+  options_.seal_wait = std::chrono::milliseconds(100);
+  options_.background_sealing = false;
+  auto trace_id = [](uint32_t n) {
+    TraceId id = Tid(0x70);
+    std::memcpy(id.bytes.data() + 4, &n, sizeof(n));
+    return id;
+  };
+  auto batch = [&](uint32_t n) {
+    Traces t;
+    for (uint8_t span = 1; span <= 20; ++span) {
+      t.Append(OneSpan("bounded", trace_id(n), span, span - 1, "op", 1'000'000 + span, 10));
+    }
+    return t;
+  };
+  // How many spans a full head holds.
+  HeadBlock head(1024);
+  uint64_t per_head = 0;
+  for (uint32_t n = 0; head.MemoryBytes() < options_.segment_max_bytes; ++n, per_head += 20) {
+    head.Append(batch(n), n + 1);
+  }
+  Open();
+  uint32_t acked = 0;
+  bool refused = false;
+  for (uint32_t n = 0; n < 20'000 && !refused; ++n) {
+    Status st = store_->Append(batch(n));
+    refused = st.code() == StatusCode::kResourceExhausted;
+    ASSERT_TRUE(st.ok() || refused) << st.message();
+    if (st.ok()) acked = n + 1;
+  }
+  ASSERT_TRUE(refused) << "never refused: " << acked << " batches taken in memory";
+  const uint64_t bound = (Store::kMaxFrozenHeads + 1) * (per_head + 20);
+  EXPECT_LE(store_->Stats().head_spans, bound) << per_head << " spans a head";
+  EXPECT_GE(store_->Stats().head_spans, Store::kMaxFrozenHeads * per_head);
+  // The sealer catches up: every batch taken is there, and more are taken.
+  ASSERT_TRUE(store_->SealHead().ok());
+  EXPECT_EQ(store_->Stats().head_spans, 0u);
+  ASSERT_TRUE(store_->Append(batch(acked)).ok());
+  for (uint32_t n = 0; n <= acked; n += std::max<uint32_t>(1, acked / 50)) {
+    auto trace = store_->GetTrace(trace_id(n));
+    ASSERT_TRUE(trace.ok()) << trace.status().message();
+    EXPECT_EQ(trace->SpanCount(), 20u) << "batch " << n;
+  }
+}
+
 TEST_F(StoreTest, CompactAllWindowsMakesFinalSegmentsThatStay) {
   Open();
   uint64_t now = UnixNanosNow();
