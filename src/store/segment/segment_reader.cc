@@ -999,8 +999,8 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(const std::string& pa
 // stood for it; but a span whose clock is skewed ends before it starts, so
 // its start may lie after every end of its group, and a search by start
 // ruled the group out (a wrong answer). Such segments have their starts
-// read once at open (two small columns a group; final merges are never
-// rewritten, so this is paid at each start: the columns a search reads).
+// read once at open, with the columns a search reads (final merges are
+// never rewritten, so this is paid at each start).
 Status SegmentReader::FindLatestStarts() {
   PrivateReads private_reads;
   SegmentMeta& meta = footer_.meta;
