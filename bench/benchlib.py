@@ -107,6 +107,24 @@ def thread_cpu_seconds(pid):
     return total / 1e9
 
 
+def cpu_by_thread_name(pid):
+    """{thread name: (CPU seconds, context switches)} summed over the live
+    threads of each name (polytrace names every thread: otlp/grpc, batch,
+    exp:otlphttp, ...), to see where a request's CPU goes."""
+    out = {}
+    for task in _tasks(pid):
+        try:
+            name = (task / "comm").read_text().strip()
+            cpu = int((task / "schedstat").read_text().split()[0]) / 1e9
+            switches = sum(int(line.split()[1]) for line in (task / "status").read_text().splitlines()
+                           if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+        except FileNotFoundError:
+            continue  # a thread that ended meanwhile
+        c, s = out.get(name, (0.0, 0))
+        out[name] = (c + cpu, s + switches)
+    return out
+
+
 def context_switches(pid):
     """Voluntary and involuntary, summed over every live thread."""
     total = 0

@@ -39,7 +39,8 @@ import tempfile
 import time
 
 from benchlib import (JAEGER_BADGER, LOADGEN, POLYTRACE, ROOT, STORE_INTAKE, accepted_spans,
-                      context_switches, free_port, start, stop, thread_cpu_seconds, wait_port)
+                      context_switches, cpu_by_thread_name, free_port, start, stop,
+                      thread_cpu_seconds, wait_port)
 
 CACHE = pathlib.Path(os.environ.get("POLYTRACE_CACHE", pathlib.Path.home() / ".cache" / "polytrace"))
 TELEMETRYGEN_VERSION = "v0.161.0"
@@ -151,16 +152,22 @@ def run_one(kind, binary, gen, protocol, shape, load, pipeline, seconds, workdir
         gen_proc = subprocess.Popen(generator_command(gen, protocol, port, shape, load, seconds + 2),
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # warm-up: connections made, first batches through
+        threads0 = cpu_by_thread_name(proc.pid)
         cpu0, cs0, spans0, t0 = thread_cpu_seconds(proc.pid), context_switches(proc.pid), accepted_spans(metrics), time.time()
         time.sleep(seconds)
         cpu1, cs1, spans1, t1 = thread_cpu_seconds(proc.pid), context_switches(proc.pid), accepted_spans(metrics), time.time()
+        threads1 = cpu_by_thread_name(proc.pid)
         gen_proc.kill()
         gen_proc.wait()
         spans = spans1 - spans0
         if spans <= 0:
             raise RuntimeError(f"{kind} accepted no spans ({gen} {protocol} {shape} {load}/s {pipeline})")
         requests = spans / BATCH
-        return {"collector": kind, "generator": gen, "protocol": protocol, "shape": shape,
+        # Per thread name: µs of CPU and context switches a request.
+        threads = {name: ((c - threads0.get(name, (0, 0))[0]) / requests * 1e6,
+                          (s - threads0.get(name, (0, 0))[1]) / requests)
+                   for name, (c, s) in threads1.items()}
+        return {"threads": threads, "collector": kind, "generator": gen, "protocol": protocol, "shape": shape,
                 "load": load, "pipeline": pipeline, "spans": spans, "spans_per_s": spans / (t1 - t0),
                 "cpu_us_per_span": (cpu1 - cpu0) / spans * 1e6,
                 "cpu_us_per_request": (cpu1 - cpu0) / requests * 1e6,
@@ -184,6 +191,8 @@ def main():
     p.add_argument("--pipelines", default="forward,nop,store")
     p.add_argument("--otelcol", default=None)
     p.add_argument("--jaeger", default=None)
+    p.add_argument("--by-thread", action="store_true",
+                   help="also print polytrace's CPU and switches a request by thread name")
     args = p.parse_args()
     otelcol = args.otelcol or subprocess.check_output([str(ROOT / "scripts" / "build-otelcol.sh")],
                                                       text=True).strip().splitlines()[-1]
@@ -222,6 +231,15 @@ def main():
                                   f"{b['spans_per_s']:>15,.0f} {b['cpu_us_per_span']:8.3f} "
                                   f"{b['cpu_us_per_request']:7.0f} {b['ctx_switches_per_request']:6.1f} | "
                                   f"{ratio:.3f}  ({time.strftime('%H:%M:%S')})", flush=True)
+                            if args.by_thread:
+                                names = sorted({n for r in runs["polytrace"] for n in r["threads"]})
+                                parts = []
+                                for n in names:
+                                    us = statistics.median(r["threads"].get(n, (0, 0))[0] for r in runs["polytrace"])
+                                    cs = statistics.median(r["threads"].get(n, (0, 0))[1] for r in runs["polytrace"])
+                                    if us >= 1 or cs >= 0.05:
+                                        parts.append(f"{n} {us:.0f} us/{cs:.2f} cs")
+                                print("    polytrace by thread, a request: " + ", ".join(parts), flush=True)
                             rows.append({"pipeline": pipeline, "generator": gen, "protocol": protocol,
                                          "shape": shape, "load": load, "ratio": ratio, "median": med,
                                          "runs": runs})

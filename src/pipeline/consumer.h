@@ -28,6 +28,12 @@ class TracesConsumer {
   // Receivers then only check requests and leave them undecoded
   // (Traces::SetUndecoded). Processors forward the question.
   virtual bool NeedsSpans() const { return true; }
+  // True when ConsumeTraces only computes and hands the batch to a queue:
+  // it never waits for the network, a disk or room in a full queue. The
+  // batch processor then sends from a receiver's thread when that spares
+  // its flusher a wake-up (and otherwise only from its own thread).
+  // Processors forward the question.
+  virtual bool QueuesWithoutWaiting() const { return false; }
   virtual Status ConsumeTraces(Traces traces) = 0;
 };
 

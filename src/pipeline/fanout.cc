@@ -24,6 +24,13 @@ bool FanOut::NeedsSpans() const {
   return false;
 }
 
+bool FanOut::QueuesWithoutWaiting() const {
+  for (const TracesConsumer* c : consumers_) {
+    if (!c->QueuesWithoutWaiting()) return false;
+  }
+  return true;
+}
+
 Status FanOut::ConsumeTraces(Traces traces) {
   if (consumers_.size() == 1) return consumers_[0]->ConsumeTraces(std::move(traces));
   Status first_error;

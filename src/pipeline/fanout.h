@@ -17,8 +17,9 @@ class FanOut : public TracesConsumer {
  public:
   explicit FanOut(std::vector<TracesConsumer*> consumers);
   bool MutatesData() const override;
-  bool AcknowledgesDurably() const override;  // any of the consumers
-  bool NeedsSpans() const override;           // any of the consumers
+  bool AcknowledgesDurably() const override;   // any of the consumers
+  bool NeedsSpans() const override;            // any of the consumers
+  bool QueuesWithoutWaiting() const override;  // every consumer
   Status ConsumeTraces(Traces traces) override;
 
  private:

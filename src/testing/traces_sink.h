@@ -20,6 +20,9 @@ class TracesSink : public TracesConsumer {
   // lets receivers pass batches on undecoded).
   bool NeedsSpans() const override { return needs_spans_; }
   void SetNeedsSpans(bool needs) { needs_spans_ = needs; }
+  // As an exporter with an in-memory sending queue would answer.
+  bool QueuesWithoutWaiting() const override { return queues_without_waiting_; }
+  void SetQueuesWithoutWaiting(bool queues) { queues_without_waiting_ = queues; }
 
   // Makes the next calls return `status` (Ok to accept again).
   void SetResponse(Status status);
@@ -36,10 +39,11 @@ class TracesSink : public TracesConsumer {
  private:
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  std::vector<Traces> batches_;  // guarded by mu_
-  Status response_;              // guarded by mu_
-  int refusals_left_ = -1;       // guarded by mu_; -1: response_ applies to every call
-  bool needs_spans_ = true;      // set before use
+  std::vector<Traces> batches_;          // guarded by mu_
+  Status response_;                      // guarded by mu_
+  int refusals_left_ = -1;               // guarded by mu_; -1: response_ applies to every call
+  bool needs_spans_ = true;              // set before use
+  bool queues_without_waiting_ = false;  // set before use
 };
 
 // Builds a batch with one resource (service.name = service) and one scope

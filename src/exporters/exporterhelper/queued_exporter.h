@@ -48,6 +48,12 @@ class QueuedExporter : public Exporter {
   void Shutdown() override;
   Status ConsumeTraces(Traces traces) override;
   bool NeedsSpans() const override { return encoder_reads_spans_; }
+  // With an in-memory queue that refuses when full: encoding and queueing
+  // is all a call does (a persistent queue writes a file, no queue sends).
+  bool QueuesWithoutWaiting() const override {
+    return config_.queue.enabled && !config_.queue.block_on_overflow &&
+           config_.queue.storage.empty();
+  }
 
  private:
   void ConsumerLoop();

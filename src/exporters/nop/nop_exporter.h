@@ -13,6 +13,7 @@ class NopExporter : public Exporter {
   void Shutdown() override {}
   Status ConsumeTraces(Traces) override { return Status::Ok(); }
   bool NeedsSpans() const override { return false; }
+  bool QueuesWithoutWaiting() const override { return true; }
 };
 
 std::unique_ptr<ExporterFactory> NewNopExporterFactory();

@@ -25,6 +25,7 @@ class AttributesProcessor : public Processor {
   void Shutdown() override {}
   Status ConsumeTraces(Traces traces) override;
   bool AcknowledgesDurably() const override { return next_->AcknowledgesDurably(); }
+  bool QueuesWithoutWaiting() const override { return next_->QueuesWithoutWaiting(); }
 
  private:
   AttributesConfig config_;

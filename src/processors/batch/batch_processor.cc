@@ -49,7 +49,13 @@ Status BatchProcessor::Start(Host& host) {
                                     "Batches sent because of the timeout trigger.", labels);
   send_failed_ = &m.GetCounter("polytrace_processor_batch_send_failed_spans",
                                "Spans the next component refused after batching.", labels);
+  sent_by_receivers_ = &m.GetCounter(
+      "polytrace_processor_batch_receiver_sends",
+      "Batches a receiver's thread sent before their timeout, the next spans not being expected "
+      "before it (counted as timeout triggers too).",
+      labels);
   wait_for_delivery_ = next_->AcknowledgesDurably();
+  receivers_send_ = !wait_for_delivery_ && next_->QueuesWithoutWaiting();
   if (wait_for_delivery_) {
     settings_.logger->info("the next consumer acknowledges durably: acknowledging after delivery");
   }
@@ -74,15 +80,48 @@ Status BatchProcessor::ConsumeTraces(Traces traces) {
   if (stopping_ || !started_) {
     return Status::Unavailable("batch processor is shutting down");
   }
+  auto now = std::chrono::steady_clock::now();
   bool first = pending_spans_ == 0;
-  if (first) first_arrival_ = std::chrono::steady_clock::now();
+  if (first) deadline_ = now + config_.timeout;
   pending_.Append(std::move(traces));
   pending_spans_ += n;
   if (wait_for_delivery_) return Deliver(lock);
-  // A sleeping flusher wakes for the first span (to start the timeout); a
-  // ticking one sends it at its next tick. Either wakes for the size trigger.
-  if ((first && flusher_asleep_) || pending_spans_ >= config_.send_batch_size) cv_.notify_one();
+  bool last_before_deadline = NoMoreSpansExpectedBeforeDeadline(now);
+  if (pending_spans_ >= config_.send_batch_size) {
+    alarm_.Ring();  // the flusher sends full batches
+  } else if (receivers_send_ && last_before_deadline) {
+    // The batch would leave at its deadline with nothing more in it: it
+    // leaves now, from this thread, and the flusher is not woken for it.
+    Traces batch = std::move(pending_);
+    pending_ = Traces();
+    pending_spans_ = 0;
+    if (!first) alarm_.Clear();  // a first span had not set it
+    lock.unlock();
+    sent_by_receivers_->Add();
+    // As a timeout-triggered send: a failure is counted and logged, the
+    // spans were acknowledged (the Collector's batch processor drops them).
+    (void)Send(std::move(batch), Trigger::kTimeout);
+  } else if (first) {
+    alarm_.SetAt(deadline_);
+  }
   return Status::Ok();
+}
+
+bool BatchProcessor::NoMoreSpansExpectedBeforeDeadline(std::chrono::steady_clock::time_point now) {
+  // A moving average of the gaps between calls, each counted up to twice
+  // the timeout (after an idle minute the estimate is back within a few
+  // calls).
+  std::chrono::nanoseconds cap = 2 * config_.timeout + std::chrono::milliseconds(1);
+  if (last_arrival_.time_since_epoch().count() != 0) {
+    std::chrono::nanoseconds sample = std::min<std::chrono::nanoseconds>(now - last_arrival_, cap);
+    gap_ = gap_.count() == 0 ? sample : gap_ + (sample - gap_) / 4;
+  }
+  last_arrival_ = now;
+  if (now >= deadline_) return true;
+  // Half a gap of margin: with calls as regular as a client's export timer,
+  // the next one coming right at the deadline would otherwise race the
+  // alarm, and lose as often as it wins.
+  return gap_.count() > 0 && now + gap_ * 3 / 2 >= deadline_;
 }
 
 uint64_t BatchProcessor::flusher_wakeups() const {
@@ -139,31 +178,22 @@ Status BatchProcessor::Deliver(std::unique_lock<std::mutex>& lock) {
 }
 
 void BatchProcessor::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  // Set after a send: spans arriving until then go at this tick, without
-  // waking the flusher (each wake-up is a context switch per batch).
-  std::optional<std::chrono::steady_clock::time_point> tick;
+  bool woken = false;  // the last pass ended in a wait
   while (true) {
-    if (pending_spans_ == 0 && !tick) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (woken) ++flusher_wakeups_;
+    woken = false;
+    auto now = std::chrono::steady_clock::now();
+    bool full = pending_spans_ >= config_.send_batch_size;
+    bool due = pending_spans_ > 0 && now >= deadline_;
+    if (!full && !due && !(stopping_ && pending_spans_ > 0)) {
       if (stopping_) return;
-      flusher_asleep_ = true;
-      cv_.wait(lock, CountingWakeUps([&] { return stopping_ || pending_spans_ > 0; }));
-      flusher_asleep_ = false;
-      continue;  // the first span starts the timeout
+      lock.unlock();
+      alarm_.Wait();  // set to the deadline by the batch's first span, or rung
+      woken = true;
+      continue;
     }
-    bool timed_out = false;
-    if (pending_spans_ < config_.send_batch_size && !stopping_) {
-      // A tick comes at most a timeout after the spans pending at it arrived.
-      auto deadline = tick ? *tick : first_arrival_ + config_.timeout;
-      timed_out = !cv_.wait_until(lock, deadline, CountingWakeUps([&] {
-                                    return stopping_ || pending_spans_ >= config_.send_batch_size;
-                                  }));
-    }
-    tick.reset();
-    if (pending_spans_ == 0) continue;  // a quiet tick: sleep until the next span
-    Trigger trigger = pending_spans_ >= config_.send_batch_size ? Trigger::kSize
-                      : timed_out                               ? Trigger::kTimeout
-                                                                : Trigger::kShutdown;
+    Trigger trigger = full ? Trigger::kSize : due ? Trigger::kTimeout : Trigger::kShutdown;
     // As in the Collector: a size trigger sends everything pending, in
     // pieces of send_batch_max_size when that is set, and a remainder
     // smaller than send_batch_size waits for the next trigger.
@@ -176,17 +206,21 @@ void BatchProcessor::Run() {
         pending_spans_ -= max;
       } else {
         out.push_back(std::move(pending_));
+        pending_ = Traces();
         pending_spans_ = 0;
       }
     }
-    if (pending_spans_ > 0) first_arrival_ = std::chrono::steady_clock::now();
+    if (pending_spans_ > 0) {
+      deadline_ = now + config_.timeout;
+      alarm_.SetAt(deadline_);
+    } else {
+      alarm_.Clear();
+    }
     room_cv_.notify_all();
     lock.unlock();
     // Failures are counted and logged by Send; the data was acknowledged
     // to its producers already (the Collector's batch processor drops it too).
     for (Traces& batch : out) (void)Send(std::move(batch), trigger);
-    lock.lock();
-    if (pending_spans_ == 0) tick = std::chrono::steady_clock::now() + config_.timeout;
   }
 }
 
@@ -215,7 +249,7 @@ void BatchProcessor::Shutdown() {
     if (stopping_) return;
     stopping_ = true;
   }
-  cv_.notify_all();
+  alarm_.Ring();
   room_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
 }

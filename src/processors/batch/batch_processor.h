@@ -12,12 +12,22 @@
 // still merge while a write is in progress, and an idle pipeline adds no
 // timeout to the latency). There is no flusher thread in this mode.
 //
-// Threading: ConsumeTraces runs on receiver threads and only appends under
-// mu_ (waiting while a full batch is pending); one flusher thread sends (the
-// downstream call never holds mu_). While spans keep coming, the flusher
-// wakes once a timeout after each send (as the Collector's batch timer
-// does), not also at each batch's first span; after a timeout with nothing
-// to send it sleeps, with no timer, until the next span.
+// Threading: ConsumeTraces runs on receiver threads and appends under mu_
+// (waiting while a full batch is pending); one flusher thread sends full
+// batches and those whose timeout came (the downstream call never holds
+// mu_). The flusher sleeps on an Alarm set to the pending batch's deadline
+// (its first span's arrival plus `timeout`), and with nothing pending it
+// sleeps with no timer at all.
+//
+// Sent by the receiver's thread: when the next consumer only queues (an
+// exporter's in-memory sending queue, TracesConsumer::QueuesWithoutWaiting)
+// and the next spans are not expected before the pending batch's deadline
+// (from the gaps between recent calls), the call that brings the last
+// spans before it sends the batch itself and clears the flusher's alarm.
+// The batch leaves a little before its timeout instead of at it, and the
+// flusher's wake-up (an idle CPU woken: ~45 µs on a VM, a tenth of a
+// forwarded request's CPU at 5k spans/s) is not paid. Spans still wait at
+// most `timeout`; batches may hold the spans of one gap fewer.
 #pragma once
 
 #include <chrono>
@@ -27,6 +37,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/alarm.h"
 #include "pipeline/component.h"
 #include "pipeline/factory.h"
 #include "telemetry/metrics.h"
@@ -56,7 +67,7 @@ class BatchProcessor : public Processor {
   bool NeedsSpans() const override { return next_->NeedsSpans(); }
 
   // How often the flusher has woken up (tests: at most once a batch while
-  // spans keep coming).
+  // spans keep coming, not at all while receivers send every batch).
   uint64_t flusher_wakeups() const;
 
  private:
@@ -68,20 +79,13 @@ class BatchProcessor : public Processor {
     bool done = false;
   };
   void Run();
+  // REQUIRES: mu_ held. Learns the gap between calls and says whether the
+  // spans pending now are all that will come before their deadline.
+  bool NoMoreSpansExpectedBeforeDeadline(std::chrono::steady_clock::time_point now);
   // Delivery mode: sends what is pending, or waits for the send that holds
   // this producer's spans; returns that send's result.
   Status Deliver(std::unique_lock<std::mutex>& lock);
   Status Send(Traces batch, Trigger trigger);
-  // A wait predicate that counts each evaluation after the first (each is
-  // the flusher woken: notified, timed out or spuriously).
-  template <class Predicate>
-  auto CountingWakeUps(Predicate ready) {
-    return [this, ready, first = true]() mutable {
-      if (!first) ++flusher_wakeups_;
-      first = false;
-      return ready();
-    };
-  }
 
   Settings settings_;
   BatchConfig config_;
@@ -90,22 +94,28 @@ class BatchProcessor : public Processor {
   Counter* size_triggers_ = nullptr;
   Counter* timeout_triggers_ = nullptr;
   Counter* send_failed_ = nullptr;
+  Counter* sent_by_receivers_ = nullptr;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;                           // wakes the flusher
-  std::condition_variable room_cv_;                      // wakes producers waiting for room
-  Traces pending_;                                       // guarded by mu_
-  size_t pending_spans_ = 0;                             // guarded by mu_
-  std::chrono::steady_clock::time_point first_arrival_;  // guarded by mu_
-  bool stopping_ = false;                                // guarded by mu_
-  bool flusher_asleep_ = false;                          // guarded by mu_: waiting with no deadline
-  uint64_t flusher_wakeups_ = 0;                         // guarded by mu_
-  bool wait_for_delivery_ = false;                       // set at Start
-  uint64_t open_batch_ = 1;                              // guarded by mu_: delivery mode
-  std::map<uint64_t, Delivery> deliveries_;              // guarded by mu_: delivery mode
-  std::condition_variable delivered_cv_;                 // a delivery-mode send ended
-  bool delivering_ = false;                              // guarded by mu_: delivery mode
-  bool started_ = false;                                 // guarded by mu_
+  Alarm alarm_;                      // the flusher sleeps on it: set to deadline_ or rung
+  std::condition_variable room_cv_;  // wakes producers waiting for room
+  Traces pending_;                   // guarded by mu_
+  size_t pending_spans_ = 0;         // guarded by mu_
+  // When the pending spans are due: the first one's arrival plus timeout.
+  std::chrono::steady_clock::time_point deadline_;  // guarded by mu_
+  // The last call's arrival and the gap between calls (a moving average);
+  // a zero gap: not known yet.
+  std::chrono::steady_clock::time_point last_arrival_;  // guarded by mu_
+  std::chrono::nanoseconds gap_{0};                     // guarded by mu_
+  bool stopping_ = false;                               // guarded by mu_
+  uint64_t flusher_wakeups_ = 0;                        // guarded by mu_
+  bool wait_for_delivery_ = false;                      // set at Start
+  bool receivers_send_ = false;                         // set at Start
+  uint64_t open_batch_ = 1;                             // guarded by mu_: delivery mode
+  std::map<uint64_t, Delivery> deliveries_;             // guarded by mu_: delivery mode
+  std::condition_variable delivered_cv_;                // a delivery-mode send ended
+  bool delivering_ = false;                             // guarded by mu_: delivery mode
+  bool started_ = false;                                // guarded by mu_
   std::thread flusher_;
 };
 

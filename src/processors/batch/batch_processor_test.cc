@@ -72,14 +72,56 @@ TEST_F(BatchProcessorTest, SteadyTrafficWakesTheFlusherOnceABatch) {
   ASSERT_TRUE(sink_.WaitForSpans(sent, milliseconds(5000)));
   size_t batches = sink_.BatchSizes().size();
   EXPECT_GE(batches, 3u);
-  // One wake-up for the first span after idle, one per batch, one for the
-  // quiet tick after the last, one of slack; a wake-up at each batch's first
-  // span too would nearly double it.
+  // One wake-up per batch (its deadline) and slack; a wake-up at each
+  // batch's first span too would double it.
   EXPECT_LE(p->flusher_wakeups(), batches + 3) << batches << " batches";
-  // Idle: the quiet tick ends the ticking, then no timer wakes the flusher.
+  // Idle: no timer wakes the flusher.
   uint64_t wakeups = p->flusher_wakeups();
   std::this_thread::sleep_for(milliseconds(350));
   EXPECT_LE(p->flusher_wakeups(), wakeups + 1);
+  // The sink may wait (as an exporter without a sending queue): the
+  // receivers' threads never sent a batch themselves.
+  EXPECT_EQ(host_.MetricValue("polytrace_processor_batch_receiver_sends{processor=\"batch\"}"), 0);
+}
+
+// In front of a consumer that only queues, the call that brings the last
+// spans expected before a batch's deadline sends the batch itself: calls
+// as regular as an SDK's export timer then cost the flusher no wake-up,
+// and batching goes on (several calls a batch, none held past the timeout).
+TEST_F(BatchProcessorTest, ReceiversSendBatchesWhenNoMoreSpansAreExpectedBeforeTheirTimeout) {
+  sink_.SetQueuesWithoutWaiting(true);
+  BatchConfig c;
+  c.send_batch_size = 1000000;
+  c.timeout = milliseconds(100);
+  auto p = Make(c);
+  const size_t calls = 12;
+  for (size_t i = 0; i < calls; ++i) {
+    ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 1)).ok());
+    std::this_thread::sleep_for(milliseconds(60));
+  }
+  ASSERT_TRUE(sink_.WaitForSpans(calls, milliseconds(5000)));
+  size_t batches = sink_.BatchSizes().size();
+  EXPECT_LE(batches, calls / 2 + 1) << "each batch should hold about two calls";
+  double by_receivers =
+      host_.MetricValue("polytrace_processor_batch_receiver_sends{processor=\"batch\"}");
+  EXPECT_GE(by_receivers, static_cast<double>(batches) - 2);
+  // The flusher woke at most for a batch or two whose timing was off.
+  EXPECT_LE(p->flusher_wakeups(), 2u);
+}
+
+// A span with no other in sight still leaves at its timeout, by the flusher.
+TEST_F(BatchProcessorTest, ALoneSpanLeavesAtItsTimeoutWhenReceiversCouldSend) {
+  sink_.SetQueuesWithoutWaiting(true);
+  BatchConfig c;
+  c.send_batch_size = 1000;
+  c.timeout = milliseconds(50);
+  auto p = Make(c);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 3)).ok());
+  ASSERT_TRUE(sink_.WaitForSpans(3, milliseconds(5000)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(50));
+  EXPECT_EQ(p->flusher_wakeups(), 1u);
+  EXPECT_EQ(host_.MetricValue("polytrace_processor_batch_receiver_sends{processor=\"batch\"}"), 0);
 }
 
 TEST_F(BatchProcessorTest, SplitsToMaxSize) {

@@ -33,6 +33,7 @@ class FilterProcessor : public Processor {
   void Shutdown() override {}
   Status ConsumeTraces(Traces traces) override;
   bool AcknowledgesDurably() const override { return next_->AcknowledgesDurably(); }
+  bool QueuesWithoutWaiting() const override { return next_->QueuesWithoutWaiting(); }
 
  private:
   // True when the span must go; errors follow error_mode.

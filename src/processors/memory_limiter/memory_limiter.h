@@ -55,6 +55,7 @@ class MemoryLimiter : public Processor {
   void Shutdown() override;
   Status ConsumeTraces(Traces traces) override;
   bool AcknowledgesDurably() const override { return next_->AcknowledgesDurably(); }
+  bool QueuesWithoutWaiting() const override { return next_->QueuesWithoutWaiting(); }
   bool NeedsSpans() const override { return next_->NeedsSpans(); }
   // One measurement (the checker thread calls it every check_interval).
   void CheckNow();

@@ -25,6 +25,7 @@ class RedactionProcessor : public Processor {
   void Shutdown() override {}
   Status ConsumeTraces(Traces traces) override;
   bool AcknowledgesDurably() const override { return next_->AcknowledgesDurably(); }
+  bool QueuesWithoutWaiting() const override { return next_->QueuesWithoutWaiting(); }
 
  private:
   // What one attribute map's redaction did, for the summary.

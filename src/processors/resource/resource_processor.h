@@ -23,6 +23,7 @@ class ResourceProcessor : public Processor {
   void Shutdown() override {}
   Status ConsumeTraces(Traces traces) override;
   bool AcknowledgesDurably() const override { return next_->AcknowledgesDurably(); }
+  bool QueuesWithoutWaiting() const override { return next_->QueuesWithoutWaiting(); }
 
  private:
   ResourceConfig config_;

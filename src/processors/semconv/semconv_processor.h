@@ -50,6 +50,7 @@ class SemconvProcessor : public Processor {
   void Shutdown() override {}
   Status ConsumeTraces(Traces traces) override;
   bool AcknowledgesDurably() const override { return next_->AcknowledgesDurably(); }
+  bool QueuesWithoutWaiting() const override { return next_->QueuesWithoutWaiting(); }
 
   // Rewrites one span's attributes in place, new strings in `arena`.
   void Rewrite(Arena& arena, Span& span) const;
