@@ -154,6 +154,30 @@ TEST_F(BatchProcessorTest, ConcurrentProducersLoseNothing) {
   for (size_t n : sink_.BatchSizes()) EXPECT_LE(n, 2000u);
 }
 
+// Receivers sending batches themselves while the flusher sends full and
+// due ones (run under ThreadSanitizer in CI).
+TEST_F(BatchProcessorTest, ProducersSendingBatchesThemselvesLoseNothing) {
+  sink_.SetQueuesWithoutWaiting(true);
+  BatchConfig c;
+  c.send_batch_size = 100;
+  c.timeout = milliseconds(2);
+  auto p = Make(c);
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 4; ++t) {
+    producers.emplace_back([&] {
+      for (int i = 0; i < 250; ++i) {
+        ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 2)).ok());
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+      }
+    });
+  }
+  for (auto& t : producers) t.join();
+  p->Shutdown();
+  EXPECT_EQ(sink_.SpanCount(), 2000u);
+  for (size_t n : sink_.BatchSizes()) EXPECT_LE(n, 2000u);
+  EXPECT_GT(host_.MetricValue("polytrace_processor_batch_receiver_sends{processor=\"batch\"}"), 0);
+}
+
 TEST_F(BatchProcessorTest, RefusesAfterShutdown) {
   auto p = Make(BatchConfig());
   p->Shutdown();
