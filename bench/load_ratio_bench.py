@@ -147,7 +147,13 @@ def run_one(kind, binary, gen, protocol, shape, load, pipeline, seconds, workdir
     proc = start(binary, config, workdir, kind, core=COLLECTOR_CORE)
     try:
         for p in (grpc, http, metrics) + ((sink_http,) if sink else ()):
-            wait_port(p)
+            try:
+                wait_port(p)
+            except RuntimeError as e:
+                logs = {name: (pathlib.Path(workdir) / f"{name}.log").read_text()[-2000:]
+                        for name in (kind, f"sink-{kind}")
+                        if (pathlib.Path(workdir) / f"{name}.log").exists()}
+                raise RuntimeError(f"{e} ({kind} exit {proc.poll()}; logs: {logs})") from e
         port = grpc if protocol == "grpc" else http
         gen_proc = subprocess.Popen(generator_command(gen, protocol, port, shape, load, seconds + 2),
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
