@@ -92,21 +92,29 @@ TEST_F(BatchProcessorTest, ReceiversSendBatchesWhenNoMoreSpansAreExpectedBeforeT
   sink_.SetQueuesWithoutWaiting(true);
   BatchConfig c;
   c.send_batch_size = 1000000;
-  c.timeout = milliseconds(100);
+  c.timeout = milliseconds(400);
   auto p = Make(c);
+  // Calls 150 ms apart: a batch takes three (the third one's next would
+  // come after the deadline), and that third call sends it.
   const size_t calls = 12;
+  size_t late = 0;  // calls a loaded machine delayed enough to change the batching
+  auto previous = std::chrono::steady_clock::now();
   for (size_t i = 0; i < calls; ++i) {
+    auto now = std::chrono::steady_clock::now();
+    if (i > 0 && now - previous > milliseconds(240)) ++late;
+    previous = now;
     ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 1)).ok());
-    std::this_thread::sleep_for(milliseconds(60));
+    std::this_thread::sleep_for(milliseconds(150));
   }
   ASSERT_TRUE(sink_.WaitForSpans(calls, milliseconds(5000)));
   size_t batches = sink_.BatchSizes().size();
-  EXPECT_LE(batches, calls / 2 + 1) << "each batch should hold about two calls";
+  EXPECT_LE(batches, calls / 3 + 1 + 2 * late) << "each batch should hold about three calls";
   double by_receivers =
       host_.MetricValue("polytrace_processor_batch_receiver_sends{processor=\"batch\"}");
-  EXPECT_GE(by_receivers, static_cast<double>(batches) - 2);
-  // The flusher woke at most for a batch or two whose timing was off.
-  EXPECT_LE(p->flusher_wakeups(), 2u);
+  EXPECT_GE(by_receivers + 1 + late, static_cast<double>(batches));
+  // The flusher woke for the last batch only (nothing came after it), and
+  // for those a late call left to the deadline.
+  EXPECT_LE(p->flusher_wakeups(), 1 + late);
 }
 
 // A span with no other in sight still leaves at its timeout, by the flusher.
