@@ -95,13 +95,22 @@ def _tasks(pid):
     return pathlib.Path(f"/proc/{pid}/task").iterdir()
 
 
+def _task_cpu_ns(task):
+    return int((task / "schedstat").read_text().split()[0])
+
+
+def _task_switches(task):
+    return sum(int(line.split()[1]) for line in (task / "status").read_text().splitlines()
+               if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+
+
 def thread_cpu_seconds(pid):
     """CPU time of every live thread, to the nanosecond (/proc/PID/stat counts
     10 ms ticks: too coarse for a collector using 0.5% of a core)."""
     total = 0
     for task in _tasks(pid):
         try:
-            total += int((task / "schedstat").read_text().split()[0])
+            total += _task_cpu_ns(task)
         except FileNotFoundError:
             pass  # a thread that ended meanwhile
     return total / 1e9
@@ -115,9 +124,7 @@ def cpu_by_thread_name(pid):
     for task in _tasks(pid):
         try:
             name = (task / "comm").read_text().strip()
-            cpu = int((task / "schedstat").read_text().split()[0]) / 1e9
-            switches = sum(int(line.split()[1]) for line in (task / "status").read_text().splitlines()
-                           if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+            cpu, switches = _task_cpu_ns(task) / 1e9, _task_switches(task)
         except FileNotFoundError:
             continue  # a thread that ended meanwhile
         c, s = out.get(name, (0.0, 0))
@@ -130,9 +137,7 @@ def context_switches(pid):
     total = 0
     for task in _tasks(pid):
         try:
-            for line in (task / "status").read_text().splitlines():
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
+            total += _task_switches(task)
         except FileNotFoundError:
             pass  # a thread that ended meanwhile
     return total

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <optional>
-
 #include "core/thread_name.h"
 
 namespace polytrace {
@@ -80,16 +78,19 @@ Status BatchProcessor::ConsumeTraces(Traces traces) {
   if (stopping_ || !started_) {
     return Status::Unavailable("batch processor is shutting down");
   }
-  auto now = std::chrono::steady_clock::now();
   bool first = pending_spans_ == 0;
+  // The clock is read for a batch's deadline and, where receivers may send,
+  // for the gaps between calls.
+  auto now = first || receivers_send_ ? std::chrono::steady_clock::now()
+                                      : std::chrono::steady_clock::time_point();
   if (first) deadline_ = now + config_.timeout;
   pending_.Append(std::move(traces));
   pending_spans_ += n;
   if (wait_for_delivery_) return Deliver(lock);
-  bool last_before_deadline = NoMoreSpansExpectedBeforeDeadline(now);
+  bool last_before_deadline = receivers_send_ && NoMoreSpansExpectedBeforeDeadline(now);
   if (pending_spans_ >= config_.send_batch_size) {
     alarm_.Ring();  // the flusher sends full batches
-  } else if (receivers_send_ && last_before_deadline) {
+  } else if (last_before_deadline) {
     // The batch would leave at its deadline with nothing more in it: it
     // leaves now, from this thread, and the flusher is not woken for it.
     Traces batch = std::move(pending_);
