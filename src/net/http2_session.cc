@@ -368,6 +368,11 @@ void Http2Session::Output(std::string* out, size_t max) {
 }
 
 bool Http2Session::WantsRead() const { return nghttp2_session_want_read(session_) != 0; }
+bool Http2Session::AwaitsRequestBytes() const {
+  return std::any_of(streams_.begin(), streams_.end(),
+                     [](const auto& entry) { return !entry.second->ended; });
+}
+
 bool Http2Session::WantsWrite() const { return nghttp2_session_want_write(session_) != 0; }
 
 void Http2Session::GoAway() {

@@ -78,6 +78,8 @@ class Http2Session {
   bool WantsWrite() const;
   // A request is open (between its head and its answer's last byte).
   bool Busy() const { return !streams_.empty(); }
+  // A request is still arriving: the peer has more of it to send.
+  bool AwaitsRequestBytes() const;
   // Streams closed so far (each request answered, refused or reset).
   uint64_t StreamsClosed() const { return streams_closed_; }
   // No new requests: a GOAWAY; open ones finish.

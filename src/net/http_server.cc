@@ -445,6 +445,11 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
 
   void AfterHttp2Input(bool ok) {
     if (!ok) broken_ = true;
+    // The raised mark is lowered only while a request is still arriving:
+    // its next part, however small, must wake the loop. Input that
+    // completed its requests leaves it raised (lowering it on each read and
+    // raising it after each answer cost two system calls a request).
+    if (quiet_input_ && h2_->AwaitsRequestBytes()) SetReceiveLowWatermark(1);
     if (shared_->stopping.load()) h2_->GoAway();
     SetBusy(h2_->Busy());
     // A request began: its (shorter) read timeout runs from now on.
@@ -458,8 +463,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   // No request open (after the first): small input (the client's ping
   // after an answer) waits for more, or for the deadline timer, which
   // lowers the mark again within quiet_input_wait (lowering it wakes the
-  // loop when bytes wait: the kernel signals them readable). Any read
-  // lowers it; the connection idle again raises it.
+  // loop when bytes wait: the kernel signals them readable). A read that
+  // leaves a request still arriving lowers it; the connection idle again
+  // raises it.
   void AwaitQuietInput() {
     if (shared_->options.quiet_input_bytes <= 1 || quiet_input_) return;
     SetReceiveLowWatermark(shared_->options.quiet_input_bytes);
@@ -527,8 +533,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   }
 
   void Received() {
-    if (quiet_input_) SetReceiveLowWatermark(1);
     last_progress_ = std::chrono::steady_clock::now();
+    // Small input still waits at most quiet_input_wait from the last read.
+    if (quiet_input_) quiet_since_ = last_progress_;
   }
 
   // Timeouts checked lazily: one timer per connection, re-armed only when
@@ -551,23 +558,47 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
 
   // One write at a time; what the session has to say meanwhile waits for it.
   void FlushHttp2() {
-    if (writing_) return;
-    h2_out_.clear();
-    h2_->Output(&h2_out_);
-    if (!h2_->Busy() && h2_->StreamsClosed() > 0) AwaitQuietInput();
-    if (h2_out_.empty()) {
-      if (broken_ || (!h2_->WantsRead() && !h2_->WantsWrite())) Close();
-      return;
+    while (!writing_) {
+      h2_out_.clear();
+      h2_->Output(&h2_out_);
+      if (!h2_->Busy() && h2_->StreamsClosed() > 0) AwaitQuietInput();
+      if (h2_out_.empty()) {
+        if (broken_ || (!h2_->WantsRead() && !h2_->WantsWrite())) Close();
+        return;
+      }
+      if constexpr (!kTls) {
+        if (!WriteHttp2AtOnce()) return Close();
+        if (h2_out_.empty()) {
+          last_progress_ = std::chrono::steady_clock::now();
+          SetBusy(h2_->Busy());
+          continue;
+        }
+      }
+      writing_ = true;
+      asio::async_write(H2Stream(), asio::buffer(h2_out_),
+                        Done([self = shared_from_this()](beast::error_code ec, size_t) {
+                          self->writing_ = false;
+                          if (ec) return self->Close();
+                          self->last_progress_ = std::chrono::steady_clock::now();
+                          self->SetBusy(self->h2_->Busy());
+                          self->FlushHttp2();
+                        }));
     }
-    writing_ = true;
-    asio::async_write(H2Stream(), asio::buffer(h2_out_),
-                      Done([self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->writing_ = false;
-                        if (ec) return self->Close();
-                        self->last_progress_ = std::chrono::steady_clock::now();
-                        self->SetBusy(self->h2_->Busy());
-                        self->FlushHttp2();
-                      }));
+  }
+
+  // Over plain TCP, output is written at once when the socket takes it, as
+  // it almost always takes an answer: handing it to the event loop cost a
+  // pass through the loop (a system call) before the next wait. What the
+  // socket did not take stays in h2_out_; false: the connection broke.
+  bool WriteHttp2AtOnce() {
+    ssize_t n;
+    do {
+      n = ::send(Lowest().native_handle(), h2_out_.data(), h2_out_.size(),
+                 MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+    h2_out_.erase(0, static_cast<size_t>(n));
+    return true;
   }
 
   // HTTP/1.1's deadlines (waiting for a request, reading it, writing the

@@ -674,6 +674,34 @@ TEST(HttpServerTest, Http2SmallInputAfterAnAnswerIsReadWithinTheQuietWait) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(700));
 }
 
+// The mark stays raised through reads that complete their requests, and is
+// lowered while a request is still arriving: its last part, however small,
+// is read when it comes.
+TEST(HttpServerTest, Http2SmallLastPartOfARequestIsReadWhenItComes) {
+  HttpServerOptions o = Http2Options();
+  o.quiet_input_bytes = 64;
+  o.quiet_input_wait = std::chrono::milliseconds(1500);
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  testing::H2Client h2(server.port());
+  ASSERT_EQ(h2.Exchange({Post("/x", "1")})[0].body, "POST /x q= body=1");
+  ASSERT_EQ(h2.Exchange({Post("/y", std::string(100, 'y'))})[0].closed, true);
+  // 295 of 300 bytes, then, a moment later, the last 5 in a 14-byte frame.
+  testing::H2Request split = Post("/s", std::string(295, 's'));
+  split.headers.emplace_back("content-length", "300");
+  split.end = false;
+  ASSERT_FALSE(h2.Exchange({split}, 200)[0].closed);
+  auto start = std::chrono::steady_clock::now();
+  testing::H2Answer a = h2.Finish(0, "sssss")[0];
+  EXPECT_TRUE(a.closed);
+  EXPECT_EQ(a.body, "POST /s q= body=" + std::string(300, 's'));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  // Raised again once it is answered: a PING alone waits.
+  std::optional<std::chrono::milliseconds> ping = h2.PingAnsweredWithin(5000);
+  ASSERT_TRUE(ping.has_value());
+  EXPECT_GE(ping->count(), 300);
+}
+
 TEST(HttpServerTest, Http2RequestStalledMidBodyIsCutAfterTheReadTimeout) {
   HttpServerOptions o = Http2Options();
   o.read_timeout = std::chrono::milliseconds(300);  // the idle timeout stays at 120 s

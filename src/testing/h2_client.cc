@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -93,7 +94,7 @@ H2Client::~H2Client() {
   if (fd_ >= 0) close(fd_);
 }
 
-std::vector<H2Answer> H2Client::Exchange(const std::vector<H2Request>& requests) {
+std::vector<H2Answer> H2Client::Exchange(const std::vector<H2Request>& requests, int wait_ms) {
   State& s = *state_;
   s.index.clear();
   s.answers.assign(requests.size(), H2Answer{});
@@ -136,8 +137,26 @@ std::vector<H2Answer> H2Client::Exchange(const std::vector<H2Request>& requests)
     s.index[id] = i;
     ++s.open;
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (s.open > 0 && std::chrono::steady_clock::now() < deadline && Step(100)) {
+  return AwaitAnswers(wait_ms);
+}
+
+std::vector<H2Answer> H2Client::Finish(size_t index, const std::string& rest) {
+  State& s = *state_;
+  s.bodies.at(index) += rest;
+  s.ends.at(index) = true;
+  for (const auto& [id, i] : s.index) {
+    if (i == index) nghttp2_session_resume_data(session_, id);
+  }
+  return AwaitAnswers(5000);
+}
+
+std::vector<H2Answer> H2Client::AwaitAnswers(int wait_ms) {
+  State& s = *state_;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (s.open > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !Step(static_cast<int>(std::min<int64_t>(100, left.count())))) break;
   }
   return s.answers;
 }

@@ -38,8 +38,11 @@ class H2Client {
   ~H2Client();
   bool connected() const { return fd_ >= 0; }
   // Sends every request at once and waits for all their answers; an answer
-  // missing at the deadline has closed == false.
-  std::vector<H2Answer> Exchange(const std::vector<H2Request>& requests);
+  // missing at the deadline (`wait_ms`) has closed == false.
+  std::vector<H2Answer> Exchange(const std::vector<H2Request>& requests, int wait_ms = 5000);
+  // Sends the rest of the body of request `index` of the last Exchange (one
+  // sent with end == false), ends it and waits for every answer still due.
+  std::vector<H2Answer> Finish(size_t index, const std::string& rest);
   // Whether the server closes the connection within `ms` (reading and
   // discarding what it sends first, e.g. a GOAWAY).
   bool ClosedByServerWithin(int ms);
@@ -53,6 +56,8 @@ class H2Client {
   // Sends what the session has to say, then waits up to `poll_ms` for bytes
   // and feeds them to it; false when the connection failed or closed.
   bool Step(int poll_ms);
+  // Steps until every open request is answered or `wait_ms` passed.
+  std::vector<H2Answer> AwaitAnswers(int wait_ms);
 
   int fd_ = -1;
   nghttp2_session* session_ = nullptr;
