@@ -38,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string out;
   for (std::string_view part : {input.substr(0, split), input.substr(split)}) {
     bool ok = session.Receive(part);
+    (void)session.AwaitsInput();  // the frame boundaries it follows
     out.clear();
     session.Output(&out);
     if (!ok) break;

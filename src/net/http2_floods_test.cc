@@ -13,6 +13,7 @@
 
 #include "net/http_server.h"
 #include "testing/h2_client.h"
+#include "testing/h2_frames.h"
 #include "testing/raw_http_client.h"
 
 namespace polytrace {
@@ -27,29 +28,15 @@ HttpServerOptions FloodOptions() {
 
 HttpResponse Echo(HttpRequest& r) { return HttpResponse::Text(200, r.method + " " + r.path); }
 
-std::string Frame(uint8_t type, uint8_t flags, uint32_t stream, const std::string& payload) {
-  std::string f;
-  for (int shift = 16; shift >= 0; shift -= 8)
-    f.push_back(static_cast<char>(payload.size() >> shift));
-  f.push_back(static_cast<char>(type));
-  f.push_back(static_cast<char>(flags));
-  for (int shift = 24; shift >= 0; shift -= 8) f.push_back(static_cast<char>(stream >> shift));
-  return f + payload;
-}
-
-constexpr uint8_t kHeaders = 0x1, kRstStream = 0x3, kSettings = 0x4, kPing = 0x6,
-                  kContinuation = 0x9;
-constexpr uint8_t kEndStream = 0x1, kEndHeaders = 0x4;
-
-std::string Preface() {
-  return std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + Frame(kSettings, 0, 0, "");
-}
-
-// POST /v1/traces to 127.0.0.1 (HPACK: indexed :method POST and :scheme
-// http, literal :path and :authority without indexing).
-std::string RequestHead() {
-  return std::string("\x83\x86", 2) + "\x04\x0a/v1/traces" + "\x01\x09" + "127.0.0.1";
-}
+using testing::H2Frame;
+using testing::H2PostHead;
+using testing::H2Preface;
+using testing::kH2Continuation;
+using testing::kH2EndHeaders;
+using testing::kH2EndStream;
+using testing::kH2Headers;
+using testing::kH2Ping;
+using testing::kH2RstStream;
 
 // Whether the server still answers a well-behaved client.
 bool ServesAnotherClient(const HttpServer& server) {
@@ -65,23 +52,23 @@ TEST(Http2FloodTest, RapidResetsCloseTheConnectionAndOthersAreServed) {
   ASSERT_TRUE(server.Start().ok());
   // A few requests reset at once are fine (a client cancelling calls).
   testing::RawHttpClient polite(server.port());
-  std::string few = Preface();
+  std::string few = H2Preface();
   for (uint32_t stream = 1; stream < 20; stream += 2) {
-    few += Frame(kHeaders, kEndHeaders, stream, RequestHead());
-    few += Frame(kRstStream, 0, stream, std::string("\0\0\0\x08", 4));  // CANCEL
+    few += H2Frame(kH2Headers, kH2EndHeaders, stream, H2PostHead());
+    few += H2Frame(kH2RstStream, 0, stream, std::string("\0\0\0\x08", 4));  // CANCEL
   }
   polite.Send(few);
   EXPECT_FALSE(polite.ClosedByServerWithin(300));
   testing::RawHttpClient flood(server.port());
-  flood.Send(Preface());
+  flood.Send(H2Preface());
   // 20,000 requests, each reset as soon as it is opened: concurrency stays
   // at one, so only a count of resets can stop it.
   uint32_t stream = 1;
   for (int round = 0; round < 200; ++round) {
     std::string burst;
     for (int i = 0; i < 100; ++i, stream += 2) {
-      burst += Frame(kHeaders, kEndHeaders, stream, RequestHead());
-      burst += Frame(kRstStream, 0, stream, std::string("\0\0\0\x08", 4));  // CANCEL
+      burst += H2Frame(kH2Headers, kH2EndHeaders, stream, H2PostHead());
+      burst += H2Frame(kH2RstStream, 0, stream, std::string("\0\0\0\x08", 4));  // CANCEL
     }
     flood.Send(burst);
   }
@@ -94,18 +81,19 @@ TEST(Http2FloodTest, EndlessContinuationFramesCloseTheConnection) {
   ASSERT_TRUE(server.Start().ok());
   // A header block in a few pieces is fine.
   testing::RawHttpClient polite(server.port());
-  std::string pieces = Preface() + Frame(kHeaders, 0, 1, RequestHead());
+  std::string pieces = H2Preface() + H2Frame(kH2Headers, 0, 1, H2PostHead());
   for (int i = 0; i < 3; ++i)
-    pieces += Frame(kContinuation, 0, 1, std::string("\x00\x01x\x01y", 5));
-  polite.Send(pieces + Frame(kContinuation, kEndHeaders, 1, std::string("\x00\x01z\x01y", 5)));
+    pieces += H2Frame(kH2Continuation, 0, 1, std::string("\x00\x01x\x01y", 5));
+  polite.Send(pieces +
+              H2Frame(kH2Continuation, kH2EndHeaders, 1, std::string("\x00\x01z\x01y", 5)));
   EXPECT_FALSE(polite.ClosedByServerWithin(300));
   testing::RawHttpClient flood(server.port());
-  flood.Send(Preface() + Frame(kHeaders, 0, 1, RequestHead()));
+  flood.Send(H2Preface() + H2Frame(kH2Headers, 0, 1, H2PostHead()));
   // A header block that never ends: small CONTINUATION frames, each a new
   // one-byte header (below the header list limit for a long while).
   std::string burst;
   for (int i = 0; i < 100; ++i)
-    burst += Frame(kContinuation, 0, 1, std::string("\x00\x01x\x01y", 5));
+    burst += H2Frame(kH2Continuation, 0, 1, std::string("\x00\x01x\x01y", 5));
   for (int round = 0; round < 1000; ++round) flood.Send(burst);
   EXPECT_TRUE(flood.ClosedByServerWithin(5000));
   EXPECT_TRUE(ServesAnotherClient(server));
@@ -116,16 +104,16 @@ TEST(Http2FloodTest, PingsFromAClientThatNeverReadsCloseTheConnection) {
   ASSERT_TRUE(server.Start().ok());
   // A few PINGs are answered and the connection stays.
   testing::RawHttpClient polite(server.port());
-  std::string few = Preface();
-  for (int i = 0; i < 10; ++i) few += Frame(kPing, 0, 0, std::string(8, '\x01'));
+  std::string few = H2Preface();
+  for (int i = 0; i < 10; ++i) few += H2Frame(kH2Ping, 0, 0, std::string(8, '\x01'));
   polite.Send(few);
   EXPECT_FALSE(polite.ClosedByServerWithin(300));
   testing::RawHttpClient flood(server.port());
-  flood.Send(Preface());
+  flood.Send(H2Preface());
   // The acknowledgements queue up on the server while the client does not
   // read them; the queue is bounded, so the connection is cut.
   std::string burst;
-  for (int i = 0; i < 1000; ++i) burst += Frame(kPing, 0, 0, std::string(8, '\x01'));
+  for (int i = 0; i < 1000; ++i) burst += H2Frame(kH2Ping, 0, 0, std::string(8, '\x01'));
   for (int round = 0; round < 200; ++round) flood.Send(burst);
   EXPECT_TRUE(flood.ClosedByServerWithin(5000));
   EXPECT_TRUE(ServesAnotherClient(server));
@@ -142,11 +130,11 @@ TEST(Http2FloodTest, HpackBombIsRefusedAndTheConnectionServesOn) {
     return Echo(r);
   });
   ASSERT_TRUE(server.Start().ok());
-  std::string block = RequestHead();
+  std::string block = H2PostHead();
   block += std::string("\x40\x01x\x7f\xa1\x1e", 6) + std::string(4000, 'v');  // indexed as 62
   block += std::string(1000, '\xbe');
   testing::RawHttpClient bomb(server.port());
-  bomb.Send(Preface() + Frame(kHeaders, kEndHeaders | kEndStream, 1, block));
+  bomb.Send(H2Preface() + H2Frame(kH2Headers, kH2EndHeaders | kH2EndStream, 1, block));
   EXPECT_FALSE(bomb.ClosedByServerWithin(300));
   EXPECT_EQ(handled.load(), 0);
   EXPECT_TRUE(ServesAnotherClient(server));

@@ -208,6 +208,7 @@ Http2Session::Stream* Http2Session::Find(int32_t id) {
 }
 
 bool Http2Session::Receive(std::string_view bytes) {
+  TrackFrames(bytes);
   ssize_t n = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()),
                                        bytes.size());
   // Handled after parsing, outside the library's callbacks: a handler may
@@ -368,9 +369,33 @@ void Http2Session::Output(std::string* out, size_t max) {
 }
 
 bool Http2Session::WantsRead() const { return nghttp2_session_want_read(session_) != 0; }
-bool Http2Session::AwaitsRequestBytes() const {
+
+bool Http2Session::AwaitsInput() const {
+  if (preface_left_ > 0 || frame_header_have_ > 0 || frame_payload_left_ > 0) return true;
   return std::any_of(streams_.begin(), streams_.end(),
                      [](const auto& entry) { return !entry.second->ended; });
+}
+
+void Http2Session::TrackFrames(std::string_view bytes) {
+  size_t pos = std::min(preface_left_, bytes.size());
+  preface_left_ -= pos;
+  while (pos < bytes.size()) {
+    if (frame_payload_left_ > 0) {
+      size_t n = std::min(frame_payload_left_, bytes.size() - pos);
+      frame_payload_left_ -= n;
+      pos += n;
+      continue;
+    }
+    size_t n = std::min(sizeof frame_header_ - frame_header_have_, bytes.size() - pos);
+    std::memcpy(frame_header_ + frame_header_have_, bytes.data() + pos, n);
+    frame_header_have_ += n;
+    pos += n;
+    if (frame_header_have_ == sizeof frame_header_) {
+      frame_payload_left_ =
+          size_t{frame_header_[0]} << 16 | size_t{frame_header_[1]} << 8 | size_t{frame_header_[2]};
+      frame_header_have_ = 0;
+    }
+  }
 }
 
 bool Http2Session::WantsWrite() const { return nghttp2_session_want_write(session_) != 0; }

@@ -78,8 +78,10 @@ class Http2Session {
   bool WantsWrite() const;
   // A request is open (between its head and its answer's last byte).
   bool Busy() const { return !streams_.empty(); }
-  // A request is still arriving: the peer has more of it to send.
-  bool AwaitsRequestBytes() const;
+  // More input is due before what was read can be acted on: the input
+  // ended inside a frame (or the client preface), or a request is still
+  // arriving.
+  bool AwaitsInput() const;
   // Streams closed so far (each request answered, refused or reset).
   uint64_t StreamsClosed() const { return streams_closed_; }
   // No new requests: a GOAWAY; open ones finish.
@@ -90,6 +92,9 @@ class Http2Session {
   class Callbacks;  // libnghttp2's callbacks, friends of this class
 
   Stream* Find(int32_t id);
+  // Follows frame boundaries through the input (9-byte headers, their
+  // payload lengths), for AwaitsInput.
+  void TrackFrames(std::string_view bytes);
   void OnHead(Stream& s);
   void OnBody(Stream& s, std::string_view data);
   // Admits the body up to `needed` bytes (and a step more); false when
@@ -106,6 +111,10 @@ class Http2Session {
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   std::vector<int32_t> complete_;  // requests whose body is in, to handle
   bool going_away_ = false;
+  size_t preface_left_ = 24;  // the client's connection preface comes first
+  uint8_t frame_header_[9] = {};
+  size_t frame_header_have_ = 0;
+  size_t frame_payload_left_ = 0;
   uint64_t streams_closed_ = 0;
 };
 

@@ -445,11 +445,13 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
 
   void AfterHttp2Input(bool ok) {
     if (!ok) broken_ = true;
-    // The raised mark is lowered only while a request is still arriving:
-    // its next part, however small, must wake the loop. Input that
-    // completed its requests leaves it raised (lowering it on each read and
-    // raising it after each answer cost two system calls a request).
-    if (quiet_input_ && h2_->AwaitsRequestBytes()) SetReceiveLowWatermark(1);
+    // Over plain TCP the raised mark is lowered only while more input is
+    // due (a request still arriving, a frame cut by the read): its next
+    // part, however small, must wake the loop. Input that ended whole
+    // leaves it raised (lowering it on each read and raising it after each
+    // answer cost two system calls a request). Under TLS a read may stop
+    // inside a record, which the session cannot see: every read lowers it.
+    if (quiet_input_ && (kTls || h2_->AwaitsInput())) SetReceiveLowWatermark(1);
     if (shared_->stopping.load()) h2_->GoAway();
     SetBusy(h2_->Busy());
     // A request began: its (shorter) read timeout runs from now on.
@@ -561,7 +563,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     while (!writing_) {
       h2_out_.clear();
       h2_->Output(&h2_out_);
-      if (!h2_->Busy() && h2_->StreamsClosed() > 0) AwaitQuietInput();
+      if (!h2_->Busy() && h2_->StreamsClosed() > 0 && !h2_->AwaitsInput()) AwaitQuietInput();
       if (h2_out_.empty()) {
         if (broken_ || (!h2_->WantsRead() && !h2_->WantsWrite())) Close();
         return;

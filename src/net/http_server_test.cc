@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "testing/h2_client.h"
+#include "testing/h2_frames.h"
 #include "testing/raw_http_client.h"
 
 namespace polytrace {
@@ -700,6 +701,31 @@ TEST(HttpServerTest, Http2SmallLastPartOfARequestIsReadWhenItComes) {
   std::optional<std::chrono::milliseconds> ping = h2.PingAnsweredWithin(5000);
   ASSERT_TRUE(ping.has_value());
   EXPECT_GE(ping->count(), 300);
+}
+
+// A read that ends inside a frame lowers the mark too, with no request
+// open: the frame's small rest is read when it comes, not after the wait.
+TEST(HttpServerTest, Http2FrameCutByAReadIsReadWhenItsRestComes) {
+  using namespace testing;
+  HttpServerOptions o = Http2Options();
+  o.quiet_input_bytes = 64;
+  o.quiet_input_wait = std::chrono::milliseconds(2000);
+  HttpServer server(o, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawHttpClient c(server.port());
+  c.Send(H2Preface() + H2Frame(kH2Headers, kH2EndHeaders | kH2EndStream, 1, H2PostHead()));
+  ASSERT_TRUE(c.ReceivesWithin("POST /v1/traces", 5000));  // answered: the mark is raised
+  // Above the mark: two PINGs, a request, and 4 bytes of a third PING.
+  std::string last = H2Frame(kH2Ping, 0, 0, "last-one");
+  c.Send(H2Frame(kH2Ping, 0, 0, "ping-one") + H2Frame(kH2Ping, 0, 0, "ping-two") +
+         H2Frame(kH2Headers, kH2EndHeaders | kH2EndStream, 3, H2PostHead()) + last.substr(0, 4));
+  ASSERT_TRUE(c.ReceivesWithin(H2Frame(kH2Ping, kH2Ack, 0, "ping-two"), 5000));
+  ASSERT_TRUE(c.ReceivesWithin("POST /v1/traces", 5000));
+  // The rest of the third PING: 13 bytes, below the mark.
+  auto start = std::chrono::steady_clock::now();
+  c.Send(last.substr(4));
+  ASSERT_TRUE(c.ReceivesWithin(H2Frame(kH2Ping, kH2Ack, 0, "last-one"), 5000));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
 }
 
 TEST(HttpServerTest, Http2RequestStalledMidBodyIsCutAfterTheReadTimeout) {

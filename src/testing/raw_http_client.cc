@@ -74,6 +74,21 @@ bool RawHttpClient::Fill() {
   return true;
 }
 
+bool RawHttpClient::ReceivesWithin(const std::string& bytes, int ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  size_t at;
+  while ((at = buffer_.find(bytes)) == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0 || !Fill()) {
+      return false;
+    }
+  }
+  buffer_.erase(0, at + bytes.size());
+  return true;
+}
+
 RawResponse RawHttpClient::Read(bool head_only) {
   RawResponse r;
   size_t end;

@@ -34,6 +34,9 @@ class RawHttpClient {
   // Closes the connection now (a client that went away).
   void Close();
   bool ClosedByServerWithin(int ms) { return PeerClosesWithin(fd_, ms); }
+  // Reads until `bytes` came (in what was read since the last match) or `ms`
+  // passed; what came up to the match is dropped.
+  bool ReceivesWithin(const std::string& bytes, int ms);
   RawResponse Post(const std::string& path, const std::string& content_type,
                    const std::string& body, const std::string& extra_headers = "");
 
