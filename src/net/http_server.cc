@@ -465,9 +465,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   // No request open (after the first): small input (the client's ping
   // after an answer) waits for more, or for the deadline timer, which
   // lowers the mark again within quiet_input_wait (lowering it wakes the
-  // loop when bytes wait: the kernel signals them readable). A read that
-  // leaves a request still arriving lowers it; the connection idle again
-  // raises it.
+  // loop when bytes wait: the kernel signals them readable). A read after
+  // which more input is due (AfterHttp2Input) lowers it; the connection idle
+  // again raises it.
   void AwaitQuietInput() {
     if (shared_->options.quiet_input_bytes <= 1 || quiet_input_) return;
     SetReceiveLowWatermark(shared_->options.quiet_input_bytes);
@@ -560,6 +560,10 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
 
   // One write at a time; what the session has to say meanwhile waits for it.
   void FlushHttp2() {
+    // One write straight to the socket a flush: what follows (a big answer's
+    // next part) goes through the loop, which serves other connections
+    // between parts.
+    [[maybe_unused]] bool wrote_at_once = false;
     while (!writing_) {
       h2_out_.clear();
       h2_->Output(&h2_out_);
@@ -569,11 +573,14 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
         return;
       }
       if constexpr (!kTls) {
-        if (!WriteHttp2AtOnce()) return Close();
-        if (h2_out_.empty()) {
-          last_progress_ = std::chrono::steady_clock::now();
-          SetBusy(h2_->Busy());
-          continue;
+        if (!wrote_at_once) {
+          wrote_at_once = true;
+          if (!WriteHttp2AtOnce()) return Close();
+          if (h2_out_.empty()) {
+            last_progress_ = std::chrono::steady_clock::now();
+            SetBusy(h2_->Busy());
+            continue;
+          }
         }
       }
       writing_ = true;
