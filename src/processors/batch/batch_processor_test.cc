@@ -24,6 +24,33 @@ class BatchProcessorTest : public ::testing::Test {
     EXPECT_TRUE(p->Start(host_).ok());
     return p;
   }
+  // A lone request of `spans`, far below the size trigger (timeout 50 ms):
+  // returns the processor once the sink has them, checked to have waited
+  // the timeout.
+  std::unique_ptr<BatchProcessor> SendAloneAtTimeout(size_t spans) {
+    BatchConfig c;
+    c.send_batch_size = 1000;
+    c.timeout = milliseconds(50);
+    auto p = Make(c);
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", spans)).ok());
+    EXPECT_TRUE(sink_.WaitForSpans(spans, milliseconds(5000)));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(50));
+    return p;
+  }
+  // 4 threads, each sending 250 requests of 2 spans, `pause` apart.
+  static void RunProducers(BatchProcessor& p, std::chrono::microseconds pause) {
+    std::vector<std::thread> producers;
+    for (int t = 0; t < 4; ++t) {
+      producers.emplace_back([&] {
+        for (int i = 0; i < 250; ++i) {
+          ASSERT_TRUE(p.ConsumeTraces(testing::MakeTraces("s", 2)).ok());
+          if (pause.count() > 0) std::this_thread::sleep_for(pause);
+        }
+      });
+    }
+    for (auto& t : producers) t.join();
+  }
   testing::TestHost host_;
   testing::TracesSink sink_;
 };
@@ -43,14 +70,7 @@ TEST_F(BatchProcessorTest, SendsWhenSizeIsReached) {
 }
 
 TEST_F(BatchProcessorTest, SendsOnTimeout) {
-  BatchConfig c;
-  c.send_batch_size = 1000;
-  c.timeout = milliseconds(50);
-  auto p = Make(c);
-  auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 5)).ok());
-  ASSERT_TRUE(sink_.WaitForSpans(5, milliseconds(5000)));
-  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(50));
+  auto p = SendAloneAtTimeout(5);
   EXPECT_EQ(host_.MetricValue("otelcol_processor_batch_timeout_trigger_send{processor=\"batch\"}"),
             1);
 }
@@ -120,14 +140,7 @@ TEST_F(BatchProcessorTest, ReceiversSendBatchesWhenNoMoreSpansAreExpectedBeforeT
 // A span with no other in sight still leaves at its timeout, by the flusher.
 TEST_F(BatchProcessorTest, ALoneSpanLeavesAtItsTimeoutWhenReceiversCouldSend) {
   sink_.SetQueuesWithoutWaiting(true);
-  BatchConfig c;
-  c.send_batch_size = 1000;
-  c.timeout = milliseconds(50);
-  auto p = Make(c);
-  auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 3)).ok());
-  ASSERT_TRUE(sink_.WaitForSpans(3, milliseconds(5000)));
-  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(50));
+  auto p = SendAloneAtTimeout(3);
   EXPECT_EQ(p->flusher_wakeups(), 1u);
   EXPECT_EQ(host_.MetricValue("polytrace_processor_batch_receiver_sends{processor=\"batch\"}"), 0);
 }
@@ -150,13 +163,7 @@ TEST_F(BatchProcessorTest, ConcurrentProducersLoseNothing) {
   c.send_batch_size = 100;
   c.timeout = milliseconds(20);
   auto p = Make(c);
-  std::vector<std::thread> producers;
-  for (int t = 0; t < 4; ++t) {
-    producers.emplace_back([&] {
-      for (int i = 0; i < 250; ++i) ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 2)).ok());
-    });
-  }
-  for (auto& t : producers) t.join();
+  RunProducers(*p, std::chrono::microseconds(0));
   p->Shutdown();
   EXPECT_EQ(sink_.SpanCount(), 2000u);
   for (size_t n : sink_.BatchSizes()) EXPECT_LE(n, 2000u);
@@ -170,16 +177,7 @@ TEST_F(BatchProcessorTest, ProducersSendingBatchesThemselvesLoseNothing) {
   c.send_batch_size = 100;
   c.timeout = milliseconds(2);
   auto p = Make(c);
-  std::vector<std::thread> producers;
-  for (int t = 0; t < 4; ++t) {
-    producers.emplace_back([&] {
-      for (int i = 0; i < 250; ++i) {
-        ASSERT_TRUE(p->ConsumeTraces(testing::MakeTraces("s", 2)).ok());
-        std::this_thread::sleep_for(std::chrono::microseconds(500));
-      }
-    });
-  }
-  for (auto& t : producers) t.join();
+  RunProducers(*p, std::chrono::microseconds(500));
   p->Shutdown();
   EXPECT_EQ(sink_.SpanCount(), 2000u);
   for (size_t n : sink_.BatchSizes()) EXPECT_LE(n, 2000u);
