@@ -163,13 +163,64 @@ struct HttpClient::Impl {
   // one poll and one recv a request (see PollingStream).
   Result<HttpClientResponse> ExchangeByPolling(Connection& c, Request& req,
                                                std::chrono::milliseconds timeout) {
-    PollingStream s(c.plain->socket().native_handle(), cancel_fd,
-                    std::chrono::steady_clock::now() + timeout);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    PollingStream s(c.plain->socket().native_handle(), cancel_fd, deadline);
+    beast::error_code ec;
+    http::write(s, req, ec);
+    if (ec) {
+      http::response<http::string_body> none;
+      return Outcome(ec, none, timeout);
+    }
+    return ReadByPolling(c, deadline, timeout, /*answer_may_be_in=*/false);
+  }
+
+  // The answer to a request written on `c` (plain HTTP).
+  Result<HttpClientResponse> ReadByPolling(Connection& c,
+                                           std::chrono::steady_clock::time_point deadline,
+                                           std::chrono::milliseconds timeout,
+                                           bool answer_may_be_in) {
+    PollingStream s(c.plain->socket().native_handle(), cancel_fd, deadline, answer_may_be_in);
     beast::error_code ec;
     http::response<http::string_body> res;
-    http::write(s, req, ec);
-    if (!ec) http::read(s, c.buffer, res, ec);
+    http::read(s, c.buffer, res, ec);
     return Outcome(ec, res, timeout);
+  }
+
+  // Writes `req` on `c` (plain HTTP), connecting it first unless `reused`;
+  // a reused connection the server may have closed meanwhile is replaced
+  // once (`*reused` then becomes false).
+  Status WriteByPolling(Connection& c, bool* reused, Request& req,
+                        std::chrono::steady_clock::time_point deadline,
+                        std::chrono::milliseconds timeout) {
+    if (!*reused) POLYTRACE_RETURN_IF_ERROR(Connect(c, timeout));
+    beast::error_code ec;
+    {
+      PollingStream s(c.plain->socket().native_handle(), cancel_fd, deadline);
+      http::write(s, req, ec);
+    }
+    if (ec && *reused && ec != beast::error::timeout &&
+        ec != boost::asio::error::operation_aborted) {
+      Reset(c);
+      *reused = false;
+      return WriteByPolling(c, reused, req, deadline, timeout);
+    }
+    if (!ec) return Status::Ok();
+    http::response<http::string_body> none;
+    return Outcome(ec, none, timeout).status();
+  }
+
+  static void Reset(Connection& c) {
+    c.plain.reset();
+    c.tls.reset();
+    c.buffer.clear();
+  }
+
+  std::unique_ptr<Connection> TakeIdle() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (idle.empty()) return nullptr;
+    std::unique_ptr<Connection> c = std::move(idle.back());
+    idle.pop_back();
+    return c;
   }
 
   Result<HttpClientResponse> Outcome(const beast::error_code& ec,
@@ -312,59 +363,118 @@ Result<HttpClientResponse> HttpClient::GetStreamed(
   return res;
 }
 
+struct HttpClient::Posted::State {
+  Impl* impl = nullptr;
+  std::unique_ptr<Connection> c;
+  bool reused = false;     // c served an earlier request
+  bool in_flight = false;  // c is listed for Cancel
+  Request req;
+  std::chrono::milliseconds timeout{0};
+  std::chrono::steady_clock::time_point deadline;
+  // Known already: an error before the answer, or https's whole exchange.
+  std::optional<Result<HttpClientResponse>> outcome;
+
+  ~State() {
+    if (in_flight) impl->EndUse(c.get());
+  }
+
+  Result<HttpClientResponse> ExchangeTls() {
+    if (!reused) POLYTRACE_RETURN_IF_ERROR(impl->Connect(*c, timeout));
+    Result<HttpClientResponse> res = impl->Exchange(*c->tls, *c, req, timeout);
+    if (!res.ok() && reused && res.status().code() == StatusCode::kUnavailable) {
+      // The server may have closed an idle keep-alive connection: retry once
+      // fresh (on the same Connection, still registered for Cancel).
+      Impl::Reset(*c);
+      reused = false;
+      POLYTRACE_RETURN_IF_ERROR(impl->Connect(*c, timeout));
+      res = impl->Exchange(*c->tls, *c, req, timeout);
+    }
+    return res;
+  }
+};
+
+HttpClient::Posted::Posted() : state_(std::make_unique<State>()) {}
+HttpClient::Posted::~Posted() = default;
+
+std::unique_ptr<HttpClient::Posted> HttpClient::BeginPost(
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+    std::chrono::milliseconds timeout) {
+  return Begin(true, impl_->url.target, headers, body, timeout);
+}
+
+Result<HttpClientResponse> HttpClient::FinishPost(std::unique_ptr<Posted> posted) {
+  return Finish(std::move(posted));
+}
+
 Result<HttpClientResponse> HttpClient::Send(
     bool post, const std::string& target,
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
     std::chrono::milliseconds timeout) {
-  if (!impl_->init_status.ok()) return impl_->init_status;
-  std::unique_ptr<Connection> c;
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    if (!impl_->idle.empty()) {
-      c = std::move(impl_->idle.back());
-      impl_->idle.pop_back();
-    }
-  }
-  bool reused = c != nullptr;
-  if (!c) c = std::make_unique<Connection>();
-  if (!impl_->BeginUse(c.get())) {
-    return Status::Unavailable(
-        fmt::format("request to {} cancelled: shutting down", impl_->url.host));
-  }
-  Result<HttpClientResponse> res = SendOn(c, reused, post, target, headers, body, timeout);
-  impl_->EndUse(c.get());
-  if (res.ok() && res->keep_alive && c) {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    if (!impl_->cancelled) impl_->idle.push_back(std::move(c));
-  }
-  return res;
+  return Finish(Begin(post, target, headers, body, timeout));
 }
 
-Result<HttpClientResponse> HttpClient::SendOn(
-    std::unique_ptr<Connection>& c, bool reused, bool post, const std::string& target,
+std::unique_ptr<HttpClient::Posted> HttpClient::Begin(
+    bool post, const std::string& target,
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
     std::chrono::milliseconds timeout) {
-  if (!reused) POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
-  Request req{post ? http::verb::post : http::verb::get, target, 11};
-  req.set(http::field::host, impl_->url.host);
-  req.set(http::field::user_agent, "polytrace");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  if (post) {
-    req.body() = {body.data(), body.size()};  // `body` outlives the request
-    req.prepare_payload();
+  std::unique_ptr<Posted> posted(new Posted);
+  Posted::State& p = *posted->state_;
+  p.impl = impl_.get();
+  p.timeout = timeout;
+  p.deadline = std::chrono::steady_clock::now() + timeout;
+  if (!impl_->init_status.ok()) {
+    p.outcome = impl_->init_status;
+    return posted;
   }
-  req.keep_alive(true);
-  Result<HttpClientResponse> res = impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
-                                                    : impl_->ExchangeByPolling(*c, req, timeout);
-  if (!res.ok() && reused && res.status().code() == StatusCode::kUnavailable) {
-    // The server may have closed an idle keep-alive connection: retry once
-    // fresh (on the same Connection, still registered for Cancel).
-    c->plain.reset();
-    c->tls.reset();
-    c->buffer.clear();
-    POLYTRACE_RETURN_IF_ERROR(impl_->Connect(*c, timeout));
-    res = impl_->url.https ? impl_->Exchange(*c->tls, *c, req, timeout)
-                           : impl_->ExchangeByPolling(*c, req, timeout);
+  p.c = impl_->TakeIdle();
+  p.reused = p.c != nullptr;
+  if (!p.c) p.c = std::make_unique<Connection>();
+  if (!impl_->BeginUse(p.c.get())) {
+    p.outcome =
+        Status::Unavailable(fmt::format("request to {} cancelled: shutting down", impl_->url.host));
+    return posted;
+  }
+  p.in_flight = true;
+  p.req = Request{post ? http::verb::post : http::verb::get, target, 11};
+  p.req.set(http::field::host, impl_->url.host);
+  p.req.set(http::field::user_agent, "polytrace");
+  for (const auto& [k, v] : headers) p.req.set(k, v);
+  if (post) {
+    p.req.body() = {body.data(), body.size()};  // `body` outlives the request
+    p.req.prepare_payload();
+  }
+  p.req.keep_alive(true);
+  if (impl_->url.https) {
+    p.outcome = p.ExchangeTls();
+  } else if (Status st = impl_->WriteByPolling(*p.c, &p.reused, p.req, p.deadline, timeout);
+             !st.ok()) {
+    p.outcome = st;
+  }
+  return posted;
+}
+
+Result<HttpClientResponse> HttpClient::Finish(std::unique_ptr<Posted> posted) {
+  Posted::State& p = *posted->state_;
+  if (!p.outcome) {
+    p.outcome = impl_->ReadByPolling(*p.c, p.deadline, p.timeout, /*answer_may_be_in=*/true);
+    if (!p.outcome->ok() && p.reused && p.outcome->status().code() == StatusCode::kUnavailable) {
+      // The server closed the kept-alive connection as the request went out:
+      // once more on a fresh one.
+      Impl::Reset(*p.c);
+      p.reused = false;
+      Status connected = impl_->Connect(*p.c, p.timeout);
+      p.outcome = connected.ok() ? impl_->ExchangeByPolling(*p.c, p.req, p.timeout)
+                                 : Result<HttpClientResponse>(connected);
+    }
+  }
+  Result<HttpClientResponse> res = std::move(*p.outcome);
+  if (p.in_flight) {
+    impl_->EndUse(p.c.get());
+    p.in_flight = false;
+  }
+  if (res.ok() && res->keep_alive && p.c) {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (!impl_->cancelled) impl_->idle.push_back(std::move(p.c));
   }
   return res;
 }

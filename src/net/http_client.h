@@ -47,6 +47,18 @@ class HttpClient {
   // Connection, TLS and timeout failures are kUnavailable / kDeadlineExceeded.
   Result<HttpClientResponse> Post(const std::vector<std::pair<std::string, std::string>>& headers,
                                   const std::string& body, std::chrono::milliseconds timeout);
+
+  // A POST whose answer is read later, by FinishPost, so that the thread
+  // that sent it is not woken by an answer it has no use for yet (an
+  // exporter reads it when it next sends). Plain HTTP: BeginPost writes the
+  // request and returns; https: the whole exchange happens in BeginPost.
+  // `body` and the client outlive the Posted; errors surface in FinishPost.
+  class Posted;
+  std::unique_ptr<Posted> BeginPost(const std::vector<std::pair<std::string, std::string>>& headers,
+                                    const std::string& body, std::chrono::milliseconds timeout);
+  // The answer, waited for up to the deadline BeginPost's timeout set; the
+  // errors Post returns.
+  Result<HttpClientResponse> FinishPost(std::unique_ptr<Posted> posted);
   // Requests in flight fail at once (kUnavailable), and so does every later
   // one: for shutdown, when the peer may never answer. Thread-safe.
   void Cancel();
@@ -67,13 +79,28 @@ class HttpClient {
   Result<HttpClientResponse> Send(bool post, const std::string& target,
                                   const std::vector<std::pair<std::string, std::string>>& headers,
                                   const std::string& body, std::chrono::milliseconds timeout);
+  // A request written (plain HTTP) or exchanged (https) whose answer Finish
+  // reads; a kept-alive connection the server closed meanwhile is replaced
+  // once.
+  std::unique_ptr<Posted> Begin(bool post, const std::string& target,
+                                const std::vector<std::pair<std::string, std::string>>& headers,
+                                const std::string& body, std::chrono::milliseconds timeout);
+  Result<HttpClientResponse> Finish(std::unique_ptr<Posted> posted);
   struct Connection;
-  Result<HttpClientResponse> SendOn(std::unique_ptr<Connection>& c, bool reused, bool post,
-                                    const std::string& target,
-                                    const std::vector<std::pair<std::string, std::string>>& headers,
-                                    const std::string& body, std::chrono::milliseconds timeout);
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// A request sent whose answer is not read yet: it holds its connection.
+class HttpClient::Posted {
+ public:
+  ~Posted();
+
+ private:
+  friend class HttpClient;
+  Posted();
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace polytrace

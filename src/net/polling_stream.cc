@@ -42,8 +42,9 @@ bool PollingStream::Wait(short events, boost::beast::error_code& ec) {
 }
 
 size_t PollingStream::Read(void* data, size_t size, boost::beast::error_code& ec) {
-  // An answer is awaited first: reading before it came would only fail.
-  while (Wait(POLLIN, ec)) {
+  // An answer just asked for is awaited first: reading before it came would
+  // only fail. One asked for long ago is read first, even past the deadline.
+  for (bool ready = read_first_ || Wait(POLLIN, ec); ready; ready = Wait(POLLIN, ec)) {
     ssize_t n = ::recv(fd_, data, size, MSG_DONTWAIT);
     if (n > 0) {
       ec = {};

@@ -22,8 +22,11 @@ namespace polytrace {
 class PollingStream {
  public:
   // `cancel_fd`: readable once the request should stop (-1: none).
-  PollingStream(int fd, int cancel_fd, std::chrono::steady_clock::time_point deadline)
-      : fd_(fd), cancel_fd_(cancel_fd), deadline_(deadline) {}
+  // `answer_may_be_in`: reads try the socket before waiting (an answer read
+  // long after its request was sent is usually there already).
+  PollingStream(int fd, int cancel_fd, std::chrono::steady_clock::time_point deadline,
+                bool answer_may_be_in = false)
+      : fd_(fd), cancel_fd_(cancel_fd), deadline_(deadline), read_first_(answer_may_be_in) {}
 
   // Reads into the first non-empty buffer. Errors: beast::error::timeout at
   // the deadline, asio's operation_aborted when cancelled, eof when the peer
@@ -73,6 +76,7 @@ class PollingStream {
   int fd_;
   int cancel_fd_;
   std::chrono::steady_clock::time_point deadline_;
+  bool read_first_;
 };
 
 }  // namespace polytrace

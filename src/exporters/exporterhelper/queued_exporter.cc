@@ -12,6 +12,26 @@
 
 namespace polytrace {
 
+namespace {
+
+// An attempt made at once, its outcome kept.
+class SentAlready : public SendInProgress {
+ public:
+  explicit SentAlready(Status outcome) : outcome_(std::move(outcome)) {}
+  bool outcome_known() const override { return true; }
+  Status Finish() override { return std::move(outcome_); }
+
+ private:
+  Status outcome_;
+};
+
+}  // namespace
+
+std::unique_ptr<SendInProgress> RequestSender::Begin(const ExportRequest& request,
+                                                     std::chrono::milliseconds timeout) {
+  return std::make_unique<SentAlready>(Send(request, timeout));
+}
+
 QueuedExporter::QueuedExporter(Settings settings, ExporterHelperConfig config,
                                RequestEncoder encoder, std::unique_ptr<RequestSender> sender,
                                bool encoder_reads_spans)
@@ -91,7 +111,24 @@ Status QueuedExporter::ConsumeTraces(Traces traces) {
 }
 
 void QueuedExporter::ConsumerLoop() {
-  while (std::optional<ExportRequest> r = queue_->Take()) {
+  // The last request sent, while its answer is unread: it is read when this
+  // thread takes its next request (long there by then), or at `read_by`.
+  std::optional<ExportRequest> unread;
+  std::unique_ptr<SendInProgress> unread_attempt;
+  std::chrono::steady_clock::time_point read_by;
+  while (true) {
+    bool timed_out = false;
+    std::optional<ExportRequest> r =
+        unread ? queue_->TakeUntil(read_by, &timed_out) : queue_->Take();
+    if (unread) {
+      Settle(*unread, *unread_attempt);
+      unread.reset();
+      unread_attempt.reset();
+    }
+    if (!r) {
+      if (timed_out) continue;
+      return;  // closed (and drained)
+    }
     queue_size_->Set(queue_->size());
     if (stopping_.load() && std::chrono::steady_clock::now() > drain_deadline_) {
       send_failed_->Add(r->spans);
@@ -100,20 +137,33 @@ void QueuedExporter::ConsumerLoop() {
       queue_->Done(*r);
       continue;
     }
-    Status st = SendWithRetry(*r);
-    // A persistent queue keeps what shutdown interrupted for the next run.
-    bool interrupted =
-        !st.ok() && st.retryable() && stopping_.load() && !config_.queue.storage.empty();
-    if (!interrupted) queue_->Done(*r);
+    std::chrono::milliseconds timeout = AttemptTimeout();
+    std::unique_ptr<SendInProgress> attempt = sender_->Begin(*r, timeout);
+    if (attempt->outcome_known() || stopping_.load()) {
+      Settle(*r, *attempt);
+      continue;
+    }
+    read_by = std::chrono::steady_clock::now() + std::min(timeout, kAnswerReadDelay);
+    unread = std::move(r);
+    unread_attempt = std::move(attempt);
   }
 }
 
-Status QueuedExporter::SendWithRetry(const ExportRequest& request) {
+void QueuedExporter::Settle(const ExportRequest& request, SendInProgress& attempt) {
+  Status st = SendWithRetry(request, attempt.Finish());
+  // A persistent queue keeps what shutdown interrupted for the next run.
+  bool interrupted =
+      !st.ok() && st.retryable() && stopping_.load() && !config_.queue.storage.empty();
+  if (!interrupted) queue_->Done(request);
+}
+
+Status QueuedExporter::SendWithRetry(const ExportRequest& request, std::optional<Status> first) {
   auto start = std::chrono::steady_clock::now();
   thread_local std::mt19937_64 rng(std::random_device{}());  // seeding reads the OS: once
   double interval = static_cast<double>(config_.retry.initial_interval.count());
   for (int attempt = 1;; ++attempt) {
-    Status st = sender_->Send(request, AttemptTimeout());
+    Status st =
+        attempt == 1 && first ? std::move(*first) : sender_->Send(request, AttemptTimeout());
     if (st.ok()) {
       sent_->Add(request.spans);
       return st;

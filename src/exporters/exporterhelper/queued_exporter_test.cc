@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -58,6 +59,62 @@ class ScriptedSender : public RequestSender {
   int attempts_ = 0;
 };
 
+// A sender whose answers are read later (RequestSender::Begin): it records
+// each attempt's beginning and the reading of its answer, in order, with
+// what the test noted in between.
+class LateAnswerSender : public RequestSender {
+ public:
+  Status Send(const ExportRequest& r, milliseconds) override {
+    Note("send " + r.payload);
+    return Status::Ok();
+  }
+  std::unique_ptr<SendInProgress> Begin(const ExportRequest& r, milliseconds) override {
+    Note("begin " + r.payload);
+    return std::make_unique<Attempt>(*this, r.payload);
+  }
+  // The next answers read (then OK).
+  void Answer(std::deque<Status> answers) {
+    std::lock_guard<std::mutex> lock(mu_);
+    answers_ = std::move(answers);
+  }
+  void Note(const std::string& event) {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(event);
+    cv_.notify_all();
+  }
+  bool WaitFor(const std::string& event, milliseconds deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, deadline, [&] {
+      return std::find(events_.begin(), events_.end(), event) != events_.end();
+    });
+  }
+  std::vector<std::string> events() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+
+ private:
+  struct Attempt : SendInProgress {
+    Attempt(LateAnswerSender& s, std::string p) : sender(s), payload(std::move(p)) {}
+    bool outcome_known() const override { return false; }
+    Status Finish() override {
+      sender.Note("answer " + payload);
+      std::lock_guard<std::mutex> lock(sender.mu_);
+      if (sender.answers_.empty()) return Status::Ok();
+      Status st = sender.answers_.front();
+      sender.answers_.pop_front();
+      return st;
+    }
+    LateAnswerSender& sender;
+    std::string payload;
+  };
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Status> answers_;
+  std::vector<std::string> events_;
+};
+
 class DirStorage : public StorageExtension {
  public:
   explicit DirStorage(std::string dir) : dir_(std::move(dir)) {}
@@ -93,6 +150,87 @@ std::unique_ptr<QueuedExporter> Make(ExporterHelperConfig c, ScriptedSender** se
       s, c, [](const Traces& t) { return std::to_string(t.SpanCount()); }, std::move(sender));
   EXPECT_TRUE(e->Start(host).ok());
   return e;
+}
+
+std::unique_ptr<QueuedExporter> MakeLate(ExporterHelperConfig c, LateAnswerSender** sender_out,
+                                         testing::TestHost& host) {
+  auto sender = std::make_unique<LateAnswerSender>();
+  *sender_out = sender.get();
+  Settings s;
+  s.id = {"test", ""};
+  s.logger = MakeLogger("exporter/test");
+  auto e = std::make_unique<QueuedExporter>(
+      s, c, [](const Traces& t) { return std::to_string(t.SpanCount()); }, std::move(sender));
+  EXPECT_TRUE(e->Start(host).ok());
+  return e;
+}
+
+// The answer to a send is read when the sending thread takes its next
+// request, not as soon as it comes: the thread is not woken for it.
+TEST(QueuedExporterTest, AnAnswerIsReadWhenTheNextRequestIsTaken) {
+  testing::TestHost host;
+  ExporterHelperConfig c = FastConfig();
+  c.queue.num_consumers = 1;
+  c.timeout = milliseconds(10000);  // the answer's read waits up to kAnswerReadDelay
+  LateAnswerSender* sender;
+  auto e = MakeLate(c, &sender, host);
+  ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 1)).ok());
+  ASSERT_TRUE(sender->WaitFor("begin 1", milliseconds(5000)));
+  // Left unread (it would be read at once otherwise): 300 ms of a 1 s delay.
+  EXPECT_FALSE(sender->WaitFor("answer 1", milliseconds(300)));
+  sender->Note("offer 2");
+  ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 2)).ok());
+  ASSERT_TRUE(sender->WaitFor("begin 2", milliseconds(5000)));
+  EXPECT_EQ(sender->events(),
+            std::vector<std::string>({"begin 1", "offer 2", "answer 1", "begin 2"}));
+  e->Shutdown();
+  EXPECT_EQ(host.MetricValue("otelcol_exporter_sent_spans{exporter=\"test\"}"), 3);
+}
+
+// With nothing more to send, an answer is read within kAnswerReadDelay (1 s).
+TEST(QueuedExporterTest, AnAnswerIsReadWithinASecondWhenNothingElseIsSent) {
+  testing::TestHost host;
+  LateAnswerSender* sender;
+  auto e = MakeLate(FastConfig(), &sender, host);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 4)).ok());
+  ASSERT_TRUE(sender->WaitFor("answer 4", milliseconds(5000)));
+  // The attempt's timeout (500 ms here) bounds the delay too.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2000));
+  auto deadline = std::chrono::steady_clock::now() + milliseconds(5000);
+  while (host.MetricValue("otelcol_exporter_sent_spans{exporter=\"test\"}") < 4 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_EQ(host.MetricValue("otelcol_exporter_sent_spans{exporter=\"test\"}"), 4);
+  e->Shutdown();
+}
+
+// A failure read late is retried as one read at once is.
+TEST(QueuedExporterTest, AFailureReadLateIsRetried) {
+  testing::TestHost host;
+  LateAnswerSender* sender;
+  auto e = MakeLate(FastConfig(), &sender, host);
+  sender->Answer({Status::Unavailable("busy")});
+  ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 5)).ok());
+  ASSERT_TRUE(sender->WaitFor("send 5", milliseconds(5000)));
+  EXPECT_EQ(sender->events(), std::vector<std::string>({"begin 5", "answer 5", "send 5"}));
+  e->Shutdown();
+  EXPECT_EQ(host.MetricValue("otelcol_exporter_sent_spans{exporter=\"test\"}"), 5);
+  EXPECT_EQ(host.MetricValue("polytrace_exporter_send_retries{exporter=\"test\"}"), 1);
+}
+
+// Shutdown reads the answers left unread: nothing sent is counted lost.
+TEST(QueuedExporterTest, ShutdownReadsTheAnswersLeftUnread) {
+  testing::TestHost host;
+  LateAnswerSender* sender;
+  auto e = MakeLate(FastConfig(), &sender, host);
+  ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 6)).ok());
+  ASSERT_TRUE(sender->WaitFor("begin 6", milliseconds(5000)));
+  e->Shutdown();
+  EXPECT_EQ(sender->events(), std::vector<std::string>({"begin 6", "answer 6"}));
+  EXPECT_EQ(host.MetricValue("otelcol_exporter_sent_spans{exporter=\"test\"}"), 6);
+  EXPECT_EQ(host.MetricValue("otelcol_exporter_send_failed_spans{exporter=\"test\"}"), 0);
 }
 
 TEST(QueuedExporterTest, RetriesRetryableErrorsUntilDelivered) {
@@ -257,6 +395,29 @@ TEST(RequestQueueTest, TheLatestIdleConsumerTakesTheNextRequest) {
   queue.Close(/*drain=*/true);
   for (std::thread& t : consumers) t.join();  // every waiter woken
   EXPECT_EQ(taken_by, std::vector<int>({2, 2, 2}));
+}
+
+TEST(RequestQueueTest, TakeUntilGivesUpAtItsDeadline) {
+  RequestQueue queue(10, /*count_spans=*/false, "");
+  bool timed_out = false;
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(queue.TakeUntil(start + milliseconds(50), &timed_out));
+  EXPECT_TRUE(timed_out);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(50));
+
+  std::thread offer([&] {
+    while (queue.idle_consumers() == 0) std::this_thread::sleep_for(milliseconds(1));
+    ASSERT_TRUE(queue.Offer(ExportRequest{"x", 1, 0}, false).ok());
+  });
+  auto r = queue.TakeUntil(std::chrono::steady_clock::now() + milliseconds(10000), &timed_out);
+  offer.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->payload, "x");
+  EXPECT_FALSE(timed_out);
+
+  queue.Close(/*drain=*/true);
+  EXPECT_FALSE(queue.TakeUntil(std::chrono::steady_clock::now() + milliseconds(10000), &timed_out));
+  EXPECT_FALSE(timed_out);  // closed, not timed out
 }
 
 }  // namespace

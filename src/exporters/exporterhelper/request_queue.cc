@@ -141,14 +141,33 @@ Status RequestQueue::Offer(ExportRequest request, bool block) {
   return Status::Ok();
 }
 
-std::optional<ExportRequest> RequestQueue::Take() {
+std::optional<ExportRequest> RequestQueue::Take() { return TakeBefore(std::nullopt, nullptr); }
+
+std::optional<ExportRequest> RequestQueue::TakeUntil(std::chrono::steady_clock::time_point deadline,
+                                                     bool* timed_out) {
+  return TakeBefore(deadline, timed_out);
+}
+
+std::optional<ExportRequest> RequestQueue::TakeBefore(
+    std::optional<std::chrono::steady_clock::time_point> deadline, bool* timed_out) {
   std::unique_lock<std::mutex> lock(mu_);
+  if (timed_out != nullptr) *timed_out = false;
   while (items_.empty() && !closed_) {
     std::condition_variable woken;
     idle_consumers_.push_back(&woken);
-    woken.wait(lock);
-    // Woken spuriously, it is still listed (Offer and Close unlist whom they wake).
+    bool expired = false;
+    if (deadline) {
+      expired = woken.wait_until(lock, *deadline) == std::cv_status::timeout;
+    } else {
+      woken.wait(lock);
+    }
+    // Woken spuriously or at the deadline, it is still listed (Offer and
+    // Close unlist whom they wake).
     std::erase(idle_consumers_, &woken);
+    if (expired && items_.empty() && !closed_) {
+      *timed_out = true;
+      return std::nullopt;
+    }
   }
   if (items_.empty() || (closed_ && !drain_)) return std::nullopt;
   ExportRequest r = std::move(items_.front());

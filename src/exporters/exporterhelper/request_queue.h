@@ -38,6 +38,10 @@ class RequestQueue {
   Status Offer(ExportRequest request, bool block);
   // Waits for a request; nullopt once closed and empty (or closed, if !drain).
   std::optional<ExportRequest> Take();
+  // As Take, but waits only until `deadline`: nullopt with `*timed_out` set
+  // when it passed first.
+  std::optional<ExportRequest> TakeUntil(std::chrono::steady_clock::time_point deadline,
+                                         bool* timed_out);
   // A taken request is finished (sent or given up): forget it on disk.
   void Done(const ExportRequest& request);
   // Wakes consumers; `drain`: let them empty the queue first.
@@ -51,6 +55,8 @@ class RequestQueue {
  private:
   int64_t Cost(const ExportRequest& r) const { return count_spans_ ? int64_t(r.spans) : 1; }
   Status Persist(ExportRequest& request);
+  std::optional<ExportRequest> TakeBefore(
+      std::optional<std::chrono::steady_clock::time_point> deadline, bool* timed_out);
 
   const int64_t capacity_;
   const bool count_spans_;

@@ -127,7 +127,43 @@ class OtlpHttpSender : public RequestSender {
   }
 
   Status Send(const ExportRequest& request, std::chrono::milliseconds timeout) override {
-    Result<HttpClientResponse> r = Post(request, timeout);
+    return Begin(request, timeout)->Finish();
+  }
+  std::unique_ptr<SendInProgress> Begin(const ExportRequest& request,
+                                        std::chrono::milliseconds timeout) override {
+    auto attempt = std::make_unique<Attempt>(*this);
+    if (authenticator_ == nullptr) {
+      attempt->posted = client_.BeginPost(headers_, request.payload, timeout);
+      return attempt;
+    }
+    // Per request: a rotated token file applies to the next export.
+    Result<AuthHeaders> credentials = authenticator_->RequestHeaders();
+    if (!credentials.ok()) {
+      attempt->refused = credentials.status();
+      return attempt;
+    }
+    std::vector<std::pair<std::string, std::string>> headers = headers_;
+    headers.insert(headers.end(), credentials.value().begin(), credentials.value().end());
+    attempt->posted = client_.BeginPost(headers, request.payload, timeout);
+    return attempt;
+  }
+  void Cancel() override { client_.Cancel(); }
+
+ private:
+  // A POST whose answer is read by Finish.
+  struct Attempt : SendInProgress {
+    explicit Attempt(OtlpHttpSender& s) : sender(s) {}
+    bool outcome_known() const override { return posted == nullptr; }
+    Status Finish() override {
+      if (posted == nullptr) return refused;
+      return sender.Interpret(sender.client_.FinishPost(std::move(posted)));
+    }
+    OtlpHttpSender& sender;
+    std::unique_ptr<HttpClient::Posted> posted;  // null: refused before sending
+    Status refused;
+  };
+
+  Status Interpret(Result<HttpClientResponse> r) {
     if (!r.ok()) return r.status();
     Status st = InterpretOtlpHttpResponse(*r);
     if (st.ok() && !r->body.empty() && !json_) {
@@ -138,18 +174,6 @@ class OtlpHttpSender : public RequestSender {
       }
     }
     return st;
-  }
-  void Cancel() override { client_.Cancel(); }
-
- private:
-  Result<HttpClientResponse> Post(const ExportRequest& request, std::chrono::milliseconds timeout) {
-    if (authenticator_ == nullptr) return client_.Post(headers_, request.payload, timeout);
-    // Per request: a rotated token file applies to the next export.
-    Result<AuthHeaders> credentials = authenticator_->RequestHeaders();
-    if (!credentials.ok()) return credentials.status();
-    std::vector<std::pair<std::string, std::string>> headers = headers_;
-    headers.insert(headers.end(), credentials.value().begin(), credentials.value().end());
-    return client_.Post(headers, request.payload, timeout);
   }
 
   HttpClient client_;
