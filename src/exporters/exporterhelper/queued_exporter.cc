@@ -7,6 +7,7 @@
 #include <mutex>
 #include <random>
 
+#include "core/background_thread.h"
 #include "core/thread_name.h"
 #include "pipeline/storage.h"
 
@@ -85,6 +86,7 @@ Status QueuedExporter::Start(Host& host) {
   for (int i = 0; i < config_.queue.num_consumers; ++i) {
     consumers_.emplace_back([this] {
       SetThreadName("exp:" + settings_.id.ToString());
+      RunAsBackgroundThread();
       ConsumerLoop();
     });
   }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/background_thread.h"
 #include "core/thread_name.h"
 
 namespace polytrace {
@@ -62,6 +63,7 @@ Status BatchProcessor::Start(Host& host) {
   if (wait_for_delivery_) return Status::Ok();  // producers send themselves (Deliver)
   flusher_ = std::thread([this] {
     SetThreadName("batch");
+    RunAsBackgroundThread();
     Run();
   });
   return Status::Ok();
