@@ -395,6 +395,7 @@ struct HttpClient::Posted::State {
 
 HttpClient::Posted::Posted() : state_(std::make_unique<State>()) {}
 HttpClient::Posted::~Posted() = default;
+bool HttpClient::Posted::outcome_known() const { return state_->outcome.has_value(); }
 
 std::unique_ptr<HttpClient::Posted> HttpClient::BeginPost(
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
@@ -403,14 +404,14 @@ std::unique_ptr<HttpClient::Posted> HttpClient::BeginPost(
 }
 
 Result<HttpClientResponse> HttpClient::FinishPost(std::unique_ptr<Posted> posted) {
-  return Finish(std::move(posted));
+  return Finish(std::move(posted), /*answer_may_be_in=*/true);
 }
 
 Result<HttpClientResponse> HttpClient::Send(
     bool post, const std::string& target,
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
     std::chrono::milliseconds timeout) {
-  return Finish(Begin(post, target, headers, body, timeout));
+  return Finish(Begin(post, target, headers, body, timeout), /*answer_may_be_in=*/false);
 }
 
 std::unique_ptr<HttpClient::Posted> HttpClient::Begin(
@@ -453,10 +454,11 @@ std::unique_ptr<HttpClient::Posted> HttpClient::Begin(
   return posted;
 }
 
-Result<HttpClientResponse> HttpClient::Finish(std::unique_ptr<Posted> posted) {
+Result<HttpClientResponse> HttpClient::Finish(std::unique_ptr<Posted> posted,
+                                              bool answer_may_be_in) {
   Posted::State& p = *posted->state_;
   if (!p.outcome) {
-    p.outcome = impl_->ReadByPolling(*p.c, p.deadline, p.timeout, /*answer_may_be_in=*/true);
+    p.outcome = impl_->ReadByPolling(*p.c, p.deadline, p.timeout, answer_may_be_in);
     if (!p.outcome->ok() && p.reused && p.outcome->status().code() == StatusCode::kUnavailable) {
       // The server closed the kept-alive connection as the request went out:
       // once more on a fresh one.

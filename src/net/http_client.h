@@ -85,7 +85,9 @@ class HttpClient {
   std::unique_ptr<Posted> Begin(bool post, const std::string& target,
                                 const std::vector<std::pair<std::string, std::string>>& headers,
                                 const std::string& body, std::chrono::milliseconds timeout);
-  Result<HttpClientResponse> Finish(std::unique_ptr<Posted> posted);
+  // `answer_may_be_in`: the request left long ago; its answer is read
+  // before it is waited for.
+  Result<HttpClientResponse> Finish(std::unique_ptr<Posted> posted, bool answer_may_be_in);
   struct Connection;
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -95,6 +97,9 @@ class HttpClient {
 class HttpClient::Posted {
  public:
   ~Posted();
+  // Whether its outcome is known already (a failure to send, or https's
+  // whole exchange): FinishPost will neither read nor wait.
+  bool outcome_known() const;
 
  private:
   friend class HttpClient;

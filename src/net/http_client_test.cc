@@ -94,6 +94,7 @@ TEST(HttpClientTest, APostsAnswerIsReadLongAfterItCame) {
     std::string body = "request " + std::to_string(i);
     auto start = Clock::now();
     std::unique_ptr<HttpClient::Posted> posted = client.BeginPost({}, body, milliseconds(500));
+    EXPECT_FALSE(posted->outcome_known());  // written, its answer not read
     while (handled.load() < i && Clock::now() < start + milliseconds(5000)) {
       std::this_thread::sleep_for(milliseconds(1));
     }
@@ -125,6 +126,16 @@ TEST(HttpClientTest, ALatePostOnAConnectionTheServerClosedGoesAgainOnAFreshOne) 
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->body, "got two");
   EXPECT_EQ(handled.load(), 2);
+}
+
+// A request that could not be sent has its outcome at once: its sender
+// need not wait to learn it failed.
+TEST(HttpClientTest, APostThatCouldNotBeSentKnowsItsOutcomeAtOnce) {
+  HttpClient client = PlainClient("127.0.0.1:1");
+  std::unique_ptr<HttpClient::Posted> posted = client.BeginPost({}, "x", milliseconds(5000));
+  EXPECT_TRUE(posted->outcome_known());
+  Result<HttpClientResponse> r = client.FinishPost(std::move(posted));
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().message();
 }
 
 // The deadline holds for an answer that never comes, and Cancel ends the

@@ -153,7 +153,7 @@ class OtlpHttpSender : public RequestSender {
   // A POST whose answer is read by Finish.
   struct Attempt : SendInProgress {
     explicit Attempt(OtlpHttpSender& s) : sender(s) {}
-    bool outcome_known() const override { return posted == nullptr; }
+    bool outcome_known() const override { return posted == nullptr || posted->outcome_known(); }
     Status Finish() override {
       if (posted == nullptr) return refused;
       return sender.Interpret(sender.client_.FinishPost(std::move(posted)));
