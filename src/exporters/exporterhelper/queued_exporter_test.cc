@@ -139,22 +139,12 @@ ExporterHelperConfig FastConfig() {
   return c;
 }
 
-std::unique_ptr<QueuedExporter> Make(ExporterHelperConfig c, ScriptedSender** sender_out,
+// An exporter "test" whose requests are their span counts, sending through
+// a new Sender (ScriptedSender or LateAnswerSender).
+template <typename Sender>
+std::unique_ptr<QueuedExporter> Make(ExporterHelperConfig c, Sender** sender_out,
                                      testing::TestHost& host) {
-  auto sender = std::make_unique<ScriptedSender>();
-  *sender_out = sender.get();
-  Settings s;
-  s.id = {"test", ""};
-  s.logger = MakeLogger("exporter/test");
-  auto e = std::make_unique<QueuedExporter>(
-      s, c, [](const Traces& t) { return std::to_string(t.SpanCount()); }, std::move(sender));
-  EXPECT_TRUE(e->Start(host).ok());
-  return e;
-}
-
-std::unique_ptr<QueuedExporter> MakeLate(ExporterHelperConfig c, LateAnswerSender** sender_out,
-                                         testing::TestHost& host) {
-  auto sender = std::make_unique<LateAnswerSender>();
+  auto sender = std::make_unique<Sender>();
   *sender_out = sender.get();
   Settings s;
   s.id = {"test", ""};
@@ -173,7 +163,7 @@ TEST(QueuedExporterTest, AnAnswerIsReadWhenTheNextRequestIsTaken) {
   c.queue.num_consumers = 1;
   c.timeout = milliseconds(10000);  // the answer's read waits up to kAnswerReadDelay
   LateAnswerSender* sender;
-  auto e = MakeLate(c, &sender, host);
+  auto e = Make(c, &sender, host);
   ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 1)).ok());
   ASSERT_TRUE(sender->WaitFor("begin 1", milliseconds(5000)));
   // Left unread (it would be read at once otherwise): 300 ms of a 1 s delay.
@@ -191,7 +181,7 @@ TEST(QueuedExporterTest, AnAnswerIsReadWhenTheNextRequestIsTaken) {
 TEST(QueuedExporterTest, AnAnswerIsReadWithinASecondWhenNothingElseIsSent) {
   testing::TestHost host;
   LateAnswerSender* sender;
-  auto e = MakeLate(FastConfig(), &sender, host);
+  auto e = Make(FastConfig(), &sender, host);
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 4)).ok());
   ASSERT_TRUE(sender->WaitFor("answer 4", milliseconds(5000)));
@@ -210,7 +200,7 @@ TEST(QueuedExporterTest, AnAnswerIsReadWithinASecondWhenNothingElseIsSent) {
 TEST(QueuedExporterTest, AFailureReadLateIsRetried) {
   testing::TestHost host;
   LateAnswerSender* sender;
-  auto e = MakeLate(FastConfig(), &sender, host);
+  auto e = Make(FastConfig(), &sender, host);
   sender->Answer({Status::Unavailable("busy")});
   ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 5)).ok());
   ASSERT_TRUE(sender->WaitFor("send 5", milliseconds(5000)));
@@ -224,7 +214,7 @@ TEST(QueuedExporterTest, AFailureReadLateIsRetried) {
 TEST(QueuedExporterTest, ShutdownReadsTheAnswersLeftUnread) {
   testing::TestHost host;
   LateAnswerSender* sender;
-  auto e = MakeLate(FastConfig(), &sender, host);
+  auto e = Make(FastConfig(), &sender, host);
   ASSERT_TRUE(e->ConsumeTraces(testing::MakeTraces("s", 6)).ok());
   ASSERT_TRUE(sender->WaitFor("begin 6", milliseconds(5000)));
   e->Shutdown();
