@@ -118,15 +118,16 @@ void QueuedExporter::ConsumerLoop() {
   std::optional<ExportRequest> unread;
   std::unique_ptr<SendInProgress> unread_attempt;
   std::chrono::steady_clock::time_point read_by;
+  auto settle_unread = [&] {
+    Settle(*unread, *unread_attempt);
+    unread_attempt.reset();  // first: it may refer to the request's payload
+    unread.reset();
+  };
   while (true) {
     bool timed_out = false;
     std::optional<ExportRequest> r =
         unread ? queue_->TakeUntil(read_by, &timed_out) : queue_->Take();
-    if (unread) {
-      Settle(*unread, *unread_attempt);
-      unread.reset();
-      unread_attempt.reset();
-    }
+    if (unread) settle_unread();
     if (!r) {
       if (timed_out) continue;
       return;  // closed (and drained)
@@ -139,15 +140,16 @@ void QueuedExporter::ConsumerLoop() {
       queue_->Done(*r);
       continue;
     }
+    // Moved to where it stays until settled before the attempt begins: the
+    // attempt may refer to its payload's bytes.
+    unread = std::move(r);
     std::chrono::milliseconds timeout = AttemptTimeout();
-    std::unique_ptr<SendInProgress> attempt = sender_->Begin(*r, timeout);
-    if (attempt->outcome_known() || stopping_.load()) {
-      Settle(*r, *attempt);
+    unread_attempt = sender_->Begin(*unread, timeout);
+    if (unread_attempt->outcome_known() || stopping_.load()) {
+      settle_unread();
       continue;
     }
     read_by = std::chrono::steady_clock::now() + std::min(timeout, kAnswerReadDelay);
-    unread = std::move(r);
-    unread_attempt = std::move(attempt);
   }
 }
 

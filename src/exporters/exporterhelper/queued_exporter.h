@@ -42,7 +42,8 @@ class RequestSender {
   virtual Status Send(const ExportRequest& request, std::chrono::milliseconds timeout) = 0;
   // An attempt whose answer can be read later, when the sending thread next
   // has something to send: it is not woken for it meanwhile (an idle CPU
-  // woken cost a forwarded batch ~30 µs on a VM). `request` outlives it.
+  // woken cost a forwarded batch ~30 µs on a VM). `request` stays where it is
+  // (its payload's bytes unmoved) until the attempt is gone.
   // By default the attempt is made at once (Send) and its outcome kept.
   virtual std::unique_ptr<SendInProgress> Begin(const ExportRequest& request,
                                                 std::chrono::milliseconds timeout);
