@@ -380,16 +380,19 @@ struct HttpClient::Posted::State {
 
   Result<HttpClientResponse> ExchangeTls() {
     if (!reused) POLYTRACE_RETURN_IF_ERROR(impl->Connect(*c, timeout));
-    Result<HttpClientResponse> res = impl->Exchange(*c->tls, *c, req, timeout);
-    if (!res.ok() && reused && res.status().code() == StatusCode::kUnavailable) {
-      // The server may have closed an idle keep-alive connection: retry once
-      // fresh (on the same Connection, still registered for Cancel).
-      Impl::Reset(*c);
-      reused = false;
-      POLYTRACE_RETURN_IF_ERROR(impl->Connect(*c, timeout));
-      res = impl->Exchange(*c->tls, *c, req, timeout);
-    }
-    return res;
+    return AgainIfTheServerClosed(impl->Exchange(*c->tls, *c, req, timeout));
+  }
+
+  // A kept-alive connection the server may have closed meanwhile (idle, or
+  // as the request went out): the request once more on a fresh one (the
+  // same Connection, still registered for Cancel).
+  Result<HttpClientResponse> AgainIfTheServerClosed(Result<HttpClientResponse> res) {
+    if (res.ok() || !reused || res.status().code() != StatusCode::kUnavailable) return res;
+    Impl::Reset(*c);
+    reused = false;
+    POLYTRACE_RETURN_IF_ERROR(impl->Connect(*c, timeout));
+    return impl->url.https ? impl->Exchange(*c->tls, *c, req, timeout)
+                           : impl->ExchangeByPolling(*c, req, timeout);
   }
 };
 
@@ -458,16 +461,8 @@ Result<HttpClientResponse> HttpClient::Finish(std::unique_ptr<Posted> posted,
                                               bool answer_may_be_in) {
   Posted::State& p = *posted->state_;
   if (!p.outcome) {
-    p.outcome = impl_->ReadByPolling(*p.c, p.deadline, p.timeout, answer_may_be_in);
-    if (!p.outcome->ok() && p.reused && p.outcome->status().code() == StatusCode::kUnavailable) {
-      // The server closed the kept-alive connection as the request went out:
-      // once more on a fresh one.
-      Impl::Reset(*p.c);
-      p.reused = false;
-      Status connected = impl_->Connect(*p.c, p.timeout);
-      p.outcome = connected.ok() ? impl_->ExchangeByPolling(*p.c, p.req, p.timeout)
-                                 : Result<HttpClientResponse>(connected);
-    }
+    p.outcome = p.AgainIfTheServerClosed(
+        impl_->ReadByPolling(*p.c, p.deadline, p.timeout, answer_may_be_in));
   }
   Result<HttpClientResponse> res = std::move(*p.outcome);
   if (p.in_flight) {
